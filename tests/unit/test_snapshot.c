@@ -1,0 +1,743 @@
+/* test_snapshot.c - the snapshot file: writer and reader round trip,
+ * atomic replacement, robustness of the reader against truncated, flipped
+ * and lying input, and the size bound.  Byte offsets used here are the
+ * ones specified in doc/snapshot-format.md, so these tests also pin the
+ * documented layout.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include <criterion/criterion.h>
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "snapshot.h"
+
+/* ---- helpers ---------------------------------------------------------- */
+
+typedef struct iter {
+    const sa_snap_wstack *stacks;
+    size_t n, i;
+} iter;
+
+static int iter_next(void *ctx, sa_snap_wstack *out)
+{
+    iter *it = ctx;
+    if (it->i == it->n)
+        return 0;
+    *out = it->stacks[it->i++];
+    return 1;
+}
+
+__attribute__((noinline)) static int helper_a(int x) { return x * 3 + 1; }
+__attribute__((noinline)) static int helper_b(int x) { return helper_a(x) - 2; }
+
+static char *make_dir(void)
+{
+    char *d = strdup("/tmp/test_snapshot.XXXXXX");
+    cr_assert_not_null(mkdtemp(d));
+    return d;
+}
+
+static char *join(const char *dir, const char *name)
+{
+    char *p;
+    cr_assert(asprintf(&p, "%s/%s", dir, name) > 0);
+    return p;
+}
+
+/* Names in dir, sorted into one string "a,b,". */
+static char *list_dir(const char *dir)
+{
+    struct dirent **ents;
+    int n = scandir(dir, &ents, NULL, alphasort);
+    cr_assert(n >= 0);
+    size_t cap = 4096, len = 0;
+    char *out = calloc(1, cap);
+    for (int i = 0; i < n; i++) {
+        if (strcmp(ents[i]->d_name, ".") && strcmp(ents[i]->d_name, ".."))
+            len += (size_t)snprintf(out + len, cap - len, "%s,", ents[i]->d_name);
+        free(ents[i]);
+    }
+    free(ents);
+    return out;
+}
+
+static unsigned char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    cr_assert_not_null(f, "open %s: %s", path, strerror(errno));
+    size_t cap = 1 << 16;
+    unsigned char *buf = malloc(cap);
+    *len = 0;
+    size_t n;
+    while ((n = fread(buf + *len, 1, cap - *len, f)) > 0) {
+        *len += n;
+        if (*len == cap)
+            buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    return buf;
+}
+
+static void spit(const char *path, const void *buf, size_t len)
+{
+    FILE *f = fopen(path, "wb");
+    cr_assert_not_null(f);
+    cr_assert_eq(fwrite(buf, 1, len, f), len);
+    cr_assert_eq(fclose(f), 0);
+}
+
+static char *self_exe(void)
+{
+    static char buf[4096];
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    cr_assert(n > 0);
+    buf[n] = '\0';
+    return buf;
+}
+
+static const sa_snap_winfo k_info = {
+    .frame_limit = 16, .traced_current = 123456789012ull, .traced_peak = 987654321098ull,
+    .trigger = SA_SNAP_TRIGGER_SIGNAL, .sequence = 42,
+};
+
+static uintptr_t frames_a[3], frames_b[2];
+static sa_snap_wstack k_stacks[3];
+
+static void setup_stacks(void)
+{
+    frames_a[0] = (uintptr_t)&helper_a;
+    frames_a[1] = (uintptr_t)&getpid;    /* libc, not intercepted by sanitizers */
+    frames_a[2] = 0x10;
+    frames_b[0] = (uintptr_t)&helper_b;
+    frames_b[1] = (uintptr_t)&helper_a;    /* shared with stack 0 */
+    k_stacks[0] = (sa_snap_wstack){3, frames_a, 100, 2};
+    k_stacks[1] = (sa_snap_wstack){2, frames_b, 4096, 1};
+    k_stacks[2] = (sa_snap_wstack){0, NULL, 7, 7};
+}
+
+/* Write the three-stack snapshot to path; returns the writer's result. */
+static int write_small(const char *path)
+{
+    setup_stacks();
+    iter it = {k_stacks, 3, 0};
+    return sa_snapshot_write(path, &k_info, iter_next, &it);
+}
+
+/* The bytes of the three-stack snapshot. */
+static unsigned char *small_bytes(size_t *len)
+{
+    char *dir = make_dir();
+    char *path = join(dir, "s.snap");
+    cr_assert_eq(write_small(path), 0);
+    unsigned char *b = slurp(path, len);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
+    return b;
+}
+
+static uint32_t get32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static void put32(unsigned char *b, uint32_t v)
+{
+    for (int i = 0; i < 4; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+}
+
+static void put64(unsigned char *b, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        b[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The documented checksum, computed independently of the writer. */
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void fix_checksum(unsigned char *b, size_t len)
+{
+    put64(b + len - 8, fnv1a(b, len - 8));
+}
+
+/* Offsets of the variable sections, walked as the spec describes. */
+typedef struct layout {
+    size_t module0;       /* first module record */
+    size_t stacks;        /* first stack record */
+    size_t end_stacks;    /* the 0xFFFFFFFF marker */
+    size_t frames;        /* the frame count */
+    size_t trailer;
+} layout;
+
+static layout walk(const unsigned char *b, size_t len)
+{
+    layout l;
+    uint32_t nmod = get32(b + 52);
+    size_t p = 64 + get32(b + 56) + get32(b + 60);
+    l.module0 = p;
+    for (uint32_t i = 0; i < nmod; i++)
+        p += 20 + get32(b + p) + get32(b + p + 4) + 20 * (size_t)get32(b + p + 8);
+    l.stacks = p;
+    while (get32(b + p) != 0xFFFFFFFFu)
+        p += 20 + 4 * (size_t)get32(b + p);
+    l.end_stacks = p;
+    l.frames = p + 4;
+    l.trailer = l.frames + 4 + 12 * (size_t)get32(b + l.frames);
+    cr_assert_eq(l.trailer + 40, len, "layout walk does not end at the file end");
+    return l;
+}
+
+static const sa_snap_module *module_of(const sa_snapshot *s, const sa_snap_frame *f)
+{
+    cr_assert_neq(f->module, SA_SNAP_NO_MODULE);
+    cr_assert_lt(f->module, s->nmodules);
+    return &s->modules[f->module];
+}
+
+/* Load bias and path of the object holding addr, from the loader. */
+static void loader_facts(uintptr_t addr, uint64_t *base, const char **name)
+{
+    Dl_info di;
+    struct link_map *lm = NULL;
+    cr_assert(dladdr1((void *)addr, &di, (void **)&lm, RTLD_DL_LINKMAP) != 0);
+    cr_assert_not_null(lm);
+    *base = lm->l_addr;
+    *name = lm->l_name;
+}
+
+/* The build-id note as it must appear in the object's file. */
+static void assert_build_id_in_file(const sa_snap_module *m)
+{
+    cr_assert_eq(m->build_id_len, 20, "%s: build-id of %u bytes", m->path, m->build_id_len);
+    unsigned char note[16 + 64];
+    put32(note, 4);
+    put32(note + 4, m->build_id_len);
+    put32(note + 8, 3);    /* NT_GNU_BUILD_ID */
+    memcpy(note + 12, "GNU", 4);
+    memcpy(note + 16, m->build_id, m->build_id_len);
+    size_t len;
+    unsigned char *file = slurp(m->path, &len);
+    cr_assert_not_null(memmem(file, len, note, 16 + m->build_id_len),
+                       "%s: the recorded build-id is not the file's", m->path);
+    free(file);
+}
+
+/* AddressSanitizer reserves terabytes of shadow: there, rely on its own
+ * allocation checks instead of the address-space cap. */
+static void limit_as(rlim_t bytes)
+{
+#ifdef __SANITIZE_ADDRESS__
+    return;
+#endif
+    struct rlimit rl = {bytes, bytes};
+    cr_assert_eq(setrlimit(RLIMIT_AS, &rl), 0);
+}
+
+/* Parse b (len) and expect failure with substring want. */
+static void expect_error(const unsigned char *b, size_t len, const char *want)
+{
+    char err[256] = "";
+    sa_snapshot *s = sa_snapshot_parse(b, len, err, sizeof err);
+    cr_assert_null(s, "parsed, expected \"%s\"", want);
+    cr_assert_not_null(strstr(err, want), "error \"%s\", expected \"%s\"", err, want);
+}
+
+/* ---- round trip ------------------------------------------------------- */
+
+Test(snapshot, round_trip)
+{
+    struct timespec t0, t1;
+    char *dir = make_dir();
+    char *path = join(dir, "s.snap");
+    clock_gettime(CLOCK_REALTIME, &t0);
+    cr_assert_eq(write_small(path), 0);
+    clock_gettime(CLOCK_REALTIME, &t1);
+
+    char err[256] = "x";
+    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
+    cr_assert_not_null(s, "read: %s", err);
+    cr_assert_str_eq(err, "");
+    cr_assert_eq(s->version, 1);
+    cr_assert_eq(s->pid, (uint32_t)getpid());
+    cr_assert_eq(s->frame_limit, 16);
+    cr_assert_eq(s->traced_current, 123456789012ull);
+    cr_assert_eq(s->traced_peak, 987654321098ull);
+    cr_assert_eq(s->trigger, SA_SNAP_TRIGGER_SIGNAL);
+    cr_assert_eq(s->sequence, 42);
+    int64_t lo = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
+    int64_t hi = (int64_t)t1.tv_sec * 1000000000 + t1.tv_nsec;
+    cr_assert(s->time_ns >= lo && s->time_ns <= hi, "time %lld outside the write", (long long)s->time_ns);
+    cr_assert_str_eq(s->exe, self_exe());
+
+    /* The command line: /proc/self/cmdline with NULs as spaces. */
+    size_t clen;
+    unsigned char *cl = slurp("/proc/self/cmdline", &clen);
+    if (clen && cl[clen - 1] == '\0')
+        clen--;
+    for (size_t i = 0; i < clen; i++)
+        if (!cl[i])
+            cl[i] = ' ';
+    cl[clen] = '\0';
+    cr_assert_str_eq(s->cmdline, (char *)cl);
+    free(cl);
+
+    cr_assert_eq(s->nstacks, 3);
+    cr_assert_eq(s->total_size, 100 + 4096 + 7);
+    cr_assert_eq(s->total_count, 10);
+    cr_assert_eq(s->stacks[0].nframes, 3);
+    cr_assert_eq(s->stacks[0].size, 100);
+    cr_assert_eq(s->stacks[0].count, 2);
+    cr_assert_eq(s->stacks[1].nframes, 2);
+    cr_assert_eq(s->stacks[1].size, 4096);
+    cr_assert_eq(s->stacks[1].count, 1);
+    cr_assert_eq(s->stacks[2].nframes, 0);
+    cr_assert_eq(s->stacks[2].size, 7);
+    cr_assert_eq(s->stacks[2].count, 7);
+
+    /* Frame in the test binary: module is the executable. */
+    uint64_t base;
+    const char *lname;
+    const sa_snap_frame *fa = &s->stacks[0].frames[0];
+    const sa_snap_module *exe = module_of(s, fa);
+    loader_facts((uintptr_t)&helper_a, &base, &lname);
+    cr_assert_str_eq(exe->path, self_exe());
+    cr_assert_eq(exe->base, base);
+    cr_assert_eq(fa->offset, (uintptr_t)&helper_a - base);
+    cr_assert_eq(fa->module, 0, "the main program is module 0");
+    int in_exec = 0;
+    for (uint32_t k = 0; k < exe->nsegments; k++) {
+        const sa_snap_segment *g = &exe->segments[k];
+        if (fa->offset >= g->vaddr && fa->offset < g->vaddr + g->memsz)
+            in_exec = (g->flags & PF_X) != 0;
+    }
+    cr_assert(in_exec, "helper_a is not inside an executable segment of the exe");
+    assert_build_id_in_file(exe);
+
+    /* Frame in libc. */
+    const sa_snap_frame *fp = &s->stacks[0].frames[1];
+    const sa_snap_module *libc = module_of(s, fp);
+    loader_facts((uintptr_t)&getpid, &base, &lname);
+    cr_assert_str_eq(libc->path, lname);
+    cr_assert_not_null(strstr(libc->path, "libc.so"), "getpid in %s", libc->path);
+    cr_assert_eq(libc->base, base);
+    cr_assert_eq(fp->offset, (uintptr_t)&getpid - base);
+    assert_build_id_in_file(libc);
+
+    /* The bogus address stays absolute. */
+    cr_assert_eq(s->stacks[0].frames[2].module, SA_SNAP_NO_MODULE);
+    cr_assert_eq(s->stacks[0].frames[2].offset, 0x10);
+
+    /* Stack 1: helper_b, then the frame shared with stack 0. */
+    const sa_snap_frame *fb = &s->stacks[1].frames[0];
+    cr_assert_eq(fb->module, 0);
+    cr_assert_eq(fb->offset, (uintptr_t)&helper_b - exe->base);
+    cr_assert_eq(s->stacks[1].frames[1].module, fa->module);
+    cr_assert_eq(s->stacks[1].frames[1].offset, fa->offset);
+    cr_assert_eq(helper_b(1), 2);
+
+    sa_snapshot_free(s);
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(snapshot, module_table_matches_loader)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    sa_snapshot *s = sa_snapshot_parse(b, len, NULL, 0);
+    cr_assert_not_null(s);
+    /* Every module has segments, and libc's file-backed objects exist. */
+    int have_libc = 0;
+    for (uint32_t i = 0; i < s->nmodules; i++) {
+        cr_assert_gt(s->modules[i].nsegments, 0, "module %s", s->modules[i].path);
+        cr_assert_gt(strlen(s->modules[i].path), 0);
+        have_libc |= strstr(s->modules[i].path, "libc.so") != NULL;
+    }
+    cr_assert(have_libc);
+    /* The checksum is FNV-1a 64 of everything before it. */
+    uint64_t stored = (uint64_t)get32(b + len - 8) | (uint64_t)get32(b + len - 4) << 32;
+    cr_assert_eq(stored, fnv1a(b, len - 8));
+    cr_assert_eq(memcmp(b, "SNAPALC\0", 8), 0);
+    cr_assert_eq(memcmp(b + len - 16, "SNAPEND\0", 8), 0);
+    walk(b, len);
+    sa_snapshot_free(s);
+    free(b);
+}
+
+Test(snapshot, empty_iterator)
+{
+    char *dir = make_dir();
+    char *path = join(dir, "e.snap");
+    iter it = {NULL, 0, 0};
+    cr_assert_eq(sa_snapshot_write(path, &k_info, iter_next, &it), 0);
+    char err[256];
+    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    cr_assert_eq(s->nstacks, 0);
+    cr_assert_eq(s->total_size, 0);
+    cr_assert_eq(s->total_count, 0);
+    sa_snapshot_free(s);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* ---- atomicity -------------------------------------------------------- */
+
+Test(snapshot, mode_0600_and_no_temp_left)
+{
+    umask(022);
+    char *dir = make_dir();
+    char *path = join(dir, "out.snap");
+    cr_assert_eq(write_small(path), 0);
+    struct stat st;
+    cr_assert_eq(stat(path, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600, "mode %o", st.st_mode & 07777);
+    cr_assert_str_eq(list_dir(dir), "out.snap,");
+    /* A second snapshot to the same path replaces the first. */
+    cr_assert_eq(write_small(path), 0);
+    cr_assert_str_eq(list_dir(dir), "out.snap,");
+    unlink(path);
+    rmdir(dir);
+}
+
+Test(snapshot, missing_directory)
+{
+    char *dir = make_dir();
+    char *path = join(dir, "nope/out.snap");
+    cr_assert_eq(write_small(path), -ENOENT);
+    cr_assert_str_eq(list_dir(dir), "");
+    rmdir(dir);
+}
+
+Test(snapshot, replaces_existing_file)
+{
+    char *dir = make_dir();
+    char *path = join(dir, "out.snap");
+    spit(path, "old contents\n", 13);
+    cr_assert_eq(write_small(path), 0);
+    char err[256];
+    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    cr_assert_eq(s->nstacks, 3);
+    sa_snapshot_free(s);
+    cr_assert_str_eq(list_dir(dir), "out.snap,");
+}
+
+/* Many stacks, so that the file is well over the size limit below. */
+static int write_big(const char *path, size_t nstacks)
+{
+    static uintptr_t frames[8];
+    sa_snap_wstack *st = calloc(nstacks, sizeof *st);
+    for (int k = 0; k < 8; k++)
+        frames[k] = 0x1000 + (uintptr_t)k;
+    for (size_t i = 0; i < nstacks; i++)
+        st[i] = (sa_snap_wstack){8, frames, i, 1};
+    iter it = {st, nstacks, 0};
+    int rc = sa_snapshot_write(path, &k_info, iter_next, &it);
+    free(st);
+    return rc;
+}
+
+static void set_fsize(rlim_t bytes)
+{
+    signal(SIGXFSZ, SIG_IGN);
+    struct rlimit rl;
+    cr_assert_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+    rl.rlim_cur = bytes;
+    cr_assert_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+}
+
+Test(snapshot, full_disk_leaves_nothing)
+{
+    char *dir = make_dir();
+    char *path = join(dir, "out.snap");
+    set_fsize(16384);
+    cr_assert_eq(write_big(path, 5000), -EFBIG);
+    set_fsize(RLIM_INFINITY);
+    cr_assert_str_eq(list_dir(dir), "");
+    rmdir(dir);
+}
+
+Test(snapshot, full_disk_keeps_old_file)
+{
+    char *dir = make_dir();
+    char *path = join(dir, "out.snap");
+    spit(path, "old contents\n", 13);
+    set_fsize(16384);
+    cr_assert_eq(write_big(path, 5000), -EFBIG);
+    set_fsize(RLIM_INFINITY);
+    cr_assert_str_eq(list_dir(dir), "out.snap,");
+    size_t len;
+    unsigned char *b = slurp(path, &len);
+    cr_assert_eq(len, 13);
+    cr_assert_eq(memcmp(b, "old contents\n", 13), 0);
+    free(b);
+}
+
+Test(snapshot, preserves_errno)
+{
+    char *dir = make_dir();
+    char *path = join(dir, "nope/out.snap");
+    errno = 4242;
+    cr_assert_eq(write_small(path), -ENOENT);
+    cr_assert_eq(errno, 4242);
+    rmdir(dir);
+}
+
+/* ---- reader robustness ------------------------------------------------ */
+
+Test(snapshot, every_truncation_fails)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    cr_assert_gt(len, 200);
+    for (size_t n = 0; n < len; n++) {
+        unsigned char *copy = malloc(n ? n : 1);    /* exact size: ASan/valgrind catch overreads */
+        memcpy(copy, b, n);
+        char err[256] = "";
+        sa_snapshot *s = sa_snapshot_parse(copy, n, err, sizeof err);
+        cr_assert_null(s, "truncated to %zu of %zu bytes, it parsed", n, len);
+        if (n == 0)
+            cr_assert_str_eq(err, "empty file (not a snapalloc snapshot)");
+        else
+            cr_assert_not_null(strstr(err, "truncated file: "), "at %zu: \"%s\"", n, err);
+        free(copy);
+    }
+    free(b);
+}
+
+Test(snapshot, truncation_message_is_precise)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    expect_error(b, 30, "truncated file: expected 8 more bytes at offset 24, file ends at 30");
+    free(b);
+}
+
+/* After a parse that succeeded anyway, the structure must be coherent. */
+static void assert_coherent(const sa_snapshot *s)
+{
+    uint64_t size = 0, count = 0;
+    for (uint32_t i = 0; i < s->nstacks; i++) {
+        for (uint32_t k = 0; k < s->stacks[i].nframes; k++) {
+            uint32_t m = s->stacks[i].frames[k].module;
+            cr_assert(m == SA_SNAP_NO_MODULE || m < s->nmodules);
+        }
+        size += s->stacks[i].size;
+        count += s->stacks[i].count;
+    }
+    cr_assert_eq(size, s->total_size);
+    cr_assert_eq(count, s->total_count);
+}
+
+Test(snapshot, random_flips_are_detected)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    unsigned char *copy = malloc(len);
+    uint64_t x = 0x5eed5eed12345678ull;    /* xorshift64, fixed seed */
+    int rejected = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        memcpy(copy, b, len);
+        int nflips = 1 + trial % 4;
+        for (int f = 0; f < nflips; f++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            size_t at = (size_t)(x % len);
+            unsigned char mask = (unsigned char)(1u << ((x >> 32) % 8));
+            copy[at] ^= mask;
+        }
+        if (memcmp(copy, b, len) == 0)
+            continue;    /* two flips cancelled out */
+        char err[256] = "";
+        sa_snapshot *s = sa_snapshot_parse(copy, len, err, sizeof err);
+        if (s) {
+            assert_coherent(s);
+            sa_snapshot_free(s);
+        } else {
+            cr_assert_neq(err[0], '\0');
+            rejected++;
+        }
+    }
+    /* FNV-1a detects every single-byte change; a collision for several is
+     * a 2^-64 event. */
+    cr_assert_geq(rejected, 1990, "only %d of the damaged files were rejected", rejected);
+    free(copy);
+    free(b);
+}
+
+Test(snapshot, single_flip_is_a_checksum_mismatch)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    layout l = walk(b, len);
+    b[l.stacks + 5] ^= 0x40;    /* a byte of the first stack's size */
+    expect_error(b, len, "corrupt file: checksum mismatch");
+    free(b);
+}
+
+Test(snapshot, wrong_magic)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    b[3] = 'X';
+    expect_error(b, len, "not a snapalloc snapshot");
+    expect_error((const unsigned char *)"#!/bin/sh\necho hi\n", 18, "not a snapalloc snapshot");
+    free(b);
+}
+
+Test(snapshot, wrong_version)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    put32(b + 8, 2);
+    fix_checksum(b, len);
+    char err[256];
+    cr_assert_null(sa_snapshot_parse(b, len, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported snapshot version 2 (this snapalloc reads version 1)");
+    free(b);
+}
+
+/* Lying fields with a valid checksum, so the structural checks are what
+ * stops them; the address space is capped to show no giant allocation. */
+#define LIE_TEST(name, want, patch)                         \
+    Test(snapshot_lies, name)                               \
+    {                                                       \
+        size_t len;                                         \
+        unsigned char *b = small_bytes(&len);               \
+        layout l = walk(b, len);                            \
+        (void)l;                                            \
+        patch;                                              \
+        fix_checksum(b, len);                               \
+        limit_as((rlim_t)1 << 30);                          \
+        expect_error(b, len, want);                         \
+        free(b);                                            \
+    }
+
+LIE_TEST(nmodules_huge, "truncated file: 4294967295 modules need at least",
+         put32(b + 52, 0xFFFFFFFFu))
+LIE_TEST(exe_len_huge, "truncated file: expected 4294967295 more bytes at offset 64",
+         put32(b + 56, 0xFFFFFFFFu))
+LIE_TEST(cmdline_len_huge, "truncated file: expected 4294967295 more bytes",
+         put32(b + 60, 0xFFFFFFFFu))
+LIE_TEST(module_path_len_huge, "truncated file: expected 4294967295 more bytes",
+         put32(b + l.module0, 0xFFFFFFFFu))
+LIE_TEST(build_id_too_long, "has a 65-byte build-id (at most 64)",
+         put32(b + l.module0 + 4, 65))
+LIE_TEST(nsegments_huge, "truncated file: 4294967295 segments need at least",
+         put32(b + l.module0 + 8, 0xFFFFFFFFu))
+LIE_TEST(stack_nframes_huge, "truncated file: expected 8589934604 more bytes",
+         put32(b + l.stacks, 0x7FFFFFFFu))
+LIE_TEST(nframes_table_huge, "truncated file: 4294967295 frames need at least",
+         put32(b + l.frames, 0xFFFFFFFFu))
+LIE_TEST(frame_module_out_of_range, "corrupt file: frame 0 at offset",
+         put32(b + l.frames + 4, get32(b + 52)))
+LIE_TEST(stack_frame_index_out_of_range, "corrupt file: stack 0 at offset",
+         put32(b + l.stacks + 20, get32(b + l.frames)))
+LIE_TEST(trailer_nstacks_wrong, "corrupt file: trailer at offset",
+         put32(b + l.trailer, 4))
+LIE_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
+         put64(b + l.trailer + 8, 1))
+LIE_TEST(nul_in_exe_path, "corrupt file: NUL byte in executable path at offset 64",
+         b[65] = '\0')
+LIE_TEST(end_marker_damaged, "corrupt file: no end marker at offset", b[len - 16] = 'X')
+
+Test(snapshot_lies, trailing_garbage)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    b = realloc(b, len + 3);
+    memcpy(b + len, "abc", 3);
+    expect_error(b, len + 3, "corrupt file: 3 bytes of unexpected data after the end marker");
+    free(b);
+}
+
+/* ---- reading files ---------------------------------------------------- */
+
+Test(snapshot, read_errors)
+{
+    char *dir = make_dir();
+    char err[256];
+    cr_assert_null(sa_snapshot_read(dir, err, sizeof err));
+    cr_assert_str_eq(err, strerror(EISDIR));
+    char *missing = join(dir, "missing.snap");
+    cr_assert_null(sa_snapshot_read(missing, err, sizeof err));
+    cr_assert_str_eq(err, strerror(ENOENT));
+    char *empty = join(dir, "empty.snap");
+    spit(empty, "", 0);
+    cr_assert_null(sa_snapshot_read(empty, err, sizeof err));
+    cr_assert_str_eq(err, "empty file (not a snapalloc snapshot)");
+    if (geteuid() != 0) {    /* root reads mode-000 files anyway */
+        chmod(empty, 0);
+        cr_assert_null(sa_snapshot_read(empty, err, sizeof err));
+        cr_assert_str_eq(err, strerror(EACCES));
+    }
+    unlink(empty);
+    rmdir(dir);
+}
+
+/* ---- size ------------------------------------------------------------- */
+
+Test(snapshot, compact_for_many_stacks)
+{
+    enum { NSTACKS = 10000, DEPTH = 32, SHARED = 24 };
+    uintptr_t *frames = malloc(sizeof(uintptr_t) * NSTACKS * DEPTH);
+    sa_snap_wstack *st = malloc(sizeof *st * NSTACKS);
+    /* Innermost 8 frames distinct per stack, the outer 24 common, as in
+     * programs whose allocations share main() and the framework above. */
+    uintptr_t text = (uintptr_t)&helper_a;
+    for (int i = 0; i < NSTACKS; i++) {
+        uintptr_t *f = frames + (size_t)i * DEPTH;
+        for (int k = 0; k < DEPTH - SHARED; k++)
+            f[k] = 0x7000000000ull + (uintptr_t)i * 64 + (uintptr_t)k;
+        for (int k = DEPTH - SHARED; k < DEPTH; k++)
+            f[k] = text + (uintptr_t)k;
+        st[i] = (sa_snap_wstack){DEPTH, f, 100 * 48, 100};
+    }
+    char *dir = make_dir();
+    char *path = join(dir, "big.snap");
+    iter it = {st, NSTACKS, 0};
+    cr_assert_eq(sa_snapshot_write(path, &k_info, iter_next, &it), 0);
+    struct stat sb;
+    cr_assert_eq(stat(path, &sb), 0);
+    cr_assert_lt(sb.st_size, 4 * 1024 * 1024, "%lld bytes", (long long)sb.st_size);
+
+    char err[256];
+    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    cr_assert_eq(s->nstacks, NSTACKS);
+    cr_assert_eq(s->total_count, 1000000);
+    cr_assert_eq(s->total_size, 48000000);
+    const sa_snap_stack *x = &s->stacks[4321];
+    cr_assert_eq(x->nframes, DEPTH);
+    cr_assert_eq(x->frames[0].module, SA_SNAP_NO_MODULE);
+    cr_assert_eq(x->frames[0].offset, 0x7000000000ull + 4321 * 64);
+    cr_assert_eq(x->frames[DEPTH - 1].module, 0);
+    cr_assert_eq(x->frames[DEPTH - 1].offset, text + DEPTH - 1 - s->modules[0].base);
+    sa_snapshot_free(s);
+    unlink(path);
+    rmdir(dir);
+    free(frames);
+    free(st);
+}
