@@ -314,7 +314,11 @@ static int parse_trailer(rd *r, const sa_snapshot *s)
              r->len - r->pos, r->pos);
         return -1;
     }
-    if (nstacks != s->nstacks || reserved != 0) {
+    if (reserved != 0) {
+        fail(r, "corrupt file: reserved trailer field at offset %zu is %u, not 0", at + 4, reserved);
+        return -1;
+    }
+    if (nstacks != s->nstacks) {
         fail(r, "corrupt file: trailer at offset %zu counts %u stacks, the file holds %u",
              at, nstacks, s->nstacks);
         return -1;

@@ -443,6 +443,8 @@ Test(snapshot, replaces_existing_file)
     cr_assert_eq(s->nstacks, 3);
     sa_snapshot_free(s);
     cr_assert_str_eq(list_dir(dir), "out.snap,");
+    unlink(path);
+    rmdir(dir);
 }
 
 /* Many stacks, so that the file is well over the size limit below. */
@@ -494,6 +496,8 @@ Test(snapshot, full_disk_keeps_old_file)
     cr_assert_eq(len, 13);
     cr_assert_eq(memcmp(b, "old contents\n", 13), 0);
     free(b);
+    unlink(path);
+    rmdir(dir);
 }
 
 Test(snapshot, preserves_errno)
@@ -657,6 +661,8 @@ LIE_TEST(stack_frame_index_out_of_range, "corrupt file: stack 0 at offset",
          put32(b + l.stacks + 20, get32(b + l.frames)))
 LIE_TEST(trailer_nstacks_wrong, "corrupt file: trailer at offset",
          put32(b + l.trailer, 4))
+LIE_TEST(trailer_reserved_nonzero, "corrupt file: reserved trailer field at offset",
+         put32(b + l.trailer + 4, 1))
 LIE_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
          put64(b + l.trailer + 8, 1))
 LIE_TEST(nul_in_exe_path, "corrupt file: NUL byte in executable path at offset 64",
