@@ -198,12 +198,25 @@ static int add_string(wstate *w, const char *s, size_t n, uint32_t *off)
     return 0;
 }
 
+/* Is [vaddr, vaddr + size) inside the file-backed part of a PT_LOAD
+ * segment, i.e. mapped and readable without faulting? */
+static int note_is_mapped(const struct dl_phdr_info *info, uint64_t vaddr, uint64_t size)
+{
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && vaddr >= ph->p_vaddr &&
+            size <= ph->p_filesz && vaddr - ph->p_vaddr <= ph->p_filesz - size)
+            return 1;
+    }
+    return 0;
+}
+
 /* Find the NT_GNU_BUILD_ID note in the object's PT_NOTE segments. */
 static void find_build_id(const struct dl_phdr_info *info, wmod *m)
 {
     for (int i = 0; i < info->dlpi_phnum; i++) {
         const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE)
+        if (ph->p_type != PT_NOTE || !note_is_mapped(info, ph->p_vaddr, ph->p_memsz))
             continue;
         /* Notes are 4-byte aligned, except in segments aligned to 8
          * (.note.gnu.property), whose name and desc pad to 8. */
