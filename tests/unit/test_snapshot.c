@@ -286,8 +286,10 @@ Test(snapshot, round_trip)
     cr_assert_eq(s->traced_peak, 987654321098ull);
     cr_assert_eq(s->trigger, SA_SNAP_TRIGGER_SIGNAL);
     cr_assert_eq(s->sequence, 42);
-    int64_t lo = (int64_t)t0.tv_sec * 1000000000 + t0.tv_nsec;
-    int64_t hi = (int64_t)t1.tv_sec * 1000000000 + t1.tv_nsec;
+    /* The write's own wall-clock time; a minute of slack on each side
+     * so that a clock step during the test cannot fail it. */
+    int64_t lo = ((int64_t)t0.tv_sec - 60) * 1000000000 + t0.tv_nsec;
+    int64_t hi = ((int64_t)t1.tv_sec + 60) * 1000000000 + t1.tv_nsec;
     cr_assert(s->time_ns >= lo && s->time_ns <= hi, "time %lld outside the write", (long long)s->time_ns);
     cr_assert_str_eq(s->exe, self_exe());
 
