@@ -1,0 +1,766 @@
+/* report.c - grouping, sorting and printing for `show` and `diff`.
+ *
+ * Pipeline per snapshot stack: symbolize every frame (inlined chains
+ * expand), fold the leading allocation frames (the library itself, malloc
+ * and friends, C++ allocator plumbing, --wrapper patterns) so the stack
+ * starts at the call site, apply --include/--exclude, then charge the
+ * stack's size and count to its group key(s).
+ *
+ * Keys are made of interned strings (symbolize.h), so equal keys from two
+ * snapshots are equal pointer for pointer: diff matches groups by symbol
+ * (module basename, function, file, line), never by address, and two runs
+ * with different ASLR bases line up.  A frame without line information
+ * keeps its module offset in the key so distinct unknown sites stay apart.
+ *
+ * Ordering follows tracemalloc: show sorts by size, then count; diff by
+ * |size_diff|, then size, then |count_diff|; ties by key, so the output is
+ * deterministic.
+ */
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "report.h"
+#include "symbolize.h"
+#include "util.h"
+
+/* ---- Allocation functions folded into the allocation ---------------- */
+
+static const char *const default_wrappers[] = {
+    "malloc", "calloc", "realloc", "free", "reallocarray", "posix_memalign",
+    "aligned_alloc", "memalign", "valloc", "pvalloc", "strdup", "strndup",
+    "__strdup", "__strndup", "__libc_*", "operator new*", "operator new[]*",
+    "std::allocator*", "__gnu_cxx::new_allocator*", "std::__new_allocator*",
+    "std::allocator_traits*", "std::_Vector_base*::_M_allocate*",
+    "__gnu_cxx::__aligned_membuf*", "std::__cxx11::basic_string*::_M_create",
+    "asprintf", "vasprintf", "__vasprintf_internal", "__asprintf",
+    "open_memstream", "getline", "getdelim", "__getdelim",
+};
+
+/* "ns::f<int>(int, char) const" -> "ns::f<int>": patterns name functions
+ * without their parameter lists. */
+static const char *strip_params(const char *name, char *buf, size_t len)
+{
+    const char *close = strrchr(name, ')');
+    if (!close || strncmp(name, "operator()", 10) == 0)
+        return name;
+    int depth = 0;
+    for (const char *p = close; p >= name; p--) {
+        if (*p == ')')
+            depth++;
+        else if (*p == '(' && --depth == 0) {
+            size_t n = (size_t)(p - name);
+            while (n > 0 && name[n - 1] == ' ')
+                n--;
+            if (n == 0 || n >= len)
+                return name;
+            memcpy(buf, name, n);
+            buf[n] = '\0';
+            return buf;
+        }
+    }
+    return name;
+}
+
+static int match_function(const char *pattern, const char *function)
+{
+    char buf[4096];
+    /* glibc's internal aliases: __GI_malloc is malloc. */
+    if (strncmp(function, "__GI_", 5) == 0)
+        function += 5;
+    if (fnmatch(pattern, function, 0) == 0)
+        return 1;
+    const char *bare = strip_params(function, buf, sizeof buf);
+    return bare != function && fnmatch(pattern, bare, 0) == 0;
+}
+
+static int is_alloc_frame(const sa_sym_frame *f, const sa_report_opts *o)
+{
+    if (strncmp(f->module, "libsnapalloc", 12) == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof default_wrappers / sizeof *default_wrappers; i++)
+        if (match_function(default_wrappers[i], f->function))
+            return 1;
+    for (size_t i = 0; i < o->nwrappers; i++)
+        if (match_function(o->wrappers[i], f->function))
+            return 1;
+    return 0;
+}
+
+/* ---- Filters (tracemalloc's Filter: fnmatch, call site or all frames) */
+
+static int match_frame(const char *pattern, const sa_sym_frame *f)
+{
+    const char *base = strrchr(f->file, '/');
+    return match_function(pattern, f->function) ||
+           fnmatch(pattern, f->file, 0) == 0 ||
+           (base && fnmatch(pattern, base + 1, 0) == 0) ||
+           fnmatch(pattern, f->module, 0) == 0 ||
+           fnmatch(pattern, f->module_path, 0) == 0;
+}
+
+static int match_stack(const char *pattern, const sa_sym_frame *const *frames,
+                       uint32_t n, int all_frames)
+{
+    for (uint32_t i = 0; i < (all_frames ? n : 1); i++)
+        if (match_frame(pattern, frames[i]))
+            return 1;
+    return 0;
+}
+
+static int keep_stack(const sa_sym_frame *const *frames, uint32_t n, const sa_report_opts *o)
+{
+    if (o->ninclude > 0) {
+        int any = 0;
+        for (size_t i = 0; i < o->ninclude && !any; i++)
+            any = match_stack(o->include[i], frames, n, o->all_frames);
+        if (!any)
+            return 0;
+    }
+    for (size_t i = 0; i < o->nexclude; i++)
+        if (match_stack(o->exclude[i], frames, n, o->all_frames))
+            return 0;
+    return 1;
+}
+
+/* ---- Groups --------------------------------------------------------- */
+
+/* One frame of a key; fields outside the grouping are NULL/0. */
+typedef struct key_frame {
+    const char *function, *file, *module;
+    uint32_t line;
+    uint64_t offset;             /* part of the key only for line == 0 */
+    uint64_t shown_offset;       /* informational (JSON) */
+    const char *module_path;     /* informational (JSON) */
+} key_frame;
+
+typedef struct group {
+    uint32_t nkey;
+    key_frame *key;
+    uint64_t hash;
+    uint64_t size[2], count[2];  /* [0] the only/old snapshot, [1] new */
+    uint32_t last_stack;         /* cumulative: charged once per stack */
+    int last_snap;
+} group;
+
+typedef struct group_table {
+    group **slots;
+    size_t cap, used;
+    group **list;                /* insertion order */
+} group_table;
+
+static key_frame project(const sa_sym_frame *f, sa_group_by by)
+{
+    key_frame k = {0};
+    static const char *unknown;
+    if (!unknown)
+        unknown = sa_intern("??");
+    switch (by) {
+    case SA_BY_LINE:
+    case SA_BY_TRACEBACK:
+        k.function = f->function;
+        k.file = f->file;
+        k.module = f->module;
+        k.line = f->line;
+        k.offset = f->line ? 0 : f->offset;
+        k.shown_offset = f->offset;
+        k.module_path = f->module_path;
+        break;
+    case SA_BY_FUNCTION:
+        k.function = f->function;
+        k.module = f->module;
+        k.module_path = f->module_path;
+        break;
+    case SA_BY_FILE:
+        k.file = f->file;
+        /* Unknown files stay apart per module. */
+        if (f->file == unknown)
+            k.module = f->module;
+        break;
+    case SA_BY_MODULE:
+        k.module = f->module;
+        k.module_path = f->module_path;
+        break;
+    }
+    return k;
+}
+
+static uint64_t key_hash(const key_frame *k, uint32_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15ULL * (n + 1);
+    for (uint32_t i = 0; i < n; i++) {
+        uint64_t parts[5] = {
+            (uintptr_t)k[i].function, (uintptr_t)k[i].file, (uintptr_t)k[i].module,
+            k[i].line, k[i].offset,
+        };
+        for (int j = 0; j < 5; j++) {
+            h ^= parts[j] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+            h *= 0xff51afd7ed558ccdULL;
+        }
+    }
+    return h ^ (h >> 29);
+}
+
+static int key_frame_equal(const key_frame *a, const key_frame *b)
+{
+    return a->function == b->function && a->file == b->file && a->module == b->module &&
+           a->line == b->line && a->offset == b->offset;
+}
+
+static group *group_get(group_table *t, const key_frame *key, uint32_t n)
+{
+    if ((t->used + 1) * 2 > t->cap) {
+        size_t ncap = t->cap ? t->cap * 2 : 256;
+        group **ns = sa_xcalloc(ncap, sizeof *ns);
+        for (size_t i = 0; i < t->cap; i++) {
+            if (!t->slots[i])
+                continue;
+            size_t j = t->slots[i]->hash & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = t->slots[i];
+        }
+        free(t->slots);
+        t->slots = ns;
+        t->cap = ncap;
+    }
+    uint64_t h = key_hash(key, n);
+    size_t j = h & (t->cap - 1);
+    for (; t->slots[j]; j = (j + 1) & (t->cap - 1)) {
+        group *g = t->slots[j];
+        if (g->hash != h || g->nkey != n)
+            continue;
+        uint32_t i = 0;
+        while (i < n && key_frame_equal(&g->key[i], &key[i]))
+            i++;
+        if (i == n)
+            return g;
+    }
+    group *g = sa_xcalloc(1, sizeof *g);
+    g->nkey = n;
+    g->key = sa_xcalloc(n, sizeof *key);
+    memcpy(g->key, key, n * sizeof *key);
+    g->hash = h;
+    g->last_stack = UINT32_MAX;
+    g->last_snap = -1;
+    t->slots[j] = g;
+    t->list = sa_xrealloc(t->list, t->used + 1, sizeof *t->list);
+    t->list[t->used++] = g;
+    return g;
+}
+
+static void group_table_free(group_table *t)
+{
+    for (size_t i = 0; i < t->used; i++) {
+        free(t->list[i]->key);
+        free(t->list[i]);
+    }
+    free(t->list);
+    free(t->slots);
+}
+
+/* Charge every stack of snap (as snapshot number which) to its groups. */
+static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
+                         const sa_report_opts *o)
+{
+    sa_symbolizer *sym = sa_sym_new(snap);
+    const sa_sym_frame **frames = NULL;
+    size_t cap = 0;
+    key_frame *keys = NULL;
+    size_t keycap = 0;
+    static sa_sym_frame empty;
+    if (!empty.function) {
+        empty.function = empty.file = empty.module = empty.module_path = sa_intern("??");
+    }
+
+    for (uint32_t s = 0; s < snap->nstacks; s++) {
+        const sa_snap_stack *st = &snap->stacks[s];
+        if (st->count == 0 && st->size == 0)
+            continue;
+        size_t n = 0;
+        for (uint32_t i = 0; i < st->nframes; i++) {
+            const sa_sym_frame *sf;
+            uint32_t k = sa_sym_lookup(sym, &st->frames[i], &sf);
+            if (n + k > cap) {
+                cap = (n + k) * 2;
+                frames = sa_xrealloc(frames, cap, sizeof *frames);
+            }
+            for (uint32_t j = 0; j < k; j++)
+                frames[n++] = &sf[j];
+        }
+        if (n == 0) {
+            if (cap == 0) {
+                cap = 16;
+                frames = sa_xrealloc(frames, cap, sizeof *frames);
+            }
+            frames[n++] = &empty;
+        }
+        /* Fold the leading allocation frames; a stack made only of them
+         * keeps its outermost frame as the site. */
+        size_t first = 0;
+        while (first + 1 < n && is_alloc_frame(frames[first], o))
+            first++;
+        const sa_sym_frame *const *fs = frames + first;
+        uint32_t nf = (uint32_t)(n - first);
+        if (!keep_stack(fs, nf, o))
+            continue;
+
+        if (o->by == SA_BY_TRACEBACK) {
+            if (nf > keycap) {
+                keycap = nf * 2;
+                keys = sa_xrealloc(keys, keycap, sizeof *keys);
+            }
+            for (uint32_t i = 0; i < nf; i++)
+                keys[i] = project(fs[i], o->by);
+            group *g = group_get(t, keys, nf);
+            g->size[which] += st->size;
+            g->count[which] += st->count;
+            continue;
+        }
+        for (uint32_t i = 0; i < (o->cumulative ? nf : 1); i++) {
+            key_frame k = project(fs[i], o->by);
+            group *g = group_get(t, &k, 1);
+            if (g->last_snap == which && g->last_stack == s)
+                continue;   /* recursion: each key once per stack */
+            g->last_snap = which;
+            g->last_stack = s;
+            g->size[which] += st->size;
+            g->count[which] += st->count;
+        }
+    }
+    free(frames);
+    free(keys);
+    sa_sym_free(sym);
+}
+
+/* ---- Ordering ------------------------------------------------------- */
+
+static int strcmp_null(const char *a, const char *b)
+{
+    if (a == b)
+        return 0;
+    if (!a)
+        return -1;
+    if (!b)
+        return 1;
+    return strcmp(a, b);
+}
+
+static int key_cmp(const group *a, const group *b)
+{
+    for (uint32_t i = 0; i < a->nkey && i < b->nkey; i++) {
+        const key_frame *x = &a->key[i], *y = &b->key[i];
+        int c;
+        if ((c = strcmp_null(x->file, y->file)) != 0)
+            return c;
+        if (x->line != y->line)
+            return x->line < y->line ? -1 : 1;
+        if ((c = strcmp_null(x->function, y->function)) != 0)
+            return c;
+        if ((c = strcmp_null(x->module, y->module)) != 0)
+            return c;
+        if (x->offset != y->offset)
+            return x->offset < y->offset ? -1 : 1;
+    }
+    return (a->nkey > b->nkey) - (a->nkey < b->nkey);
+}
+
+#define CMP_DESC(x, y) do { if ((x) != (y)) return (x) > (y) ? -1 : 1; } while (0)
+
+static int cmp_show(const void *pa, const void *pb)
+{
+    const group *a = *(group *const *)pa, *b = *(group *const *)pb;
+    CMP_DESC(a->size[0], b->size[0]);
+    CMP_DESC(a->count[0], b->count[0]);
+    return key_cmp(a, b);
+}
+
+static int64_t size_diff(const group *g) { return (int64_t)(g->size[1] - g->size[0]); }
+static int64_t count_diff(const group *g) { return (int64_t)(g->count[1] - g->count[0]); }
+static uint64_t mag(int64_t v) { return v < 0 ? -(uint64_t)v : (uint64_t)v; }
+
+static int cmp_diff(const void *pa, const void *pb)
+{
+    const group *a = *(group *const *)pa, *b = *(group *const *)pb;
+    CMP_DESC(mag(size_diff(a)), mag(size_diff(b)));
+    CMP_DESC(a->size[1], b->size[1]);
+    CMP_DESC(mag(count_diff(a)), mag(count_diff(b)));
+    return key_cmp(a, b);
+}
+
+/* ---- Text ----------------------------------------------------------- */
+
+void sa_format_size(char *buf, size_t len, double size, int sign)
+{
+    static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+    for (int u = 0; u < 5; u++) {
+        if (fabs(size) < 100 && u != 0) {
+            snprintf(buf, len, sign ? "%+.1f %s" : "%.1f %s", size, units[u]);
+            return;
+        }
+        if (fabs(size) < 10 * 1024 || u == 4) {
+            snprintf(buf, len, sign ? "%+.0f %s" : "%.0f %s", size, units[u]);
+            return;
+        }
+        size /= 1024;
+    }
+}
+
+static int unsymbolized(const key_frame *k)
+{
+    /* "module+0xOFF" or "0xADDR": the function field carries the address. */
+    size_t n = strlen(k->module);
+    return (strncmp(k->function, k->module, n) == 0 && strncmp(k->function + n, "+0x", 3) == 0) ||
+           strncmp(k->function, "0x", 2) == 0;
+}
+
+/* The one-line name of a key frame (without the traceback's module). */
+static void print_key_frame(FILE *out, const key_frame *k, sa_group_by by)
+{
+    switch (by) {
+    case SA_BY_LINE:
+    case SA_BY_TRACEBACK:
+        if (k->line)
+            fprintf(out, "%s:%" PRIu32 " %s", k->file, k->line, k->function);
+        else if (unsymbolized(k))
+            fputs(k->function, out);
+        else
+            fprintf(out, "%s (%s+0x%" PRIx64 ")", k->function, k->module, k->offset);
+        break;
+    case SA_BY_FUNCTION:
+        fprintf(out, "%s (%s)", k->function, k->module);
+        break;
+    case SA_BY_FILE:
+        if (k->module)
+            fprintf(out, "%s (%s)", k->file, k->module);
+        else
+            fputs(k->file, out);
+        break;
+    case SA_BY_MODULE:
+        fputs(k->module, out);
+        break;
+    }
+}
+
+static void print_traceback(FILE *out, const group *g)
+{
+    for (uint32_t i = 0; i < g->nkey; i++) {
+        const key_frame *k = &g->key[i];
+        fputs("  ", out);
+        print_key_frame(out, k, SA_BY_TRACEBACK);
+        if (k->line)
+            fprintf(out, " (%s)", k->module);
+        fputc('\n', out);
+    }
+}
+
+static const char *trigger_name(uint32_t t)
+{
+    static const char *const names[] = {"api", "exit", "signal", "interval", "peak"};
+    return t < sizeof names / sizeof *names ? names[t] : "unknown";
+}
+
+static void format_time(char *buf, size_t len, int64_t ns, int iso)
+{
+    time_t secs = (time_t)(ns / 1000000000);
+    struct tm tm;
+    if (!gmtime_r(&secs, &tm) ||
+        !strftime(buf, len, iso ? "%Y-%m-%dT%H:%M:%SZ" : "%Y-%m-%d %H:%M:%S UTC", &tm))
+        snprintf(buf, len, "?");
+}
+
+static void print_header_text(FILE *out, const char *label, const char *path,
+                              const sa_snapshot *s)
+{
+    char t[64], cur[32], peak[32], tot[32];
+    format_time(t, sizeof t, s->time_ns, 0);
+    sa_format_size(cur, sizeof cur, (double)s->traced_current, 0);
+    sa_format_size(peak, sizeof peak, (double)s->traced_peak, 0);
+    sa_format_size(tot, sizeof tot, (double)s->total_size, 0);
+    fprintf(out, "%s: %s\n", label, path);
+    fprintf(out, "  program: %s (pid %" PRIu32 ")\n", s->exe ? s->exe : "?", s->pid);
+    if (s->cmdline && s->cmdline[0])
+        fprintf(out, "  command: %s\n", s->cmdline);
+    fprintf(out, "  taken: %s, trigger %s, sequence %" PRIu32 ", frame limit %" PRIu32 "\n",
+            t, trigger_name(s->trigger), s->sequence, s->frame_limit);
+    fprintf(out, "  traced memory: current=%s, peak=%s\n", cur, peak);
+    fprintf(out, "  total: size=%s, count=%" PRIu64 ", stacks=%" PRIu32 "\n",
+            tot, s->total_count, s->nstacks);
+}
+
+static const char *by_name(sa_group_by by)
+{
+    static const char *const names[] = {"line", "function", "file", "module", "traceback"};
+    return names[by];
+}
+
+int sa_group_by_parse(const char *s, sa_group_by *out)
+{
+    for (int i = SA_BY_LINE; i <= SA_BY_TRACEBACK; i++)
+        if (strcmp(s, by_name(i)) == 0) {
+            *out = i;
+            return 0;
+        }
+    return -1;
+}
+
+static void print_stat_text(FILE *out, const group *g, const sa_report_opts *o, int diff)
+{
+    char size[32], sd[32], avg[32];
+    const key_frame *site = &g->key[0];
+    int w = diff ? 1 : 0;
+    print_key_frame(out, site, o->by);
+    sa_format_size(size, sizeof size, (double)g->size[w], 0);
+    if (diff) {
+        sa_format_size(sd, sizeof sd, (double)size_diff(g), 1);
+        fprintf(out, ": size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")", size, sd,
+                g->count[1], count_diff(g));
+    } else {
+        fprintf(out, ": size=%s, count=%" PRIu64, size, g->count[0]);
+    }
+    if (g->count[w]) {
+        sa_format_size(avg, sizeof avg, (double)g->size[w] / (double)g->count[w], 0);
+        fprintf(out, ", average=%s", avg);
+    }
+    fputc('\n', out);
+    if (o->by == SA_BY_TRACEBACK)
+        print_traceback(out, g);
+}
+
+/* ---- JSON ----------------------------------------------------------- */
+
+/* A JSON string: quotes, backslashes and control characters escaped;
+ * bytes that are not valid UTF-8 become U+FFFD so the output always
+ * parses. */
+static void json_str(FILE *out, const char *s)
+{
+    if (!s) {
+        fputs("null", out);
+        return;
+    }
+    const unsigned char *p = (const unsigned char *)s;
+    fputc('"', out);
+    while (*p) {
+        unsigned c = *p;
+        if (c == '"' || c == '\\') {
+            fputc('\\', out);
+            fputc((int)c, out);
+            p++;
+        } else if (c < 0x20 || c == 0x7f) {
+            switch (c) {
+            case '\n': fputs("\\n", out); break;
+            case '\t': fputs("\\t", out); break;
+            case '\r': fputs("\\r", out); break;
+            default: fprintf(out, "\\u%04x", c);
+            }
+            p++;
+        } else if (c < 0x80) {
+            fputc((int)c, out);
+            p++;
+        } else {
+            /* Validate one UTF-8 sequence (no overlongs, no surrogates). */
+            int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+            if (c >= 0xf5)
+                n = 0;
+            int ok = n > 0;
+            uint32_t cp = n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+            for (int i = 1; ok && i < n; i++) {
+                if ((p[i] & 0xc0) != 0x80)
+                    ok = 0;
+                else
+                    cp = (cp << 6) | (p[i] & 0x3f);
+            }
+            if (ok && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+                       (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
+                ok = 0;
+            if (ok) {
+                fwrite(p, 1, (size_t)n, out);
+                p += n;
+            } else {
+                fputs("\\ufffd", out);
+                p++;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+static void json_header(FILE *out, const char *path, const sa_snapshot *s)
+{
+    char t[64];
+    format_time(t, sizeof t, s->time_ns, 1);
+    fputs("{\"path\": ", out);
+    json_str(out, path);
+    fprintf(out, ", \"version\": %" PRIu32 ", \"pid\": %" PRIu32 ", \"time_ns\": %" PRId64
+            ", \"time\": \"%s\", \"exe\": ", s->version, s->pid, s->time_ns, t);
+    json_str(out, s->exe);
+    fputs(", \"cmdline\": ", out);
+    json_str(out, s->cmdline);
+    fprintf(out, ", \"frame_limit\": %" PRIu32 ", \"trigger\": \"%s\", \"sequence\": %" PRIu32
+            ", \"traced_current\": %" PRIu64 ", \"traced_peak\": %" PRIu64
+            ", \"total_size\": %" PRIu64 ", \"total_count\": %" PRIu64
+            ", \"nstacks\": %" PRIu32 ", \"nmodules\": %" PRIu32 "}",
+            s->frame_limit, trigger_name(s->trigger), s->sequence, s->traced_current,
+            s->traced_peak, s->total_size, s->total_count, s->nstacks, s->nmodules);
+}
+
+static void json_site(FILE *out, const key_frame *k)
+{
+    fputs("{\"function\": ", out);
+    json_str(out, k->function);
+    fputs(", \"file\": ", out);
+    json_str(out, k->file);
+    if (k->file)
+        fprintf(out, ", \"line\": %" PRIu32, k->line);
+    else
+        fputs(", \"line\": null", out);
+    fputs(", \"module\": ", out);
+    json_str(out, k->module);
+    fputc('}', out);
+}
+
+static void json_stat(FILE *out, const group *g, const sa_report_opts *o, int diff)
+{
+    int w = diff ? 1 : 0;
+    fprintf(out, "{\"size\": %" PRIu64, g->size[w]);
+    if (diff)
+        fprintf(out, ", \"size_diff\": %" PRId64, size_diff(g));
+    fprintf(out, ", \"count\": %" PRIu64, g->count[w]);
+    if (diff)
+        fprintf(out, ", \"count_diff\": %" PRId64, count_diff(g));
+    fputs(", \"site\": ", out);
+    json_site(out, &g->key[0]);
+    if (o->by == SA_BY_TRACEBACK) {
+        fputs(", \"frames\": [", out);
+        for (uint32_t i = 0; i < g->nkey; i++) {
+            const key_frame *k = &g->key[i];
+            fputs(i ? ", {\"function\": " : "{\"function\": ", out);
+            json_str(out, k->function);
+            fputs(", \"file\": ", out);
+            json_str(out, k->file);
+            fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", k->line);
+            json_str(out, k->module_path);
+            fprintf(out, ", \"offset\": %" PRIu64 "}", k->shown_offset);
+        }
+        fputc(']', out);
+    }
+    fputc('}', out);
+}
+
+/* ---- Entry points --------------------------------------------------- */
+
+static int finish(FILE *out)
+{
+    if (fflush(out) != 0 || ferror(out)) {
+        fprintf(stderr, "snapalloc: output: write error\n");
+        return -1;
+    }
+    return 0;
+}
+
+static void print_other_text(FILE *out, group **gs, size_t from, size_t n, int diff)
+{
+    if (from >= n)
+        return;
+    uint64_t size[2] = {0, 0}, count[2] = {0, 0};
+    for (size_t i = from; i < n; i++)
+        for (int w = 0; w < 2; w++) {
+            size[w] += gs[i]->size[w];
+            count[w] += gs[i]->count[w];
+        }
+    char s[32], sd[32];
+    if (diff) {
+        sa_format_size(s, sizeof s, (double)size[1], 0);
+        sa_format_size(sd, sizeof sd, (double)(int64_t)(size[1] - size[0]), 1);
+        fprintf(out, "%zu other: size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")\n", n - from, s, sd,
+                count[1], (int64_t)(count[1] - count[0]));
+    } else {
+        sa_format_size(s, sizeof s, (double)size[0], 0);
+        fprintf(out, "%zu other: size=%s, count=%" PRIu64 "\n", n - from, s, count[0]);
+    }
+}
+
+static void print_title(FILE *out, const sa_report_opts *o, size_t shown, size_t total, int diff)
+{
+    fprintf(out, "[ %s %zu%s %s%s%s ]\n", shown < total ? "Top" : "All", shown,
+            diff ? " differences" : "", o->cumulative ? "cumulative " : "", "by ", by_name(o->by));
+}
+
+int sa_report_show(FILE *out, const char *path, const sa_snapshot *snap,
+                   const sa_report_opts *o)
+{
+    group_table t = {0};
+    add_snapshot(&t, snap, 0, o);
+    qsort(t.list, t.used, sizeof *t.list, cmp_show);
+    size_t shown = o->top && o->top < t.used ? o->top : t.used;
+    if (o->json) {
+        fputs("{\"snapshot\": ", out);
+        json_header(out, path, snap);
+        fprintf(out, ", \"group_by\": \"%s\", \"cumulative\": %s, \"groups\": %zu, \"stats\": [",
+                by_name(o->by), o->cumulative ? "true" : "false", t.used);
+        for (size_t i = 0; i < shown; i++) {
+            fputs(i ? ",\n  " : "\n  ", out);
+            json_stat(out, t.list[i], o, 0);
+        }
+        fputs("]}\n", out);
+    } else {
+        print_header_text(out, "snapshot", path, snap);
+        print_title(out, o, shown, t.used, 0);
+        for (size_t i = 0; i < shown; i++)
+            print_stat_text(out, t.list[i], o, 0);
+        print_other_text(out, t.list, shown, t.used, 0);
+    }
+    group_table_free(&t);
+    return finish(out);
+}
+
+int sa_report_diff(FILE *out, const char *old_path, const sa_snapshot *old_snap,
+                   const char *new_path, const sa_snapshot *new_snap,
+                   const sa_report_opts *o)
+{
+    group_table t = {0};
+    add_snapshot(&t, old_snap, 0, o);
+    add_snapshot(&t, new_snap, 1, o);
+    /* --min-diff drops groups before --top counts them. */
+    size_t n = 0;
+    for (size_t i = 0; i < t.used; i++) {
+        group *g = t.list[i];
+        if (mag(size_diff(g)) >= o->min_diff)
+            t.list[n++] = g;
+        else {
+            free(g->key);
+            free(g);
+        }
+    }
+    t.used = n;
+    qsort(t.list, t.used, sizeof *t.list, cmp_diff);
+    size_t shown = o->top && o->top < t.used ? o->top : t.used;
+    if (o->json) {
+        fputs("{\"old\": ", out);
+        json_header(out, old_path, old_snap);
+        fputs(", \"new\": ", out);
+        json_header(out, new_path, new_snap);
+        fprintf(out, ", \"group_by\": \"%s\", \"cumulative\": %s, \"groups\": %zu, \"stats\": [",
+                by_name(o->by), o->cumulative ? "true" : "false", t.used);
+        for (size_t i = 0; i < shown; i++) {
+            fputs(i ? ",\n  " : "\n  ", out);
+            json_stat(out, t.list[i], o, 1);
+        }
+        fputs("]}\n", out);
+    } else {
+        print_header_text(out, "old", old_path, old_snap);
+        print_header_text(out, "new", new_path, new_snap);
+        print_title(out, o, shown, t.used, 1);
+        for (size_t i = 0; i < shown; i++)
+            print_stat_text(out, t.list[i], o, 1);
+        print_other_text(out, t.list, shown, t.used, 1);
+    }
+    free(t.slots);   /* the slots point at freed groups after --min-diff */
+    t.slots = NULL;
+    t.cap = 0;
+    group_table_free(&t);
+    return finish(out);
+}

@@ -1,0 +1,461 @@
+/* run.c - `snapalloc run [OPTIONS] -- PROGRAM [ARGS...]`.
+ *
+ * Runs PROGRAM with libsnapalloc preloaded and the tracer configured
+ * through the SNAPALLOC_* environment variables the library reads, waits
+ * for it, lists the snapshot files written during the run and prints the
+ * top call sites of the last one.  Everything the command itself prints
+ * goes to stderr, so the program's stdout stays its own.
+ *
+ * The program runs as a child (fork + exec), not in place of the command,
+ * because the command must report afterwards.  Signals sent to the
+ * command (kill PID) are forwarded to the child; signals the terminal sends
+ * to the whole foreground process group (si_code SI_KERNEL) already reach
+ * the child, so they are not sent twice.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* pipe2, strverscmp */
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "report.h"
+#include "snapshot.h"
+#include "util.h"
+
+#ifndef SNAPALLOC_LIBDIR
+#define SNAPALLOC_LIBDIR "/usr/local/lib"
+#endif
+
+#define DEFAULT_DIR "snapalloc-out"
+#define DEFAULT_FRAMES 32
+#define MAX_FRAMES 128          /* SNAPALLOC_MAX_FRAMES of snapalloc.h */
+
+static const char usage_run[] =
+    "Usage: snapalloc run [OPTIONS] -- PROGRAM [ARGS...]\n"
+    "Run PROGRAM with libsnapalloc preloaded and tracing on.  Snapshots are\n"
+    "written to DIR as EXE.PID.N.snap (child processes write their own); at\n"
+    "the end the files written are listed and the top 10 call sites of the\n"
+    "last snapshot are printed, all on stderr.\n"
+    "\n"
+    "Options:\n"
+    "  -o, --output DIR        directory for the snapshots (default: " DEFAULT_DIR ";\n"
+    "                          created if needed)\n"
+    "  -n, --frames N          frames stored per stack, 1..128 (default 32)\n"
+    "      --signal SIG        take a snapshot when the program receives SIG\n"
+    "                          (e.g. USR2 or SIGUSR2)\n"
+    "      --interval SECONDS  take a snapshot every SECONDS seconds\n"
+    "      --peak BYTES        take a snapshot at each new peak of traced memory\n"
+    "                          exceeding the last one dumped by BYTES (K, M, G)\n"
+    "      --unwind METHOD     libunwind (default) or fp (frame pointers)\n"
+    "      --no-exit-snapshot  no snapshot when the program exits\n"
+    "  -h, --help              print this help\n"
+    "\n"
+    "Environment: SNAPALLOC_LIB overrides the library preloaded; an existing\n"
+    "LD_PRELOAD is kept after it.\n"
+    "\n"
+    "Exit status: the program's own; 128+N if it was killed by signal N; 127 if\n"
+    "it could not be executed; 2 for a usage error.\n";
+
+/* Signals that make sense as a snapshot trigger: asynchronous, catchable,
+ * and not job control. */
+static const struct { const char *name; int sig; } signals[] = {
+    {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"WINCH", SIGWINCH},
+    {"URG", SIGURG}, {"PROF", SIGPROF}, {"VTALRM", SIGVTALRM}, {"IO", SIGIO},
+    {"PWR", SIGPWR},
+};
+
+static int parse_signal(const char *s, int *sig, const char **name)
+{
+    const char *n = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
+    for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+        if (strcasecmp(n, signals[i].name) == 0) {
+            *sig = signals[i].sig;
+            *name = signals[i].name;
+            return 0;
+        }
+    return -1;
+}
+
+/* ---- Locating the library ------------------------------------------- */
+
+static char *find_library(void)
+{
+    const char *env = getenv("SNAPALLOC_LIB");
+    char buf[PATH_MAX];
+    if (env && *env) {
+        if (!realpath(env, buf))
+            sa_die(env, "%s (from SNAPALLOC_LIB)", strerror(errno));
+        return strdup(buf);
+    }
+    /* Uninstalled: the library sits in .libs next to the command (or next
+     * to the real binary, when the command runs through a libtool
+     * wrapper). */
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
+    if (n > 0) {
+        buf[n] = '\0';
+        char *slash = strrchr(buf, '/');
+        if (slash) {
+            *slash = '\0';
+            const char *cands[] = {"/.libs/libsnapalloc.so", "/libsnapalloc.so"};
+            for (size_t i = 0; i < 2; i++) {
+                char path[PATH_MAX + 32], real[PATH_MAX];
+                snprintf(path, sizeof path, "%s%s", buf, cands[i]);
+                if (i == 1 && !strstr(buf, "/.libs"))
+                    continue;
+                if (access(path, R_OK) == 0 && realpath(path, real))
+                    return strdup(real);
+            }
+        }
+    }
+    const char *inst = SNAPALLOC_LIBDIR "/libsnapalloc.so";
+    if (access(inst, R_OK) != 0)
+        sa_die(inst, "%s (set SNAPALLOC_LIB to the library's path)", strerror(errno));
+    return strdup(inst);
+}
+
+/* ---- The output directory ------------------------------------------- */
+
+static void make_dirs(const char *dir)
+{
+    char *p = strdup(dir);
+    if (!p)
+        sa_oom();
+    for (char *s = p + 1; ; s++) {
+        if (*s == '/' || *s == '\0') {
+            char c = *s;
+            *s = '\0';
+            if (mkdir(p, 0777) != 0 && errno != EEXIST)
+                sa_die(dir, "cannot create directory: %s", strerror(errno));
+            *s = c;
+            if (c == '\0')
+                break;
+        }
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+        sa_die(dir, "not a directory");
+    if (access(dir, W_OK | X_OK) != 0)
+        sa_die(dir, "not writable: %s", strerror(errno));
+    free(p);
+}
+
+typedef struct dir_entry {
+    char *name;
+    ino_t ino;
+    struct timespec mtime;
+    off_t size;
+} dir_entry;
+
+typedef struct dir_list {
+    dir_entry *v;
+    size_t n;
+} dir_list;
+
+static dir_list list_snapshots(const char *dir)
+{
+    dir_list l = {0};
+    DIR *d = opendir(dir);
+    if (!d)
+        return l;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".snap") != 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        l.v = sa_xrealloc(l.v, l.n + 1, sizeof *l.v);
+        l.v[l.n].name = strdup(e->d_name);
+        if (!l.v[l.n].name)
+            sa_oom();
+        l.v[l.n].ino = st.st_ino;
+        l.v[l.n].mtime = st.st_mtim;
+        l.v[l.n].size = st.st_size;
+        l.n++;
+    }
+    closedir(d);
+    return l;
+}
+
+static int was_there(const dir_list *before, const dir_entry *e)
+{
+    for (size_t i = 0; i < before->n; i++) {
+        const dir_entry *b = &before->v[i];
+        if (strcmp(b->name, e->name) == 0)
+            return b->ino == e->ino && b->size == e->size &&
+                   b->mtime.tv_sec == e->mtime.tv_sec && b->mtime.tv_nsec == e->mtime.tv_nsec;
+    }
+    return 0;
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+    return strverscmp(((const dir_entry *)a)->name, ((const dir_entry *)b)->name);
+}
+
+static int newer(const dir_entry *a, const dir_entry *b)
+{
+    if (a->mtime.tv_sec != b->mtime.tv_sec)
+        return a->mtime.tv_sec > b->mtime.tv_sec;
+    if (a->mtime.tv_nsec != b->mtime.tv_nsec)
+        return a->mtime.tv_nsec > b->mtime.tv_nsec;
+    return strverscmp(a->name, b->name) > 0;
+}
+
+/* ---- Signal forwarding ---------------------------------------------- */
+
+static volatile sig_atomic_t child_pid;
+
+static void forward(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    int saved = errno;
+    if (child_pid > 0 && si->si_code != SI_KERNEL)
+        kill((pid_t)child_pid, sig);
+    errno = saved;
+}
+
+static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
+                                SIGWINCH};
+
+/* ---- run ------------------------------------------------------------ */
+
+static void set_env(const char *name, const char *value)
+{
+    if (value ? setenv(name, value, 1) : unsetenv(name))
+        sa_oom();
+}
+
+int sa_cmd_run(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"frames", required_argument, NULL, 'n'},
+        {"signal", required_argument, NULL, 'S'},
+        {"interval", required_argument, NULL, 'I'},
+        {"peak", required_argument, NULL, 'P'},
+        {"unwind", required_argument, NULL, 'U'},
+        {"no-exit-snapshot", no_argument, NULL, 'X'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    const char *dir = DEFAULT_DIR, *signame = NULL, *unwind = NULL;
+    int snapsig = 0, exit_snapshot = 1;
+    uint64_t frames = DEFAULT_FRAMES, interval = 0, peak = 0;
+    int have_interval = 0, have_peak = 0;
+    char num[32];
+
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+:o:n:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            if (!*optarg)
+                sa_die("-o", "empty directory name");
+            dir = optarg;
+            break;
+        case 'n':
+            if (sa_parse_u64(optarg, 1, MAX_FRAMES, &frames) != 0)
+                sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
+                       MAX_FRAMES);
+            break;
+        case 'S':
+            if (parse_signal(optarg, &snapsig, &signame) != 0)
+                sa_die("--signal", "'%s' is not a usable signal (e.g. USR2, SIGUSR1, HUP)",
+                       optarg);
+            break;
+        case 'I':
+            /* Whole seconds, 1 s to 1 day: what the tracer's timer takes. */
+            if (sa_parse_u64(optarg, 1, 86400, &interval) != 0)
+                sa_die("--interval", "'%s' is not a number of seconds between 1 and 86400",
+                       optarg);
+            have_interval = 1;
+            break;
+        case 'P':
+            if (sa_parse_bytes(optarg, &peak) != 0 || peak == 0)
+                sa_die("--peak", "'%s' is not a positive size in bytes (K, M, G suffixes allowed)",
+                       optarg);
+            have_peak = 1;
+            break;
+        case 'U':
+            if (strcmp(optarg, "fp") != 0 && strcmp(optarg, "libunwind") != 0)
+                sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
+            unwind = optarg;
+            break;
+        case 'X':
+            exit_snapshot = 0;
+            break;
+        case 'h':
+            fputs(usage_run, stdout);
+            return 0;
+        default:
+            sa_bad_option("run", c, optopt, argv[optind - 1]);
+        }
+    }
+    if (optind < 1 || optind > argc || strcmp(argv[optind - 1], "--") != 0) {
+        if (optind < argc)
+            sa_die("run", "missing '--' before the program (snapalloc run [OPTIONS] -- PROGRAM)");
+        sa_die("run", "missing PROGRAM (snapalloc run [OPTIONS] -- PROGRAM [ARGS...])");
+    }
+    if (optind >= argc)
+        sa_die("run", "missing PROGRAM (snapalloc run [OPTIONS] -- PROGRAM [ARGS...])");
+    char **prog = argv + optind;
+
+    char *lib = find_library();
+    if (strpbrk(lib, ": "))
+        sa_die(lib, "cannot be preloaded: its path contains ':' or a space");
+    make_dirs(dir);
+    char absdir[PATH_MAX];
+    if (!realpath(dir, absdir))
+        sa_die(dir, "%s", strerror(errno));
+
+    /* The environment the library reads; unset what the options leave
+     * out, so that `run` does what its command line says. */
+    const char *old_preload = getenv("LD_PRELOAD");
+    size_t plen = strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2;
+    char *preload = sa_xcalloc(plen, 1);
+    snprintf(preload, plen, "%s%s%s", lib,
+             old_preload && *old_preload ? ":" : "", old_preload ? old_preload : "");
+    set_env("LD_PRELOAD", preload);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)frames);
+    set_env("SNAPALLOC_TRACE", num);
+    size_t tlen = strlen(absdir) + 32;
+    char *tmpl = sa_xcalloc(tlen, 1);
+    snprintf(tmpl, tlen, "%s/%%e.%%p.%%n.snap", absdir);
+    set_env("SNAPALLOC_SNAPSHOT", tmpl);
+    set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", exit_snapshot ? "1" : "0");
+    char sigbuf[32];
+    if (signame)
+        snprintf(sigbuf, sizeof sigbuf, "SIG%s", signame);
+    set_env("SNAPALLOC_SIGNAL", signame ? sigbuf : NULL);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)interval);
+    set_env("SNAPALLOC_INTERVAL", have_interval ? num : NULL);
+    char peakbuf[32];
+    snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)peak);
+    set_env("SNAPALLOC_PEAK", have_peak ? peakbuf : NULL);
+    set_env("SNAPALLOC_UNWIND", unwind);
+
+    dir_list before = list_snapshots(absdir);
+
+    /* Block the forwarded signals across fork so none is lost or sent to
+     * pid 0; the child restores the dispositions and mask it inherited. */
+    sigset_t block, oldmask;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+        sigaddset(&block, forwarded[i]);
+    if (snapsig)
+        sigaddset(&block, snapsig);
+    sigprocmask(SIG_BLOCK, &block, &oldmask);
+    struct sigaction sa, old[NSIG];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(&block, s))
+            sigaction(s, &sa, &old[s]);
+
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0)
+        sa_die("pipe", "%s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        sa_die("fork", "%s", strerror(errno));
+    if (pid == 0) {
+        for (int s = 1; s < NSIG; s++)
+            if (sigismember(&block, s))
+                sigaction(s, &old[s], NULL);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        close(errpipe[0]);
+        execvp(prog[0], prog);
+        int e = errno;
+        ssize_t w = write(errpipe[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    child_pid = pid;
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    close(errpipe[1]);
+    int exec_errno = 0;
+    ssize_t r;
+    do
+        r = read(errpipe[0], &exec_errno, sizeof exec_errno);
+    while (r < 0 && errno == EINTR);
+    close(errpipe[0]);
+
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "snapalloc: waitpid: %s\n", strerror(errno));
+            return 127;
+        }
+    }
+    child_pid = 0;
+    if (r == (ssize_t)sizeof exec_errno) {
+        fprintf(stderr, "snapalloc: %s: cannot execute: %s\n", prog[0], strerror(exec_errno));
+        return 127;
+    }
+    int rc = WIFEXITED(status) ? WEXITSTATUS(status)
+             : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
+
+    /* What was written during the run. */
+    dir_list after = list_snapshots(absdir);
+    dir_entry *fresh = sa_xcalloc(after.n, sizeof *fresh);
+    size_t nfresh = 0;
+    for (size_t i = 0; i < after.n; i++)
+        if (!was_there(&before, &after.v[i]))
+            fresh[nfresh++] = after.v[i];
+    qsort(fresh, nfresh, sizeof *fresh, cmp_name);
+    if (nfresh == 0) {
+        fprintf(stderr, "snapalloc: %s: no snapshot was written during the run\n", absdir);
+        return rc;
+    }
+    fprintf(stderr, "snapalloc: %zu snapshot%s in %s:\n", nfresh, nfresh == 1 ? "" : "s", absdir);
+    for (size_t i = 0; i < nfresh; i++)
+        fprintf(stderr, "  %s\n", fresh[i].name);
+
+    /* The last snapshot of the program itself (its children write files
+     * too), else the last of any process. */
+    char mine[32];
+    snprintf(mine, sizeof mine, ".%ld.", (long)pid);
+    const dir_entry *last = NULL;
+    for (int pass = 0; pass < 2 && !last; pass++)
+        for (size_t i = 0; i < nfresh; i++)
+            if ((pass == 1 || strstr(fresh[i].name, mine)) && (!last || newer(&fresh[i], last)))
+                last = &fresh[i];
+    size_t len = strlen(absdir) + strlen(last->name) + 2;
+    char *path = sa_xcalloc(len, 1);
+    snprintf(path, len, "%s/%s", absdir, last->name);
+    char err[256] = "";
+    sa_snapshot *snap = sa_snapshot_read(path, err, sizeof err);
+    if (!snap) {
+        fprintf(stderr, "snapalloc: %s: %s\n", path, err[0] ? err : "cannot read snapshot");
+        return rc;
+    }
+    sa_report_opts o;
+    memset(&o, 0, sizeof o);
+    o.by = SA_BY_LINE;
+    o.top = 10;
+    fputc('\n', stderr);
+    sa_report_show(stderr, path, snap, &o);
+    sa_snapshot_free(snap);
+    return rc;
+}

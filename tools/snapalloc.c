@@ -1,0 +1,292 @@
+/* snapalloc.c - the snapalloc command: subcommand dispatch, `show` and
+ * `diff` option handling, and the option-value parsers every subcommand
+ * shares.  `run` lives in run.c; grouping and printing in report.c;
+ * symbolization in symbolize.c.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "report.h"
+#include "snapshot.h"
+#include "util.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+void sa_die(const char *what, const char *fmt, ...)
+{
+    va_list ap;
+    fflush(stdout);
+    fprintf(stderr, "snapalloc: %s: ", what);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(SA_EXIT_USAGE);
+}
+
+int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (!s || !*s)
+        return -1;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
+            return -1;
+        v = v * 10 + (uint64_t)(*s - '0');
+    }
+    if (v < min || v > max)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int sa_parse_bytes(const char *s, uint64_t *out)
+{
+    char digits[32];
+    size_t n = strspn(s, "0123456789");
+    if (n == 0 || n >= sizeof digits)
+        return -1;
+    memcpy(digits, s, n);
+    digits[n] = '\0';
+    uint64_t v, mult = 1;
+    if (sa_parse_u64(digits, 0, UINT64_MAX, &v) != 0)
+        return -1;
+    const char *suf = s + n;
+    switch (*suf) {
+    case 'k': case 'K': mult = 1ULL << 10; suf++; break;
+    case 'm': case 'M': mult = 1ULL << 20; suf++; break;
+    case 'g': case 'G': mult = 1ULL << 30; suf++; break;
+    }
+    if (mult > 1 && strcmp(suf, "iB") == 0)
+        suf += 2;
+    else if (strcmp(suf, "B") == 0)
+        suf += 1;
+    if (*suf != '\0' || (v && mult > UINT64_MAX / v))
+        return -1;
+    *out = v * mult;
+    return 0;
+}
+
+void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg)
+{
+    char name[64];
+    if (optopt_)
+        snprintf(name, sizeof name, "-%c", optopt_);
+    else
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(arg ? arg : "?", "="), arg ? arg : "?");
+    if (c == ':')
+        sa_die(name, "missing value (see 'snapalloc %s --help')", cmd);
+    sa_die(name, "unknown option (see 'snapalloc %s --help')", cmd);
+}
+
+/* ---- Help ------------------------------------------------------------ */
+
+static const char usage_main[] =
+    "Usage: snapalloc COMMAND [OPTIONS] [ARGS]\n"
+    "Trace the heap of a program and report its live memory by call site.\n"
+    "\n"
+    "Commands:\n"
+    "  run [OPTIONS] -- PROGRAM [ARGS...]  run PROGRAM with libsnapalloc preloaded\n"
+    "                                      and tracing on; report its last snapshot\n"
+    "  show SNAPSHOT [OPTIONS]             live memory of a snapshot, grouped\n"
+    "  diff OLD NEW [OPTIONS]              what changed between two snapshots\n"
+    "\n"
+    "  snapalloc COMMAND --help   options of COMMAND\n"
+    "  snapalloc --version        print the version\n"
+    "\n"
+    "Exit status: 0 success, 2 usage error or unreadable input; `run` exits\n"
+    "with the program's status (128+N if killed by signal N, 127 if it could\n"
+    "not be executed).\n";
+
+#define REPORT_OPTIONS_HELP \
+    "  --by KEY           group by line (default: call site file:line and function),\n" \
+    "                     function, file, module, or traceback (whole stack)\n" \
+    "  --cumulative       charge every frame of a stack, not only the call site\n" \
+    "                     (not with --by traceback)\n" \
+    "  --top N            print the N largest groups (default 10; 0: all)\n" \
+    "  --include PATTERN  keep traces whose call site matches PATTERN (fnmatch on\n" \
+    "                     the file, function or module name); repeatable\n" \
+    "  --exclude PATTERN  drop traces whose call site matches PATTERN; repeatable\n" \
+    "  --all-frames       --include/--exclude test every frame of the stack\n" \
+    "  --wrapper PATTERN  fold functions matching PATTERN into the allocation,\n" \
+    "                     like malloc (e.g. xmalloc, g_malloc); repeatable\n" \
+    "  --format FORMAT    text (default) or json\n" \
+    "  --json             same as --format json\n" \
+    "  -h, --help         print this help\n"
+
+static const char usage_show[] =
+    "Usage: snapalloc show SNAPSHOT [OPTIONS]\n"
+    "Print the live memory of SNAPSHOT grouped by call site, largest first\n"
+    "(as Python's tracemalloc Snapshot.statistics()).\n"
+    "\n"
+    "Options:\n" REPORT_OPTIONS_HELP;
+
+static const char usage_diff[] =
+    "Usage: snapalloc diff OLD NEW [OPTIONS]\n"
+    "Print how live memory changed from snapshot OLD to snapshot NEW, per group,\n"
+    "largest change first (as Python's tracemalloc Snapshot.compare_to()).\n"
+    "Groups are matched by symbol, so snapshots of two runs compare correctly.\n"
+    "\n"
+    "Options:\n" REPORT_OPTIONS_HELP
+    "  --min-diff BYTES   omit groups whose size changed by less than BYTES\n"
+    "                     (K, M, G suffixes allowed)\n";
+
+/* ---- show / diff ----------------------------------------------------- */
+
+enum {
+    OPT_BY = 256, OPT_CUMULATIVE, OPT_TOP, OPT_INCLUDE, OPT_EXCLUDE, OPT_ALL_FRAMES,
+    OPT_WRAPPER, OPT_FORMAT, OPT_JSON, OPT_MIN_DIFF,
+};
+
+static const struct option report_longopts[] = {
+    {"by", required_argument, NULL, OPT_BY},
+    {"cumulative", no_argument, NULL, OPT_CUMULATIVE},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"include", required_argument, NULL, OPT_INCLUDE},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"all-frames", no_argument, NULL, OPT_ALL_FRAMES},
+    {"wrapper", required_argument, NULL, OPT_WRAPPER},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"min-diff", required_argument, NULL, OPT_MIN_DIFF},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+static void push_pattern(const char ***list, size_t *n, const char *p)
+{
+    *list = sa_xrealloc(*list, *n + 1, sizeof **list);
+    (*list)[(*n)++] = p;
+}
+
+/* Parses the options of show (nfiles 1) or diff (nfiles 2); files are the
+ * positional arguments, wherever they appear. */
+static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles,
+                              const char **files, sa_report_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->by = SA_BY_LINE;
+    o->top = 10;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", report_longopts, NULL)) != -1) {
+        uint64_t v;
+        switch (c) {
+        case OPT_BY:
+            if (sa_group_by_parse(optarg, &o->by) != 0)
+                sa_die("--by", "'%s' is not one of line, function, file, module, traceback",
+                       optarg);
+            break;
+        case OPT_CUMULATIVE: o->cumulative = 1; break;
+        case OPT_TOP:
+            if (sa_parse_u64(optarg, 0, SIZE_MAX, &v) != 0)
+                sa_die("--top", "'%s' is not a number (0 for all)", optarg);
+            o->top = (size_t)v;
+            break;
+        case OPT_INCLUDE: push_pattern(&o->include, &o->ninclude, optarg); break;
+        case OPT_EXCLUDE: push_pattern(&o->exclude, &o->nexclude, optarg); break;
+        case OPT_ALL_FRAMES: o->all_frames = 1; break;
+        case OPT_WRAPPER: push_pattern(&o->wrappers, &o->nwrappers, optarg); break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") == 0)
+                o->json = 1;
+            else if (strcmp(optarg, "text") == 0)
+                o->json = 0;
+            else
+                sa_die("--format", "'%s' is not one of text, json", optarg);
+            break;
+        case OPT_JSON: o->json = 1; break;
+        case OPT_MIN_DIFF:
+            if (nfiles != 2)
+                sa_bad_option(cmd, '?', 0, argv[optind - 1]);
+            if (sa_parse_bytes(optarg, &o->min_diff) != 0)
+                sa_die("--min-diff", "'%s' is not a size in bytes (K, M, G suffixes allowed)",
+                       optarg);
+            break;
+        case 'h':
+            fputs(nfiles == 1 ? usage_show : usage_diff, stdout);
+            exit(0);
+        default:
+            sa_bad_option(cmd, c, optopt, argv[optind - 1]);
+        }
+    }
+    if (o->cumulative && o->by == SA_BY_TRACEBACK)
+        sa_die("--cumulative", "cannot be used with --by traceback");
+    int npos = argc - optind;
+    if (npos != nfiles)
+        sa_die(cmd, "%s (see 'snapalloc %s --help')",
+               npos < nfiles ? (nfiles == 1 ? "missing SNAPSHOT" : "needs two snapshots, OLD and NEW")
+                             : "too many arguments", cmd);
+    for (int i = 0; i < nfiles; i++)
+        files[i] = argv[optind + i];
+}
+
+static sa_snapshot *load(const char *path)
+{
+    char err[256] = "";
+    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
+    if (!s)
+        sa_die(path, "%s", err[0] ? err : "cannot read snapshot");
+    return s;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+    const char *files[1];
+    sa_report_opts o;
+    parse_report_args("show", argc, argv, 1, files, &o);
+    sa_snapshot *s = load(files[0]);
+    int rc = sa_report_show(stdout, files[0], s, &o);
+    sa_snapshot_free(s);
+    return rc == 0 ? 0 : SA_EXIT_USAGE;
+}
+
+static int cmd_diff(int argc, char **argv)
+{
+    const char *files[2];
+    sa_report_opts o;
+    parse_report_args("diff", argc, argv, 2, files, &o);
+    sa_snapshot *a = load(files[0]);
+    sa_snapshot *b = load(files[1]);
+    int rc = sa_report_diff(stdout, files[0], a, files[1], b, &o);
+    sa_snapshot_free(a);
+    sa_snapshot_free(b);
+    return rc == 0 ? 0 : SA_EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        sa_die("missing command", "try 'snapalloc --help'");
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
+        printf("snapalloc %s\n", PACKAGE_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return sa_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "show") == 0)
+        return cmd_show(argc - 1, argv + 1);
+    if (strcmp(cmd, "diff") == 0)
+        return cmd_diff(argc - 1, argv + 1);
+    if (cmd[0] == '-')
+        sa_die(cmd, "unknown option (try 'snapalloc --help')");
+    sa_die(cmd, "unknown command (try 'snapalloc --help')");
+}

@@ -1,0 +1,404 @@
+/* symbolize.c - snapshot frames to function, file:line and module, offline.
+ *
+ * Each module of the snapshot gets its own Dwfl, reported at bias 0: a
+ * snapshot offset is (address - load bias), which is exactly the link-time
+ * address in the ELF file for PIE/shared objects and non-PIE executables
+ * alike, so no base arithmetic is needed and ASLR never shows.  Separate
+ * debug info is found by build-id (/usr/lib/debug/.build-id) through
+ * dwfl_standard_find_debuginfo.
+ *
+ * Every frame is a return address: the call instruction ends just before
+ * it, so lookups use offset - 1 (otherwise a call that is the last
+ * instruction of an inlined block or of a function would be attributed to
+ * the next line or the next function).  The reported offset stays the
+ * recorded one.
+ */
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "symbolize.h"
+#include "util.h"
+
+/* libstdc++'s demangler; the command links -lstdc++ (the library never
+ * does). */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+static uint64_t mix64(uint64_t x)
+{
+    x ^= x >> 33;
+    x *= 0xff51afd7ed558ccdULL;
+    x ^= x >> 33;
+    x *= 0xc4ceb9fe1a85ec53ULL;
+    return x ^ (x >> 33);
+}
+
+/* ---- String interning ----------------------------------------------- */
+
+static struct {
+    char **slots;
+    size_t cap, used;
+} strtab;
+
+static uint64_t str_hash(const char *s)
+{
+    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void strtab_grow(void)
+{
+    size_t ncap = strtab.cap ? strtab.cap * 2 : 1024;
+    char **ns = sa_xcalloc(ncap, sizeof *ns);
+    for (size_t i = 0; i < strtab.cap; i++) {
+        char *s = strtab.slots[i];
+        if (!s)
+            continue;
+        size_t j = str_hash(s) & (ncap - 1);
+        while (ns[j])
+            j = (j + 1) & (ncap - 1);
+        ns[j] = s;
+    }
+    free(strtab.slots);
+    strtab.slots = ns;
+    strtab.cap = ncap;
+}
+
+const char *sa_intern(const char *s)
+{
+    if ((strtab.used + 1) * 2 > strtab.cap)
+        strtab_grow();
+    size_t j = str_hash(s) & (strtab.cap - 1);
+    for (; strtab.slots[j]; j = (j + 1) & (strtab.cap - 1))
+        if (strcmp(strtab.slots[j], s) == 0)
+            return strtab.slots[j];
+    char *copy = strdup(s);
+    if (!copy)
+        sa_oom();
+    strtab.slots[j] = copy;
+    strtab.used++;
+    return copy;
+}
+
+/* ---- Modules -------------------------------------------------------- */
+
+enum { MOD_UNOPENED, MOD_OK, MOD_FAILED };
+
+typedef struct sym_module {
+    int state;
+    Dwfl *dwfl;
+    Dwfl_Module *mod;
+    const char *name;   /* basename */
+    const char *path;
+} sym_module;
+
+typedef struct cache_entry {
+    int used;
+    uint32_t module;
+    uint64_t offset;
+    uint32_t nframes;
+    sa_sym_frame *frames;
+} cache_entry;
+
+struct sa_symbolizer {
+    const sa_snapshot *snap;
+    sym_module *mods;
+    cache_entry *cache;
+    size_t cache_cap, cache_used;
+};
+
+static const Dwfl_Callbacks offline_callbacks = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .section_address = dwfl_offline_section_address,
+};
+
+/* One warning per module path for the whole command (diff opens the same
+ * module for both snapshots). */
+static void warn_module(const char *path, const char *why)
+{
+    static const char **warned;
+    static size_t nwarned;
+    const char *p = sa_intern(path);
+    for (size_t i = 0; i < nwarned; i++)
+        if (warned[i] == p)
+            return;
+    warned = sa_xrealloc(warned, nwarned + 1, sizeof *warned);
+    warned[nwarned++] = p;
+    fprintf(stderr, "snapalloc: warning: %s: %s; its frames are shown as module+offset\n",
+            path, why);
+}
+
+static int pseudo_module(const char *path)
+{
+    /* The vDSO has no file; it never allocates, so stay silent. */
+    return path[0] == '[' || strncmp(path, "linux-vdso", 10) == 0 ||
+           strncmp(path, "linux-gate", 10) == 0;
+}
+
+static void module_open(sym_module *m, const sa_snap_module *sm)
+{
+    m->state = MOD_FAILED;
+    if (pseudo_module(sm->path) || sm->path[0] == '\0')
+        return;
+    if (access(sm->path, R_OK) != 0) {
+        char why[256];
+        snprintf(why, sizeof why, "cannot open (%s)", strerror(errno));
+        warn_module(sm->path, why);
+        return;
+    }
+    m->dwfl = dwfl_begin(&offline_callbacks);
+    if (!m->dwfl)
+        return;
+    dwfl_report_begin(m->dwfl);
+    /* base 0 with add_p_vaddr: the module's addresses are its link-time
+     * addresses, i.e. the snapshot's offsets. */
+    m->mod = dwfl_report_elf(m->dwfl, m->name, sm->path, -1, 0, true);
+    dwfl_report_end(m->dwfl, NULL, NULL);
+    if (!m->mod) {
+        char why[256];
+        snprintf(why, sizeof why, "cannot read ELF (%s)", dwfl_errmsg(-1));
+        warn_module(sm->path, why);
+        dwfl_end(m->dwfl);
+        m->dwfl = NULL;
+        return;
+    }
+    if (sm->build_id_len > 0) {
+        const unsigned char *bits = NULL;
+        GElf_Addr vaddr;
+        int len = dwfl_module_build_id(m->mod, &bits, &vaddr);
+        if (len <= 0 || (uint32_t)len != sm->build_id_len ||
+            memcmp(bits, sm->build_id, (size_t)len) != 0) {
+            warn_module(sm->path, "build-id mismatch (binary changed since the snapshot)");
+            dwfl_end(m->dwfl);
+            m->dwfl = NULL;
+            m->mod = NULL;
+            return;
+        }
+    }
+    m->state = MOD_OK;
+}
+
+sa_symbolizer *sa_sym_new(const sa_snapshot *snap)
+{
+    sa_symbolizer *sym = sa_xcalloc(1, sizeof *sym);
+    sym->snap = snap;
+    sym->mods = sa_xcalloc(snap->nmodules, sizeof *sym->mods);
+    for (uint32_t i = 0; i < snap->nmodules; i++) {
+        const char *path = snap->modules[i].path ? snap->modules[i].path : "";
+        const char *slash = strrchr(path, '/');
+        sym->mods[i].path = sa_intern(path);
+        sym->mods[i].name = sa_intern(path[0] ? (slash ? slash + 1 : path) : "??");
+    }
+    return sym;
+}
+
+void sa_sym_free(sa_symbolizer *sym)
+{
+    if (!sym)
+        return;
+    for (uint32_t i = 0; i < sym->snap->nmodules; i++)
+        if (sym->mods[i].dwfl)
+            dwfl_end(sym->mods[i].dwfl);
+    for (size_t i = 0; i < sym->cache_cap; i++)
+        free(sym->cache[i].frames);
+    free(sym->cache);
+    free(sym->mods);
+    free(sym);
+}
+
+/* ---- Names ---------------------------------------------------------- */
+
+static const char *demangled(const char *name)
+{
+    if (!name)
+        return NULL;
+    if (name[0] == '_' && name[1] == 'Z') {
+        int status = -1;
+        char *d = __cxa_demangle(name, NULL, NULL, &status);
+        if (d && status == 0) {
+            const char *r = sa_intern(d);
+            free(d);
+            return r;
+        }
+        free(d);
+    }
+    return sa_intern(name);
+}
+
+/* The name of a subprogram or inlined-subroutine DIE: its linkage name
+ * demangled (qualified, with parameters, as the symbol table gives it) or
+ * else its plain name; attributes are followed through abstract_origin and
+ * specification. */
+static const char *die_function_name(Dwarf_Die *die)
+{
+    Dwarf_Attribute attr;
+    const char *name = NULL;
+    if (dwarf_attr_integrate(die, DW_AT_linkage_name, &attr) ||
+        dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr))
+        name = dwarf_formstring(&attr);
+    if (!name)
+        name = dwarf_diename(die);
+    return name ? demangled(name) : NULL;
+}
+
+/* ---- Lookup --------------------------------------------------------- */
+
+typedef struct frame_vec {
+    sa_sym_frame *v;
+    uint32_t n, cap;
+} frame_vec;
+
+static void push_frame(frame_vec *fv, const sa_sym_frame *f)
+{
+    if (fv->n == fv->cap) {
+        uint32_t ncap = fv->cap ? fv->cap * 2 : 4;
+        fv->v = sa_xrealloc(fv->v, ncap, sizeof *fv->v);
+        fv->cap = ncap;
+    }
+    fv->v[fv->n++] = *f;
+}
+
+static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
+{
+    sa_sym_frame f = {
+        .file = sa_intern("??"), .line = 0,
+        .module = m->name, .module_path = m->path, .offset = offset,
+    };
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s+0x%" PRIx64, m->name, offset);
+    const char *fallback = sa_intern(buf);
+
+    if (m->state != MOD_OK || offset == 0) {
+        f.function = fallback;
+        push_frame(fv, &f);
+        return;
+    }
+    Dwarf_Addr addr = offset - 1;
+    const char *symname = dwfl_module_addrname(m->mod, addr);
+
+    /* Innermost location from the line table. */
+    Dwfl_Line *dl = dwfl_module_getsrc(m->mod, addr);
+    if (dl) {
+        int lineno = 0;
+        const char *src = dwfl_lineinfo(dl, NULL, &lineno, NULL, NULL, NULL);
+        if (src && lineno > 0) {
+            f.file = sa_intern(src);
+            f.line = (uint32_t)lineno;
+        }
+    }
+
+    /* Inlined chain: each inlined_subroutine scope is a frame whose caller
+     * is the next enclosing function scope, at the scope's call_file:line. */
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cudie = dwfl_module_addrdie(m->mod, addr, &bias);
+    Dwarf_Die *scopes = NULL;
+    int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+    if (cudie && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0)
+        files = NULL;
+    for (int i = 0; i < nscopes; i++) {
+        int tag = dwarf_tag(&scopes[i]);
+        if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine &&
+            tag != DW_TAG_entry_point)
+            continue;
+        const char *name = NULL;
+        /* The real (outermost) function: the ELF symbol names it as the
+         * linker and the user know it (malloc, not glibc's internal
+         * __GI___libc_malloc DWARF name), unless it is a GCC clone
+         * (foo.part.0, foo.cold), where DWARF has the source name. */
+        if (tag != DW_TAG_inlined_subroutine && symname && !strchr(symname, '.'))
+            name = demangled(symname);
+        if (!name)
+            name = die_function_name(&scopes[i]);
+        if (!name && tag != DW_TAG_inlined_subroutine)
+            name = demangled(symname);
+        f.function = name ? name : fallback;
+        push_frame(fv, &f);
+        if (tag != DW_TAG_inlined_subroutine)
+            break;
+        Dwarf_Attribute attr;
+        Dwarf_Word callfile = 0, callline = 0;
+        const char *cf = NULL;
+        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &callfile) == 0 &&
+            files && callfile < nfiles)
+            cf = dwarf_filesrc(files, callfile, NULL, NULL);
+        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &callline);
+        f.file = sa_intern(cf ? cf : "??");
+        f.line = (uint32_t)callline;
+        if (f.line == 0)
+            f.file = sa_intern("??");
+    }
+    free(scopes);
+    if (fv->n == 0) {
+        f.function = symname ? demangled(symname) : fallback;
+        push_frame(fv, &f);
+    }
+}
+
+static void cache_grow(sa_symbolizer *sym)
+{
+    size_t ncap = sym->cache_cap ? sym->cache_cap * 2 : 256;
+    cache_entry *nc = sa_xcalloc(ncap, sizeof *nc);
+    for (size_t i = 0; i < sym->cache_cap; i++) {
+        cache_entry *e = &sym->cache[i];
+        if (!e->used)
+            continue;
+        size_t j = mix64(e->offset ^ ((uint64_t)e->module << 48)) & (ncap - 1);
+        while (nc[j].used)
+            j = (j + 1) & (ncap - 1);
+        nc[j] = *e;
+    }
+    free(sym->cache);
+    sym->cache = nc;
+    sym->cache_cap = ncap;
+}
+
+uint32_t sa_sym_lookup(sa_symbolizer *sym, const sa_snap_frame *frame,
+                       const sa_sym_frame **out)
+{
+    if ((sym->cache_used + 1) * 2 > sym->cache_cap)
+        cache_grow(sym);
+    size_t j = mix64(frame->offset ^ ((uint64_t)frame->module << 48)) & (sym->cache_cap - 1);
+    for (; sym->cache[j].used; j = (j + 1) & (sym->cache_cap - 1)) {
+        cache_entry *e = &sym->cache[j];
+        if (e->module == frame->module && e->offset == frame->offset) {
+            *out = e->frames;
+            return e->nframes;
+        }
+    }
+    frame_vec fv = {0};
+    if (frame->module == SA_SNAP_NO_MODULE || frame->module >= sym->snap->nmodules) {
+        char buf[64];
+        snprintf(buf, sizeof buf, "0x%" PRIx64, frame->offset);
+        sa_sym_frame f = {
+            .function = sa_intern(buf), .file = sa_intern("??"), .line = 0,
+            .module = sa_intern("??"), .module_path = sa_intern("??"),
+            .offset = frame->offset,
+        };
+        push_frame(&fv, &f);
+    } else {
+        sym_module *m = &sym->mods[frame->module];
+        if (m->state == MOD_UNOPENED)
+            module_open(m, &sym->snap->modules[frame->module]);
+        symbolize_in_module(m, frame->offset, &fv);
+    }
+    cache_entry *e = &sym->cache[j];
+    e->used = 1;
+    e->module = frame->module;
+    e->offset = frame->offset;
+    e->nframes = fv.n;
+    e->frames = fv.v;
+    sym->cache_used++;
+    *out = e->frames;
+    return e->nframes;
+}

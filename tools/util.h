@@ -1,0 +1,36 @@
+/* util.h - small helpers shared by the snapalloc command's files: memory
+ * that never returns NULL (the command has nothing useful to do without
+ * it, so it exits with the documented status 2 and one line).
+ */
+#ifndef SA_TOOLS_UTIL_H
+#define SA_TOOLS_UTIL_H
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static inline void sa_oom(void)
+{
+    fputs("snapalloc: out of memory\n", stderr);
+    exit(2);
+}
+
+static inline void *sa_xcalloc(size_t n, size_t size)
+{
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p)
+        sa_oom();
+    return p;
+}
+
+static inline void *sa_xrealloc(void *p, size_t n, size_t size)
+{
+    if (size && n > (size_t)-1 / size)
+        sa_oom();
+    size_t bytes = n * size;
+    p = realloc(p, bytes ? bytes : 1);
+    if (!p)
+        sa_oom();
+    return p;
+}
+
+#endif
