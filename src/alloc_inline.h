@@ -1,0 +1,45 @@
+/* alloc_inline.h - the free() fast path, shared by alloc.c and the
+ * exported entry points in override.c so both inline it. */
+#ifndef SA_ALLOC_INLINE_H
+#define SA_ALLOC_INLINE_H
+
+#include "heap.h"
+#include "large.h"
+#include "pagemap.h"
+
+/* The pool and block of p, which must be an allocated small/medium block
+ * of arena entry e; reports misuse on behalf of fn otherwise. */
+SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
+{
+    sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
+    unsigned first = a->run_start[((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
+    sa_pool *pool = &a->pools[first];
+    uint32_t off = (uint32_t)((uintptr_t)p - ((uintptr_t)a + (size_t)first * SA_PAGE));
+    unsigned cls = pool->cls;
+    if (SA_UNLIKELY(first == 0 || off >= pool->carve ||
+                    sa_class_index(cls, off) * sa_classes[cls].size != off))
+        sa_misuse(fn, first == 0 ? "double free or invalid pointer" : "invalid pointer", p);
+    sa_block *b = p;
+    if (SA_UNLIKELY(b->key == ((uintptr_t)b ^ sa_secret)))
+        sa_misuse(fn, "double free detected", p);
+    return pool;
+}
+
+SA_INLINE void sa_free_inline(void *p)
+{
+    uintptr_t e = sa_pagemap_get(p);
+    if (SA_LIKELY((e & SA_PM_TAG) == SA_PM_ARENA)) {
+        sa_heap_free(checked_pool(e, p, "free()"), p);
+        return;
+    }
+    if ((e & SA_PM_TAG) == SA_PM_LARGE) {
+        sa_large_free((sa_large *)(e - SA_PM_LARGE), p);
+        return;
+    }
+    if ((e & SA_PM_TAG) == SA_PM_FREED && (e & ~(uintptr_t)SA_PM_TAG) == (uintptr_t)p)
+        sa_misuse("free()", "double free detected", p);
+    /* NULL, or memory we do not own (the dynamic loader's early
+     * allocations, another allocator's): leave it alone. */
+}
+
+#endif

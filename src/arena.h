@@ -1,0 +1,123 @@
+/* arena.h - arenas, pools and blocks: the data model of the allocator.
+ *
+ * An arena is 256 KiB of address space, aligned to 256 KiB, cut into 64
+ * pages.  Page 0 holds the arena header, which carries the descriptors of
+ * all its pools, so no pool or block ever carries a header of its own.
+ *
+ *   arena (256 KiB, aligned)
+ *   +--------+--------+--------+--------+--------+-----+--------+
+ *   | header | pool   | pool   | pool (medium run, 3 pages) | ... |
+ *   | page 0 | page 1 | page 2 | page 3   page 4   page 5   |     |
+ *   +--------+--------+--------+--------+--------+-----+--------+
+ *        |      pools[1] pools[2] pools[3] (descriptors indexed by first page)
+ *        +-> run_start[i]: first page of the pool that page i belongs to
+ *
+ *   pool of class c (pages = sa_classes[c].pages, blocks of one size)
+ *   +-------+-------+-------+-------+------------------------+-----+
+ *   | alloc | free  | alloc | free  |  untouched ...         |tail |
+ *   +-------+-------+-------+-------+------------------------+-----+
+ *   0                               ^carve                   ^capacity*size
+ *
+ * Blocks, as in pymalloc, are untouched (at or beyond carve: never handed
+ * out since the pool was initialised, memory not even faulted in), free (on
+ * the pool's free list, or on the owning heap's remote list), or
+ * allocated.  A free block holds {next, key}; key = address ^ sa_secret
+ * marks it free, which is how a second free() of the same block is caught.
+ *
+ * Pool states (pymalloc's, per heap):
+ *   EMPTY  no blocks allocated; pages free in the arena (free_mask bit set);
+ *          no owner.
+ *   USED   owned by a heap, some blocks allocated, some free or untouched;
+ *          on the heap's used[c] list.  A heap may keep its last USED pool of
+ *          a class with no block allocated rather than return it, so that a
+ *          malloc/free ping-pong never takes the arena lock.
+ *   FULL   owned by a heap, no free or untouched block; on no list.
+ *
+ *   EMPTY --take--> USED --last block out--> FULL --a block freed--> USED
+ *   USED --all blocks freed (and not the heap's last pool)--> EMPTY
+ *
+ * Arena ordering: arenas sit in buckets by their number of free pages, and
+ * a new pool comes from the lowest non-empty bucket: the fullest arenas are
+ * filled first so nearly-empty ones can drain and go back to the OS
+ * (pymalloc's usable_arenas order, made O(1) by the buckets).  An arena
+ * whose pages are all free is unmapped, except SA_SPARE_ARENAS of them.
+ *
+ * Locking: the free lists, carve and used count of a pool belong to its
+ * owner heap's thread.  Pool ownership changes and all arena state are
+ * under sa_arena_lock (taken about once per pool's worth of allocations).
+ */
+#ifndef SA_ARENA_H
+#define SA_ARENA_H
+
+#include <stdint.h>
+
+#include "tunables.h"
+#include "trace.h"
+
+typedef struct sa_block {
+    struct sa_block *next;
+    uintptr_t key;                /* address ^ sa_secret while free */
+} sa_block;
+
+enum { SA_POOL_EMPTY = 0, SA_POOL_USED = 1, SA_POOL_FULL = 2 };
+
+struct sa_heap;
+
+typedef struct sa_pool {
+    sa_block *free;               /* owner's free list */
+    struct sa_pool *next, *prev;  /* owner's used[cls] list (USED only) */
+    struct sa_heap *heap;         /* owner; NULL while EMPTY */
+    sa_trace_rec *trace;          /* capacity trace records, or NULL */
+    uint32_t carve;               /* offset of the first untouched block */
+    uint32_t limit;               /* capacity * size: carve stops here */
+    uint16_t used;                /* allocated blocks, incl. remote-freed
+                                     ones the owner has not collected */
+    uint8_t cls;
+    uint8_t state;
+} sa_pool;
+
+typedef struct sa_arena {
+    struct sa_arena *next, *prev; /* bucket list (by nfree) */
+    uint64_t free_mask;           /* bit i set: page i is free (bit 0 never) */
+    uint32_t nfree;               /* popcount(free_mask) */
+    uint32_t bucket;              /* the bucket it is listed in */
+    uint8_t run_start[SA_ARENA_PAGES];   /* 0 for the header and free pages */
+    sa_pool pools[SA_ARENA_PAGES];       /* by first page; [0] unused */
+} sa_arena;
+
+_Static_assert(sizeof(sa_arena) <= SA_PAGE, "arena header fits in page 0");
+
+static inline sa_arena *sa_pool_arena(const sa_pool *pool)
+{
+    return (sa_arena *)((uintptr_t)pool & ~(uintptr_t)(SA_ARENA_SIZE - 1));
+}
+
+static inline char *sa_pool_base(const sa_pool *pool)
+{
+    sa_arena *a = sa_pool_arena(pool);
+    return (char *)a + (size_t)(pool - a->pools) * SA_PAGE;
+}
+
+extern uintptr_t sa_secret;
+
+/* Take an EMPTY pool of class cls (state USED, no owner yet), or NULL with
+ * errno = ENOMEM.  Takes sa_arena_lock. */
+sa_pool *sa_arena_take_pool(unsigned cls);
+/* Give back a pool whose blocks are all free.  Takes sa_arena_lock. */
+void sa_arena_return_pool(sa_pool *pool);
+/* Unmap every wholly free arena and discard free pages (malloc_trim).
+ * Returns 1 if memory was given back to the OS. */
+int sa_arena_trim(void);
+
+typedef struct sa_arena_counts {
+    uint64_t allocated_total, reclaimed, highwater, current;
+} sa_arena_counts;
+void sa_arena_get_counts(sa_arena_counts *out);
+/* Visit every arena under sa_arena_lock (statistics, leak scans). */
+void sa_arena_foreach(void (*fn)(sa_arena *a, void *ctx), void *ctx);
+
+void sa_arena_prefork(void);
+void sa_arena_postfork_parent(void);
+void sa_arena_postfork_child(void);
+
+#endif

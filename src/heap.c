@@ -1,0 +1,317 @@
+/* heap.c - per-thread heaps: the slow paths behind heap.h's fast paths,
+ * cross-thread frees, and the heap life cycle (create, abandon, adopt). */
+#include <errno.h>
+#include <pthread.h>
+
+#include "heap.h"
+#include "large.h"
+#include "meta.h"
+#include "os.h"
+
+SA_TLS sa_heap *sa_tls_heap;
+/* 0: no heap yet, 1: has a heap, 2: its heap was abandoned (thread exit). */
+static SA_TLS int tls_state;
+
+static sa_lock registry_lock = SA_LOCK_INIT;
+static sa_heap *all_heaps;
+static sa_heap *abandoned;
+static uint64_t orphan_frees;
+static pthread_key_t heap_key;
+static int heap_key_ok;
+
+static sa_heap shared_heap = { .state = SA_HEAP_SHARED, .lock = SA_LOCK_INIT };
+
+/* ---- pool list helpers (owner only) ----------------------------------- */
+
+static void used_push(sa_heap *h, sa_pool *pool)
+{
+    sa_pool **head = &h->used[pool->cls];
+    pool->prev = NULL;
+    pool->next = *head;
+    if (*head)
+        (*head)->prev = pool;
+    *head = pool;
+}
+
+static void used_unlink(sa_heap *h, sa_pool *pool)
+{
+    if (pool->prev)
+        pool->prev->next = pool->next;
+    else
+        h->used[pool->cls] = pool->next;
+    if (pool->next)
+        pool->next->prev = pool->prev;
+    pool->next = pool->prev = NULL;
+}
+
+/* Free b into its pool, owned by h; handles FULL -> USED -> EMPTY. */
+static void free_local(sa_heap *h, sa_pool *pool, sa_block *b)
+{
+    b->next = pool->free;
+    b->key = (uintptr_t)b ^ sa_secret;
+    pool->free = b;
+    if (pool->state == SA_POOL_FULL) {
+        pool->state = SA_POOL_USED;
+        used_push(h, pool);
+    }
+    if (--pool->used == 0 && (pool->prev || pool->next)) {
+        /* Not the heap's last pool of the class: give it back. */
+        used_unlink(h, pool);
+        sa_arena_return_pool(pool);
+    }
+}
+
+static sa_pool *pool_of_block(sa_block *b)
+{
+    sa_arena *a = (sa_arena *)((uintptr_t)b & ~(uintptr_t)(SA_ARENA_SIZE - 1));
+    return &a->pools[a->run_start[((uintptr_t)b >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)]];
+}
+
+/* Collect h's remote list (caller owns h).  Returns 1 if it held blocks. */
+static int collect_remote(sa_heap *h)
+{
+    if (!__atomic_load_n(&h->remote, __ATOMIC_RELAXED))
+        return 0;
+    sa_block *b = __atomic_exchange_n(&h->remote, NULL, __ATOMIC_ACQUIRE);
+    while (b) {
+        sa_block *next = b->next;
+        free_local(h, pool_of_block(b), b);
+        b = next;
+    }
+    return 1;
+}
+
+/* ---- heap life cycle --------------------------------------------------- */
+
+static void registry_add(sa_heap *h)
+{
+    h->next_all = all_heaps;
+    all_heaps = h;
+}
+
+static sa_heap *heap_acquire(void)
+{
+    sa_heap *h;
+    sa_lock_acquire(&registry_lock);
+    if ((h = abandoned) != NULL) {
+        abandoned = h->next_abandoned;
+        h->next_abandoned = NULL;
+        sa_lock_release(&registry_lock);
+        /* Wait out any thread collecting it, then it is ours alone. */
+        sa_lock_acquire(&h->lock);
+        __atomic_store_n(&h->state, SA_HEAP_ALIVE, __ATOMIC_RELEASE);
+        sa_lock_release(&h->lock);
+        return h;
+    }
+    sa_lock_release(&registry_lock);
+    h = sa_meta_alloc(sizeof *h);
+    if (!h)
+        return NULL;
+    sa_lock fresh = SA_LOCK_INIT;
+    h->lock = fresh;
+    sa_lock_acquire(&registry_lock);
+    registry_add(h);
+    sa_lock_release(&registry_lock);
+    return h;
+}
+
+/* Called once by sa_init_slow. */
+void sa_heap_init(void)
+{
+    if (pthread_key_create(&heap_key, sa_heap_thread_exit) == 0)
+        heap_key_ok = 1;
+    sa_lock_acquire(&registry_lock);
+    registry_add(&shared_heap);
+    sa_lock_release(&registry_lock);
+}
+
+/* The calling thread's heap, created or adopted on first use; NULL once
+ * its heap was abandoned (then the shared heap is used). */
+static sa_heap *heap_get(void)
+{
+    if (tls_state != 0)
+        return NULL;
+    sa_init();
+    sa_heap *h = heap_acquire();
+    if (!h)
+        return NULL;
+    tls_state = 1;
+    sa_tls_heap = h;
+    /* pthread_setspecific may allocate: the heap is already in place. */
+    if (heap_key_ok)
+        pthread_setspecific(heap_key, h);
+    collect_remote(h);
+    return h;
+}
+
+void sa_heap_thread_exit(void *arg)
+{
+    sa_heap *h = arg;
+    if (!h || h != sa_tls_heap)
+        return;
+    collect_remote(h);
+    /* Empty pools kept for ping-pong go back now. */
+    for (unsigned c = 0; c < SA_NCLASSES; c++) {
+        sa_pool *pool = h->used[c];
+        while (pool) {
+            sa_pool *next = pool->next;
+            if (pool->used == 0) {
+                used_unlink(h, pool);
+                sa_arena_return_pool(pool);
+            }
+            pool = next;
+        }
+    }
+    sa_tls_heap = NULL;
+    tls_state = 2;
+    sa_lock_acquire(&h->lock);
+    __atomic_store_n(&h->state, SA_HEAP_ABANDONED, __ATOMIC_RELEASE);
+    sa_lock_release(&h->lock);
+    sa_lock_acquire(&registry_lock);
+    h->next_abandoned = abandoned;
+    abandoned = h;
+    sa_lock_release(&registry_lock);
+}
+
+/* Work on an abandoned heap as its temporary owner, if nobody else is. */
+static void collect_abandoned_heap(sa_heap *h)
+{
+    if (pthread_mutex_trylock(&h->lock) != 0)
+        return;
+    if (__atomic_load_n(&h->state, __ATOMIC_ACQUIRE) == SA_HEAP_ABANDONED) {
+        sa_heap *saved = sa_tls_heap;
+        sa_tls_heap = h;   /* frees into h below are local */
+        collect_remote(h);
+        sa_tls_heap = saved;
+    }
+    sa_lock_release(&h->lock);
+}
+
+void sa_heap_collect_abandoned(void)
+{
+    sa_lock_acquire(&registry_lock);
+    for (sa_heap *h = abandoned; h; h = h->next_abandoned)
+        collect_abandoned_heap(h);
+    sa_lock_release(&registry_lock);
+}
+
+/* ---- slow paths -------------------------------------------------------- */
+
+static void *heap_malloc_from(sa_heap *h, unsigned cls)
+{
+    for (;;) {
+        sa_pool *pool = h->used[cls];
+        if (pool) {
+            sa_block *b = pool->free;
+            if (b) {
+                pool->free = b->next;
+                b->key = 0;
+                pool->used++;
+                h->nmalloc++;
+                return b;
+            }
+            if (pool->carve < pool->limit) {
+                b = (sa_block *)(sa_pool_base(pool) + pool->carve);
+                b->key = 0;   /* the page may hold a key from an earlier pool */
+                pool->carve += sa_classes[cls].size;
+                pool->used++;
+                h->nmalloc++;
+                return b;
+            }
+            used_unlink(h, pool);
+            pool->state = SA_POOL_FULL;
+            continue;
+        }
+        if (collect_remote(h))
+            continue;
+        pool = sa_arena_take_pool(cls);
+        if (!pool)
+            return NULL;
+        pool->heap = h;
+        used_push(h, pool);
+    }
+}
+
+SA_NOINLINE void *sa_heap_malloc_slow(size_t n)
+{
+    if (n > SA_MEDIUM_MAX)
+        return sa_large_alloc(n, 0, 0);
+    unsigned cls = sa_size_class(n);
+    sa_heap *h = sa_tls_heap;
+    if (!h)
+        h = heap_get();
+    if (h)
+        return heap_malloc_from(h, cls);
+
+    /* No heap of our own (thread exiting, or out of metadata memory). */
+    sa_lock_acquire(&shared_heap.lock);
+    sa_tls_heap = &shared_heap;
+    collect_remote(&shared_heap);
+    void *p = heap_malloc_from(&shared_heap, cls);
+    sa_tls_heap = NULL;
+    sa_lock_release(&shared_heap.lock);
+    return p;
+}
+
+SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
+{
+    free_local(pool->heap, pool, b);
+}
+
+SA_NOINLINE void sa_heap_free_remote(sa_pool *pool, sa_block *b)
+{
+    sa_heap *owner = pool->heap;
+    sa_heap *me = sa_tls_heap;
+    if (me)
+        me->nfree++;
+    else
+        __atomic_fetch_add(&orphan_frees, 1, __ATOMIC_RELAXED);
+    b->key = (uintptr_t)b ^ sa_secret;
+    sa_block *head = __atomic_load_n(&owner->remote, __ATOMIC_RELAXED);
+    do {
+        b->next = head;
+    } while (!__atomic_compare_exchange_n(&owner->remote, &head, b, 1,
+                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    if (SA_UNLIKELY(__atomic_load_n(&owner->state, __ATOMIC_ACQUIRE) == SA_HEAP_ABANDONED))
+        collect_abandoned_heap(owner);
+}
+
+/* ---- statistics and fork ------------------------------------------------ */
+
+void sa_heap_foreach(void (*fn)(sa_heap *h, void *ctx), void *ctx)
+{
+    sa_lock_acquire(&registry_lock);
+    for (sa_heap *h = all_heaps; h; h = h->next_all)
+        fn(h, ctx);
+    sa_lock_release(&registry_lock);
+}
+
+uint64_t sa_heap_orphan_frees(void)
+{
+    return __atomic_load_n(&orphan_frees, __ATOMIC_RELAXED);
+}
+
+/* Lock order: registry, shared heap, every abandoned heap. */
+void sa_heap_prefork(void)
+{
+    sa_lock_acquire(&registry_lock);
+    sa_lock_acquire(&shared_heap.lock);
+    for (sa_heap *h = abandoned; h; h = h->next_abandoned)
+        sa_lock_acquire(&h->lock);
+}
+
+void sa_heap_postfork_parent(void)
+{
+    for (sa_heap *h = abandoned; h; h = h->next_abandoned)
+        sa_lock_release(&h->lock);
+    sa_lock_release(&shared_heap.lock);
+    sa_lock_release(&registry_lock);
+}
+
+void sa_heap_postfork_child(void)
+{
+    for (sa_heap *h = abandoned; h; h = h->next_abandoned)
+        sa_lock_reinit(&h->lock);
+    sa_lock_reinit(&shared_heap.lock);
+    sa_lock_reinit(&registry_lock);
+}

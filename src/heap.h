@@ -1,0 +1,103 @@
+/* heap.h - per-thread heaps and the malloc/free fast paths.
+ *
+ * Every thread allocates from its own heap: per size class, a list of the
+ * USED pools it owns.  The fast paths below touch only the thread's heap
+ * and one pool descriptor: no lock, no atomic.
+ *
+ * Cross-thread frees (the _mt path): a block freed by a thread other than
+ * its pool's owner is pushed, with one CAS, on the owner heap's remote
+ * list.  The owner collects the list when it runs out of free blocks in a
+ * class, and then frees each block locally.  So the invariant is, per pool:
+ *
+ *     used == allocated + |blocks of this pool on the owner's remote list|
+ *     capacity == used + |free list| + untouched
+ *
+ * Thread exit (a pthread key destructor) abandons the heap: its remote list
+ * is collected and it goes on the abandoned list, still owning its pools.
+ * The next new thread adopts it whole.  Until then, a thread freeing into an
+ * abandoned heap collects it under the heap's lock, so its pools still drain
+ * back to the arenas.  A thread that allocates after its own heap was
+ * abandoned (destructors of other keys, glibc's thread cleanup) uses the
+ * shared heap, under its lock.
+ */
+#ifndef SA_HEAP_H
+#define SA_HEAP_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "internal.h"
+#include "lock.h"
+#include "sizeclass.h"
+
+enum { SA_HEAP_ALIVE = 0, SA_HEAP_ABANDONED = 1, SA_HEAP_SHARED = 2 };
+
+typedef struct sa_heap {
+    sa_pool *used[SA_NCLASSES];    /* USED pools, most recently useful first */
+    sa_block *remote;              /* atomic: blocks freed by other threads */
+    uint64_t nmalloc, nfree;       /* calls made by this heap's thread(s) */
+    int state;                     /* atomic: SA_HEAP_* */
+    sa_lock lock;                  /* ABANDONED/SHARED: who works on it */
+    struct sa_heap *next_all;      /* registry of every heap */
+    struct sa_heap *next_abandoned;
+} sa_heap;
+
+extern SA_TLS sa_heap *sa_tls_heap;
+
+void *sa_heap_malloc_slow(size_t n);
+void sa_heap_free_slow(sa_pool *pool, sa_block *b);
+void sa_heap_free_remote(sa_pool *pool, sa_block *b);
+void sa_heap_thread_exit(void *heap);
+void sa_heap_init(void);
+
+/* Heap registry walk for statistics. */
+void sa_heap_foreach(void (*fn)(sa_heap *h, void *ctx), void *ctx);
+/* Collect every abandoned heap (malloc_trim). */
+void sa_heap_collect_abandoned(void);
+/* Frees made by threads that had no heap. */
+uint64_t sa_heap_orphan_frees(void);
+
+void sa_heap_prefork(void);
+void sa_heap_postfork_parent(void);
+void sa_heap_postfork_child(void);
+
+SA_INLINE void *sa_heap_malloc(size_t n)
+{
+    sa_heap *h = sa_tls_heap;
+    if (SA_LIKELY(h != NULL && n <= SA_MEDIUM_MAX)) {
+        sa_pool *pool = h->used[sa_size_class(n)];
+        if (SA_LIKELY(pool != NULL)) {
+            sa_block *b = pool->free;
+            if (SA_LIKELY(b != NULL)) {
+                pool->free = b->next;
+                b->key = 0;
+                pool->used++;
+                h->nmalloc++;
+                return b;
+            }
+        }
+    }
+    return sa_heap_malloc_slow(n);
+}
+
+/* Free block b of pool (already validated as an allocated block).
+ * Local frees stay inline; state changes and remote frees do not. */
+SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
+{
+    sa_heap *h = sa_tls_heap;
+    if (SA_LIKELY(pool->heap == h && h != NULL)) {
+        h->nfree++;
+        if (SA_LIKELY(pool->used > 1 && pool->state == SA_POOL_USED)) {
+            b->next = pool->free;
+            b->key = (uintptr_t)b ^ sa_secret;
+            pool->free = b;
+            pool->used--;
+            return;
+        }
+        sa_heap_free_slow(pool, b);
+        return;
+    }
+    sa_heap_free_remote(pool, b);
+}
+
+#endif

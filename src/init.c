@@ -1,0 +1,105 @@
+/* init.c - start-up, settings from the environment, fork handlers.
+ *
+ * Initialisation happens on the first malloc (which may come from the
+ * dynamic loader or another library's constructor, long before main) or
+ * from our constructor, whichever is first.  It calls nothing that
+ * allocates before the allocator works: the size classes and the heap
+ * secret are set first, and a malloc made by what follows (the pthread key,
+ * the fork handlers) is served normally.  The tracer, which does allocate
+ * (libunwind), starts from our constructor, once our dependencies are
+ * initialised.
+ */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "fmt.h"
+#include "heap.h"
+#include "internal.h"
+#include "large.h"
+#include "meta.h"
+#include "os.h"
+#include "sizeclass.h"
+
+int sa_initialized;
+static sa_lock init_lock = SA_LOCK_INIT;
+static SA_TLS int in_init;
+static int stats_at_exit;
+
+/* Lock order (every lock of the library): tracer, heap registry, shared
+ * heap, abandoned heaps, large cache, arenas, metadata. */
+static void prefork(void)
+{
+    sa_trace_prefork();
+    sa_heap_prefork();
+    sa_large_prefork();
+    sa_arena_prefork();
+    sa_meta_prefork();
+}
+
+static void postfork_parent(void)
+{
+    sa_meta_postfork_parent();
+    sa_arena_postfork_parent();
+    sa_large_postfork_parent();
+    sa_heap_postfork_parent();
+    sa_trace_postfork_parent();
+}
+
+static void postfork_child(void)
+{
+    sa_meta_postfork_child();
+    sa_arena_postfork_child();
+    sa_large_postfork_child();
+    sa_heap_postfork_child();
+    sa_trace_postfork_child();
+}
+
+/* SNAPALLOC_STATS: "1" prints the statistics on stderr at exit. */
+static void read_stats_setting(void)
+{
+    const char *v = secure_getenv("SNAPALLOC_STATS");
+    if (!v || !*v || strcmp(v, "0") == 0)
+        return;
+    if (strcmp(v, "1") == 0) {
+        stats_at_exit = 1;
+        return;
+    }
+    sa_buf b;
+    sa_buf_init(&b, 2);
+    sa_buf_str(&b, "snapalloc: SNAPALLOC_STATS=\"");
+    sa_buf_mem(&b, v, strnlen(v, 64));
+    sa_buf_str(&b, "\": expected 0 or 1; statistics stay off\n");
+    sa_buf_flush(&b);
+}
+
+void sa_init_slow(void)
+{
+    if (in_init)
+        return;   /* a malloc from inside the steps below */
+    in_init = 1;
+    sa_lock_acquire(&init_lock);
+    if (!sa_initialized) {
+        sa_sizeclass_init();
+        sa_secret = (uintptr_t)sa_os_random();
+        __atomic_store_n(&sa_initialized, 1, __ATOMIC_RELEASE);
+        sa_heap_init();
+        pthread_atfork(prefork, postfork_parent, postfork_child);
+        read_stats_setting();
+    }
+    sa_lock_release(&init_lock);
+    in_init = 0;
+}
+
+__attribute__((constructor)) static void sa_constructor(void)
+{
+    sa_init();
+    sa_trace_init_from_env();
+}
+
+__attribute__((destructor)) static void sa_destructor(void)
+{
+    if (stats_at_exit)
+        sa_stats_print(2);
+}

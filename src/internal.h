@@ -1,0 +1,53 @@
+/* internal.h - cross-file prototypes of libsnapalloc, grouped by the file
+ * that defines them.  Small hot helpers are static inline in their own
+ * headers (heap.h, pagemap.h).
+ */
+#ifndef SA_INTERNAL_H
+#define SA_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+#define SA_LIKELY(x)   __builtin_expect(!!(x), 1)
+#define SA_UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define SA_NOINLINE    __attribute__((noinline))
+#define SA_INLINE      static inline __attribute__((always_inline))
+#define SA_TLS         __thread __attribute__((tls_model("initial-exec")))
+
+/* alloc.c: the allocator's own API (malloc semantics, no tracing).  The
+ * exported names (malloc, free, ...) live in override.c and add tracing. */
+void *sa_malloc(size_t size);
+void *sa_calloc(size_t n, size_t size);
+void *sa_realloc(void *p, size_t size);
+void sa_free(void *p);
+void *sa_aligned(size_t align, size_t size);   /* align: power of two */
+size_t sa_usable_size(const void *p);          /* 0 for NULL or foreign */
+/* 1 if p is the start of a live-or-free block we own, else 0. */
+int sa_owns(const void *p);
+
+/* alloc.c: the tracer's per-block record of the block starting at p.
+ * NULL if p is not a block we own; with create, the record storage is
+ * allocated on first use (NULL if that fails).  Records of freed blocks are
+ * not cleared by the allocator: the tracer clears them in sa_trace_free. */
+sa_trace_rec *sa_trace_slot(const void *p, int create);
+
+/* alloc.c: report misuse ("free(): double free detected: 0x...") and abort. */
+__attribute__((noreturn, cold)) void sa_misuse(const char *fn, const char *what, const void *p);
+/* alloc.c: bytes of per-block trace records (the tracer's memory). */
+extern size_t sa_trace_slot_mem;
+
+/* init.c */
+void sa_init_slow(void);
+extern int sa_initialized;
+SA_INLINE void sa_init(void)
+{
+    if (SA_UNLIKELY(!__atomic_load_n(&sa_initialized, __ATOMIC_ACQUIRE)))
+        sa_init_slow();
+}
+
+/* stats.c */
+int sa_stats_print(int fd);
+
+#endif

@@ -1,0 +1,203 @@
+/* large.c - directly mapped blocks and their cache (see large.h). */
+#include <errno.h>
+#include <string.h>
+
+#include "tunables.h"
+#include "internal.h"
+#include "large.h"
+#include "lock.h"
+#include "meta.h"
+#include "os.h"
+#include "pagemap.h"
+
+static sa_lock large_lock = SA_LOCK_INIT;
+static sa_large *cache[SA_LARGE_CACHE_SLOTS];  /* most recent last */
+static unsigned ncached;
+static size_t cached_bytes;
+static uint64_t live_blocks, live_bytes, total_allocs, total_frees;
+
+static size_t page_round(size_t n)
+{
+    return (n + SA_PAGE - 1) & ~(size_t)(SA_PAGE - 1);
+}
+
+static void account(long blocks, long bytes)
+{
+    __atomic_fetch_add(&live_blocks, (uint64_t)blocks, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&live_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
+}
+
+/* Unmap d's block, leaving a tombstone so a later free(base) is caught. */
+static void unmap_block(sa_large *d)
+{
+    sa_pagemap_set((uintptr_t)d->base, d->size, (uintptr_t)d->base | SA_PM_FREED);
+    sa_os_unmap(d->base, d->size);
+    sa_meta_free(d, sizeof *d);
+}
+
+/* A cached block of at least size bytes and at most 1/4 more. */
+static sa_large *cache_take(size_t size, size_t align)
+{
+    sa_large *d = NULL;
+    sa_lock_acquire(&large_lock);
+    for (unsigned i = ncached; i-- > 0;) {
+        sa_large *c = cache[i];
+        if (c->size >= size && c->size - size <= size / 4 &&
+            ((uintptr_t)c->base & (align - 1)) == 0) {
+            d = c;
+            memmove(&cache[i], &cache[i + 1], (ncached - i - 1) * sizeof cache[0]);
+            ncached--;
+            cached_bytes -= c->size;
+            d->live = 1;
+            break;
+        }
+    }
+    sa_lock_release(&large_lock);
+    return d;
+}
+
+void *sa_large_alloc(size_t n, size_t align, int zero)
+{
+    if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE || align > ((size_t)1 << 40)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t size = page_round(n ? n : 1);
+    if (align < SA_ARENA_SIZE)
+        align = SA_ARENA_SIZE;
+    sa_large *d = cache_take(size, align);
+    if (d) {
+        if (zero)
+            memset(d->base, 0, n);
+    } else {
+        d = sa_meta_alloc(sizeof *d);
+        if (!d) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        d->base = sa_os_map(size, align);
+        if (!d->base) {
+            sa_meta_free(d, sizeof *d);
+            errno = ENOMEM;
+            return NULL;
+        }
+        d->size = size;
+        d->live = 1;
+        if (sa_pagemap_set((uintptr_t)d->base, size, (uintptr_t)d | SA_PM_LARGE) != 0) {
+            sa_os_unmap(d->base, size);
+            sa_meta_free(d, sizeof *d);
+            errno = ENOMEM;
+            return NULL;
+        }
+    }
+    d->trace.stack = 0;
+    account(1, (long)d->size);
+    __atomic_fetch_add(&total_allocs, 1, __ATOMIC_RELAXED);
+    return d->base;
+}
+
+void sa_large_free(sa_large *d, void *p)
+{
+    if (SA_UNLIKELY(p != d->base))
+        sa_misuse("free()", "invalid pointer", p);
+    if (SA_UNLIKELY(!__atomic_exchange_n(&d->live, 0, __ATOMIC_ACQ_REL)))
+        sa_misuse("free()", "double free detected", p);
+    account(-1, -(long)d->size);
+    __atomic_fetch_add(&total_frees, 1, __ATOMIC_RELAXED);
+    if (d->size > SA_LARGE_CACHE_MAXBLK) {
+        unmap_block(d);
+        return;
+    }
+    sa_large *evict[SA_LARGE_CACHE_SLOTS];
+    unsigned nevict = 0;
+    sa_lock_acquire(&large_lock);
+    while (ncached && (ncached == SA_LARGE_CACHE_SLOTS ||
+                       cached_bytes + d->size > SA_LARGE_CACHE_BYTES)) {
+        evict[nevict++] = cache[0];
+        cached_bytes -= cache[0]->size;
+        memmove(&cache[0], &cache[1], --ncached * sizeof cache[0]);
+    }
+    cache[ncached++] = d;
+    cached_bytes += d->size;
+    sa_lock_release(&large_lock);
+    /* Syscalls outside the lock. */
+    while (nevict)
+        unmap_block(evict[--nevict]);
+}
+
+void *sa_large_realloc(sa_large *d, void *p, size_t n)
+{
+    size_t old = d->size, size = page_round(n);
+    if (size == old)
+        return p;
+    if (size < old) {
+        /* Shrink in place; the freed tail granules are no longer ours. */
+        sa_os_unmap(d->base + size, old - size);
+        uintptr_t keep = ((uintptr_t)d->base + size + SA_ARENA_SIZE - 1) & ~(uintptr_t)(SA_ARENA_SIZE - 1);
+        uintptr_t end = (uintptr_t)d->base + old;
+        if (end > keep)
+            sa_pagemap_set(keep, end - keep, 0);
+        d->size = size;
+        account(0, -(long)(old - size));
+        return p;
+    }
+    if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    /* Grow in place when the neighbouring pages are free. */
+    if (sa_os_remap_inplace(d->base, old, size) == 0) {
+        if (sa_pagemap_set((uintptr_t)d->base, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
+            d->size = size;
+            account(0, (long)(size - old));
+            return p;
+        }
+        sa_os_remap_inplace(d->base, size, old);
+    }
+    /* Move the pages to a fresh aligned place: no copy. */
+    void *dest = sa_os_reserve(size, SA_ARENA_SIZE);
+    if (dest) {
+        if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0 &&
+            sa_os_remap_to(d->base, old, size, dest) == dest) {
+            sa_pagemap_set((uintptr_t)d->base, old, 0);
+            d->base = dest;
+            d->size = size;
+            account(0, (long)(size - old));
+            return dest;
+        }
+        sa_pagemap_set((uintptr_t)dest, size, 0);
+        sa_os_unmap(dest, size);
+    }
+    errno = ENOMEM;
+    return NULL;
+}
+
+void sa_large_get_counts(sa_large_counts *out)
+{
+    out->live_blocks = __atomic_load_n(&live_blocks, __ATOMIC_RELAXED);
+    out->live_bytes = __atomic_load_n(&live_bytes, __ATOMIC_RELAXED);
+    out->total_allocs = __atomic_load_n(&total_allocs, __ATOMIC_RELAXED);
+    out->total_frees = __atomic_load_n(&total_frees, __ATOMIC_RELAXED);
+    sa_lock_acquire(&large_lock);
+    out->cached_blocks = ncached;
+    out->cached_bytes = cached_bytes;
+    sa_lock_release(&large_lock);
+}
+
+int sa_large_trim(void)
+{
+    sa_large *evict[SA_LARGE_CACHE_SLOTS];
+    sa_lock_acquire(&large_lock);
+    unsigned n = ncached;
+    memcpy(evict, cache, n * sizeof cache[0]);
+    ncached = 0;
+    cached_bytes = 0;
+    sa_lock_release(&large_lock);
+    for (unsigned i = 0; i < n; i++)
+        unmap_block(evict[i]);
+    return n > 0;
+}
+
+void sa_large_prefork(void) { sa_lock_acquire(&large_lock); }
+void sa_large_postfork_parent(void) { sa_lock_release(&large_lock); }
+void sa_large_postfork_child(void) { sa_lock_reinit(&large_lock); }

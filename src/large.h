@@ -1,0 +1,41 @@
+/* large.h - blocks above SA_MEDIUM_MAX: each its own mapping, aligned to
+ * a 256 KiB granule (see pagemap.h), registered in the page map with a
+ * descriptor from meta.c.  realloc moves pages with mremap instead of
+ * copying.  Freed mappings of up to SA_LARGE_CACHE_MAXBLK are kept in a
+ * small cache (SA_LARGE_CACHE_SLOTS, SA_LARGE_CACHE_BYTES) and reused by a
+ * later large malloc of a similar size, saving the syscalls and page
+ * faults; a cached block's descriptor says it is free, so a second free()
+ * of it is still caught.
+ */
+#ifndef SA_LARGE_H
+#define SA_LARGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "trace.h"
+
+typedef struct sa_large {
+    char *base;                /* the block (== mapping start) */
+    size_t size;               /* mapping bytes, a page multiple */
+    int live;                  /* 0 while in the cache */
+    sa_trace_rec trace;
+} sa_large;
+
+/* align: 0 or a power of two.  zero: the result must read as zeros. */
+void *sa_large_alloc(size_t n, size_t align, int zero);
+void sa_large_free(sa_large *d, void *p);
+void *sa_large_realloc(sa_large *d, void *p, size_t n);
+
+typedef struct sa_large_counts {
+    uint64_t live_blocks, live_bytes, cached_blocks, cached_bytes, total_allocs, total_frees;
+} sa_large_counts;
+void sa_large_get_counts(sa_large_counts *out);
+/* Unmap the cached blocks (malloc_trim).  Returns 1 if any. */
+int sa_large_trim(void);
+
+void sa_large_prefork(void);
+void sa_large_postfork_parent(void);
+void sa_large_postfork_child(void);
+
+#endif

@@ -1,0 +1,131 @@
+/* os.c - the only file that talks to the kernel about memory.
+ *
+ * Alignment: the kernel hands out page-aligned mappings; for larger
+ * alignments we map size + align and unmap the misaligned head and tail
+ * (both are at most align bytes, so the waste is address space, not RSS).
+ */
+#include "os.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/random.h>
+#include <unistd.h>
+
+static void *map_aligned(size_t size, size_t align, int prot)
+{
+    int saved = errno;
+    if (align < SA_OS_PAGE)
+        align = SA_OS_PAGE;
+    if (size > SIZE_MAX - align) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t span = align == SA_OS_PAGE ? size : size + align;
+    void *raw = mmap(NULL, span, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    uintptr_t start = ((uintptr_t)raw + align - 1) & ~(uintptr_t)(align - 1);
+    size_t head = start - (uintptr_t)raw;
+    size_t tail = span - head - size;
+    if (head)
+        munmap(raw, head);
+    if (tail)
+        munmap((char *)start + size, tail);
+    errno = saved;
+    return (void *)start;
+}
+
+void *sa_os_map(size_t size, size_t align)
+{
+    return map_aligned(size, align, PROT_READ | PROT_WRITE);
+}
+
+void *sa_os_reserve(size_t size, size_t align)
+{
+    return map_aligned(size, align, PROT_NONE);
+}
+
+void sa_os_unmap(void *p, size_t size)
+{
+    int saved = errno;
+    munmap(p, size);
+    errno = saved;
+}
+
+int sa_os_remap_inplace(void *p, size_t old_size, size_t new_size)
+{
+    int saved = errno;
+    void *q = mremap(p, old_size, new_size, 0);
+    errno = saved;
+    return q == MAP_FAILED ? -1 : 0;
+}
+
+void *sa_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest)
+{
+    int saved = errno;
+    void *q = mremap(p, old_size, new_size, MREMAP_MAYMOVE | MREMAP_FIXED, dest);
+    errno = saved;
+    return q == MAP_FAILED ? NULL : q;
+}
+
+void sa_os_discard(void *p, size_t size)
+{
+    int saved = errno;
+    madvise(p, size, MADV_DONTNEED);
+    errno = saved;
+}
+
+int sa_os_write_all(int fd, const void *buf, size_t len)
+{
+    int saved = errno;
+    const char *s = buf;
+    while (len > 0) {
+        ssize_t n = write(fd, s, len);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int err = errno;
+            errno = saved;
+            return -err;
+        }
+        s += n;
+        len -= (size_t)n;
+    }
+    errno = saved;
+    return 0;
+}
+
+uint64_t sa_os_random(void)
+{
+    int saved = errno;
+    uint64_t r = 0;
+    if (getrandom(&r, sizeof r, GRND_NONBLOCK) != (ssize_t)sizeof r) {
+        /* The kernel's per-exec random bytes are always there. */
+        const unsigned char *at = (const unsigned char *)getauxval(AT_RANDOM);
+        if (at)
+            memcpy(&r, at, sizeof r);
+        r ^= (uint64_t)(uintptr_t)&r * 0x9e3779b97f4a7c15ull;
+    }
+    errno = saved;
+    return r | 1;
+}
+
+void sa_os_fatal(const char *msg)
+{
+    static const char prefix[] = "snapalloc: ";
+    sa_os_write_all(2, prefix, sizeof prefix - 1);
+    sa_os_write_all(2, msg, strlen(msg));
+    sa_os_write_all(2, "\n", 1);
+    abort();
+}
+
+void sa_os_fatal_oom(void)
+{
+    sa_os_fatal("operator new: out of memory and std::bad_alloc cannot be thrown");
+}

@@ -1,0 +1,38 @@
+/* os.h - the platform layer.  os.c is the only file that calls mmap,
+ * munmap, mremap, madvise or raw write(2); everything above it speaks in
+ * sa_os_* terms.  Every function preserves errno unless it says otherwise.
+ */
+#ifndef SA_OS_H
+#define SA_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SA_OS_PAGE 4096u
+
+/* Map size bytes (a multiple of SA_OS_PAGE) of zeroed read-write memory
+ * aligned to align (a power of two >= SA_OS_PAGE).  NULL on failure,
+ * with errno = ENOMEM. */
+void *sa_os_map(size_t size, size_t align);
+/* Reserve address space without backing (PROT_NONE), aligned. */
+void *sa_os_reserve(size_t size, size_t align);
+void sa_os_unmap(void *p, size_t size);
+/* Grow or shrink a mapping in place.  Returns 0, or -1 if the
+ * neighbouring range is taken. */
+int sa_os_remap_inplace(void *p, size_t old_size, size_t new_size);
+/* Move a mapping to a fixed, previously reserved destination. */
+void *sa_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
+/* Tell the kernel the pages are unused (contents are lost, RSS drops). */
+void sa_os_discard(void *p, size_t size);
+
+/* write(2) all of buf, retrying on EINTR and short writes.
+ * Returns 0 or a negative errno. */
+int sa_os_write_all(int fd, const void *buf, size_t len);
+/* 64 random bits (from AT_RANDOM/getrandom), for heap secrets. */
+uint64_t sa_os_random(void);
+/* Print "snapalloc: <msg>\n" on stderr and abort().  Never allocates. */
+__attribute__((noreturn, cold)) void sa_os_fatal(const char *msg);
+/* operator new failed with no way to throw std::bad_alloc. */
+__attribute__((noreturn, cold)) void sa_os_fatal_oom(void);
+
+#endif

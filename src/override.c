@@ -1,0 +1,209 @@
+/* override.c - the exported malloc family: glibc's entry points, its
+ * __libc_* aliases and the malloc-tuning calls, each a thin wrapper over
+ * the core (alloc.c) plus the one tracing branch, jemalloc-style:
+ *
+ *     p = <allocate>;  if (SA_UNLIKELY(sa_trace_on) && p) sa_trace_alloc(p, n);
+ *
+ * The core never defines these names, so it can be unit-tested next to
+ * glibc's malloc.  C++ operators are in override_cxx.c.
+ */
+#include <errno.h>
+#include <malloc.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "alloc_inline.h"
+#include "arena.h"
+#include "heap.h"
+#include "internal.h"
+#include "large.h"
+#include "sizeclass.h"
+
+#define SA_EXPORT __attribute__((visibility("default")))
+
+SA_INLINE void *traced(void *p, size_t n)
+{
+    if (SA_UNLIKELY(sa_trace_on) && p)
+        sa_trace_alloc(p, n);
+    return p;
+}
+
+SA_EXPORT void *malloc(size_t n)
+{
+    return traced(sa_heap_malloc(n), n);
+}
+
+SA_EXPORT void free(void *p)
+{
+    if (SA_UNLIKELY(sa_trace_on) && p)
+        sa_trace_free(p);
+    sa_free_inline(p);
+}
+
+SA_EXPORT void cfree(void *p) __attribute__((alias("free")));
+
+SA_EXPORT void *calloc(size_t n, size_t size)
+{
+    return traced(sa_calloc(n, size), n * size);
+}
+
+SA_EXPORT void *realloc(void *p, size_t n)
+{
+    if (SA_LIKELY(!sa_trace_on))
+        return sa_realloc(p, n);
+    if (!p)
+        return traced(sa_realloc(NULL, n), n);
+    if (n == 0) {
+        sa_trace_free(p);
+        return sa_realloc(p, 0);
+    }
+    sa_trace_rec rec = sa_trace_detach(p);
+    void *q = sa_realloc(p, n);
+    if (q)
+        sa_trace_alloc(q, n);
+    else
+        sa_trace_reattach(p, rec);
+    return q;
+}
+
+SA_EXPORT void *reallocarray(void *p, size_t n, size_t size)
+{
+    size_t total;
+    if (__builtin_mul_overflow(n, size, &total)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    return realloc(p, total);
+}
+
+SA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+    if (align < sizeof(void *) || (align & (align - 1)))
+        return EINVAL;
+    int saved = errno;
+    void *p = sa_aligned(align, n);
+    if (!p) {
+        errno = saved;
+        return ENOMEM;
+    }
+    *out = traced(p, n);
+    return 0;
+}
+
+/* glibc is lenient: any power-of-two alignment, any size. */
+SA_EXPORT void *aligned_alloc(size_t align, size_t n)
+{
+    if (align == 0 || (align & (align - 1))) {
+        errno = EINVAL;
+        return NULL;
+    }
+    return traced(sa_aligned(align, n), n);
+}
+
+/* memalign rounds a non-power-of-two alignment up, as glibc does. */
+SA_EXPORT void *memalign(size_t align, size_t n)
+{
+    if (align & (align - 1)) {
+        if (align > ((size_t)1 << 62)) {
+            errno = EINVAL;
+            return NULL;
+        }
+        size_t a = 1;
+        while (a < align)
+            a <<= 1;
+        align = a;
+    }
+    return traced(sa_aligned(align, n), n);
+}
+
+SA_EXPORT void *valloc(size_t n)
+{
+    return traced(sa_aligned(SA_PAGE, n), n);
+}
+
+SA_EXPORT void *pvalloc(size_t n)
+{
+    if (n > SIZE_MAX - SA_PAGE) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t rounded = n ? (n + SA_PAGE - 1) & ~(size_t)(SA_PAGE - 1) : SA_PAGE;
+    return traced(sa_aligned(SA_PAGE, rounded), rounded);
+}
+
+SA_EXPORT size_t malloc_usable_size(void *p)
+{
+    return sa_usable_size(p);
+}
+
+/* ---- glibc's internal names: some programs and libraries call them ---- */
+
+SA_EXPORT void *__libc_malloc(size_t n) __attribute__((alias("malloc")));
+SA_EXPORT void __libc_free(void *p) __attribute__((alias("free")));
+SA_EXPORT void __libc_cfree(void *p) __attribute__((alias("free")));
+SA_EXPORT void *__libc_calloc(size_t n, size_t s) __attribute__((alias("calloc")));
+SA_EXPORT void *__libc_realloc(void *p, size_t n) __attribute__((alias("realloc")));
+SA_EXPORT void *__libc_memalign(size_t a, size_t n) __attribute__((alias("memalign")));
+SA_EXPORT void *__libc_valloc(size_t n) __attribute__((alias("valloc")));
+SA_EXPORT void *__libc_pvalloc(size_t n) __attribute__((alias("pvalloc")));
+SA_EXPORT int __posix_memalign(void **o, size_t a, size_t n) __attribute__((alias("posix_memalign")));
+
+/* ---- tuning and introspection ---------------------------------------- */
+
+/* No glibc tunable applies to this design; accept them all, as the glibc
+ * manual allows a replacement to do. */
+SA_EXPORT int mallopt(int param, int value)
+{
+    (void)param;
+    (void)value;
+    return 1;
+}
+
+SA_EXPORT int malloc_trim(size_t pad)
+{
+    (void)pad;
+    sa_init();
+    sa_heap_collect_abandoned();
+    int released = sa_large_trim();
+    released |= sa_arena_trim();
+    return released;
+}
+
+SA_EXPORT void malloc_stats(void)
+{
+    sa_stats_print(2);
+}
+
+struct sa_totals { size_t arena, inuse, free_small, large; };
+void sa_stats_totals(struct sa_totals *t);
+
+SA_EXPORT struct mallinfo2 mallinfo2(void)
+{
+    struct sa_totals t;
+    sa_stats_totals(&t);
+    struct mallinfo2 mi;
+    memset(&mi, 0, sizeof mi);
+    mi.arena = t.arena;          /* bytes in arenas */
+    mi.hblkhd = t.large;         /* bytes in directly mapped blocks */
+    mi.uordblks = t.inuse + t.large;
+    mi.fordblks = t.free_small;
+    return mi;
+}
+
+SA_EXPORT struct mallinfo mallinfo(void)
+{
+    struct mallinfo2 m2 = mallinfo2();
+    struct mallinfo mi;
+    memset(&mi, 0, sizeof mi);
+    mi.arena = (int)m2.arena;
+    mi.hblkhd = (int)m2.hblkhd;
+    mi.uordblks = (int)m2.uordblks;
+    mi.fordblks = (int)m2.fordblks;
+    return mi;
+}
+
+SA_EXPORT int snapalloc_print_stats(int fd)
+{
+    return sa_stats_print(fd);
+}

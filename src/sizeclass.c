@@ -1,0 +1,43 @@
+/* sizeclass.c - the size-class table (see sizeclass.h for the layout). */
+#include "sizeclass.h"
+
+sa_class_info sa_classes[SA_NCLASSES];
+
+static uint32_t medium_size(unsigned k)
+{
+    unsigned b = 9 + k / 4;
+    return (1u << b) + (k % 4 + 1) * (1u << (b - 2));
+}
+
+/* Fewest pages whose tail waste is <= 1/16 of the pool; failing that,
+ * the page count with the least waste. */
+static uint32_t pool_pages(uint32_t size)
+{
+    uint32_t best = 0, best_waste = UINT32_MAX;
+    for (uint32_t p = 1; p <= SA_MAX_POOL_PAGES; p++) {
+        uint32_t bytes = p * SA_PAGE;
+        if (bytes < size)
+            continue;
+        uint32_t waste = bytes % size;
+        if (waste * 16 <= bytes)
+            return p;
+        if (waste < best_waste) {
+            best_waste = waste;
+            best = p;
+        }
+    }
+    return best;
+}
+
+void sa_sizeclass_init(void)
+{
+    for (unsigned c = 0; c < SA_NCLASSES; c++) {
+        uint32_t size = c < SA_SMALL_CLASSES ? (c + 1) * SA_ALIGNMENT
+                                             : medium_size(c - SA_SMALL_CLASSES);
+        uint32_t pages = c < SA_SMALL_CLASSES ? 1 : pool_pages(size);
+        sa_classes[c].size = size;
+        sa_classes[c].pages = pages;
+        sa_classes[c].capacity = pages * SA_PAGE / size;
+        sa_classes[c].recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
+    }
+}

@@ -1,0 +1,52 @@
+/* trace.h - the tracer as the allocator sees it (tracer side: trace*.c).
+ *
+ * The allocator's entry points (override.c) call into the tracer only
+ * behind one branch on sa_trace_on, jemalloc-style:
+ *
+ *     p = sa_malloc(n);
+ *     if (SA_UNLIKELY(sa_trace_on) && p) sa_trace_alloc(p, n);
+ *
+ *     if (SA_UNLIKELY(sa_trace_on)) sa_trace_free(p);   // before the free
+ *     sa_free(p);
+ *
+ * The per-block record lives in allocator metadata (see sa_trace_slot in
+ * internal.h): 8 bytes per block, a 32-bit stack id and the requested size.
+ *
+ * Stack ids: 0 means "not traced".  The top 8 bits hold the tracing
+ * generation, bumped by snapalloc_clear_traces()/snapalloc_stop(), so that
+ * records left over from an earlier generation are ignored without walking
+ * the heap; the low 24 bits index the interned stack table.
+ */
+#ifndef SA_TRACE_H
+#define SA_TRACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Per-block trace record, kept by the allocator next to each block. */
+typedef struct sa_trace_rec {
+    uint32_t stack;  /* interned stack id; 0 = untraced */
+    uint32_t size;   /* requested bytes; UINT32_MAX = ">= 4 GiB, ask sa_usable_size" */
+} sa_trace_rec;
+
+/* Non-zero while tracing.  Read on every malloc/free: keep it alone. */
+extern int sa_trace_on;
+
+/* Record a new live block ptr of size requested bytes (noinline). */
+void sa_trace_alloc(void *ptr, size_t size);
+/* Forget the record of ptr, which is about to be freed (noinline). */
+void sa_trace_free(void *ptr);
+/* realloc support: detach ptr's record before the realloc (returns it),
+ * re-attach it to ptr if the realloc failed. */
+sa_trace_rec sa_trace_detach(void *ptr);
+void sa_trace_reattach(void *ptr, sa_trace_rec rec);
+
+/* Called once from sa_init, after the allocator works: reads the
+ * SNAPALLOC_* tracing variables and starts tracing if asked to. */
+void sa_trace_init_from_env(void);
+/* Fork handlers for the tracer's locks (called from the allocator's). */
+void sa_trace_prefork(void);
+void sa_trace_postfork_parent(void);
+void sa_trace_postfork_child(void);
+
+#endif

@@ -1,0 +1,59 @@
+/* tunables.h - the tunables of the allocator, in one fenced place, with their
+ * invariants checked at compile time.  See doc/design.md for why each value
+ * was chosen.
+ *
+ *   request size        path     where                         threshold why
+ *   ------------------  -------  ----------------------------  ---------------------------
+ *   0 .. 512            small    1-page pools, 32 classes      pymalloc's classes (16-byte
+ *                                of 16-byte steps              steps keep max_align_t)
+ *   513 .. 65536        medium   1..16-page pools ("runs")     4 classes per power of two:
+ *                                in the same arenas            <= 25% internal waste, and a
+ *                                                              run still shares an arena
+ *   > 65536             large    its own mmap, 256 KiB-        mremap makes realloc O(1);
+ *                                aligned, cached when freed    a 64 KiB+ block amortises
+ *                                                              its syscalls
+ */
+#ifndef SA_TUNABLES_H
+#define SA_TUNABLES_H
+
+/* ---- Main tunable settings ------------------------------------------ */
+
+#define SA_ALIGNMENT        16u          /* alignof(max_align_t) on x86-64 */
+#define SA_SMALL_MAX        512u         /* largest small request */
+#define SA_SMALL_CLASSES    (SA_SMALL_MAX / SA_ALIGNMENT)   /* 32 */
+
+#define SA_PAGE_SHIFT       12
+#define SA_PAGE             (1u << SA_PAGE_SHIFT)           /* pool unit: 4 KiB */
+#define SA_ARENA_SHIFT      18
+#define SA_ARENA_SIZE       (1u << SA_ARENA_SHIFT)          /* 256 KiB */
+#define SA_ARENA_PAGES      (SA_ARENA_SIZE / SA_PAGE)       /* 64; page 0 = header */
+
+#define SA_MEDIUM_MAX       65536u       /* largest request served from arenas */
+#define SA_MEDIUM_CLASSES   28u          /* 640 .. 65536, 4 per doubling */
+#define SA_NCLASSES         (SA_SMALL_CLASSES + SA_MEDIUM_CLASSES)   /* 60 */
+#define SA_MAX_POOL_PAGES   16u          /* a medium run never exceeds 64 KiB */
+
+/* Freed large mappings kept for reuse (no syscall on the next large
+ * malloc of a similar size).  Bounded so RSS stays close to glibc's. */
+#define SA_LARGE_CACHE_SLOTS   16u
+#define SA_LARGE_CACHE_MAXBLK  (4u << 20)     /* larger blocks are unmapped */
+#define SA_LARGE_CACHE_BYTES   (32u << 20)
+
+/* Wholly free arenas kept mapped (pymalloc keeps one, bpo-37257). */
+#define SA_SPARE_ARENAS     1u
+
+/* How many candidate arenas a multi-page run search looks at before it
+ * maps a new arena (bounds the cost of fragmentation). */
+#define SA_RUN_SEARCH_LIMIT 16u
+
+/* ---- End of tunable settings ------------------------------------------ */
+
+_Static_assert((SA_ALIGNMENT & (SA_ALIGNMENT - 1)) == 0, "alignment is a power of two");
+_Static_assert(SA_SMALL_MAX % SA_ALIGNMENT == 0, "small classes tile the threshold");
+_Static_assert(SA_ARENA_SIZE % SA_PAGE == 0, "arena is a whole number of pages");
+_Static_assert(SA_ARENA_PAGES == 64, "the arena page bitmap is one uint64_t");
+_Static_assert(SA_MAX_POOL_PAGES < SA_ARENA_PAGES - 1, "a run fits in an arena");
+_Static_assert(SA_MEDIUM_MAX <= SA_MAX_POOL_PAGES * SA_PAGE, "largest medium block fits a run");
+_Static_assert(SA_PAGE / SA_ALIGNMENT <= 65535, "block counts fit in uint16_t");
+
+#endif
