@@ -296,7 +296,9 @@ def machine_info():
         "glibc": os.confstr("CS_GNU_LIBC_VERSION"),
         "gcc": cmd(os.environ.get("CC", "gcc"), "-dumpfullversion"),
         "loadavg": " ".join("%.2f" % x for x in os.getloadavg()),
-        "git": cmd("git", "-C", REPO, "rev-parse", "--short", "HEAD") or "(no commit)",
+        "git": (cmd("git", "-C", REPO, "rev-parse", "--short", "HEAD") or "(no commit)") + (
+            " + uncommitted changes in src/ or include/"
+            if cmd("git", "-C", REPO, "status", "--porcelain", "--", "src", "include") else ""),
         "packages": pkgs.splitlines(),
     }
 
@@ -382,7 +384,11 @@ def write_markdown(path, args, info, configs, summary, cmdline, lib):
     L.append("|---|---|")
     for k in ["date", "nproc", "cpu", "kernel", "glibc", "gcc", "loadavg", "git"]:
         L.append("| %s | %s |" % (k, info[k]))
-    L.append("| snapalloc library | `%s` |" % lib)
+    if os.path.exists(lib):
+        built = datetime.datetime.fromtimestamp(os.path.getmtime(lib), datetime.timezone.utc)
+        L.append("| snapalloc library | `%s` (built %s) |" % (lib, built.strftime("%Y-%m-%d %H:%M UTC")))
+    else:
+        L.append("| snapalloc library | `%s` (missing) |" % lib)
     if info["packages"]:
         L.append("| packages | %s |" % ", ".join(info["packages"]))
     L.append("")
