@@ -164,6 +164,9 @@ sa_trace_rec *sa_trace_slot(const void *p, int create)
         return NULL;
     sa_pool *pool = &a->pools[first];
     uint32_t off = (uint32_t)((uintptr_t)p - ((uintptr_t)a + (size_t)first * SA_PAGE));
+    uint32_t idx = sa_class_index(pool->cls, off);
+    if (idx * sa_classes[pool->cls].size != off || off >= pool->limit)
+        return NULL;
     sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
     if (!recs) {
         if (!create)
@@ -182,5 +185,5 @@ sa_trace_rec *sa_trace_slot(const void *p, int create)
             sa_meta_free(fresh, bytes);
         }
     }
-    return &recs[sa_class_index(pool->cls, off)];
+    return &recs[idx];
 }

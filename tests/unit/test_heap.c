@@ -1,0 +1,253 @@
+/* Per-thread heaps: the block life cycle in a pool, cross-thread frees
+ * and their collection, thread exit and heap adoption, statistics. */
+#include <criterion/criterion.h>
+#include <pthread.h>
+#include <signal.h>
+#include <string.h>
+
+#include "heap.h"
+#include "internal.h"
+#include "large.h"
+#include "pagemap.h"
+
+static void setup(void) { sa_init(); }
+TestSuite(heap, .init = setup);
+
+static sa_pool *pool_of(void *p)
+{
+    uintptr_t e = sa_pagemap_get(p);
+    cr_assert_eq(e & SA_PM_TAG, SA_PM_ARENA);
+    sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
+    return &a->pools[a->run_start[((uintptr_t)p >> 12) & 63]];
+}
+
+Test(heap, blocks_are_carved_in_order_and_reused_lifo)
+{
+    char *first = sa_malloc(48);
+    sa_pool *pool = pool_of(first);
+    cr_assert_eq(first, sa_pool_base(pool), "a fresh pool hands out its first block");
+    char *prev = first;
+    for (int i = 1; i < 85; i++) {          /* 4096 / 48 = 85 blocks */
+        char *p = sa_malloc(40 + i % 8);
+        cr_assert_eq(p, prev + 48);
+        prev = p;
+    }
+    cr_assert_eq(pool->used, 85);
+    char *next = sa_malloc(48);
+    cr_assert_neq(pool_of(next), pool, "a full pool is skipped");
+    cr_assert_eq(pool->state, SA_POOL_FULL, "and leaves the used list");
+    sa_free(first + 48 * 10);
+    cr_assert_eq(pool->state, SA_POOL_USED);
+    cr_assert_eq(sa_malloc(48), first + 48 * 10, "the freed block comes back first");
+}
+
+Test(heap, sizes_alignment_and_usable_size)
+{
+    for (size_t n = 0; n <= 70000; n += (n < 1100 ? 1 : 97)) {
+        char *p = sa_malloc(n);
+        cr_assert_not_null(p);
+        cr_assert_eq((uintptr_t)p % 16, 0, "n=%zu", n);
+        size_t u = sa_usable_size(p);
+        cr_assert_geq(u, n);
+        if (n <= SA_MEDIUM_MAX)
+            cr_assert_eq(u, sa_classes[sa_size_class(n)].size);
+        memset(p, 0xab, u);
+        sa_free(p);
+    }
+    void *a = sa_malloc(0), *b = sa_malloc(0);
+    cr_assert_neq(a, b);
+    cr_assert_eq(sa_usable_size(a), 16);
+}
+
+Test(heap, emptied_pools_return_to_the_arena_except_the_last)
+{
+    enum { N = 4096 / 64 * 3 };   /* three pools of 64-byte blocks */
+    void *p[N];
+    for (int i = 0; i < N; i++)
+        p[i] = sa_malloc(64);
+    sa_pool *first = pool_of(p[0]), *last = pool_of(p[N - 1]);
+    for (int i = 0; i < N; i++)
+        sa_free(p[i]);
+    cr_assert_eq(first->state, SA_POOL_EMPTY, "an emptied pool goes back");
+    cr_assert_eq(last->state, SA_POOL_USED, "the heap keeps its last pool");
+    cr_assert_eq(last->used, 0);
+}
+
+struct handoff { void **blocks; int n; };
+
+static void *free_them(void *arg)
+{
+    struct handoff *h = arg;
+    for (int i = 0; i < h->n; i++)
+        sa_free(h->blocks[i]);
+    return NULL;
+}
+
+Test(heap, remote_frees_are_collected_by_the_owner)
+{
+    enum { N = 1000 };
+    void *blocks[N];
+    for (int i = 0; i < N; i++)
+        blocks[i] = sa_malloc(32);
+    sa_pool *pool = pool_of(blocks[0]);
+    uint16_t before = pool->used;
+    pthread_t t;
+    struct handoff h = { blocks, N };
+    pthread_create(&t, NULL, free_them, &h);
+    pthread_join(t, NULL);
+    cr_assert_eq(pool->used, before, "remote frees wait for the owner");
+    cr_assert_not_null(__atomic_load_n(&sa_tls_heap->remote, __ATOMIC_ACQUIRE));
+    /* Exhaust the current pools of the class: the owner collects. */
+    for (int i = 0; i < 2 * N; i++)
+        sa_malloc(32);
+    cr_assert_null(sa_tls_heap->remote);
+}
+
+static void *alloc_and_exit(void *arg)
+{
+    void **out = arg;
+    *out = sa_malloc(100);
+    return sa_tls_heap;
+}
+
+static void count_heaps(sa_heap *h, void *ctx)
+{
+    int *n = ctx;
+    if (__atomic_load_n(&h->state, __ATOMIC_RELAXED) == SA_HEAP_ABANDONED)
+        n[0]++;
+    n[1]++;
+}
+
+Test(heap, exited_threads_heaps_are_adopted)
+{
+    void *block;
+    pthread_t t;
+    void *heap1, *heap2;
+    pthread_create(&t, NULL, alloc_and_exit, &block);
+    pthread_join(t, &heap1);
+    int n[2] = { 0, 0 };
+    sa_heap_foreach(count_heaps, n);
+    cr_assert_eq(n[0], 1, "the exited thread's heap is abandoned");
+    int total = n[1];
+    /* Freeing into an abandoned heap works (and collects it). */
+    sa_free(block);
+    pthread_create(&t, NULL, alloc_and_exit, &block);
+    pthread_join(t, &heap2);
+    cr_assert_eq(heap2, heap1, "a new thread adopts the abandoned heap");
+    n[0] = n[1] = 0;
+    sa_heap_foreach(count_heaps, n);
+    cr_assert_eq(n[1], total, "no new heap was created");
+}
+
+static void sum_calls(sa_heap *h, void *ctx)
+{
+    uint64_t *s = ctx;
+    s[0] += h->nmalloc;
+    s[1] += h->nfree;
+}
+
+Test(heap, statistics_count_calls_exactly)
+{
+    uint64_t s0[2] = { 0, 0 }, s1[2] = { 0, 0 };
+    sa_heap_foreach(sum_calls, s0);
+    void *p[500];
+    for (int i = 0; i < 500; i++)
+        p[i] = sa_malloc((size_t)i * 37 % 3000);
+    for (int i = 0; i < 300; i++)
+        sa_free(p[i]);
+    sa_heap_foreach(sum_calls, s1);
+    cr_assert_eq(s1[0] - s0[0], 500);
+    cr_assert_eq(s1[1] - s0[1], 300);
+}
+
+Test(heap, foreign_pointers_are_ignored)
+{
+    static char not_ours[64];
+    char on_stack[64];
+    sa_free(not_ours + 16);
+    sa_free(on_stack);
+    sa_free(NULL);
+    cr_assert_eq(sa_usable_size(not_ours), 0);
+    cr_assert_eq(sa_owns(not_ours), 0);
+    void *p = sa_malloc(10);
+    cr_assert_eq(sa_owns(p), 1);
+    sa_free(p);
+}
+
+Test(heap, trace_slots_are_per_block)
+{
+    char *a = sa_malloc(64), *b = sa_malloc(64), *c = sa_malloc(200000);
+    cr_assert_null(sa_trace_slot(a, 0), "no records until asked for");
+    sa_trace_rec *ra = sa_trace_slot(a, 1), *rb = sa_trace_slot(b, 1);
+    cr_assert_not_null(ra);
+    cr_assert_eq(rb, ra + 1);
+    cr_assert_eq(sa_trace_slot(a, 0), ra);
+    cr_assert_not_null(sa_trace_slot(c, 1));
+    cr_assert_null(sa_trace_slot(a + 16, 1));
+    static char foreign[16];
+    cr_assert_null(sa_trace_slot(foreign, 1));
+}
+
+Test(heap, double_free_small_aborts, .signal = SIGABRT)
+{
+    void *p = sa_malloc(64);
+    void *keep = sa_malloc(64);
+    (void)keep;
+    sa_free(p);
+    sa_free(p);
+}
+
+Test(heap, double_free_remote_aborts, .signal = SIGABRT)
+{
+    void *blocks[2];
+    blocks[0] = sa_malloc(64);
+    blocks[1] = blocks[0];
+    pthread_t t;
+    struct handoff h = { blocks, 2 };
+    pthread_create(&t, NULL, free_them, &h);
+    pthread_join(t, NULL);
+}
+
+Test(heap, interior_pointer_aborts, .signal = SIGABRT)
+{
+    char *p = sa_malloc(64);
+    sa_free(p + 16);
+}
+
+Test(heap, realloc_of_freed_block_aborts, .signal = SIGABRT)
+{
+    void *p = sa_malloc(2000);
+    void *keep = sa_malloc(2000);
+    (void)keep;
+    sa_free(p);
+    sa_realloc(p, 3000);
+}
+
+Test(heap, realloc_keeps_contents_across_classes)
+{
+    unsigned char *p = sa_malloc(10);
+    for (int i = 0; i < 10; i++)
+        p[i] = (unsigned char)i;
+    size_t sizes[] = { 100, 512, 513, 4000, 65536, 65537, 300000, 1000, 20, 5 };
+    for (unsigned k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        p = sa_realloc(p, sizes[k]);
+        cr_assert_not_null(p);
+        for (int i = 0; i < 5; i++)
+            cr_assert_eq(p[i], i);
+    }
+    void *q = sa_malloc(100);
+    cr_assert_eq(sa_realloc(q, 90), q, "a small shrink stays in place");
+    cr_assert_null(sa_realloc(q, 0));
+}
+
+Test(heap, aligned_allocations)
+{
+    for (size_t align = 32; align <= (1u << 21); align *= 2)
+        for (size_t n = 1; n < 100000; n = n * 3 + 1) {
+            void *p = sa_aligned(align, n);
+            cr_assert_not_null(p);
+            cr_assert_eq((uintptr_t)p % align, 0, "align %zu n %zu", align, n);
+            cr_assert_geq(sa_usable_size(p), n);
+            sa_free(p);
+        }
+}

@@ -1,0 +1,117 @@
+/* Large blocks: own mappings aligned to a granule, the reuse cache,
+ * mremap-based realloc, and the misuse checks. */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+
+#include "internal.h"
+#include "large.h"
+#include "pagemap.h"
+
+static void setup(void) { sa_init(); }
+TestSuite(large, .init = setup);
+
+Test(large, alloc_is_granule_aligned_and_registered)
+{
+    char *p = sa_malloc(100000);
+    cr_assert_not_null(p);
+    cr_assert_eq((uintptr_t)p % SA_ARENA_SIZE, 0);
+    cr_assert_eq(sa_usable_size(p), 102400);
+    cr_assert_eq(sa_pagemap_get(p) & SA_PM_TAG, SA_PM_LARGE);
+    memset(p, 0x5a, 102400);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.live_blocks, 1);
+    cr_assert_eq(c.live_bytes, 102400);
+    sa_free(p);
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.live_blocks, 0);
+    cr_assert_eq(c.cached_blocks, 1);
+}
+
+Test(large, cache_reuses_a_similar_size_and_calloc_zeroes_it)
+{
+    char *p = sa_malloc(200000);
+    memset(p, 0xff, 200000);
+    sa_free(p);
+    char *q = sa_calloc(1, 190000);   /* within 1/4: reused */
+    cr_assert_eq(q, p);
+    for (size_t i = 0; i < 190000; i++)
+        cr_assert_eq(q[i], 0);
+    char *r = sa_malloc(1000000);     /* too different: fresh */
+    cr_assert_neq(r, p);
+    sa_free(q);
+    sa_free(r);
+    cr_assert_eq(sa_large_trim(), 1);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.cached_blocks, 0);
+    cr_assert_eq(sa_pagemap_get(p) & SA_PM_TAG, SA_PM_FREED);
+}
+
+Test(large, realloc_grows_and_shrinks_keeping_contents)
+{
+    size_t n = 70000;
+    unsigned char *p = sa_malloc(n);
+    for (size_t i = 0; i < n; i++)
+        p[i] = (unsigned char)(i * 7);
+    for (size_t size = 140000; size <= 64u << 20; size *= 2) {
+        p = sa_realloc(p, size);
+        cr_assert_not_null(p);
+        cr_assert_eq((uintptr_t)p % SA_ARENA_SIZE, 0);
+        cr_assert_geq(sa_usable_size(p), size);
+        for (size_t i = 0; i < n; i += 997)
+            cr_assert_eq(p[i], (unsigned char)(i * 7));
+        cr_assert_eq(sa_pagemap_get(p + size - 1) & SA_PM_TAG, SA_PM_LARGE);
+    }
+    p = sa_realloc(p, 80000);
+    cr_assert_eq(sa_usable_size(p), 81920);
+    for (size_t i = 0; i < n; i += 13)
+        cr_assert_eq(p[i], (unsigned char)(i * 7));
+    p = sa_realloc(p, 1000);          /* back to a medium block */
+    cr_assert_eq(sa_usable_size(p), 1024);
+    cr_assert_eq(p[999], (unsigned char)(999 * 7));
+    sa_free(p);
+}
+
+Test(large, huge_requests_fail_with_enomem)
+{
+    errno = 0;
+    cr_assert_null(sa_malloc(SIZE_MAX));
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_malloc((size_t)PTRDIFF_MAX + 1));
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_calloc(SIZE_MAX / 2, 3));
+    cr_assert_eq(errno, ENOMEM);
+}
+
+Test(large, big_alignment)
+{
+    void *p = sa_aligned((size_t)1 << 20, 5000);
+    cr_assert_not_null(p);
+    cr_assert_eq((uintptr_t)p % (1u << 20), 0);
+    sa_free(p);
+}
+
+Test(large, double_free_of_cached_block_aborts, .signal = SIGABRT)
+{
+    void *p = sa_malloc(1 << 20);
+    sa_free(p);
+    sa_free(p);
+}
+
+Test(large, double_free_of_unmapped_block_aborts, .signal = SIGABRT)
+{
+    void *p = sa_malloc(16 << 20);   /* beyond the cache: unmapped on free */
+    sa_free(p);
+    sa_free(p);
+}
+
+Test(large, interior_pointer_aborts, .signal = SIGABRT)
+{
+    char *p = sa_malloc(1 << 20);
+    sa_free(p + 4096);
+}

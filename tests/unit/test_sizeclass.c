@@ -1,0 +1,69 @@
+/* Size classes: every request maps to the smallest class that fits it,
+ * block sizes keep 16-byte alignment, pools waste little, and the
+ * reciprocal division is exact for every offset a pool can have. */
+#include <criterion/criterion.h>
+
+#include "sizeclass.h"
+
+static void setup(void) { sa_sizeclass_init(); }
+TestSuite(sizeclass, .init = setup);
+
+Test(sizeclass, small_classes_are_pymalloc_steps)
+{
+    cr_assert_eq(sa_size_class(0), 0);
+    cr_assert_eq(sa_size_class(1), 0);
+    cr_assert_eq(sa_size_class(16), 0);
+    cr_assert_eq(sa_size_class(17), 1);
+    cr_assert_eq(sa_size_class(512), 31);
+    for (unsigned c = 0; c < SA_SMALL_CLASSES; c++) {
+        cr_assert_eq(sa_classes[c].size, (c + 1) * 16);
+        cr_assert_eq(sa_classes[c].pages, 1);
+        cr_assert_eq(sa_classes[c].capacity, 4096 / ((c + 1) * 16));
+    }
+}
+
+Test(sizeclass, medium_classes)
+{
+    cr_assert_eq(sa_size_class(513), 32);
+    cr_assert_eq(sa_classes[32].size, 640);
+    cr_assert_eq(sa_classes[33].size, 768);
+    cr_assert_eq(sa_classes[35].size, 1024);
+    cr_assert_eq(sa_classes[36].size, 1280);
+    cr_assert_eq(sa_size_class(65536), SA_NCLASSES - 1);
+    cr_assert_eq(sa_classes[SA_NCLASSES - 1].size, 65536);
+    cr_assert_eq(sa_classes[SA_NCLASSES - 1].pages, 16);
+}
+
+Test(sizeclass, every_request_gets_the_smallest_fitting_class)
+{
+    for (size_t n = 1; n <= SA_MEDIUM_MAX; n++) {
+        unsigned c = sa_size_class(n);
+        cr_assert_lt(c, SA_NCLASSES);
+        cr_assert_geq(sa_classes[c].size, n, "n=%zu", n);
+        if (c > 0)
+            cr_assert_lt(sa_classes[c - 1].size, n, "n=%zu", n);
+    }
+}
+
+Test(sizeclass, blocks_aligned_and_pools_waste_little)
+{
+    for (unsigned c = 0; c < SA_NCLASSES; c++) {
+        const sa_class_info *ci = &sa_classes[c];
+        cr_assert_eq(ci->size % 16, 0);
+        cr_assert_geq(ci->capacity, 1);
+        cr_assert_leq(ci->pages, SA_MAX_POOL_PAGES);
+        uint32_t bytes = ci->pages * SA_PAGE;
+        uint32_t tail = bytes - ci->capacity * ci->size;
+        cr_assert_lt(tail, ci->size);
+        if (c >= SA_SMALL_CLASSES)   /* small pools are one page, as pymalloc's */
+            cr_assert_leq(tail * 16, bytes, "class %u (size %u) wastes more than 1/16", c, ci->size);
+    }
+}
+
+Test(sizeclass, reciprocal_division_is_exact)
+{
+    for (unsigned c = 0; c < SA_NCLASSES; c++)
+        for (uint32_t off = 0; off < sa_classes[c].pages * SA_PAGE; off++)
+            cr_assert_eq(sa_class_index(c, off), off / sa_classes[c].size,
+                         "class %u off %u", c, off);
+}
