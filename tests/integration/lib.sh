@@ -29,7 +29,10 @@ sa_init() {
     # Runs are bounded so that a deadlock fails the test instead of hanging it.
     SA_TIMEOUT=${SA_TIMEOUT:-300}
     # The caller's own preloads would mix with ours: the plain run is glibc.
-    unset LD_PRELOAD || :
+    # Nor may the caller's snapalloc settings change what a test runs.
+    unset LD_PRELOAD SNAPALLOC_STATS SNAPALLOC_TRACE SNAPALLOC_SNAPSHOT \
+        SNAPALLOC_SNAPSHOT_AT_EXIT SNAPALLOC_SIGNAL SNAPALLOC_INTERVAL \
+        SNAPALLOC_PEAK SNAPALLOC_UNWIND || :
 }
 
 sa_fail() {
