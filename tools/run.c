@@ -57,7 +57,7 @@ static const char usage_run[] =
     "  -n, --frames N          frames stored per stack, 1..128 (default 32)\n"
     "      --signal SIG        take a snapshot when the program receives SIG\n"
     "                          (e.g. USR2 or SIGUSR2)\n"
-    "      --interval SECONDS  take a snapshot every SECONDS seconds\n"
+    "      --interval SECONDS  take a snapshot every SECONDS seconds (e.g. 5, 0.5)\n"
     "      --peak BYTES        take a snapshot at each new peak of traced memory\n"
     "                          exceeding the last one dumped by BYTES (K, M, G)\n"
     "      --unwind METHOD     libunwind (default) or fp (frame pointers)\n"
@@ -89,6 +89,24 @@ static int parse_signal(const char *s, int *sig, const char **name)
             return 0;
         }
     return -1;
+}
+
+/* Seconds as the tracer reads them: digits with an optional fraction
+ * (at most 9 digits: nanoseconds), more than 0 and at most a day. */
+static int parse_seconds(const char *s)
+{
+    size_t whole = strspn(s, "0123456789"), frac = 0;
+    if (s[whole] == '.') {
+        frac = strspn(s + whole + 1, "0123456789");
+        if (frac == 0 || frac > 9 || s[whole + 1 + frac] != '\0')
+            return -1;
+    } else if (s[whole] != '\0') {
+        return -1;
+    }
+    if (whole == 0 || whole > 5)
+        return -1;
+    double v = strtod(s, NULL);
+    return v > 0 && v <= 86400 ? 0 : -1;
 }
 
 /* ---- Locating the library ------------------------------------------- */
@@ -257,8 +275,9 @@ int sa_cmd_run(int argc, char **argv)
     };
     const char *dir = DEFAULT_DIR, *signame = NULL, *unwind = NULL;
     int snapsig = 0, exit_snapshot = 1;
-    uint64_t frames = DEFAULT_FRAMES, interval = 0, peak = 0;
-    int have_interval = 0, have_peak = 0;
+    uint64_t frames = DEFAULT_FRAMES, peak = 0;
+    const char *interval = NULL;
+    int have_peak = 0;
     char num[32];
 
     opterr = 0;
@@ -282,11 +301,10 @@ int sa_cmd_run(int argc, char **argv)
                        optarg);
             break;
         case 'I':
-            /* Whole seconds, 1 s to 1 day: what the tracer's timer takes. */
-            if (sa_parse_u64(optarg, 1, 86400, &interval) != 0)
-                sa_die("--interval", "'%s' is not a number of seconds between 1 and 86400",
+            if (parse_seconds(optarg) != 0)
+                sa_die("--interval", "'%s' is not a number of seconds (e.g. 5, 0.5) up to 86400",
                        optarg);
-            have_interval = 1;
+            interval = optarg;
             break;
         case 'P':
             if (sa_parse_bytes(optarg, &peak) != 0 || peak == 0)
@@ -345,8 +363,7 @@ int sa_cmd_run(int argc, char **argv)
     if (signame)
         snprintf(sigbuf, sizeof sigbuf, "SIG%s", signame);
     set_env("SNAPALLOC_SIGNAL", signame ? sigbuf : NULL);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)interval);
-    set_env("SNAPALLOC_INTERVAL", have_interval ? num : NULL);
+    set_env("SNAPALLOC_INTERVAL", interval);
     char peakbuf[32];
     snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)peak);
     set_env("SNAPALLOC_PEAK", have_peak ? peakbuf : NULL);
