@@ -1,0 +1,600 @@
+/* trace.c - the tracer: recording live blocks by stack, the traced-memory
+ * counters, snapshots, and the public tracing API (snapalloc_start ...).
+ *
+ * Per traced malloc (sa_trace_alloc, called by override.c after the
+ * allocator returned and released its locks):
+ *
+ *     guard set?  -> return (the allocation comes from the tracer itself)
+ *     capture the stack (trace_unwind*.c)       ~ all of the cost
+ *     intern it (trace_stack.c)                 lock-free when known
+ *     record {stack id, size} in the block's 8-byte slot (allocator metadata)
+ *     stack.size += size, stack.count += 1      one atomic add each
+ *     traced current += size, peak = max        one atomic add, rare CAS
+ *     current >= trigger_at?  -> slow path (peak snapshot, helper restart)
+ *
+ * The reentrancy guard is a thread-local flag set for the whole call:
+ * everything the tracer calls that may allocate (libunwind's caches,
+ * pthread_getattr_np, dl_iterate_phdr, pthread_create, the record storage)
+ * then gets plain, untraced memory.  The tracer's locks (the stack table's
+ * insertion lock, the snapshot lock, the control lock) are never held
+ * while calling anything that allocates, so a traced malloc can never wait
+ * on a lock its own thread holds.
+ *
+ * Generations: snapalloc_clear_traces() and snapalloc_stop() start a new
+ * stack-table generation; records still carrying an old id are ignored on
+ * free, so nothing walks the heap.  The 8-bit generation wraps after 255
+ * clears: a block traced 255 clears ago and still alive could then be
+ * subtracted from an unrelated stack (the counters are signed and the
+ * snapshot clamps at 0).
+ */
+#include "trace.h"
+
+#include <errno.h>
+#include <link.h>
+#include <pthread.h>
+#include <sched.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+#include "lock.h"
+#include "os.h"
+#include "snapalloc.h"
+#include "snapshot.h"
+#include "trace_config.h"
+#include "trace_stack.h"
+#include "trace_unwind.h"
+
+/* Frame pointers in the functions on the capture path, whatever the
+ * build flags, so the fp walker can cross them (trace_unwind_fp.c). */
+#define SA_FRAME __attribute__((optimize("no-omit-frame-pointer")))
+
+/* The public API is exported from libsnapalloc.so (the core is built with
+ * -fvisibility=hidden). */
+#define SA_API __attribute__((visibility("default")))
+
+int sa_trace_on;
+
+static SA_TLS int guard;
+
+static int trace_limit;          /* frames per stack while tracing */
+static int unwind_backend;
+
+/* The traced-memory counters share a cache line on purpose: every traced
+ * malloc touches both. */
+static struct {
+    size_t current;
+    size_t peak;
+} traced __attribute__((aligned(64)));
+
+/* Slow-path threshold: the next peak snapshot (or 0 to force the slow
+ * path).  SIZE_MAX when nothing is armed. */
+static size_t trigger_at = SIZE_MAX;
+static size_t peak_next = SIZE_MAX;   /* traced current that fires a peak snapshot */
+static int slow_requested;
+
+static sa_lock ctl_lock = SA_LOCK_INIT;    /* start/stop/clear */
+static sa_lock snap_lock = SA_LOCK_INIT;   /* one snapshot writer at a time */
+static uint32_t sequence;                  /* %n of the last snapshot */
+
+static struct { uint64_t size, count; int marked; } baseline;
+
+/* ---- The guard ---------------------------------------------------------- */
+
+int sa_trace_guard_enter(void)
+{
+    int prev = guard;
+    guard = 1;
+    return prev;
+}
+
+void sa_trace_guard_leave(int prev)
+{
+    guard = prev;
+}
+
+/* ---- Stack capture ------------------------------------------------------ */
+
+static uintptr_t self_lo, self_hi;   /* libsnapalloc's text */
+static int self_known;
+
+void sa_unwind_set_self_range(uintptr_t lo, uintptr_t hi)
+{
+    self_lo = lo;
+    self_hi = hi;
+    self_known = 1;
+}
+
+void sa_unwind_get_self_range(uintptr_t *lo, uintptr_t *hi)
+{
+    *lo = self_lo;
+    *hi = self_hi;
+}
+
+/* The executable segments of the object containing the tracer.  When that
+ * object is the main program (the core linked statically into a test),
+ * there is no "own" range to strip: only the capture's own frames go. */
+static int find_self(struct dl_phdr_info *info, size_t size, void *data)
+{
+    uintptr_t me = (uintptr_t)&sa_trace_alloc;
+    uintptr_t lo = UINTPTR_MAX, hi = 0;
+    int mine = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr, end = start + ph->p_memsz;
+        if (me >= start && me < end)
+            mine = 1;
+        if ((ph->p_flags & PF_X) && start < lo)
+            lo = start;
+        if ((ph->p_flags & PF_X) && end > hi)
+            hi = end;
+    }
+    if (!mine)
+        return 0;
+    if (info->dlpi_name && info->dlpi_name[0] && lo < hi)
+        sa_unwind_set_self_range(lo, hi);
+    else
+        sa_unwind_set_self_range(0, 0);
+    return 1;
+}
+
+int sa_unwind_init(int backend)
+{
+    int g = sa_trace_guard_enter();
+    if (!self_known)
+        dl_iterate_phdr(find_self, NULL);
+    int rc = 0;
+    if (backend == SA_UNWIND_LIBUNWIND) {
+        rc = sa_unwind_libunwind_setup() == 0 ? 0 : -ENOSYS;
+    } else {
+        uintptr_t warm[4];
+        sa_unwind_fp_raw(warm, 4);   /* this thread's stack bounds */
+    }
+    if (rc == 0)
+        __atomic_store_n(&unwind_backend, backend, __ATOMIC_RELEASE);
+    sa_trace_guard_leave(g);
+    return rc;
+}
+
+SA_FRAME SA_NOINLINE int sa_unwind_capture(uintptr_t *frames, int max)
+{
+    uintptr_t raw[SNAPALLOC_MAX_FRAMES + SA_UNWIND_SLACK];
+    if (max > SNAPALLOC_MAX_FRAMES)
+        max = SNAPALLOC_MAX_FRAMES;
+    if (max <= 0)
+        return 0;
+    int want = max + SA_UNWIND_SLACK;
+    int n = __atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_FP
+                ? sa_unwind_fp_raw(raw, want) : sa_unwind_libunwind_raw(raw, want);
+    /* Drop the walker's and our own frames: everything before the return
+     * address into our caller.  If the walker missed it (a frame without
+     * frame pointer), keep all and let the range test below do the work. */
+    uintptr_t ra = (uintptr_t)__builtin_return_address(0);
+    int i = 0;
+    while (i < n && i < SA_UNWIND_SLACK && raw[i] != ra)
+        i++;
+    if (i == n || i == SA_UNWIND_SLACK)
+        i = 0;
+    /* Then libsnapalloc's frames between the program and here (malloc,
+     * sa_trace_alloc): the first frame kept is the program's call site. */
+    while (i < n && raw[i] >= self_lo && raw[i] < self_hi)
+        i++;
+    int m = n - i < max ? n - i : max;
+    memcpy(frames, raw + i, (size_t)m * sizeof *frames);
+    return m;
+}
+
+/* ---- Recording ---------------------------------------------------------- */
+
+static size_t block_size(void *ptr, uint32_t recsize)
+{
+    /* Blocks of 4 GiB or more keep UINT32_MAX in their record; they are
+     * counted by usable size on both alloc and free so the counters stay
+     * balanced (the reported size is then rounded up to the allocator's
+     * granularity, a page). */
+    return recsize == UINT32_MAX ? sa_usable_size(ptr) : recsize;
+}
+
+static void peak_update(size_t cur)
+{
+    size_t peak = __atomic_load_n(&traced.peak, __ATOMIC_RELAXED);
+    while (cur > peak && !__atomic_compare_exchange_n(&traced.peak, &peak, cur, 1,
+                                                      __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        ;
+}
+
+static void rearm(void)
+{
+    size_t t = __atomic_load_n(&slow_requested, __ATOMIC_ACQUIRE) ? 0
+             : __atomic_load_n(&peak_next, __ATOMIC_ACQUIRE);
+    __atomic_store_n(&trigger_at, t, __ATOMIC_RELEASE);
+}
+
+void sa_trace_request_slowpath(void)
+{
+    __atomic_store_n(&slow_requested, 1, __ATOMIC_RELEASE);
+    rearm();
+}
+
+/* Rare: a peak snapshot is due, or a fork child must restart the helper.
+ * Runs with the guard set, outside allocator locks. */
+static SA_NOINLINE void trace_slow(size_t cur)
+{
+    if (__atomic_exchange_n(&slow_requested, 0, __ATOMIC_ACQ_REL))
+        sa_trigger_helper_ensure();
+    size_t step = sa_trace_cfg.peak_step;
+    size_t at = __atomic_load_n(&peak_next, __ATOMIC_ACQUIRE);
+    if (step && cur >= at
+        && __atomic_compare_exchange_n(&peak_next, &at, SIZE_MAX, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        char used[SA_PATH_MAX];
+        used[0] = '\0';
+        int rc = sa_trace_dump(NULL, SA_SNAP_TRIGGER_PEAK, 0, used);
+        if (rc == -EBUSY) {
+            __atomic_store_n(&peak_next, at, __ATOMIC_RELEASE);   /* try again later */
+        } else {
+            size_t next = cur > SIZE_MAX - step ? SIZE_MAX - 1 : cur + step;
+            __atomic_store_n(&peak_next, next, __ATOMIC_RELEASE);
+            static int reported;
+            if (rc < 0 && rc != -EINVAL && !__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
+                sa_trigger_report(used, rc);
+        }
+    }
+    rearm();
+}
+
+SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
+{
+    if (guard) {
+        /* Not traced; make sure no stale record claims it. */
+        sa_trace_rec *rec = sa_trace_slot(ptr, 0);
+        if (rec)
+            rec->stack = 0;
+        return;
+    }
+    int saved = errno;
+    guard = 1;
+    uintptr_t frames[SNAPALLOC_MAX_FRAMES];
+    int n = sa_unwind_capture(frames, __atomic_load_n(&trace_limit, __ATOMIC_RELAXED));
+    uint32_t id = sa_stack_intern(frames, (uint32_t)n);
+    sa_stack *s = sa_stack_get(id);
+    sa_trace_rec *rec = sa_trace_slot(ptr, 1);
+    if (rec && s) {
+        uint32_t recsize = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+        size_t bytes = block_size(ptr, recsize);
+        rec->size = recsize;
+        rec->stack = id;
+        sa_stack_add(s, (int64_t)bytes, 1);
+        size_t cur = __atomic_add_fetch(&traced.current, bytes, __ATOMIC_RELAXED);
+        if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
+            /* Raced with clear/stop: this block belongs to no generation. */
+            sa_stack_add(s, -(int64_t)bytes, -1);
+            __atomic_sub_fetch(&traced.current, bytes, __ATOMIC_RELAXED);
+            rec->stack = 0;
+        } else {
+            peak_update(cur);
+            if (SA_UNLIKELY(cur >= __atomic_load_n(&trigger_at, __ATOMIC_RELAXED)))
+                trace_slow(cur);
+        }
+    } else if (rec) {
+        rec->stack = 0;   /* stack table full */
+    }
+    guard = 0;
+    errno = saved;
+}
+
+/* Forget the record of ptr; returns it (stack 0 if it was not counted). */
+static sa_trace_rec forget(void *ptr)
+{
+    sa_trace_rec out = {0, 0};
+    sa_trace_rec *rec = sa_trace_slot(ptr, 0);
+    if (!rec || !rec->stack)
+        return out;
+    out = *rec;
+    rec->stack = 0;
+    sa_stack *s = sa_stack_get(out.stack);
+    if (!s) {
+        out.stack = 0;
+        return out;
+    }
+    size_t bytes = block_size(ptr, out.size);
+    sa_stack_add(s, -(int64_t)bytes, -1);
+    __atomic_sub_fetch(&traced.current, bytes, __ATOMIC_RELAXED);
+    return out;
+}
+
+SA_NOINLINE void sa_trace_free(void *ptr)
+{
+    if (ptr)
+        forget(ptr);
+}
+
+sa_trace_rec sa_trace_detach(void *ptr)
+{
+    sa_trace_rec none = {0, 0};
+    return ptr ? forget(ptr) : none;
+}
+
+void sa_trace_reattach(void *ptr, sa_trace_rec r)
+{
+    if (!ptr || !r.stack)
+        return;
+    sa_stack *s = sa_stack_get(r.stack);
+    sa_trace_rec *rec = sa_trace_slot(ptr, 0);
+    if (!s || !rec)
+        return;
+    *rec = r;
+    size_t bytes = block_size(ptr, r.size);
+    sa_stack_add(s, (int64_t)bytes, 1);
+    __atomic_add_fetch(&traced.current, bytes, __ATOMIC_RELAXED);
+}
+
+/* ---- Snapshots ---------------------------------------------------------- */
+
+static int next_stack(void *ctx, sa_snap_wstack *out)
+{
+    return sa_stack_next(ctx, out);
+}
+
+static void exe_name(char *dst, size_t len)
+{
+    char path[SA_PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+    const char *base = "unknown";
+    if (n > 0) {
+        path[n] = '\0';
+        base = strrchr(path, '/');
+        base = base ? base + 1 : path;
+    }
+    size_t l = strlen(base);
+    if (l >= len)
+        l = len - 1;
+    memcpy(dst, base, l);
+    dst[l] = '\0';
+}
+
+int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
+{
+    if (!__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE))
+        return -EINVAL;
+    int saved = errno;
+    int g = sa_trace_guard_enter();
+    if (wait) {
+        sa_lock_acquire(&snap_lock);
+    } else if (pthread_mutex_trylock(&snap_lock) != 0) {
+        sa_trace_guard_leave(g);
+        return -EBUSY;
+    }
+    uint32_t seq = ++sequence;
+    char buf[SA_PATH_MAX];
+    int rc = 0;
+    if (!path) {
+        char exe[256];
+        exe_name(exe, sizeof exe);
+        if (sa_config_expand(buf, sizeof buf, sa_trace_cfg.tmpl, (uint32_t)getpid(), seq, exe) < 0) {
+            rc = -ENAMETOOLONG;
+            buf[0] = '\0';
+        }
+        path = buf;
+    }
+    if (used) {
+        size_t l = strlen(path);
+        if (l >= SA_PATH_MAX)
+            l = SA_PATH_MAX - 1;
+        memcpy(used, path, l);
+        used[l] = '\0';
+    }
+    if (rc == 0) {
+        sa_snap_winfo info = {
+            .frame_limit = (uint32_t)__atomic_load_n(&trace_limit, __ATOMIC_RELAXED),
+            .traced_current = __atomic_load_n(&traced.current, __ATOMIC_RELAXED),
+            .traced_peak = __atomic_load_n(&traced.peak, __ATOMIC_RELAXED),
+            .trigger = trigger,
+            .sequence = seq,
+        };
+        uint32_t cursor = 0;
+        rc = sa_snapshot_write(path, &info, next_stack, &cursor);
+    }
+    sa_lock_release(&snap_lock);
+    sa_trace_guard_leave(g);
+    errno = saved;
+    return rc;
+}
+
+/* ---- Start-up and fork -------------------------------------------------- */
+
+static int config_state;   /* 0 unread, 1 reading, 2 done */
+
+void sa_trace_config_once(void)
+{
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&config_state, &expected, 1, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+        while (__atomic_load_n(&config_state, __ATOMIC_ACQUIRE) != 2)
+            sched_yield();
+        return;
+    }
+    sa_config_read(&sa_trace_cfg, 2);
+    sa_trigger_setup();
+    if (sa_trace_cfg.depth > 0 && snapalloc_start(sa_trace_cfg.depth) != 0) {
+        static const char msg[] = "snapalloc: SNAPALLOC_TRACE: cannot initialise the "
+                                  "stack unwinder; tracing stays off\n";
+        sa_os_write_all(2, msg, sizeof msg - 1);
+    }
+    __atomic_store_n(&config_state, 2, __ATOMIC_RELEASE);
+}
+
+void sa_trace_init_from_env(void)
+{
+    sa_trace_config_once();
+}
+
+/* ctl_lock is not taken here: start/stop may allocate under it (the
+ * unwinder's set-up, with the guard set), and a thread waiting for the
+ * allocator's locks while holding it would deadlock the fork.  The child
+ * re-initialises it instead. */
+void sa_trace_prefork(void)
+{
+    sa_lock_acquire(&snap_lock);
+    sa_stack_prefork();
+}
+
+void sa_trace_postfork_parent(void)
+{
+    sa_stack_postfork_parent();
+    sa_lock_release(&snap_lock);
+}
+
+void sa_trace_postfork_child(void)
+{
+    sa_stack_postfork_child();
+    sa_lock_reinit(&snap_lock);
+    sa_lock_reinit(&ctl_lock);
+    sequence = 0;
+    sa_trigger_postfork_child();
+}
+
+/* ---- Public API --------------------------------------------------------- */
+
+static void counters_reset(void)
+{
+    __atomic_store_n(&traced.current, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&traced.peak, 0, __ATOMIC_RELAXED);
+    size_t step = sa_trace_cfg.peak_step;
+    __atomic_store_n(&peak_next, step ? step : SIZE_MAX, __ATOMIC_RELEASE);
+    rearm();
+}
+
+SA_API int snapalloc_start(int nframe)
+{
+    if (nframe < 0 || nframe > SNAPALLOC_MAX_FRAMES)
+        return -EINVAL;
+    if (nframe == 0)
+        nframe = SA_TRACE_DEFAULT_FRAMES;
+    int saved = errno;
+    sa_lock_acquire(&ctl_lock);
+    int rc = sa_unwind_init(sa_trace_cfg.unwind);
+    if (rc == 0) {
+        __atomic_store_n(&trace_limit, nframe, __ATOMIC_RELAXED);
+        if (!__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED)) {
+            counters_reset();
+            __atomic_store_n(&sa_trace_on, 1, __ATOMIC_RELEASE);
+        }
+    }
+    sa_lock_release(&ctl_lock);
+    errno = saved;
+    return rc;
+}
+
+/* Forget every trace: a new generation.  Waits for a snapshot being
+ * written (it iterates the table). */
+static void traces_reset(void)
+{
+    sa_lock_acquire(&snap_lock);
+    sa_stack_reset();
+    counters_reset();
+    sa_lock_release(&snap_lock);
+}
+
+SA_API void snapalloc_stop(void)
+{
+    sa_lock_acquire(&ctl_lock);
+    if (__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED)) {
+        __atomic_store_n(&sa_trace_on, 0, __ATOMIC_RELEASE);
+        traces_reset();
+        __atomic_store_n(&trace_limit, 0, __ATOMIC_RELAXED);
+    }
+    sa_lock_release(&ctl_lock);
+}
+
+SA_API int snapalloc_is_tracing(void)
+{
+    return __atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) != 0;
+}
+
+SA_API int snapalloc_get_traceback_limit(void)
+{
+    return snapalloc_is_tracing() ? __atomic_load_n(&trace_limit, __ATOMIC_RELAXED) : 0;
+}
+
+SA_API void snapalloc_get_traced_memory(size_t *current, size_t *peak)
+{
+    int on = snapalloc_is_tracing();
+    size_t c = on ? __atomic_load_n(&traced.current, __ATOMIC_RELAXED) : 0;
+    size_t p = on ? __atomic_load_n(&traced.peak, __ATOMIC_RELAXED) : 0;
+    if ((ptrdiff_t)c < 0)   /* a free raced a clear */
+        c = 0;
+    if (current)
+        *current = c;
+    if (peak)
+        *peak = p > c ? p : c;
+}
+
+SA_API void snapalloc_reset_peak(void)
+{
+    __atomic_store_n(&traced.peak, __atomic_load_n(&traced.current, __ATOMIC_RELAXED),
+                     __ATOMIC_RELAXED);
+}
+
+SA_API void snapalloc_clear_traces(void)
+{
+    sa_lock_acquire(&ctl_lock);
+    if (__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED))
+        traces_reset();
+    sa_lock_release(&ctl_lock);
+}
+
+SA_API size_t snapalloc_get_tracemalloc_memory(void)
+{
+    return sa_stack_mapped_bytes() + __atomic_load_n(&sa_trace_slot_mem, __ATOMIC_RELAXED);
+}
+
+SA_API int snapalloc_get_object_traceback(const void *ptr, void **frames, int max)
+{
+    if (!ptr || !frames || max <= 0 || !snapalloc_is_tracing())
+        return 0;
+    sa_trace_rec *rec = sa_trace_slot(ptr, 0);
+    if (!rec)
+        return 0;
+    sa_stack *s = sa_stack_get(rec->stack);
+    if (!s)
+        return 0;
+    int n = s->nframes < max ? s->nframes : max;
+    for (int i = 0; i < n; i++)
+        frames[i] = (void *)s->frames[i];
+    return n;
+}
+
+SA_API int snapalloc_take_snapshot(const char *path)
+{
+    return sa_trace_dump(path, SA_SNAP_TRIGGER_API, 1, NULL);
+}
+
+SA_API void snapalloc_mark_baseline(void)
+{
+    uint64_t size = 0, count = 0;
+    uint32_t cursor = 0;
+    sa_snap_wstack st;
+    while (sa_stack_next(&cursor, &st)) {
+        size += st.size;
+        count += st.count;
+    }
+    sa_lock_acquire(&ctl_lock);
+    baseline.size = size;
+    baseline.count = count;
+    baseline.marked = 1;
+    sa_lock_release(&ctl_lock);
+}
+
+int sa_trace_baseline(uint64_t *size, uint64_t *count)
+{
+    sa_lock_acquire(&ctl_lock);
+    int marked = baseline.marked;
+    if (size)
+        *size = baseline.size;
+    if (count)
+        *count = baseline.count;
+    sa_lock_release(&ctl_lock);
+    return marked;
+}

@@ -1,0 +1,475 @@
+/* trace_config.c - the tracer's environment variables (parsed once at
+ * start-up) and the snapshot triggers they set up: at exit, on a signal,
+ * every N seconds, at new peaks.
+ *
+ * Where snapshots are written from, and why:
+ *   - signal and interval: a helper thread.  The signal handler only sets a
+ *     flag and posts a semaphore (both async-signal-safe); the helper waits
+ *     on the semaphore, with a deadline when an interval is set, and writes
+ *     the snapshot outside any signal context or allocator lock.  It is
+ *     created by this file's constructor, after libc is initialised and
+ *     outside allocator locks, with the reentrancy guard set (pthread_create
+ *     allocates the new thread's TLS vector).  A fork child has no helper:
+ *     the child's first traced allocation starts a new one (trace.c's slow
+ *     path), again outside allocator locks.
+ *   - at exit: a destructor, which runs after the program's own atexit
+ *     handlers and destructors, so the snapshot shows what they left alive.
+ *     _exit() and fatal signals write nothing.
+ *   - peak: synchronously, in the allocating thread, at the end of the
+ *     traced malloc (trace.c): the hook runs after the allocator has
+ *     released its locks, the guard keeps the writer's own allocations
+ *     untraced, and the snapshot is exact for single-threaded programs,
+ *     like jemalloc's prof_gdump.  If another snapshot is being written the
+ *     peak snapshot is skipped rather than waited for (no lock-order
+ *     inversion with the writer's dl_iterate_phdr).
+ */
+#include "trace_config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "internal.h"
+#include "os.h"
+#include "snapalloc.h"
+#include "snapshot.h"
+#include "trace_unwind.h"
+
+sa_trace_config sa_trace_cfg = {
+    .at_exit = 0, .unwind = SA_UNWIND_LIBUNWIND, .tmpl = SA_SNAPSHOT_DEFAULT_TEMPLATE,
+};
+
+/* ---- Parsers ---------------------------------------------------------- */
+
+/* Decimal digits only, value <= max; no sign, spaces or suffix. */
+static int parse_u64(const char *s, const char **end, uint64_t max, uint64_t *out)
+{
+    uint64_t v = 0;
+    const char *p = s;
+    if (*p < '0' || *p > '9')
+        return -1;
+    for (; *p >= '0' && *p <= '9'; p++) {
+        uint64_t d = (uint64_t)(*p - '0');
+        if (v > (max - d) / 10)
+            return -1;
+        v = v * 10 + d;
+    }
+    *end = p;
+    *out = v;
+    return 0;
+}
+
+int sa_config_parse_depth(const char *s, int *out)
+{
+    const char *end;
+    uint64_t v;
+    if (!s || parse_u64(s, &end, SNAPALLOC_MAX_FRAMES, &v) != 0 || *end)
+        return -1;
+    *out = (int)v;
+    return 0;
+}
+
+int sa_config_parse_bool(const char *s, int *out)
+{
+    if (!s || (s[0] != '0' && s[0] != '1') || s[1])
+        return -1;
+    *out = s[0] == '1';
+    return 0;
+}
+
+static int upper_eq(const char *a, const char *b)
+{
+    for (; *a && *b; a++, b++) {
+        char c = *a >= 'a' && *a <= 'z' ? (char)(*a - 'a' + 'A') : *a;
+        if (c != *b)
+            return 0;
+    }
+    return *a == *b;
+}
+
+/* Signals a snapshot may be bound to: asynchronous ones only (a handler
+ * for SEGV or FPE would hide crashes), never KILL/STOP. */
+static const struct { const char *name; int signo; } signals[] = {
+    {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
+    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
+    {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
+    {"TTOU", SIGTTOU}, {"URG", SIGURG}, {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
+    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
+    {"PWR", SIGPWR},
+};
+
+static int signal_ok(int signo)
+{
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        if (signals[i].signo == signo)
+            return 1;
+    /* Real-time signals, minus those glibc keeps for itself. */
+    return signo >= SIGRTMIN && signo <= SIGRTMAX;
+}
+
+int sa_config_parse_signal(const char *s, int *out)
+{
+    if (!s || !*s)
+        return -1;
+    if (*s >= '0' && *s <= '9') {
+        const char *end;
+        uint64_t v;
+        if (parse_u64(s, &end, 1000, &v) != 0 || *end || !signal_ok((int)v))
+            return -1;
+        *out = (int)v;
+        return 0;
+    }
+    const char *name = s;
+    if ((s[0] == 'S' || s[0] == 's') && (s[1] == 'I' || s[1] == 'i') && (s[2] == 'G' || s[2] == 'g'))
+        name = s + 3;
+    for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
+        if (upper_eq(name, signals[i].name)) {
+            *out = signals[i].signo;
+            return 0;
+        }
+    return -1;
+}
+
+#define NS_PER_S 1000000000ull
+
+int sa_config_parse_seconds(const char *s, uint64_t *ns)
+{
+    const char *p;
+    uint64_t whole, frac = 0, scale = NS_PER_S;
+    if (!s || parse_u64(s, &p, NS_PER_S, &whole) != 0)
+        return -1;
+    if (*p == '.') {
+        p++;
+        if (*p < '0' || *p > '9')
+            return -1;
+        for (; *p >= '0' && *p <= '9'; p++)
+            if (scale > 1) {
+                scale /= 10;
+                frac += (uint64_t)(*p - '0') * scale;
+            }
+    }
+    if (*p)
+        return -1;
+    uint64_t v = whole * NS_PER_S + frac;
+    if (v < NS_PER_S / 1000 || v > NS_PER_S * NS_PER_S)
+        return -1;
+    *ns = v;
+    return 0;
+}
+
+int sa_config_parse_bytes(const char *s, uint64_t *out)
+{
+    const char *p;
+    uint64_t v;
+    if (!s || parse_u64(s, &p, UINT64_MAX, &v) != 0)
+        return -1;
+    unsigned shift = 0;
+    switch (*p) {
+    case 'k': case 'K': shift = 10; p++; break;
+    case 'm': case 'M': shift = 20; p++; break;
+    case 'g': case 'G': shift = 30; p++; break;
+    default: break;
+    }
+    if (*p || v == 0 || v > (UINT64_MAX >> shift))
+        return -1;
+    *out = v << shift;
+    return 0;
+}
+
+int sa_config_parse_unwind(const char *s, int *out)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "libunwind") == 0)
+        *out = SA_UNWIND_LIBUNWIND;
+    else if (strcmp(s, "fp") == 0)
+        *out = SA_UNWIND_FP;
+    else
+        return -1;
+    return 0;
+}
+
+int sa_config_parse_template(const char *s)
+{
+    return s && *s && strlen(s) < SA_PATH_MAX ? 0 : -1;
+}
+
+/* ---- Template expansion ----------------------------------------------- */
+
+int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
+                     uint32_t pid, uint32_t seq, const char *exe)
+{
+    size_t n = 0;
+    char num[21];
+    for (const char *p = tmpl; *p; p++) {
+        const char *add = p;
+        size_t len = 1;
+        if (*p == '%' && p[1]) {
+            p++;
+            switch (*p) {
+            case 'p': len = sa_fmt_u64(num, pid); add = num; break;
+            case 'n': len = sa_fmt_u64(num, seq); add = num; break;
+            case 'e': add = exe; len = strlen(exe); break;
+            case '%': add = p; len = 1; break;
+            default:  add = p - 1; len = 2; break;   /* unknown: as is */
+            }
+        }
+        if (len >= dstlen - n)
+            return -1;
+        memcpy(dst + n, add, len);
+        n += len;
+    }
+    if (n >= dstlen)
+        return -1;
+    dst[n] = '\0';
+    return (int)n;
+}
+
+/* ---- Errno text -------------------------------------------------------- */
+
+const char *sa_config_errno_text(int err)
+{
+    switch (err) {
+    case EACCES: return "Permission denied";
+    case EPERM: return "Operation not permitted";
+    case ENOENT: return "No such file or directory";
+    case ENOTDIR: return "Not a directory";
+    case EISDIR: return "Is a directory";
+    case EEXIST: return "File exists";
+    case ENOSPC: return "No space left on device";
+    case EDQUOT: return "Disk quota exceeded";
+    case EROFS: return "Read-only file system";
+    case ENAMETOOLONG: return "File name too long";
+    case ELOOP: return "Too many levels of symbolic links";
+    case ENOMEM: return "Cannot allocate memory";
+    case EIO: return "Input/output error";
+    case EFBIG: return "File too large";
+    case EMFILE: return "Too many open files";
+    case ENFILE: return "Too many open files in system";
+    case EINVAL: return "Invalid argument";
+    case EBUSY: return "Device or resource busy";
+    default: return NULL;
+    }
+}
+
+/* ---- Reading the environment ------------------------------------------ */
+
+static void warn(int fd, const char *var, const char *val, const char *why)
+{
+    sa_buf b;
+    sa_buf_init(&b, fd);
+    sa_buf_str(&b, "snapalloc: ");
+    sa_buf_str(&b, var);
+    sa_buf_str(&b, "=\"");
+    size_t i = 0;
+    for (; val[i] && i < 64; i++)
+        sa_buf_char(&b, val[i] >= 0x20 && val[i] < 0x7f ? val[i] : '?');
+    if (val[i])
+        sa_buf_str(&b, "...");
+    sa_buf_str(&b, "\": ");
+    sa_buf_str(&b, why);
+    sa_buf_char(&b, '\n');
+    sa_buf_flush(&b);
+}
+
+void sa_config_read(sa_trace_config *c, int fd)
+{
+    const char *v;
+    c->depth = 0;
+    c->signo = 0;
+    c->interval_ns = 0;
+    c->peak_step = 0;
+    c->unwind = SA_UNWIND_LIBUNWIND;
+    strcpy(c->tmpl, SA_SNAPSHOT_DEFAULT_TEMPLATE);
+
+    if ((v = secure_getenv("SNAPALLOC_TRACE")) && sa_config_parse_depth(v, &c->depth) != 0)
+        warn(fd, "SNAPALLOC_TRACE", v, "not a number from 0 to 128; tracing stays off");
+    c->at_exit = c->depth > 0;
+    if ((v = secure_getenv("SNAPALLOC_SNAPSHOT_AT_EXIT")) && sa_config_parse_bool(v, &c->at_exit) != 0)
+        warn(fd, "SNAPALLOC_SNAPSHOT_AT_EXIT", v,
+             c->at_exit ? "not 0 or 1; using 1" : "not 0 or 1; using 0");
+    if ((v = secure_getenv("SNAPALLOC_SNAPSHOT"))) {
+        if (sa_config_parse_template(v) == 0)
+            strcpy(c->tmpl, v);
+        else
+            warn(fd, "SNAPALLOC_SNAPSHOT", v,
+                 "empty or longer than 4095 bytes; using " SA_SNAPSHOT_DEFAULT_TEMPLATE);
+    }
+    if ((v = secure_getenv("SNAPALLOC_SIGNAL")) && sa_config_parse_signal(v, &c->signo) != 0)
+        warn(fd, "SNAPALLOC_SIGNAL", v,
+             "not the name or number of a signal that can be caught; no signal trigger");
+    if ((v = secure_getenv("SNAPALLOC_INTERVAL")) && sa_config_parse_seconds(v, &c->interval_ns) != 0)
+        warn(fd, "SNAPALLOC_INTERVAL", v,
+             "not a number of seconds from 0.001 to 1000000000; no interval trigger");
+    if ((v = secure_getenv("SNAPALLOC_PEAK")) && sa_config_parse_bytes(v, &c->peak_step) != 0)
+        warn(fd, "SNAPALLOC_PEAK", v,
+             "not a positive byte count (suffixes K, M, G); no peak trigger");
+    if ((v = secure_getenv("SNAPALLOC_UNWIND")) && sa_config_parse_unwind(v, &c->unwind) != 0)
+        warn(fd, "SNAPALLOC_UNWIND", v, "not libunwind or fp; using libunwind");
+}
+
+/* ---- Triggers ----------------------------------------------------------- */
+
+static sem_t wake;
+static int wake_ready;        /* sem_init done (in this process) */
+static int signal_pending;    /* atomic */
+static int helper_state;      /* atomic: 0 none, 1 starting or running */
+static int helper_allowed;    /* set by the constructor: libc is ready */
+
+void sa_trigger_report(const char *path, int err)
+{
+    sa_buf b;
+    const char *why = sa_config_errno_text(err < 0 ? -err : err);
+    sa_buf_init(&b, 2);
+    sa_buf_str(&b, "snapalloc: cannot write snapshot ");
+    sa_buf_str(&b, path && *path ? path : "(template)");
+    sa_buf_str(&b, ": ");
+    if (why) {
+        sa_buf_str(&b, why);
+    } else {
+        sa_buf_str(&b, "errno ");
+        sa_buf_u64(&b, (uint64_t)(err < 0 ? -err : err));
+    }
+    sa_buf_char(&b, '\n');
+    sa_buf_flush(&b);
+}
+
+static void dump(uint32_t trigger, int wait)
+{
+    char used[SA_PATH_MAX];
+    used[0] = '\0';
+    int rc = sa_trace_dump(NULL, trigger, wait, used);
+    if (rc < 0 && rc != -EINVAL && rc != -EBUSY)
+        sa_trigger_report(used, rc);
+}
+
+static void on_signal(int sig)
+{
+    int saved = errno;
+    __atomic_store_n(&signal_pending, 1, __ATOMIC_RELEASE);
+    if (wake_ready)
+        sem_post(&wake);
+    errno = saved;
+}
+
+static void ts_add(struct timespec *t, uint64_t ns)
+{
+    uint64_t sum = (uint64_t)t->tv_nsec + ns % NS_PER_S;
+    t->tv_sec += (time_t)(ns / NS_PER_S + sum / NS_PER_S);
+    t->tv_nsec = (long)(sum % NS_PER_S);
+}
+
+static int ts_reached(const struct timespec *now, const struct timespec *t)
+{
+    return now->tv_sec > t->tv_sec || (now->tv_sec == t->tv_sec && now->tv_nsec >= t->tv_nsec);
+}
+
+static void *helper_main(void *arg)
+{
+    uint64_t iv = sa_trace_cfg.interval_ns;
+    struct timespec next, now;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    ts_add(&next, iv);
+    for (;;) {
+        if (iv) {
+            while (sem_clockwait(&wake, CLOCK_MONOTONIC, &next) != 0 && errno == EINTR)
+                ;
+        } else {
+            while (sem_wait(&wake) != 0)
+                ;
+        }
+        if (__atomic_exchange_n(&signal_pending, 0, __ATOMIC_ACQ_REL))
+            dump(SA_SNAP_TRIGGER_SIGNAL, 1);
+        if (!iv)
+            continue;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (ts_reached(&now, &next)) {
+            dump(SA_SNAP_TRIGGER_INTERVAL, 1);
+            ts_add(&next, iv);
+            /* Late (a slow snapshot, a stopped process): go on from now
+             * instead of catching up in a burst. */
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (ts_reached(&now, &next)) {
+                next = now;
+                ts_add(&next, iv);
+            }
+        }
+    }
+    return arg;
+}
+
+void sa_trigger_setup(void)
+{
+    if (!wake_ready) {
+        sem_init(&wake, 0, 0);
+        wake_ready = 1;
+    }
+    if (sa_trace_cfg.signo) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = on_signal;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        sigaction(sa_trace_cfg.signo, &sa, NULL);
+    }
+}
+
+void sa_trigger_helper_ensure(void)
+{
+    if (!(sa_trace_cfg.signo || sa_trace_cfg.interval_ns) || !helper_allowed)
+        return;
+    int expected = 0;
+    if (!__atomic_compare_exchange_n(&helper_state, &expected, 1, 0,
+                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return;
+    int g = sa_trace_guard_enter();
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);   /* the helper takes no signals */
+    pthread_attr_t attr;
+    pthread_t tid;
+    int ok = pthread_attr_init(&attr) == 0;
+    if (ok) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 256 * 1024);
+        ok = pthread_create(&tid, &attr, helper_main, NULL) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sa_trace_guard_leave(g);
+    if (!ok) {
+        static const char msg[] = "snapalloc: cannot start the snapshot helper thread; "
+                                  "SNAPALLOC_SIGNAL and SNAPALLOC_INTERVAL are ignored\n";
+        sa_os_write_all(2, msg, sizeof msg - 1);
+    }
+}
+
+void sa_trigger_postfork_child(void)
+{
+    /* The helper thread did not survive the fork; the semaphore may have
+     * been copied mid-operation. */
+    __atomic_store_n(&helper_state, 0, __ATOMIC_RELEASE);
+    if (wake_ready)
+        sem_init(&wake, 0, 0);
+    if (sa_trace_cfg.signo || sa_trace_cfg.interval_ns)
+        sa_trace_request_slowpath();
+}
+
+__attribute__((constructor)) static void sa_trigger_ctor(void)
+{
+    sa_trace_config_once();
+    __atomic_store_n(&helper_allowed, 1, __ATOMIC_RELEASE);
+    sa_trigger_helper_ensure();
+}
+
+__attribute__((destructor)) static void sa_trigger_at_exit(void)
+{
+    if (sa_trace_cfg.at_exit && snapalloc_is_tracing())
+        dump(SA_SNAP_TRIGGER_EXIT, 1);
+}

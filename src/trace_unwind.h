@@ -1,0 +1,53 @@
+/* trace_unwind.h - stack capture for the tracer: two unwinders behind one
+ * interface, chosen at run time by SNAPALLOC_UNWIND.
+ *
+ *   libunwind (default, trace_unwind_libunwind.c): unw_backtrace() with a
+ *     per-thread unwind-info cache.  Uses DWARF CFI, so it sees through
+ *     code built without frame pointers (all of Debian's libraries).
+ *   fp (trace_unwind_fp.c): follows the saved frame-pointer chain.  Several
+ *     times cheaper, but the chain breaks at the first function built
+ *     without frame pointers, so stacks through Debian's libc, libstdc++ or
+ *     Python are shallow or cut short.  Worth it for programs that are
+ *     themselves built with -fno-omit-frame-pointer.
+ *
+ * The backend-independent part (dispatch, stripping snapalloc's own frames)
+ * is sa_unwind_capture in trace.c.  Both raw walkers may allocate on first
+ * use in a thread (libunwind's caches, pthread_getattr_np): call them only
+ * with the tracer's reentrancy guard set.
+ */
+#ifndef SA_TRACE_UNWIND_H
+#define SA_TRACE_UNWIND_H
+
+#include <stdint.h>
+
+enum { SA_UNWIND_LIBUNWIND = 0, SA_UNWIND_FP = 1 };
+
+/* Frames the raw walkers may return in front of the caller's own frame
+ * (their own frame, sa_unwind_capture's) plus snapalloc's frames between
+ * the program and the tracer (malloc, sa_trace_alloc): captured on top of
+ * the requested depth so that stripping them leaves the full depth. */
+#define SA_UNWIND_SLACK 8
+
+/* Select and prepare a backend; the first call of a backend warms it up
+ * (its first-use allocations happen here, not in a traced malloc).
+ * Returns 0, or a negative errno. */
+int sa_unwind_init(int backend);
+
+/* Up to max return addresses, innermost first, starting with the frame
+ * of sa_unwind_capture's caller and with leading frames inside
+ * libsnapalloc itself dropped (see trace.c).  Returns the count. */
+int sa_unwind_capture(uintptr_t *frames, int max);
+
+/* Raw walkers: up to max addresses, innermost first, starting somewhere
+ * at or above their own frame.  Never call them directly outside trace.c
+ * and the tests. */
+int sa_unwind_libunwind_setup(void);
+int sa_unwind_libunwind_raw(uintptr_t *frames, int max);
+int sa_unwind_fp_raw(uintptr_t *frames, int max);
+
+/* The text range treated as "our own" when stripping (tests override it;
+ * lo == hi means none). */
+void sa_unwind_set_self_range(uintptr_t lo, uintptr_t hi);
+void sa_unwind_get_self_range(uintptr_t *lo, uintptr_t *hi);
+
+#endif

@@ -1,0 +1,69 @@
+/* trace_unwind_fp.c - the frame-pointer stack walker (SNAPALLOC_UNWIND=fp).
+ *
+ * With frame pointers, each frame starts with the caller's saved frame
+ * pointer followed by the return address (x86-64 and AArch64 alike):
+ *
+ *     fp -> [ saved fp ][ return address ]      next frame: saved fp
+ *
+ * The chain is only as good as the code it runs through: a function built
+ * without frame pointers leaves whatever its caller had in the register,
+ * so the walk skips frames or stops.  Debian builds its libraries without
+ * frame pointers, hence this walker is not the default; libsnapalloc's own
+ * tracer entry points are built with frame pointers (see Makefile-trace.inc)
+ * so that the frame of the program's function calling malloc is kept.
+ *
+ * Every step is checked before it is dereferenced: the frame pointer must
+ * lie inside the current thread's stack, be 8-byte aligned, and grow
+ * strictly (stacks grow down, so callers' frames are at higher addresses);
+ * a NULL return address ends the walk.  The stack bounds come from
+ * pthread_getattr_np once per thread (it allocates, and for the main thread
+ * reads /proc/self/maps: the caller holds the reentrancy guard) and are
+ * cached in initial-exec TLS.
+ */
+#include <pthread.h>
+
+#include "internal.h"
+#include "trace_unwind.h"
+
+static SA_TLS uintptr_t stack_lo, stack_hi;
+static SA_TLS int stack_known;
+
+static void stack_bounds(void)
+{
+    pthread_attr_t attr;
+    void *addr;
+    size_t size;
+    stack_known = 1;
+    stack_lo = stack_hi = 0;   /* unknown: walk nothing */
+    if (pthread_getattr_np(pthread_self(), &attr) != 0)
+        return;
+    if (pthread_attr_getstack(&attr, &addr, &size) == 0) {
+        stack_lo = (uintptr_t)addr;
+        stack_hi = (uintptr_t)addr + size;
+    }
+    pthread_attr_destroy(&attr);
+}
+
+__attribute__((optimize("no-omit-frame-pointer"))) SA_NOINLINE
+int sa_unwind_fp_raw(uintptr_t *frames, int max)
+{
+    if (SA_UNLIKELY(!stack_known))
+        stack_bounds();
+    uintptr_t lo = stack_lo, hi = stack_hi;
+    const uintptr_t *fp = __builtin_frame_address(0);
+    int n = 0;
+    while (n < max) {
+        uintptr_t at = (uintptr_t)fp;
+        if (at < lo || at + 2 * sizeof(uintptr_t) > hi || (at & (sizeof(uintptr_t) - 1)))
+            break;
+        uintptr_t ret = fp[1];
+        if (ret == 0)
+            break;
+        frames[n++] = ret;
+        const uintptr_t *next = (const uintptr_t *)fp[0];
+        if (next <= fp)
+            break;
+        fp = next;
+    }
+    return n;
+}

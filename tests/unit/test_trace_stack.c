@@ -1,0 +1,196 @@
+/* test_trace_stack.c - the interned stack table: identity, counters,
+ * generations, growth and iteration. */
+#include <criterion/criterion.h>
+
+#include <pthread.h>
+#include <string.h>
+
+#include "snapalloc.h"
+#include "trace_stack.h"
+
+static void fill(uintptr_t *f, int n, uintptr_t seed)
+{
+    for (int i = 0; i < n; i++)
+        f[i] = 0x400000 + seed * 131 + (uintptr_t)i * 8;
+}
+
+Test(trace_stack, same_frames_same_id)
+{
+    sa_stack_reset();
+    uintptr_t a[10], b[10];
+    fill(a, 10, 1);
+    memcpy(b, a, sizeof a);
+    uint32_t ia = sa_stack_intern(a, 10), ib = sa_stack_intern(b, 10);
+    cr_assert_neq(ia, 0);
+    cr_assert_eq(ia, ib);
+    cr_assert_eq(sa_stack_count(), 1);
+    cr_assert_eq(SA_STACK_GEN(ia), sa_stack_generation());
+    sa_stack *s = sa_stack_get(ia);
+    cr_assert_not_null(s);
+    cr_assert_eq(s->nframes, 10);
+    cr_assert_eq(memcmp(s->frames, a, sizeof a), 0);
+    cr_assert_neq(s->frames, a, "the table keeps its own copy");
+}
+
+Test(trace_stack, different_frames_different_ids)
+{
+    sa_stack_reset();
+    uintptr_t a[10], b[10];
+    fill(a, 10, 1);
+    memcpy(b, a, sizeof a);
+    b[9]++;
+    uint32_t ia = sa_stack_intern(a, 10);
+    uint32_t ib = sa_stack_intern(b, 10);
+    uint32_t ic = sa_stack_intern(a, 9);   /* a prefix is another stack */
+    uint32_t id0 = sa_stack_intern(a, 0);  /* the empty stack is a stack */
+    cr_assert_neq(ia, ib);
+    cr_assert_neq(ia, ic);
+    cr_assert_neq(ib, ic);
+    cr_assert_neq(id0, 0);
+    cr_assert_neq(id0, ia);
+    cr_assert_eq(sa_stack_count(), 4);
+    cr_assert_eq(sa_stack_get(id0)->nframes, 0);
+}
+
+Test(trace_stack, depth_is_capped)
+{
+    sa_stack_reset();
+    uintptr_t f[SNAPALLOC_MAX_FRAMES + 10];
+    fill(f, SNAPALLOC_MAX_FRAMES + 10, 5);
+    uint32_t id = sa_stack_intern(f, SNAPALLOC_MAX_FRAMES + 10);
+    cr_assert_eq(sa_stack_get(id)->nframes, SNAPALLOC_MAX_FRAMES);
+    cr_assert_eq(sa_stack_intern(f, SNAPALLOC_MAX_FRAMES), id);
+}
+
+Test(trace_stack, counters_and_iteration)
+{
+    sa_stack_reset();
+    uintptr_t a[3], b[4], c[5];
+    fill(a, 3, 1);
+    fill(b, 4, 2);
+    fill(c, 5, 3);
+    sa_stack *sa = sa_stack_get(sa_stack_intern(a, 3));
+    sa_stack *sb = sa_stack_get(sa_stack_intern(b, 4));
+    sa_stack *sc = sa_stack_get(sa_stack_intern(c, 5));
+    for (int i = 0; i < 100; i++)
+        sa_stack_add(sa, 64, 1);
+    for (int i = 0; i < 10; i++)
+        sa_stack_add(sb, 4096, 1);
+    sa_stack_add(sc, 100, 1);
+    sa_stack_add(sc, -100, -1);   /* allocated and freed: not live */
+    cr_assert_eq(sa->size, 6400);
+    cr_assert_eq(sa->count, 100);
+
+    uint32_t cursor = 0;
+    sa_snap_wstack w;
+    cr_assert_eq(sa_stack_next(&cursor, &w), 1);
+    cr_assert_eq(w.nframes, 3);
+    cr_assert_eq(w.size, 6400);
+    cr_assert_eq(w.count, 100);
+    cr_assert_eq(w.frames[2], a[2]);
+    cr_assert_eq(sa_stack_next(&cursor, &w), 1);
+    cr_assert_eq(w.nframes, 4);
+    cr_assert_eq(w.size, 40960);
+    cr_assert_eq(w.count, 10);
+    cr_assert_eq(sa_stack_next(&cursor, &w), 0, "stacks without live blocks are skipped");
+}
+
+Test(trace_stack, generation_invalidates)
+{
+    sa_stack_reset();
+    uintptr_t a[4];
+    fill(a, 4, 9);
+    uint32_t old = sa_stack_intern(a, 4);
+    sa_stack_add(sa_stack_get(old), 10, 1);
+    uint32_t gen = sa_stack_generation();
+    sa_stack_reset();
+    cr_assert_neq(sa_stack_generation(), gen);
+    cr_assert_null(sa_stack_get(old), "ids of an older generation are refused");
+    cr_assert_eq(sa_stack_count(), 0);
+    uint32_t cursor = 0;
+    sa_snap_wstack w;
+    cr_assert_eq(sa_stack_next(&cursor, &w), 0, "nothing live after a reset");
+    uint32_t fresh = sa_stack_intern(a, 4);
+    cr_assert_neq(fresh, old);
+    cr_assert_eq(SA_STACK_GEN(fresh), sa_stack_generation());
+    cr_assert_eq(sa_stack_get(fresh)->count, 0, "counters start from zero");
+    cr_assert_null(sa_stack_get(0));
+    cr_assert_null(sa_stack_get(fresh + 1), "beyond the last stack");
+}
+
+Test(trace_stack, generation_wraps_without_zero)
+{
+    for (int i = 0; i < 600; i++) {
+        sa_stack_reset();
+        cr_assert_neq(sa_stack_generation(), 0);
+    }
+}
+
+Test(trace_stack, growth_100k)
+{
+    sa_stack_reset();
+    enum { N = 100000, DEPTH = 6 };
+    static uint32_t ids[N];
+    uintptr_t f[DEPTH];
+    size_t before = sa_stack_mapped_bytes();
+    for (int i = 0; i < N; i++) {
+        fill(f, DEPTH, (uintptr_t)i);
+        f[0] = (uintptr_t)i;   /* distinct */
+        ids[i] = sa_stack_intern(f, DEPTH);
+        cr_assert_neq(ids[i], 0);
+        sa_stack_add(sa_stack_get(ids[i]), i, 1);
+    }
+    cr_assert_eq(sa_stack_count(), N);
+    for (int i = 0; i < N; i++) {
+        fill(f, DEPTH, (uintptr_t)i);
+        f[0] = (uintptr_t)i;
+        cr_assert_eq(sa_stack_intern(f, DEPTH), ids[i], "stack %d moved", i);
+    }
+    cr_assert_eq(sa_stack_count(), N, "no duplicates after growth");
+    uint32_t cursor = 0;
+    sa_snap_wstack w;
+    uint64_t total = 0, count = 0;
+    while (sa_stack_next(&cursor, &w)) {
+        total += w.size;
+        count += w.count;
+    }
+    cr_assert_eq(count, N);
+    cr_assert_eq(total, (uint64_t)N * (N - 1) / 2);
+    cr_assert_gt(sa_stack_mapped_bytes(), before);
+}
+
+/* Threads interning the same and different stacks concurrently. */
+static void *intern_worker(void *arg)
+{
+    uintptr_t seed = (uintptr_t)arg;
+    uintptr_t f[8];
+    for (int i = 0; i < 20000; i++) {
+        fill(f, 8, (uintptr_t)(i % 5000));   /* shared by all threads */
+        sa_stack *s = sa_stack_get(sa_stack_intern(f, 8));
+        sa_stack_add(s, 1, 1);
+        fill(f, 8, 100000 + seed * 100000 + (uintptr_t)i);   /* private */
+        sa_stack_intern(f, 8);
+    }
+    return NULL;
+}
+
+Test(trace_stack, concurrent)
+{
+    sa_stack_reset();
+    pthread_t t[4];
+    for (uintptr_t i = 0; i < 4; i++)
+        pthread_create(&t[i], NULL, intern_worker, (void *)i);
+    for (int i = 0; i < 4; i++)
+        pthread_join(t[i], NULL);
+    cr_assert_eq(sa_stack_count(), 5000 + 4 * 20000);
+    uint32_t cursor = 0;
+    sa_snap_wstack w;
+    uint64_t n = 0, count = 0;
+    while (sa_stack_next(&cursor, &w)) {
+        n++;
+        count += w.count;
+        cr_assert_eq(w.count, 16, "each shared stack is counted 4 threads x 4 times");
+    }
+    cr_assert_eq(n, 5000);
+    cr_assert_eq(count, 80000);
+}
