@@ -607,13 +607,13 @@ static void json_header(FILE *out, const char *path, const sa_snapshot *s)
             s->traced_peak, s->total_size, s->total_count, s->nstacks, s->nmodules);
 }
 
-static void json_site(FILE *out, const key_frame *k)
+static void json_site(FILE *out, const key_frame *k, sa_group_by by)
 {
     fputs("{\"function\": ", out);
     json_str(out, k->function);
     fputs(", \"file\": ", out);
     json_str(out, k->file);
-    if (k->file)
+    if (by == SA_BY_LINE || by == SA_BY_TRACEBACK)
         fprintf(out, ", \"line\": %" PRIu32, k->line);
     else
         fputs(", \"line\": null", out);
@@ -632,7 +632,7 @@ static void json_stat(FILE *out, const group *g, const sa_report_opts *o, int di
     if (diff)
         fprintf(out, ", \"count_diff\": %" PRId64, count_diff(g));
     fputs(", \"site\": ", out);
-    json_site(out, &g->key[0]);
+    json_site(out, &g->key[0], o->by);
     if (o->by == SA_BY_TRACEBACK) {
         fputs(", \"frames\": [", out);
         for (uint32_t i = 0; i < g->nkey; i++) {

@@ -56,7 +56,7 @@ static const char usage_run[] =
     "                          created if needed)\n"
     "  -n, --frames N          frames stored per stack, 1..128 (default 32)\n"
     "      --signal SIG        take a snapshot when the program receives SIG\n"
-    "                          (e.g. USR2 or SIGUSR2)\n"
+    "                          (e.g. USR2, SIGUSR2, or a real-time signal number)\n"
     "      --interval SECONDS  take a snapshot every SECONDS seconds (e.g. 5, 0.5)\n"
     "      --peak BYTES        take a snapshot at each new peak of traced memory\n"
     "                          exceeding the last one dumped by BYTES (K, M, G)\n"
@@ -79,8 +79,26 @@ static const struct { const char *name; int sig; } signals[] = {
     {"PWR", SIGPWR},
 };
 
+/* A name (USR2, SIGUSR2, any case) or a number: one of the named signals
+ * or a real-time one.  *name is what SNAPALLOC_SIGNAL gets. */
 static int parse_signal(const char *s, int *sig, const char **name)
 {
+    static char numbuf[16];
+    uint64_t v;
+    if (sa_parse_u64(s, 1, 1000, &v) == 0) {
+        for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
+            if (signals[i].sig == (int)v) {
+                *sig = signals[i].sig;
+                *name = signals[i].name;
+                return 0;
+            }
+        if ((int)v < SIGRTMIN || (int)v > SIGRTMAX)
+            return -1;
+        snprintf(numbuf, sizeof numbuf, "%d", (int)v);
+        *sig = (int)v;
+        *name = numbuf;
+        return 0;
+    }
     const char *n = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
     for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
         if (strcasecmp(n, signals[i].name) == 0) {
@@ -361,7 +379,8 @@ int sa_cmd_run(int argc, char **argv)
     set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", exit_snapshot ? "1" : "0");
     char sigbuf[32];
     if (signame)
-        snprintf(sigbuf, sizeof sigbuf, "SIG%s", signame);
+        snprintf(sigbuf, sizeof sigbuf, "%s%s", signame[0] >= '0' && signame[0] <= '9' ? "" : "SIG",
+                 signame);
     set_env("SNAPALLOC_SIGNAL", signame ? sigbuf : NULL);
     set_env("SNAPALLOC_INTERVAL", interval);
     char peakbuf[32];

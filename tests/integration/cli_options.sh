@@ -56,6 +56,7 @@ bad "run --peak garbage" run --peak 12Q -- touch "$marker"
 bad "run --peak 0" run --peak 0 -- touch "$marker"
 bad "run --signal bogus" run --signal SIGBOGUS -- touch "$marker"
 bad "run --signal KILL" run --signal KILL -- touch "$marker"
+bad "run --signal 9" run --signal 9 -- touch "$marker"
 bad "run --unwind magic" run --unwind magic -- touch "$marker"
 bad "run -o missing value" run -o
 bad "run missing --" run touch "$marker"
