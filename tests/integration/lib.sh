@@ -67,33 +67,36 @@ sa_timeout_cmd() {
     fi
 }
 
-# sa_run_plain TAG CMD...: run CMD under glibc's malloc.
-sa_run_plain() {
+# sa__run TAG CMD...: run CMD, bounded by SA_TIMEOUT, into TAG's files.  In
+# the background and waited for: a shell reports a command killed by a
+# signal ("Aborted") on its own stderr, and dash does so while the command's
+# redirections are still in place, which would put the notice into TAG.err.
+sa__run() {
     sa_tag=$1; shift
     sa_rc=0
-    $(sa_timeout_cmd) "$@" </dev/null >"$SA_TMP/$sa_tag.out" 2>"$SA_TMP/$sa_tag.err" || sa_rc=$?
+    $(sa_timeout_cmd) "$@" </dev/null >"$SA_TMP/$sa_tag.out" 2>"$SA_TMP/$sa_tag.err" &
+    wait $! || sa_rc=$?
     echo "$sa_rc" >"$SA_TMP/$sa_tag.rc"
+}
+
+# sa_run_plain TAG CMD...: run CMD under glibc's malloc.
+sa_run_plain() {
+    sa__run "$@"
 }
 
 # sa_run_preload TAG CMD...: run CMD with libsnapalloc preloaded and its
 # statistics printed at exit.  env sets the variables after timeout, so
 # timeout itself runs under glibc.
 sa_run_preload() {
-    sa_tag=$1; shift
-    sa_rc=0
-    $(sa_timeout_cmd) env LD_PRELOAD="$SNAPALLOC_LIB" SNAPALLOC_STATS=1 "$@" \
-        </dev/null >"$SA_TMP/$sa_tag.out" 2>"$SA_TMP/$sa_tag.err" || sa_rc=$?
-    echo "$sa_rc" >"$SA_TMP/$sa_tag.rc"
+    sa_t=$1; shift
+    sa__run "$sa_t" env LD_PRELOAD="$SNAPALLOC_LIB" SNAPALLOC_STATS=1 "$@"
 }
 
 # sa_run_preload_nostats TAG CMD...: as sa_run_preload, without statistics
 # (for runs whose stderr is checked line by line).
 sa_run_preload_nostats() {
-    sa_tag=$1; shift
-    sa_rc=0
-    $(sa_timeout_cmd) env LD_PRELOAD="$SNAPALLOC_LIB" "$@" \
-        </dev/null >"$SA_TMP/$sa_tag.out" 2>"$SA_TMP/$sa_tag.err" || sa_rc=$?
-    echo "$sa_rc" >"$SA_TMP/$sa_tag.rc"
+    sa_t=$1; shift
+    sa__run "$sa_t" env LD_PRELOAD="$SNAPALLOC_LIB" "$@"
 }
 
 sa_status() { cat "$SA_TMP/$1.rc"; }
