@@ -11,6 +11,7 @@
 SA_TLS sa_heap *sa_tls_heap;
 /* 0: no heap yet, 1: has a heap, 2: its heap was abandoned (thread exit). */
 static SA_TLS int tls_state;
+static SA_TLS unsigned tls_abandoned_frees;
 
 static sa_lock registry_lock = SA_LOCK_INIT;
 static sa_heap *all_heaps;
@@ -23,24 +24,35 @@ static sa_heap shared_heap = { .state = SA_HEAP_SHARED, .lock = SA_LOCK_INIT };
 
 /* ---- pool list helpers (owner only) ----------------------------------- */
 
-static void used_push(sa_heap *h, sa_pool *pool)
+/* used[c] is a circular doubly linked list (pymalloc's usedpools); the
+ * head is the pool allocations come from. */
+static void used_insert(sa_heap *h, sa_pool *pool, int at_head)
 {
     sa_pool **head = &h->used[pool->cls];
-    pool->prev = NULL;
+    if (!*head) {
+        pool->next = pool->prev = pool;
+        *head = pool;
+        return;
+    }
     pool->next = *head;
-    if (*head)
-        (*head)->prev = pool;
-    *head = pool;
+    pool->prev = (*head)->prev;
+    pool->prev->next = pool;
+    (*head)->prev = pool;
+    if (at_head)
+        *head = pool;
 }
 
 static void used_unlink(sa_heap *h, sa_pool *pool)
 {
-    if (pool->prev)
+    sa_pool **head = &h->used[pool->cls];
+    if (pool->next == pool) {
+        *head = NULL;
+    } else {
         pool->prev->next = pool->next;
-    else
-        h->used[pool->cls] = pool->next;
-    if (pool->next)
         pool->next->prev = pool->prev;
+        if (*head == pool)
+            *head = pool->next;
+    }
     pool->next = pool->prev = NULL;
 }
 
@@ -51,10 +63,14 @@ static void free_local(sa_heap *h, sa_pool *pool, sa_block *b)
     b->key = (uintptr_t)b ^ sa_secret;
     pool->free = b;
     if (pool->state == SA_POOL_FULL) {
+        /* At the tail: the head keeps serving until it runs dry, and by
+         * the time this pool's turn comes it has gathered more free
+         * blocks (a free into a full pool at the head would make every
+         * malloc/free pair take both slow paths). */
         pool->state = SA_POOL_USED;
-        used_push(h, pool);
+        used_insert(h, pool, 0);
     }
-    if (--pool->used == 0 && (pool->prev || pool->next)) {
+    if (--pool->used == 0 && pool->next != pool) {
         /* Not the heap's last pool of the class: give it back. */
         used_unlink(h, pool);
         sa_arena_return_pool(pool);
@@ -65,6 +81,26 @@ static sa_pool *pool_of_block(sa_block *b)
 {
     sa_arena *a = (sa_arena *)((uintptr_t)b & ~(uintptr_t)(SA_ARENA_SIZE - 1));
     return &a->pools[a->run_start[((uintptr_t)b >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)]];
+}
+
+/* Give the older half of a thread cache back to the pools. */
+static void tcache_flush(sa_heap *h, sa_tcache *tc, uint32_t keep)
+{
+    sa_block *b = tc->head, *prev = NULL;
+    for (uint32_t i = 0; i < keep && b; i++) {
+        prev = b;
+        b = b->next;
+    }
+    if (prev)
+        prev->next = NULL;
+    else
+        tc->head = NULL;
+    tc->count = keep < tc->count ? keep : tc->count;
+    while (b) {
+        sa_block *next = b->next;
+        free_local(h, pool_of_block(b), b);
+        b = next;
+    }
 }
 
 /* Collect h's remote list (caller owns h).  Returns 1 if it held blocks. */
@@ -150,11 +186,13 @@ void sa_heap_thread_exit(void *arg)
     if (!h || h != sa_tls_heap)
         return;
     collect_remote(h);
+    for (unsigned c = 0; c < SA_NCLASSES; c++)
+        tcache_flush(h, &h->cache[c], 0);
     /* Empty pools kept for ping-pong go back now. */
     for (unsigned c = 0; c < SA_NCLASSES; c++) {
         sa_pool *pool = h->used[c];
-        while (pool) {
-            sa_pool *next = pool->next;
+        for (sa_pool *end = pool ? pool->prev : NULL; pool;) {
+            sa_pool *next = pool == end ? NULL : pool->next;
             if (pool->used == 0) {
                 used_unlink(h, pool);
                 sa_arena_return_pool(pool);
@@ -228,7 +266,7 @@ static void *heap_malloc_from(sa_heap *h, unsigned cls)
         if (!pool)
             return NULL;
         pool->heap = h;
-        used_push(h, pool);
+        used_insert(h, pool, 1);
     }
 }
 
@@ -253,9 +291,23 @@ SA_NOINLINE void *sa_heap_malloc_slow(size_t n)
     return p;
 }
 
+void sa_heap_flush_cache(void)
+{
+    sa_heap *h = sa_tls_heap;
+    if (h)
+        for (unsigned c = 0; c < SA_NCLASSES; c++)
+            tcache_flush(h, &h->cache[c], 0);
+}
+
+/* The thread cache of b's class is full: make room, then cache b. */
 SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
 {
-    free_local(pool->heap, pool, b);
+    sa_heap *h = pool->heap;
+    sa_tcache *tc = &h->cache[pool->cls];
+    tcache_flush(h, tc, tc->count / 2);
+    b->next = tc->head;
+    tc->head = b;
+    tc->count++;
 }
 
 SA_NOINLINE void sa_heap_free_remote(sa_pool *pool, sa_block *b)
@@ -272,7 +324,10 @@ SA_NOINLINE void sa_heap_free_remote(sa_pool *pool, sa_block *b)
         b->next = head;
     } while (!__atomic_compare_exchange_n(&owner->remote, &head, b, 1,
                                           __ATOMIC_RELEASE, __ATOMIC_RELAXED));
-    if (SA_UNLIKELY(__atomic_load_n(&owner->state, __ATOMIC_ACQUIRE) == SA_HEAP_ABANDONED))
+    /* An abandoned heap has no owner to collect its remote list: a freeing
+     * thread does, every 64th time, so the lock is rarely taken. */
+    if (SA_UNLIKELY(__atomic_load_n(&owner->state, __ATOMIC_RELAXED) == SA_HEAP_ABANDONED) &&
+        (++tls_abandoned_frees & 63) == 0)
         collect_abandoned_heap(owner);
 }
 

@@ -10,6 +10,7 @@
  * class, and then frees each block locally.  So the invariant is, per pool:
  *
  *     used == allocated + |blocks of this pool on the owner's remote list|
+ *                      + |blocks of this pool in the owner's tcache|
  *     capacity == used + |free list| + untouched
  *
  * Thread exit (a pthread key destructor) abandons the heap: its remote list
@@ -32,8 +33,18 @@
 
 enum { SA_HEAP_ALIVE = 0, SA_HEAP_ABANDONED = 1, SA_HEAP_SHARED = 2 };
 
+/* A per-class LIFO of blocks this thread freed and owns, reused before
+ * any pool: the block freed a moment ago is still in the CPU cache (the
+ * locality glibc's tcache gets).  Cached blocks still count as used in
+ * their pools; at most sa_classes[c].cache_max of them per class. */
+typedef struct sa_tcache {
+    sa_block *head;
+    uint32_t count;
+} sa_tcache;
+
 typedef struct sa_heap {
-    sa_pool *used[SA_NCLASSES];    /* USED pools, most recently useful first */
+    sa_tcache cache[SA_NCLASSES];
+    sa_pool *used[SA_NCLASSES];    /* USED pools; the head serves mallocs */
     sa_block *remote;              /* atomic: blocks freed by other threads */
     uint64_t nmalloc, nfree;       /* calls made by this heap's thread(s) */
     int state;                     /* atomic: SA_HEAP_* */
@@ -49,6 +60,8 @@ void sa_heap_free_slow(sa_pool *pool, sa_block *b);
 void sa_heap_free_remote(sa_pool *pool, sa_block *b);
 void sa_heap_thread_exit(void *heap);
 void sa_heap_init(void);
+/* Give the calling thread's cached blocks back to their pools. */
+void sa_heap_flush_cache(void);
 
 /* Heap registry walk for statistics. */
 void sa_heap_foreach(void (*fn)(sa_heap *h, void *ctx), void *ctx);
@@ -65,7 +78,17 @@ SA_INLINE void *sa_heap_malloc(size_t n)
 {
     sa_heap *h = sa_tls_heap;
     if (SA_LIKELY(h != NULL && n <= SA_MEDIUM_MAX)) {
-        sa_pool *pool = h->used[sa_size_class(n)];
+        unsigned c = sa_size_class(n);
+        sa_tcache *tc = &h->cache[c];
+        sa_block *cached = tc->head;
+        if (SA_LIKELY(cached != NULL)) {
+            tc->head = cached->next;
+            tc->count--;
+            cached->key = 0;
+            h->nmalloc++;
+            return cached;
+        }
+        sa_pool *pool = h->used[c];
         if (SA_LIKELY(pool != NULL)) {
             sa_block *b = pool->free;
             if (SA_LIKELY(b != NULL)) {
@@ -81,17 +104,19 @@ SA_INLINE void *sa_heap_malloc(size_t n)
 }
 
 /* Free block b of pool (already validated as an allocated block).
- * Local frees stay inline; state changes and remote frees do not. */
+ * Local frees go to the thread cache inline; a full cache and remote
+ * frees take the noinline paths. */
 SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
 {
     sa_heap *h = sa_tls_heap;
     if (SA_LIKELY(pool->heap == h && h != NULL)) {
         h->nfree++;
-        if (SA_LIKELY(pool->used > 1 && pool->state == SA_POOL_USED)) {
-            b->next = pool->free;
-            b->key = (uintptr_t)b ^ sa_secret;
-            pool->free = b;
-            pool->used--;
+        sa_tcache *tc = &h->cache[pool->cls];
+        b->key = (uintptr_t)b ^ sa_secret;
+        if (SA_LIKELY(tc->count < sa_classes[pool->cls].cache_max)) {
+            b->next = tc->head;
+            tc->head = b;
+            tc->count++;
             return;
         }
         sa_heap_free_slow(pool, b);

@@ -164,6 +164,7 @@ SA_EXPORT int malloc_trim(size_t pad)
 {
     (void)pad;
     sa_init();
+    sa_heap_flush_cache();
     sa_heap_collect_abandoned();
     int released = sa_large_trim();
     released |= sa_arena_trim();

@@ -5,8 +5,8 @@ sa_class_info sa_classes[SA_NCLASSES];
 
 static uint32_t medium_size(unsigned k)
 {
-    unsigned b = 9 + k / 4;
-    return (1u << b) + (k % 4 + 1) * (1u << (b - 2));
+    unsigned b = 9 + k / 8;
+    return (1u << b) + (k % 8 + 1) * (1u << (b - 3));
 }
 
 /* Fewest pages whose tail waste is <= 1/16 of the pool; failing that,
@@ -38,6 +38,8 @@ void sa_sizeclass_init(void)
         sa_classes[c].size = size;
         sa_classes[c].pages = pages;
         sa_classes[c].capacity = pages * SA_PAGE / size;
+        uint32_t by_bytes = SA_TCACHE_BYTES / size;
+        sa_classes[c].cache_max = by_bytes < SA_TCACHE_BLOCKS ? (by_bytes ? by_bytes : 1) : SA_TCACHE_BLOCKS;
         sa_classes[c].recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
     }
 }

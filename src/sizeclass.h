@@ -5,11 +5,11 @@
  *   1       17..32         32      1          (n - 1) >> 4
  *   ...
  *   31      497..512       512     1
- *   32      513..640       640     1          medium: 4 classes per doubling,
- *   33      641..768       768     1          block = 2^b + k * 2^(b-2)
- *   34      769..896       896     2
+ *   32      513..576       576     1          medium: 8 classes per doubling,
+ *   33      577..640       640     1          block = 2^b + k * 2^(b-3)
+ *   34      641..704       704     1
  *   ...
- *   59      57345..65536   65536   16
+ *   87      61441..65536   65536   16
  *
  * Pool pages are chosen per class (sizeclass.c) so that the tail lost to
  * quantization is at most 1/16 of the pool.
@@ -27,6 +27,7 @@ typedef struct sa_class_info {
     uint32_t pages;      /* pages per pool */
     uint32_t capacity;   /* blocks per pool */
     uint32_t recip;      /* ceil(2^32 / size): offset / size without a divide */
+    uint32_t cache_max;  /* thread-cache bound: 16 blocks, at most ~32 KiB */
 } sa_class_info;
 
 extern sa_class_info sa_classes[SA_NCLASSES];
@@ -39,7 +40,7 @@ static inline unsigned sa_size_class(size_t n)
     if (n <= SA_SMALL_MAX)
         return n ? (unsigned)((n - 1) >> 4) : 0;
     unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
-    return SA_SMALL_CLASSES + (b - 9) * 4 + (unsigned)(((n - 1) >> (b - 2)) & 3);
+    return SA_SMALL_CLASSES + (b - 9) * 8 + (unsigned)(((n - 1) >> (b - 3)) & 7);
 }
 
 /* Block index of byte offset off inside a pool of class c; exact for every

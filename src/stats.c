@@ -108,7 +108,9 @@ int sa_stats_print(int fd)
     sa_buf_u64(&b, (uint64_t)getpid());
     sa_buf_str(&b, "\nSmall block threshold = 512, in 32 size classes; medium blocks up to ");
     sa_buf_u64(&b, SA_MEDIUM_MAX);
-    sa_buf_str(&b, " in 28 size classes.\n\n");
+    sa_buf_str(&b, " in ");
+    sa_buf_u64(&b, SA_MEDIUM_CLASSES);
+    sa_buf_str(&b, " size classes.\n\n");
     sa_buf_str(&b, "class   size  pages/pool  num pools   blocks in use  avail blocks\n");
     sa_buf_str(&b, "-----  -----  ----------  ---------   -------------  ------------\n");
     for (unsigned c = 0; c < SA_NCLASSES; c++) {

@@ -6,8 +6,8 @@
  *   ------------------  -------  ----------------------------  ---------------------------
  *   0 .. 512            small    1-page pools, 32 classes      pymalloc's classes (16-byte
  *                                of 16-byte steps              steps keep max_align_t)
- *   513 .. 65536        medium   1..16-page pools ("runs")     4 classes per power of two:
- *                                in the same arenas            <= 25% internal waste, and a
+ *   513 .. 65536        medium   1..16-page pools ("runs")     8 classes per power of two:
+ *                                in the same arenas            <= 12.5% internal waste; a
  *                                                              run still shares an arena
  *   > 65536             large    its own mmap, 256 KiB-        mremap makes realloc O(1);
  *                                aligned, cached when freed    a 64 KiB+ block amortises
@@ -29,15 +29,19 @@
 #define SA_ARENA_PAGES      (SA_ARENA_SIZE / SA_PAGE)       /* 64; page 0 = header */
 
 #define SA_MEDIUM_MAX       65536u       /* largest request served from arenas */
-#define SA_MEDIUM_CLASSES   28u          /* 640 .. 65536, 4 per doubling */
-#define SA_NCLASSES         (SA_SMALL_CLASSES + SA_MEDIUM_CLASSES)   /* 60 */
+#define SA_MEDIUM_CLASSES   56u          /* 576 .. 65536, 8 per doubling */
+#define SA_NCLASSES         (SA_SMALL_CLASSES + SA_MEDIUM_CLASSES)   /* 88 */
 #define SA_MAX_POOL_PAGES   16u          /* a medium run never exceeds 64 KiB */
 
 /* Freed large mappings kept for reuse (no syscall on the next large
  * malloc of a similar size).  Bounded so RSS stays close to glibc's. */
-#define SA_LARGE_CACHE_SLOTS   16u
-#define SA_LARGE_CACHE_MAXBLK  (4u << 20)     /* larger blocks are unmapped */
-#define SA_LARGE_CACHE_BYTES   (32u << 20)
+#define SA_LARGE_CACHE_SLOTS   8u
+#define SA_LARGE_CACHE_MAXBLK  (1u << 20)     /* larger blocks are unmapped */
+#define SA_LARGE_CACHE_BYTES   (4u << 20)
+
+/* Per-thread cache of just-freed blocks, per class (heap.h). */
+#define SA_TCACHE_BLOCKS    16u
+#define SA_TCACHE_BYTES     32768u
 
 /* Wholly free arenas kept mapped (pymalloc keeps one, bpo-37257). */
 #define SA_SPARE_ARENAS     1u

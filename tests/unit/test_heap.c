@@ -37,8 +37,22 @@ Test(heap, blocks_are_carved_in_order_and_reused_lifo)
     cr_assert_neq(pool_of(next), pool, "a full pool is skipped");
     cr_assert_eq(pool->state, SA_POOL_FULL, "and leaves the used list");
     sa_free(first + 48 * 10);
+    cr_assert_eq(pool->state, SA_POOL_FULL, "the block waits in the thread cache");
+    cr_assert_eq(sa_malloc(48), first + 48 * 10, "the thread cache hands it back first");
+    sa_free(first + 48 * 10);
+    sa_heap_flush_cache();
     cr_assert_eq(pool->state, SA_POOL_USED);
-    cr_assert_eq(sa_malloc(48), first + 48 * 10, "the freed block comes back first");
+    cr_assert_eq(pool->used, 84);
+    sa_pool *head = sa_tls_heap->used[sa_size_class(48)];
+    cr_assert_eq(head, pool_of(next), "the head pool keeps serving");
+    cr_assert_eq(head->prev, pool, "a pool that stops being full goes to the tail");
+    char *a = sa_malloc(48), *b = sa_malloc(48);
+    sa_free(a);
+    sa_free(b);
+    sa_heap_flush_cache();
+    /* The flush frees b then a into the pool: a is on top of its list. */
+    cr_assert_eq(sa_malloc(48), a, "pool free lists are last-in first-out");
+    cr_assert_eq(sa_malloc(48), b);
 }
 
 Test(heap, sizes_alignment_and_usable_size)
@@ -68,6 +82,7 @@ Test(heap, emptied_pools_return_to_the_arena_except_the_last)
     sa_pool *first = pool_of(p[0]), *last = pool_of(p[N - 1]);
     for (int i = 0; i < N; i++)
         sa_free(p[i]);
+    sa_heap_flush_cache();
     cr_assert_eq(first->state, SA_POOL_EMPTY, "an emptied pool goes back");
     cr_assert_eq(last->state, SA_POOL_USED, "the heap keeps its last pool");
     cr_assert_eq(last->used, 0);
@@ -144,6 +159,20 @@ static void sum_calls(sa_heap *h, void *ctx)
     uint64_t *s = ctx;
     s[0] += h->nmalloc;
     s[1] += h->nfree;
+}
+
+Test(heap, thread_cache_is_bounded_and_lifo)
+{
+    unsigned c = sa_size_class(100);
+    void *p[40];
+    for (int i = 0; i < 40; i++)
+        p[i] = sa_malloc(100);
+    for (int i = 0; i < 40; i++) {
+        sa_free(p[i]);
+        cr_assert_leq(sa_tls_heap->cache[c].count, sa_classes[c].cache_max);
+    }
+    cr_assert_eq(sa_malloc(100), p[39], "the last block freed is the first reused");
+    cr_assert_eq(sa_classes[sa_size_class(65536)].cache_max, 1, "big classes cache little");
 }
 
 Test(heap, statistics_count_calls_exactly)

@@ -25,10 +25,12 @@ Test(sizeclass, small_classes_are_pymalloc_steps)
 Test(sizeclass, medium_classes)
 {
     cr_assert_eq(sa_size_class(513), 32);
-    cr_assert_eq(sa_classes[32].size, 640);
-    cr_assert_eq(sa_classes[33].size, 768);
-    cr_assert_eq(sa_classes[35].size, 1024);
-    cr_assert_eq(sa_classes[36].size, 1280);
+    cr_assert_eq(sa_classes[32].size, 576);
+    cr_assert_eq(sa_classes[33].size, 640);
+    cr_assert_eq(sa_classes[39].size, 1024);
+    cr_assert_eq(sa_classes[40].size, 1152);
+    cr_assert_eq(sa_size_class(4400), 32 + 3 * 8);   /* an sqlite page: 4608 */
+    cr_assert_eq(sa_classes[32 + 3 * 8].size, 4608);
     cr_assert_eq(sa_size_class(65536), SA_NCLASSES - 1);
     cr_assert_eq(sa_classes[SA_NCLASSES - 1].size, 65536);
     cr_assert_eq(sa_classes[SA_NCLASSES - 1].pages, 16);
