@@ -252,6 +252,13 @@ static const char *die_function_name(Dwarf_Die *die)
 
 /* ---- Lookup --------------------------------------------------------- */
 
+static int is_function_scope(Dwarf_Die *die)
+{
+    int tag = dwarf_tag(die);
+    return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine ||
+           tag == DW_TAG_entry_point;
+}
+
 typedef struct frame_vec {
     sa_sym_frame *v;
     uint32_t n, cap;
@@ -296,8 +303,12 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
         }
     }
 
-    /* Inlined chain: each inlined_subroutine scope is a frame whose caller
-     * is the next enclosing function scope, at the scope's call_file:line. */
+    /* Inlined chain: the innermost function scope holds the line-table
+     * location; each inlined_subroutine's caller is the next function
+     * scope that contains it, at the subroutine's call_file:call_line.
+     * dwarf_getscopes continues into the abstract origin after an inlined
+     * scope, so the containing concrete scopes come from
+     * dwarf_getscopes_die on the subroutine itself (as eu-addr2line does). */
     Dwarf_Addr bias = 0;
     Dwarf_Die *cudie = dwfl_module_addrdie(m->mod, addr, &bias);
     Dwarf_Die *scopes = NULL;
@@ -306,11 +317,16 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
     size_t nfiles = 0;
     if (cudie && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0)
         files = NULL;
-    for (int i = 0; i < nscopes; i++) {
-        int tag = dwarf_tag(&scopes[i]);
-        if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine &&
-            tag != DW_TAG_entry_point)
-            continue;
+    Dwarf_Die cur;
+    int have = 0;
+    for (int i = 0; i < nscopes && !have; i++)
+        if (is_function_scope(&scopes[i])) {
+            cur = scopes[i];
+            have = 1;
+        }
+    free(scopes);
+    for (int depth = 0; have && depth < 64; depth++) {
+        int tag = dwarf_tag(&cur);
         const char *name = NULL;
         /* The real (outermost) function: the ELF symbol names it as the
          * linker and the user know it (malloc, not glibc's internal
@@ -319,7 +335,7 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
         if (tag != DW_TAG_inlined_subroutine && symname && !strchr(symname, '.'))
             name = demangled(symname);
         if (!name)
-            name = die_function_name(&scopes[i]);
+            name = die_function_name(&cur);
         if (!name && tag != DW_TAG_inlined_subroutine)
             name = demangled(symname);
         f.function = name ? name : fallback;
@@ -329,16 +345,22 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
         Dwarf_Attribute attr;
         Dwarf_Word callfile = 0, callline = 0;
         const char *cf = NULL;
-        if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &attr), &callfile) == 0 &&
+        if (dwarf_formudata(dwarf_attr(&cur, DW_AT_call_file, &attr), &callfile) == 0 &&
             files && callfile < nfiles)
             cf = dwarf_filesrc(files, callfile, NULL, NULL);
-        dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &attr), &callline);
-        f.file = sa_intern(cf ? cf : "??");
-        f.line = (uint32_t)callline;
-        if (f.line == 0)
-            f.file = sa_intern("??");
+        dwarf_formudata(dwarf_attr(&cur, DW_AT_call_line, &attr), &callline);
+        f.file = sa_intern(cf && callline ? cf : "??");
+        f.line = cf ? (uint32_t)callline : 0;
+        Dwarf_Die *chain = NULL;
+        int nchain = dwarf_getscopes_die(&cur, &chain);
+        have = 0;
+        for (int i = 1; i < nchain && !have; i++)
+            if (is_function_scope(&chain[i])) {
+                cur = chain[i];
+                have = 1;
+            }
+        free(chain);
     }
-    free(scopes);
     if (fv->n == 0) {
         f.function = symname ? demangled(symname) : fallback;
         push_frame(fv, &f);
