@@ -12,8 +12,9 @@
  * Usage: cli_mksnap OUT.snap [site=COUNT]...
  *   sites: small (64 B), pages (4096 B), big (1 MiB), dup (strdup, 16 B),
  *          wrap (via xmalloc, 256 B), rec (recursion depth 3, 32 B),
- *          helper (alloc_small called from via_helper, 64 B), gone (8 B)
- *   defaults: small=100 pages=10 big=1 dup=5 wrap=7 rec=2 helper=3 gone=0
+ *          helper (alloc_small called from via_helper, 64 B), gone (8 B),
+ *          inl (48 B from inl_alloc, inlined into alloc_inlined)
+ *   defaults: small=100 pages=10 big=1 dup=5 wrap=7 rec=2 helper=3 gone=0 inl=0
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -114,6 +115,18 @@ static __attribute__((noinline)) void alloc_gone(uint64_t n)
     record(libc_fn("malloc"), 8, n); /* SITE:gone */
 }
 
+/* Inlined even at -O0: the return address inside alloc_inlined expands to
+ * two frames, inl_alloc (innermost) and alloc_inlined. */
+static inline __attribute__((always_inline)) void inl_alloc(uint64_t n)
+{
+    record(libc_fn("malloc"), 48, n); /* SITE:inl */
+}
+
+static __attribute__((noinline)) void alloc_inlined(uint64_t n)
+{
+    inl_alloc(n); /* SITE:inlcall */
+}
+
 static int next_stack(void *ctx, sa_snap_wstack *out)
 {
     uint32_t *i = ctx;
@@ -129,8 +142,8 @@ static int next_stack(void *ctx, sa_snap_wstack *out)
 
 int main(int argc, char **argv)
 {
-    const char *names[] = {"small", "pages", "big", "dup", "wrap", "rec", "helper", "gone"};
-    uint64_t counts[] = {100, 10, 1, 5, 7, 2, 3, 0};
+    const char *names[] = {"small", "pages", "big", "dup", "wrap", "rec", "helper", "gone", "inl"};
+    uint64_t counts[] = {100, 10, 1, 5, 7, 2, 3, 0, 0};
     if (argc < 2) {
         fprintf(stderr, "usage: cli_mksnap OUT.snap [site=COUNT]...\n");
         return 2;
@@ -154,6 +167,7 @@ int main(int argc, char **argv)
     alloc_rec(3, counts[5]);
     via_helper(counts[6]);
     alloc_gone(counts[7]);
+    alloc_inlined(counts[8]);
 
     uint64_t total = 0;
     for (uint32_t i = 0; i < nstacks; i++)

@@ -85,6 +85,19 @@ expect_json "[s['count'] for s in d['stats'] if s['site']['function'] == 'alloc_
 expect_json "[(s['frames'][1]['function'], s['frames'][1]['line']) for s in d['stats'] if s['count'] == 3][0]" "('via_helper', $L_helper)" "traceback JSON frames"
 expect_json "all(isinstance(f['offset'], int) and f['offset'] > 0 for s in d['stats'] for f in s['frames'])" True "frame offsets"
 
+# An inlined call expands to two frames: the inlined function at the
+# allocation's line, then its caller at the call's line.
+L_inl=$(line_of $S inl); L_inlcall=$(line_of $S inlcall)
+"$MK" "$T/inl.snap" inl=4 >/dev/null || fail "cli_mksnap inl failed"
+sa show "$T/inl.snap" --by traceback --include inl_alloc
+expect_rc 0 "inlined"
+expect_line "$F:$L_inl inl_alloc: size=192 B, count=4, average=48 B" "inlined site"
+sed -n '/inl_alloc: size=/,$p' "$T/out" | sed -n '2,3p' >"$T/frames"
+grep -Eqx "  $F:$L_inl inl_alloc \(cli_mksnap\)" "$T/frames" || fail "inlined: first frame"
+sed -n 2p "$T/frames" | grep -Eqx "  $F:$L_inlcall alloc_inlined \(cli_mksnap\)" || fail "inlined: caller frame"
+sa show "$T/inl.snap" --by function --cumulative --include inl_alloc
+expect_line "alloc_inlined \(cli_mksnap\): size=192 B, count=4, average=48 B" "inlined caller charged"
+
 # Filters: call site by default, every frame with --all-frames.
 sa show "$T/a.snap" --include 'alloc_s*'
 expect_line "$F:$L_small alloc_small: size=6592 B, count=103, average=64 B" "--include function"
