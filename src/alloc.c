@@ -48,7 +48,7 @@ size_t sa_usable_size(const void *p)
     if ((e & SA_PM_TAG) == SA_PM_ARENA) {
         sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
         unsigned first = a->run_start[((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
-        return first ? sa_classes[a->pools[first].cls].size : 0;
+        return first != SA_NO_RUN ? sa_classes[a->pools[first].cls].size : 0;
     }
     if ((e & SA_PM_TAG) == SA_PM_LARGE) {
         sa_large *d = (sa_large *)(e - SA_PM_LARGE);
@@ -160,10 +160,10 @@ sa_trace_rec *sa_trace_slot(const void *p, int create)
         return NULL;
     sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
     unsigned first = a->run_start[((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
-    if (!first)
+    if (first == SA_NO_RUN)
         return NULL;
     sa_pool *pool = &a->pools[first];
-    uint32_t off = (uint32_t)((uintptr_t)p - ((uintptr_t)a + (size_t)first * SA_PAGE));
+    uint32_t off = (uint32_t)((uintptr_t)p - ((uintptr_t)sa_arena_base(a) + (size_t)first * SA_PAGE));
     uint32_t idx = sa_class_index(pool->cls, off);
     if (idx * sa_classes[pool->cls].size != off || off >= pool->limit)
         return NULL;

@@ -14,11 +14,12 @@ SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
     sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
     unsigned first = a->run_start[((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
     sa_pool *pool = &a->pools[first];
-    uint32_t off = (uint32_t)((uintptr_t)p - ((uintptr_t)a + (size_t)first * SA_PAGE));
+    if (SA_UNLIKELY(first == SA_NO_RUN))
+        sa_misuse(fn, "double free or invalid pointer", p);
+    uint32_t off = (uint32_t)((uintptr_t)p - ((uintptr_t)sa_arena_base(a) + (size_t)first * SA_PAGE));
     unsigned cls = pool->cls;
-    if (SA_UNLIKELY(first == 0 || off >= pool->carve ||
-                    sa_class_index(cls, off) * sa_classes[cls].size != off))
-        sa_misuse(fn, first == 0 ? "double free or invalid pointer" : "invalid pointer", p);
+    if (SA_UNLIKELY(off >= pool->carve || sa_class_index(cls, off) * sa_classes[cls].size != off))
+        sa_misuse(fn, "invalid pointer", p);
     sa_block *b = p;
     if (SA_UNLIKELY(b->key == ((uintptr_t)b ^ sa_secret)))
         sa_misuse(fn, "double free detected", p);

@@ -10,7 +10,6 @@
 #include "pagemap.h"
 #include "sizeclass.h"
 
-#define ALL_PAGES  (~(uint64_t)1)            /* pages 1..63 */
 #define MAX_FREE   (SA_ARENA_PAGES - 1)      /* 63 */
 
 static sa_lock arena_lock = SA_LOCK_INIT;
@@ -18,6 +17,7 @@ static sa_lock arena_lock = SA_LOCK_INIT;
 static sa_arena *buckets[SA_ARENA_PAGES];
 static uint64_t nonempty;
 static sa_arena_counts counts;
+static unsigned next_color;
 
 static void bucket_unlink(sa_arena *a)
 {
@@ -42,15 +42,18 @@ static void bucket_push(sa_arena *a)
 
 static sa_arena *arena_new(void)
 {
-    sa_arena *a = sa_os_map(SA_ARENA_SIZE, SA_ARENA_SIZE);
-    if (!a)
+    char *base = sa_os_map(SA_ARENA_SIZE, SA_ARENA_SIZE);
+    if (!base)
         return NULL;
-    if (sa_pagemap_set((uintptr_t)a, SA_ARENA_SIZE, (uintptr_t)a | SA_PM_ARENA) != 0) {
-        sa_os_unmap(a, SA_ARENA_SIZE);
+    unsigned color = next_color++ % SA_ARENA_COLORS;
+    sa_arena *a = (sa_arena *)(base + (size_t)color * SA_PAGE);
+    if (sa_pagemap_set((uintptr_t)base, SA_ARENA_SIZE, (uintptr_t)a | SA_PM_ARENA) != 0) {
+        sa_os_unmap(base, SA_ARENA_SIZE);
         errno = ENOMEM;
         return NULL;
     }
-    a->free_mask = ALL_PAGES;
+    memset(a->run_start, SA_NO_RUN, sizeof a->run_start);
+    a->free_mask = ~((uint64_t)1 << color);
     a->nfree = MAX_FREE;
     bucket_push(a);
     counts.allocated_total++;
@@ -62,19 +65,20 @@ static sa_arena *arena_new(void)
 static void arena_release(sa_arena *a)
 {
     bucket_unlink(a);
-    sa_pagemap_set((uintptr_t)a, SA_ARENA_SIZE, 0);
-    sa_os_unmap(a, SA_ARENA_SIZE);
+    char *base = sa_arena_base(a);
+    sa_pagemap_set((uintptr_t)base, SA_ARENA_SIZE, 0);
+    sa_os_unmap(base, SA_ARENA_SIZE);
     counts.reclaimed++;
     counts.current--;
 }
 
-/* First page of a run of n free pages in a, or 0. */
+/* First page of a run of n free pages in a, or SA_NO_RUN. */
 static unsigned find_run(const sa_arena *a, unsigned n)
 {
     uint64_t m = a->free_mask;
     for (unsigned i = 1; i < n && m; i++)
         m &= a->free_mask >> i;
-    return m ? (unsigned)__builtin_ctzll(m) : 0;
+    return m ? (unsigned)__builtin_ctzll(m) : SA_NO_RUN;
 }
 
 static sa_arena *pick_arena(unsigned n, unsigned *first)
@@ -85,7 +89,7 @@ static sa_arena *pick_arena(unsigned n, unsigned *first)
         unsigned k = (unsigned)__builtin_ctzll(cand);
         cand &= cand - 1;
         for (sa_arena *a = buckets[k]; a; a = a->next) {
-            if ((*first = find_run(a, n)))
+            if ((*first = find_run(a, n)) != SA_NO_RUN)
                 return a;
             if (n == 1 || ++looked >= SA_RUN_SEARCH_LIMIT)
                 goto fresh;
@@ -100,7 +104,7 @@ fresh:;
 
 sa_pool *sa_arena_take_pool(unsigned cls)
 {
-    unsigned n = sa_classes[cls].pages, first = 0;
+    unsigned n = sa_classes[cls].pages, first = SA_NO_RUN;
     sa_lock_acquire(&arena_lock);
     sa_arena *a = pick_arena(n, &first);
     if (!a) {
@@ -142,7 +146,7 @@ void sa_arena_return_pool(sa_pool *pool)
     pool->trace = NULL;
     pool->free = NULL;
     for (unsigned i = 0; i < n; i++)
-        a->run_start[first + i] = 0;
+        a->run_start[first + i] = SA_NO_RUN;
     bucket_unlink(a);
     a->free_mask |= run;
     a->nfree += n;
@@ -171,7 +175,7 @@ int sa_arena_trim(void)
                 unsigned j = i;
                 while (j < SA_ARENA_PAGES && (m >> j & 1))
                     j++;
-                sa_os_discard((char *)a + (size_t)i * SA_PAGE, (size_t)(j - i) * SA_PAGE);
+                sa_os_discard(sa_arena_base(a) + (size_t)i * SA_PAGE, (size_t)(j - i) * SA_PAGE);
                 released = 1;
                 m &= j == SA_ARENA_PAGES ? 0 : ~(((uint64_t)1 << j) - 1);
             }

@@ -1,16 +1,22 @@
 /* arena.h - arenas, pools and blocks: the data model of the allocator.
  *
  * An arena is 256 KiB of address space, aligned to 256 KiB, cut into 64
- * pages.  Page 0 holds the arena header, which carries the descriptors of
- * all its pools, so no pool or block ever carries a header of its own.
+ * pages.  One page holds the arena header, which carries the descriptors
+ * of all its pools, so no pool or block ever carries a header of its own.
  *
  *   arena (256 KiB, aligned)
- *   +--------+--------+--------+--------+--------+-----+--------+
- *   | header | pool   | pool   | pool (medium run, 3 pages) | ... |
+ *   +--------+--------+--------+--------+--------+--------+-----+
+ *   | pool   | pool   | header | pool (medium run, 3 pages) | ... |
  *   | page 0 | page 1 | page 2 | page 3   page 4   page 5   |     |
- *   +--------+--------+--------+--------+--------+-----+--------+
- *        |      pools[1] pools[2] pools[3] (descriptors indexed by first page)
- *        +-> run_start[i]: first page of the pool that page i belongs to
+ *   +--------+--------+--------+--------+--------+--------+-----+
+ *     pools[0] pools[1]    |     pools[3] (descriptors indexed by first page)
+ *                          +-> run_start[i]: first page of the pool that
+ *                              page i belongs to (SA_NO_RUN: none)
+ *
+ * The header's page is the arena's sequence number mod SA_ARENA_COLORS
+ * ("cache colouring"): were every header at offset 0 of a 256 KiB-aligned
+ * arena, all pool descriptors would compete for the same few cache sets.
+ * The page map points at the header itself.
  *
  *   pool of class c (pages = sa_classes[c].pages, blocks of one size)
  *   +-------+-------+-------+-------+------------------------+-----+
@@ -78,24 +84,33 @@ typedef struct sa_pool {
 
 typedef struct sa_arena {
     struct sa_arena *next, *prev; /* bucket list (by nfree) */
-    uint64_t free_mask;           /* bit i set: page i is free (bit 0 never) */
+    uint64_t free_mask;           /* bit i set: page i is free */
     uint32_t nfree;               /* popcount(free_mask) */
     uint32_t bucket;              /* the bucket it is listed in */
-    uint8_t run_start[SA_ARENA_PAGES];   /* 0 for the header and free pages */
-    sa_pool pools[SA_ARENA_PAGES];       /* by first page; [0] unused */
+    uint8_t run_start[SA_ARENA_PAGES];   /* SA_NO_RUN: header or free page */
+    sa_pool pools[SA_ARENA_PAGES];       /* by first page */
 } sa_arena;
 
-_Static_assert(sizeof(sa_arena) <= SA_PAGE, "arena header fits in page 0");
+#define SA_NO_RUN 0xffu
 
+_Static_assert(sizeof(sa_arena) <= SA_PAGE, "arena header fits in one page");
+
+/* The header (page-aligned) holding a pool descriptor. */
 static inline sa_arena *sa_pool_arena(const sa_pool *pool)
 {
-    return (sa_arena *)((uintptr_t)pool & ~(uintptr_t)(SA_ARENA_SIZE - 1));
+    return (sa_arena *)((uintptr_t)pool & ~(uintptr_t)(SA_PAGE - 1));
+}
+
+/* First byte of the arena whose header is a. */
+static inline char *sa_arena_base(const sa_arena *a)
+{
+    return (char *)((uintptr_t)a & ~(uintptr_t)(SA_ARENA_SIZE - 1));
 }
 
 static inline char *sa_pool_base(const sa_pool *pool)
 {
     sa_arena *a = sa_pool_arena(pool);
-    return (char *)a + (size_t)(pool - a->pools) * SA_PAGE;
+    return sa_arena_base(a) + (size_t)(pool - a->pools) * SA_PAGE;
 }
 
 extern uintptr_t sa_secret;

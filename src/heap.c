@@ -7,6 +7,7 @@
 #include "large.h"
 #include "meta.h"
 #include "os.h"
+#include "pagemap.h"
 
 SA_TLS sa_heap *sa_tls_heap;
 /* 0: no heap yet, 1: has a heap, 2: its heap was abandoned (thread exit). */
@@ -79,7 +80,7 @@ static void free_local(sa_heap *h, sa_pool *pool, sa_block *b)
 
 static sa_pool *pool_of_block(sa_block *b)
 {
-    sa_arena *a = (sa_arena *)((uintptr_t)b & ~(uintptr_t)(SA_ARENA_SIZE - 1));
+    sa_arena *a = (sa_arena *)(sa_pagemap_get(b) - SA_PM_ARENA);
     return &a->pools[a->run_start[((uintptr_t)b >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)]];
 }
 

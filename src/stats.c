@@ -27,7 +27,7 @@ static void walk_arena(sa_arena *a, void *ctx)
     arena_walk *w = ctx;
     w->arenas++;
     w->free_pages += a->nfree;
-    for (unsigned i = 1; i < SA_ARENA_PAGES; i++) {
+    for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
         sa_pool *pool = &a->pools[i];
         if (a->run_start[i] != i || pool->state == SA_POOL_EMPTY)
             continue;

@@ -26,7 +26,8 @@
 #define SA_PAGE             (1u << SA_PAGE_SHIFT)           /* pool unit: 4 KiB */
 #define SA_ARENA_SHIFT      18
 #define SA_ARENA_SIZE       (1u << SA_ARENA_SHIFT)          /* 256 KiB */
-#define SA_ARENA_PAGES      (SA_ARENA_SIZE / SA_PAGE)       /* 64; page 0 = header */
+#define SA_ARENA_PAGES      (SA_ARENA_SIZE / SA_PAGE)       /* 64, one is the header */
+#define SA_ARENA_COLORS     16u          /* header pages rotate over 64 KiB */
 
 #define SA_MEDIUM_MAX       65536u       /* largest request served from arenas */
 #define SA_MEDIUM_CLASSES   56u          /* 576 .. 65536, 8 per doubling */
@@ -40,7 +41,7 @@
 #define SA_LARGE_CACHE_BYTES   (4u << 20)
 
 /* Per-thread cache of just-freed blocks, per class (heap.h). */
-#define SA_TCACHE_BLOCKS    16u
+#define SA_TCACHE_BLOCKS    64u
 #define SA_TCACHE_BYTES     32768u
 
 /* Wholly free arenas kept mapped (pymalloc keeps one, bpo-37257). */
