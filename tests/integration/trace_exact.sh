@@ -1,0 +1,43 @@
+#!/bin/sh
+# trace_exact.sh - SNAPALLOC_TRACE in a real program: the exit snapshot
+# holds exactly 100 x 64 B, 10 x 4 KiB and 1 x 1 MiB at the program's three
+# allocation sites, with the program's own frame first (snapalloc's frames
+# stripped), under both unwinders; threads add up exactly.
+set -eu
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/trace_lib.sh"
+tr_init trace_exact
+
+for unwind in libunwind fp; do
+    rm -f "$TR_DIR"/*
+    sa_run_preload_nostats exact-$unwind env SNAPALLOC_TRACE=16 SNAPALLOC_UNWIND=$unwind \
+        SNAPALLOC_SNAPSHOT="$TR_DIR/x.%e.%p.%n.snap" "$TR_PROG" exact "$TR_DIR"
+    sa_expect_status exact-$unwind 0
+    sa_expect_stdout exact-$unwind "traceback ok"
+    tr_expect_err exact-$unwind ""
+    set -- "$TR_DIR"/x.trace_prog.*.1.snap
+    [ $# = 1 ] && [ -f "$1" ] || sa_fail "$unwind: no single exit snapshot x.trace_prog.PID.1.snap"
+    snap=$1
+    tr_dump "$snap"
+    [ "$(tr_header "$snap" trigger)" = 1 ] || sa_fail "$unwind: trigger is not 'exit' (1)"
+    [ "$(tr_header "$snap" limit)" = 16 ] || sa_fail "$unwind: frame limit is not 16"
+    tr_expect_site "$snap" small "1 6400 100"
+    tr_expect_site "$snap" page "1 40960 10"
+    tr_expect_site "$snap" big "1 1048576 1"
+    echo "trace_exact: $unwind: exact sites"
+done
+
+rm -f "$TR_DIR"/*
+sa_run_preload_nostats threads env SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT="$TR_DIR/t.snap" \
+    "$TR_PROG" threads "$TR_DIR"
+sa_expect_status threads 0
+tr_dump "$TR_DIR/t.snap"
+tr_expect_site "$TR_DIR/t.snap" thread "1 128000 4000"
+
+# Not tracing: no snapshot, nothing on stderr.
+rm -f "$TR_DIR"/*
+sa_run_preload_nostats off env SNAPALLOC_SNAPSHOT="$TR_DIR/o.snap" "$TR_PROG" exact "$TR_DIR"
+sa_expect_status off 0
+tr_expect_err off ""
+[ ! -e "$TR_DIR/o.snap" ] || sa_fail "a snapshot was written without SNAPALLOC_TRACE"
+sa_pass
