@@ -465,8 +465,12 @@ int sa_cmd_run(int argc, char **argv)
         return rc;
     }
     fprintf(stderr, "snapalloc: %zu snapshot%s in %s:\n", nfresh, nfresh == 1 ? "" : "s", absdir);
-    for (size_t i = 0; i < nfresh; i++)
+    /* A program that spawns many processes writes many files: the list is
+     * cut so that the report stays readable. */
+    for (size_t i = 0; i < nfresh && i < 20; i++)
         fprintf(stderr, "  %s\n", fresh[i].name);
+    if (nfresh > 20)
+        fprintf(stderr, "  ... and %zu more\n", nfresh - 20);
 
     /* The last snapshot of the program itself (its children write files
      * too), else the last of any process. */
