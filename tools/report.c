@@ -685,8 +685,8 @@ static void print_other_text(FILE *out, group **gs, size_t from, size_t n, int d
 
 static void print_title(FILE *out, const sa_report_opts *o, size_t shown, size_t total, int diff)
 {
-    fprintf(out, "[ %s %zu%s %s%s%s ]\n", shown < total ? "Top" : "All", shown,
-            diff ? " differences" : "", o->cumulative ? "cumulative " : "", "by ", by_name(o->by));
+    fprintf(out, "[ %s %zu%s %sby %s ]\n", shown < total ? "Top" : "All", shown,
+            diff ? " differences" : "", o->cumulative ? "cumulative " : "", by_name(o->by));
 }
 
 int sa_report_show(FILE *out, const char *path, const sa_snapshot *snap,
