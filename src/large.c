@@ -127,6 +127,10 @@ void sa_large_free(sa_large *d, void *p)
 
 void *sa_large_realloc(sa_large *d, void *p, size_t n)
 {
+    if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE) {
+        errno = ENOMEM;   /* before page_round, which would wrap */
+        return NULL;
+    }
     size_t old = d->size, size = page_round(n);
     if (size == old)
         return p;
@@ -140,10 +144,6 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         d->size = size;
         account(0, -(long)(old - size));
         return p;
-    }
-    if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE) {
-        errno = ENOMEM;
-        return NULL;
     }
     /* Grow in place when the neighbouring pages are free. */
     if (sa_os_remap_inplace(d->base, old, size) == 0) {

@@ -91,16 +91,6 @@ SA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
     return 0;
 }
 
-/* glibc is lenient: any power-of-two alignment, any size. */
-SA_EXPORT void *aligned_alloc(size_t align, size_t n)
-{
-    if (align == 0 || (align & (align - 1))) {
-        errno = EINVAL;
-        return NULL;
-    }
-    return traced(sa_aligned(align, n), n);
-}
-
 /* memalign rounds a non-power-of-two alignment up, as glibc does. */
 SA_EXPORT void *memalign(size_t align, size_t n)
 {
@@ -116,6 +106,11 @@ SA_EXPORT void *memalign(size_t align, size_t n)
     }
     return traced(sa_aligned(align, n), n);
 }
+
+/* glibc 2.36 is lenient: aligned_alloc is memalign (any size, any
+ * alignment, rounded up to a power of two); 2.38 started to refuse
+ * non-powers of two.  We follow the glibc the program was built for. */
+SA_EXPORT void *aligned_alloc(size_t align, size_t n) __attribute__((alias("memalign")));
 
 SA_EXPORT void *valloc(size_t n)
 {
