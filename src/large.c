@@ -15,6 +15,30 @@ static sa_large *cache[SA_LARGE_CACHE_SLOTS];  /* most recent last */
 static unsigned ncached;
 static size_t cached_bytes;
 static uint64_t live_blocks, live_bytes, total_allocs, total_frees;
+static sa_large *all_large;   /* every descriptor (live or cached) */
+
+static void registry_add(sa_large *d)
+{
+    sa_lock_acquire(&large_lock);
+    d->prev = NULL;
+    d->next = all_large;
+    if (all_large)
+        all_large->prev = d;
+    all_large = d;
+    sa_lock_release(&large_lock);
+}
+
+static void registry_remove(sa_large *d)
+{
+    sa_lock_acquire(&large_lock);
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        all_large = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    sa_lock_release(&large_lock);
+}
 
 static size_t page_round(size_t n)
 {
@@ -30,6 +54,7 @@ static void account(long blocks, long bytes)
 /* Unmap d's block, leaving a tombstone so a later free(base) is caught. */
 static void unmap_block(sa_large *d)
 {
+    registry_remove(d);
     sa_pagemap_set((uintptr_t)d->base, d->size, (uintptr_t)d->base | SA_PM_FREED);
     sa_os_unmap(d->base, d->size);
     sa_meta_free(d, sizeof *d);
@@ -89,6 +114,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
             errno = ENOMEM;
             return NULL;
         }
+        registry_add(d);
     }
     d->trace.stack = 0;
     account(1, (long)d->size);
@@ -196,6 +222,15 @@ int sa_large_trim(void)
     for (unsigned i = 0; i < n; i++)
         unmap_block(evict[i]);
     return n > 0;
+}
+
+void sa_large_foreach(void (*fn)(sa_large *d, void *ctx), void *ctx)
+{
+    sa_lock_acquire(&large_lock);
+    for (sa_large *d = all_large; d; d = d->next)
+        if (__atomic_load_n(&d->live, __ATOMIC_ACQUIRE))
+            fn(d, ctx);
+    sa_lock_release(&large_lock);
 }
 
 void sa_large_prefork(void) { sa_lock_acquire(&large_lock); }

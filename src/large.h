@@ -20,6 +20,7 @@ typedef struct sa_large {
     size_t size;               /* mapping bytes, a page multiple */
     int live;                  /* 0 while in the cache */
     sa_trace_rec trace;
+    struct sa_large *next, *prev;   /* every descriptor, for heap walks */
 } sa_large;
 
 /* align: 0 or a power of two.  zero: the result must read as zeros. */
@@ -33,6 +34,9 @@ typedef struct sa_large_counts {
 void sa_large_get_counts(sa_large_counts *out);
 /* Unmap the cached blocks (malloc_trim).  Returns 1 if any. */
 int sa_large_trim(void);
+
+/* Visit every live large block under the large lock. */
+void sa_large_foreach(void (*fn)(sa_large *d, void *ctx), void *ctx);
 
 void sa_large_prefork(void);
 void sa_large_postfork_parent(void);

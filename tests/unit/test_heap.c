@@ -280,3 +280,43 @@ Test(heap, aligned_allocations)
             sa_free(p);
         }
 }
+
+#include "walk.h"
+
+struct walk_count { int small, large; size_t bytes; void *want; int seen; };
+
+static void count_block(const sa_block_info *b, void *ctx)
+{
+    struct walk_count *w = ctx;
+    if (b->size > SA_MEDIUM_MAX)
+        w->large++;
+    else
+        w->small++;
+    w->bytes += b->size;
+    if (b->start == w->want)
+        w->seen++;
+}
+
+Test(heap, walk_finds_exactly_the_live_blocks)
+{
+    void *p[100];
+    for (int i = 0; i < 100; i++)
+        p[i] = sa_malloc(i < 98 ? 64 : 300000);
+    for (int i = 0; i < 50; i++)
+        sa_free(p[i]);          /* some sit in the thread cache, some in the pool */
+    struct walk_count w = { 0, 0, 0, p[60], 0 };
+    sa_block_foreach(count_block, &w);
+    cr_assert_eq(w.small, 48);
+    cr_assert_eq(w.large, 2);
+    cr_assert_eq(w.seen, 1);
+    cr_assert_eq(w.bytes, 48 * 64 + 2 * 303104);
+    sa_block_info info;
+    cr_assert_eq(sa_block_find((char *)p[60] + 13, &info), 1, "interior pointers find their block");
+    cr_assert_eq(info.start, p[60]);
+    cr_assert_eq(info.size, 64);
+    cr_assert_eq(sa_block_find(p[10], &info), 0, "freed blocks are not live");
+    cr_assert_eq(sa_block_find((char *)p[99] + 299999, &info), 1);
+    cr_assert_eq(info.start, p[99]);
+    static char foreign[8];
+    cr_assert_eq(sa_block_find(foreign, &info), 0);
+}

@@ -1,0 +1,87 @@
+/* walk.c - enumerate live blocks and find the block holding an address
+ * (see walk.h). */
+#include "walk.h"
+
+#include "arena.h"
+#include "large.h"
+#include "pagemap.h"
+#include "sizeclass.h"
+
+static int block_is_free(const sa_block *b)
+{
+    return b->key == ((uintptr_t)b ^ sa_secret);
+}
+
+int sa_block_find(const void *addr, sa_block_info *out)
+{
+    uintptr_t e = sa_pagemap_get(addr);
+    if ((e & SA_PM_TAG) == SA_PM_LARGE) {
+        sa_large *d = (sa_large *)(e - SA_PM_LARGE);
+        if (!__atomic_load_n(&d->live, __ATOMIC_ACQUIRE) ||
+            (const char *)addr < d->base || (const char *)addr >= d->base + d->size)
+            return 0;
+        out->start = d->base;
+        out->size = d->size;
+        out->rec = &d->trace;
+        return 1;
+    }
+    if ((e & SA_PM_TAG) != SA_PM_ARENA)
+        return 0;
+    sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
+    unsigned first = a->run_start[((uintptr_t)addr >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
+    if (first == SA_NO_RUN)
+        return 0;
+    sa_pool *pool = &a->pools[first];
+    char *base = sa_arena_base(a) + (size_t)first * SA_PAGE;
+    uint32_t off = (uint32_t)((const char *)addr - base);
+    if (off >= pool->carve)
+        return 0;
+    uint32_t idx = sa_class_index(pool->cls, off);
+    sa_block *b = (sa_block *)(base + (size_t)idx * sa_classes[pool->cls].size);
+    if (block_is_free(b))
+        return 0;
+    out->start = b;
+    out->size = sa_classes[pool->cls].size;
+    sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
+    out->rec = recs ? &recs[idx] : NULL;
+    return 1;
+}
+
+typedef struct walk_ctx {
+    void (*fn)(const sa_block_info *b, void *ctx);
+    void *ctx;
+} walk_ctx;
+
+static void walk_arena(sa_arena *a, void *arg)
+{
+    walk_ctx *w = arg;
+    for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
+        sa_pool *pool = &a->pools[i];
+        if (a->run_start[i] != i || pool->state == SA_POOL_EMPTY)
+            continue;
+        const sa_class_info *ci = &sa_classes[pool->cls];
+        char *base = sa_arena_base(a) + (size_t)i * SA_PAGE;
+        sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
+        for (uint32_t off = 0, idx = 0; off < pool->carve; off += ci->size, idx++) {
+            sa_block *b = (sa_block *)(base + off);
+            if (block_is_free(b))
+                continue;
+            sa_block_info info = { b, ci->size, recs ? &recs[idx] : NULL };
+            w->fn(&info, w->ctx);
+        }
+    }
+}
+
+static void walk_large(sa_large *d, void *arg)
+{
+    walk_ctx *w = arg;
+    sa_block_info info = { d->base, d->size, &d->trace };
+    w->fn(&info, w->ctx);
+}
+
+void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx)
+{
+    walk_ctx w = { fn, ctx };
+    sa_arena_foreach(walk_arena, &w);
+    sa_large_foreach(walk_large, &w);
+}

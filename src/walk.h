@@ -1,0 +1,34 @@
+/* walk.h - the heap as a set of live blocks: enumerate them, and map any
+ * address to the live block that contains it.  For the leak checker's
+ * conservative scan (and debugging tools).  Neither function allocates.
+ *
+ * A block is live unless it is free; free blocks are recognised by their
+ * key (address ^ sa_secret, see arena.h), which every free block carries:
+ * those on a pool's free list, in a thread cache, or on a remote list.
+ * Untouched blocks (at or past a pool's carve offset) are not blocks yet.
+ *
+ * The results are exact only while no other thread allocates or frees:
+ * the caller stops the world first (or accepts a racy answer).
+ */
+#ifndef SA_WALK_H
+#define SA_WALK_H
+
+#include <stddef.h>
+
+#include "trace.h"
+
+typedef struct sa_block_info {
+    void *start;
+    size_t size;            /* usable size */
+    sa_trace_rec *rec;      /* the trace record, or NULL if none exists */
+} sa_block_info;
+
+/* 1 and *out filled if addr lies inside (or at the start of) a live
+ * block, else 0. */
+int sa_block_find(const void *addr, sa_block_info *out);
+
+/* Call fn for every live block.  Takes the arena and large-block locks:
+ * fn must not allocate or free. */
+void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx);
+
+#endif
