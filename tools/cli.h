@@ -9,6 +9,7 @@
 #define SA_TOOLS_CLI_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 #define SA_EXIT_USAGE 2
 
@@ -27,5 +28,20 @@ __attribute__((noreturn))
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg);
 
 int sa_cmd_run(int argc, char **argv);
+int sa_cmd_check(int argc, char **argv);
+
+/* Running a program under the library (run.c), shared by run and check. */
+/* The libsnapalloc.so to preload: SNAPALLOC_LIB, else the build tree's
+ * next to an uninstalled command, else the installed one (or exit 2). */
+char *sa_find_library(void);
+/* setenv/unsetenv (value NULL) that exits on failure. */
+void sa_set_env(const char *name, const char *value);
+/* Prepend lib to LD_PRELOAD, keeping what was there. */
+void sa_preload_env(const char *lib);
+/* fork + execvp prog, forwarding signals sent to the command (and
+ * extra_sig, if not 0) to it, and wait.  Returns the program's status
+ * (128+N if killed by signal N); 127 with *exec_failed set, after one
+ * error line, if it could not be executed. */
+int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed);
 
 #endif

@@ -262,6 +262,33 @@ static void group_table_free(group_table *t)
     free(t->slots);
 }
 
+size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
+                           const sa_report_opts *o, const sa_sym_frame ***framesp,
+                           size_t *capp, size_t *first)
+{
+    const sa_sym_frame **frames = *framesp;
+    size_t n = 0, cap = *capp;
+    for (uint32_t i = 0; i < st->nframes; i++) {
+        const sa_sym_frame *sf;
+        uint32_t k = sa_sym_lookup(sym, &st->frames[i], &sf);
+        if (n + k > cap) {
+            cap = (n + k) * 2;
+            frames = sa_xrealloc(frames, cap, sizeof *frames);
+        }
+        for (uint32_t j = 0; j < k; j++)
+            frames[n++] = &sf[j];
+    }
+    /* Fold the leading allocation frames; a stack made only of them
+     * keeps its outermost frame as the site. */
+    size_t f = 0;
+    while (f + 1 < n && is_alloc_frame(frames[f], o))
+        f++;
+    *first = f;
+    *framesp = frames;
+    *capp = cap;
+    return n;
+}
+
 /* Charge every stack of snap (as snapshot number which) to its groups. */
 static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
                          const sa_report_opts *o)
@@ -280,17 +307,8 @@ static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
         const sa_snap_stack *st = &snap->stacks[s];
         if (st->count == 0 && st->size == 0)
             continue;
-        size_t n = 0;
-        for (uint32_t i = 0; i < st->nframes; i++) {
-            const sa_sym_frame *sf;
-            uint32_t k = sa_sym_lookup(sym, &st->frames[i], &sf);
-            if (n + k > cap) {
-                cap = (n + k) * 2;
-                frames = sa_xrealloc(frames, cap, sizeof *frames);
-            }
-            for (uint32_t j = 0; j < k; j++)
-                frames[n++] = &sf[j];
-        }
+        size_t first;
+        size_t n = sa_report_symbolize(sym, st, o, &frames, &cap, &first);
         if (n == 0) {
             if (cap == 0) {
                 cap = 16;
@@ -298,11 +316,6 @@ static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
             }
             frames[n++] = &empty;
         }
-        /* Fold the leading allocation frames; a stack made only of them
-         * keeps its outermost frame as the site. */
-        size_t first = 0;
-        while (first + 1 < n && is_alloc_frame(frames[first], o))
-            first++;
         const sa_sym_frame *const *fs = frames + first;
         uint32_t nf = (uint32_t)(n - first);
         if (!keep_stack(fs, nf, o))
@@ -459,7 +472,8 @@ static void print_traceback(FILE *out, const group *g)
 
 static const char *trigger_name(uint32_t t)
 {
-    static const char *const names[] = {"api", "exit", "signal", "interval", "peak"};
+    static const char *const names[] = {"api", "exit", "signal", "interval", "peak", "leak",
+                                        "baseline"};
     return t < sizeof names / sizeof *names ? names[t] : "unknown";
 }
 
@@ -535,7 +549,7 @@ static void print_stat_text(FILE *out, const group *g, const sa_report_opts *o, 
 /* A JSON string: quotes, backslashes and control characters escaped;
  * bytes that are not valid UTF-8 become U+FFFD so the output always
  * parses. */
-static void json_str(FILE *out, const char *s)
+void sa_json_str(FILE *out, const char *s)
 {
     if (!s) {
         fputs("null", out);
@@ -593,12 +607,12 @@ static void json_header(FILE *out, const char *path, const sa_snapshot *s)
     char t[64];
     format_time(t, sizeof t, s->time_ns, 1);
     fputs("{\"path\": ", out);
-    json_str(out, path);
+    sa_json_str(out, path);
     fprintf(out, ", \"version\": %" PRIu32 ", \"pid\": %" PRIu32 ", \"time_ns\": %" PRId64
             ", \"time\": \"%s\", \"exe\": ", s->version, s->pid, s->time_ns, t);
-    json_str(out, s->exe);
+    sa_json_str(out, s->exe);
     fputs(", \"cmdline\": ", out);
-    json_str(out, s->cmdline);
+    sa_json_str(out, s->cmdline);
     fprintf(out, ", \"frame_limit\": %" PRIu32 ", \"trigger\": \"%s\", \"sequence\": %" PRIu32
             ", \"traced_current\": %" PRIu64 ", \"traced_peak\": %" PRIu64
             ", \"total_size\": %" PRIu64 ", \"total_count\": %" PRIu64
@@ -610,15 +624,15 @@ static void json_header(FILE *out, const char *path, const sa_snapshot *s)
 static void json_site(FILE *out, const key_frame *k, sa_group_by by)
 {
     fputs("{\"function\": ", out);
-    json_str(out, k->function);
+    sa_json_str(out, k->function);
     fputs(", \"file\": ", out);
-    json_str(out, k->file);
+    sa_json_str(out, k->file);
     if (by == SA_BY_LINE || by == SA_BY_TRACEBACK)
         fprintf(out, ", \"line\": %" PRIu32, k->line);
     else
         fputs(", \"line\": null", out);
     fputs(", \"module\": ", out);
-    json_str(out, k->module);
+    sa_json_str(out, k->module);
     fputc('}', out);
 }
 
@@ -638,11 +652,11 @@ static void json_stat(FILE *out, const group *g, const sa_report_opts *o, int di
         for (uint32_t i = 0; i < g->nkey; i++) {
             const key_frame *k = &g->key[i];
             fputs(i ? ", {\"function\": " : "{\"function\": ", out);
-            json_str(out, k->function);
+            sa_json_str(out, k->function);
             fputs(", \"file\": ", out);
-            json_str(out, k->file);
+            sa_json_str(out, k->file);
             fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", k->line);
-            json_str(out, k->module_path);
+            sa_json_str(out, k->module_path);
             fprintf(out, ", \"offset\": %" PRIu64 "}", k->shown_offset);
         }
         fputc(']', out);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "snapshot.h"
+#include "symbolize.h"
 
 typedef enum sa_group_by {
     SA_BY_LINE, SA_BY_FUNCTION, SA_BY_FILE, SA_BY_MODULE, SA_BY_TRACEBACK,
@@ -41,6 +42,19 @@ int sa_report_show(FILE *out, const char *path, const sa_snapshot *snap,
 int sa_report_diff(FILE *out, const char *old_path, const sa_snapshot *old_snap,
                    const char *new_path, const sa_snapshot *new_snap,
                    const sa_report_opts *opts);
+
+/* Symbolize every frame of st (inlined chains expand, innermost first)
+ * into *frames, grown as needed (*cap entries); *first is set to the
+ * call site: the index of the first frame after the leading allocation
+ * functions (malloc, operator new, libsnapalloc, o->wrappers), or the
+ * outermost frame if the stack holds only those.  Returns the number of
+ * frames, 0 for a stack recorded without any. */
+size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
+                           const sa_report_opts *o, const sa_sym_frame ***frames,
+                           size_t *cap, size_t *first);
+
+/* s as a JSON string ("null" for NULL); invalid UTF-8 becomes U+FFFD. */
+void sa_json_str(FILE *out, const char *s);
 
 /* tracemalloc's _format_size: "512 B", "40.0 KiB", "1024 KiB", "+1.5 MiB". */
 void sa_format_size(char *buf, size_t len, double size, int sign);

@@ -11,6 +11,9 @@
  * command (kill PID) are forwarded to the child; signals the terminal sends
  * to the whole foreground process group (si_code SI_KERNEL) already reach
  * the child, so they are not sent twice.
+ *
+ * Finding the library, preloading it and running the child with signal
+ * forwarding are shared with `check` (declared in cli.h).
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -129,7 +132,7 @@ static int parse_seconds(const char *s)
 
 /* ---- Locating the library ------------------------------------------- */
 
-static char *find_library(void)
+char *sa_find_library(void)
 {
     const char *env = getenv("SNAPALLOC_LIB");
     char buf[PATH_MAX];
@@ -270,13 +273,98 @@ static void forward(int sig, siginfo_t *si, void *uc)
 static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
                                 SIGWINCH};
 
-/* ---- run ------------------------------------------------------------ */
+/* ---- Running the program ------------------------------------------ */
 
-static void set_env(const char *name, const char *value)
+void sa_set_env(const char *name, const char *value)
 {
     if (value ? setenv(name, value, 1) : unsetenv(name))
         sa_oom();
 }
+
+void sa_preload_env(const char *lib)
+{
+    if (strpbrk(lib, ": "))
+        sa_die(lib, "cannot be preloaded: its path contains ':' or a space");
+    const char *old_preload = getenv("LD_PRELOAD");
+    size_t plen = strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2;
+    char *preload = sa_xcalloc(plen, 1);
+    snprintf(preload, plen, "%s%s%s", lib,
+             old_preload && *old_preload ? ":" : "", old_preload ? old_preload : "");
+    sa_set_env("LD_PRELOAD", preload);
+    free(preload);
+}
+
+int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed)
+{
+    /* Block the forwarded signals across fork so none is lost or sent to
+     * pid 0; the child restores the dispositions and mask it inherited. */
+    sigset_t block, oldmask;
+    sigemptyset(&block);
+    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
+        sigaddset(&block, forwarded[i]);
+    if (extra_sig)
+        sigaddset(&block, extra_sig);
+    sigprocmask(SIG_BLOCK, &block, &oldmask);
+    struct sigaction sa, old[NSIG];
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = forward;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigfillset(&sa.sa_mask);
+    for (int s = 1; s < NSIG; s++)
+        if (sigismember(&block, s))
+            sigaction(s, &sa, &old[s]);
+
+    int errpipe[2];
+    if (pipe2(errpipe, O_CLOEXEC) != 0)
+        sa_die("pipe", "%s", strerror(errno));
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        sa_die("fork", "%s", strerror(errno));
+    if (pid == 0) {
+        for (int s = 1; s < NSIG; s++)
+            if (sigismember(&block, s))
+                sigaction(s, &old[s], NULL);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        close(errpipe[0]);
+        execvp(prog[0], prog);
+        int e = errno;
+        ssize_t w = write(errpipe[1], &e, sizeof e);
+        (void)w;
+        _exit(127);
+    }
+    child_pid = pid;
+    *pid_out = pid;
+    *exec_failed = 0;
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    close(errpipe[1]);
+    int exec_errno = 0;
+    ssize_t r;
+    do
+        r = read(errpipe[0], &exec_errno, sizeof exec_errno);
+    while (r < 0 && errno == EINTR);
+    close(errpipe[0]);
+
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0) {
+        if (errno != EINTR) {
+            fprintf(stderr, "snapalloc: waitpid: %s\n", strerror(errno));
+            *exec_failed = 1;
+            return 127;
+        }
+    }
+    child_pid = 0;
+    if (r == (ssize_t)sizeof exec_errno) {
+        fprintf(stderr, "snapalloc: %s: cannot execute: %s\n", prog[0], strerror(exec_errno));
+        *exec_failed = 1;
+        return 127;
+    }
+    return WIFEXITED(status) ? WEXITSTATUS(status)
+           : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
+}
+
+/* ---- run ------------------------------------------------------------ */
+
 
 int sa_cmd_run(int argc, char **argv)
 {
@@ -354,7 +442,7 @@ int sa_cmd_run(int argc, char **argv)
         sa_die("run", "missing PROGRAM (snapalloc run [OPTIONS] -- PROGRAM [ARGS...])");
     char **prog = argv + optind;
 
-    char *lib = find_library();
+    char *lib = sa_find_library();
     if (strpbrk(lib, ": "))
         sa_die(lib, "cannot be preloaded: its path contains ':' or a space");
     make_dirs(dir);
@@ -364,93 +452,32 @@ int sa_cmd_run(int argc, char **argv)
 
     /* The environment the library reads; unset what the options leave
      * out, so that `run` does what its command line says. */
-    const char *old_preload = getenv("LD_PRELOAD");
-    size_t plen = strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2;
-    char *preload = sa_xcalloc(plen, 1);
-    snprintf(preload, plen, "%s%s%s", lib,
-             old_preload && *old_preload ? ":" : "", old_preload ? old_preload : "");
-    set_env("LD_PRELOAD", preload);
+    sa_preload_env(lib);
     snprintf(num, sizeof num, "%llu", (unsigned long long)frames);
-    set_env("SNAPALLOC_TRACE", num);
+    sa_set_env("SNAPALLOC_TRACE", num);
     size_t tlen = strlen(absdir) + 32;
     char *tmpl = sa_xcalloc(tlen, 1);
     snprintf(tmpl, tlen, "%s/%%e.%%p.%%n.snap", absdir);
-    set_env("SNAPALLOC_SNAPSHOT", tmpl);
-    set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", exit_snapshot ? "1" : "0");
+    sa_set_env("SNAPALLOC_SNAPSHOT", tmpl);
+    sa_set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", exit_snapshot ? "1" : "0");
     char sigbuf[32];
     if (signame)
         snprintf(sigbuf, sizeof sigbuf, "%s%s", signame[0] >= '0' && signame[0] <= '9' ? "" : "SIG",
                  signame);
-    set_env("SNAPALLOC_SIGNAL", signame ? sigbuf : NULL);
-    set_env("SNAPALLOC_INTERVAL", interval);
+    sa_set_env("SNAPALLOC_SIGNAL", signame ? sigbuf : NULL);
+    sa_set_env("SNAPALLOC_INTERVAL", interval);
     char peakbuf[32];
     snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)peak);
-    set_env("SNAPALLOC_PEAK", have_peak ? peakbuf : NULL);
-    set_env("SNAPALLOC_UNWIND", unwind);
+    sa_set_env("SNAPALLOC_PEAK", have_peak ? peakbuf : NULL);
+    sa_set_env("SNAPALLOC_UNWIND", unwind);
 
     dir_list before = list_snapshots(absdir);
 
-    /* Block the forwarded signals across fork so none is lost or sent to
-     * pid 0; the child restores the dispositions and mask it inherited. */
-    sigset_t block, oldmask;
-    sigemptyset(&block);
-    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-        sigaddset(&block, forwarded[i]);
-    if (snapsig)
-        sigaddset(&block, snapsig);
-    sigprocmask(SIG_BLOCK, &block, &oldmask);
-    struct sigaction sa, old[NSIG];
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = forward;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);
-    for (int s = 1; s < NSIG; s++)
-        if (sigismember(&block, s))
-            sigaction(s, &sa, &old[s]);
-
-    int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) != 0)
-        sa_die("pipe", "%s", strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        sa_die("fork", "%s", strerror(errno));
-    if (pid == 0) {
-        for (int s = 1; s < NSIG; s++)
-            if (sigismember(&block, s))
-                sigaction(s, &old[s], NULL);
-        sigprocmask(SIG_SETMASK, &oldmask, NULL);
-        close(errpipe[0]);
-        execvp(prog[0], prog);
-        int e = errno;
-        ssize_t w = write(errpipe[1], &e, sizeof e);
-        (void)w;
-        _exit(127);
-    }
-    child_pid = pid;
-    sigprocmask(SIG_SETMASK, &oldmask, NULL);
-    close(errpipe[1]);
-    int exec_errno = 0;
-    ssize_t r;
-    do
-        r = read(errpipe[0], &exec_errno, sizeof exec_errno);
-    while (r < 0 && errno == EINTR);
-    close(errpipe[0]);
-
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            fprintf(stderr, "snapalloc: waitpid: %s\n", strerror(errno));
-            return 127;
-        }
-    }
-    child_pid = 0;
-    if (r == (ssize_t)sizeof exec_errno) {
-        fprintf(stderr, "snapalloc: %s: cannot execute: %s\n", prog[0], strerror(exec_errno));
-        return 127;
-    }
-    int rc = WIFEXITED(status) ? WEXITSTATUS(status)
-             : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
+    int exec_failed = 0;
+    pid_t pid;
+    int rc = sa_spawn_wait(prog, snapsig, &pid, &exec_failed);
+    if (exec_failed)
+        return rc;
 
     /* What was written during the run. */
     dir_list after = list_snapshots(absdir);
