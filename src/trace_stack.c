@@ -25,6 +25,7 @@
  */
 #include "trace_stack.h"
 
+#include <pthread.h>
 #include <string.h>
 
 #include "internal.h"
@@ -59,6 +60,135 @@ static int index_level;          /* atomic: the level readers use */
 static uint32_t nstacks;         /* atomic: last index handed out */
 static uint8_t generation = 1;   /* atomic; 1..255 */
 static size_t mapped;            /* atomic */
+
+/* ---- Per-thread counter caches -----------------------------------------
+ *
+ * A direct-mapped cache of (stack, pending size, pending count), slot
+ * chosen by the stack record's address.  Only its thread writes a cache,
+ * with plain (relaxed) stores; readers sum flushed + pending.  A thread's
+ * cache is flushed and put up for reuse when the thread exits; caches are
+ * never unmapped, so a reader can always walk the list.
+ */
+#define TC_SLOTS 64
+
+typedef struct tc_slot {
+    sa_stack *s;
+    int64_t size, count;
+    uint8_t gen;            /* s->gen when the slot was taken */
+} tc_slot;
+
+typedef struct tc_cache {
+    tc_slot slot[TC_SLOTS];
+    struct tc_cache *next;  /* all caches (never unlinked) */
+    struct tc_cache *next_free;
+    int in_use;
+} tc_cache;
+
+static tc_cache *all_caches;     /* atomic push only */
+static tc_cache *free_caches;    /* under stack_lock */
+static SA_TLS tc_cache *my_cache;
+static pthread_key_t cache_key;
+static int cache_key_state;      /* 0 unset, 1 ok, -1 failed */
+
+static inline unsigned tc_index(const sa_stack *s)
+{
+    return (unsigned)((uintptr_t)s >> 5) & (TC_SLOTS - 1);
+}
+
+static void tc_flush_slot(tc_slot *e)
+{
+    sa_stack *s = e->s;
+    if (s && (e->size || e->count) &&
+        __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) == e->gen) {
+        __atomic_fetch_add(&s->size, e->size, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&s->count, e->count, __ATOMIC_RELAXED);
+    }
+    __atomic_store_n(&e->size, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->count, 0, __ATOMIC_RELAXED);
+}
+
+static void tc_thread_exit(void *arg)
+{
+    tc_cache *c = arg;
+    for (unsigned i = 0; i < TC_SLOTS; i++) {
+        tc_flush_slot(&c->slot[i]);
+        __atomic_store_n(&c->slot[i].s, NULL, __ATOMIC_RELAXED);
+    }
+    my_cache = NULL;
+    sa_lock_acquire(&stack_lock);
+    c->in_use = 0;
+    c->next_free = free_caches;
+    free_caches = c;
+    sa_lock_release(&stack_lock);
+}
+
+static tc_cache *tc_get(void)
+{
+    tc_cache *c;
+    sa_lock_acquire(&stack_lock);
+    if (!cache_key_state)
+        cache_key_state = pthread_key_create(&cache_key, tc_thread_exit) == 0 ? 1 : -1;
+    if ((c = free_caches) != NULL) {
+        free_caches = c->next_free;
+        c->in_use = 1;
+    }
+    sa_lock_release(&stack_lock);
+    if (!c) {
+        c = sa_os_map(sizeof(tc_cache) + SA_OS_PAGE - 1 - (sizeof(tc_cache) + SA_OS_PAGE - 1) % SA_OS_PAGE,
+                      SA_OS_PAGE);
+        if (!c)
+            return NULL;
+        __atomic_fetch_add(&mapped, sizeof(tc_cache), __ATOMIC_RELAXED);
+        c->in_use = 1;
+        tc_cache *head = __atomic_load_n(&all_caches, __ATOMIC_RELAXED);
+        do {
+            c->next = head;
+        } while (!__atomic_compare_exchange_n(&all_caches, &head, c, 1,
+                                              __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    }
+    my_cache = c;
+    /* May allocate (the caller holds the tracer's reentrancy guard). */
+    if (cache_key_state == 1)
+        pthread_setspecific(cache_key, c);
+    return c;
+}
+
+void sa_stack_add(sa_stack *s, int64_t size, int64_t count)
+{
+    tc_cache *c = my_cache;
+    if (SA_UNLIKELY(!c) && !(c = tc_get())) {
+        __atomic_fetch_add(&s->size, size, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&s->count, count, __ATOMIC_RELAXED);
+        return;
+    }
+    tc_slot *e = &c->slot[tc_index(s)];
+    uint8_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
+    if (SA_UNLIKELY(e->s != s || e->gen != gen)) {
+        tc_flush_slot(e);
+        __atomic_store_n(&e->gen, gen, __ATOMIC_RELAXED);
+        __atomic_store_n(&e->s, s, __ATOMIC_RELEASE);
+    }
+    __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->count, e->count + count, __ATOMIC_RELAXED);
+}
+
+/* Flushed + pending counters of s. */
+static void stack_totals(const sa_stack *s, uint8_t gen, int64_t *size, int64_t *count)
+{
+    int64_t sz = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
+    int64_t n = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+    unsigned i = tc_index(s);
+    for (tc_cache *c = __atomic_load_n(&all_caches, __ATOMIC_ACQUIRE); c; c = c->next) {
+        tc_slot *e = &c->slot[i];
+        if (__atomic_load_n(&e->s, __ATOMIC_ACQUIRE) == s &&
+            __atomic_load_n(&e->gen, __ATOMIC_RELAXED) == gen) {
+            sz += __atomic_load_n(&e->size, __ATOMIC_RELAXED);
+            n += __atomic_load_n(&e->count, __ATOMIC_RELAXED);
+        }
+    }
+    *size = sz;
+    *count = n;
+}
 
 static inline sa_stack *rec_at(uint32_t idx)
 {
@@ -257,8 +387,8 @@ int sa_stack_next(uint32_t *cursor, sa_snap_wstack *out)
         const sa_stack *s = rec_at(idx);
         if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen)
             continue;
-        int64_t count = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
-        int64_t size = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
+        int64_t count, size;
+        stack_totals(s, gen, &size, &count);
         if (count <= 0)
             continue;
         out->nframes = s->nframes;

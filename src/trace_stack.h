@@ -18,8 +18,11 @@
 #define SA_STACK_INDEX_MASK ((1u << SA_STACK_INDEX_BITS) - 1)
 #define SA_STACK_GEN(id)    ((id) >> SA_STACK_INDEX_BITS)
 
-/* A stack record, 32 bytes.  size and count are updated by any thread with
- * __atomic adds (signed: a free racing a clear may briefly undercount). */
+/* A stack record, 32 bytes.  size and count are the flushed part of the
+ * live totals: each thread keeps recent changes in its own counter cache
+ * (sa_stack_add) and adds them here, atomically, when a cache slot is
+ * reused.  Readers add the pending parts (sa_stack_next), so totals are
+ * exact whenever no thread is between an allocation and its count. */
 typedef struct sa_stack {
     int64_t size;              /* live requested bytes */
     int64_t count;             /* live blocks */
@@ -38,12 +41,11 @@ uint32_t sa_stack_intern(const uintptr_t *frames, uint32_t n);
  * generation. */
 sa_stack *sa_stack_get(uint32_t id);
 
-/* Counters: one atomic add each. */
-static inline void sa_stack_add(sa_stack *s, int64_t size, int64_t count)
-{
-    __atomic_fetch_add(&s->size, size, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&s->count, count, __ATOMIC_RELAXED);
-}
+/* Add to s's live counters.  No lock-prefixed instruction on the common
+ * path: the change lands in the calling thread's counter cache (a locked
+ * add stalls the whole pipeline, and the tracer would pay 4 per
+ * malloc/free pair). */
+void sa_stack_add(sa_stack *s, int64_t size, int64_t count);
 
 uint32_t sa_stack_generation(void);
 
