@@ -9,7 +9,8 @@
  *     intern it (trace_stack.c)                 lock-free when known
  *     record {stack id, size} in the block's 8-byte slot (allocator metadata)
  *     stack.size += size, stack.count += 1      one atomic add each
- *     traced current += size, peak = max        one atomic add, rare CAS
+ *     traced current += size, peak = max        one atomic add (a plain one
+ *                                               while single-threaded), rare CAS
  *     current >= trigger_at?  -> slow path (peak snapshot, helper restart)
  *
  * The reentrancy guard is a thread-local flag set for the whole call:
@@ -30,6 +31,7 @@
 #include "trace.h"
 
 #include <errno.h>
+#include <sys/single_threaded.h>
 #include <link.h>
 #include <pthread.h>
 #include <sched.h>
@@ -197,6 +199,20 @@ static size_t block_size(void *ptr, uint32_t recsize)
     return recsize == UINT32_MAX ? sa_usable_size(ptr) : recsize;
 }
 
+/* traced current += delta; returns the new value.  While the process has
+ * one thread (glibc's __libc_single_threaded, which never turns back to 1
+ * in 2.36) a plain add does: a locked add would stall the pipeline, and
+ * this runs on every traced malloc and free. */
+static inline size_t current_add(size_t delta)
+{
+    if (__libc_single_threaded) {
+        size_t cur = __atomic_load_n(&traced.current, __ATOMIC_RELAXED) + delta;
+        __atomic_store_n(&traced.current, cur, __ATOMIC_RELAXED);
+        return cur;
+    }
+    return __atomic_add_fetch(&traced.current, delta, __ATOMIC_RELAXED);
+}
+
 static void peak_update(size_t cur)
 {
     size_t peak = __atomic_load_n(&traced.peak, __ATOMIC_RELAXED);
@@ -266,11 +282,11 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
         rec->size = recsize;
         rec->stack = id;
         sa_stack_add(s, (int64_t)bytes, 1);
-        size_t cur = __atomic_add_fetch(&traced.current, bytes, __ATOMIC_RELAXED);
+        size_t cur = current_add(bytes);
         if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
             /* Raced with clear/stop: this block belongs to no generation. */
             sa_stack_add(s, -(int64_t)bytes, -1);
-            __atomic_sub_fetch(&traced.current, bytes, __ATOMIC_RELAXED);
+            current_add(-bytes);
             rec->stack = 0;
         } else {
             peak_update(cur);
@@ -300,7 +316,7 @@ static sa_trace_rec forget(void *ptr)
     }
     size_t bytes = block_size(ptr, out.size);
     sa_stack_add(s, -(int64_t)bytes, -1);
-    __atomic_sub_fetch(&traced.current, bytes, __ATOMIC_RELAXED);
+    current_add(-bytes);
     return out;
 }
 
@@ -327,7 +343,7 @@ void sa_trace_reattach(void *ptr, sa_trace_rec r)
     *rec = r;
     size_t bytes = block_size(ptr, r.size);
     sa_stack_add(s, (int64_t)bytes, 1);
-    __atomic_add_fetch(&traced.current, bytes, __ATOMIC_RELAXED);
+    current_add(bytes);
 }
 
 /* ---- Snapshots ---------------------------------------------------------- */
