@@ -23,6 +23,10 @@ int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * trailing "B" or "iB"). */
 int sa_parse_bytes(const char *s, uint64_t *out);
 
+/* Seconds as the tracer reads them: digits with an optional fraction of
+ * at most 9 digits, more than 0 and at most 86400.  Returns 0 or -1. */
+int sa_parse_seconds(const char *s);
+
 /* The common handling of getopt's '?' and ':' results. */
 __attribute__((noreturn))
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg);

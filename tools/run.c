@@ -114,7 +114,7 @@ static int parse_signal(const char *s, int *sig, const char **name)
 
 /* Seconds as the tracer reads them: digits with an optional fraction
  * (at most 9 digits: nanoseconds), more than 0 and at most a day. */
-static int parse_seconds(const char *s)
+int sa_parse_seconds(const char *s)
 {
     size_t whole = strspn(s, "0123456789"), frac = 0;
     if (s[whole] == '.') {
@@ -407,7 +407,7 @@ int sa_cmd_run(int argc, char **argv)
                        optarg);
             break;
         case 'I':
-            if (parse_seconds(optarg) != 0)
+            if (sa_parse_seconds(optarg) != 0)
                 sa_die("--interval", "'%s' is not a number of seconds (e.g. 5, 0.5) up to 86400",
                        optarg);
             interval = optarg;

@@ -102,13 +102,16 @@ static const char usage_main[] =
     "                                      and tracing on; report its last snapshot\n"
     "  show SNAPSHOT [OPTIONS]             live memory of a snapshot, grouped\n"
     "  diff OLD NEW [OPTIONS]              what changed between two snapshots\n"
+    "  check [OPTIONS] -- PROGRAM [ARGS...]\n"
+    "                                      run PROGRAM and check it for leaks at exit\n"
+    "                                      (LeakSanitizer-style exit status 23)\n"
     "\n"
     "  snapalloc COMMAND --help   options of COMMAND\n"
     "  snapalloc --version        print the version\n"
     "\n"
     "Exit status: 0 success, 2 usage error or unreadable input; `run` exits\n"
     "with the program's status (128+N if killed by signal N, 127 if it could\n"
-    "not be executed).\n";
+    "not be executed); `check` too, or 23 (--exitcode) when leaks fail it.\n";
 
 #define REPORT_OPTIONS_HELP \
     "  --by KEY           group by line (default: call site file:line and function),\n" \
@@ -282,6 +285,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return sa_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "check") == 0)
+        return sa_cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "show") == 0)
         return cmd_show(argc - 1, argv + 1);
     if (strcmp(cmd, "diff") == 0)

@@ -1,0 +1,343 @@
+/* check.c - `snapalloc check`: leak checking for CI.
+ *
+ *   snapalloc check [OPTIONS] -- PROGRAM [ARGS...]
+ *   snapalloc check --analyze DIR [OPTIONS]
+ *
+ * The first form runs PROGRAM with libsnapalloc preloaded and
+ * SNAPALLOC_CHECK=1, SNAPALLOC_CHECK_DIR=DIR: at exit every process scans
+ * its heap and writes its leak set into DIR (PID.definite.snap ...
+ * PID.done, doc/leak-report.md).  The command then analyzes DIR itself, as
+ * the second form does; that second form is also what the library runs in
+ * standalone mode (SNAPALLOC_CHECK=1 without a DIR, under a test runner).
+ *
+ * Exit status: the program's own (0 with --analyze) when the check
+ * passes, else the leak exit code (23 by default, as LeakSanitizer's); 2
+ * for a usage error or unreadable input.
+ */
+#ifdef HAVE_CONFIG_H
+#include <config.h>
+#endif
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "leak.h"
+#include "util.h"
+
+#define DEFAULT_FRAMES 32
+#define MAX_FRAMES 128
+#define DEFAULT_EXITCODE 23
+
+static const char usage_check[] =
+    "Usage: snapalloc check [OPTIONS] -- PROGRAM [ARGS...]\n"
+    "       snapalloc check --analyze DIR [OPTIONS]\n"
+    "Run PROGRAM with libsnapalloc preloaded and check it for leaks at exit\n"
+    "(every process it starts is checked too), or analyze the leak files a\n"
+    "check left in DIR.  The report goes to stderr.\n"
+    "\n"
+    "Options:\n"
+    "      --fail-on KINDS     what fails the check: a comma list of definite,\n"
+    "                          indirect, possible, reachable, growth (default\n"
+    "                          definite,indirect, plus growth with --max-growth)\n"
+    "      --show KINDS        what is reported (default definite,indirect,possible;\n"
+    "                          the --fail-on kinds are always reported)\n"
+    "      --exitcode N        exit status when the check fails, 1..255 (default 23)\n"
+    "      --max-growth BYTES  fail if live memory at exit exceeds the baseline by\n"
+    "                          more than BYTES (K, M, G suffixes allowed)\n"
+    "      --warmup SECONDS    take the baseline SECONDS after start-up (else the\n"
+    "                          program calls snapalloc_mark_baseline())\n"
+    "      --suppressions FILE leak:PATTERN lines (LeakSanitizer's format);\n"
+    "                          repeatable\n"
+    "      --report FILE       also write the report to FILE\n"
+    "      --format FORMAT     json or junit (default: junit for a FILE ending in\n"
+    "                          .xml, else json)\n"
+    "      --top N             call sites reported per kind (default 0: all)\n"
+    "      --wrapper PATTERN   fold functions matching PATTERN into the allocation,\n"
+    "                          like malloc; repeatable\n"
+    "  -n, --frames N          frames stored per stack, 1..128 (default 32)\n"
+    "  -o, --output DIR        keep the leak files in DIR (default: a temporary\n"
+    "                          directory, removed afterwards)\n"
+    "      --analyze DIR       analyze the files in DIR instead of running a program\n"
+    "  -h, --help              print this help\n"
+    "\n"
+    "Exit status: the program's own (0 with --analyze) when the check passes;\n"
+    "the --exitcode status when it fails; 2 for a usage error or unreadable input.\n";
+
+/* ---- The check directory -------------------------------------------- */
+
+static char *tmpdir;   /* removed at exit when we made it */
+
+/* A file a check writes: "PID.KIND.snap", "PID.done", or a writer's
+ * temporary "PID.KIND.snap.tmp.PID.N". */
+static int is_check_file(const char *name)
+{
+    size_t n = strspn(name, "0123456789");
+    if (n == 0 || name[n] != '.')
+        return 0;
+    const char *rest = name + n + 1;
+    static const char *const kinds[] = {"baseline", "exit", "definite", "indirect",
+                                        "possible", "reachable"};
+    if (strcmp(rest, "done") == 0 || strncmp(rest, "done.tmp", 8) == 0)
+        return 1;
+    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+        size_t k = strlen(kinds[i]);
+        if (strncmp(rest, kinds[i], k) == 0 && strncmp(rest + k, ".snap", 5) == 0 &&
+            (rest[k + 5] == '\0' || strncmp(rest + k + 5, ".tmp", 4) == 0))
+            return 1;
+    }
+    return 0;
+}
+
+/* Remove the check files in dir (all regular files if all). */
+static void clean_dir(const char *dir, int all)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if ((all && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) ||
+            is_check_file(e->d_name))
+            unlinkat(dirfd(d), e->d_name, 0);
+    closedir(d);
+}
+
+static void remove_tmpdir(void)
+{
+    if (!tmpdir)
+        return;
+    clean_dir(tmpdir, 1);
+    rmdir(tmpdir);
+}
+
+/* ---- Options -------------------------------------------------------- */
+
+enum {
+    OPT_FAIL_ON = 256, OPT_SHOW, OPT_EXITCODE, OPT_MAX_GROWTH, OPT_WARMUP, OPT_SUPPRESSIONS,
+    OPT_REPORT, OPT_FORMAT, OPT_TOP, OPT_WRAPPER, OPT_ANALYZE,
+};
+
+static void push(const char ***list, size_t *n, const char *p)
+{
+    *list = sa_xrealloc(*list, *n + 1, sizeof **list);
+    (*list)[(*n)++] = p;
+}
+
+int sa_cmd_check(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"fail-on", required_argument, NULL, OPT_FAIL_ON},
+        {"show", required_argument, NULL, OPT_SHOW},
+        {"exitcode", required_argument, NULL, OPT_EXITCODE},
+        {"max-growth", required_argument, NULL, OPT_MAX_GROWTH},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"suppressions", required_argument, NULL, OPT_SUPPRESSIONS},
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"format", required_argument, NULL, OPT_FORMAT},
+        {"top", required_argument, NULL, OPT_TOP},
+        {"wrapper", required_argument, NULL, OPT_WRAPPER},
+        {"frames", required_argument, NULL, 'n'},
+        {"output", required_argument, NULL, 'o'},
+        {"analyze", required_argument, NULL, OPT_ANALYZE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    sa_check_opts o;
+    memset(&o, 0, sizeof o);
+    o.show = SA_KIND_BIT(SA_LEAK_DEFINITE) | SA_KIND_BIT(SA_LEAK_INDIRECT) |
+             SA_KIND_BIT(SA_LEAK_POSSIBLE);
+    o.exitcode = DEFAULT_EXITCODE;
+    o.ropts.by = SA_BY_LINE;
+    o.ropts.top = 10;
+    int have_fail = 0;
+    const char *warmup = NULL, *report = NULL, *format = NULL, *outdir = NULL, *analyze = NULL;
+    const char **supp_files = NULL;
+    size_t nsupp = 0;
+    uint64_t frames = DEFAULT_FRAMES, v;
+
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "+:n:o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_FAIL_ON:
+            if (sa_leak_kinds_parse(optarg, 1, &o.fail) != 0)
+                sa_die("--fail-on", "'%s' is not a comma list of definite, indirect, possible, "
+                       "reachable, growth", optarg);
+            have_fail = 1;
+            break;
+        case OPT_SHOW:
+            if (sa_leak_kinds_parse(optarg, 0, &o.show) != 0)
+                sa_die("--show", "'%s' is not a comma list of definite, indirect, possible, "
+                       "reachable", optarg);
+            break;
+        case OPT_EXITCODE:
+            if (sa_parse_u64(optarg, 1, 255, &v) != 0)
+                sa_die("--exitcode", "'%s' is not a number between 1 and 255", optarg);
+            o.exitcode = (int)v;
+            break;
+        case OPT_MAX_GROWTH:
+            if (sa_parse_bytes(optarg, &o.max_growth) != 0)
+                sa_die("--max-growth", "'%s' is not a size in bytes (K, M, G suffixes allowed)",
+                       optarg);
+            o.have_max_growth = 1;
+            break;
+        case OPT_WARMUP:
+            if (sa_parse_seconds(optarg) != 0)
+                sa_die("--warmup", "'%s' is not a number of seconds (e.g. 5, 0.5) up to 86400",
+                       optarg);
+            warmup = optarg;
+            break;
+        case OPT_SUPPRESSIONS: push(&supp_files, &nsupp, optarg); break;
+        case OPT_REPORT:
+            if (!*optarg)
+                sa_die("--report", "empty file name");
+            report = optarg;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "junit") != 0)
+                sa_die("--format", "'%s' is not one of json, junit", optarg);
+            format = optarg;
+            break;
+        case OPT_TOP:
+            if (sa_parse_u64(optarg, 0, SIZE_MAX, &v) != 0)
+                sa_die("--top", "'%s' is not a number (0 for all)", optarg);
+            o.top = (size_t)v;
+            o.ropts.top = v ? (size_t)v : 10;
+            break;
+        case OPT_WRAPPER: push(&o.ropts.wrappers, &o.ropts.nwrappers, optarg); break;
+        case 'n':
+            if (sa_parse_u64(optarg, 1, MAX_FRAMES, &frames) != 0)
+                sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
+                       MAX_FRAMES);
+            break;
+        case 'o':
+            if (!*optarg)
+                sa_die("-o", "empty directory name");
+            outdir = optarg;
+            break;
+        case OPT_ANALYZE:
+            if (!*optarg)
+                sa_die("--analyze", "empty directory name");
+            analyze = optarg;
+            break;
+        case 'h':
+            fputs(usage_check, stdout);
+            return 0;
+        default:
+            sa_bad_option("check", c, optopt, argv[optind - 1]);
+        }
+    }
+    if (!have_fail)
+        o.fail = SA_KIND_BIT(SA_LEAK_DEFINITE) | SA_KIND_BIT(SA_LEAK_INDIRECT) |
+                 (o.have_max_growth ? SA_KIND_BIT(SA_LEAK_GROWTH) : 0);
+    if ((o.fail & SA_KIND_BIT(SA_LEAK_GROWTH)) && !o.have_max_growth)
+        sa_die("--fail-on", "growth needs a budget (--max-growth BYTES)");
+    if (format && !report)
+        sa_die("--format", "needs --report FILE");
+    int junit = format ? strcmp(format, "junit") == 0
+                       : report && strlen(report) >= 4 &&
+                             strcmp(report + strlen(report) - 4, ".xml") == 0;
+
+    int dashdash = optind >= 1 && optind <= argc && strcmp(argv[optind - 1], "--") == 0;
+    char **prog = NULL;
+    if (analyze) {
+        if (dashdash || optind < argc)
+            sa_die("check", "--analyze DIR takes no program (snapalloc check --analyze DIR "
+                   "[OPTIONS])");
+        if (outdir || warmup)
+            sa_die(outdir ? "-o" : "--warmup", "cannot be used with --analyze");
+    } else {
+        if (!dashdash) {
+            if (optind < argc)
+                sa_die("check", "missing '--' before the program (snapalloc check [OPTIONS] -- "
+                       "PROGRAM)");
+            sa_die("check", "missing PROGRAM (snapalloc check [OPTIONS] -- PROGRAM [ARGS...])");
+        }
+        if (optind >= argc)
+            sa_die("check", "missing PROGRAM (snapalloc check [OPTIONS] -- PROGRAM [ARGS...])");
+        prog = argv + optind;
+    }
+    /* Bad suppression files fail before the program runs. */
+    for (size_t i = 0; i < nsupp; i++)
+        sa_supp_load(&o.supp, supp_files[i]);
+
+    char dirbuf[PATH_MAX];
+    const char *dir = analyze;
+    int prog_status = -1;
+    char *program = NULL;
+    if (prog) {
+        char *lib = sa_find_library();
+        if (outdir) {
+            if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
+                sa_die(outdir, "cannot create directory: %s", strerror(errno));
+            if (!realpath(outdir, dirbuf))
+                sa_die(outdir, "%s", strerror(errno));
+            struct stat st;
+            if (stat(dirbuf, &st) != 0 || !S_ISDIR(st.st_mode))
+                sa_die(outdir, "not a directory");
+            if (access(dirbuf, W_OK | X_OK) != 0)
+                sa_die(outdir, "not writable: %s", strerror(errno));
+            clean_dir(dirbuf, 0);   /* an earlier check's sets are not this run's */
+        } else {
+            const char *t = getenv("TMPDIR");
+            snprintf(dirbuf, sizeof dirbuf, "%s/snapalloc-check.XXXXXX", t && *t ? t : "/tmp");
+            if (!mkdtemp(dirbuf))
+                sa_die(dirbuf, "cannot create directory: %s", strerror(errno));
+            tmpdir = dirbuf;
+            atexit(remove_tmpdir);
+        }
+        dir = dirbuf;
+        char num[32];
+        sa_preload_env(lib);
+        free(lib);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)frames);
+        sa_set_env("SNAPALLOC_CHECK", "1");
+        sa_set_env("SNAPALLOC_CHECK_DIR", dir);
+        sa_set_env("SNAPALLOC_TRACE", num);
+        sa_set_env("SNAPALLOC_CHECK_WARMUP", warmup);
+        sa_set_env("SNAPALLOC_CHECK_OPTIONS", NULL);
+
+        size_t len = 1;
+        for (char **a = prog; *a; a++)
+            len += strlen(*a) + 1;
+        program = sa_xcalloc(len, 1);
+        for (char **a = prog; *a; a++) {
+            if (a != prog)
+                strcat(program, " ");
+            strcat(program, *a);
+        }
+        pid_t pid;
+        int exec_failed = 0;
+        prog_status = sa_spawn_wait(prog, 0, &pid, &exec_failed);
+        if (exec_failed)
+            return prog_status;
+    }
+
+    sa_check_result r;
+    sa_leak_analyze(dir, &o, &r);
+    int status = r.passed ? (prog ? prog_status : 0) : o.exitcode;
+    sa_leak_print_text(stderr, &r, &o);
+    if (report) {
+        FILE *f = fopen(report, "w");
+        if (!f)
+            sa_die(report, "%s", strerror(errno));
+        if (junit)
+            sa_leak_write_junit(f, &r, &o);
+        else
+            sa_leak_write_json(f, &r, &o, program, prog_status, status);
+        if (fflush(f) != 0 || ferror(f) || fclose(f) != 0)
+            sa_die(report, "write error");
+    }
+    return status;
+}

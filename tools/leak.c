@@ -1,0 +1,324 @@
+/* leak.c - reading and analyzing the leak sets of `snapalloc check` (see
+ * leak.h; the files are described in doc/leak-report.md).
+ *
+ * Per class file, every stack is symbolized (report.c's pipeline: inlined
+ * frames expand, allocation functions fold so the stack starts at the
+ * call site), tested against the suppressions on ALL its frames, folded
+ * ones included (as LSan does), then stacks with the same call site and
+ * the same suppression are merged into one leak.  The largest merged stack
+ * is the one printed.  Call sites compare by interned pointer
+ * (symbolize.h), so grouping is a sort.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli.h"
+#include "leak.h"
+#include "util.h"
+
+static const char *const kind_names[] = {"definite", "indirect", "possible", "reachable",
+                                         "growth"};
+static const char *const kind_labels[] = {"definitely lost", "indirectly lost",
+                                          "possibly lost", "still reachable"};
+
+const char *sa_leak_kind_name(int kind) { return kind_names[kind]; }
+const char *sa_leak_kind_label(int kind) { return kind_labels[kind]; }
+
+int sa_leak_kinds_parse(const char *s, int allow_growth, unsigned *mask)
+{
+    unsigned m = 0;
+    const char *p = s;
+    for (;;) {
+        size_t n = strcspn(p, ",");
+        int k;
+        for (k = 0; k <= SA_LEAK_GROWTH; k++)
+            if (strlen(kind_names[k]) == n && strncmp(p, kind_names[k], n) == 0)
+                break;
+        if (k > SA_LEAK_GROWTH || (k == SA_LEAK_GROWTH && !allow_growth))
+            return -1;
+        m |= SA_KIND_BIT(k);
+        if (p[n] == '\0')
+            break;
+        p += n + 1;
+    }
+    *mask = m;
+    return 0;
+}
+
+const char *sa_leak_commas(char *buf, size_t len, uint64_t v)
+{
+    char digits[32];
+    int n = snprintf(digits, sizeof digits, "%" PRIu64, v);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 2 < len; i++) {
+        if (i > 0 && (n - i) % 3 == 0)
+            buf[o++] = ',';
+        buf[o++] = digits[i];
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* ---- Files of a directory ------------------------------------------- */
+
+static sa_leak_proc *proc_get(sa_check_result *r, uint32_t pid)
+{
+    for (size_t i = 0; i < r->nprocs; i++)
+        if (r->procs[i].pid == pid)
+            return &r->procs[i];
+    r->procs = sa_xrealloc(r->procs, r->nprocs + 1, sizeof *r->procs);
+    sa_leak_proc *p = &r->procs[r->nprocs++];
+    memset(p, 0, sizeof *p);
+    p->pid = pid;
+    return p;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+    uint32_t x = ((const sa_leak_proc *)a)->pid, y = ((const sa_leak_proc *)b)->pid;
+    return (x > y) - (x < y);
+}
+
+/* Every PID that left a file "PID.something" in dir; checked if PID.done. */
+static void scan_dir(const char *dir, sa_check_result *r)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        sa_die(dir, "%s", strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t n = strspn(e->d_name, "0123456789");
+        uint64_t pid;
+        char digits[16];
+        if (n == 0 || n >= sizeof digits || e->d_name[n] != '.')
+            continue;
+        memcpy(digits, e->d_name, n);
+        digits[n] = '\0';
+        if (sa_parse_u64(digits, 1, UINT32_MAX, &pid) != 0)
+            continue;
+        sa_leak_proc *p = proc_get(r, (uint32_t)pid);
+        if (strcmp(e->d_name + n, ".done") == 0)
+            p->checked = 1;
+    }
+    closedir(d);
+    qsort(r->procs, r->nprocs, sizeof *r->procs, cmp_pid);
+}
+
+static char *set_path(const char *dir, uint32_t pid, const char *what)
+{
+    size_t len = strlen(dir) + strlen(what) + 32;
+    char *p = sa_xcalloc(len, 1);
+    snprintf(p, len, "%s/%" PRIu32 ".%s", dir, pid, what);
+    return p;
+}
+
+static sa_snapshot *load(const char *path)
+{
+    char err[256] = "";
+    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
+    if (!s)
+        sa_die(path, "%s", err[0] ? err : "cannot read snapshot");
+    return s;
+}
+
+/* ---- Grouping -------------------------------------------------------- */
+
+typedef struct item {
+    const sa_sym_frame *site;  /* NULL: no frames */
+    int supp;
+    uint64_t bytes, blocks;
+    sa_sym_frame *frames;
+    uint32_t nframes;
+} item;
+
+static int ptr_cmp(const void *a, const void *b)
+{
+    return ((uintptr_t)a > (uintptr_t)b) - ((uintptr_t)a < (uintptr_t)b);
+}
+
+/* Same site: same function, file, line, module; without a line, the same
+ * module offset too (as show's keys). */
+static int site_cmp(const sa_sym_frame *a, const sa_sym_frame *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    int c;
+    if ((c = ptr_cmp(a->function, b->function)) || (c = ptr_cmp(a->file, b->file)) ||
+        (c = ptr_cmp(a->module, b->module)))
+        return c;
+    if (a->line != b->line)
+        return a->line < b->line ? -1 : 1;
+    if (a->line == 0 && a->offset != b->offset)
+        return a->offset < b->offset ? -1 : 1;
+    return 0;
+}
+
+static int cmp_item_key(const void *pa, const void *pb)
+{
+    const item *a = pa, *b = pb;
+    if (a->supp != b->supp)
+        return a->supp < b->supp ? -1 : 1;
+    return site_cmp(a->site, b->site);
+}
+
+static int strcmp_null(const char *a, const char *b)
+{
+    return a == b ? 0 : !a ? -1 : !b ? 1 : strcmp(a, b);
+}
+
+/* Report order: largest first; ties by site text so output is stable. */
+static int cmp_leak(const void *pa, const void *pb)
+{
+    const sa_leak *a = pa, *b = pb;
+    if (a->kind != b->kind)
+        return a->kind < b->kind ? -1 : 1;
+    if (a->bytes != b->bytes)
+        return a->bytes > b->bytes ? -1 : 1;
+    if (a->blocks != b->blocks)
+        return a->blocks > b->blocks ? -1 : 1;
+    if ((a->nframes == 0) != (b->nframes == 0))
+        return a->nframes == 0 ? 1 : -1;
+    if (a->nframes && b->nframes) {
+        const sa_sym_frame *x = &a->frames[0], *y = &b->frames[0];
+        int c;
+        if ((c = strcmp_null(x->file, y->file)))
+            return c;
+        if (x->line != y->line)
+            return x->line < y->line ? -1 : 1;
+        if ((c = strcmp_null(x->function, y->function)))
+            return c;
+        if (x->offset != y->offset)
+            return x->offset < y->offset ? -1 : 1;
+    }
+    return (a->supp > b->supp) - (a->supp < b->supp);
+}
+
+static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_check_opts *o)
+{
+    sa_symbolizer *sym = sa_sym_new(snap);
+    const sa_sym_frame **frames = NULL;
+    size_t cap = 0;
+    item *items = sa_xcalloc(snap->nstacks, sizeof *items);
+    size_t nitems = 0;
+    for (uint32_t s = 0; s < snap->nstacks; s++) {
+        const sa_snap_stack *st = &snap->stacks[s];
+        if (st->size == 0 && st->count == 0)
+            continue;
+        size_t first = 0;
+        size_t n = sa_report_symbolize(sym, st, &o->ropts, &frames, &cap, &first);
+        item *it = &items[nitems++];
+        it->bytes = st->size;
+        it->blocks = st->count;
+        it->supp = n ? sa_supp_match(&o->supp, frames, n) : -1;
+        if (n == 0)
+            continue;
+        it->nframes = (uint32_t)(n - first);
+        it->frames = sa_xcalloc(it->nframes, sizeof *it->frames);
+        for (size_t i = first; i < n; i++)
+            it->frames[i - first] = *frames[i];
+        it->site = &it->frames[0];
+    }
+    qsort(items, nitems, sizeof *items, cmp_item_key);
+    for (size_t i = 0; i < nitems;) {
+        size_t j = i;
+        sa_leak l = {.kind = kind, .supp = items[i].supp};
+        const item *rep = &items[i];
+        for (; j < nitems && cmp_item_key(&items[i], &items[j]) == 0; j++) {
+            l.bytes += items[j].bytes;
+            l.blocks += items[j].blocks;
+            l.nstacks++;
+            if (items[j].bytes > rep->bytes)
+                rep = &items[j];
+        }
+        l.frames = rep->frames;
+        l.nframes = rep->nframes;
+        p->leaks = sa_xrealloc(p->leaks, p->nleaks + 1, sizeof *p->leaks);
+        p->leaks[p->nleaks++] = l;
+        sa_leak_total *t = l.supp >= 0 ? &p->suppressed[kind] : &p->total[kind];
+        t->bytes += l.bytes;
+        t->blocks += l.blocks;
+        if (l.supp >= 0) {
+            o->supp.v[l.supp].leaks++;
+            o->supp.v[l.supp].bytes += l.bytes;
+        }
+        i = j;
+    }
+    free(items);   /* the frames of merged-away stacks stay: short-lived */
+    free(frames);
+    sa_sym_free(sym);
+}
+
+static void check_header(const char *path, const sa_snapshot *s, uint32_t pid, uint32_t trigger,
+                         uint32_t seq, int check_seq)
+{
+    if (s->pid != pid)
+        sa_die(path, "written by pid %" PRIu32 ", not %" PRIu32, s->pid, pid);
+    if (s->trigger != trigger || (check_seq && s->sequence != seq))
+        sa_die(path, "not a leak check file (trigger %" PRIu32 ", sequence %" PRIu32
+               "; expected trigger %" PRIu32 ", sequence %" PRIu32 ")",
+               s->trigger, s->sequence, trigger, seq);
+}
+
+void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
+{
+    memset(r, 0, sizeof *r);
+    r->dir = dir;
+    scan_dir(dir, r);
+    unsigned considered = (o->show | o->fail) & (SA_KIND_BIT(SA_LEAK_NKINDS) - 1);
+    static const char *const files[] = {"definite.snap", "indirect.snap", "possible.snap",
+                                        "reachable.snap"};
+    for (size_t i = 0; i < r->nprocs; i++) {
+        sa_leak_proc *p = &r->procs[i];
+        if (!p->checked)
+            continue;
+        r->nchecked++;
+        for (int k = 0; k < SA_LEAK_NKINDS; k++) {
+            if (!(considered & SA_KIND_BIT(k)))
+                continue;
+            char *path = set_path(dir, p->pid, files[k]);
+            sa_snapshot *s = load(path);
+            check_header(path, s, p->pid, SA_CHECK_TRIGGER_LEAK, (uint32_t)k + 1, 1);
+            if (!p->exe) {
+                p->exe = s->exe ? sa_intern(s->exe) : NULL;
+                p->cmdline = s->cmdline ? sa_intern(s->cmdline) : NULL;
+            }
+            add_class(p, k, s, o);
+            sa_snapshot_free(s);
+            free(path);
+            r->total[k].bytes += p->total[k].bytes;
+            r->total[k].blocks += p->total[k].blocks;
+            r->suppressed.bytes += p->suppressed[k].bytes;
+            r->suppressed.blocks += p->suppressed[k].blocks;
+            if ((o->fail & SA_KIND_BIT(k)) && (p->total[k].bytes || p->total[k].blocks))
+                r->failed |= SA_KIND_BIT(k);
+        }
+        qsort(p->leaks, p->nleaks, sizeof *p->leaks, cmp_leak);
+
+        if (!o->have_max_growth)
+            continue;
+        p->baseline_path = set_path(dir, p->pid, "baseline.snap");
+        struct stat st;
+        if (stat(p->baseline_path, &st) != 0 && errno == ENOENT)
+            continue;   /* no baseline taken */
+        p->baseline = load(p->baseline_path);
+        check_header(p->baseline_path, p->baseline, p->pid, SA_CHECK_TRIGGER_BASELINE, 0, 0);
+        p->exit_path = set_path(dir, p->pid, "exit.snap");
+        p->exit = load(p->exit_path);
+        check_header(p->exit_path, p->exit, p->pid, SA_SNAP_TRIGGER_EXIT, 0, 0);
+        p->growth = (int64_t)(p->exit->total_size - p->baseline->total_size);
+        if (p->growth > 0 && (uint64_t)p->growth > o->max_growth) {
+            p->growth_exceeded = 1;
+            if (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH))
+                r->failed |= SA_KIND_BIT(SA_LEAK_GROWTH);
+        }
+        if (!p->exe) {
+            p->exe = p->exit->exe ? sa_intern(p->exit->exe) : NULL;
+            p->cmdline = p->exit->cmdline ? sa_intern(p->exit->cmdline) : NULL;
+        }
+    }
+    r->passed = r->failed == 0;
+}

@@ -1,0 +1,101 @@
+/* leak.h - the analysis behind `snapalloc check`: reading the leak sets a
+ * process wrote at exit (PID.definite.snap ... PID.done, see
+ * doc/leak-report.md), grouping their stacks by call site, applying
+ * suppressions and the growth budget, and the verdict.  Printing (text,
+ * JSON, JUnit) is in leak_report.c.
+ */
+#ifndef SA_TOOLS_LEAK_H
+#define SA_TOOLS_LEAK_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include "report.h"
+#include "snapshot.h"
+#include "suppress.h"
+#include "symbolize.h"
+
+/* Leak classes, in report order; the file of class k holds sequence k+1. */
+enum {
+    SA_LEAK_DEFINITE, SA_LEAK_INDIRECT, SA_LEAK_POSSIBLE, SA_LEAK_REACHABLE,
+    SA_LEAK_NKINDS,
+    SA_LEAK_GROWTH = SA_LEAK_NKINDS,   /* a bit of the --fail-on mask only */
+};
+#define SA_KIND_BIT(k) (1u << (k))
+
+/* The triggers of check's files (snapshot.h names 0..4). */
+#define SA_CHECK_TRIGGER_LEAK 5
+#define SA_CHECK_TRIGGER_BASELINE 6
+
+/* "definite", "indirect", ... (--fail-on/--show and JSON names). */
+const char *sa_leak_kind_name(int kind);
+/* "definitely lost", "indirectly lost", "possibly lost", "still reachable". */
+const char *sa_leak_kind_label(int kind);
+/* Parses "definite,possible,..." into a mask; growth allowed when
+ * allow_growth.  Returns 0 or -1. */
+int sa_leak_kinds_parse(const char *s, int allow_growth, unsigned *mask);
+
+typedef struct sa_leak_total {
+    uint64_t bytes, blocks;
+} sa_leak_total;
+
+/* One call site of one class in one process. */
+typedef struct sa_leak {
+    int kind;
+    uint64_t bytes, blocks;
+    uint32_t nstacks;          /* distinct stacks merged into it */
+    sa_sym_frame *frames;      /* the largest of them, from the call site outward */
+    uint32_t nframes;          /* 0: allocated before tracing started */
+    int supp;                  /* index of the suppression that matched, or -1 */
+} sa_leak;
+
+typedef struct sa_leak_proc {
+    uint32_t pid;
+    int checked;               /* PID.done was there */
+    const char *exe, *cmdline; /* from its leak files (NULL if not checked) */
+    sa_leak *leaks;            /* by kind, then largest first */
+    size_t nleaks;
+    sa_leak_total total[SA_LEAK_NKINDS];       /* not suppressed */
+    sa_leak_total suppressed[SA_LEAK_NKINDS];
+    /* --max-growth */
+    char *baseline_path, *exit_path;
+    sa_snapshot *baseline, *exit;             /* NULL: no baseline taken */
+    int64_t growth;                           /* exit - baseline, live bytes */
+    int growth_exceeded;
+} sa_leak_proc;
+
+typedef struct sa_check_opts {
+    unsigned show;             /* kinds reported (fail kinds are added) */
+    unsigned fail;             /* kinds (and SA_LEAK_GROWTH) that fail */
+    int have_max_growth;
+    uint64_t max_growth;
+    size_t top;                /* call sites per kind in text and JUnit; 0: all */
+    int exitcode;
+    sa_report_opts ropts;      /* --wrapper, and --top for the growth diff */
+    sa_supp_list supp;
+} sa_check_opts;
+
+typedef struct sa_check_result {
+    const char *dir;
+    sa_leak_proc *procs;       /* by pid */
+    size_t nprocs, nchecked;
+    sa_leak_total total[SA_LEAK_NKINDS];   /* over processes, not suppressed */
+    sa_leak_total suppressed;              /* over the kinds considered */
+    unsigned failed;           /* kinds (and SA_LEAK_GROWTH) that failed */
+    int passed;
+} sa_check_result;
+
+/* Read and analyze every set in dir.  Unreadable or inconsistent input
+ * exits with status 2 after one line. */
+void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r);
+
+/* Output (leak_report.c).  Text goes to stderr; program/exit_status are
+ * what `check -- PROGRAM` ran (NULL/-1 with --analyze). */
+void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts *o);
+void sa_leak_write_json(FILE *out, const sa_check_result *r, const sa_check_opts *o,
+                        const char *program, int exit_status, int status);
+void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opts *o);
+
+/* 1095936 -> "1,095,936". */
+const char *sa_leak_commas(char *buf, size_t len, uint64_t v);
+
+#endif

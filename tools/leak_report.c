@@ -1,0 +1,491 @@
+/* leak_report.c - the three outputs of `snapalloc check`: the text report
+ * (stderr), JSON and JUnit XML (--report FILE).  Schemas and the JUnit
+ * mapping are documented in doc/leak-report.md.
+ *
+ * Text: per process, the unsuppressed leaks of the reported classes,
+ * largest first, each with its stack from the call site outward; then the
+ * summary lines valgrind prints ("definitely lost: 1,095,936 bytes in 111
+ * blocks"), LSan's "Suppressions used" table, unused suppressions, the
+ * growth verdict (with `snapalloc diff`'s listing when over budget) and one
+ * verdict line.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* open_memstream */
+#endif
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leak.h"
+#include "util.h"
+
+#define NO_FRAMES "<allocated before tracing started>"
+
+static unsigned reported(const sa_check_opts *o)
+{
+    return (o->show | o->fail) & (SA_KIND_BIT(SA_LEAK_NKINDS) - 1);
+}
+
+static int unsymbolized(const sa_sym_frame *f)
+{
+    size_t n = strlen(f->module);
+    return (strncmp(f->function, f->module, n) == 0 && strncmp(f->function + n, "+0x", 3) == 0) ||
+           strncmp(f->function, "0x", 2) == 0;
+}
+
+/* "file:line function" (with line), "function (module+0xOFF)" without. */
+static void print_site(FILE *out, const sa_leak *l)
+{
+    if (l->nframes == 0) {
+        fputs(NO_FRAMES, out);
+        return;
+    }
+    const sa_sym_frame *f = &l->frames[0];
+    if (f->line)
+        fprintf(out, "%s:%" PRIu32 " %s", f->file, f->line, f->function);
+    else if (unsymbolized(f))
+        fputs(f->function, out);
+    else
+        fprintf(out, "%s (%s+0x%" PRIx64 ")", f->function, f->module, f->offset);
+}
+
+static void print_frames(FILE *out, const sa_leak *l)
+{
+    if (l->nframes == 0) {
+        fprintf(out, "    " NO_FRAMES "\n");
+        return;
+    }
+    for (uint32_t i = 0; i < l->nframes; i++) {
+        const sa_sym_frame *f = &l->frames[i];
+        fprintf(out, "    #%" PRIu32 " ", i);
+        if (f->line)
+            fprintf(out, "%s:%" PRIu32 " %s (%s)\n", f->file, f->line, f->function, f->module);
+        else if (unsymbolized(f))
+            fprintf(out, "%s\n", f->function);
+        else
+            fprintf(out, "%s (%s+0x%" PRIx64 ")\n", f->function, f->module, f->offset);
+    }
+}
+
+static void print_total(FILE *out, const char *label, const sa_leak_total *t)
+{
+    char b[40], n[40];
+    fprintf(out, "%s: %s bytes in %s blocks\n", label, sa_leak_commas(b, sizeof b, t->bytes),
+            sa_leak_commas(n, sizeof n, t->blocks));
+}
+
+static void print_growth(FILE *out, const sa_leak_proc *p, const sa_check_opts *o)
+{
+    char a[40], b[40], c[40], m[40];
+    if (!p->baseline) {
+        fprintf(out, "snapalloc: pid %" PRIu32 ": no baseline taken (--warmup SECONDS or "
+                "snapalloc_mark_baseline()); growth not checked\n", p->pid);
+        return;
+    }
+    uint64_t g = p->growth < 0 ? -(uint64_t)p->growth : (uint64_t)p->growth;
+    fprintf(out, "growth (pid %" PRIu32 "): %s%s bytes since the baseline (%s -> %s bytes live), "
+            "budget %s bytes: %s\n", p->pid, p->growth < 0 ? "-" : "+",
+            sa_leak_commas(a, sizeof a, g),
+            sa_leak_commas(b, sizeof b, p->baseline->total_size),
+            sa_leak_commas(c, sizeof c, p->exit->total_size),
+            sa_leak_commas(m, sizeof m, o->max_growth),
+            p->growth_exceeded ? "exceeded" : "ok");
+    if (p->growth_exceeded) {
+        sa_report_opts d = o->ropts;
+        d.json = 0;
+        sa_report_diff(out, p->baseline_path, p->baseline, p->exit_path, p->exit, &d);
+    }
+}
+
+void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts *o)
+{
+    unsigned rep = reported(o);
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const sa_leak_proc *p = &r->procs[i];
+        if (!p->checked) {
+            fprintf(out, "snapalloc: pid %" PRIu32 ": not checked (it ended without its exit "
+                    "check: killed by a signal, or _exit)\n", p->pid);
+            continue;
+        }
+        fprintf(out, "snapalloc check: pid %" PRIu32 ": %s\n", p->pid,
+                p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "?");
+        for (int k = 0; k < SA_LEAK_NKINDS; k++) {
+            if (!(rep & SA_KIND_BIT(k)))
+                continue;
+            size_t shown = 0, more = 0;
+            sa_leak_total rest = {0, 0};
+            for (size_t j = 0; j < p->nleaks; j++) {
+                const sa_leak *l = &p->leaks[j];
+                if (l->kind != k || l->supp >= 0)
+                    continue;
+                if (o->top && shown >= o->top) {
+                    more++;
+                    rest.bytes += l->bytes;
+                    rest.blocks += l->blocks;
+                    continue;
+                }
+                shown++;
+                char b[40], n[40];
+                fprintf(out, "\n%s bytes in %s blocks are %s at ",
+                        sa_leak_commas(b, sizeof b, l->bytes),
+                        sa_leak_commas(n, sizeof n, l->blocks), sa_leak_kind_label(k));
+                print_site(out, l);
+                if (l->nstacks > 1)
+                    fprintf(out, " (%" PRIu32 " stacks, the largest shown)", l->nstacks);
+                fputc('\n', out);
+                print_frames(out, l);
+            }
+            if (more) {
+                char b[40], n[40];
+                fprintf(out, "\n... %zu more call site%s: %s bytes in %s blocks %s\n", more,
+                        more == 1 ? "" : "s", sa_leak_commas(b, sizeof b, rest.bytes),
+                        sa_leak_commas(n, sizeof n, rest.blocks), sa_leak_kind_label(k));
+            }
+        }
+        fputc('\n', out);
+    }
+    if (r->nchecked == 0) {
+        fprintf(out, "snapalloc: %s: no process wrote leak check results (was libsnapalloc "
+                "preloaded?)\n", r->dir);
+        fputs("snapalloc check: passed (nothing was checked)\n", out);
+        fflush(out);
+        return;
+    }
+
+    fputs("LEAK SUMMARY:\n", out);
+    for (int k = 0; k < SA_LEAK_NKINDS; k++)
+        if (rep & SA_KIND_BIT(k))
+            print_total(out, sa_leak_kind_label(k), &r->total[k]);
+    print_total(out, "suppressed", &r->suppressed);
+
+    int used = 0;
+    for (size_t i = 0; i < o->supp.n; i++)
+        used |= o->supp.v[i].leaks > 0;
+    if (used) {
+        fputs("Suppressions used:\n  count      bytes template\n", out);
+        for (size_t i = 0; i < o->supp.n; i++)
+            if (o->supp.v[i].leaks)
+                fprintf(out, "%7" PRIu64 " %10" PRIu64 " %s\n", o->supp.v[i].leaks,
+                        o->supp.v[i].bytes, o->supp.v[i].pattern);
+    }
+    int unused = 0;
+    for (size_t i = 0; i < o->supp.n; i++)
+        if (!o->supp.v[i].leaks) {
+            if (!unused++)
+                fputs("Unused suppressions:\n", out);
+            fprintf(out, "  %s:%u: leak:%s\n", o->supp.v[i].file, o->supp.v[i].line,
+                    o->supp.v[i].pattern);
+        }
+
+    if (o->have_max_growth)
+        for (size_t i = 0; i < r->nprocs; i++)
+            if (r->procs[i].checked)
+                print_growth(out, &r->procs[i], o);
+
+    if (r->passed) {
+        fputs("snapalloc check: passed\n", out);
+    } else {
+        fputs("snapalloc check: FAILED:", out);
+        const char *sep = " ";
+        for (int k = 0; k <= SA_LEAK_GROWTH; k++)
+            if (r->failed & SA_KIND_BIT(k)) {
+                fprintf(out, "%s%s", sep,
+                        k == SA_LEAK_GROWTH ? "growth over budget" : sa_leak_kind_label(k));
+                sep = ", ";
+            }
+        fprintf(out, " (exit status %d)\n", o->exitcode);
+    }
+    fflush(out);
+}
+
+/* ---- JSON ----------------------------------------------------------- */
+
+static void json_total(FILE *out, const char *name, const sa_leak_total *t)
+{
+    fprintf(out, "\"%s\": {\"bytes\": %" PRIu64 ", \"blocks\": %" PRIu64 "}", name, t->bytes,
+            t->blocks);
+}
+
+static void json_kinds(FILE *out, unsigned mask)
+{
+    fputc('[', out);
+    const char *sep = "";
+    for (int k = 0; k <= SA_LEAK_GROWTH; k++)
+        if (mask & SA_KIND_BIT(k)) {
+            fprintf(out, "%s\"%s\"", sep, sa_leak_kind_name(k));
+            sep = ", ";
+        }
+    fputc(']', out);
+}
+
+static void json_frame(FILE *out, const sa_sym_frame *f)
+{
+    fputs("{\"function\": ", out);
+    sa_json_str(out, f->function);
+    fputs(", \"file\": ", out);
+    sa_json_str(out, strcmp(f->file, "??") ? f->file : NULL);
+    fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", f->line);
+    sa_json_str(out, strcmp(f->module_path, "??") ? f->module_path : NULL);
+    fprintf(out, ", \"offset\": %" PRIu64 "}", f->offset);
+}
+
+/* The diff report of show/diff's JSON, embedded. */
+static void json_diff(FILE *out, const sa_leak_proc *p, const sa_check_opts *o)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        sa_oom();
+    sa_report_opts d = o->ropts;
+    d.json = 1;
+    sa_report_diff(m, p->baseline_path, p->baseline, p->exit_path, p->exit, &d);
+    fclose(m);
+    while (len > 0 && buf[len - 1] == '\n')
+        len--;
+    fwrite(buf, 1, len, out);
+    free(buf);
+}
+
+void sa_leak_write_json(FILE *out, const sa_check_result *r, const sa_check_opts *o,
+                        const char *program, int exit_status, int status)
+{
+    unsigned rep = reported(o);
+    fputs("{\"program\": ", out);
+    sa_json_str(out, program);
+    if (exit_status >= 0)
+        fprintf(out, ", \"exit_status\": %d", exit_status);
+    else
+        fputs(", \"exit_status\": null", out);
+    fprintf(out, ", \"passed\": %s, \"exitcode\": %d, \"status\": %d, \"fail_on\": ",
+            r->passed ? "true" : "false", o->exitcode, status);
+    json_kinds(out, o->fail);
+    fputs(", \"show\": ", out);
+    json_kinds(out, rep);
+    fputs(", \"failed\": ", out);
+    json_kinds(out, r->failed);
+    fputs(",\n \"summary\": {", out);
+    const char *sep = "";
+    for (int k = 0; k < SA_LEAK_NKINDS; k++)
+        if (rep & SA_KIND_BIT(k)) {
+            fputs(sep, out);
+            json_total(out, sa_leak_kind_name(k), &r->total[k]);
+            sep = ", ";
+        }
+    fputs(sep, out);
+    json_total(out, "suppressed", &r->suppressed);
+    fputs("},\n \"leaks\": [", out);
+    sep = "\n  ";
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const sa_leak_proc *p = &r->procs[i];
+        for (size_t j = 0; j < p->nleaks; j++) {
+            const sa_leak *l = &p->leaks[j];
+            fprintf(out, "%s{\"pid\": %" PRIu32 ", \"kind\": \"%s\", \"bytes\": %" PRIu64
+                    ", \"blocks\": %" PRIu64 ", \"stacks\": %" PRIu32 ", \"fails\": %s, \"site\": ",
+                    sep, p->pid, sa_leak_kind_name(l->kind), l->bytes, l->blocks, l->nstacks,
+                    l->supp < 0 && (o->fail & SA_KIND_BIT(l->kind)) ? "true" : "false");
+            sep = ",\n  ";
+            if (l->nframes == 0) {
+                fputs("null", out);
+            } else {
+                const sa_sym_frame *f = &l->frames[0];
+                fputs("{\"function\": ", out);
+                sa_json_str(out, f->function);
+                fputs(", \"file\": ", out);
+                sa_json_str(out, strcmp(f->file, "??") ? f->file : NULL);
+                fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", f->line);
+                sa_json_str(out, f->module);
+                fputc('}', out);
+            }
+            fputs(", \"frames\": [", out);
+            for (uint32_t k = 0; k < l->nframes; k++) {
+                if (k)
+                    fputs(", ", out);
+                json_frame(out, &l->frames[k]);
+            }
+            fputs("], \"suppressed_by\": ", out);
+            sa_json_str(out, l->supp >= 0 ? o->supp.v[l->supp].pattern : NULL);
+            fputc('}', out);
+        }
+    }
+    fputs("],\n \"suppressions\": [", out);
+    for (size_t i = 0; i < o->supp.n; i++) {
+        const sa_supp *s = &o->supp.v[i];
+        fputs(i ? ", {\"pattern\": " : "{\"pattern\": ", out);
+        sa_json_str(out, s->pattern);
+        fputs(", \"file\": ", out);
+        sa_json_str(out, s->file);
+        fprintf(out, ", \"line\": %u, \"leaks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", s->line,
+                s->leaks, s->bytes);
+    }
+    fputs("],\n \"growth\": ", out);
+    if (!o->have_max_growth) {
+        fputs("null", out);
+    } else {
+        fprintf(out, "{\"max_growth\": %" PRIu64 ", \"exceeded\": %s, \"processes\": [",
+                o->max_growth, r->failed & SA_KIND_BIT(SA_LEAK_GROWTH) ? "true" : "false");
+        sep = "";
+        for (size_t i = 0; i < r->nprocs; i++) {
+            const sa_leak_proc *p = &r->procs[i];
+            if (!p->checked)
+                continue;
+            fprintf(out, "%s{\"pid\": %" PRIu32 ", \"baseline\": %s", sep, p->pid,
+                    p->baseline ? "true" : "false");
+            sep = ",\n  ";
+            if (p->baseline) {
+                fprintf(out, ", \"baseline_bytes\": %" PRIu64 ", \"exit_bytes\": %" PRIu64
+                        ", \"growth_bytes\": %" PRId64 ", \"exceeded\": %s, \"diff\": ",
+                        p->baseline->total_size, p->exit->total_size, p->growth,
+                        p->growth_exceeded ? "true" : "false");
+                json_diff(out, p, o);
+            }
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    fputs(",\n \"processes\": [", out);
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const sa_leak_proc *p = &r->procs[i];
+        fprintf(out, "%s{\"pid\": %" PRIu32 ", \"checked\": %s, \"exe\": ", i ? ", " : "",
+                p->pid, p->checked ? "true" : "false");
+        sa_json_str(out, p->exe);
+        fputs(", \"cmdline\": ", out);
+        sa_json_str(out, p->cmdline);
+        fputc('}', out);
+    }
+    fputs("]}\n", out);
+}
+
+/* ---- JUnit XML ------------------------------------------------------ */
+
+/* Text for XML 1.0 attributes and content: markup characters escaped,
+ * characters XML forbids (most C0 controls) and invalid UTF-8 replaced by
+ * U+FFFD, so the document always parses. */
+static void xml_str(FILE *out, const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    while (*p) {
+        unsigned c = *p;
+        if (c < 0x80) {
+            switch (c) {
+            case '&': fputs("&amp;", out); break;
+            case '<': fputs("&lt;", out); break;
+            case '>': fputs("&gt;", out); break;
+            case '"': fputs("&quot;", out); break;
+            case '\'': fputs("&apos;", out); break;
+            case '\n': fputs("&#10;", out); break;
+            case '\t': fputs("&#9;", out); break;
+            default:
+                if (c < 0x20 || c == 0x7f)
+                    fputs("\xef\xbf\xbd", out);
+                else
+                    fputc((int)c, out);
+            }
+            p++;
+            continue;
+        }
+        int n = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        int ok = n > 0;
+        uint32_t cp = n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+        for (int i = 1; ok && i < n; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                ok = 0;
+            else
+                cp = (cp << 6) | (p[i] & 0x3f);
+        }
+        if (ok && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff) || cp >= 0xfffe)) ||
+                   (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
+            ok = 0;
+        if (ok) {
+            fwrite(p, 1, (size_t)n, out);
+            p += n;
+        } else {
+            fputs("\xef\xbf\xbd", out);
+            p++;
+        }
+    }
+}
+
+/* Everything printed into a string, then escaped. */
+static void xml_printed(FILE *out, void (*fn)(FILE *, const sa_leak *), const sa_leak *l)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *m = open_memstream(&buf, &len);
+    if (!m)
+        sa_oom();
+    fn(m, l);
+    fclose(m);
+    xml_str(out, buf);
+    free(buf);
+}
+
+void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opts *o)
+{
+    /* Count first: the attributes come before the cases. */
+    size_t tests = 0, failures = 0, leaks = 0;
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const sa_leak_proc *p = &r->procs[i];
+        size_t per[SA_LEAK_NKINDS] = {0};
+        for (size_t j = 0; j < p->nleaks; j++) {
+            const sa_leak *l = &p->leaks[j];
+            if (l->supp >= 0 || !(o->fail & SA_KIND_BIT(l->kind)))
+                continue;
+            if (o->top && per[l->kind] >= o->top)
+                continue;
+            per[l->kind]++;
+            leaks++;
+        }
+        if (o->have_max_growth && p->checked && p->baseline) {
+            tests++;
+            failures += p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH));
+        }
+    }
+    tests += leaks ? leaks : 1;
+    failures += leaks;
+
+    fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
+    fprintf(out, "<testsuites name=\"snapalloc check\" tests=\"%zu\" failures=\"%zu\" "
+            "errors=\"0\">\n", tests, failures);
+    fprintf(out, "  <testsuite name=\"snapalloc check\" tests=\"%zu\" failures=\"%zu\" "
+            "errors=\"0\" skipped=\"0\">\n", tests, failures);
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const sa_leak_proc *p = &r->procs[i];
+        size_t per[SA_LEAK_NKINDS] = {0};
+        for (size_t j = 0; j < p->nleaks; j++) {
+            const sa_leak *l = &p->leaks[j];
+            if (l->supp >= 0 || !(o->fail & SA_KIND_BIT(l->kind)))
+                continue;
+            if (o->top && per[l->kind] >= o->top)
+                continue;
+            per[l->kind]++;
+            char b[40], n[40];
+            fprintf(out, "    <testcase classname=\"snapalloc.leak.%s\" name=\"",
+                    sa_leak_kind_name(l->kind));
+            xml_printed(out, print_site, l);
+            fprintf(out, "\">\n      <failure message=\"%s: %s bytes in %s blocks\" "
+                    "type=\"leak\">", sa_leak_kind_label(l->kind),
+                    sa_leak_commas(b, sizeof b, l->bytes), sa_leak_commas(n, sizeof n, l->blocks));
+            fprintf(out, "pid %" PRIu32 ", %" PRIu32 " stack%s, the largest:&#10;", p->pid,
+                    l->nstacks, l->nstacks == 1 ? "" : "s");
+            xml_printed(out, print_frames, l);
+            fputs("</failure>\n    </testcase>\n", out);
+        }
+        if (o->have_max_growth && p->checked && p->baseline) {
+            char g[40], m[40];
+            uint64_t mag = p->growth < 0 ? -(uint64_t)p->growth : (uint64_t)p->growth;
+            fprintf(out, "    <testcase classname=\"snapalloc.growth\" name=\"pid %" PRIu32 "\"",
+                    p->pid);
+            if (p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH)))
+                fprintf(out, ">\n      <failure message=\"growth: %s%s bytes since the baseline, "
+                        "budget %s bytes\" type=\"growth\"/>\n    </testcase>\n",
+                        p->growth < 0 ? "-" : "+", sa_leak_commas(g, sizeof g, mag),
+                        sa_leak_commas(m, sizeof m, o->max_growth));
+            else
+                fputs("/>\n", out);
+        }
+    }
+    if (!leaks)
+        fputs("    <testcase classname=\"snapalloc.leak\" name=\"no leaks\"/>\n", out);
+    fputs("  </testsuite>\n</testsuites>\n", out);
+}
