@@ -18,6 +18,7 @@
 #include "heap.h"
 #include "internal.h"
 #include "large.h"
+#include "leak.h"
 #include "meta.h"
 #include "os.h"
 #include "sizeclass.h"
@@ -54,6 +55,18 @@ static void postfork_child(void)
     sa_large_postfork_child();
     sa_heap_postfork_child();
     sa_trace_postfork_child();
+}
+
+/* The leak check (leak.c) stops the world holding every lock, so that no
+ * stopped thread is inside a locked section. */
+void sa_lock_all(void)
+{
+    prefork();
+}
+
+void sa_unlock_all(void)
+{
+    postfork_parent();
 }
 
 /* SNAPALLOC_STATS: "1" prints the statistics on stderr at exit. */

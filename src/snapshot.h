@@ -35,6 +35,8 @@ typedef struct sa_snap_winfo {
 enum {
     SA_SNAP_TRIGGER_API = 0, SA_SNAP_TRIGGER_EXIT = 1, SA_SNAP_TRIGGER_SIGNAL = 2,
     SA_SNAP_TRIGGER_INTERVAL = 3, SA_SNAP_TRIGGER_PEAK = 4,
+    SA_SNAP_TRIGGER_LEAK = 5,       /* a leak check class; sequence = class */
+    SA_SNAP_TRIGGER_BASELINE = 6,   /* the leak check's baseline */
 };
 
 /* Iterator over the live stacks: fills *out and returns 1, or returns 0

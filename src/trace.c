@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "internal.h"
+#include "leak.h"
 #include "lock.h"
 #include "os.h"
 #include "snapalloc.h"
@@ -601,6 +602,7 @@ SA_API void snapalloc_mark_baseline(void)
     baseline.count = count;
     baseline.marked = 1;
     sa_lock_release(&ctl_lock);
+    sa_leak_baseline();   /* SNAPALLOC_CHECK: PID.baseline.snap */
 }
 
 int sa_trace_baseline(uint64_t *size, uint64_t *count)

@@ -36,6 +36,7 @@
 
 #include "fmt.h"
 #include "internal.h"
+#include "leak.h"
 #include "os.h"
 #include "snapalloc.h"
 #include "snapshot.h"
@@ -312,6 +313,7 @@ void sa_config_read(sa_trace_config *c, int fd)
              "not a positive byte count (suffixes K, M, G); no peak trigger");
     if ((v = secure_getenv("SNAPALLOC_UNWIND")) && sa_config_parse_unwind(v, &c->unwind) != 0)
         warn(fd, "SNAPALLOC_UNWIND", v, "not libunwind or fp; using libunwind");
+    sa_leak_config_read(&sa_leak_cfg, c, fd);   /* SNAPALLOC_CHECK implies tracing */
 }
 
 /* ---- Triggers ----------------------------------------------------------- */
@@ -431,6 +433,7 @@ void sa_trigger_helper_ensure(void)
     int g = sa_trace_guard_enter();
     sigset_t all, old;
     sigfillset(&all);
+    sigdelset(&all, SIGRTMIN + SA_LEAK_SIGNAL_OFFSET);   /* but the leak check may stop it */
     pthread_sigmask(SIG_SETMASK, &all, &old);   /* the helper takes no signals */
     pthread_attr_t attr;
     pthread_t tid;

@@ -1,0 +1,858 @@
+/* leak.c - the leak checker: its configuration, the conservative scan and
+ * classification, the check files and the standalone analyzer run (see
+ * leak.h for the sequence at exit, leak_world.c for stopping threads,
+ * leak_roots.c for the roots).
+ *
+ * Classification is valgrind memcheck's (mc_leakcheck.c, --leak-check=full,
+ * without its interior-pointer heuristics):
+ *
+ *   1. From the roots, and then transitively from each marked block: a
+ *      pointer to a block's start marks it REACHABLE if the pointer was
+ *      found in a root or a REACHABLE block; any other pointer into the
+ *      block (interior, or from a POSSIBLE block) marks an unmarked block
+ *      POSSIBLE.  A POSSIBLE block upgraded to REACHABLE is scanned again.
+ *   2. Every block still unmarked, in address order, leads a "clique": the
+ *      unmarked blocks it points to (start or interior), transitively, are
+ *      INDIRECT.  A leader later pointed to by another leader's clique
+ *      becomes INDIRECT too; leaders left are DEFINITE.  So a lost list is
+ *      one definite head and indirect rest, and a lost cycle nothing else
+ *      points into has one definite block (its lowest address).
+ *
+ * As valgrind, a block's extent is its requested size (from the trace
+ * record; the usable size when untraced): only words wholly inside it are
+ * scanned, and a pointer into its slack does not point into it.
+ *
+ * Locks: sa_block_foreach takes the arena and large-block locks, and a
+ * stopped thread might hold one.  So the check first takes every allocator
+ * lock (the fork prepare handler, sa_lock_all), stops the world, and
+ * releases them: no stopped thread is inside a locked section.  A thread
+ * stopped inside a lock-free fast path (a pool free list being updated)
+ * can make one block read wrongly; LeakSanitizer has the same race.
+ *
+ * Exit order: the check runs from libsnapalloc's destructor, which the
+ * loader calls after the program's atexit handlers, its static destructors
+ * and those of libraries that depend on nothing of ours; libraries
+ * finalised after us (libstdc++, libc) may still hold blocks they free
+ * later: those are reachable from their globals, not leaks.  (LeakSanitizer
+ * runs from an atexit handler, with the same kind of ordering caveat.)
+ */
+#include "leak.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fmt.h"
+#include "internal.h"
+#include "os.h"
+#include "pagemap.h"
+#include "snapalloc.h"
+#include "snapshot.h"
+#include "trace_stack.h"
+#include "walk.h"
+
+#ifndef SNAPALLOC_BINDIR
+#define SNAPALLOC_BINDIR "/usr/local/bin"
+#endif
+
+extern char **environ;
+
+sa_leak_config sa_leak_cfg;
+
+static size_t page_round(size_t n)
+{
+    return (n + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
+}
+
+/* ---- Configuration ------------------------------------------------------ */
+
+static void warn_var(int fd, const char *var, const char *val, const char *why)
+{
+    sa_buf b;
+    sa_buf_init(&b, fd);
+    sa_buf_str(&b, "snapalloc: ");
+    sa_buf_str(&b, var);
+    sa_buf_str(&b, "=\"");
+    size_t i = 0;
+    for (; val[i] && i < 64; i++)
+        sa_buf_char(&b, val[i] >= 0x20 && val[i] < 0x7f ? val[i] : '?');
+    if (val[i])
+        sa_buf_str(&b, "...");
+    sa_buf_str(&b, "\": ");
+    sa_buf_str(&b, why);
+    sa_buf_char(&b, '\n');
+    sa_buf_flush(&b);
+}
+
+void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
+{
+    const char *v;
+    memset(c, 0, sizeof *c);
+    if ((v = secure_getenv("SNAPALLOC_CHECK")) && sa_config_parse_bool(v, &c->enabled) != 0)
+        warn_var(fd, "SNAPALLOC_CHECK", v, "not 0 or 1; the leak check stays off");
+    if (!c->enabled)
+        return;
+    if (t->depth == 0) {
+        const char *tv = secure_getenv("SNAPALLOC_TRACE");
+        if (tv && strcmp(tv, "0") == 0)
+            warn_var(fd, "SNAPALLOC_TRACE", tv,
+                     "the leak check needs tracing; tracing with 32 frames");
+        t->depth = SA_TRACE_DEFAULT_FRAMES;
+    }
+    /* The check writes its own exit snapshot. */
+    if (!secure_getenv("SNAPALLOC_SNAPSHOT_AT_EXIT"))
+        t->at_exit = 0;
+    if ((v = secure_getenv("SNAPALLOC_CHECK_DIR"))) {
+        if (*v && strlen(v) < SA_PATH_MAX - 64) {
+            strcpy(c->dir, v);
+            c->dir_given = 1;
+        } else {
+            warn_var(fd, "SNAPALLOC_CHECK_DIR", v,
+                     "empty or too long; using a private directory and the analyzer");
+        }
+    }
+    if ((v = secure_getenv("SNAPALLOC_CHECK_WARMUP")) && sa_config_parse_seconds(v, &c->warmup_ns) != 0)
+        warn_var(fd, "SNAPALLOC_CHECK_WARMUP", v,
+                 "not a number of seconds from 0.001 to 1000000000; no warmup baseline");
+    if ((v = secure_getenv("SNAPALLOC_CHECK_OPTIONS"))) {
+        if (strlen(v) < sizeof c->options)
+            strcpy(c->options, v);
+        else
+            warn_var(fd, "SNAPALLOC_CHECK_OPTIONS", v, "longer than 4095 bytes; ignored");
+    }
+}
+
+/* ---- The block index ---------------------------------------------------- */
+
+enum { ST_UNREACHED = 0, ST_REACHABLE, ST_POSSIBLE, ST_INDIRECT };
+
+typedef struct lk_block {
+    uintptr_t start;
+    uint64_t size;      /* requested (usable when untraced) */
+    uint32_t stack;     /* 0 when untraced */
+    uint32_t state;     /* ST_* */
+} lk_block;
+
+typedef struct lk_scan {
+    lk_block *b;
+    size_t n, cap, mapped;
+    uintptr_t lo, hi;          /* [lowest start, highest end) */
+    uint32_t *mark;            /* the mark stack: at most 2 pushes per block */
+    size_t sp, mark_cap, mark_mapped;
+    size_t dropped;            /* blocks that appeared after the count */
+} lk_scan;
+
+static void count_cb(const sa_block_info *bi, void *ctx)
+{
+    (void)bi;
+    ((lk_scan *)ctx)->cap++;
+}
+
+static void fill_cb(const sa_block_info *bi, void *ctx)
+{
+    lk_scan *k = ctx;
+    if (k->n == k->cap) {
+        k->dropped++;   /* a thread that was not stopped allocated */
+        return;
+    }
+    lk_block *b = &k->b[k->n++];
+    b->start = (uintptr_t)bi->start;
+    b->size = bi->size;
+    b->stack = 0;
+    b->state = ST_UNREACHED;
+    if (bi->rec && bi->rec->stack && sa_stack_get(bi->rec->stack)) {
+        b->stack = bi->rec->stack;
+        if (bi->rec->size != UINT32_MAX && bi->rec->size <= bi->size)
+            b->size = bi->rec->size;
+    }
+}
+
+typedef int (*lk_less)(const lk_block *a, const lk_block *b);
+
+static int by_start(const lk_block *a, const lk_block *b)
+{
+    return a->start < b->start;
+}
+
+static int by_class(const lk_block *a, const lk_block *b)
+{
+    return a->state != b->state ? a->state < b->state : a->stack < b->stack;
+}
+
+static void sift(lk_block *v, size_t root, size_t n, lk_less less)
+{
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && less(&v[child], &v[child + 1]))
+            child++;
+        if (!less(&v[root], &v[child]))
+            return;
+        lk_block t = v[root];
+        v[root] = v[child];
+        v[child] = t;
+        root = child;
+    }
+}
+
+/* Heapsort: no memory, O(n log n) worst case. */
+static void sort_blocks(lk_block *v, size_t n, lk_less less)
+{
+    if (n < 2)
+        return;
+    for (size_t i = n / 2; i-- > 0;)
+        sift(v, i, n, less);
+    for (size_t end = n - 1; end > 0; end--) {
+        lk_block t = v[0];
+        v[0] = v[end];
+        v[end] = t;
+        sift(v, 0, end, less);
+    }
+}
+
+static int index_build(lk_scan *k)
+{
+    k->cap = 0;
+    sa_block_foreach(count_cb, k);
+    /* Slack for threads that could not be stopped. */
+    k->cap += k->cap / 8 + 64;
+    k->mapped = page_round(k->cap * sizeof(lk_block));
+    k->b = sa_os_map(k->mapped, SA_OS_PAGE);
+    if (!k->b)
+        return -ENOMEM;
+    k->cap = k->mapped / sizeof(lk_block);
+    k->mark_cap = 2 * k->cap + 16;
+    k->mark_mapped = page_round(k->mark_cap * sizeof(uint32_t));
+    k->mark = sa_os_map(k->mark_mapped, SA_OS_PAGE);
+    if (!k->mark)
+        return -ENOMEM;
+    sa_block_foreach(fill_cb, k);
+    sort_blocks(k->b, k->n, by_start);
+    k->lo = k->n ? k->b[0].start : 0;
+    k->hi = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        uintptr_t end = k->b[i].start + (k->b[i].size ? k->b[i].size : 1);
+        if (end > k->hi)
+            k->hi = end;
+    }
+    return 0;
+}
+
+static void scan_free(lk_scan *k)
+{
+    if (k->b)
+        sa_os_unmap(k->b, k->mapped);
+    if (k->mark)
+        sa_os_unmap(k->mark, k->mark_mapped);
+}
+
+/* The block holding p (start or interior, within its requested size), or -1. */
+static ptrdiff_t lookup(const lk_scan *k, uintptr_t p)
+{
+    if (p < k->lo || p >= k->hi || !sa_pagemap_get((const void *)p))
+        return -1;
+    size_t lo = 0, hi = k->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (k->b[mid].start <= p)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return -1;
+    const lk_block *b = &k->b[lo - 1];
+    return p == b->start || p - b->start < b->size ? (ptrdiff_t)(lo - 1) : -1;
+}
+
+static void push(lk_scan *k, size_t i)
+{
+    if (k->sp < k->mark_cap)
+        k->mark[k->sp++] = (uint32_t)i;
+}
+
+/* Phase 1: a pointer found in a root (definite = 1) or a block. */
+static void visit(lk_scan *k, uintptr_t v, int definite)
+{
+    ptrdiff_t i = lookup(k, v);
+    if (i < 0)
+        return;
+    lk_block *b = &k->b[i];
+    if (v == b->start && definite) {
+        if (b->state != ST_REACHABLE) {
+            b->state = ST_REACHABLE;
+            push(k, (size_t)i);
+        }
+    } else if (b->state == ST_UNREACHED) {
+        b->state = ST_POSSIBLE;
+        push(k, (size_t)i);
+    }
+}
+
+static void scan_words(lk_scan *k, uintptr_t lo, uintptr_t hi, int definite)
+{
+    uintptr_t a = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+    for (; a + sizeof(uintptr_t) <= hi && a >= lo; a += sizeof(uintptr_t))
+        visit(k, *(const uintptr_t *)a, definite);
+}
+
+static void drain(lk_scan *k)
+{
+    while (k->sp) {
+        lk_block *b = &k->b[k->mark[--k->sp]];
+        scan_words(k, b->start, b->start + b->size, b->state == ST_REACHABLE);
+    }
+}
+
+/* Phase 2: the clique led by block `leader`. */
+static void clique(lk_scan *k, size_t leader)
+{
+    push(k, leader);
+    while (k->sp) {
+        const lk_block *b = &k->b[k->mark[--k->sp]];
+        uintptr_t lo = b->start, hi = b->start + b->size;
+        uintptr_t a = (lo + sizeof(uintptr_t) - 1) & ~(uintptr_t)(sizeof(uintptr_t) - 1);
+        for (; a + sizeof(uintptr_t) <= hi; a += sizeof(uintptr_t)) {
+            ptrdiff_t i = lookup(k, *(const uintptr_t *)a);
+            if (i < 0 || (size_t)i == leader || k->b[i].state != ST_UNREACHED)
+                continue;
+            k->b[i].state = ST_INDIRECT;
+            push(k, (size_t)i);
+        }
+    }
+}
+
+static void scan_range(lk_scan *k, const sa_leak_range *r)
+{
+    scan_words(k, r->lo, r->hi, 1);
+    drain(k);
+}
+
+/* ---- The scan ----------------------------------------------------------- */
+
+static int class_of(uint32_t state)
+{
+    switch (state) {
+    case ST_REACHABLE: return SA_LEAK_REACHABLE;
+    case ST_POSSIBLE: return SA_LEAK_POSSIBLE;
+    case ST_INDIRECT: return SA_LEAK_INDIRECT;
+    default: return SA_LEAK_DEFINITE;
+    }
+}
+
+static int aggregate(lk_scan *k, sa_leak_result *out)
+{
+    for (size_t i = 0; i < k->n; i++)
+        k->b[i].state = (uint32_t)class_of(k->b[i].state);
+    sort_blocks(k->b, k->n, by_class);
+    size_t runs = 0;
+    for (size_t i = 0; i < k->n; i++)
+        if (i == 0 || by_class(&k->b[i - 1], &k->b[i]))
+            runs++;
+    out->mapped = page_round((runs ? runs : 1) * sizeof(sa_leak_entry));
+    out->entries = sa_os_map(out->mapped, SA_OS_PAGE);
+    if (!out->entries)
+        return -ENOMEM;
+    size_t e = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        const lk_block *b = &k->b[i];
+        if (i == 0 || by_class(&k->b[i - 1], b)) {
+            out->entries[e].cls = b->state;
+            out->entries[e].stack = b->stack;
+            e++;
+        }
+        out->entries[e - 1].size += b->size;
+        out->entries[e - 1].count++;
+        out->bytes[b->state] += b->size;
+        out->blocks[b->state]++;
+    }
+    out->nentries = e;
+    return 0;
+}
+
+static void mark_thread(lk_scan *k, const sa_leak_ranges *maps, const sa_leak_thread *t)
+{
+    sa_leak_range r;
+    for (int i = 0; i < SA_LEAK_NREGS; i++)
+        visit(k, t->regs[i], 1);
+    drain(k);
+    if (sa_leak_stack_range(maps, t->sp, &r))
+        scan_range(k, &r);
+    if (sa_leak_tls_range(maps, t->tp, &r))
+        scan_range(k, &r);
+}
+
+static uintptr_t own_thread_pointer(void)
+{
+#if defined(__x86_64__)
+    uintptr_t tp;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+    return tp;
+#else
+    return (uintptr_t)__builtin_thread_pointer();
+#endif
+}
+
+/* The scan proper; self_sp is the lowest address of the caller's part of
+ * the stack, self_regs the caller's callee-saved registers. */
+static SA_NOINLINE int scan_impl(sa_leak_result *out, uintptr_t self_sp,
+                                 const uintptr_t *self_regs, int nregs)
+{
+    memset(out, 0, sizeof *out);
+    sa_leak_ranges mods = {0}, maps = {0};
+    sa_leak_world w;
+    lk_scan k;
+    memset(&k, 0, sizeof k);
+    memset(&w, 0, sizeof w);
+
+    int rc = sa_leak_roots_modules(&mods);   /* the loader lock: before the stop */
+    if (rc == 0) {
+        sa_lock_all();
+        rc = sa_leak_world_stop(&w, 2);
+        sa_unlock_all();
+    }
+    if (rc == 0)
+        rc = sa_leak_maps_read(&maps);
+    if (rc == 0)
+        rc = index_build(&k);
+    if (rc == 0) {
+        for (size_t i = 0; i < mods.n; i++)
+            scan_range(&k, &mods.r[i]);
+        for (int i = 0; i < nregs; i++)
+            visit(&k, self_regs[i], 1);
+        drain(&k);
+        sa_leak_range r;
+        if (sa_leak_stack_range(&maps, self_sp, &r)) {
+            r.lo = self_sp;
+            scan_range(&k, &r);
+        }
+        if (sa_leak_tls_range(&maps, own_thread_pointer(), &r))
+            scan_range(&k, &r);
+        for (uint32_t i = 0; i < w.n; i++)
+            if (w.threads[i].state == SA_LT_STOPPED)
+                mark_thread(&k, &maps, &w.threads[i]);
+        for (size_t i = 0; i < k.n; i++)
+            if (k.b[i].state == ST_UNREACHED)
+                clique(&k, i);
+    }
+    out->threads_stopped = w.stopped;
+    out->threads_skipped = w.skipped;
+    sa_leak_world_resume(&w);
+    if (rc == 0)
+        rc = aggregate(&k, out);
+    scan_free(&k);
+    sa_leak_ranges_free(&mods);
+    sa_leak_ranges_free(&maps);
+    return rc;
+}
+
+SA_NOINLINE int sa_leak_scan(sa_leak_result *out)
+{
+    /* The caller's callee-saved registers go to this frame (unwind_init)
+     * and into regs; the stack is scanned from here up, so the scanner's
+     * own frames below, full of block addresses, are not roots. */
+    __builtin_unwind_init();
+    uintptr_t regs[8] = {0};
+    int nregs = 0;
+#if defined(__x86_64__)
+    __asm__ volatile("mov %%rbx, 0(%0)\n\tmov %%rbp, 8(%0)\n\tmov %%r12, 16(%0)\n\t"
+                     "mov %%r13, 24(%0)\n\tmov %%r14, 32(%0)\n\tmov %%r15, 40(%0)"
+                     : : "r"(regs) : "memory");
+    nregs = 6;
+#endif
+    int g = sa_trace_guard_enter();
+    int saved = errno;
+    int rc = scan_impl(out, (uintptr_t)regs, regs, nregs);
+    errno = saved;
+    sa_trace_guard_leave(g);
+    return rc;
+}
+
+void sa_leak_result_free(sa_leak_result *r)
+{
+    if (r->entries)
+        sa_os_unmap(r->entries, r->mapped);
+    r->entries = NULL;
+}
+
+/* ---- The files ---------------------------------------------------------- */
+
+static const char *const class_names[SA_LEAK_NCLASSES] = {
+    NULL, "definite", "indirect", "possible", "reachable",
+};
+
+/* "DIR/PID.SUFFIX" into dst (SA_PATH_MAX); -1 if too long. */
+static int make_path(char *dst, const char *dir, const char *prefix, const char *suffix)
+{
+    char pid[21];
+    sa_fmt_u64(pid, (uint64_t)getpid());
+    size_t n = 0;
+    const char *parts[] = { dir, "/", prefix, pid, ".", suffix };
+    for (unsigned i = 0; i < 6; i++) {
+        size_t l = strlen(parts[i]);
+        if (n + l >= SA_PATH_MAX)
+            return -1;
+        memcpy(dst + n, parts[i], l);
+        n += l;
+    }
+    dst[n] = '\0';
+    return 0;
+}
+
+typedef struct class_iter {
+    const sa_leak_result *r;
+    size_t i;
+    uint32_t cls;
+} class_iter;
+
+static int class_next(void *ctx, sa_snap_wstack *out)
+{
+    class_iter *it = ctx;
+    while (it->i < it->r->nentries) {
+        const sa_leak_entry *e = &it->r->entries[it->i++];
+        if (e->cls != it->cls)
+            continue;
+        sa_stack *s = e->stack ? sa_stack_get(e->stack) : NULL;
+        out->nframes = s ? s->nframes : 0;
+        out->frames = s ? s->frames : NULL;
+        out->size = e->size;
+        out->count = e->count;
+        return 1;
+    }
+    return 0;
+}
+
+static void report_write(const char *path, int err)
+{
+    sa_trigger_report(path, err);
+}
+
+int sa_leak_write(const char *dir, const sa_leak_result *r)
+{
+    char path[SA_PATH_MAX];
+    size_t cur = 0, peak = 0;
+    snapalloc_get_traced_memory(&cur, &peak);
+    int rc = 0;
+    for (uint32_t c = SA_LEAK_DEFINITE; c <= SA_LEAK_REACHABLE; c++) {
+        char suffix[32];
+        size_t l = strlen(class_names[c]);
+        memcpy(suffix, class_names[c], l);
+        memcpy(suffix + l, ".snap", 6);
+        if (make_path(path, dir, "", suffix) != 0)
+            return -ENAMETOOLONG;
+        sa_snap_winfo info = {
+            .frame_limit = (uint32_t)snapalloc_get_traceback_limit(),
+            .traced_current = cur,
+            .traced_peak = peak,
+            .trigger = SA_SNAP_TRIGGER_LEAK,
+            .sequence = c,
+        };
+        class_iter it = { r, 0, c };
+        int w = sa_snapshot_write(path, &info, class_next, &it);
+        if (w < 0) {
+            report_write(path, w);
+            rc = w;
+        }
+    }
+    if (rc)
+        return rc;   /* no .done: the set is incomplete */
+    char tmp[SA_PATH_MAX];
+    if (make_path(path, dir, "", "done") != 0 || make_path(tmp, dir, ".", "done.tmp") != 0)
+        return -ENAMETOOLONG;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    if (fd < 0 || close(fd) != 0 || rename(tmp, path) != 0) {
+        rc = -errno;
+        unlink(tmp);
+        report_write(path, rc);
+    }
+    return rc;
+}
+
+/* ---- The directory ------------------------------------------------------ */
+
+static char private_dir[SA_PATH_MAX];
+static pid_t private_pid;
+
+/* The directory of this process's files, created on first use in
+ * standalone mode (again in a fork child: it gets its own). */
+static const char *check_dir(void)
+{
+    if (sa_leak_cfg.dir_given)
+        return sa_leak_cfg.dir;
+    pid_t me = getpid();
+    if (private_pid == me)
+        return private_dir;
+    const char *tmpl = "/tmp/snapalloc-check.XXXXXX";
+    memcpy(private_dir, tmpl, strlen(tmpl) + 1);
+    if (!mkdtemp(private_dir)) {
+        int err = errno;
+        sa_buf b;
+        sa_buf_init(&b, 2);
+        sa_buf_str(&b, "snapalloc: leak check: cannot create a directory in /tmp: ");
+        const char *why = sa_config_errno_text(err);
+        sa_buf_str(&b, why ? why : "error");
+        sa_buf_char(&b, '\n');
+        sa_buf_flush(&b);
+        return NULL;
+    }
+    private_pid = me;
+    return private_dir;
+}
+
+static void remove_dir(const char *dir)
+{
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        char buf[4096] __attribute__((aligned(8)));
+        long n;
+        while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+            for (long off = 0; off < n;) {
+                unsigned short reclen;
+                memcpy(&reclen, buf + off + 16, sizeof reclen);
+                const char *name = buf + off + 19;
+                off += reclen;
+                if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+                    unlinkat(dfd, name, 0);
+            }
+        }
+        close(dfd);
+    }
+    rmdir(dir);
+}
+
+void sa_leak_baseline(void)
+{
+    if (!sa_leak_cfg.enabled)
+        return;
+    int g = sa_trace_guard_enter();
+    int saved = errno;
+    const char *dir = check_dir();
+    char path[SA_PATH_MAX];
+    if (dir && make_path(path, dir, "", "baseline.snap") == 0) {
+        int rc = sa_trace_dump(path, SA_SNAP_TRIGGER_BASELINE, 1, NULL);
+        if (rc < 0 && rc != -EINVAL)
+            report_write(path, rc);
+    }
+    errno = saved;
+    sa_trace_guard_leave(g);
+}
+
+/* ---- The standalone analyzer -------------------------------------------- */
+
+static void summary_line(sa_buf *b, const char *what, uint64_t bytes, uint64_t blocks)
+{
+    sa_buf_str(b, "snapalloc: ");
+    sa_buf_str(b, what);
+    sa_buf_str(b, ": ");
+    sa_buf_u64(b, bytes);
+    sa_buf_str(b, " bytes in ");
+    sa_buf_u64(b, blocks);
+    sa_buf_str(b, " blocks\n");
+}
+
+/* The analyzer could not run: a summary of our own; 23 if leaks. */
+static int builtin_summary(const sa_leak_result *r)
+{
+    sa_buf b;
+    sa_buf_init(&b, 2);
+    summary_line(&b, "definitely lost", r->bytes[SA_LEAK_DEFINITE], r->blocks[SA_LEAK_DEFINITE]);
+    summary_line(&b, "indirectly lost", r->bytes[SA_LEAK_INDIRECT], r->blocks[SA_LEAK_INDIRECT]);
+    summary_line(&b, "possibly lost", r->bytes[SA_LEAK_POSSIBLE], r->blocks[SA_LEAK_POSSIBLE]);
+    summary_line(&b, "still reachable", r->bytes[SA_LEAK_REACHABLE], r->blocks[SA_LEAK_REACHABLE]);
+    sa_buf_flush(&b);
+    return r->blocks[SA_LEAK_DEFINITE] + r->blocks[SA_LEAK_INDIRECT] ? 23 : 0;
+}
+
+static int has_prefix(const char *s, const char *p)
+{
+    return strncmp(s, p, strlen(p)) == 0;
+}
+
+/* Run `CMD check --analyze DIR OPTIONS...`; its exit status, or -errno if
+ * it could not be started. */
+static int run_analyzer(const char *dir)
+{
+    char cmd[SA_PATH_MAX];
+    const char *env_cmd = secure_getenv("SNAPALLOC_CMD");
+    if (env_cmd && *env_cmd && strlen(env_cmd) < sizeof cmd) {
+        strcpy(cmd, env_cmd);
+    } else {
+        const char *bin = SNAPALLOC_BINDIR "/snapalloc";
+        if (strlen(bin) >= sizeof cmd)
+            return -ENAMETOOLONG;
+        strcpy(cmd, bin);
+    }
+    size_t nenv = 0;
+    for (char **e = environ; e && *e; e++)
+        nenv++;
+    size_t optlen = strlen(sa_leak_cfg.options);
+    size_t nargs = 4 + optlen / 2 + 2;
+    size_t bytes = page_round((nenv + 1 + nargs) * sizeof(char *) + optlen + 1);
+    char **mem = sa_os_map(bytes, SA_OS_PAGE);
+    if (!mem)
+        return -ENOMEM;
+    char **envp = mem, **argv = mem + nenv + 1;
+    char *opts = (char *)(argv + nargs);
+    size_t k = 0;
+    for (char **e = environ; e && *e; e++)
+        if (!has_prefix(*e, "LD_PRELOAD=") && !has_prefix(*e, "SNAPALLOC_"))
+            envp[k++] = *e;
+    envp[k] = NULL;
+    size_t a = 0;
+    argv[a++] = "snapalloc";
+    argv[a++] = "check";
+    argv[a++] = "--analyze";
+    argv[a++] = (char *)dir;
+    memcpy(opts, sa_leak_cfg.options, optlen + 1);
+    for (char *p = opts; *p;) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        argv[a++] = p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    argv[a] = NULL;
+    pid_t pid;
+    int rc = posix_spawn(&pid, cmd, NULL, NULL, argv, envp);
+    sa_os_unmap(mem, bytes);
+    if (rc != 0)
+        return -rc;
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 2;
+}
+
+static void analyzer_failed(int err)
+{
+    sa_buf b;
+    sa_buf_init(&b, 2);
+    sa_buf_str(&b, "snapalloc: cannot run the leak analyzer: ");
+    const char *why = sa_config_errno_text(-err);
+    if (why) {
+        sa_buf_str(&b, why);
+    } else {
+        sa_buf_str(&b, "errno ");
+        sa_buf_u64(&b, (uint64_t)-err);
+    }
+    sa_buf_str(&b, "; built-in summary follows\n");
+    sa_buf_flush(&b);
+}
+
+/* ---- At exit ------------------------------------------------------------ */
+
+void sa_leak_at_exit(void)
+{
+    static int done;
+    if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+        return;
+    int g = sa_trace_guard_enter();
+    int saved = errno;
+    const char *dir = check_dir();
+    char path[SA_PATH_MAX];
+    if (!dir)
+        goto out;
+    if (make_path(path, dir, "", "exit.snap") == 0) {
+        int rc = sa_trace_dump(path, SA_SNAP_TRIGGER_EXIT, 1, NULL);
+        if (rc < 0 && rc != -EINVAL)
+            report_write(path, rc);
+    }
+    sa_leak_result res;
+    if (sa_leak_scan(&res) != 0) {
+        static const char msg[] = "snapalloc: leak check: out of memory; no check\n";
+        sa_os_write_all(2, msg, sizeof msg - 1);
+        goto out;
+    }
+    int wrc = sa_leak_write(dir, &res);
+    if (!sa_leak_cfg.dir_given) {
+        int status = wrc == 0 ? run_analyzer(dir) : -EIO;
+        if (status < 0) {
+            if (wrc == 0)
+                analyzer_failed(status);
+            status = builtin_summary(&res);
+        }
+        remove_dir(dir);
+        if (status != 0) {
+            /* The program's buffered output would be lost by _exit. */
+            fflush(NULL);
+            _exit(status);
+        }
+    }
+    sa_leak_result_free(&res);
+out:
+    errno = saved;
+    sa_trace_guard_leave(g);
+}
+
+/* ---- Warmup and start-up ------------------------------------------------ */
+
+static void *warmup_main(void *arg)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    uint64_t ns = sa_leak_cfg.warmup_ns;
+    uint64_t sum = (uint64_t)t.tv_nsec + ns % 1000000000ull;
+    t.tv_sec += (time_t)(ns / 1000000000ull + sum / 1000000000ull);
+    t.tv_nsec = (long)(sum % 1000000000ull);
+    while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &t, NULL) == EINTR)
+        ;
+    sa_leak_baseline();
+    return arg;
+}
+
+/* The warmup baseline is written by a thread of its own, started here: a
+ * detached sleeper that takes no signal but the stop signal of the check
+ * (which can stop it like any other thread). */
+static void warmup_start(void)
+{
+    int g = sa_trace_guard_enter();
+    sigset_t all, old;
+    sigfillset(&all);
+    sigdelset(&all, SIGRTMIN + SA_LEAK_SIGNAL_OFFSET);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    pthread_attr_t attr;
+    pthread_t tid;
+    int ok = pthread_attr_init(&attr) == 0;
+    if (ok) {
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        pthread_attr_setstacksize(&attr, 64 * 1024);
+        ok = pthread_create(&tid, &attr, warmup_main, NULL) == 0;
+        pthread_attr_destroy(&attr);
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    sa_trace_guard_leave(g);
+    if (!ok) {
+        static const char msg[] = "snapalloc: cannot start the warmup thread; "
+                                  "SNAPALLOC_CHECK_WARMUP is ignored\n";
+        sa_os_write_all(2, msg, sizeof msg - 1);
+    }
+}
+
+__attribute__((constructor)) static void sa_leak_ctor(void)
+{
+    sa_trace_config_once();
+    if (sa_leak_cfg.enabled && sa_leak_cfg.warmup_ns)
+        warmup_start();
+}
+
+__attribute__((destructor)) static void sa_leak_dtor(void)
+{
+    if (sa_leak_cfg.enabled)
+        sa_leak_at_exit();
+}

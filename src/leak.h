@@ -1,0 +1,154 @@
+/* leak.h - the in-process leak checker (leak*.c): a conservative
+ * mark-and-sweep over the live blocks at exit, LeakSanitizer's roots and
+ * valgrind memcheck's classes.  The other side, `snapalloc check`, reads
+ * the files it writes (doc: the check interface, /tmp/leak_iface.md in
+ * issue 5).
+ *
+ *   at exit (our destructor)                       files in DIR
+ *   ------------------------                       ------------
+ *   exit snapshot (the tracer's writer)            PID.exit.snap
+ *   module roots (dl_iterate_phdr, before the stop)
+ *   take the allocator's locks; stop every other thread (leak_world.c);
+ *   release the locks (no stopped thread can be inside them)
+ *   index the live blocks, mark from the roots, classify (leak.c)
+ *   resume the world
+ *   four class snapshots, aggregated by stack       PID.{definite,indirect,
+ *                                                    possible,reachable}.snap
+ *   an empty marker, last                          PID.done
+ *   standalone: run `snapalloc check --analyze DIR`
+ *
+ * Memory: everything the scan uses comes from sa_os_map; nothing between
+ * the stop and the resume allocates or takes a lock a stopped thread could
+ * hold (dl_iterate_phdr's loader lock included: the module roots are
+ * collected before the stop).
+ */
+#ifndef SA_LEAK_H
+#define SA_LEAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "trace_config.h"
+
+/* ---- Configuration (leak.c) ------------------------------------------- */
+
+typedef struct sa_leak_config {
+    int enabled;               /* SNAPALLOC_CHECK=1 */
+    int dir_given;             /* SNAPALLOC_CHECK_DIR set and usable */
+    uint64_t warmup_ns;        /* SNAPALLOC_CHECK_WARMUP; 0 = none */
+    char dir[SA_PATH_MAX];     /* SNAPALLOC_CHECK_DIR */
+    char options[SA_PATH_MAX]; /* SNAPALLOC_CHECK_OPTIONS, verbatim */
+} sa_leak_config;
+
+extern sa_leak_config sa_leak_cfg;
+
+/* Read the SNAPALLOC_CHECK* variables into *c (warnings on fd) and adjust
+ * the tracer's configuration t: CHECK=1 implies tracing (depth 32 unless
+ * SNAPALLOC_TRACE says otherwise) and no tracer exit snapshot unless
+ * SNAPALLOC_SNAPSHOT_AT_EXIT is set.  Called by sa_config_read. */
+void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd);
+
+/* snapalloc_mark_baseline() under the check: write PID.baseline.snap. */
+void sa_leak_baseline(void);
+
+/* ---- init.c ------------------------------------------------------------ */
+
+/* Take / release every lock of the library (the fork handlers). */
+void sa_lock_all(void);
+void sa_unlock_all(void);
+
+/* ---- The scan (leak.c) ------------------------------------------------ */
+
+enum { SA_LEAK_DEFINITE = 1, SA_LEAK_INDIRECT = 2, SA_LEAK_POSSIBLE = 3,
+       SA_LEAK_REACHABLE = 4, SA_LEAK_NCLASSES = 5 };
+
+/* Per (class, stack): requested bytes and blocks.  stack 0 = untraced
+ * (usable size counted). */
+typedef struct sa_leak_entry {
+    uint32_t cls;
+    uint32_t stack;
+    uint64_t size;
+    uint64_t count;
+} sa_leak_entry;
+
+typedef struct sa_leak_result {
+    uint64_t bytes[SA_LEAK_NCLASSES];    /* indexed by SA_LEAK_* */
+    uint64_t blocks[SA_LEAK_NCLASSES];
+    sa_leak_entry *entries;              /* sorted by class, then stack */
+    size_t nentries;
+    size_t mapped;                       /* bytes mapped for entries */
+    uint32_t threads_stopped, threads_skipped;
+} sa_leak_result;
+
+/* Stop the world, scan, classify, resume.  Returns 0 or a negative errno
+ * (-ENOMEM).  The caller's own registers and stack frames from its caller
+ * upwards are roots; the frames below (its own) are not. */
+int sa_leak_scan(sa_leak_result *out);
+void sa_leak_result_free(sa_leak_result *r);
+
+/* Write the class snapshots and PID.done into dir; 0 or a negative errno. */
+int sa_leak_write(const char *dir, const sa_leak_result *r);
+
+/* The whole exit-time check (called by our destructor when enabled). */
+void sa_leak_at_exit(void);
+
+/* ---- Stop the world (leak_world.c) ----------------------------------- */
+
+/* The signal that stops a thread: SIGRTMIN + 6 (glibc keeps 32 and 33;
+ * SIGRTMIN itself and the next few are popular with programs). */
+#define SA_LEAK_SIGNAL_OFFSET 6
+#define SA_LEAK_NREGS 32
+
+typedef struct sa_leak_thread {
+    pid_t tid;
+    int state;                 /* futex word: SA_LT_* */
+    uintptr_t sp;              /* interrupted stack pointer */
+    uintptr_t tp;              /* thread pointer (x86-64: %fs base) */
+    uintptr_t regs[SA_LEAK_NREGS];   /* general-purpose registers */
+} sa_leak_thread;
+
+enum { SA_LT_SENT = 1, SA_LT_STOPPED = 2, SA_LT_LEFT = 3, SA_LT_SKIPPED = 4 };
+
+typedef struct sa_leak_world {
+    sa_leak_thread *threads;   /* mmap'ed, cap entries */
+    uint32_t n, cap;
+    size_t mapped;
+    uint32_t stopped, skipped, timedout;
+} sa_leak_world;
+
+/* Stop every other thread (warnings on fd for threads that cannot be
+ * stopped).  Returns 0 or -ENOMEM. */
+int sa_leak_world_stop(sa_leak_world *w, int fd);
+/* Let them go; waits until they left the handler before unmapping. */
+void sa_leak_world_resume(sa_leak_world *w);
+
+/* ---- Roots (leak_roots.c) -------------------------------------------- */
+
+typedef struct sa_leak_range {
+    uintptr_t lo, hi;
+} sa_leak_range;
+
+/* A growable array of ranges in mmap'ed memory. */
+typedef struct sa_leak_ranges {
+    sa_leak_range *r;
+    size_t n, cap, mapped;
+} sa_leak_ranges;
+
+int sa_leak_ranges_add(sa_leak_ranges *v, uintptr_t lo, uintptr_t hi);
+void sa_leak_ranges_free(sa_leak_ranges *v);
+
+/* Writable PT_LOAD segments of every module but libsnapalloc.so.  Calls
+ * dl_iterate_phdr: only while the world runs. */
+int sa_leak_roots_modules(sa_leak_ranges *out);
+/* /proc/self/maps as sorted ranges (raw syscalls, no stdio). */
+int sa_leak_maps_read(sa_leak_ranges *out);
+/* The mapping containing addr: 1 and *m, else 0. */
+int sa_leak_maps_find(const sa_leak_ranges *maps, uintptr_t addr, sa_leak_range *m);
+/* The static TLS block and thread descriptor around thread pointer tp,
+ * clamped to tp's mapping: 1 and *r, else 0. */
+int sa_leak_tls_range(const sa_leak_ranges *maps, uintptr_t tp, sa_leak_range *r);
+/* The stack of a thread stopped at sp: [sp - red zone, top of its mapping). */
+int sa_leak_stack_range(const sa_leak_ranges *maps, uintptr_t sp, sa_leak_range *r);
+
+#endif

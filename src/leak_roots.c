@@ -1,0 +1,225 @@
+/* leak_roots.c - where the leak scan looks for pointers: LeakSanitizer's
+ * roots.
+ *
+ *   globals   writable PT_LOAD segments (.data, .bss, RELRO) of every
+ *             module (dl_iterate_phdr), except libsnapalloc.so's own: its
+ *             data is the allocator's and the tracer's state, not the
+ *             program's.  (When the core is linked into the executable, as
+ *             in the unit tests, the executable is scanned whole.)
+ *   stacks    each thread's, from its stopped stack pointer minus the
+ *             128-byte red zone to the top of the mapping holding it (for
+ *             glibc's threads, that covers their static TLS and thread
+ *             descriptor, which sit at the top of the stack mapping)
+ *   registers each thread's general-purpose registers (leak_world.c)
+ *   TLS       each thread's static TLS block, below the thread pointer, and
+ *             its thread descriptor above it (pthread_setspecific values,
+ *             the DTV pointer), clamped to the mapping of the thread pointer
+ *
+ * Not roots (as in LeakSanitizer's defaults): memory the program mapped
+ * itself (mmap, shared memory), the dynamic loader's own start-up
+ * allocations, stacks of threads that have exited, and free blocks.
+ */
+#include "leak.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <link.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "os.h"
+
+/* glibc (ld.so, GLIBC_PRIVATE): the size and alignment of the static TLS
+ * area, TCB included.  Weak: another libc may lack it. */
+extern void _dl_get_tls_static_info(size_t *size, size_t *align) __attribute__((weak));
+
+/* glibc's struct pthread is 2304 bytes on x86-64 (2.36); a little more
+ * covers other versions, and the range is clamped to the mapping. */
+#define THREAD_DESCRIPTOR_BYTES 4096
+#define RED_ZONE 128
+
+static size_t page_round(size_t n)
+{
+    return (n + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
+}
+
+int sa_leak_ranges_add(sa_leak_ranges *v, uintptr_t lo, uintptr_t hi)
+{
+    if (hi <= lo)
+        return 0;
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 256;
+        size_t bytes = page_round(cap * sizeof(sa_leak_range));
+        sa_leak_range *r = sa_os_map(bytes, SA_OS_PAGE);
+        if (!r)
+            return -ENOMEM;
+        if (v->n)
+            memcpy(r, v->r, v->n * sizeof *r);
+        if (v->r)
+            sa_os_unmap(v->r, v->mapped);
+        v->r = r;
+        v->cap = bytes / sizeof(sa_leak_range);
+        v->mapped = bytes;
+    }
+    v->r[v->n].lo = lo;
+    v->r[v->n].hi = hi;
+    v->n++;
+    return 0;
+}
+
+void sa_leak_ranges_free(sa_leak_ranges *v)
+{
+    if (v->r)
+        sa_os_unmap(v->r, v->mapped);
+    memset(v, 0, sizeof *v);
+}
+
+/* ---- Modules ------------------------------------------------------------ */
+
+typedef struct modules_ctx {
+    sa_leak_ranges *out;
+    int err;
+} modules_ctx;
+
+static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    (void)size;
+    modules_ctx *c = data;
+    uintptr_t me = (uintptr_t)&sa_leak_roots_modules;
+    int mine = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+        if (ph->p_type == PT_LOAD && me >= start && me < start + ph->p_memsz)
+            mine = 1;
+    }
+    /* Our own shared object: allocator state, not program data. */
+    if (mine && info->dlpi_name && info->dlpi_name[0])
+        return 0;
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_W))
+            continue;
+        uintptr_t lo = info->dlpi_addr + ph->p_vaddr;
+        if (sa_leak_ranges_add(c->out, lo, lo + ph->p_memsz) != 0)
+            c->err = -ENOMEM;
+    }
+    return 0;
+}
+
+int sa_leak_roots_modules(sa_leak_ranges *out)
+{
+    modules_ctx c = { out, 0 };
+    dl_iterate_phdr(module_cb, &c);
+    return c.err;
+}
+
+/* ---- /proc/self/maps ---------------------------------------------------- */
+
+static uintptr_t parse_hex(const char **pp)
+{
+    uintptr_t v = 0;
+    const char *p = *pp;
+    for (;; p++) {
+        int d;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else
+            break;
+        v = v << 4 | (uintptr_t)d;
+    }
+    *pp = p;
+    return v;
+}
+
+int sa_leak_maps_read(sa_leak_ranges *out)
+{
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -errno;
+    /* Line by line through a stack buffer: "lo-hi perms ...\n". */
+    char buf[8192];
+    size_t have = 0;
+    int rc = 0;
+    for (;;) {
+        ssize_t n = read(fd, buf + have, sizeof buf - have);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        have += (size_t)n;
+        size_t start = 0;
+        for (;;) {
+            char *nl = memchr(buf + start, '\n', have - start);
+            if (!nl)
+                break;
+            *nl = '\0';
+            const char *p = buf + start;
+            uintptr_t lo = parse_hex(&p);
+            if (*p == '-') {
+                p++;
+                uintptr_t hi = parse_hex(&p);
+                if (sa_leak_ranges_add(out, lo, hi) != 0)
+                    rc = -ENOMEM;
+            }
+            start = (size_t)(nl - buf) + 1;
+        }
+        memmove(buf, buf + start, have - start);
+        have -= start;
+        if (have == sizeof buf)
+            have = 0;   /* a line longer than the buffer: drop it */
+    }
+    close(fd);
+    return rc;
+}
+
+int sa_leak_maps_find(const sa_leak_ranges *maps, uintptr_t addr, sa_leak_range *m)
+{
+    /* The kernel lists mappings in address order. */
+    size_t lo = 0, hi = maps->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (maps->r[mid].hi <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo < maps->n && maps->r[lo].lo <= addr && addr < maps->r[lo].hi) {
+        /* Never merged with its neighbours: the next one up may be
+         * another thread's guard page. */
+        *m = maps->r[lo];
+        return 1;
+    }
+    return 0;
+}
+
+int sa_leak_tls_range(const sa_leak_ranges *maps, uintptr_t tp, sa_leak_range *r)
+{
+    sa_leak_range m;
+    if (!tp || !sa_leak_maps_find(maps, tp, &m))
+        return 0;
+    size_t size = 0, align = 0;
+    if (_dl_get_tls_static_info)
+        _dl_get_tls_static_info(&size, &align);
+    uintptr_t lo = tp - size, hi = tp + THREAD_DESCRIPTOR_BYTES;
+    if (size > tp || lo < m.lo)
+        lo = m.lo;
+    if (hi > m.hi || hi < tp)
+        hi = m.hi;
+    r->lo = lo;
+    r->hi = hi;
+    return 1;
+}
+
+int sa_leak_stack_range(const sa_leak_ranges *maps, uintptr_t sp, sa_leak_range *r)
+{
+    sa_leak_range m;
+    if (!sa_leak_maps_find(maps, sp, &m))
+        return 0;
+    uintptr_t lo = sp >= m.lo + RED_ZONE ? sp - RED_ZONE : m.lo;
+    r->lo = lo;
+    r->hi = m.hi;
+    return 1;
+}
