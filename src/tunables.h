@@ -49,7 +49,7 @@
 
 /* How many candidate arenas a multi-page run search looks at before it
  * maps a new arena (bounds the cost of fragmentation). */
-#define SA_RUN_SEARCH_LIMIT 16u
+#define SA_RUN_SEARCH_LIMIT 256u
 
 /* ---- End of tunable settings ------------------------------------------ */
 
