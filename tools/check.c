@@ -272,6 +272,11 @@ int sa_cmd_check(int argc, char **argv)
     for (size_t i = 0; i < nsupp; i++)
         sa_supp_load(&o.supp, supp_files[i]);
 
+    /* So is an unwritable report file. */
+    FILE *rf = NULL;
+    if (report && !(rf = fopen(report, "w")))
+        sa_die(report, "%s", strerror(errno));
+
     char dirbuf[PATH_MAX];
     const char *dir = analyze;
     int prog_status = -1;
@@ -328,10 +333,8 @@ int sa_cmd_check(int argc, char **argv)
     sa_leak_analyze(dir, &o, &r);
     int status = r.passed ? (prog ? prog_status : 0) : o.exitcode;
     sa_leak_print_text(stderr, &r, &o);
-    if (report) {
-        FILE *f = fopen(report, "w");
-        if (!f)
-            sa_die(report, "%s", strerror(errno));
+    if (rf) {
+        FILE *f = rf;
         if (junit)
             sa_leak_write_junit(f, &r, &o);
         else
