@@ -393,6 +393,22 @@ static void mark_thread(lk_scan *k, const sa_leak_ranges *maps, const sa_leak_th
         scan_range(k, &r);
 }
 
+/* Blocks allocated by the dynamic loader itself are roots (leak_roots.c). */
+static void mark_loader_blocks(lk_scan *k, const sa_leak_range *loader)
+{
+    if (!loader->hi)
+        return;
+    for (size_t i = 0; i < k->n; i++) {
+        sa_stack *s = k->b[i].stack ? sa_stack_get(k->b[i].stack) : NULL;
+        if (s && s->nframes && s->frames[0] >= loader->lo && s->frames[0] < loader->hi &&
+            k->b[i].state != ST_REACHABLE) {
+            k->b[i].state = ST_REACHABLE;
+            push(k, i);
+        }
+    }
+    drain(k);
+}
+
 static uintptr_t own_thread_pointer(void)
 {
 #if defined(__x86_64__)
@@ -416,7 +432,8 @@ static SA_NOINLINE int scan_impl(sa_leak_result *out, uintptr_t self_sp,
     memset(&k, 0, sizeof k);
     memset(&w, 0, sizeof w);
 
-    int rc = sa_leak_roots_modules(&mods);   /* the loader lock: before the stop */
+    sa_leak_range loader;
+    int rc = sa_leak_roots_modules(&mods, &loader);   /* the loader lock: before the stop */
     if (rc == 0) {
         sa_lock_all();
         rc = sa_leak_world_stop(&w, 2);
@@ -427,6 +444,7 @@ static SA_NOINLINE int scan_impl(sa_leak_result *out, uintptr_t self_sp,
     if (rc == 0)
         rc = index_build(&k);
     if (rc == 0) {
+        mark_loader_blocks(&k, &loader);
         for (size_t i = 0; i < mods.n; i++)
             scan_range(&k, &mods.r[i]);
         for (int i = 0; i < nregs; i++)

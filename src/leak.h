@@ -138,9 +138,10 @@ typedef struct sa_leak_ranges {
 int sa_leak_ranges_add(sa_leak_ranges *v, uintptr_t lo, uintptr_t hi);
 void sa_leak_ranges_free(sa_leak_ranges *v);
 
-/* Writable PT_LOAD segments of every module but libsnapalloc.so.  Calls
+/* Writable PT_LOAD segments of every module but libsnapalloc.so, and the
+ * dynamic loader's text (*loader; {0, 0} if not found).  Calls
  * dl_iterate_phdr: only while the world runs. */
-int sa_leak_roots_modules(sa_leak_ranges *out);
+int sa_leak_roots_modules(sa_leak_ranges *out, sa_leak_range *loader);
 /* /proc/self/maps as sorted ranges (raw syscalls, no stdio). */
 int sa_leak_maps_read(sa_leak_ranges *out);
 /* The mapping containing addr: 1 and *m, else 0. */

@@ -15,9 +15,16 @@
  *             its thread descriptor above it (pthread_setspecific values,
  *             the DTV pointer), clamped to the mapping of the thread pointer
  *
+ *   loader    blocks the dynamic loader allocated itself (the first frame of
+ *             their stack is in ld.so): the DTVs and dynamic TLS blocks of
+ *             threads, link maps of dlopen'ed objects.  Their pointers live
+ *             in the loader's private memory or in the cached stacks of
+ *             exited threads, which are not scanned (LeakSanitizer treats
+ *             them the same way).
+ *
  * Not roots (as in LeakSanitizer's defaults): memory the program mapped
- * itself (mmap, shared memory), the dynamic loader's own start-up
- * allocations, stacks of threads that have exited, and free blocks.
+ * itself (mmap, shared memory), the dynamic loader's start-up memory,
+ * stacks of threads that have exited, and free blocks.
  */
 #include "leak.h"
 
@@ -78,8 +85,29 @@ void sa_leak_ranges_free(sa_leak_ranges *v)
 
 typedef struct modules_ctx {
     sa_leak_ranges *out;
+    sa_leak_range *loader;
     int err;
 } modules_ctx;
+
+/* The dynamic loader: the object defining _dl_get_tls_static_info, or
+ * else the one named ld-*.so*. */
+static int is_loader(const struct dl_phdr_info *info)
+{
+    uintptr_t f = (uintptr_t)&_dl_get_tls_static_info;
+    if (f) {
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+            uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+            if (ph->p_type == PT_LOAD && f >= start && f < start + ph->p_memsz)
+                return 1;
+        }
+        return 0;
+    }
+    const char *name = info->dlpi_name ? info->dlpi_name : "";
+    const char *base = strrchr(name, '/');
+    base = base ? base + 1 : name;
+    return strncmp(base, "ld-", 3) == 0 && strstr(base, ".so") != NULL;
+}
 
 static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -92,6 +120,18 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
         uintptr_t start = info->dlpi_addr + ph->p_vaddr;
         if (ph->p_type == PT_LOAD && me >= start && me < start + ph->p_memsz)
             mine = 1;
+    }
+    if (is_loader(info)) {
+        for (int i = 0; i < info->dlpi_phnum; i++) {
+            const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+            if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+                continue;
+            uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+            if (!c->loader->hi || lo < c->loader->lo)
+                c->loader->lo = lo;
+            if (hi > c->loader->hi)
+                c->loader->hi = hi;
+        }
     }
     /* Our own shared object: allocator state, not program data. */
     if (mine && info->dlpi_name && info->dlpi_name[0])
@@ -107,9 +147,10 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *data)
     return 0;
 }
 
-int sa_leak_roots_modules(sa_leak_ranges *out)
+int sa_leak_roots_modules(sa_leak_ranges *out, sa_leak_range *loader)
 {
-    modules_ctx c = { out, 0 };
+    loader->lo = loader->hi = 0;
+    modules_ctx c = { out, loader, 0 };
     dl_iterate_phdr(module_cb, &c);
     return c.err;
 }

@@ -1,0 +1,85 @@
+#!/bin/sh
+# leak_standalone.sh - the leak check without SNAPALLOC_CHECK_DIR (as under
+# a test runner): the library writes into a private directory, runs the
+# analyzer (SNAPALLOC_CMD here) with `check --analyze DIR` and the split
+# SNAPALLOC_CHECK_OPTIONS, without LD_PRELOAD and SNAPALLOC_* in its
+# environment, removes the directory and exits with the analyzer's status
+# when it is not 0.  Without an analyzer: a built-in summary and 23.  Also
+# the baseline (snapalloc_mark_baseline, SNAPALLOC_CHECK_WARMUP) and the
+# messages for malformed variables.
+set -eu
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/integration/leak_lib.sh"
+lk_init leak_standalone
+
+# A fake analyzer: records its arguments, environment and the directory's
+# files, and exits with $FAKE_STATUS read from a file (its environment is
+# filtered).
+FAKE=$SA_TMP/fake-snapalloc
+cat >"$FAKE" <<EOS
+#!/bin/sh
+printf '%s\n' "\$@" >"$SA_TMP/fake.args"
+env >"$SA_TMP/fake.env"
+ls "\$3" >"$SA_TMP/fake.files"
+exit \$(cat "$SA_TMP/fake.status")
+EOS
+chmod +x "$FAKE"
+
+echo 42 >"$SA_TMP/fake.status"
+sa_run_preload_nostats fake42 env SNAPALLOC_CHECK=1 SNAPALLOC_CMD="$FAKE" \
+    SNAPALLOC_CHECK_OPTIONS="--exitcode 42  --fail-on definite,possible" "$LK_PROG" direct
+sa_expect_status fake42 42
+dir=$(sed -n 3p "$SA_TMP/fake.args")
+case $dir in /tmp/snapalloc-check.*) ;; *) sa_fail "analyzer's DIR argument is '$dir'" ;; esac
+printf '%s\n' check --analyze "$dir" --exitcode 42 --fail-on definite,possible >"$SA_TMP/args.want"
+cmp -s "$SA_TMP/args.want" "$SA_TMP/fake.args" || sa_fail "analyzer arguments: $(cat "$SA_TMP/fake.args")"
+! grep -q -e '^LD_PRELOAD=' -e '^SNAPALLOC_' "$SA_TMP/fake.env" || sa_fail "the analyzer's environment has LD_PRELOAD or SNAPALLOC_*"
+[ "$(grep -c -e '\.done$' -e '\.definite\.snap$' -e '\.exit\.snap$' "$SA_TMP/fake.files")" = 3 ] \
+    || sa_fail "the analyzer saw: $(cat "$SA_TMP/fake.files")"
+[ ! -e "$dir" ] || sa_fail "the private directory $dir was not removed"
+
+echo 0 >"$SA_TMP/fake.status"
+sa_run_preload_nostats fake0 env SNAPALLOC_CHECK=1 SNAPALLOC_CMD="$FAKE" "$LK_PROG" direct
+sa_expect_status fake0 0
+[ "$(wc -l <"$SA_TMP/fake.args")" = 3 ] || sa_fail "analyzer arguments without options: $(cat "$SA_TMP/fake.args")"
+
+# No analyzer: one line, the built-in summary, 23 for definite leaks.
+sa_run_preload_nostats noanalyzer env SNAPALLOC_CHECK=1 SNAPALLOC_CMD="$SA_TMP/missing" "$LK_PROG" list
+sa_expect_status noanalyzer 23
+grep -q '^snapalloc: cannot run the leak analyzer: No such file or directory; built-in summary follows$' \
+    "$(sa_err noanalyzer)" || { sa_show noanalyzer; sa_fail "no message about the missing analyzer"; }
+grep -q '^snapalloc: definitely lost: 48 bytes in 1 blocks$' "$(sa_err noanalyzer)" || { sa_show noanalyzer; sa_fail "no definite summary"; }
+grep -q '^snapalloc: indirectly lost: 192 bytes in 4 blocks$' "$(sa_err noanalyzer)" || { sa_show noanalyzer; sa_fail "no indirect summary"; }
+sa_run_preload_nostats noanalyzer_clean env SNAPALLOC_CHECK=1 SNAPALLOC_CMD="$SA_TMP/missing" "$LK_PROG" clean
+sa_expect_status noanalyzer_clean 0
+
+# The real analyzer, when the command has it: 23 for a leak, 0 without.
+if [ -x "${SNAPALLOC_CMD:-}" ]; then
+    sa_run_preload_nostats real_leak env SNAPALLOC_CHECK=1 "$LK_PROG" direct
+    sa_expect_status real_leak 23
+    sa_run_preload_nostats real_clean env SNAPALLOC_CHECK=1 "$LK_PROG" clean
+    sa_expect_status real_clean 0
+fi
+
+# Baselines: snapalloc_mark_baseline() and the warmup timer.
+lk_run mark "$LK_PROG" baseline
+f=$SA_TMP/mark.d/$LK_PID.baseline.snap
+"$LK_DUMP" "$f" >"$f.txt" || sa_fail "no baseline snapshot after snapalloc_mark_baseline()"
+sed -n '1s/.* trigger=\([0-9]*\) .*/\1/p' "$f.txt" | grep -qx 6 || sa_fail "baseline.snap: trigger is not 6"
+grep -q '^stack size=2468 count=2 ' "$f.txt" || { cat "$f.txt" >&2; sa_fail "baseline.snap lacks the 2 x 1234 bytes"; }
+lk_run warmup env SNAPALLOC_CHECK_WARMUP=0.05 "$LK_PROG" clean
+[ ! -e "$SA_TMP/warmup.d/$LK_PID.baseline.snap" ] || sa_fail "a warmup baseline in a program shorter than the warmup"
+lk_run warmup2 env SNAPALLOC_CHECK_WARMUP=0.05 "$LK_PROG" baseline
+[ -e "$SA_TMP/warmup2.d/$LK_PID.baseline.snap" ] || sa_fail "no warmup baseline"
+
+# Malformed variables: one line each, safe defaults.
+mkdir -p "$SA_TMP/bad.d"
+sa_run_preload_nostats bad env SNAPALLOC_CHECK=yes SNAPALLOC_CHECK_DIR="$SA_TMP/bad.d" "$LK_PROG" direct
+sa_expect_status bad 0
+tr_want='snapalloc: SNAPALLOC_CHECK="yes": not 0 or 1; the leak check stays off'
+[ "$(cat "$(sa_err bad)")" = "$tr_want" ] || { sa_show bad; sa_fail "stderr is not exactly: $tr_want"; }
+[ -z "$(ls "$SA_TMP/bad.d")" ] || sa_fail "SNAPALLOC_CHECK=yes wrote files"
+lk_run badwarm env SNAPALLOC_CHECK_WARMUP=soon "$LK_PROG" clean
+tr_want='snapalloc: SNAPALLOC_CHECK_WARMUP="soon": not a number of seconds from 0.001 to 1000000000; no warmup baseline'
+[ "$(cat "$(sa_err badwarm)")" = "$tr_want" ] || { sa_show badwarm; sa_fail "stderr is not exactly: $tr_want"; }
+sa_pass
