@@ -144,7 +144,7 @@ typedef struct lk_block {
 } lk_block;
 
 typedef struct lk_scan {
-    lk_block *b;
+    lk_block *b, *tmp;         /* tmp: the sort's second buffer */
     size_t n, cap, mapped;
     uintptr_t lo, hi;          /* [lowest start, highest end) */
     uint32_t *mark;            /* the mark stack: at most 2 pushes per block */
@@ -177,48 +177,55 @@ static void fill_cb(const sa_block_info *bi, void *ctx)
     }
 }
 
-typedef int (*lk_less)(const lk_block *a, const lk_block *b);
-
-static int by_start(const lk_block *a, const lk_block *b)
+/* Sort keys: the address, or class and stack id for the aggregation. */
+static uint64_t key_start(const lk_block *b)
 {
-    return a->start < b->start;
+    return b->start;
+}
+
+static uint64_t key_class(const lk_block *b)
+{
+    return (uint64_t)b->state << 32 | b->stack;
+}
+
+/* LSD radix sort, 16 bits per pass (as many passes as the widest key
+ * needs: 3 for user-space addresses), through tmp (n entries): O(n) where
+ * a comparison sort of a million blocks would dominate the check.
+ * Returns -ENOMEM if its counters cannot be mapped. */
+static int sort_blocks(lk_block *v, lk_block *tmp, size_t n, uint64_t (*key)(const lk_block *))
+{
+    size_t *count = sa_os_map((1u << 16) * sizeof(size_t), SA_OS_PAGE);
+    if (!count)
+        return -ENOMEM;
+    uint64_t all = 0;
+    for (size_t i = 0; i < n; i++)
+        all |= key(&v[i]);
+    lk_block *src = v, *dst = tmp;
+    for (unsigned shift = 0; shift < 64 && (all >> shift); shift += 16) {
+        memset(count, 0, (1u << 16) * sizeof(size_t));
+        for (size_t i = 0; i < n; i++)
+            count[(key(&src[i]) >> shift) & 0xffff]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < (1u << 16); d++) {
+            size_t c = count[d];
+            count[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            dst[count[(key(&src[i]) >> shift) & 0xffff]++] = src[i];
+        lk_block *t = src;
+        src = dst;
+        dst = t;
+    }
+    if (src != v)
+        memcpy(v, src, n * sizeof *v);
+    sa_os_unmap(count, (1u << 16) * sizeof(size_t));
+    return 0;
 }
 
 static int by_class(const lk_block *a, const lk_block *b)
 {
-    return a->state != b->state ? a->state < b->state : a->stack < b->stack;
-}
-
-static void sift(lk_block *v, size_t root, size_t n, lk_less less)
-{
-    for (;;) {
-        size_t child = 2 * root + 1;
-        if (child >= n)
-            return;
-        if (child + 1 < n && less(&v[child], &v[child + 1]))
-            child++;
-        if (!less(&v[root], &v[child]))
-            return;
-        lk_block t = v[root];
-        v[root] = v[child];
-        v[child] = t;
-        root = child;
-    }
-}
-
-/* Heapsort: no memory, O(n log n) worst case. */
-static void sort_blocks(lk_block *v, size_t n, lk_less less)
-{
-    if (n < 2)
-        return;
-    for (size_t i = n / 2; i-- > 0;)
-        sift(v, i, n, less);
-    for (size_t end = n - 1; end > 0; end--) {
-        lk_block t = v[0];
-        v[0] = v[end];
-        v[end] = t;
-        sift(v, 0, end, less);
-    }
+    return key_class(a) != key_class(b);
 }
 
 static int index_build(lk_scan *k)
@@ -232,13 +239,17 @@ static int index_build(lk_scan *k)
     if (!k->b)
         return -ENOMEM;
     k->cap = k->mapped / sizeof(lk_block);
+    k->tmp = sa_os_map(k->mapped, SA_OS_PAGE);
+    if (!k->tmp)
+        return -ENOMEM;
     k->mark_cap = 2 * k->cap + 16;
     k->mark_mapped = page_round(k->mark_cap * sizeof(uint32_t));
     k->mark = sa_os_map(k->mark_mapped, SA_OS_PAGE);
     if (!k->mark)
         return -ENOMEM;
     sa_block_foreach(fill_cb, k);
-    sort_blocks(k->b, k->n, by_start);
+    if (sort_blocks(k->b, k->tmp, k->n, key_start) != 0)
+        return -ENOMEM;
     k->lo = k->n ? k->b[0].start : 0;
     k->hi = 0;
     for (size_t i = 0; i < k->n; i++) {
@@ -253,6 +264,8 @@ static void scan_free(lk_scan *k)
 {
     if (k->b)
         sa_os_unmap(k->b, k->mapped);
+    if (k->tmp)
+        sa_os_unmap(k->tmp, k->mapped);
     if (k->mark)
         sa_os_unmap(k->mark, k->mark_mapped);
 }
@@ -355,7 +368,8 @@ static int aggregate(lk_scan *k, sa_leak_result *out)
 {
     for (size_t i = 0; i < k->n; i++)
         k->b[i].state = (uint32_t)class_of(k->b[i].state);
-    sort_blocks(k->b, k->n, by_class);
+    if (sort_blocks(k->b, k->tmp, k->n, key_class) != 0)
+        return -ENOMEM;
     size_t runs = 0;
     for (size_t i = 0; i < k->n; i++)
         if (i == 0 || by_class(&k->b[i - 1], &k->b[i]))
