@@ -1,6 +1,6 @@
 """alloc_heavy.py - an allocation-heavy Python program for the `python` workload.
 
-Run as `python3 alloc_heavy.py` with PYTHONMALLOC=malloc, so that every object
+Run as `python3 alloc_heavy.py [ROUNDS]` (default 16) with PYTHONMALLOC=malloc, so that every object
 CPython makes goes straight to malloc/free (pymalloc is bypassed) and the
 allocator under LD_PRELOAD sees interpreter-style traffic: many small dicts,
 lists, strings and ints created and dropped, plus JSON text of a few hundred
@@ -8,9 +8,10 @@ KiB.  Prints one RESULT line with a checksum that depends only on the data,
 so every allocator must print the same line.
 """
 import json
+import sys
 import zlib
 
-ROUNDS = 16
+ROUNDS = int(sys.argv[1]) if len(sys.argv) > 1 else 16
 
 
 def make_records(seed, n):
