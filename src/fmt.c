@@ -94,3 +94,21 @@ void sa_buf_hex(sa_buf *b, uint64_t v)
     char tmp[19];
     sa_buf_mem(b, tmp, sa_fmt_hex(tmp, v));
 }
+
+void sa_warn_setting(int fd, const char *var, const char *val, const char *why)
+{
+    sa_buf b;
+    sa_buf_init(&b, fd);
+    sa_buf_str(&b, "snapalloc: ");
+    sa_buf_str(&b, var);
+    sa_buf_str(&b, "=\"");
+    size_t i = 0;
+    for (; val[i] && i < 64; i++)
+        sa_buf_char(&b, val[i] >= 0x20 && val[i] < 0x7f ? val[i] : '?');
+    if (val[i])
+        sa_buf_str(&b, "...");
+    sa_buf_str(&b, "\": ");
+    sa_buf_str(&b, why);
+    sa_buf_char(&b, '\n');
+    sa_buf_flush(&b);
+}

@@ -33,4 +33,9 @@ int sa_buf_flush(sa_buf *b);
 size_t sa_fmt_u64(char *dst, uint64_t v);
 size_t sa_fmt_hex(char *dst, uint64_t v);
 
+/* The one-line warning for a malformed environment setting:
+ * `snapalloc: VAR="value": why` (the value cut at 64 bytes, control
+ * characters shown as '?'). */
+void sa_warn_setting(int fd, const char *var, const char *val, const char *why);
+
 #endif

@@ -77,14 +77,10 @@ static void read_stats_setting(void)
         return;
     if (strcmp(v, "1") == 0) {
         stats_at_exit = 1;
+        sa_os_keep_stderr();
         return;
     }
-    sa_buf b;
-    sa_buf_init(&b, 2);
-    sa_buf_str(&b, "snapalloc: SNAPALLOC_STATS=\"");
-    sa_buf_mem(&b, v, strnlen(v, 64));
-    sa_buf_str(&b, "\": expected 0 or 1; statistics stay off\n");
-    sa_buf_flush(&b);
+    sa_warn_setting(2, "SNAPALLOC_STATS", v, "expected 0 or 1; statistics stay off");
 }
 
 void sa_init_slow(void)
@@ -114,5 +110,5 @@ __attribute__((constructor)) static void sa_constructor(void)
 __attribute__((destructor)) static void sa_destructor(void)
 {
     if (stats_at_exit)
-        sa_stats_print(2);
+        sa_stats_print(sa_os_stderr());
 }

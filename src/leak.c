@@ -76,36 +76,20 @@ static size_t page_round(size_t n)
 
 /* ---- Configuration ------------------------------------------------------ */
 
-static void warn_var(int fd, const char *var, const char *val, const char *why)
-{
-    sa_buf b;
-    sa_buf_init(&b, fd);
-    sa_buf_str(&b, "snapalloc: ");
-    sa_buf_str(&b, var);
-    sa_buf_str(&b, "=\"");
-    size_t i = 0;
-    for (; val[i] && i < 64; i++)
-        sa_buf_char(&b, val[i] >= 0x20 && val[i] < 0x7f ? val[i] : '?');
-    if (val[i])
-        sa_buf_str(&b, "...");
-    sa_buf_str(&b, "\": ");
-    sa_buf_str(&b, why);
-    sa_buf_char(&b, '\n');
-    sa_buf_flush(&b);
-}
 
 void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
 {
     const char *v;
     memset(c, 0, sizeof *c);
     if ((v = secure_getenv("SNAPALLOC_CHECK")) && sa_config_parse_bool(v, &c->enabled) != 0)
-        warn_var(fd, "SNAPALLOC_CHECK", v, "not 0 or 1; the leak check stays off");
+        sa_warn_setting(fd, "SNAPALLOC_CHECK", v, "not 0 or 1; the leak check stays off");
     if (!c->enabled)
         return;
+    sa_os_keep_stderr();   /* the report is printed after atexit handlers */
     if (t->depth == 0) {
         const char *tv = secure_getenv("SNAPALLOC_TRACE");
         if (tv && strcmp(tv, "0") == 0)
-            warn_var(fd, "SNAPALLOC_TRACE", tv,
+            sa_warn_setting(fd, "SNAPALLOC_TRACE", tv,
                      "the leak check needs tracing; tracing with 32 frames");
         t->depth = SA_TRACE_DEFAULT_FRAMES;
     }
@@ -117,18 +101,18 @@ void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
             strcpy(c->dir, v);
             c->dir_given = 1;
         } else {
-            warn_var(fd, "SNAPALLOC_CHECK_DIR", v,
+            sa_warn_setting(fd, "SNAPALLOC_CHECK_DIR", v,
                      "empty or too long; using a private directory and the analyzer");
         }
     }
     if ((v = secure_getenv("SNAPALLOC_CHECK_WARMUP")) && sa_config_parse_seconds(v, &c->warmup_ns) != 0)
-        warn_var(fd, "SNAPALLOC_CHECK_WARMUP", v,
+        sa_warn_setting(fd, "SNAPALLOC_CHECK_WARMUP", v,
                  "not a number of seconds from 0.001 to 1000000000; no warmup baseline");
     if ((v = secure_getenv("SNAPALLOC_CHECK_OPTIONS"))) {
         if (strlen(v) < sizeof c->options)
             strcpy(c->options, v);
         else
-            warn_var(fd, "SNAPALLOC_CHECK_OPTIONS", v, "longer than 4095 bytes; ignored");
+            sa_warn_setting(fd, "SNAPALLOC_CHECK_OPTIONS", v, "longer than 4095 bytes; ignored");
     }
 }
 
@@ -450,7 +434,7 @@ static SA_NOINLINE int scan_impl(sa_leak_result *out, uintptr_t self_sp,
     int rc = sa_leak_roots_modules(&mods, &loader);   /* the loader lock: before the stop */
     if (rc == 0) {
         sa_lock_all();
-        rc = sa_leak_world_stop(&w, 2);
+        rc = sa_leak_world_stop(&w, sa_os_stderr());
         sa_unlock_all();
     }
     if (rc == 0)
@@ -630,7 +614,7 @@ static const char *check_dir(void)
     if (!mkdtemp(private_dir)) {
         int err = errno;
         sa_buf b;
-        sa_buf_init(&b, 2);
+        sa_buf_init(&b, sa_os_stderr());
         sa_buf_str(&b, "snapalloc: leak check: cannot create a directory in /tmp: ");
         const char *why = sa_config_errno_text(err);
         sa_buf_str(&b, why ? why : "error");
@@ -697,7 +681,7 @@ static void summary_line(sa_buf *b, const char *what, uint64_t bytes, uint64_t b
 static int builtin_summary(const sa_leak_result *r)
 {
     sa_buf b;
-    sa_buf_init(&b, 2);
+    sa_buf_init(&b, sa_os_stderr());
     summary_line(&b, "definitely lost", r->bytes[SA_LEAK_DEFINITE], r->blocks[SA_LEAK_DEFINITE]);
     summary_line(&b, "indirectly lost", r->bytes[SA_LEAK_INDIRECT], r->blocks[SA_LEAK_INDIRECT]);
     summary_line(&b, "possibly lost", r->bytes[SA_LEAK_POSSIBLE], r->blocks[SA_LEAK_POSSIBLE]);
@@ -758,7 +742,15 @@ static int run_analyzer(const char *dir)
     }
     argv[a] = NULL;
     pid_t pid;
-    int rc = posix_spawn(&pid, cmd, NULL, NULL, argv, envp);
+    /* The analyzer reports on the program's stderr, even if the program
+     * closed fd 2 at exit (coreutils do). */
+    posix_spawn_file_actions_t fa;
+    int have_fa = sa_os_stderr() != 2 && posix_spawn_file_actions_init(&fa) == 0;
+    if (have_fa)
+        posix_spawn_file_actions_adddup2(&fa, sa_os_stderr(), 2);
+    int rc = posix_spawn(&pid, cmd, have_fa ? &fa : NULL, NULL, argv, envp);
+    if (have_fa)
+        posix_spawn_file_actions_destroy(&fa);
     sa_os_unmap(mem, bytes);
     if (rc != 0)
         return -rc;
@@ -774,7 +766,7 @@ static int run_analyzer(const char *dir)
 static void analyzer_failed(int err)
 {
     sa_buf b;
-    sa_buf_init(&b, 2);
+    sa_buf_init(&b, sa_os_stderr());
     sa_buf_str(&b, "snapalloc: cannot run the leak analyzer: ");
     const char *why = sa_config_errno_text(-err);
     if (why) {
@@ -808,7 +800,7 @@ void sa_leak_at_exit(void)
     sa_leak_result res;
     if (sa_leak_scan(&res) != 0) {
         static const char msg[] = "snapalloc: leak check: out of memory; no check\n";
-        sa_os_write_all(2, msg, sizeof msg - 1);
+        sa_os_write_all(sa_os_stderr(), msg, sizeof msg - 1);
         goto out;
     }
     int wrc = sa_leak_write(dir, &res);
@@ -872,7 +864,7 @@ static void warmup_start(void)
     if (!ok) {
         static const char msg[] = "snapalloc: cannot start the warmup thread; "
                                   "SNAPALLOC_CHECK_WARMUP is ignored\n";
-        sa_os_write_all(2, msg, sizeof msg - 1);
+        sa_os_write_all(sa_os_stderr(), msg, sizeof msg - 1);
     }
 }
 

@@ -7,6 +7,7 @@
 #include "os.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,21 @@ int sa_os_write_all(int fd, const void *buf, size_t len)
     }
     errno = saved;
     return 0;
+}
+
+static int kept_stderr = -1;
+
+void sa_os_keep_stderr(void)
+{
+    int saved = errno;
+    if (kept_stderr < 0)
+        kept_stderr = fcntl(2, F_DUPFD_CLOEXEC, 100);
+    errno = saved;
+}
+
+int sa_os_stderr(void)
+{
+    return kept_stderr >= 0 ? kept_stderr : 2;
 }
 
 uint64_t sa_os_random(void)

@@ -28,6 +28,13 @@ void sa_os_discard(void *p, size_t size);
 /* write(2) all of buf, retrying on EINTR and short writes.
  * Returns 0 or a negative errno. */
 int sa_os_write_all(int fd, const void *buf, size_t len);
+/* Keep a private copy of stderr (close-on-exec, fd >= 100) for messages
+ * printed at exit: programs such as coreutils close fd 2 in an atexit
+ * handler, before library destructors run.  sa_os_stderr() returns the
+ * copy, or 2 if none was made. */
+void sa_os_keep_stderr(void);
+int sa_os_stderr(void);
+
 /* 64 random bits (from AT_RANDOM/getrandom), for heap secrets. */
 uint64_t sa_os_random(void);
 /* Print "snapalloc: <msg>\n" on stderr and abort().  Never allocates. */

@@ -261,23 +261,6 @@ const char *sa_config_errno_text(int err)
 
 /* ---- Reading the environment ------------------------------------------ */
 
-static void warn(int fd, const char *var, const char *val, const char *why)
-{
-    sa_buf b;
-    sa_buf_init(&b, fd);
-    sa_buf_str(&b, "snapalloc: ");
-    sa_buf_str(&b, var);
-    sa_buf_str(&b, "=\"");
-    size_t i = 0;
-    for (; val[i] && i < 64; i++)
-        sa_buf_char(&b, val[i] >= 0x20 && val[i] < 0x7f ? val[i] : '?');
-    if (val[i])
-        sa_buf_str(&b, "...");
-    sa_buf_str(&b, "\": ");
-    sa_buf_str(&b, why);
-    sa_buf_char(&b, '\n');
-    sa_buf_flush(&b);
-}
 
 void sa_config_read(sa_trace_config *c, int fd)
 {
@@ -290,29 +273,29 @@ void sa_config_read(sa_trace_config *c, int fd)
     strcpy(c->tmpl, SA_SNAPSHOT_DEFAULT_TEMPLATE);
 
     if ((v = secure_getenv("SNAPALLOC_TRACE")) && sa_config_parse_depth(v, &c->depth) != 0)
-        warn(fd, "SNAPALLOC_TRACE", v, "not a number from 0 to 128; tracing stays off");
+        sa_warn_setting(fd, "SNAPALLOC_TRACE", v, "not a number from 0 to 128; tracing stays off");
     c->at_exit = c->depth > 0;
     if ((v = secure_getenv("SNAPALLOC_SNAPSHOT_AT_EXIT")) && sa_config_parse_bool(v, &c->at_exit) != 0)
-        warn(fd, "SNAPALLOC_SNAPSHOT_AT_EXIT", v,
+        sa_warn_setting(fd, "SNAPALLOC_SNAPSHOT_AT_EXIT", v,
              c->at_exit ? "not 0 or 1; using 1" : "not 0 or 1; using 0");
     if ((v = secure_getenv("SNAPALLOC_SNAPSHOT"))) {
         if (sa_config_parse_template(v) == 0)
             strcpy(c->tmpl, v);
         else
-            warn(fd, "SNAPALLOC_SNAPSHOT", v,
+            sa_warn_setting(fd, "SNAPALLOC_SNAPSHOT", v,
                  "empty or longer than 4095 bytes; using " SA_SNAPSHOT_DEFAULT_TEMPLATE);
     }
     if ((v = secure_getenv("SNAPALLOC_SIGNAL")) && sa_config_parse_signal(v, &c->signo) != 0)
-        warn(fd, "SNAPALLOC_SIGNAL", v,
+        sa_warn_setting(fd, "SNAPALLOC_SIGNAL", v,
              "not the name or number of a signal that can be caught; no signal trigger");
     if ((v = secure_getenv("SNAPALLOC_INTERVAL")) && sa_config_parse_seconds(v, &c->interval_ns) != 0)
-        warn(fd, "SNAPALLOC_INTERVAL", v,
+        sa_warn_setting(fd, "SNAPALLOC_INTERVAL", v,
              "not a number of seconds from 0.001 to 1000000000; no interval trigger");
     if ((v = secure_getenv("SNAPALLOC_PEAK")) && sa_config_parse_bytes(v, &c->peak_step) != 0)
-        warn(fd, "SNAPALLOC_PEAK", v,
+        sa_warn_setting(fd, "SNAPALLOC_PEAK", v,
              "not a positive byte count (suffixes K, M, G); no peak trigger");
     if ((v = secure_getenv("SNAPALLOC_UNWIND")) && sa_config_parse_unwind(v, &c->unwind) != 0)
-        warn(fd, "SNAPALLOC_UNWIND", v, "not libunwind or fp; using libunwind");
+        sa_warn_setting(fd, "SNAPALLOC_UNWIND", v, "not libunwind or fp; using libunwind");
     sa_leak_config_read(&sa_leak_cfg, c, fd);   /* SNAPALLOC_CHECK implies tracing */
 }
 
