@@ -274,6 +274,49 @@ static void push_frame(frame_vec *fv, const sa_sym_frame *f)
     fv->v[fv->n++] = *f;
 }
 
+/* DWARF keeps a source file's name as the compiler saw it: relative to
+ * the compilation directory when the build used relative paths (a VPATH
+ * build's "../src/x.c").  Join it with DW_AT_comp_dir and fold "." and
+ * ".." so that a file has one name however it was built. */
+static const char *source_path(const char *src, Dwarf_Die *cudie)
+{
+    if (!src || src[0] == '/' || !cudie)
+        return sa_intern(src ? src : "??");
+    Dwarf_Attribute attr;
+    const char *dir = dwarf_formstring(dwarf_attr(cudie, DW_AT_comp_dir, &attr));
+    if (!dir || dir[0] != '/')
+        return sa_intern(src);
+    char joined[4096];
+    if ((size_t)snprintf(joined, sizeof joined, "%s/%s", dir, src) >= sizeof joined)
+        return sa_intern(src);
+    /* Fold the components in place. */
+    char out[4096];
+    size_t n = 0;
+    for (char *p = joined; *p;) {
+        while (*p == '/')
+            p++;
+        char *end = p;
+        while (*end && *end != '/')
+            end++;
+        size_t len = (size_t)(end - p);
+        if (len == 0 || (len == 1 && p[0] == '.')) {
+            /* skip */
+        } else if (len == 2 && p[0] == '.' && p[1] == '.') {
+            while (n > 0 && out[n - 1] != '/')
+                n--;
+            if (n > 0)
+                n--;
+        } else {
+            out[n++] = '/';
+            memcpy(out + n, p, len);
+            n += len;
+        }
+        p = end;
+    }
+    out[n] = '\0';
+    return sa_intern(n ? out : "/");
+}
+
 static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
 {
     sa_sym_frame f = {
@@ -292,13 +335,16 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
     Dwarf_Addr addr = offset - 1;
     const char *symname = dwfl_module_addrname(m->mod, addr);
 
+    Dwarf_Addr bias = 0;
+    Dwarf_Die *cudie = dwfl_module_addrdie(m->mod, addr, &bias);
+
     /* Innermost location from the line table. */
     Dwfl_Line *dl = dwfl_module_getsrc(m->mod, addr);
     if (dl) {
         int lineno = 0;
         const char *src = dwfl_lineinfo(dl, NULL, &lineno, NULL, NULL, NULL);
         if (src && lineno > 0) {
-            f.file = sa_intern(src);
+            f.file = source_path(src, cudie);
             f.line = (uint32_t)lineno;
         }
     }
@@ -309,8 +355,6 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
      * dwarf_getscopes continues into the abstract origin after an inlined
      * scope, so the containing concrete scopes come from
      * dwarf_getscopes_die on the subroutine itself (as eu-addr2line does). */
-    Dwarf_Addr bias = 0;
-    Dwarf_Die *cudie = dwfl_module_addrdie(m->mod, addr, &bias);
     Dwarf_Die *scopes = NULL;
     int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
     Dwarf_Files *files = NULL;
@@ -349,7 +393,7 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
             files && callfile < nfiles)
             cf = dwarf_filesrc(files, callfile, NULL, NULL);
         dwarf_formudata(dwarf_attr(&cur, DW_AT_call_line, &attr), &callline);
-        f.file = sa_intern(cf && callline ? cf : "??");
+        f.file = cf && callline ? source_path(cf, cudie) : sa_intern("??");
         f.line = cf ? (uint32_t)callline : 0;
         Dwarf_Die *chain = NULL;
         int nchain = dwarf_getscopes_die(&cur, &chain);
