@@ -13,7 +13,7 @@
 static sa_lock large_lock = SA_LOCK_INIT;
 static sa_large *cache[SA_LARGE_CACHE_SLOTS];  /* most recent last */
 static unsigned ncached;
-static size_t cached_bytes;
+static size_t cached_bytes, resident_bytes;
 static uint64_t live_blocks, live_bytes, total_allocs, total_frees;
 static sa_large *all_large;   /* every descriptor (live or cached) */
 
@@ -73,6 +73,8 @@ static sa_large *cache_take(size_t size, size_t align)
             memmove(&cache[i], &cache[i + 1], (ncached - i - 1) * sizeof cache[0]);
             ncached--;
             cached_bytes -= c->size;
+            if (c->resident)
+                resident_bytes -= c->size;
             d->live = 1;
             break;
         }
@@ -92,8 +94,8 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
         align = SA_ARENA_SIZE;
     sa_large *d = cache_take(size, align);
     if (d) {
-        if (zero)
-            memset(d->base, 0, n);
+        if (zero && d->resident)
+            memset(d->base, 0, n);   /* released pages read as zeros */
     } else {
         d = sa_meta_alloc(sizeof *d);
         if (!d) {
@@ -141,10 +143,23 @@ void sa_large_free(sa_large *d, void *p)
                        cached_bytes + d->size > SA_LARGE_CACHE_BYTES)) {
         evict[nevict++] = cache[0];
         cached_bytes -= cache[0]->size;
+        if (cache[0]->resident)
+            resident_bytes -= cache[0]->size;
         memmove(&cache[0], &cache[1], --ncached * sizeof cache[0]);
     }
     cache[ncached++] = d;
     cached_bytes += d->size;
+    d->resident = 1;
+    resident_bytes += d->size;
+    /* Oldest first, entries beyond the resident budget give their pages
+     * back.  Under the lock: once listed, an entry may be taken by any
+     * thread, so its pages must not be released behind that thread. */
+    for (unsigned i = 0; i < ncached && resident_bytes > SA_LARGE_CACHE_RESIDENT; i++)
+        if (cache[i]->resident) {
+            sa_os_discard(cache[i]->base, cache[i]->size);
+            cache[i]->resident = 0;
+            resident_bytes -= cache[i]->size;
+        }
     sa_lock_release(&large_lock);
     /* Syscalls outside the lock. */
     while (nevict)
@@ -207,6 +222,7 @@ void sa_large_get_counts(sa_large_counts *out)
     sa_lock_acquire(&large_lock);
     out->cached_blocks = ncached;
     out->cached_bytes = cached_bytes;
+    out->resident_bytes = resident_bytes;
     sa_lock_release(&large_lock);
 }
 
@@ -218,6 +234,7 @@ int sa_large_trim(void)
     memcpy(evict, cache, n * sizeof cache[0]);
     ncached = 0;
     cached_bytes = 0;
+    resident_bytes = 0;
     sa_lock_release(&large_lock);
     for (unsigned i = 0; i < n; i++)
         unmap_block(evict[i]);

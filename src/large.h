@@ -3,9 +3,12 @@
  * descriptor from meta.c.  realloc moves pages with mremap instead of
  * copying.  Freed mappings of up to SA_LARGE_CACHE_MAXBLK are kept in a
  * small cache (SA_LARGE_CACHE_SLOTS, SA_LARGE_CACHE_BYTES) and reused by a
- * later large malloc of a similar size, saving the syscalls and page
- * faults; a cached block's descriptor says it is free, so a second free()
- * of it is still caught.
+ * later large malloc of a similar size, saving mmap/munmap and the page-map
+ * updates.  Only the most recent SA_LARGE_CACHE_RESIDENT bytes keep their
+ * pages; older entries give them back (MADV_DONTNEED) and keep only the
+ * address range, so the cache costs little RSS (and such a block needs no
+ * memset for calloc).  A cached block's descriptor says it is free, so a
+ * second free() of it is still caught.
  */
 #ifndef SA_LARGE_H
 #define SA_LARGE_H
@@ -19,6 +22,7 @@ typedef struct sa_large {
     char *base;                /* the block (== mapping start) */
     size_t size;               /* mapping bytes, a page multiple */
     int live;                  /* 0 while in the cache */
+    int resident;              /* cached with its pages (else released) */
     sa_trace_rec trace;
     struct sa_large *next, *prev;   /* every descriptor, for heap walks */
 } sa_large;
@@ -29,7 +33,7 @@ void sa_large_free(sa_large *d, void *p);
 void *sa_large_realloc(sa_large *d, void *p, size_t n);
 
 typedef struct sa_large_counts {
-    uint64_t live_blocks, live_bytes, cached_blocks, cached_bytes, total_allocs, total_frees;
+    uint64_t live_blocks, live_bytes, cached_blocks, cached_bytes, resident_bytes, total_allocs, total_frees;
 } sa_large_counts;
 void sa_large_get_counts(sa_large_counts *out);
 /* Unmap the cached blocks (malloc_trim).  Returns 1 if any. */

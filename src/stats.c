@@ -145,6 +145,7 @@ int sa_stats_print(int fd)
     line(&b, "# bytes in large blocks", lc.live_bytes);
     line(&b, "# large blocks cached", lc.cached_blocks);
     line(&b, "# bytes in cached blocks", lc.cached_bytes);
+    line(&b, "# of which resident", lc.resident_bytes);
     sa_buf_char(&b, '\n');
     line(&b, "# malloc calls", hw.nmalloc + lc.total_allocs);
     line(&b, "# free calls", hw.nfree + sa_heap_orphan_frees() + lc.total_frees);

@@ -39,6 +39,7 @@
 #define SA_LARGE_CACHE_SLOTS   8u
 #define SA_LARGE_CACHE_MAXBLK  (1u << 20)     /* larger blocks are unmapped */
 #define SA_LARGE_CACHE_BYTES   (4u << 20)
+#define SA_LARGE_CACHE_RESIDENT (2u << 20)  /* cached bytes that keep their pages */
 
 /* Per-thread cache of just-freed blocks, per class (heap.h). */
 #define SA_TCACHE_BLOCKS    64u

@@ -50,6 +50,34 @@ Test(large, cache_reuses_a_similar_size_and_calloc_zeroes_it)
     cr_assert_eq(sa_pagemap_get(p) & SA_PM_TAG, SA_PM_FREED);
 }
 
+Test(large, cache_keeps_pages_of_recent_blocks_only)
+{
+    char *p[4];
+    for (int i = 0; i < 4; i++) {
+        p[i] = sa_malloc(1000000);
+        memset(p[i], 0x77, 1000000);
+    }
+    for (int i = 0; i < 4; i++)
+        sa_free(p[i]);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.cached_blocks, 4);
+    cr_assert_eq(c.cached_bytes, 4 * 1003520);
+    cr_assert_leq(c.resident_bytes, SA_LARGE_CACHE_RESIDENT);
+    cr_assert_eq(c.resident_bytes, 2 * 1003520 > SA_LARGE_CACHE_RESIDENT ? 1003520 : 2 * 1003520);
+    /* Resident or not, every reused block reads as zeros for calloc, and
+     * the most recent (resident) one is reused first. */
+    char *q[4];
+    for (int k = 0; k < 4; k++) {
+        q[k] = sa_calloc(1, 1000000);
+        cr_assert_eq(q[k], p[3 - k]);
+        for (size_t i = 0; i < 1000000; i += 512)
+            cr_assert_eq(q[k][i], 0, "block %d byte %zu", k, i);
+    }
+    for (int k = 0; k < 4; k++)
+        sa_free(q[k]);
+}
+
 Test(large, realloc_grows_and_shrinks_keeping_contents)
 {
     size_t n = 70000;
