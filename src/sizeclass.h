@@ -12,7 +12,7 @@
  *   87      61441..65536   65536   16
  *
  * Pool pages are chosen per class (sizeclass.c) so that the tail lost to
- * quantization is at most 1/16 of the pool.
+ * quantization is at most 1/32 of the pool.
  */
 #ifndef SA_SIZECLASS_H
 #define SA_SIZECLASS_H
