@@ -16,6 +16,8 @@
 /* Print "snapalloc: WHAT: WHY" and exit 2. */
 __attribute__((noreturn, format(printf, 2, 3)))
 void sa_die(const char *what, const char *fmt, ...);
+/* Read a snapshot or die with `snapalloc: PATH: why` (exit 2). */
+struct sa_snapshot *sa_load_snapshot(const char *path);
 
 /* Strict decimal in [min, max]: no sign, no spaces, no trailing junk. */
 int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);

@@ -116,15 +116,6 @@ static char *set_path(const char *dir, uint32_t pid, const char *what)
     return p;
 }
 
-static sa_snapshot *load(const char *path)
-{
-    char err[256] = "";
-    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
-    if (!s)
-        sa_die(path, "%s", err[0] ? err : "cannot read snapshot");
-    return s;
-}
-
 /* ---- Grouping -------------------------------------------------------- */
 
 typedef struct item {
@@ -280,7 +271,7 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
             if (!(considered & SA_KIND_BIT(k)))
                 continue;
             char *path = set_path(dir, p->pid, files[k]);
-            sa_snapshot *s = load(path);
+            sa_snapshot *s = sa_load_snapshot(path);
             check_header(path, s, p->pid, SA_CHECK_TRIGGER_LEAK, (uint32_t)k + 1, 1);
             if (!p->exe) {
                 p->exe = s->exe ? sa_intern(s->exe) : NULL;
@@ -304,10 +295,10 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
         struct stat st;
         if (stat(p->baseline_path, &st) != 0 && errno == ENOENT)
             continue;   /* no baseline taken */
-        p->baseline = load(p->baseline_path);
+        p->baseline = sa_load_snapshot(p->baseline_path);
         check_header(p->baseline_path, p->baseline, p->pid, SA_CHECK_TRIGGER_BASELINE, 0, 0);
         p->exit_path = set_path(dir, p->pid, "exit.snap");
-        p->exit = load(p->exit_path);
+        p->exit = sa_load_snapshot(p->exit_path);
         check_header(p->exit_path, p->exit, p->pid, SA_SNAP_TRIGGER_EXIT, 0, 0);
         p->growth = (int64_t)(p->exit->total_size - p->baseline->total_size);
         if (p->growth > 0 && (uint64_t)p->growth > o->max_growth) {

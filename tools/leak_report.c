@@ -384,17 +384,10 @@ static void xml_str(FILE *out, const char *s)
             p++;
             continue;
         }
-        int n = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        int n = sa_utf8_len(p);
         int ok = n > 0;
-        uint32_t cp = n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-        for (int i = 1; ok && i < n; i++) {
-            if ((p[i] & 0xc0) != 0x80)
-                ok = 0;
-            else
-                cp = (cp << 6) | (p[i] & 0x3f);
-        }
-        if (ok && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff) || cp >= 0xfffe)) ||
-                   (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
+        /* XML 1.0 also excludes U+FFFE and U+FFFF. */
+        if (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
             ok = 0;
         if (ok) {
             fwrite(p, 1, (size_t)n, out);

@@ -549,6 +549,24 @@ static void print_stat_text(FILE *out, const group *g, const sa_report_opts *o, 
 /* A JSON string: quotes, backslashes and control characters escaped;
  * bytes that are not valid UTF-8 become U+FFFD so the output always
  * parses. */
+/* Length of the valid UTF-8 sequence at p (2..4 bytes: no overlong
+ * forms, no surrogates, nothing past U+10FFFF), or 0. */
+int sa_utf8_len(const unsigned char *p)
+{
+    unsigned c = p[0];
+    int n = c >= 0xc2 && c < 0xe0 ? 2 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+    uint32_t cp = n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+        (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+        return 0;
+    return n;
+}
+
 void sa_json_str(FILE *out, const char *s)
 {
     if (!s) {
@@ -575,21 +593,8 @@ void sa_json_str(FILE *out, const char *s)
             fputc((int)c, out);
             p++;
         } else {
-            /* Validate one UTF-8 sequence (no overlongs, no surrogates). */
-            int n = c >= 0xf0 && c <= 0xf4 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-            if (c >= 0xf5)
-                n = 0;
+            int n = sa_utf8_len(p);
             int ok = n > 0;
-            uint32_t cp = n == 2 ? (c & 0x1f) : n == 3 ? (c & 0x0f) : (c & 0x07);
-            for (int i = 1; ok && i < n; i++) {
-                if ((p[i] & 0xc0) != 0x80)
-                    ok = 0;
-                else
-                    cp = (cp << 6) | (p[i] & 0x3f);
-            }
-            if (ok && ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-                       (n == 4 && (cp < 0x10000 || cp > 0x10ffff))))
-                ok = 0;
             if (ok) {
                 fwrite(p, 1, (size_t)n, out);
                 p += n;

@@ -59,4 +59,6 @@ void sa_json_str(FILE *out, const char *s);
 /* tracemalloc's _format_size: "512 B", "40.0 KiB", "1024 KiB", "+1.5 MiB". */
 void sa_format_size(char *buf, size_t len, double size, int sign);
 
+int sa_utf8_len(const unsigned char *p);
+
 #endif

@@ -237,7 +237,7 @@ static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles
         files[i] = argv[optind + i];
 }
 
-static sa_snapshot *load(const char *path)
+sa_snapshot *sa_load_snapshot(const char *path)
 {
     char err[256] = "";
     sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
@@ -251,7 +251,7 @@ static int cmd_show(int argc, char **argv)
     const char *files[1];
     sa_report_opts o;
     parse_report_args("show", argc, argv, 1, files, &o);
-    sa_snapshot *s = load(files[0]);
+    sa_snapshot *s = sa_load_snapshot(files[0]);
     int rc = sa_report_show(stdout, files[0], s, &o);
     sa_snapshot_free(s);
     return rc == 0 ? 0 : SA_EXIT_USAGE;
@@ -262,8 +262,8 @@ static int cmd_diff(int argc, char **argv)
     const char *files[2];
     sa_report_opts o;
     parse_report_args("diff", argc, argv, 2, files, &o);
-    sa_snapshot *a = load(files[0]);
-    sa_snapshot *b = load(files[1]);
+    sa_snapshot *a = sa_load_snapshot(files[0]);
+    sa_snapshot *b = sa_load_snapshot(files[1]);
     int rc = sa_report_diff(stdout, files[0], a, files[1], b, &o);
     sa_snapshot_free(a);
     sa_snapshot_free(b);
