@@ -2,7 +2,7 @@
  * __libc_* aliases and the malloc-tuning calls, each a thin wrapper over
  * the core (alloc.c) plus the one tracing branch, jemalloc-style:
  *
- *     p = <allocate>;  if (SA_UNLIKELY(sa_trace_on) && p) sa_trace_alloc(p, n);
+ *     p = <allocate>;  if (SA_UNLIKELY(sa_trace_on) && p) sa_trace_alloc_entry(p, n);
  *
  * The core never defines these names, so it can be unit-tested next to
  * glibc's malloc.  C++ operators are in override_cxx.c.
@@ -25,7 +25,7 @@
 SA_INLINE void *traced(void *p, size_t n)
 {
     if (SA_UNLIKELY(sa_trace_on) && p)
-        sa_trace_alloc(p, n);
+        sa_trace_alloc_entry(p, n);
     return p;
 }
 
@@ -61,7 +61,7 @@ SA_EXPORT void *realloc(void *p, size_t n)
     sa_trace_rec rec = sa_trace_detach(p);
     void *q = sa_realloc(p, n);
     if (q)
-        sa_trace_alloc(q, n);
+        sa_trace_alloc_entry(q, n);
     else
         sa_trace_reattach(p, rec);
     return q;

@@ -43,7 +43,7 @@ SA_INLINE void *cxx_new(size_t n, size_t align, int nothrow)
     if (SA_UNLIKELY(!p))
         p = new_failed(n, align, nothrow);
     if (SA_UNLIKELY(sa_trace_on) && p)
-        sa_trace_alloc(p, n);
+        sa_trace_alloc_entry(p, n);
     return p;
 }
 

@@ -46,6 +46,7 @@
 #include "snapshot.h"
 #include "trace_config.h"
 #include "trace_stack.h"
+#include "trace_ucache.h"
 #include "trace_unwind.h"
 
 /* Frame pointers in the functions on the capture path, whatever the
@@ -261,20 +262,12 @@ static SA_NOINLINE void trace_slow(size_t cur)
     rearm();
 }
 
-SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
+/* Record a new block with the stack frames[0..n) (id: its interned id,
+ * or 0 to intern it here). */
+static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint32_t id)
 {
-    if (guard) {
-        /* Not traced; make sure no stale record claims it. */
-        sa_trace_rec *rec = sa_trace_slot(ptr, 0);
-        if (rec)
-            rec->stack = 0;
-        return;
-    }
-    int saved = errno;
-    guard = 1;
-    uintptr_t frames[SNAPALLOC_MAX_FRAMES];
-    int n = sa_unwind_capture(frames, __atomic_load_n(&trace_limit, __ATOMIC_RELAXED));
-    uint32_t id = sa_stack_intern(frames, (uint32_t)n);
+    if (!id)
+        id = sa_stack_intern(frames, (uint32_t)n);
     sa_stack *s = sa_stack_get(id);
     sa_trace_rec *rec = sa_trace_slot(ptr, 1);
     if (rec && s) {
@@ -296,6 +289,63 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
         }
     } else if (rec) {
         rec->stack = 0;   /* stack table full */
+    }
+}
+
+/* While the guard is set: not traced; no stale record may claim ptr. */
+static void untraced(void *ptr)
+{
+    sa_trace_rec *rec = sa_trace_slot(ptr, 0);
+    if (rec)
+        rec->stack = 0;
+}
+
+SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
+{
+    if (guard) {
+        untraced(ptr);
+        return;
+    }
+    int saved = errno;
+    guard = 1;
+    uintptr_t frames[SNAPALLOC_MAX_FRAMES];
+    int n = sa_unwind_capture(frames, __atomic_load_n(&trace_limit, __ATOMIC_RELAXED));
+    record(ptr, size, frames, n, 0);
+    guard = 0;
+    errno = saved;
+}
+
+/* The hook of the exported entry points (override*.c), which keep a frame
+ * pointer: the caller's frame gives the program's return address and
+ * stack pointer at the malloc call, the key of the validated unwind cache
+ * (trace_ucache.h).  A hit skips both the unwind and the interning. */
+SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
+{
+    if (guard) {
+        untraced(ptr);
+        return;
+    }
+    int saved = errno;
+    guard = 1;
+    int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
+    sa_ucache_entry *e = NULL;
+    if (__atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND) {
+        /* Our frame's saved frame pointer is the entry point's frame. */
+        const uintptr_t *entry_frame = *(uintptr_t *const *)__builtin_frame_address(0);
+        uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
+        e = sa_ucache_lookup(ra, sp, limit);
+        if (!e)
+            e = sa_ucache_fill(ra, sp, limit);
+    }
+    if (e) {
+        uint32_t gen = sa_stack_generation();
+        if (!e->id || SA_STACK_GEN(e->id) != gen)
+            e->id = sa_stack_intern(e->frame, e->n);
+        record(ptr, size, e->frame, (int)e->n, e->id);
+    } else {
+        uintptr_t frames[SNAPALLOC_MAX_FRAMES];
+        int n = sa_unwind_capture(frames, limit);
+        record(ptr, size, frames, n, 0);
     }
     guard = 0;
     errno = saved;

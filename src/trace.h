@@ -34,6 +34,9 @@ extern int sa_trace_on;
 
 /* Record a new live block ptr of size requested bytes (noinline). */
 void sa_trace_alloc(void *ptr, size_t size);
+/* The same, called directly by an exported entry point compiled with a
+ * frame pointer (override*.c): it may use the unwind cache. */
+void sa_trace_alloc_entry(void *ptr, size_t size);
 /* Forget the record of ptr, which is about to be freed (noinline). */
 void sa_trace_free(void *ptr);
 /* realloc support: detach ptr's record before the realloc (returns it),

@@ -1,0 +1,41 @@
+/* trace_ucache.h - a per-thread cache of unwound stacks, validated
+ * against the live stack (trace_ucache.c).
+ *
+ * Key: the program's return address out of malloc and its stack pointer
+ * at the call (ra, sp).  A loop that allocates from one place calls malloc
+ * with the same pair over and over; libunwind would walk the same frames
+ * each time.  The entry remembers, for every frame above the first, where
+ * on the stack its return address was found (the slot at its caller's
+ * CFA - 8).  A hit requires each slot to still hold the cached return
+ * address: the same (ra, sp) with the same chain of return addresses in
+ * the same places is the same stack (frames whose CFA does not follow from
+ * (ip, sp), signal frames, are never cached).
+ */
+#ifndef SA_TRACE_UCACHE_H
+#define SA_TRACE_UCACHE_H
+
+#include <stdint.h>
+
+#define SA_UCACHE_FRAMES 32     /* deeper limits bypass the cache */
+
+typedef struct sa_ucache_entry {
+    uintptr_t ra, sp;
+    uint32_t n;                  /* frames; 0 = empty */
+    uint32_t id;                 /* interned stack id (generation checked by the user) */
+    int limit;                   /* frame limit it was captured with */
+    uintptr_t frame[SA_UCACHE_FRAMES];
+    uintptr_t slot[SA_UCACHE_FRAMES];   /* slot[i] holds frame[i] (i >= 1) */
+} sa_ucache_entry;
+
+/* The cached entry for (ra, sp, limit) if the live stack still matches,
+ * else NULL.  Never allocates. */
+sa_ucache_entry *sa_ucache_lookup(uintptr_t ra, uintptr_t sp, int limit);
+
+/* Unwind from the caller with libunwind down to the program frame (ra, sp)
+ * and record up to limit frames from there into the cache entry for (ra,
+ * sp); returns the entry, or NULL if the stack cannot be cached (the
+ * caller then unwinds the normal way).  Allocates the thread's table on
+ * first use (through the tracer's guard). */
+sa_ucache_entry *sa_ucache_fill(uintptr_t ra, uintptr_t sp, int limit);
+
+#endif
