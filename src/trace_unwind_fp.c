@@ -54,7 +54,10 @@ int sa_unwind_fp_raw(uintptr_t *frames, int max)
     int n = 0;
     while (n < max) {
         uintptr_t at = (uintptr_t)fp;
-        if (at < lo || at + 2 * sizeof(uintptr_t) > hi || (at & (sizeof(uintptr_t) - 1)))
+        /* Written so that no sum can wrap: a garbage frame pointer near
+         * the top of the address space must fail the test, not pass it. */
+        if (at < lo || hi - lo < 2 * sizeof(uintptr_t) || at > hi - 2 * sizeof(uintptr_t) ||
+            (at & (sizeof(uintptr_t) - 1)))
             break;
         uintptr_t ret = fp[1];
         if (ret == 0)
