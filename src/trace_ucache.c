@@ -10,8 +10,19 @@
 
 #define UCACHE_ENTRIES 64   /* direct-mapped, per thread (35 KiB) */
 
+/* A fill steps libunwind's cursor frame by frame (to learn where each
+ * return address sits), several times the cost of unw_backtrace.  It pays
+ * off only for call sites that come back, so an entry is filled the second
+ * time its key is seen, and fills spend credit that hits earn: a thread
+ * whose stacks never repeat (an interpreter's deep, varied recursion) stops
+ * filling and loses nothing. */
+#define CREDIT_START 256
+#define CREDIT_MAX   4096
+#define FILL_COST    8
+
 typedef struct ucache {
     sa_ucache_entry e[UCACHE_ENTRIES];
+    int credit;
 } ucache;
 
 static SA_TLS ucache *my_ucache;
@@ -33,6 +44,8 @@ sa_ucache_entry *sa_ucache_lookup(uintptr_t ra, uintptr_t sp, int limit)
     for (uint32_t i = 1; i < e->n; i++)
         if (*(const volatile uintptr_t *)e->slot[i] != e->frame[i])
             return NULL;
+    if (c->credit < CREDIT_MAX)
+        c->credit++;
     return e;
 }
 
@@ -45,8 +58,21 @@ SA_NOINLINE sa_ucache_entry *sa_ucache_fill(uintptr_t ra, uintptr_t sp, int limi
         size_t bytes = (sizeof(ucache) + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
         if (!(c = sa_os_map(bytes, SA_OS_PAGE)))
             return NULL;
+        c->credit = CREDIT_START;
         my_ucache = c;
     }
+    sa_ucache_entry *e = entry_for(c, ra, sp);
+    if (e->ra != ra || e->sp != sp || e->limit != limit) {
+        /* First sighting of this key: remember it, unwind the cheap way. */
+        e->n = 0;
+        e->ra = ra;
+        e->sp = sp;
+        e->limit = limit;
+        return NULL;
+    }
+    if (c->credit < FILL_COST)
+        return NULL;
+    c->credit -= FILL_COST;
     unw_context_t uc;
     unw_cursor_t cur;
     if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
@@ -64,7 +90,6 @@ SA_NOINLINE sa_ucache_entry *sa_ucache_fill(uintptr_t ra, uintptr_t sp, int limi
     }
     if (!found)
         return NULL;
-    sa_ucache_entry *e = entry_for(c, ra, sp);
     e->n = 0;   /* invalid while being rewritten */
     sa_ucache_entry tmp;
     tmp.frame[0] = ra;

@@ -33,8 +33,9 @@ sa_ucache_entry *sa_ucache_lookup(uintptr_t ra, uintptr_t sp, int limit);
 
 /* Unwind from the caller with libunwind down to the program frame (ra, sp)
  * and record up to limit frames from there into the cache entry for (ra,
- * sp); returns the entry, or NULL if the stack cannot be cached (the
- * caller then unwinds the normal way).  Allocates the thread's table on
+ * sp); returns the entry, or NULL if the stack is not cached this time (a
+ * first sighting of the key, no fill credit left, or a stack that cannot
+ * be cached): the caller then unwinds the normal way.  Allocates the thread's table on
  * first use (through the tracer's guard). */
 sa_ucache_entry *sa_ucache_fill(uintptr_t ra, uintptr_t sp, int limit);
 

@@ -19,14 +19,18 @@ for unwind in libunwind fp; do
 import json, sys
 d = json.load(open(sys.argv[1]))
 counts = {}
+groups = 0
 for st in d["stats"]:
     names = [f["function"] for f in st["frames"]]
     if "leaf" not in names:
         continue
+    groups += 1
     caller = names[names.index("leaf") + 1] if names.index("leaf") + 1 < len(names) else "?"
     counts[caller] = counts.get(caller, 0) + st["count"]
     if st["size"] != 48 * st["count"]:
         sys.exit("FAIL: trace_ucache: %s: size %d for %d blocks" % (sys.argv[2], st["size"], st["count"]))
+if groups != 2:
+    sys.exit("FAIL: trace_ucache: %s: %d distinct stacks through leaf, expected 2 (cached and uncached unwinds must agree)" % (sys.argv[2], groups))
 if counts != {"via_a": 1000, "via_b": 2000}:
     sys.exit("FAIL: trace_ucache: %s: blocks by caller of leaf: %r, expected via_a 1000, via_b 2000" % (sys.argv[2], counts))
 PY
