@@ -65,6 +65,9 @@ static const char usage_check[] =
     "      --wrapper PATTERN   fold functions matching PATTERN into the allocation,\n"
     "                          like malloc; repeatable\n"
     "  -n, --frames N          frames stored per stack, 1..128 (default 32)\n"
+    "      --unwind METHOD     libunwind (default) or fp: frame pointers, cheaper\n"
+    "                          (LeakSanitizer's default), exact call sites but\n"
+    "                          shorter stacks through code without frame pointers\n"
     "  -o, --output DIR        keep the leak files in DIR (default: a temporary\n"
     "                          directory, removed afterwards)\n"
     "      --analyze DIR       analyze the files in DIR instead of running a program\n"
@@ -124,7 +127,7 @@ static void remove_tmpdir(void)
 
 enum {
     OPT_FAIL_ON = 256, OPT_SHOW, OPT_EXITCODE, OPT_MAX_GROWTH, OPT_WARMUP, OPT_SUPPRESSIONS,
-    OPT_REPORT, OPT_FORMAT, OPT_TOP, OPT_WRAPPER, OPT_ANALYZE,
+    OPT_REPORT, OPT_FORMAT, OPT_TOP, OPT_WRAPPER, OPT_ANALYZE, OPT_UNWIND,
 };
 
 static void push(const char ***list, size_t *n, const char *p)
@@ -147,6 +150,7 @@ int sa_cmd_check(int argc, char **argv)
         {"top", required_argument, NULL, OPT_TOP},
         {"wrapper", required_argument, NULL, OPT_WRAPPER},
         {"frames", required_argument, NULL, 'n'},
+        {"unwind", required_argument, NULL, OPT_UNWIND},
         {"output", required_argument, NULL, 'o'},
         {"analyze", required_argument, NULL, OPT_ANALYZE},
         {"help", no_argument, NULL, 'h'},
@@ -161,6 +165,7 @@ int sa_cmd_check(int argc, char **argv)
     o.ropts.top = 10;
     int have_fail = 0;
     const char *warmup = NULL, *report = NULL, *format = NULL, *outdir = NULL, *analyze = NULL;
+    const char *unwind = NULL;
     const char **supp_files = NULL;
     size_t nsupp = 0;
     uint64_t frames = DEFAULT_FRAMES, v;
@@ -220,6 +225,11 @@ int sa_cmd_check(int argc, char **argv)
             if (sa_parse_u64(optarg, 1, MAX_FRAMES, &frames) != 0)
                 sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
                        MAX_FRAMES);
+            break;
+        case OPT_UNWIND:
+            if (strcmp(optarg, "fp") != 0 && strcmp(optarg, "libunwind") != 0)
+                sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
+            unwind = optarg;
             break;
         case 'o':
             if (!*optarg)
@@ -312,6 +322,7 @@ int sa_cmd_check(int argc, char **argv)
         sa_set_env("SNAPALLOC_TRACE", num);
         sa_set_env("SNAPALLOC_CHECK_WARMUP", warmup);
         sa_set_env("SNAPALLOC_CHECK_OPTIONS", NULL);
+        sa_set_env("SNAPALLOC_UNWIND", unwind);
 
         size_t len = 1;
         for (char **a = prog; *a; a++)

@@ -28,6 +28,8 @@ expect_err_line "snapalloc: --max-growth: '-5' is not a size in bytes \(K, M, G 
 bad "--max-growth 1X" --max-growth 1X -- true
 bad "--warmup 0" --warmup 0 -- true
 bad "-n 0" -n 0 -- true
+bad "--unwind dwarf" --unwind dwarf -- true
+expect_err_line "snapalloc: --unwind: 'dwarf' is not one of libunwind, fp" "--unwind message"
 bad "--format xml" --format xml --report "$T/r" -- true
 bad "--format without --report" --format json --analyze "$D"
 bad "--top x" --top x -- true

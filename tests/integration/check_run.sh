@@ -30,6 +30,11 @@ expect_rc 0 "defaults"
 sed -i "s/^export //; s/'//g" "$T/env"
 grep -q '^SNAPALLOC_TRACE=32$' "$T/env" || fail "default SNAPALLOC_TRACE"
 grep -q '^SNAPALLOC_CHECK_WARMUP=' "$T/env" && fail "SNAPALLOC_CHECK_WARMUP without --warmup"
+grep -q '^SNAPALLOC_UNWIND=' "$T/env" && fail "SNAPALLOC_UNWIND without --unwind"
+sa check --unwind fp -- sh -c 'export -p >"$0"' "$T/env"
+expect_rc 0 "--unwind fp"
+sed -i "s/^export //; s/'//g" "$T/env"
+grep -q '^SNAPALLOC_UNWIND=fp$' "$T/env" || fail "SNAPALLOC_UNWIND from --unwind"
 # An existing LD_PRELOAD is kept after the library.
 LD_PRELOAD=libm.so.6 "$SNAPALLOC_CMD" check -- sh -c 'export -p >"$0"' "$T/env" 2>/dev/null || :
 sed -i "s/^export //; s/'//g" "$T/env"
