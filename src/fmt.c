@@ -112,3 +112,21 @@ void sa_warn_setting(int fd, const char *var, const char *val, const char *why)
     sa_buf_char(&b, '\n');
     sa_buf_flush(&b);
 }
+
+uint64_t sa_parse_hex(const char **pp)
+{
+    uint64_t v = 0;
+    const char *p = *pp;
+    for (;; p++) {
+        int d;
+        if (*p >= '0' && *p <= '9')
+            d = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            d = *p - 'a' + 10;
+        else
+            break;
+        v = v << 4 | (uint64_t)d;
+    }
+    *pp = p;
+    return v;
+}

@@ -38,4 +38,8 @@ size_t sa_fmt_hex(char *dst, uint64_t v);
  * characters shown as '?'). */
 void sa_warn_setting(int fd, const char *var, const char *val, const char *why);
 
+/* Parse lower-case hex digits at *pp (as /proc files print them), advance
+ * *pp past them. */
+uint64_t sa_parse_hex(const char **pp);
+
 #endif

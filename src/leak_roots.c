@@ -26,6 +26,7 @@
  * itself (mmap, shared memory), the dynamic loader's start-up memory,
  * stacks of threads that have exited, and free blocks.
  */
+#include "fmt.h"
 #include "leak.h"
 
 #include <errno.h>
@@ -157,24 +158,6 @@ int sa_leak_roots_modules(sa_leak_ranges *out, sa_leak_range *loader)
 
 /* ---- /proc/self/maps ---------------------------------------------------- */
 
-static uintptr_t parse_hex(const char **pp)
-{
-    uintptr_t v = 0;
-    const char *p = *pp;
-    for (;; p++) {
-        int d;
-        if (*p >= '0' && *p <= '9')
-            d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f')
-            d = *p - 'a' + 10;
-        else
-            break;
-        v = v << 4 | (uintptr_t)d;
-    }
-    *pp = p;
-    return v;
-}
-
 int sa_leak_maps_read(sa_leak_ranges *out)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -198,10 +181,10 @@ int sa_leak_maps_read(sa_leak_ranges *out)
                 break;
             *nl = '\0';
             const char *p = buf + start;
-            uintptr_t lo = parse_hex(&p);
+            uintptr_t lo = (uintptr_t)sa_parse_hex(&p);
             if (*p == '-') {
                 p++;
-                uintptr_t hi = parse_hex(&p);
+                uintptr_t hi = (uintptr_t)sa_parse_hex(&p);
                 if (sa_leak_ranges_add(out, lo, hi) != 0)
                     rc = -ENOMEM;
             }

@@ -208,17 +208,7 @@ static int blocks_signal(pid_t tid, int sig)
     p += 8;
     while (*p == ' ' || *p == '\t')
         p++;
-    uint64_t mask = 0;
-    for (; *p; p++) {
-        int d;
-        if (*p >= '0' && *p <= '9')
-            d = *p - '0';
-        else if (*p >= 'a' && *p <= 'f')
-            d = *p - 'a' + 10;
-        else
-            break;
-        mask = mask << 4 | (uint64_t)d;
-    }
+    uint64_t mask = sa_parse_hex(&p);
     return (mask >> (sig - 1)) & 1;
 }
 
