@@ -57,12 +57,6 @@ size_t sa_usable_size(const void *p)
     return 0;
 }
 
-int sa_owns(const void *p)
-{
-    uintptr_t tag = sa_pagemap_get(p) & SA_PM_TAG;
-    return tag == SA_PM_ARENA || tag == SA_PM_LARGE;
-}
-
 void *sa_calloc(size_t n, size_t size)
 {
     size_t total;

@@ -24,8 +24,6 @@ void *sa_realloc(void *p, size_t size);
 void sa_free(void *p);
 void *sa_aligned(size_t align, size_t size);   /* align: power of two */
 size_t sa_usable_size(const void *p);          /* 0 for NULL or foreign */
-/* 1 if p is the start of a live-or-free block we own, else 0. */
-int sa_owns(const void *p);
 
 /* alloc.c: the tracer's per-block record of the block starting at p.
  * NULL if p is not a block we own; with create, the record storage is

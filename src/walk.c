@@ -12,41 +12,6 @@ static int block_is_free(const sa_block *b)
     return b->key == ((uintptr_t)b ^ sa_secret);
 }
 
-int sa_block_find(const void *addr, sa_block_info *out)
-{
-    uintptr_t e = sa_pagemap_get(addr);
-    if ((e & SA_PM_TAG) == SA_PM_LARGE) {
-        sa_large *d = (sa_large *)(e - SA_PM_LARGE);
-        if (!__atomic_load_n(&d->live, __ATOMIC_ACQUIRE) ||
-            (const char *)addr < d->base || (const char *)addr >= d->base + d->size)
-            return 0;
-        out->start = d->base;
-        out->size = d->size;
-        out->rec = &d->trace;
-        return 1;
-    }
-    if ((e & SA_PM_TAG) != SA_PM_ARENA)
-        return 0;
-    sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
-    unsigned first = a->run_start[((uintptr_t)addr >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
-    if (first == SA_NO_RUN)
-        return 0;
-    sa_pool *pool = &a->pools[first];
-    char *base = sa_arena_base(a) + (size_t)first * SA_PAGE;
-    uint32_t off = (uint32_t)((const char *)addr - base);
-    if (off >= pool->carve)
-        return 0;
-    uint32_t idx = sa_class_index(pool->cls, off);
-    sa_block *b = (sa_block *)(base + (size_t)idx * sa_classes[pool->cls].size);
-    if (block_is_free(b))
-        return 0;
-    out->start = b;
-    out->size = sa_classes[pool->cls].size;
-    sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
-    out->rec = recs ? &recs[idx] : NULL;
-    return 1;
-}
-
 typedef struct walk_ctx {
     void (*fn)(const sa_block_info *b, void *ctx);
     void *ctx;

@@ -1,6 +1,6 @@
-/* walk.h - the heap as a set of live blocks: enumerate them, and map any
- * address to the live block that contains it.  For the leak checker's
- * conservative scan (and debugging tools).  Neither function allocates.
+/* walk.h - the heap as a set of live blocks, enumerated for the leak
+ * checker's conservative scan (which indexes them itself).  Does not
+ * allocate.
  *
  * A block is live unless it is free; free blocks are recognised by their
  * key (address ^ sa_secret, see arena.h), which every free block carries:
@@ -22,10 +22,6 @@ typedef struct sa_block_info {
     size_t size;            /* usable size */
     sa_trace_rec *rec;      /* the trace record, or NULL if none exists */
 } sa_block_info;
-
-/* 1 and *out filled if addr lies inside (or at the start of) a live
- * block, else 0. */
-int sa_block_find(const void *addr, sa_block_info *out);
 
 /* Call fn for every live block.  Takes the arena and large-block locks:
  * fn must not allocate or free. */

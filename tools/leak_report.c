@@ -413,6 +413,18 @@ static void xml_printed(FILE *out, void (*fn)(FILE *, const sa_leak *), const sa
     free(buf);
 }
 
+/* Whether leak l is a failing JUnit test case: not suppressed, of a kind
+ * that fails the check, within --top of its kind (counted in per). */
+static int junit_case(const sa_leak *l, const sa_check_opts *o, size_t *per)
+{
+    if (l->supp >= 0 || !(o->fail & SA_KIND_BIT(l->kind)))
+        return 0;
+    if (o->top && per[l->kind] >= o->top)
+        return 0;
+    per[l->kind]++;
+    return 1;
+}
+
 void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opts *o)
 {
     /* Count first: the attributes come before the cases. */
@@ -422,11 +434,8 @@ void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opt
         size_t per[SA_LEAK_NKINDS] = {0};
         for (size_t j = 0; j < p->nleaks; j++) {
             const sa_leak *l = &p->leaks[j];
-            if (l->supp >= 0 || !(o->fail & SA_KIND_BIT(l->kind)))
+            if (!junit_case(l, o, per))
                 continue;
-            if (o->top && per[l->kind] >= o->top)
-                continue;
-            per[l->kind]++;
             leaks++;
         }
         if (o->have_max_growth && p->checked && p->baseline) {
@@ -447,11 +456,8 @@ void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opt
         size_t per[SA_LEAK_NKINDS] = {0};
         for (size_t j = 0; j < p->nleaks; j++) {
             const sa_leak *l = &p->leaks[j];
-            if (l->supp >= 0 || !(o->fail & SA_KIND_BIT(l->kind)))
+            if (!junit_case(l, o, per))
                 continue;
-            if (o->top && per[l->kind] >= o->top)
-                continue;
-            per[l->kind]++;
             char b[40], n[40];
             fprintf(out, "    <testcase classname=\"snapalloc.leak.%s\" name=\"",
                     sa_leak_kind_name(l->kind));

@@ -197,9 +197,8 @@ Test(heap, foreign_pointers_are_ignored)
     sa_free(on_stack);
     sa_free(NULL);
     cr_assert_eq(sa_usable_size(not_ours), 0);
-    cr_assert_eq(sa_owns(not_ours), 0);
     void *p = sa_malloc(10);
-    cr_assert_eq(sa_owns(p), 1);
+    cr_assert_eq(sa_usable_size(p), 16);
     sa_free(p);
 }
 
@@ -310,13 +309,4 @@ Test(heap, walk_finds_exactly_the_live_blocks)
     cr_assert_eq(w.large, 2);
     cr_assert_eq(w.seen, 1);
     cr_assert_eq(w.bytes, 48 * 64 + 2 * 303104);
-    sa_block_info info;
-    cr_assert_eq(sa_block_find((char *)p[60] + 13, &info), 1, "interior pointers find their block");
-    cr_assert_eq(info.start, p[60]);
-    cr_assert_eq(info.size, 64);
-    cr_assert_eq(sa_block_find(p[10], &info), 0, "freed blocks are not live");
-    cr_assert_eq(sa_block_find((char *)p[99] + 299999, &info), 1);
-    cr_assert_eq(info.start, p[99]);
-    static char foreign[8];
-    cr_assert_eq(sa_block_find(foreign, &info), 0);
 }
