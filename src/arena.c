@@ -4,7 +4,9 @@
 #include <string.h>
 
 #include "arena.h"
+#include "internal.h"
 #include "lock.h"
+#include "large.h"
 #include "meta.h"
 #include "os.h"
 #include "pagemap.h"
@@ -18,9 +20,27 @@ static sa_arena *buckets[SA_ARENA_PAGES];
 static uint64_t nonempty;
 static sa_arena_counts counts;
 static unsigned next_color;
+/* The growth clock (arena.h): pages faulted in by the arenas and the
+ * large path, and its reading when the arenas last reused a dirty run. */
+static uint64_t growth_clock;
+static uint64_t dirty_used_at;
+
+uint64_t sa_growth_now(void)
+{
+    return __atomic_load_n(&growth_clock, __ATOMIC_RELAXED);
+}
+
+uint64_t sa_growth_advance(uint64_t pages)
+{
+    return __atomic_add_fetch(&growth_clock, pages, __ATOMIC_RELAXED);
+}
+
+static uint64_t empty_arenas;   /* listed in buckets[MAX_FREE] */
 
 static void bucket_unlink(sa_arena *a)
 {
+    if (a->bucket == MAX_FREE)
+        empty_arenas--;
     if (a->prev)
         a->prev->next = a->next;
     else if (!(buckets[a->bucket] = a->next))
@@ -32,6 +52,8 @@ static void bucket_unlink(sa_arena *a)
 static void bucket_push(sa_arena *a)
 {
     a->bucket = a->nfree;
+    if (a->bucket == MAX_FREE)
+        empty_arenas++;
     a->prev = NULL;
     a->next = buckets[a->bucket];
     if (a->next)
@@ -54,6 +76,7 @@ static sa_arena *arena_new(void)
     }
     memset(a->run_start, SA_NO_RUN, sizeof a->run_start);
     a->free_mask = ~((uint64_t)1 << color);
+    a->dirty_mask = 0;   /* fresh pages: not even faulted in */
     a->nfree = MAX_FREE;
     bucket_push(a);
     counts.allocated_total++;
@@ -64,6 +87,7 @@ static sa_arena *arena_new(void)
 
 static void arena_release(sa_arena *a)
 {
+    counts.dirty_pages -= (uint64_t)__builtin_popcountll(a->dirty_mask);
     bucket_unlink(a);
     char *base = sa_arena_base(a);
     sa_pagemap_set((uintptr_t)base, SA_ARENA_SIZE, 0);
@@ -72,13 +96,22 @@ static void arena_release(sa_arena *a)
     counts.current--;
 }
 
-/* First page of a run of n free pages in a, or SA_NO_RUN. */
+/* First page of a run of n pages all set in mask, or SA_NO_RUN. */
+static unsigned find_in(uint64_t mask, unsigned n)
+{
+    uint64_t m = mask;
+    for (unsigned i = 1; i < n && m; i++)
+        m &= mask >> i;
+    return m ? (unsigned)__builtin_ctzll(m) : SA_NO_RUN;
+}
+
+/* First page of a run of n free pages in a, or SA_NO_RUN: dirty pages
+ * first, as jemalloc does, since they are resident already (no page
+ * fault) and reusing them keeps the clean ones clean. */
 static unsigned find_run(const sa_arena *a, unsigned n)
 {
-    uint64_t m = a->free_mask;
-    for (unsigned i = 1; i < n && m; i++)
-        m &= a->free_mask >> i;
-    return m ? (unsigned)__builtin_ctzll(m) : SA_NO_RUN;
+    unsigned i = a->dirty_mask ? find_in(a->dirty_mask, n) : SA_NO_RUN;
+    return i != SA_NO_RUN ? i : find_in(a->free_mask, n);
 }
 
 static sa_arena *pick_arena(unsigned n, unsigned *first)
@@ -102,6 +135,83 @@ fresh:;
     return a;
 }
 
+/* Discard the pages of mask (dirty pages of a), one madvise per run of
+ * adjacent pages. */
+static void discard(sa_arena *a, uint64_t m)
+{
+    unsigned npages = (unsigned)__builtin_popcountll(m);
+    counts.dirty_pages -= npages;
+    counts.purged_pages += npages;
+    a->dirty_mask &= ~m;
+    while (m) {
+        unsigned i = (unsigned)__builtin_ctzll(m);
+        uint64_t rest = ~(m >> i);   /* first clear bit at or after i */
+        unsigned len = rest ? (unsigned)__builtin_ctzll(rest) : SA_ARENA_PAGES - i;
+        sa_os_discard(sa_arena_base(a) + (size_t)i * SA_PAGE, (size_t)len * SA_PAGE);
+        m &= i + len >= SA_ARENA_PAGES ? 0 : ~(((uint64_t)1 << (i + len)) - 1);
+    }
+}
+
+/* How many wholly free arenas may wait for their decay. */
+static uint64_t spare_arenas(void)
+{
+    uint64_t n = counts.current >> SA_SPARE_SHIFT;
+    return n > SA_SPARE_ARENAS ? n : SA_SPARE_ARENAS;
+}
+
+/* Discard every dirty page. */
+static void purge_dirty(void)
+{
+    for (unsigned k = MAX_FREE; k > 0 && counts.dirty_pages; k--)
+        for (sa_arena *a = buckets[k]; a && counts.dirty_pages; a = a->next)
+            if (a->dirty_mask)
+                discard(a, a->dirty_mask);
+}
+
+/* Time decay, checked at most every SA_DIRTY_DECAY_MS / 4 from the
+ * returns of pools: the dirty pages of an arena that has had some for
+ * SA_DIRTY_DECAY_MS are discarded (jemalloc's dirty decay, without its
+ * background thread), and wholly free arenas beyond SA_SPARE_ARENAS whose
+ * pages decayed go back to the OS.  A program whose footprint swings
+ * within a second reuses them; one that shrank for good gives them back. */
+static void decay_dirty(void)
+{
+    static uint64_t checked_at;
+    uint64_t now = sa_os_now_ms();
+    if (now - checked_at < SA_DIRTY_DECAY_MS / 4)
+        return;
+    checked_at = now;
+    unsigned kept = 0;
+    for (sa_arena *a = buckets[MAX_FREE], *next; a; a = next) {
+        next = a->next;
+        int decayed = !a->dirty_mask || now - a->dirty_since >= SA_DIRTY_DECAY_MS;
+        if (decayed && kept >= SA_SPARE_ARENAS)
+            arena_release(a);
+        else
+            kept++;
+    }
+    for (unsigned k = 1; k <= MAX_FREE; k++)
+        for (sa_arena *a = buckets[k]; a; a = a->next)
+            if (a->dirty_mask && now - a->dirty_since >= SA_DIRTY_DECAY_MS)
+                discard(a, a->dirty_mask);
+}
+
+static int dirty_idle(uint64_t now)
+{
+    return __atomic_load_n(&counts.dirty_pages, __ATOMIC_RELAXED) &&
+           now - __atomic_load_n(&dirty_used_at, __ATOMIC_RELAXED) >= SA_IDLE_PAGES;
+}
+
+void sa_arena_heap_grew(uint64_t now)
+{
+    if (!dirty_idle(now))
+        return;
+    sa_lock_acquire(&arena_lock);
+    if (dirty_idle(now))
+        purge_dirty();
+    sa_lock_release(&arena_lock);
+}
+
 sa_pool *sa_arena_take_pool(unsigned cls)
 {
     unsigned n = sa_classes[cls].pages, first = SA_NO_RUN;
@@ -115,6 +225,15 @@ sa_pool *sa_arena_take_pool(unsigned cls)
     bucket_unlink(a);
     a->free_mask &= ~run;
     a->nfree -= n;
+    uint64_t reused = (uint64_t)__builtin_popcountll(a->dirty_mask & run);
+    uint64_t untouched = n - reused, now = 0;
+    if (untouched)
+        now = sa_growth_advance(untouched);
+    if (reused)
+        __atomic_store_n(&dirty_used_at, sa_growth_now(), __ATOMIC_RELAXED);
+    __atomic_store_n(&counts.dirty_pages, counts.dirty_pages - reused, __ATOMIC_RELAXED);
+    a->dirty_mask &= ~run;
+    counts.active_pages += n;
     bucket_push(a);
     for (unsigned i = 0; i < n; i++)
         a->run_start[first + i] = (uint8_t)first;
@@ -129,6 +248,13 @@ sa_pool *sa_arena_take_pool(unsigned cls)
     pool->cls = (uint8_t)cls;
     pool->state = SA_POOL_USED;
     sa_lock_release(&arena_lock);
+    /* The arenas grow into pages to fault in: idle dirty pages, here or in
+     * the large cache, would only add to the peak (the large lock after
+     * arena_lock: the fork handlers take it first). */
+    if (untouched) {
+        sa_arena_heap_grew(now);
+        sa_large_heap_grew(now);
+    }
     return pool;
 }
 
@@ -149,11 +275,22 @@ void sa_arena_return_pool(sa_pool *pool)
         a->run_start[first + i] = SA_NO_RUN;
     bucket_unlink(a);
     a->free_mask |= run;
+    if (!a->dirty_mask)
+        a->dirty_since = sa_os_now_ms();
+    a->dirty_mask |= run;
     a->nfree += n;
+    __atomic_store_n(&counts.dirty_pages, counts.dirty_pages + n, __ATOMIC_RELAXED);
+    counts.active_pages -= n;
     bucket_push(a);
-    /* Keep SA_SPARE_ARENAS wholly free arenas: the next one goes back. */
-    if (a->nfree == MAX_FREE && a->next)
+    /* Wholly free arenas beyond SA_SPARE_ARENAS go back to the OS, but
+     * those within spare_arenas() only when their pages decay: unmapping
+     * and mapping again at every swing of the program's footprint costs a
+     * fault per page (pymalloc keeps one spare, bpo-37257; a program of
+     * many arenas swings by more than one). */
+    if (a->nfree == MAX_FREE && empty_arenas > spare_arenas())
         arena_release(a);
+    if (counts.dirty_pages)
+        decay_dirty();
     sa_lock_release(&arena_lock);
     if (trace)
         sa_meta_free(trace, sa_classes[cls].capacity * sizeof(sa_trace_rec));
@@ -169,6 +306,8 @@ int sa_arena_trim(void)
     }
     for (unsigned k = 1; k < MAX_FREE; k++)
         for (sa_arena *a = buckets[k]; a; a = a->next) {
+            counts.dirty_pages -= (uint64_t)__builtin_popcountll(a->dirty_mask);
+            a->dirty_mask = 0;
             uint64_t m = a->free_mask;
             while (m) {
                 unsigned i = (unsigned)__builtin_ctzll(m);

@@ -46,7 +46,25 @@
  * a new pool comes from the lowest non-empty bucket: the fullest arenas are
  * filled first so nearly-empty ones can drain and go back to the OS
  * (pymalloc's usable_arenas order, made O(1) by the buckets).  An arena
- * whose pages are all free is unmapped, except SA_SPARE_ARENAS of them.
+ * whose pages are all free is unmapped, except SA_SPARE_ARENAS of them;
+ * when the program's footprint swings, up to half the arenas may wait
+ * until their pages decay (below) before they are unmapped.
+ *
+ * Dirty pages: a returned run's pages are free but still resident.  They
+ * are kept for reuse (no page fault when taken again; runs are cut from
+ * dirty pages first) until they are idle: the heap grew by SA_IDLE_PAGES
+ * fresh pages (the growth clock below) without reusing any dirty run.
+ * Then they are discarded (MADV_DONTNEED): a program that moved on to
+ * other sizes, or to the large path, does not keep its old pages on top of
+ * its new ones.  A program that keeps reusing them never pays a discard
+ * and a page fault.  And they decay: an arena's dirty pages are discarded
+ * SA_DIRTY_DECAY_MS after it got them (jemalloc's decay, checked when
+ * pools are returned rather than by a background thread), so a program
+ * that shrank for good gives its memory back.
+ *
+ * The growth clock counts the pages the arenas and the large path fault
+ * in (fresh runs, fresh mappings, grown blocks).  The large cache uses it
+ * the same way for its resident blocks (large.h).
  *
  * Locking: the free lists, carve and used count of a pool belong to its
  * owner heap's thread.  Pool ownership changes and all arena state are
@@ -85,6 +103,11 @@ typedef struct sa_pool {
 typedef struct sa_arena {
     struct sa_arena *next, *prev; /* bucket list (by nfree) */
     uint64_t free_mask;           /* bit i set: page i is free */
+    uint64_t dirty_mask;          /* free pages used since their last
+                                     discard (may hold RSS); a subset of
+                                     free_mask */
+    uint64_t dirty_since;         /* ms (sa_os_now_ms) dirty_mask became
+                                     nonzero */
     uint32_t nfree;               /* popcount(free_mask) */
     uint32_t bucket;              /* the bucket it is listed in */
     uint8_t run_start[SA_ARENA_PAGES];   /* SA_NO_RUN: header or free page */
@@ -126,8 +149,18 @@ int sa_arena_trim(void);
 
 typedef struct sa_arena_counts {
     uint64_t allocated_total, reclaimed, highwater, current;
+    uint64_t active_pages;        /* pages in runs (pools) */
+    uint64_t dirty_pages;         /* free pages that may be resident */
+    uint64_t purged_pages;        /* dirty pages discarded, total */
 } sa_arena_counts;
 void sa_arena_get_counts(sa_arena_counts *out);
+/* The growth clock: pages faulted in so far by the arenas and the large
+ * path.  sa_growth_advance adds pages and returns the new reading. */
+uint64_t sa_growth_now(void);
+uint64_t sa_growth_advance(uint64_t pages);
+/* The heap grew to growth clock reading now: discard the arenas' dirty
+ * pages if they are idle.  Takes sa_arena_lock (call without locks). */
+void sa_arena_heap_grew(uint64_t now);
 /* Visit every arena under sa_arena_lock (statistics, leak scans). */
 void sa_arena_foreach(void (*fn)(sa_arena *a, void *ctx), void *ctx);
 

@@ -71,8 +71,10 @@ static void free_local(sa_heap *h, sa_pool *pool, sa_block *b)
         pool->state = SA_POOL_USED;
         used_insert(h, pool, 0);
     }
-    if (--pool->used == 0 && pool->next != pool) {
-        /* Not the heap's last pool of the class: give it back. */
+    if (--pool->used == 0 && (pool->next != pool || sa_classes[pool->cls].size > SA_PAGE)) {
+        /* Not the heap's last pool of the class, or a class of blocks
+         * above a page, whose runs are too big to keep idle: give it
+         * back (its pages stay dirty in the arena for reuse). */
         used_unlink(h, pool);
         sa_arena_return_pool(pool);
     }
@@ -305,6 +307,10 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
 {
     sa_heap *h = pool->heap;
     sa_tcache *tc = &h->cache[pool->cls];
+    if (sa_classes[pool->cls].cache_max == 0) {
+        free_local(h, pool, b);
+        return;
+    }
     tcache_flush(h, tc, tc->count / 2);
     b->next = tc->head;
     tc->head = b;

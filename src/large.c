@@ -5,6 +5,7 @@
 #include "tunables.h"
 #include "internal.h"
 #include "large.h"
+#include "arena.h"
 #include "lock.h"
 #include "meta.h"
 #include "os.h"
@@ -14,6 +15,10 @@ static sa_lock large_lock = SA_LOCK_INIT;
 static sa_large *cache[SA_LARGE_CACHE_SLOTS];  /* most recent last */
 static unsigned ncached;
 static size_t cached_bytes, resident_bytes;
+/* The growth clock (arena.h) when the cache was last used. */
+static uint64_t used_at;
+
+static void grew(size_t bytes);
 static uint64_t live_blocks, live_bytes, total_allocs, total_frees;
 static sa_large *all_large;   /* every descriptor (live or cached) */
 
@@ -76,6 +81,7 @@ static sa_large *cache_take(size_t size, size_t align)
             if (c->resident)
                 resident_bytes -= c->size;
             d->live = 1;
+            __atomic_store_n(&used_at, sa_growth_now(), __ATOMIC_RELAXED);
             break;
         }
     }
@@ -117,6 +123,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
             return NULL;
         }
         registry_add(d);
+        grew(size);
     }
     d->trace.stack = 0;
     account(1, (long)d->size);
@@ -149,6 +156,7 @@ void sa_large_free(sa_large *d, void *p)
     }
     cache[ncached++] = d;
     cached_bytes += d->size;
+    __atomic_store_n(&used_at, sa_growth_now(), __ATOMIC_RELAXED);
     d->resident = 1;
     resident_bytes += d->size;
     /* Oldest first, entries beyond the resident budget give their pages
@@ -164,6 +172,37 @@ void sa_large_free(sa_large *d, void *p)
     /* Syscalls outside the lock. */
     while (nevict)
         unmap_block(evict[--nevict]);
+}
+
+void sa_large_cache_release(void)
+{
+    /* Cheap when there is nothing to do: this runs whenever an arena run
+     * is taken on fresh pages. */
+    if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
+        return;
+    sa_lock_acquire(&large_lock);
+    for (unsigned i = 0; i < ncached; i++)
+        if (cache[i]->resident) {
+            sa_os_discard(cache[i]->base, cache[i]->size);
+            cache[i]->resident = 0;
+        }
+    __atomic_store_n(&resident_bytes, 0, __ATOMIC_RELAXED);
+    sa_lock_release(&large_lock);
+}
+
+void sa_large_heap_grew(uint64_t now)
+{
+    if (__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED) &&
+        now - __atomic_load_n(&used_at, __ATOMIC_RELAXED) >= SA_IDLE_PAGES)
+        sa_large_cache_release();
+}
+
+/* The large path faulted in pages: let go of idle memory (no lock held). */
+static void grew(size_t bytes)
+{
+    uint64_t now = sa_growth_advance(bytes / SA_PAGE);
+    sa_arena_heap_grew(now);
+    sa_large_heap_grew(now);
 }
 
 void *sa_large_realloc(sa_large *d, void *p, size_t n)
@@ -186,6 +225,7 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         account(0, -(long)(old - size));
         return p;
     }
+    grew(size - old);
     /* Grow in place when the neighbouring pages are free. */
     if (sa_os_remap_inplace(d->base, old, size) == 0) {
         if (sa_pagemap_set((uintptr_t)d->base, size, (uintptr_t)d | SA_PM_LARGE) == 0) {

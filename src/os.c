@@ -14,6 +14,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <time.h>
 #include <unistd.h>
 
 static void *map_aligned(size_t size, size_t align, int prot)
@@ -144,4 +145,14 @@ void sa_os_fatal(const char *msg)
 void sa_os_fatal_oom(void)
 {
     sa_os_fatal("operator new: out of memory and std::bad_alloc cannot be thrown");
+}
+
+uint64_t sa_os_now_ms(void)
+{
+    int saved = errno;
+    struct timespec ts;
+    if (clock_gettime(CLOCK_MONOTONIC_COARSE, &ts) != 0)
+        ts.tv_sec = ts.tv_nsec = 0;
+    errno = saved;
+    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }

@@ -37,6 +37,9 @@ int sa_os_stderr(void);
 
 /* 64 random bits (from AT_RANDOM/getrandom), for heap secrets. */
 uint64_t sa_os_random(void);
+/* A coarse monotonic clock in milliseconds (the vDSO: no system call,
+ * no allocation). */
+uint64_t sa_os_now_ms(void);
 /* Print "snapalloc: <msg>\n" on stderr and abort().  Never allocates. */
 __attribute__((noreturn, cold)) void sa_os_fatal(const char *msg);
 /* operator new failed with no way to throw std::bad_alloc. */

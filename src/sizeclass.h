@@ -5,14 +5,27 @@
  *   1       17..32         32      1          (n - 1) >> 4
  *   ...
  *   31      497..512       512     1
- *   32      513..576       576     1          medium: 8 classes per doubling,
- *   33      577..640       640     1          block = 2^b + k * 2^(b-3)
- *   34      641..704       704     1
+ *   32      513..528       528     3          medium: per doubling above 2^b,
+ *   33      529..576       576     9          8 classes 2^b + k * 2^(b-3),
+ *   34      577..640       640     3          k = 1..8, and below 4 KiB
+ *   ...                                       one more, 2^b + 16
+ *   40      961..1024      1024    1
+ *   41      1025..1040     1040    9
+ *   42      1041..1152     1152    9
  *   ...
- *   87      61441..65536   65536   16
+ *   58      3841..4096     4096    1
+ *   59      4097..4608     4608    9
+ *   ...
+ *   90      61441..65536   65536   16
+ *
+ * The 2^b + 16 classes are for the commonest misfit of a geometric series:
+ * a power of two plus a small header (sqlite keeps tens of thousands of
+ * 1032-byte blocks live); without them such a request wastes 11%.  From
+ * 4 KiB up a pool of 2^b + 16 blocks would lose a page-sized tail, as much
+ * as the class saves, so there is none.
  *
  * Pool pages are chosen per class (sizeclass.c) so that the tail lost to
- * quantization is at most 1/32 of the pool.
+ * quantization is under 1/64 of the pool.
  */
 #ifndef SA_SIZECLASS_H
 #define SA_SIZECLASS_H
@@ -40,7 +53,11 @@ static inline unsigned sa_size_class(size_t n)
     if (n <= SA_SMALL_MAX)
         return n ? (unsigned)((n - 1) >> 4) : 0;
     unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
-    return SA_SMALL_CLASSES + (b - 9) * 8 + (unsigned)(((n - 1) >> (b - 3)) & 7);
+    unsigned k = (unsigned)(((n - 1) >> (b - 3)) & 7);
+    if (b >= SA_SPLIT_MAX_SHIFT)
+        return SA_SMALL_CLASSES + (SA_SPLIT_MAX_SHIFT - 9) * 9 + (b - SA_SPLIT_MAX_SHIFT) * 8 + k;
+    /* k == 0 is split: up to 2^b + 16, then up to 2^b + 2^(b-3). */
+    return SA_SMALL_CLASSES + (b - 9) * 9 + k + (k != 0 || n - 1 - ((size_t)1 << b) >= 16);
 }
 
 /* Block index of byte offset off inside a pool of class c; exact for every

@@ -137,6 +137,9 @@ int sa_stats_print(int fd)
     line(&b, "# bytes in allocated blocks", aw.bytes_in_use);
     line(&b, "# bytes in available blocks", aw.bytes_avail);
     line(&b, "# bytes in unused pages", aw.free_pages * SA_PAGE);
+    line(&b, "# of which dirty (resident)", ac.dirty_pages * SA_PAGE);
+    line(&b, "# bytes purged", ac.purged_pages * SA_PAGE);
+    line(&b, "# bytes faulted in (clock)", sa_growth_now() * SA_PAGE);
     line(&b, "# bytes lost to arena headers", aw.arenas * SA_PAGE);
     line(&b, "# bytes lost to quantization", aw.quantization);
     line(&b, "# bytes in metadata", sa_meta_bytes() + sa_pagemap_bytes());

@@ -6,8 +6,10 @@
  *   ------------------  -------  ----------------------------  ---------------------------
  *   0 .. 512            small    1-page pools, 32 classes      pymalloc's classes (16-byte
  *                                of 16-byte steps              steps keep max_align_t)
- *   513 .. 65536        medium   1..16-page pools ("runs")     8 classes per power of two:
- *                                in the same arenas            <= 12.5% internal waste; a
+ *   513 .. 65536        medium   1..16-page pools ("runs")     8 classes per power of two
+ *                                in the same arenas            (<= 12.5% internal waste)
+ *                                                              and 2^k + 16 below 4 KiB
+ *                                                              for 2^k-plus-header; a
  *                                                              run still shares an arena
  *   > 65536             large    its own mmap, 256 KiB-        mremap makes realloc O(1);
  *                                aligned, cached when freed    a 64 KiB+ block amortises
@@ -30,24 +32,34 @@
 #define SA_ARENA_COLORS     16u          /* header pages rotate over 64 KiB */
 
 #define SA_MEDIUM_MAX       65536u       /* largest request served from arenas */
-#define SA_MEDIUM_CLASSES   56u          /* 576 .. 65536, 8 per doubling */
-#define SA_NCLASSES         (SA_SMALL_CLASSES + SA_MEDIUM_CLASSES)   /* 88 */
+#define SA_MEDIUM_CLASSES   59u          /* 528 .. 65536 (sizeclass.h) */
+#define SA_NCLASSES         (SA_SMALL_CLASSES + SA_MEDIUM_CLASSES)   /* 91 */
+#define SA_SPLIT_MAX_SHIFT  12           /* 2^b + 16 classes for b < 12 */
 #define SA_MAX_POOL_PAGES   16u          /* a medium run never exceeds 64 KiB */
 
 /* Freed large mappings kept for reuse (no syscall on the next large
  * malloc of a similar size).  Bounded so RSS stays close to glibc's. */
-#define SA_LARGE_CACHE_SLOTS   8u
+#define SA_LARGE_CACHE_SLOTS   16u
 #define SA_LARGE_CACHE_MAXBLK  (1u << 20)     /* larger blocks are unmapped */
-#define SA_LARGE_CACHE_BYTES   (4u << 20)
+#define SA_LARGE_CACHE_BYTES   (8u << 20)
 #define SA_LARGE_CACHE_RESIDENT (2u << 20)  /* cached bytes that keep their pages */
 
 /* Per-thread cache of just-freed blocks, per class (heap.h). */
 #define SA_TCACHE_BLOCKS    64u
 #define SA_TCACHE_BYTES     32768u
 
-/* Wholly free arenas kept mapped (pymalloc keeps one, bpo-37257). */
+/* Wholly free arenas kept mapped: SA_SPARE_ARENAS (pymalloc keeps one,
+ * bpo-37257), and up to arenas >> SA_SPARE_SHIFT more until their pages
+ * decay (arena.h). */
 #define SA_SPARE_ARENAS     1u
+#define SA_SPARE_SHIFT      1
 
+/* Free memory kept resident for reuse (arena.h): dirty arena pages and
+ * the large cache's blocks are discarded once the heap has faulted in
+ * SA_IDLE_PAGES fresh pages without reusing them, and dirty arena pages
+ * SA_DIRTY_DECAY_MS after they became dirty in any case. */
+#define SA_IDLE_PAGES       64u          /* 256 KiB */
+#define SA_DIRTY_DECAY_MS   1000u
 /* How many candidate arenas a multi-page run search looks at before it
  * maps a new arena (bounds the cost of fragmentation). */
 #define SA_RUN_SEARCH_LIMIT 256u

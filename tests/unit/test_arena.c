@@ -1,6 +1,9 @@
 /* Arenas: pools are carved fullest-arena-first, multi-page runs are found,
- * and wholly free arenas go back to the OS except one spare. */
+ * wholly free arenas go back to the OS except one spare, and dirty pages
+ * are reused first and discarded when idle or old. */
 #include <criterion/criterion.h>
+#include <string.h>
+#include <time.h>
 
 #include "arena.h"
 #include "internal.h"
@@ -99,4 +102,95 @@ Test(arena, free_arenas_return_to_the_os_but_one)
                  sa_pagemap_get(sa_pool_base(p[1][0])) == 0, 1);
     cr_assert_eq(sa_arena_trim(), 1);
     cr_assert_eq(counts().current, 0);
+}
+
+/* ---- Dirty pages: reuse first, discard when idle, decay with time ---- */
+
+static int reads_zero(const void *p, size_t n)
+{
+    const unsigned char *c = p;
+    for (size_t i = 0; i < n; i++)
+        if (c[i])
+            return 0;
+    return 1;
+}
+
+Test(arena, returned_runs_are_dirty_and_reused_before_clean_pages)
+{
+    sa_pool *p[20];
+    for (int i = 0; i < 20; i++) {
+        p[i] = sa_arena_take_pool(0);
+        memset(sa_pool_base(p[i]), 0xab, SA_PAGE);
+    }
+    sa_arena_return_pool(p[2]);
+    cr_assert_eq(counts().dirty_pages, 1);
+    cr_assert_eq(sa_arena_trim(), 1);            /* p[2]'s page: now clean */
+    cr_assert_eq(counts().dirty_pages, 0);
+    cr_assert(reads_zero(sa_pool_base(p[2]), SA_PAGE));
+    sa_arena_return_pool(p[10]);
+    cr_assert_eq(counts().dirty_pages, 1);
+    /* The lowest free page is p[2]'s, but p[10]'s is resident already. */
+    sa_pool *q = sa_arena_take_pool(0);
+    cr_assert_eq(q, p[10]);
+    cr_assert_eq(counts().dirty_pages, 0);
+    cr_assert_eq(sa_arena_take_pool(0), p[2]);
+}
+
+Test(arena, idle_dirty_pages_are_discarded_when_the_heap_grows)
+{
+    sa_pool *p[20];
+    for (int i = 0; i < 20; i++) {
+        p[i] = sa_arena_take_pool(0);
+        memset(sa_pool_base(p[i]), 0xcd, SA_PAGE);
+    }
+    for (int i = 0; i < 10; i++)
+        sa_arena_return_pool(p[i]);
+    cr_assert_eq(counts().dirty_pages, 10);
+    uint64_t purged = counts().purged_pages;
+    /* Reusing a dirty run resets the idle clock: growth short of
+     * SA_IDLE_PAGES since then keeps the pages. */
+    sa_pool *again = sa_arena_take_pool(0);
+    cr_assert_eq(counts().dirty_pages, 9);
+    sa_arena_heap_grew(sa_growth_advance(SA_IDLE_PAGES - 1));
+    cr_assert_eq(counts().dirty_pages, 9);
+    cr_assert_not(reads_zero(sa_pool_base(p[5]), SA_PAGE));
+    /* One page more: they are idle, and go. */
+    sa_arena_heap_grew(sa_growth_advance(1));
+    cr_assert_eq(counts().dirty_pages, 0);
+    cr_assert_eq(counts().purged_pages, purged + 9);
+    for (int i = 0; i < 10; i++)
+        if (p[i] != again)
+            cr_assert(reads_zero(sa_pool_base(p[i]), SA_PAGE), "page %d kept its contents", i);
+    cr_assert_not(reads_zero(sa_pool_base(p[15]), SA_PAGE), "a page in use was discarded");
+}
+
+Test(arena, dirty_pages_decay_and_spare_arenas_go_back_after_a_second)
+{
+    enum { N = 6 };
+    static sa_pool *p[N][63];
+    for (int a = 0; a < N; a++)
+        for (int i = 0; i < 63; i++) {
+            p[a][i] = sa_arena_take_pool(1);
+            memset(sa_pool_base(p[a][i]), 0x11, 64);
+        }
+    cr_assert_eq(counts().current, N);
+    for (int a = 0; a < N; a++)
+        for (int i = 0; i < 63; i++)
+            sa_arena_return_pool(p[a][i]);
+    /* A footprint that swings back finds some arenas still mapped... */
+    uint64_t waiting = counts().current;
+    cr_assert_gt(waiting, 1, "wholly free arenas wait for their decay");
+    cr_assert_lt(waiting, N);
+    cr_assert_eq(counts().dirty_pages, waiting * 63);
+    /* ...but a program that shrank for good gives them back: after
+     * SA_DIRTY_DECAY_MS the next return of a pool unmaps all but the spare
+     * and discards the dirty pages of the arenas in use. */
+    sa_pool *keep = sa_arena_take_pool(1), *gone = sa_arena_take_pool(1);
+    memset(sa_pool_base(gone), 0x22, 64);
+    struct timespec ts = { 1, 300 * 1000 * 1000 };
+    nanosleep(&ts, NULL);
+    sa_arena_return_pool(gone);
+    (void)keep;
+    cr_assert_eq(counts().current, 1 + SA_SPARE_ARENAS, "keep's arena and the spare");
+    cr_assert_eq(counts().dirty_pages, 0);
 }

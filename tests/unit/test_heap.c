@@ -172,7 +172,31 @@ Test(heap, thread_cache_is_bounded_and_lifo)
         cr_assert_leq(sa_tls_heap->cache[c].count, sa_classes[c].cache_max);
     }
     cr_assert_eq(sa_malloc(100), p[39], "the last block freed is the first reused");
-    cr_assert_eq(sa_classes[sa_size_class(65536)].cache_max, 1, "big classes cache little");
+    cr_assert_eq(sa_classes[sa_size_class(16384)].cache_max, 2, "big classes cache little");
+    cr_assert_eq(sa_classes[sa_size_class(65536)].cache_max, 0, "the biggest not at all");
+}
+
+Test(heap, a_freed_big_block_goes_back_to_its_arena)
+{
+    /* Classes above SA_TCACHE_BYTES are not cached, and their runs go
+     * back to the arena as soon as they are empty, even the heap's last
+     * one: a run of 16 pages kept per class would pin a MiB. */
+    void *p = sa_malloc(40000);
+    sa_pool *pool = pool_of(p);
+    cr_assert_eq(pool->state, SA_POOL_USED);
+    cr_assert_eq(sa_tls_heap->used[pool->cls], pool);
+    sa_free(p);
+    cr_assert_eq(sa_tls_heap->cache[pool->cls].count, 0);
+    cr_assert_eq(pool->state, SA_POOL_EMPTY);
+    cr_assert_null(sa_tls_heap->used[pool->cls]);
+    /* A one-page class keeps its last pool (the malloc/free ping-pong). */
+    void *q = sa_malloc(100);
+    sa_pool *qp = pool_of(q);
+    sa_heap_flush_cache();
+    sa_free(q);
+    sa_heap_flush_cache();
+    cr_assert_eq(qp->state, SA_POOL_USED);
+    cr_assert_eq(qp->used, 0);
 }
 
 Test(heap, statistics_count_calls_exactly)

@@ -143,3 +143,30 @@ Test(large, interior_pointer_aborts, .signal = SIGABRT)
     char *p = sa_malloc(1 << 20);
     sa_free(p + 4096);
 }
+
+Test(large, idle_cached_pages_go_back_when_the_heap_grows)
+{
+    char *p = sa_malloc(200000);
+    memset(p, 0x5a, 200000);
+    sa_free(p);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, 200704);
+    /* The arenas fault in pages while the cache sits unused: short of
+     * SA_IDLE_PAGES it keeps its pages, then gives them back. */
+    sa_large_heap_grew(sa_growth_advance(SA_IDLE_PAGES - 1));
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, 200704);
+    sa_large_heap_grew(sa_growth_advance(1));
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, 0);
+    cr_assert_eq(c.cached_blocks, 1, "the mapping stays cached");
+    for (size_t i = 0; i < 200000; i += 4096)
+        cr_assert_eq(p[i], 0, "page %zu kept its contents", i / 4096);
+    /* Reused without a memset: released pages read as zeros. */
+    char *q = sa_calloc(1, 190000);
+    cr_assert_eq(q, p);
+    for (size_t i = 0; i < 190000; i += 64)
+        cr_assert_eq(q[i], 0);
+    sa_free(q);
+}

@@ -25,12 +25,28 @@ Test(sizeclass, small_classes_are_pymalloc_steps)
 Test(sizeclass, medium_classes)
 {
     cr_assert_eq(sa_size_class(513), 32);
-    cr_assert_eq(sa_classes[32].size, 576);
-    cr_assert_eq(sa_classes[33].size, 640);
-    cr_assert_eq(sa_classes[39].size, 1024);
-    cr_assert_eq(sa_classes[40].size, 1152);
-    cr_assert_eq(sa_size_class(4400), 32 + 3 * 8);   /* an sqlite page: 4608 */
-    cr_assert_eq(sa_classes[32 + 3 * 8].size, 4608);
+    cr_assert_eq(sa_classes[32].size, 528);
+    cr_assert_eq(sa_size_class(528), 32);
+    cr_assert_eq(sa_size_class(529), 33);
+    cr_assert_eq(sa_classes[33].size, 576);
+    cr_assert_eq(sa_classes[34].size, 640);
+    cr_assert_eq(sa_classes[40].size, 1024);
+    /* a power of two plus a header: 1032 (sqlite) fits 1040, not 1152 */
+    cr_assert_eq(sa_size_class(1032), 41);
+    cr_assert_eq(sa_classes[41].size, 1040);
+    cr_assert_eq(sa_classes[42].size, 1152);
+    cr_assert_eq(sa_size_class(2056), 50);
+    cr_assert_eq(sa_classes[50].size, 2064);
+    /* from 4 KiB up, 8 classes per doubling only */
+    cr_assert_eq(sa_classes[58].size, 4096);
+    cr_assert_eq(sa_size_class(4104), 59);
+    cr_assert_eq(sa_size_class(4400), 59);   /* an sqlite page: 4608 */
+    cr_assert_eq(sa_classes[59].size, 4608);
+    cr_assert_eq(sa_classes[59].pages, 9, "8 blocks of 4608 fill 9 pages exactly");
+    cr_assert_eq(sa_classes[59].capacity, 8);
+    cr_assert_eq(sa_classes[66].size, 8192);
+    cr_assert_eq(sa_size_class(8193), 67);
+    cr_assert_eq(sa_classes[67].size, 9216);
     cr_assert_eq(sa_size_class(65536), SA_NCLASSES - 1);
     cr_assert_eq(sa_classes[SA_NCLASSES - 1].size, 65536);
     cr_assert_eq(sa_classes[SA_NCLASSES - 1].pages, 16);
