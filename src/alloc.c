@@ -47,8 +47,9 @@ size_t sa_usable_size(const void *p)
     uintptr_t e = sa_pagemap_get(p);
     if ((e & SA_PM_TAG) == SA_PM_ARENA) {
         sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
-        unsigned first = a->run_start[((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
-        return first != SA_NO_RUN ? sa_classes[a->pools[first].cls].size : 0;
+        uintptr_t base;
+        sa_pool *pool = sa_block_pool(a, p, &base);
+        return pool ? sa_classes[pool->cls].size : 0;
     }
     if ((e & SA_PM_TAG) == SA_PM_LARGE) {
         sa_large *d = (sa_large *)(e - SA_PM_LARGE);
@@ -153,11 +154,11 @@ sa_trace_rec *sa_trace_slot(const void *p, int create)
     if ((e & SA_PM_TAG) != SA_PM_ARENA)
         return NULL;
     sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
-    unsigned first = a->run_start[((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
-    if (first == SA_NO_RUN)
+    uintptr_t base;
+    sa_pool *pool = sa_block_pool(a, p, &base);
+    if (!pool)
         return NULL;
-    sa_pool *pool = &a->pools[first];
-    uint32_t off = (uint32_t)((uintptr_t)p - ((uintptr_t)sa_arena_base(a) + (size_t)first * SA_PAGE));
+    uint32_t off = (uint32_t)((uintptr_t)p - base);
     uint32_t idx = sa_class_index(pool->cls, off);
     if (idx * sa_classes[pool->cls].size != off || off >= pool->limit)
         return NULL;

@@ -12,11 +12,11 @@
 SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
 {
     sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
-    unsigned first = a->run_start[((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)];
-    sa_pool *pool = &a->pools[first];
-    if (SA_UNLIKELY(first == SA_NO_RUN))
+    uintptr_t base;
+    sa_pool *pool = sa_block_pool(a, p, &base);
+    if (SA_UNLIKELY(!pool))
         sa_misuse(fn, "double free or invalid pointer", p);
-    uint32_t off = (uint32_t)((uintptr_t)p - ((uintptr_t)sa_arena_base(a) + (size_t)first * SA_PAGE));
+    uint32_t off = (uint32_t)((uintptr_t)p - base);
     unsigned cls = pool->cls;
     if (SA_UNLIKELY(off >= pool->carve || sa_class_index(cls, off) * sa_classes[cls].size != off))
         sa_misuse(fn, "invalid pointer", p);

@@ -62,9 +62,30 @@ static void bucket_push(sa_arena *a)
     nonempty |= (uint64_t)1 << a->bucket;
 }
 
+/* Arenas are cut in order from SA_ARENA_RESERVE-sized mappings: one
+ * mapping per arena left a 256 KiB hole beside each (the alignment trim),
+ * so every arena was a VMA of its own and the page tables were half
+ * empty; contiguous arenas are one VMA and share page-table pages.  The
+ * untouched rest of a reserve costs address space only. */
+static char *reserve_cur, *reserve_end;
+
+static char *arena_map(void)
+{
+    if (reserve_cur == reserve_end) {
+        char *r = sa_os_map(SA_ARENA_RESERVE, SA_ARENA_SIZE);
+        if (!r)
+            return sa_os_map(SA_ARENA_SIZE, SA_ARENA_SIZE);
+        reserve_cur = r;
+        reserve_end = r + SA_ARENA_RESERVE;
+    }
+    char *base = reserve_cur;
+    reserve_cur += SA_ARENA_SIZE;
+    return base;
+}
+
 static sa_arena *arena_new(void)
 {
-    char *base = sa_os_map(SA_ARENA_SIZE, SA_ARENA_SIZE);
+    char *base = arena_map();
     if (!base)
         return NULL;
     unsigned color = next_color++ % SA_ARENA_COLORS;
@@ -75,6 +96,8 @@ static sa_arena *arena_new(void)
         return NULL;
     }
     memset(a->run_start, SA_NO_RUN, sizeof a->run_start);
+    for (unsigned i = 0; i < SA_ARENA_PAGES; i++)
+        a->pools[i].cls = SA_CLS_NONE;
     a->free_mask = ~((uint64_t)1 << color);
     a->dirty_mask = 0;   /* fresh pages: not even faulted in */
     a->nfree = MAX_FREE;
@@ -235,8 +258,10 @@ sa_pool *sa_arena_take_pool(unsigned cls)
     a->dirty_mask &= ~run;
     counts.active_pages += n;
     bucket_push(a);
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         a->run_start[first + i] = (uint8_t)first;
+        a->pools[first + i].cls = SA_CLS_CONT;
+    }
     sa_pool *pool = &a->pools[first];
     pool->free = NULL;
     pool->next = pool->prev = NULL;
@@ -271,8 +296,10 @@ void sa_arena_return_pool(sa_pool *pool)
     pool->heap = NULL;
     pool->trace = NULL;
     pool->free = NULL;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n; i++) {
         a->run_start[first + i] = SA_NO_RUN;
+        a->pools[first + i].cls = SA_CLS_NONE;
+    }
     bucket_unlink(a);
     a->free_mask |= run;
     if (!a->dirty_mask)

@@ -111,10 +111,15 @@ typedef struct sa_arena {
     uint32_t nfree;               /* popcount(free_mask) */
     uint32_t bucket;              /* the bucket it is listed in */
     uint8_t run_start[SA_ARENA_PAGES];   /* SA_NO_RUN: header or free page */
-    sa_pool pools[SA_ARENA_PAGES];       /* by first page */
+    sa_pool pools[SA_ARENA_PAGES];       /* by first page; the cls of the
+                                            others says SA_CLS_CONT/NONE */
 } sa_arena;
 
 #define SA_NO_RUN 0xffu
+/* pools[i].cls of a page that starts no run: a later page of a multi-page
+ * run (SA_CLS_CONT), or a free or header page (SA_CLS_NONE). */
+#define SA_CLS_CONT 0xfeu
+#define SA_CLS_NONE 0xffu
 
 _Static_assert(sizeof(sa_arena) <= SA_PAGE, "arena header fits in one page");
 
@@ -134,6 +139,25 @@ static inline char *sa_pool_base(const sa_pool *pool)
 {
     sa_arena *a = sa_pool_arena(pool);
     return sa_arena_base(a) + (size_t)(pool - a->pools) * SA_PAGE;
+}
+
+/* The pool that the block at p (in arena a) belongs to, or NULL; *base
+ * gets the pool's first byte.  A run's first page (every one-page pool)
+ * is its own descriptor: free() reads one line of the header, not
+ * run_start's and then the descriptor's. */
+static inline sa_pool *sa_block_pool(sa_arena *a, const void *p, uintptr_t *base)
+{
+    unsigned page = (unsigned)((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1);
+    sa_pool *pool = &a->pools[page];
+    if (__builtin_expect(pool->cls < SA_CLS_CONT, 1)) {
+        *base = (uintptr_t)p & ~(uintptr_t)(SA_PAGE - 1);
+        return pool;
+    }
+    unsigned first = a->run_start[page];
+    if (first == SA_NO_RUN)
+        return (sa_pool *)0;
+    *base = (uintptr_t)sa_arena_base(a) + (uintptr_t)first * SA_PAGE;
+    return &a->pools[first];
 }
 
 extern uintptr_t sa_secret;

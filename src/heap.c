@@ -83,7 +83,8 @@ static void free_local(sa_heap *h, sa_pool *pool, sa_block *b)
 static sa_pool *pool_of_block(sa_block *b)
 {
     sa_arena *a = (sa_arena *)(sa_pagemap_get(b) - SA_PM_ARENA);
-    return &a->pools[a->run_start[((uintptr_t)b >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1)]];
+    uintptr_t base;
+    return sa_block_pool(a, b, &base);
 }
 
 /* Give the older half of a thread cache back to the pools. */

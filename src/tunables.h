@@ -29,6 +29,7 @@
 #define SA_ARENA_SHIFT      18
 #define SA_ARENA_SIZE       (1u << SA_ARENA_SHIFT)          /* 256 KiB */
 #define SA_ARENA_PAGES      (SA_ARENA_SIZE / SA_PAGE)       /* 64, one is the header */
+#define SA_ARENA_RESERVE    (4u << 20)   /* arenas are cut from 4 MiB maps */
 #define SA_ARENA_COLORS     16u          /* header pages rotate over 64 KiB */
 
 #define SA_MEDIUM_MAX       65536u       /* largest request served from arenas */
@@ -69,6 +70,7 @@
 _Static_assert((SA_ALIGNMENT & (SA_ALIGNMENT - 1)) == 0, "alignment is a power of two");
 _Static_assert(SA_SMALL_MAX % SA_ALIGNMENT == 0, "small classes tile the threshold");
 _Static_assert(SA_ARENA_SIZE % SA_PAGE == 0, "arena is a whole number of pages");
+_Static_assert(SA_ARENA_RESERVE % SA_ARENA_SIZE == 0, "a reserve is a whole number of arenas");
 _Static_assert(SA_ARENA_PAGES == 64, "the arena page bitmap is one uint64_t");
 _Static_assert(SA_MAX_POOL_PAGES < SA_ARENA_PAGES - 1, "a run fits in an arena");
 _Static_assert(SA_MEDIUM_MAX <= SA_MAX_POOL_PAGES * SA_PAGE, "largest medium block fits a run");

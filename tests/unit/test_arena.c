@@ -194,3 +194,25 @@ Test(arena, dirty_pages_decay_and_spare_arenas_go_back_after_a_second)
     cr_assert_eq(counts().current, 1 + SA_SPARE_ARENAS, "keep's arena and the spare");
     cr_assert_eq(counts().dirty_pages, 0);
 }
+
+Test(arena, block_pool_finds_the_run_from_any_page)
+{
+    unsigned cls = sa_size_class(20000);        /* a multi-page run */
+    cr_assert_gt(sa_classes[cls].pages, 1);
+    sa_pool *run = sa_arena_take_pool(cls);
+    sa_pool *small = sa_arena_take_pool(0);
+    sa_arena *a = sa_pool_arena(run);
+    uintptr_t base = 0;
+    char *first = sa_pool_base(run);
+    for (unsigned i = 0; i < sa_classes[cls].pages; i++) {
+        cr_assert_eq(sa_block_pool(a, first + i * SA_PAGE + 48, &base), run, "page %u", i);
+        cr_assert_eq(base, (uintptr_t)first);
+    }
+    cr_assert_eq(sa_block_pool(sa_pool_arena(small), sa_pool_base(small) + 32, &base), small);
+    cr_assert_eq(base, (uintptr_t)sa_pool_base(small));
+    /* The header page and free pages belong to no pool. */
+    cr_assert_null(sa_block_pool(a, (char *)a + 16, &base));
+    sa_arena_return_pool(run);
+    cr_assert_null(sa_block_pool(a, first + SA_PAGE, &base));
+    cr_assert_null(sa_block_pool(a, first, &base));
+}
