@@ -151,7 +151,7 @@ int sa_unwind_init(int backend)
         dl_iterate_phdr(find_self, NULL);
     int rc = 0;
     if (backend == SA_UNWIND_LIBUNWIND) {
-        rc = sa_unwind_libunwind_setup() == 0 ? 0 : -ENOSYS;
+        rc = sa_unwind_libunwind_setup() == 0 && sa_unwind_cfa_setup() == 0 ? 0 : -ENOSYS;
     } else {
         uintptr_t warm[4];
         sa_unwind_fp_raw(warm, 4);   /* this thread's stack bounds */
@@ -328,14 +328,25 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
     int saved = errno;
     guard = 1;
     int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
+    if (limit > SNAPALLOC_MAX_FRAMES)
+        limit = SNAPALLOC_MAX_FRAMES;
     sa_ucache_entry *e = NULL;
-    if (__atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND) {
-        /* Our frame's saved frame pointer is the entry point's frame. */
-        const uintptr_t *entry_frame = *(uintptr_t *const *)__builtin_frame_address(0);
-        uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
+    /* Our frame's saved frame pointer is the entry point's frame. */
+    const uintptr_t *entry_frame = *(uintptr_t *const *)__builtin_frame_address(0);
+    uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
+    if (__atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND &&
+        limit > 0 && !(ra >= self_lo && ra < self_hi)) {
         e = sa_ucache_lookup(ra, sp, limit);
-        if (!e)
-            e = sa_ucache_fill(ra, sp, limit);
+        if (!e) {
+            uintptr_t frames[SNAPALLOC_MAX_FRAMES], slots[SNAPALLOC_MAX_FRAMES];
+            int n = sa_unwind_cfa(ra, sp, entry_frame[0], frames, slots, limit);
+            if (n == SA_CFA_UNKNOWN)
+                n = sa_unwind_cfa_learn(ra, sp, frames, slots, limit);
+            if (n > 0 && !(e = sa_ucache_offer(ra, sp, limit, frames, slots, n))) {
+                record(ptr, size, frames, n, 0);
+                goto done;
+            }
+        }
     }
     if (e) {
         uint32_t gen = sa_stack_generation();
@@ -347,6 +358,7 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
         int n = sa_unwind_capture(frames, limit);
         record(ptr, size, frames, n, 0);
     }
+done:
     guard = 0;
     errno = saved;
 }

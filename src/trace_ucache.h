@@ -31,12 +31,13 @@ typedef struct sa_ucache_entry {
  * else NULL.  Never allocates. */
 sa_ucache_entry *sa_ucache_lookup(uintptr_t ra, uintptr_t sp, int limit);
 
-/* Unwind from the caller with libunwind down to the program frame (ra, sp)
- * and record up to limit frames from there into the cache entry for (ra,
- * sp); returns the entry, or NULL if the stack is not cached this time (a
- * first sighting of the key, no fill credit left, or a stack that cannot
- * be cached): the caller then unwinds the normal way.  Allocates the thread's table on
- * first use (through the tracer's guard). */
-sa_ucache_entry *sa_ucache_fill(uintptr_t ra, uintptr_t sp, int limit);
+/* Offer the stack just walked from (ra, sp) with `limit`: frames[0..n)
+ * and the stack slots they were read from.  The first sighting of a key
+ * only remembers it; the second fills the entry and returns it (the
+ * caller then records through it).  NULL: not cached this time.
+ * Allocates the thread's table on first use (through the tracer's
+ * guard). */
+sa_ucache_entry *sa_ucache_offer(uintptr_t ra, uintptr_t sp, int limit,
+                                 const uintptr_t *frames, const uintptr_t *slots, int n);
 
 #endif

@@ -1,9 +1,11 @@
 /* trace_unwind.h - stack capture for the tracer: two unwinders behind one
  * interface, chosen at run time by SNAPALLOC_UNWIND.
  *
- *   libunwind (default, trace_unwind_libunwind.c): unw_backtrace() with a
- *     per-thread unwind-info cache.  Uses DWARF CFI, so it sees through
- *     code built without frame pointers (all of Debian's libraries).
+ *   libunwind (default): DWARF CFI, so it sees through code built without
+ *     frame pointers (all of Debian's libraries).  Its fast path is the
+ *     walker of trace_unwind_cfa.c, which follows frame shapes learnt from
+ *     libunwind's cursor; unw_backtrace() with a per-thread unwind-info
+ *     cache (trace_unwind_libunwind.c) takes the stacks it cannot walk.
  *   fp (trace_unwind_fp.c): follows the saved frame-pointer chain.  Several
  *     times cheaper, but the chain breaks at the first function built
  *     without frame pointers, so stacks through Debian's libc, libstdc++ or
@@ -44,6 +46,31 @@ int sa_unwind_capture(uintptr_t *frames, int max);
 int sa_unwind_libunwind_setup(void);
 int sa_unwind_libunwind_raw(uintptr_t *frames, int max);
 int sa_unwind_fp_raw(uintptr_t *frames, int max);
+
+/* The CFA-offset walker (trace_unwind_cfa.c), the fast path of the
+ * libunwind backend.  Both walks start at the program's frame that called
+ * the allocator: return address ra, stack pointer sp after the return.
+ * (sa_unwind_cfa also needs the program's rbp at the call.)
+ * They store up to max return addresses, and in slots[i] the stack
+ * address frames[i] was read from (slots[0] = sp - 8; 0 for the frame a
+ * signal interrupted).
+ *   sa_unwind_cfa: returns the count, or SA_CFA_UNKNOWN (a return address
+ *     without a learnt rule: call sa_unwind_cfa_learn) or SA_CFA_UNSAFE
+ *     (use unw_backtrace).  Never allocates, takes no lock.
+ *   sa_unwind_cfa_learn: the same frames by stepping libunwind's cursor,
+ *     learning the rules on the way; SA_CFA_UNSAFE if (ra, sp) is not
+ *     found above the caller.
+ * sa_unwind_cfa_setup maps the rule table (once per process). */
+enum { SA_CFA_UNKNOWN = -1, SA_CFA_UNSAFE = -2 };
+int sa_unwind_cfa_setup(void);
+int sa_unwind_cfa(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
+                  uintptr_t *slots, int max);
+int sa_unwind_cfa_learn(uintptr_t ra, uintptr_t sp, uintptr_t *frames, uintptr_t *slots, int max);
+
+/* The calling thread's stack [lo, hi), from pthread_getattr_np on first
+ * use in a thread (allocates: call under the tracer's guard); lo == hi if
+ * unknown. */
+void sa_unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 
 /* The text range treated as "our own" when stripping (tests override it;
  * lo == hi means none). */

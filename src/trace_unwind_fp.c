@@ -44,6 +44,14 @@ static void stack_bounds(void)
     pthread_attr_destroy(&attr);
 }
 
+void sa_unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi)
+{
+    if (SA_UNLIKELY(!stack_known))
+        stack_bounds();
+    *lo = stack_lo;
+    *hi = stack_hi;
+}
+
 __attribute__((optimize("no-omit-frame-pointer"))) SA_NOINLINE
 int sa_unwind_fp_raw(uintptr_t *frames, int max)
 {
