@@ -8,8 +8,9 @@
 #include "pagemap.h"
 
 /* The pool and block of p, which must be an allocated small/medium block
- * of arena entry e; reports misuse on behalf of fn otherwise. */
-SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
+ * of arena entry e; reports misuse on behalf of fn otherwise.  *idx gets
+ * the block's index in its pool. */
+SA_INLINE sa_pool *checked_pool_idx(uintptr_t e, void *p, const char *fn, uint32_t *idx)
 {
     sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
     uintptr_t base;
@@ -18,12 +19,19 @@ SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
         sa_misuse(fn, "double free or invalid pointer", p);
     uint32_t off = (uint32_t)((uintptr_t)p - base);
     unsigned cls = pool->cls;
-    if (SA_UNLIKELY(off >= pool->carve || sa_class_index(cls, off) * sa_classes[cls].size != off))
+    *idx = sa_class_index(cls, off);
+    if (SA_UNLIKELY(off >= pool->carve || *idx * sa_classes[cls].size != off))
         sa_misuse(fn, "invalid pointer", p);
     sa_block *b = p;
     if (SA_UNLIKELY(b->key == ((uintptr_t)b ^ sa_secret)))
         sa_misuse(fn, "double free detected", p);
     return pool;
+}
+
+SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
+{
+    uint32_t idx;
+    return checked_pool_idx(e, p, fn, &idx);
 }
 
 SA_INLINE void sa_free_inline(void *p)

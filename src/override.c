@@ -36,8 +36,10 @@ SA_EXPORT void *malloc(size_t n)
 
 SA_EXPORT void free(void *p)
 {
-    if (SA_UNLIKELY(sa_trace_on) && p)
-        sa_trace_free(p);
+    if (SA_UNLIKELY(sa_trace_on) && p) {
+        sa_trace_free_block(p);
+        return;
+    }
     sa_free_inline(p);
 }
 

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "alloc_inline.h"
 #include "internal.h"
 #include "leak.h"
 #include "lock.h"
@@ -363,11 +364,11 @@ done:
     errno = saved;
 }
 
-/* Forget the record of ptr; returns it (stack 0 if it was not counted). */
-static sa_trace_rec forget(void *ptr)
+/* Forget the record rec of ptr; returns it (stack 0 if it was not
+ * counted). */
+static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
 {
     sa_trace_rec out = {0, 0};
-    sa_trace_rec *rec = sa_trace_slot(ptr, 0);
     if (!rec || !rec->stack)
         return out;
     out = *rec;
@@ -381,6 +382,27 @@ static sa_trace_rec forget(void *ptr)
     sa_stack_add(s, -(int64_t)bytes, -1);
     current_add(-bytes);
     return out;
+}
+
+static sa_trace_rec forget(void *ptr)
+{
+    return forget_rec(sa_trace_slot(ptr, 0), ptr);
+}
+
+SA_NOINLINE void sa_trace_free_block(void *ptr)
+{
+    uintptr_t e = sa_pagemap_get(ptr);
+    if (SA_LIKELY((e & SA_PM_TAG) == SA_PM_ARENA)) {
+        uint32_t idx;
+        sa_pool *pool = checked_pool_idx(e, ptr, "free()", &idx);
+        sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
+        if (recs)
+            forget_rec(&recs[idx], ptr);
+        sa_heap_free(pool, ptr);
+        return;
+    }
+    forget(ptr);
+    sa_free_inline(ptr);
 }
 
 SA_NOINLINE void sa_trace_free(void *ptr)

@@ -39,6 +39,9 @@ void sa_trace_alloc(void *ptr, size_t size);
 void sa_trace_alloc_entry(void *ptr, size_t size);
 /* Forget the record of ptr, which is about to be freed (noinline). */
 void sa_trace_free(void *ptr);
+/* free() while tracing: forget ptr's record and free it, finding its pool
+ * once for both (noinline). */
+void sa_trace_free_block(void *ptr);
 /* realloc support: detach ptr's record before the realloc (returns it),
  * re-attach it to ptr if the realloc failed. */
 sa_trace_rec sa_trace_detach(void *ptr);

@@ -33,9 +33,9 @@
 #include "os.h"
 #include "snapalloc.h"
 
-#define REC_BITS      16
+#define REC_BITS      SA_STACK_REC_BITS
 #define REC_PER_CHUNK (1u << REC_BITS)
-#define REC_CHUNKS    (1u << (SA_STACK_INDEX_BITS - REC_BITS))
+#define REC_CHUNKS    SA_STACK_REC_CHUNKS
 #define REC_CHUNK_BYTES (REC_PER_CHUNK * sizeof(sa_stack))
 
 #define ARENA_BYTES   (1u << 20)
@@ -51,14 +51,17 @@ _Static_assert(REC_CHUNK_BYTES % SA_OS_PAGE == 0, "record chunks are whole pages
 
 static sa_lock stack_lock = SA_LOCK_INIT;
 
-static sa_stack *rec_chunk[REC_CHUNKS];
+sa_stack *sa_stack_chunks[REC_CHUNKS];
+#define rec_chunk sa_stack_chunks
 static uintptr_t *arena[ARENA_MAX];
 static uint32_t arena_cur, arena_used;   /* chunk being filled, words used in it */
 
 static struct { uint32_t *slots; uint32_t mask; } index_tab[INDEX_LEVELS];
 static int index_level;          /* atomic: the level readers use */
-static uint32_t nstacks;         /* atomic: last index handed out */
-static uint8_t generation = 1;   /* atomic; 1..255 */
+uint32_t sa_stack_last;          /* atomic: last index handed out */
+uint8_t sa_stack_gen_now = 1;    /* atomic; 1..255 */
+#define nstacks sa_stack_last
+#define generation sa_stack_gen_now
 static size_t mapped;            /* atomic */
 
 /* ---- Per-thread counter caches -----------------------------------------
@@ -69,31 +72,18 @@ static size_t mapped;            /* atomic */
  * cache is flushed and put up for reuse when the thread exits; caches are
  * never unmapped, so a reader can always walk the list.
  */
-#define TC_SLOTS 64
-
-typedef struct tc_slot {
-    sa_stack *s;
-    int64_t size, count;
-    uint8_t gen;            /* s->gen when the slot was taken */
-} tc_slot;
-
-typedef struct tc_cache {
-    tc_slot slot[TC_SLOTS];
-    struct tc_cache *next;  /* all caches (never unlinked) */
-    struct tc_cache *next_free;
-    int in_use;
-} tc_cache;
+#define TC_SLOTS SA_STACK_TC_SLOTS
+typedef sa_stack_tc_slot tc_slot;
+typedef sa_stack_tc tc_cache;
 
 static tc_cache *all_caches;     /* atomic push only */
 static tc_cache *free_caches;    /* under stack_lock */
-static SA_TLS tc_cache *my_cache;
+SA_TLS tc_cache *sa_stack_my_tc;
+#define my_cache sa_stack_my_tc
 static pthread_key_t cache_key;
 static int cache_key_state;      /* 0 unset, 1 ok, -1 failed */
 
-static inline unsigned tc_index(const sa_stack *s)
-{
-    return (unsigned)((uintptr_t)s >> 5) & (TC_SLOTS - 1);
-}
+#define tc_index sa_stack_tc_index
 
 static void tc_flush_slot(tc_slot *e)
 {
@@ -120,6 +110,24 @@ static void tc_thread_exit(void *arg)
     c->next_free = free_caches;
     free_caches = c;
     sa_lock_release(&stack_lock);
+}
+
+static tc_cache *tc_get(void);
+
+void sa_stack_add_slow(sa_stack *s, int64_t size, int64_t count)
+{
+    tc_cache *c = my_cache;
+    if (!c && !(c = tc_get())) {
+        __atomic_fetch_add(&s->size, size, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&s->count, count, __ATOMIC_RELAXED);
+        return;
+    }
+    tc_slot *e = &c->slot[tc_index(s)];
+    tc_flush_slot(e);
+    __atomic_store_n(&e->gen, __atomic_load_n(&s->gen, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+    __atomic_store_n(&e->s, s, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->size, size, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->count, count, __ATOMIC_RELAXED);
 }
 
 static tc_cache *tc_get(void)
@@ -153,25 +161,6 @@ static tc_cache *tc_get(void)
     return c;
 }
 
-void sa_stack_add(sa_stack *s, int64_t size, int64_t count)
-{
-    tc_cache *c = my_cache;
-    if (SA_UNLIKELY(!c) && !(c = tc_get())) {
-        __atomic_fetch_add(&s->size, size, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&s->count, count, __ATOMIC_RELAXED);
-        return;
-    }
-    tc_slot *e = &c->slot[tc_index(s)];
-    uint8_t gen = __atomic_load_n(&s->gen, __ATOMIC_RELAXED);
-    if (SA_UNLIKELY(e->s != s || e->gen != gen)) {
-        tc_flush_slot(e);
-        __atomic_store_n(&e->gen, gen, __ATOMIC_RELAXED);
-        __atomic_store_n(&e->s, s, __ATOMIC_RELEASE);
-    }
-    __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->count, e->count + count, __ATOMIC_RELAXED);
-}
-
 /* Flushed + pending counters of s. */
 static void stack_totals(const sa_stack *s, uint8_t gen, int64_t *size, int64_t *count)
 {
@@ -190,10 +179,7 @@ static void stack_totals(const sa_stack *s, uint8_t gen, int64_t *size, int64_t 
     *count = n;
 }
 
-static inline sa_stack *rec_at(uint32_t idx)
-{
-    return &rec_chunk[idx >> REC_BITS][idx & (REC_PER_CHUNK - 1)];
-}
+#define rec_at sa_stack_at
 
 static inline uint32_t hash_frames(const uintptr_t *f, uint32_t n)
 {
@@ -344,24 +330,6 @@ uint32_t sa_stack_intern(const uintptr_t *frames, uint32_t n)
             return 0;
     }
     return ((uint32_t)gen << SA_STACK_INDEX_BITS) | idx;
-}
-
-sa_stack *sa_stack_get(uint32_t id)
-{
-    uint32_t idx = id & SA_STACK_INDEX_MASK;
-    uint8_t gen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
-    if (idx == 0 || SA_STACK_GEN(id) != gen
-        || idx > __atomic_load_n(&nstacks, __ATOMIC_ACQUIRE))
-        return NULL;
-    sa_stack *s = rec_at(idx);
-    if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen)
-        return NULL;
-    return s;
-}
-
-uint32_t sa_stack_generation(void)
-{
-    return __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
 }
 
 void sa_stack_reset(void)

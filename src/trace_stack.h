@@ -37,17 +37,84 @@ typedef struct sa_stack {
  * 0 if the table is full or out of memory. */
 uint32_t sa_stack_intern(const uintptr_t *frames, uint32_t n);
 
+/* ---- Inline fast paths (the table's internals they need) ------------ */
+
+#define SA_STACK_REC_BITS   16
+#define SA_STACK_REC_CHUNKS (1u << (SA_STACK_INDEX_BITS - SA_STACK_REC_BITS))
+#define SA_STACK_TC_SLOTS   64
+
+extern sa_stack *sa_stack_chunks[SA_STACK_REC_CHUNKS];
+extern uint32_t sa_stack_last;      /* atomic: last index handed out */
+extern uint8_t sa_stack_gen_now;    /* atomic; 1..255 */
+
+/* Per-thread pending counters (trace_stack.c): a direct-mapped cache of
+ * stacks whose live size and count this thread changed, flushed into the
+ * stack records when a slot is taken over, so the malloc/free fast path
+ * updates them without a lock-prefixed instruction. */
+typedef struct sa_stack_tc_slot {
+    sa_stack *s;
+    int64_t size, count;
+    uint8_t gen;            /* s->gen when the slot was taken */
+} sa_stack_tc_slot;
+
+typedef struct sa_stack_tc {
+    sa_stack_tc_slot slot[SA_STACK_TC_SLOTS];
+    struct sa_stack_tc *next;   /* all caches (never unlinked) */
+    struct sa_stack_tc *next_free;
+    int in_use;
+} sa_stack_tc;
+
+extern __thread __attribute__((tls_model("initial-exec"))) sa_stack_tc *sa_stack_my_tc;
+
+static inline unsigned sa_stack_tc_index(const sa_stack *s)
+{
+    return (unsigned)((uintptr_t)s >> 5) & (SA_STACK_TC_SLOTS - 1);
+}
+
+static inline sa_stack *sa_stack_at(uint32_t idx)
+{
+    return &sa_stack_chunks[idx >> SA_STACK_REC_BITS][idx & ((1u << SA_STACK_REC_BITS) - 1)];
+}
+
+static inline uint32_t sa_stack_generation(void)
+{
+    return __atomic_load_n(&sa_stack_gen_now, __ATOMIC_ACQUIRE);
+}
+
 /* The stack of id, or NULL if id is 0, out of range or of an older
  * generation. */
-sa_stack *sa_stack_get(uint32_t id);
+static inline sa_stack *sa_stack_get(uint32_t id)
+{
+    uint32_t idx = id & SA_STACK_INDEX_MASK;
+    uint8_t gen = __atomic_load_n(&sa_stack_gen_now, __ATOMIC_ACQUIRE);
+    if (idx == 0 || SA_STACK_GEN(id) != gen
+        || idx > __atomic_load_n(&sa_stack_last, __ATOMIC_ACQUIRE))
+        return (sa_stack *)0;
+    sa_stack *s = sa_stack_at(idx);
+    if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen)
+        return (sa_stack *)0;
+    return s;
+}
 
 /* Add to s's live counters.  No lock-prefixed instruction on the common
  * path: the change lands in the calling thread's counter cache (a locked
  * add stalls the whole pipeline, and the tracer would pay 4 per
  * malloc/free pair). */
-void sa_stack_add(sa_stack *s, int64_t size, int64_t count);
+void sa_stack_add_slow(sa_stack *s, int64_t size, int64_t count);
 
-uint32_t sa_stack_generation(void);
+static inline void sa_stack_add(sa_stack *s, int64_t size, int64_t count)
+{
+    sa_stack_tc *c = sa_stack_my_tc;
+    if (__builtin_expect(c != (sa_stack_tc *)0, 1)) {
+        sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(s)];
+        if (__builtin_expect(e->s == s && e->gen == __atomic_load_n(&s->gen, __ATOMIC_RELAXED), 1)) {
+            __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
+            __atomic_store_n(&e->count, e->count + count, __ATOMIC_RELAXED);
+            return;
+        }
+    }
+    sa_stack_add_slow(s, size, count);
+}
 
 /* Forget every stack and start a new generation. */
 void sa_stack_reset(void);
