@@ -270,7 +270,7 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
     if (!id)
         id = sa_stack_intern(frames, (uint32_t)n);
     sa_stack *s = sa_stack_get(id);
-    sa_trace_rec *rec = sa_trace_slot(ptr, 1);
+    sa_trace_rec *rec = sa_trace_slot_new(ptr);
     if (rec && s) {
         uint32_t recsize = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
         size_t bytes = block_size(ptr, recsize);

@@ -5,33 +5,11 @@
 #include "internal.h"
 #include "os.h"
 
-#define UCACHE_ENTRIES 64   /* direct-mapped, per thread (35 KiB) */
+typedef sa_ucache ucache;
 
-typedef struct ucache {
-    sa_ucache_entry e[UCACHE_ENTRIES];
-} ucache;
-
-static SA_TLS ucache *my_ucache;
-
-static inline sa_ucache_entry *entry_for(ucache *c, uintptr_t ra, uintptr_t sp)
-{
-    uintptr_t h = (ra ^ (sp >> 4)) * 0x9e3779b97f4a7c15ull;
-    return &c->e[h >> (64 - 6)];
-}
-
-sa_ucache_entry *sa_ucache_lookup(uintptr_t ra, uintptr_t sp, int limit)
-{
-    ucache *c = my_ucache;
-    if (!c)
-        return NULL;
-    sa_ucache_entry *e = entry_for(c, ra, sp);
-    if (e->n == 0 || e->ra != ra || e->sp != sp || e->limit != limit)
-        return NULL;
-    for (uint32_t i = 1; i < e->n; i++)
-        if (*(const volatile uintptr_t *)e->slot[i] != e->frame[i])
-            return NULL;
-    return e;
-}
+SA_TLS ucache *sa_ucache_mine;
+#define my_ucache sa_ucache_mine
+#define entry_for sa_ucache_entry_for
 
 SA_NOINLINE sa_ucache_entry *sa_ucache_offer(uintptr_t ra, uintptr_t sp, int limit,
                                              const uintptr_t *frames, const uintptr_t *slots,

@@ -27,9 +27,35 @@ typedef struct sa_ucache_entry {
     uintptr_t slot[SA_UCACHE_FRAMES];   /* slot[i] holds frame[i] (i >= 1) */
 } sa_ucache_entry;
 
+#define SA_UCACHE_ENTRIES 64   /* direct-mapped, per thread (35 KiB) */
+
+typedef struct sa_ucache {
+    sa_ucache_entry e[SA_UCACHE_ENTRIES];
+} sa_ucache;
+
+extern __thread __attribute__((tls_model("initial-exec"))) sa_ucache *sa_ucache_mine;
+
+static inline sa_ucache_entry *sa_ucache_entry_for(sa_ucache *c, uintptr_t ra, uintptr_t sp)
+{
+    uintptr_t h = (ra ^ (sp >> 4)) * 0x9e3779b97f4a7c15ull;
+    return &c->e[h >> (64 - 6)];
+}
+
 /* The cached entry for (ra, sp, limit) if the live stack still matches,
  * else NULL.  Never allocates. */
-sa_ucache_entry *sa_ucache_lookup(uintptr_t ra, uintptr_t sp, int limit);
+static inline sa_ucache_entry *sa_ucache_lookup(uintptr_t ra, uintptr_t sp, int limit)
+{
+    sa_ucache *c = sa_ucache_mine;
+    if (!c)
+        return (sa_ucache_entry *)0;
+    sa_ucache_entry *e = sa_ucache_entry_for(c, ra, sp);
+    if (e->n == 0 || e->ra != ra || e->sp != sp || e->limit != limit)
+        return (sa_ucache_entry *)0;
+    for (uint32_t i = 1; i < e->n; i++)
+        if (*(const volatile uintptr_t *)e->slot[i] != e->frame[i])
+            return (sa_ucache_entry *)0;
+    return e;
+}
 
 /* Offer the stack just walked from (ra, sp) with `limit`: frames[0..n)
  * and the stack slots they were read from.  The first sighting of a key
