@@ -340,9 +340,8 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
         e = sa_ucache_lookup(ra, sp, limit);
         if (!e) {
             uintptr_t frames[SNAPALLOC_MAX_FRAMES], slots[SNAPALLOC_MAX_FRAMES];
-            int n = sa_unwind_cfa(ra, sp, entry_frame[0], frames, slots, limit);
-            if (n == SA_CFA_UNKNOWN)
-                n = sa_unwind_cfa_learn(ra, sp, frames, slots, limit);
+            int learnt;
+            int n = sa_unwind_cfa_walk(ra, sp, entry_frame[0], frames, slots, limit, &learnt);
             if (n > 0 && !(e = sa_ucache_offer(ra, sp, limit, frames, slots, n))) {
                 record(ptr, size, frames, n, 0);
                 goto done;

@@ -47,25 +47,20 @@ int sa_unwind_libunwind_setup(void);
 int sa_unwind_libunwind_raw(uintptr_t *frames, int max);
 int sa_unwind_fp_raw(uintptr_t *frames, int max);
 
-/* The CFA-offset walker (trace_unwind_cfa.c), the fast path of the
- * libunwind backend.  Both walks start at the program's frame that called
- * the allocator: return address ra, stack pointer sp after the return.
- * (sa_unwind_cfa also needs the program's rbp at the call.)
- * They store up to max return addresses, and in slots[i] the stack
- * address frames[i] was read from (slots[0] = sp - 8; 0 for the frame a
- * signal interrupted).
- *   sa_unwind_cfa: returns the count, or SA_CFA_UNKNOWN (a return address
- *     without a learnt rule: call sa_unwind_cfa_learn) or SA_CFA_UNSAFE
- *     (use unw_backtrace).  Never allocates, takes no lock.
- *   sa_unwind_cfa_learn: the same frames by stepping libunwind's cursor,
- *     learning the rules on the way; SA_CFA_UNSAFE if (ra, sp) is not
- *     found above the caller.
+/* The frame-shape walker (trace_unwind_cfa.c), the fast path of the
+ * libunwind backend.  It starts at the program's frame that called the
+ * allocator: return address ra, stack pointer sp after the return, rbp at
+ * the call.  It stores up to max return addresses, and in slots[i] the
+ * stack address frames[i] was read from (slots[0] = sp - 8), and returns
+ * the count, or SA_CFA_UNSAFE: a frame it cannot walk (a signal frame, a
+ * CFA that is not sp + k or rbp + 16, the stack's end where libunwind's
+ * walk would not end): use unw_backtrace.  Frames it does not know yet are
+ * stepped with libunwind's cursor and learnt (*learnt counts them).
  * sa_unwind_cfa_setup maps the rule table (once per process). */
-enum { SA_CFA_UNKNOWN = -1, SA_CFA_UNSAFE = -2 };
+enum { SA_CFA_UNSAFE = -2 };
 int sa_unwind_cfa_setup(void);
-int sa_unwind_cfa(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
-                  uintptr_t *slots, int max);
-int sa_unwind_cfa_learn(uintptr_t ra, uintptr_t sp, uintptr_t *frames, uintptr_t *slots, int max);
+int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
+                       uintptr_t *slots, int max, int *learnt);
 
 /* The calling thread's stack [lo, hi), from pthread_getattr_np on first
  * use in a thread (allocates: call under the tracer's guard); lo == hi if

@@ -20,15 +20,19 @@
  * frame shapes, but pays a register-context save, a cursor set-up and a
  * signal-mask change per walk: 40% of a traced Python run at 8 frames.
  *
- * Rules are learnt from libunwind itself: a walk that meets an unknown
- * return address is redone by stepping libunwind's cursor, which gives
- * each frame's stack pointer before and after the step.  A rule is used
- * only after two walks agreed on it; one that ever disagrees (alloca, a
- * variable-length array: the offset depends on the call) or belongs to a
- * signal frame, or whose return address is not at CFA - 8, is marked
- * unsafe, and walks through it are left to unw_backtrace.  The frame where
- * libunwind's walk ended is marked as the end.  So the walker returns
- * exactly libunwind's frames, or says it cannot.
+ * Rules are learnt from libunwind itself: when a walk meets a return
+ * address it does not know, it brings libunwind's cursor up to that frame
+ * and steps it, which gives the frame's stack pointer and rbp before and
+ * after, and where rbp was saved; the walk goes on from the cursor's
+ * values.  The cursor only moves outwards, so a walk pays libunwind steps
+ * up to its deepest unknown frame (a new call site near the top of a deep
+ * interpreter stack costs a few steps, not the whole depth).  A rule is
+ * used only after two sightings agreed on it; one that ever disagrees, or
+ * belongs to a signal frame, or whose CFA is neither sp + k nor rbp + 16,
+ * or whose return address is not at CFA - 8, is marked unsafe, and walks
+ * through it are left to unw_backtrace.  The frame where libunwind's walk
+ * ended is marked as the end.  So the walker returns exactly libunwind's
+ * frames, or says it cannot.
  *
  * Every load is checked against the thread's stack bounds first (a signal
  * handler on an alternate stack, or a wrong rule, ends the fast walk: the
@@ -131,50 +135,6 @@ int sa_unwind_cfa_setup(void)
     return 0;
 }
 
-int sa_unwind_cfa(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
-                  uintptr_t *slots, int max)
-{
-    if (!rules)
-        return SA_CFA_UNSAFE;
-    uintptr_t lo, hi;
-    sa_unwind_stack_bounds(&lo, &hi);
-    int n = 0;
-    while (n < max) {
-        frames[n] = ra;
-        slots[n] = sp - sizeof(uintptr_t);
-        n++;
-        uint64_t w = rule_get(ra);
-        switch ((int)(w & 0xff)) {
-        case RULE_TRUSTED:
-            break;
-        case RULE_END:
-            return n;
-        case RULE_UNSAFE:
-            return SA_CFA_UNSAFE;
-        default:
-            return SA_CFA_UNKNOWN;
-        }
-        uintptr_t base = (w & SHAPE_RBP_BASED) ? rbp : sp;
-        intptr_t off = (int32_t)(w >> 32);
-        uintptr_t cfa = base + (uintptr_t)off;
-        /* Stacks grow down: the caller's frame is above ours and inside
-         * the stack; written so that no sum can wrap. */
-        if (sp < lo || sp > hi || cfa <= sp || cfa > hi || base > hi || base < lo)
-            return SA_CFA_UNSAFE;
-        if (w & SHAPE_RBP_SAVED) {
-            uintptr_t at = cfa + (uintptr_t)(intptr_t)(int16_t)(w >> 16);
-            if (at < sp || at > cfa - sizeof(uintptr_t))
-                return SA_CFA_UNSAFE;
-            rbp = *(const uintptr_t *)at;
-        }
-        sp = cfa;
-        ra = *(const uintptr_t *)(sp - sizeof(uintptr_t));
-        if (ra == 0)
-            return SA_CFA_UNSAFE;   /* libunwind would have ended: let it */
-    }
-    return n;
-}
-
 /* The shape of the frame libunwind just stepped out of: at ip it had
  * stack pointer sp and rbp; its caller has CFA cfa (= the caller's sp) and
  * rbp nrbp, restored from loc.  0 if the shape is not one we can walk. */
@@ -200,45 +160,77 @@ static uint64_t frame_shape(uintptr_t sp, uintptr_t rbp, uintptr_t cfa, uintptr_
     return shape;
 }
 
-SA_NOINLINE int sa_unwind_cfa_learn(uintptr_t ra, uintptr_t sp, uintptr_t *frames,
-                                    uintptr_t *slots, int max)
+/* Step cur (which is at or below the frame) up to the frame whose return
+ * address is ip and whose stack pointer is sp.  0 if found. */
+static int cursor_reach(unw_cursor_t *cur, uintptr_t ip, uintptr_t sp, int budget)
+{
+    unw_word_t cip = 0, csp = 0;
+    unw_get_reg(cur, UNW_REG_SP, &csp);
+    while (csp < sp && budget-- > 0) {
+        if (unw_step(cur) <= 0)
+            return -1;
+        unw_get_reg(cur, UNW_REG_SP, &csp);
+    }
+    unw_get_reg(cur, UNW_REG_IP, &cip);
+    return csp == sp && cip == ip ? 0 : -1;
+}
+
+SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
+                                   uintptr_t *slots, int max, int *learnt)
 {
     if (!rules)
         return SA_CFA_UNSAFE;
+    uintptr_t lo, hi;
+    sa_unwind_stack_bounds(&lo, &hi);
     unw_context_t uc;
     unw_cursor_t cur;
-    if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
-        return SA_CFA_UNSAFE;
-    /* Step out of our own frames to the program's: ip == ra, sp == sp. */
-    unw_word_t ip = 0, fsp = 0, rbp = 0;
-    int found = 0;
-    for (int k = 0; k < 16 && unw_step(&cur) > 0; k++) {
-        unw_get_reg(&cur, UNW_REG_IP, &ip);
-        unw_get_reg(&cur, UNW_REG_SP, &fsp);
-        if (ip == ra && fsp == sp) {
-            found = 1;
-            break;
-        }
-    }
-    if (!found)
-        return SA_CFA_UNSAFE;
-    unw_get_reg(&cur, UNW_X86_64_RBP, &rbp);
-    int n = 0, after_signal = 0;
+    int have_cursor = 0, n = 0;
+    *learnt = 0;
     while (n < max) {
-        frames[n] = ip;
-        /* The frame a signal interrupted has no return address below its
-         * stack pointer, nor has the signal trampoline's: no slot (the
-         * unwind cache then keeps away). */
-        slots[n] = after_signal ? 0 : fsp - sizeof(uintptr_t);
+        frames[n] = ra;
+        slots[n] = sp - sizeof(uintptr_t);
         n++;
-        int signal = unw_is_signal_frame(&cur) > 0;
-        if (signal)
-            slots[n - 1] = 0;   /* the trampoline: libunwind reports its ip,
-                                   not the return address on the stack */
-        after_signal = signal;
+        uint64_t w = rule_get(ra);
+        int state = (int)(w & 0xff);
+        if (state == RULE_END)
+            return n;
+        if (state == RULE_UNSAFE)
+            return SA_CFA_UNSAFE;
+        if (state == RULE_TRUSTED) {
+            uintptr_t base = (w & SHAPE_RBP_BASED) ? rbp : sp;
+            uintptr_t cfa = base + (uintptr_t)(intptr_t)(int32_t)(w >> 32);
+            if (sp < lo || sp > hi || cfa <= sp || cfa > hi || base > hi || base < lo)
+                return SA_CFA_UNSAFE;
+            if (w & SHAPE_RBP_SAVED) {
+                uintptr_t at = cfa + (uintptr_t)(intptr_t)(int16_t)(w >> 16);
+                if (at < sp || at > cfa - sizeof(uintptr_t))
+                    return SA_CFA_UNSAFE;
+                rbp = *(const uintptr_t *)at;
+            }
+            sp = cfa;
+            ra = *(const uintptr_t *)(sp - sizeof(uintptr_t));
+            if (ra == 0)
+                return SA_CFA_UNSAFE;   /* libunwind would have ended: let it */
+            continue;
+        }
+        /* Not known yet: take libunwind's cursor up to this frame (it only
+         * ever moves outwards, so a walk costs libunwind steps up to its
+         * deepest unknown frame, not its whole depth), step it, learn. */
+        if (!have_cursor) {
+            if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+                return SA_CFA_UNSAFE;
+            have_cursor = 1;
+        }
+        if (cursor_reach(&cur, ra, sp, n + 16) != 0)
+            return SA_CFA_UNSAFE;
+        if (unw_is_signal_frame(&cur) > 0) {
+            rule_learn(ra, RULE_UNSAFE, 0);
+            return SA_CFA_UNSAFE;
+        }
+        (*learnt)++;
         if (unw_step(&cur) <= 0) {
-            rule_learn(ip, RULE_END, 0);
-            break;
+            rule_learn(ra, RULE_END, 0);
+            return n;
         }
         unw_word_t nip = 0, nsp = 0, nrbp = 0;
         unw_save_loc_t loc;
@@ -247,15 +239,16 @@ SA_NOINLINE int sa_unwind_cfa_learn(uintptr_t ra, uintptr_t sp, uintptr_t *frame
         unw_get_reg(&cur, UNW_X86_64_RBP, &nrbp);
         if (unw_get_save_loc(&cur, UNW_X86_64_RBP, &loc) != 0)
             loc.type = UNW_SLT_REG;
-        uint64_t shape = signal || nsp <= fsp ||
+        uint64_t shape = nsp <= sp || nsp > hi ||
                          *(const uintptr_t *)(nsp - sizeof(uintptr_t)) != nip
-                             ? 0 : frame_shape(fsp, rbp, nsp, nrbp, &loc);
-        if (shape)
-            rule_learn(ip, RULE_ONCE, shape);
-        else
-            rule_learn(ip, RULE_UNSAFE, 0);
-        ip = nip;
-        fsp = nsp;
+                             ? 0 : frame_shape(sp, rbp, nsp, nrbp, &loc);
+        if (!shape) {
+            rule_learn(ra, RULE_UNSAFE, 0);
+            return SA_CFA_UNSAFE;
+        }
+        rule_learn(ra, RULE_ONCE, shape);
+        ra = nip;
+        sp = nsp;
         rbp = nrbp;
     }
     return n;

@@ -16,6 +16,7 @@ struct walk {
     uintptr_t ref[MAXF + 16], fast[MAXF], slots[MAXF];
     int nref, nfast;
     int fast_ok, learnt, unsafe, wrong;
+    int last_learnt;   /* frames learnt by the last walk */
 };
 
 /* The stand-in for malloc: an entry point with a frame pointer whose
@@ -32,14 +33,13 @@ static void probe(struct walk *w)
         i++;
     w->nref = n - i < MAXF ? n - i : MAXF;
     memcpy(w->ref, raw + i, (size_t)w->nref * sizeof *raw);
-    int m = sa_unwind_cfa(ra, sp, rbp, w->fast, w->slots, MAXF);
-    if (m == SA_CFA_UNKNOWN) {
-        m = sa_unwind_cfa_learn(ra, sp, w->fast, w->slots, MAXF);
-        if (m > 0)
-            w->learnt++;
-    } else if (m > 0) {
+    int learnt = 0;
+    int m = sa_unwind_cfa_walk(ra, sp, rbp, w->fast, w->slots, MAXF, &learnt);
+    w->last_learnt = learnt;
+    if (learnt)
+        w->learnt++;
+    else if (m > 0)
         w->fast_ok++;
-    }
     if (m == SA_CFA_UNSAFE) {
         w->unsafe++;
         return;
@@ -48,7 +48,7 @@ static void probe(struct walk *w)
     if (m != w->nref || memcmp(w->fast, w->ref, (size_t)m * sizeof *raw) != 0)
         w->wrong++;
     for (int k = 0; k < m; k++)
-        if (w->slots[k] && *(const uintptr_t *)w->slots[k] != w->fast[k])
+        if (*(const uintptr_t *)w->slots[k] != w->fast[k])
             w->wrong++;
 }
 
@@ -93,8 +93,8 @@ Test(trace_unwind_cfa, sp_frames_are_learnt_then_walked_exactly, .init = setup)
         plain(&w, 10 + k % 3);
     cr_assert_eq(w.wrong, 0, "%d frames differ from libunwind's", w.wrong);
     cr_assert_eq(w.unsafe, 0);
-    cr_assert_geq(w.learnt, 1);
-    cr_assert_leq(w.learnt, 3, "learnt %d times: a rule is trusted on the second sighting", w.learnt);
+    cr_assert_geq(w.learnt, 2);
+    cr_assert_leq(w.learnt, 4, "learnt %d times: a rule is trusted on the second sighting", w.learnt);
     cr_assert_geq(w.fast_ok, 17);
     cr_assert_geq(w.nfast, 13, "only %d frames", w.nfast);
 }
@@ -117,6 +117,62 @@ __attribute__((noinline)) static void on_signal(int sig)
     plain(&sig_walk, 2);
 }
 
+/* A new call site on top of a known stack: only its frame is learnt. */
+__attribute__((noinline, optimize("omit-frame-pointer")))
+static int other_site(struct walk *w)
+{
+    volatile char pad[24];
+    pad[0] = 1;
+    probe(w);
+    __asm__ volatile("" ::: "memory");
+    return pad[0];
+}
+
+__attribute__((noinline, optimize("omit-frame-pointer")))
+static int plain_then(struct walk *w, int depth, int other)
+{
+    volatile char pad[40];
+    pad[0] = (char)depth;
+    if (depth == 0) {
+        if (other)
+            other_site(w);
+        else
+            probe(w);
+    } else {
+        plain_then(w, depth - 1, other);
+    }
+    __asm__ volatile("" ::: "memory");
+    return pad[0];
+}
+
+/* One call site for every walk of a test (an unrolled loop would make
+ * each call a new return address). */
+__attribute__((noinline)) static void walk_from_here(struct walk *w, int other)
+{
+    plain_then(w, 20, other);
+    __asm__ volatile("" ::: "memory");
+}
+
+Test(trace_unwind_cfa, a_new_call_site_costs_only_its_own_frames, .init = setup)
+{
+    struct walk w = {0};
+    volatile int rounds = 4;
+    int before = 0;
+    for (int k = 0; k < rounds; k++) {
+        if (k == 3) {
+            cr_assert_eq(w.fast_ok, 1, "the third walk is all known");
+            before = w.learnt;
+        }
+        walk_from_here(&w, k == 3);
+    }
+    cr_assert_eq(w.learnt, before + 1);
+    /* New: the return addresses into other_site and into plain_then after
+     * its call of other_site.  The 20 frames above are known. */
+    cr_assert_eq(w.last_learnt, 2, "learnt %d frames", w.last_learnt);
+    cr_assert_eq(w.wrong, 0);
+    cr_assert_eq(w.nfast, w.nref);
+}
+
 Test(trace_unwind_cfa, a_signal_frame_is_left_to_libunwind, .init = setup)
 {
     struct sigaction sa;
@@ -127,7 +183,7 @@ Test(trace_unwind_cfa, a_signal_frame_is_left_to_libunwind, .init = setup)
         raise(SIGUSR1);
     cr_assert_eq(sig_walk.wrong, 0, "%d frames differ from libunwind's", sig_walk.wrong);
     /* The walk goes through the signal trampoline, whose caller's frame
-     * does not follow from its stack pointer: never trusted. */
+     * does not follow from its stack pointer: never walked. */
     cr_assert_eq(sig_walk.fast_ok, 0);
-    cr_assert_geq(sig_walk.unsafe, 8);
+    cr_assert_eq(sig_walk.unsafe, 10);
 }
