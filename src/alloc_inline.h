@@ -18,9 +18,12 @@ SA_INLINE sa_pool *checked_pool_idx(uintptr_t e, void *p, const char *fn, uint32
     if (SA_UNLIKELY(!pool))
         sa_misuse(fn, "double free or invalid pointer", p);
     uint32_t off = (uint32_t)((uintptr_t)p - base);
-    unsigned cls = pool->cls;
-    *idx = sa_class_index(cls, off);
-    if (SA_UNLIKELY(off >= pool->carve || *idx * sa_classes[cls].size != off))
+    /* off is a block start iff off * recip leaves less than recip in the
+     * low word (sizeclass.h; checked for every class and offset by the
+     * unit tests): no divide, no multiply by the size, no table load. */
+    uint64_t prod = (uint64_t)off * pool->recip;
+    *idx = (uint32_t)(prod >> 32);
+    if (SA_UNLIKELY(off >= pool->carve || (uint32_t)prod >= pool->recip))
         sa_misuse(fn, "invalid pointer", p);
     sa_block *b = p;
     if (SA_UNLIKELY(b->key == ((uintptr_t)b ^ sa_secret)))

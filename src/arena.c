@@ -269,6 +269,7 @@ sa_pool *sa_arena_take_pool(unsigned cls)
     pool->trace = NULL;
     pool->carve = 0;
     pool->limit = sa_classes[cls].capacity * sa_classes[cls].size;
+    pool->recip = sa_classes[cls].recip;
     pool->used = 0;
     pool->cls = (uint8_t)cls;
     pool->state = SA_POOL_USED;

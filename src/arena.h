@@ -94,6 +94,7 @@ typedef struct sa_pool {
     sa_trace_rec *trace;          /* capacity trace records, or NULL */
     uint32_t carve;               /* offset of the first untouched block */
     uint32_t limit;               /* capacity * size: carve stops here */
+    uint32_t recip;               /* sa_classes[cls].recip, on free()'s line */
     uint16_t used;                /* allocated blocks, incl. remote-freed
                                      ones the owner has not collected */
     uint8_t cls;

@@ -78,6 +78,18 @@ Test(sizeclass, blocks_aligned_and_pools_waste_little)
     }
 }
 
+Test(sizeclass, block_start_test_by_reciprocal_is_exact)
+{
+    /* free()'s interior-pointer check: off is a block start iff the low
+     * word of off * recip is below recip (alloc_inline.h). */
+    for (unsigned c = 0; c < SA_NCLASSES; c++) {
+        uint32_t recip = sa_classes[c].recip, size = sa_classes[c].size;
+        for (uint32_t off = 0; off < SA_MAX_POOL_PAGES * SA_PAGE; off++)
+            cr_assert_eq((uint32_t)((uint64_t)off * recip) < recip, off % size == 0,
+                         "class %u (size %u) off %u", c, size, off);
+    }
+}
+
 Test(sizeclass, reciprocal_division_is_exact)
 {
     for (unsigned c = 0; c < SA_NCLASSES; c++)
