@@ -261,6 +261,7 @@ sa_pool *sa_arena_take_pool(unsigned cls)
     for (unsigned i = 0; i < n; i++) {
         a->run_start[first + i] = (uint8_t)first;
         a->pools[first + i].cls = SA_CLS_CONT;
+        a->pools[first + i].used = (uint16_t)first;
     }
     sa_pool *pool = &a->pools[first];
     pool->free = NULL;

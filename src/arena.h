@@ -118,7 +118,8 @@ typedef struct sa_arena {
 
 #define SA_NO_RUN 0xffu
 /* pools[i].cls of a page that starts no run: a later page of a multi-page
- * run (SA_CLS_CONT), or a free or header page (SA_CLS_NONE). */
+ * run (SA_CLS_CONT, and pools[i].used is the run's first page), or a free
+ * or header page (SA_CLS_NONE). */
 #define SA_CLS_CONT 0xfeu
 #define SA_CLS_NONE 0xffu
 
@@ -144,19 +145,22 @@ static inline char *sa_pool_base(const sa_pool *pool)
 
 /* The pool that the block at p (in arena a) belongs to, or NULL; *base
  * gets the pool's first byte.  A run's first page (every one-page pool)
- * is its own descriptor: free() reads one line of the header, not
- * run_start's and then the descriptor's. */
+ * is its own descriptor: free() reads one line of the header (two for the
+ * later pages of a multi-page run), never run_start's. */
 static inline sa_pool *sa_block_pool(sa_arena *a, const void *p, uintptr_t *base)
 {
     unsigned page = (unsigned)((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1);
     sa_pool *pool = &a->pools[page];
-    if (__builtin_expect(pool->cls < SA_CLS_CONT, 1)) {
+    unsigned cls = pool->cls;
+    if (__builtin_expect(cls < SA_CLS_CONT, 1)) {
         *base = (uintptr_t)p & ~(uintptr_t)(SA_PAGE - 1);
         return pool;
     }
-    unsigned first = a->run_start[page];
-    if (first == SA_NO_RUN)
+    if (cls != SA_CLS_CONT)
         return (sa_pool *)0;
+    /* A later page of a run: its descriptor's used field holds the run's
+     * first page (the same line as cls: no run_start read). */
+    unsigned first = pool->used;
     *base = (uintptr_t)sa_arena_base(a) + (uintptr_t)first * SA_PAGE;
     return &a->pools[first];
 }
