@@ -47,7 +47,8 @@
 
 enum { RULE_NONE = 0, RULE_ONCE = 1, RULE_TRUSTED = 2, RULE_UNSAFE = 3, RULE_END = 4 };
 
-#define RULE_BITS   16                      /* 65536 rules, 1 MiB of address space */
+#define RULE_BITS   18                      /* 262144 rules, 4 MiB of address space,
+                                               touched as they are used */
 #define RULE_PROBES 16
 
 /* A rule word: bits 0-7 state, bit 8 CFA from rbp (else sp), bit 9 rbp
@@ -86,8 +87,9 @@ static inline uint64_t rule_get(uintptr_t ip)
 }
 
 /* Record one observation of return address ip: its frame has shape
- * (state RULE_ONCE), or the state is RULE_UNSAFE / RULE_END. */
-static void rule_learn(uintptr_t ip, int state, uint64_t shape)
+ * (state RULE_ONCE), or the state is RULE_UNSAFE / RULE_END.  -1 if the
+ * table has no room left near ip (the ip stays unknown). */
+static int rule_learn(uintptr_t ip, int state, uint64_t shape)
 {
     unsigned h = rule_home(ip);
     cfa_rule *r = NULL;
@@ -101,13 +103,13 @@ static void rule_learn(uintptr_t ip, int state, uint64_t shape)
             r = c;
     }
     if (!r)
-        return;   /* neighbourhood full: this ip stays unknown */
+        return -1;   /* neighbourhood full: this ip stays unknown */
     shape &= SHAPE_MASK;
     uint64_t old = __atomic_load_n(&r->word, __ATOMIC_RELAXED), new;
     do {
         int was = (int)(old & 0xff);
         if (was == RULE_UNSAFE || (was == RULE_END && state == RULE_END))
-            return;
+            return 0;
         if (state == RULE_UNSAFE)
             new = RULE_UNSAFE;
         else if (state == RULE_END)
@@ -120,6 +122,7 @@ static void rule_learn(uintptr_t ip, int state, uint64_t shape)
             new = RULE_UNSAFE;   /* two shapes, or a frame both ending and not */
     } while (!__atomic_compare_exchange_n(&r->word, &old, new, 1, __ATOMIC_RELAXED,
                                           __ATOMIC_RELAXED));
+    return 0;
 }
 
 int sa_unwind_cfa_setup(void)
@@ -246,7 +249,10 @@ SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, ui
             rule_learn(ra, RULE_UNSAFE, 0);
             return SA_CFA_UNSAFE;
         }
-        rule_learn(ra, RULE_ONCE, shape);
+        /* No room to remember it: every walk through here would step
+         * libunwind's cursor again, dearer than unw_backtrace's own cache. */
+        if (rule_learn(ra, RULE_ONCE, shape) != 0)
+            return SA_CFA_UNSAFE;
         ra = nip;
         sp = nsp;
         rbp = nrbp;
