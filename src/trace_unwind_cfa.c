@@ -47,8 +47,10 @@
 
 enum { RULE_NONE = 0, RULE_ONCE = 1, RULE_TRUSTED = 2, RULE_UNSAFE = 3, RULE_END = 4 };
 
-#define RULE_BITS   18                      /* 262144 rules, 4 MiB of address space,
-                                               touched as they are used */
+#define RULE_BITS   16                      /* 65536 rules, 1 MiB of address space
+                                               (few pages, for the TLB); a full
+                                               neighbourhood sends walks to
+                                               unw_backtrace */
 #define RULE_PROBES 16
 
 /* A rule word: bits 0-7 state, bit 8 CFA from rbp (else sp), bit 9 rbp
