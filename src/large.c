@@ -174,7 +174,8 @@ void sa_large_free(sa_large *d, void *p)
         unmap_block(evict[--nevict]);
 }
 
-void sa_large_cache_release(void)
+/* Give back the pages of every cached block, keeping the mappings. */
+static void cache_release(void)
 {
     /* Cheap when there is nothing to do: this runs whenever an arena run
      * is taken on fresh pages. */
@@ -194,7 +195,7 @@ void sa_large_heap_grew(uint64_t now)
 {
     if (__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED) &&
         now - __atomic_load_n(&used_at, __ATOMIC_RELAXED) >= SA_IDLE_PAGES)
-        sa_large_cache_release();
+        cache_release();
 }
 
 /* The large path faulted in pages: let go of idle memory (no lock held). */

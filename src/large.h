@@ -36,8 +36,6 @@ typedef struct sa_large_counts {
     uint64_t live_blocks, live_bytes, cached_blocks, cached_bytes, resident_bytes, total_allocs, total_frees;
 } sa_large_counts;
 void sa_large_get_counts(sa_large_counts *out);
-/* Give back the pages of every cached block, keeping the mappings. */
-void sa_large_cache_release(void);
 /* The heap grew to growth clock reading now (arena.h): if it grew by
  * SA_IDLE_PAGES since the cache was last used, its resident pages are
  * idle memory that only adds to the peak, and go back. */

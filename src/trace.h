@@ -6,8 +6,8 @@
  *     p = sa_malloc(n);
  *     if (SA_UNLIKELY(sa_trace_on) && p) sa_trace_alloc(p, n);
  *
- *     if (SA_UNLIKELY(sa_trace_on)) sa_trace_free(p);   // before the free
- *     sa_free(p);
+ *     if (SA_UNLIKELY(sa_trace_on) && p) { sa_trace_free_block(p); return; }
+ *     sa_free(p);          // sa_trace_free_block forgets the record and frees
  *
  * The per-block record lives in allocator metadata (see sa_trace_slot in
  * internal.h): 8 bytes per block, a 32-bit stack id and the requested size.

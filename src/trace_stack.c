@@ -52,7 +52,6 @@ _Static_assert(REC_CHUNK_BYTES % SA_OS_PAGE == 0, "record chunks are whole pages
 static sa_lock stack_lock = SA_LOCK_INIT;
 
 sa_stack *sa_stack_chunks[REC_CHUNKS];
-#define rec_chunk sa_stack_chunks
 static uintptr_t *arena[ARENA_MAX];
 static uint32_t arena_cur, arena_used;   /* chunk being filled, words used in it */
 
@@ -60,8 +59,6 @@ static struct { uint32_t *slots; uint32_t mask; } index_tab[INDEX_LEVELS];
 static int index_level;          /* atomic: the level readers use */
 uint32_t sa_stack_last;          /* atomic: last index handed out */
 uint8_t sa_stack_gen_now = 1;    /* atomic; 1..255 */
-#define nstacks sa_stack_last
-#define generation sa_stack_gen_now
 static size_t mapped;            /* atomic */
 
 /* ---- Per-thread counter caches -----------------------------------------
@@ -72,20 +69,15 @@ static size_t mapped;            /* atomic */
  * cache is flushed and put up for reuse when the thread exits; caches are
  * never unmapped, so a reader can always walk the list.
  */
-#define TC_SLOTS SA_STACK_TC_SLOTS
-typedef sa_stack_tc_slot tc_slot;
-typedef sa_stack_tc tc_cache;
 
-static tc_cache *all_caches;     /* atomic push only */
-static tc_cache *free_caches;    /* under stack_lock */
-SA_TLS tc_cache *sa_stack_my_tc;
-#define my_cache sa_stack_my_tc
+static sa_stack_tc *all_caches;     /* atomic push only */
+static sa_stack_tc *free_caches;    /* under stack_lock */
+SA_TLS sa_stack_tc *sa_stack_my_tc;
 static pthread_key_t cache_key;
 static int cache_key_state;      /* 0 unset, 1 ok, -1 failed */
 
-#define tc_index sa_stack_tc_index
 
-static void tc_flush_slot(tc_slot *e)
+static void tc_flush_slot(sa_stack_tc_slot *e)
 {
     sa_stack *s = e->s;
     if (s && (e->size || e->count) &&
@@ -99,12 +91,12 @@ static void tc_flush_slot(tc_slot *e)
 
 static void tc_thread_exit(void *arg)
 {
-    tc_cache *c = arg;
-    for (unsigned i = 0; i < TC_SLOTS; i++) {
+    sa_stack_tc *c = arg;
+    for (unsigned i = 0; i < SA_STACK_TC_SLOTS; i++) {
         tc_flush_slot(&c->slot[i]);
         __atomic_store_n(&c->slot[i].s, NULL, __ATOMIC_RELAXED);
     }
-    my_cache = NULL;
+    sa_stack_my_tc = NULL;
     sa_lock_acquire(&stack_lock);
     c->in_use = 0;
     c->next_free = free_caches;
@@ -112,17 +104,17 @@ static void tc_thread_exit(void *arg)
     sa_lock_release(&stack_lock);
 }
 
-static tc_cache *tc_get(void);
+static sa_stack_tc *tc_get(void);
 
 void sa_stack_add_slow(sa_stack *s, int64_t size, int64_t count)
 {
-    tc_cache *c = my_cache;
+    sa_stack_tc *c = sa_stack_my_tc;
     if (!c && !(c = tc_get())) {
         __atomic_fetch_add(&s->size, size, __ATOMIC_RELAXED);
         __atomic_fetch_add(&s->count, count, __ATOMIC_RELAXED);
         return;
     }
-    tc_slot *e = &c->slot[tc_index(s)];
+    sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(s)];
     tc_flush_slot(e);
     __atomic_store_n(&e->gen, __atomic_load_n(&s->gen, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
     __atomic_store_n(&e->s, s, __ATOMIC_RELEASE);
@@ -130,9 +122,9 @@ void sa_stack_add_slow(sa_stack *s, int64_t size, int64_t count)
     __atomic_store_n(&e->count, count, __ATOMIC_RELAXED);
 }
 
-static tc_cache *tc_get(void)
+static sa_stack_tc *tc_get(void)
 {
-    tc_cache *c;
+    sa_stack_tc *c;
     sa_lock_acquire(&stack_lock);
     if (!cache_key_state)
         cache_key_state = pthread_key_create(&cache_key, tc_thread_exit) == 0 ? 1 : -1;
@@ -142,19 +134,19 @@ static tc_cache *tc_get(void)
     }
     sa_lock_release(&stack_lock);
     if (!c) {
-        c = sa_os_map(sizeof(tc_cache) + SA_OS_PAGE - 1 - (sizeof(tc_cache) + SA_OS_PAGE - 1) % SA_OS_PAGE,
+        c = sa_os_map(sizeof(sa_stack_tc) + SA_OS_PAGE - 1 - (sizeof(sa_stack_tc) + SA_OS_PAGE - 1) % SA_OS_PAGE,
                       SA_OS_PAGE);
         if (!c)
             return NULL;
-        __atomic_fetch_add(&mapped, sizeof(tc_cache), __ATOMIC_RELAXED);
+        __atomic_fetch_add(&mapped, sizeof(sa_stack_tc), __ATOMIC_RELAXED);
         c->in_use = 1;
-        tc_cache *head = __atomic_load_n(&all_caches, __ATOMIC_RELAXED);
+        sa_stack_tc *head = __atomic_load_n(&all_caches, __ATOMIC_RELAXED);
         do {
             c->next = head;
         } while (!__atomic_compare_exchange_n(&all_caches, &head, c, 1,
                                               __ATOMIC_RELEASE, __ATOMIC_RELAXED));
     }
-    my_cache = c;
+    sa_stack_my_tc = c;
     /* May allocate (the caller holds the tracer's reentrancy guard). */
     if (cache_key_state == 1)
         pthread_setspecific(cache_key, c);
@@ -166,9 +158,9 @@ static void stack_totals(const sa_stack *s, uint8_t gen, int64_t *size, int64_t 
 {
     int64_t sz = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
     int64_t n = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
-    unsigned i = tc_index(s);
-    for (tc_cache *c = __atomic_load_n(&all_caches, __ATOMIC_ACQUIRE); c; c = c->next) {
-        tc_slot *e = &c->slot[i];
+    unsigned i = sa_stack_tc_index(s);
+    for (sa_stack_tc *c = __atomic_load_n(&all_caches, __ATOMIC_ACQUIRE); c; c = c->next) {
+        sa_stack_tc_slot *e = &c->slot[i];
         if (__atomic_load_n(&e->s, __ATOMIC_ACQUIRE) == s &&
             __atomic_load_n(&e->gen, __ATOMIC_RELAXED) == gen) {
             sz += __atomic_load_n(&e->size, __ATOMIC_RELAXED);
@@ -179,7 +171,6 @@ static void stack_totals(const sa_stack *s, uint8_t gen, int64_t *size, int64_t 
     *count = n;
 }
 
-#define rec_at sa_stack_at
 
 static inline uint32_t hash_frames(const uintptr_t *f, uint32_t n)
 {
@@ -217,7 +208,7 @@ static uint32_t lookup(const uintptr_t *frames, uint32_t n, uint32_t h, uint8_t 
         uint32_t idx = __atomic_load_n(&slots[i], __ATOMIC_ACQUIRE);
         if (idx == 0)
             return 0;
-        const sa_stack *s = rec_at(idx);
+        const sa_stack *s = sa_stack_at(idx);
         if (s->hash == h && s->nframes == n
             && __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) == gen
             && memcmp(s->frames, frames, n * sizeof *frames) == 0)
@@ -253,8 +244,8 @@ static int index_reserve(uint32_t n)
     }
     if (next != level) {
         uint32_t *slots = index_tab[next].slots, mask = index_tab[next].mask;
-        for (uint32_t idx = 1; idx <= nstacks; idx++)
-            slot_insert(slots, mask, rec_at(idx)->hash, idx);
+        for (uint32_t idx = 1; idx <= sa_stack_last; idx++)
+            slot_insert(slots, mask, sa_stack_at(idx)->hash, idx);
         __atomic_store_n(&index_level, next, __ATOMIC_RELEASE);
         sa_os_discard(index_tab[level].slots, index_bytes(level));
     }
@@ -283,22 +274,22 @@ static uintptr_t *arena_take(uint32_t n)
 
 static uint32_t insert(const uintptr_t *frames, uint32_t n, uint32_t h, uint8_t gen)
 {
-    uint32_t idx = nstacks + 1;
+    uint32_t idx = sa_stack_last + 1;
     if (idx > SA_STACK_INDEX_MASK)
         return 0;
     if (index_reserve(idx) != 0)
         return 0;
-    if (!rec_chunk[idx >> REC_BITS]) {
+    if (!sa_stack_chunks[idx >> REC_BITS]) {
         sa_stack *chunk = map_counted(REC_CHUNK_BYTES);
         if (!chunk)
             return 0;
-        __atomic_store_n(&rec_chunk[idx >> REC_BITS], chunk, __ATOMIC_RELEASE);
+        __atomic_store_n(&sa_stack_chunks[idx >> REC_BITS], chunk, __ATOMIC_RELEASE);
     }
     uintptr_t *copy = arena_take(n ? n : 1);
     if (!copy)
         return 0;
     memcpy(copy, frames, n * sizeof *frames);
-    sa_stack *s = rec_at(idx);
+    sa_stack *s = sa_stack_at(idx);
     __atomic_store_n(&s->gen, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&s->size, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&s->count, 0, __ATOMIC_RELAXED);
@@ -306,7 +297,7 @@ static uint32_t insert(const uintptr_t *frames, uint32_t n, uint32_t h, uint8_t 
     s->hash = h;
     s->nframes = (uint16_t)n;
     __atomic_store_n(&s->gen, gen, __ATOMIC_RELEASE);
-    __atomic_store_n(&nstacks, idx, __ATOMIC_RELEASE);
+    __atomic_store_n(&sa_stack_last, idx, __ATOMIC_RELEASE);
     int level = index_level;
     slot_insert(index_tab[level].slots, index_tab[level].mask, h, idx);
     return idx;
@@ -317,11 +308,11 @@ uint32_t sa_stack_intern(const uintptr_t *frames, uint32_t n)
     if (n > SNAPALLOC_MAX_FRAMES)
         n = SNAPALLOC_MAX_FRAMES;
     uint32_t h = hash_frames(frames, n);
-    uint8_t gen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
+    uint8_t gen = __atomic_load_n(&sa_stack_gen_now, __ATOMIC_ACQUIRE);
     uint32_t idx = lookup(frames, n, h, gen);
     if (SA_UNLIKELY(idx == 0)) {
         sa_lock_acquire(&stack_lock);
-        gen = generation;
+        gen = sa_stack_gen_now;
         idx = lookup(frames, n, h, gen);
         if (idx == 0)
             idx = insert(frames, n, h, gen);
@@ -335,9 +326,9 @@ uint32_t sa_stack_intern(const uintptr_t *frames, uint32_t n)
 void sa_stack_reset(void)
 {
     sa_lock_acquire(&stack_lock);
-    uint8_t gen = generation == 255 ? 1 : (uint8_t)(generation + 1);
-    __atomic_store_n(&generation, gen, __ATOMIC_RELEASE);
-    __atomic_store_n(&nstacks, 0, __ATOMIC_RELEASE);
+    uint8_t gen = sa_stack_gen_now == 255 ? 1 : (uint8_t)(sa_stack_gen_now + 1);
+    __atomic_store_n(&sa_stack_gen_now, gen, __ATOMIC_RELEASE);
+    __atomic_store_n(&sa_stack_last, 0, __ATOMIC_RELEASE);
     arena_cur = 0;
     arena_used = 0;
     int level = index_level;
@@ -348,11 +339,11 @@ void sa_stack_reset(void)
 
 int sa_stack_next(uint32_t *cursor, sa_snap_wstack *out)
 {
-    uint8_t gen = __atomic_load_n(&generation, __ATOMIC_ACQUIRE);
-    uint32_t n = __atomic_load_n(&nstacks, __ATOMIC_ACQUIRE);
+    uint8_t gen = __atomic_load_n(&sa_stack_gen_now, __ATOMIC_ACQUIRE);
+    uint32_t n = __atomic_load_n(&sa_stack_last, __ATOMIC_ACQUIRE);
     while (*cursor < n) {
         uint32_t idx = ++*cursor;
-        const sa_stack *s = rec_at(idx);
+        const sa_stack *s = sa_stack_at(idx);
         if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen)
             continue;
         int64_t count, size;
@@ -370,7 +361,7 @@ int sa_stack_next(uint32_t *cursor, sa_snap_wstack *out)
 
 uint32_t sa_stack_count(void)
 {
-    return __atomic_load_n(&nstacks, __ATOMIC_ACQUIRE);
+    return __atomic_load_n(&sa_stack_last, __ATOMIC_ACQUIRE);
 }
 
 size_t sa_stack_mapped_bytes(void)
