@@ -122,8 +122,7 @@ typedef struct item {
     const sa_sym_frame *site;  /* NULL: no frames */
     int supp;
     uint64_t bytes, blocks;
-    sa_sym_frame *frames;
-    uint32_t nframes;
+    const sa_snap_stack *stack;
 } item;
 
 static int ptr_cmp(const void *a, const void *b)
@@ -188,6 +187,28 @@ static int cmp_leak(const void *pa, const void *pb)
     return (a->supp > b->supp) - (a->supp < b->supp);
 }
 
+/* The frames of st from its call site on, fully symbolized, in a copy
+ * that outlives the symbolizer. */
+static sa_sym_frame *site_frames(sa_symbolizer *sym, const sa_snap_stack *st,
+                                 const sa_report_opts *ro, const sa_sym_frame ***frames,
+                                 size_t *cap, uint32_t *nframes)
+{
+    size_t first = 0;
+    size_t n = sa_report_symbolize(sym, st, ro, frames, cap, &first, 0);
+    *nframes = (uint32_t)(n - first);
+    if (n == 0)
+        return NULL;
+    sa_sym_frame *out = sa_xcalloc(n - first, sizeof *out);
+    for (size_t i = first; i < n; i++)
+        out[i - first] = *(*frames)[i];
+    return out;
+}
+
+/* Group the stacks of one kind by call site.  Only what is needed is
+ * symbolized: each stack down to its site (the grouping key), every frame
+ * only when suppressions must be matched against them, and in full only
+ * the stack shown for each group (the largest).  Debug information of a
+ * module that none of these reach is never read. */
 static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_check_opts *o)
 {
     sa_symbolizer *sym = sa_sym_new(snap);
@@ -195,23 +216,19 @@ static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_che
     size_t cap = 0;
     item *items = sa_xcalloc(snap->nstacks, sizeof *items);
     size_t nitems = 0;
+    int match_all = o->supp.n > 0;
     for (uint32_t s = 0; s < snap->nstacks; s++) {
         const sa_snap_stack *st = &snap->stacks[s];
         if (st->size == 0 && st->count == 0)
             continue;
         size_t first = 0;
-        size_t n = sa_report_symbolize(sym, st, &o->ropts, &frames, &cap, &first);
+        size_t n = sa_report_symbolize(sym, st, &o->ropts, &frames, &cap, &first, !match_all);
         item *it = &items[nitems++];
         it->bytes = st->size;
         it->blocks = st->count;
-        it->supp = n ? sa_supp_match(&o->supp, frames, n) : -1;
-        if (n == 0)
-            continue;
-        it->nframes = (uint32_t)(n - first);
-        it->frames = sa_xcalloc(it->nframes, sizeof *it->frames);
-        for (size_t i = first; i < n; i++)
-            it->frames[i - first] = *frames[i];
-        it->site = &it->frames[0];
+        it->stack = st;
+        it->supp = n && match_all ? sa_supp_match(&o->supp, frames, n) : -1;
+        it->site = n ? frames[first] : NULL;
     }
     qsort(items, nitems, sizeof *items, cmp_item_key);
     for (size_t i = 0; i < nitems;) {
@@ -225,8 +242,7 @@ static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_che
             if (items[j].bytes > rep->bytes)
                 rep = &items[j];
         }
-        l.frames = rep->frames;
-        l.nframes = rep->nframes;
+        l.frames = site_frames(sym, rep->stack, &o->ropts, &frames, &cap, &l.nframes);
         p->leaks = sa_xrealloc(p->leaks, p->nleaks + 1, sizeof *p->leaks);
         p->leaks[p->nleaks++] = l;
         sa_leak_total *t = l.supp >= 0 ? &p->suppressed[kind] : &p->total[kind];
@@ -238,7 +254,7 @@ static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_che
         }
         i = j;
     }
-    free(items);   /* the frames of merged-away stacks stay: short-lived */
+    free(items);
     free(frames);
     sa_sym_free(sym);
 }

@@ -264,10 +264,10 @@ static void group_table_free(group_table *t)
 
 size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
                            const sa_report_opts *o, const sa_sym_frame ***framesp,
-                           size_t *capp, size_t *first)
+                           size_t *capp, size_t *first, int site_only)
 {
     const sa_sym_frame **frames = *framesp;
-    size_t n = 0, cap = *capp;
+    size_t n = 0, cap = *capp, f = 0;
     for (uint32_t i = 0; i < st->nframes; i++) {
         const sa_sym_frame *sf;
         uint32_t k = sa_sym_lookup(sym, &st->frames[i], &sf);
@@ -277,12 +277,17 @@ size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
         }
         for (uint32_t j = 0; j < k; j++)
             frames[n++] = &sf[j];
+        /* Fold the leading allocation frames; a stack made only of them
+         * keeps its outermost frame as the site. */
+        while (f < n && is_alloc_frame(frames[f], o))
+            f++;
+        if (site_only && f < n) {
+            n = f + 1;
+            break;
+        }
     }
-    /* Fold the leading allocation frames; a stack made only of them
-     * keeps its outermost frame as the site. */
-    size_t f = 0;
-    while (f + 1 < n && is_alloc_frame(frames[f], o))
-        f++;
+    if (f >= n)
+        f = n ? n - 1 : 0;
     *first = f;
     *framesp = frames;
     *capp = cap;
@@ -308,7 +313,7 @@ static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
         if (st->count == 0 && st->size == 0)
             continue;
         size_t first;
-        size_t n = sa_report_symbolize(sym, st, o, &frames, &cap, &first);
+        size_t n = sa_report_symbolize(sym, st, o, &frames, &cap, &first, 0);
         if (n == 0) {
             if (cap == 0) {
                 cap = 16;

@@ -48,10 +48,15 @@ int sa_report_diff(FILE *out, const char *old_path, const sa_snapshot *old_snap,
  * call site: the index of the first frame after the leading allocation
  * functions (malloc, operator new, libsnapalloc, o->wrappers), or the
  * outermost frame if the stack holds only those.  Returns the number of
- * frames, 0 for a stack recorded without any. */
+ * frames, 0 for a stack recorded without any.
+ *
+ * With site_only, symbolization stops at the call site (the frames
+ * returned end there): grouping by site needs no more, and every frame
+ * left out is debug information not read (the first libc frame costs
+ * decompressing libc's whole DWARF, ~0.1 s). */
 size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
                            const sa_report_opts *o, const sa_sym_frame ***frames,
-                           size_t *cap, size_t *first);
+                           size_t *cap, size_t *first, int site_only);
 
 /* s as a JSON string ("null" for NULL); invalid UTF-8 becomes U+FFFD. */
 void sa_json_str(FILE *out, const char *s);
