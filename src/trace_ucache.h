@@ -28,18 +28,23 @@ typedef struct sa_ucache_entry {
     uintptr_t slot[SA_UCACHE_FRAMES];   /* slot[i] holds frame[i] (i >= 1) */
 } sa_ucache_entry;
 
-#define SA_UCACHE_ENTRIES 64   /* direct-mapped, per thread (35 KiB) */
+/* Direct-mapped, per thread: 272 KiB of address space, touched only where
+ * used.  512 entries: sqlite3's call sites hit 99% of the time (69% with
+ * 64 entries), python3's 80% (67%). */
+#define SA_UCACHE_ENTRIES 512
+#define SA_UCACHE_BITS 9
 
 typedef struct sa_ucache {
     sa_ucache_entry e[SA_UCACHE_ENTRIES];
 } sa_ucache;
+_Static_assert(SA_UCACHE_ENTRIES == 1 << SA_UCACHE_BITS, "ucache index bits");
 
 extern __thread __attribute__((tls_model("initial-exec"))) sa_ucache *sa_ucache_mine;
 
 static inline sa_ucache_entry *sa_ucache_entry_for(sa_ucache *c, uintptr_t ra, uintptr_t sp)
 {
     uintptr_t h = (ra ^ (sp >> 4)) * 0x9e3779b97f4a7c15ull;
-    return &c->e[h >> (64 - 6)];
+    return &c->e[h >> (64 - SA_UCACHE_BITS)];
 }
 
 /* The cached entry for (ra, sp, limit) if the live stack still matches,
