@@ -269,18 +269,17 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
 {
     if (!id)
         id = sa_stack_intern(frames, (uint32_t)n);
-    sa_stack *s = sa_stack_get(id);
     sa_trace_rec *rec = sa_trace_slot_new(ptr);
-    if (rec && s) {
+    if (rec && id) {
         uint32_t recsize = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
         size_t bytes = block_size(ptr, recsize);
         rec->size = recsize;
         rec->stack = id;
-        sa_stack_add(s, (int64_t)bytes, 1);
+        sa_stack_add(id, (int64_t)bytes, 1);
         size_t cur = current_add(bytes);
         if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
             /* Raced with clear/stop: this block belongs to no generation. */
-            sa_stack_add(s, -(int64_t)bytes, -1);
+            sa_stack_add(id, -(int64_t)bytes, -1);
             current_add(-bytes);
             rec->stack = 0;
         } else {
@@ -372,13 +371,12 @@ static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
         return out;
     out = *rec;
     rec->stack = 0;
-    sa_stack *s = sa_stack_get(out.stack);
-    if (!s) {
+    if (!sa_stack_current(out.stack)) {
         out.stack = 0;
         return out;
     }
     size_t bytes = block_size(ptr, out.size);
-    sa_stack_add(s, -(int64_t)bytes, -1);
+    sa_stack_add(out.stack, -(int64_t)bytes, -1);
     current_add(-bytes);
     return out;
 }
@@ -420,13 +418,12 @@ void sa_trace_reattach(void *ptr, sa_trace_rec r)
 {
     if (!ptr || !r.stack)
         return;
-    sa_stack *s = sa_stack_get(r.stack);
     sa_trace_rec *rec = sa_trace_slot(ptr, 0);
-    if (!s || !rec)
+    if (!sa_stack_current(r.stack) || !rec)
         return;
     *rec = r;
     size_t bytes = block_size(ptr, r.size);
-    sa_stack_add(s, (int64_t)bytes, 1);
+    sa_stack_add(r.stack, (int64_t)bytes, 1);
     current_add(bytes);
 }
 

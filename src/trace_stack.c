@@ -79,9 +79,8 @@ static int cache_key_state;      /* 0 unset, 1 ok, -1 failed */
 
 static void tc_flush_slot(sa_stack_tc_slot *e)
 {
-    sa_stack *s = e->s;
-    if (s && (e->size || e->count) &&
-        __atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) == e->gen) {
+    sa_stack *s = sa_stack_get(e->id);
+    if (s && (e->size || e->count)) {
         __atomic_fetch_add(&s->size, e->size, __ATOMIC_RELAXED);
         __atomic_fetch_add(&s->count, e->count, __ATOMIC_RELAXED);
     }
@@ -94,7 +93,7 @@ static void tc_thread_exit(void *arg)
     sa_stack_tc *c = arg;
     for (unsigned i = 0; i < SA_STACK_TC_SLOTS; i++) {
         tc_flush_slot(&c->slot[i]);
-        __atomic_store_n(&c->slot[i].s, NULL, __ATOMIC_RELAXED);
+        __atomic_store_n(&c->slot[i].id, 0, __ATOMIC_RELAXED);
     }
     sa_stack_my_tc = NULL;
     sa_lock_acquire(&stack_lock);
@@ -106,18 +105,20 @@ static void tc_thread_exit(void *arg)
 
 static sa_stack_tc *tc_get(void);
 
-void sa_stack_add_slow(sa_stack *s, int64_t size, int64_t count)
+void sa_stack_add_slow(uint32_t id, int64_t size, int64_t count)
 {
     sa_stack_tc *c = sa_stack_my_tc;
     if (!c && !(c = tc_get())) {
-        __atomic_fetch_add(&s->size, size, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&s->count, count, __ATOMIC_RELAXED);
+        sa_stack *s = sa_stack_get(id);
+        if (s) {
+            __atomic_fetch_add(&s->size, size, __ATOMIC_RELAXED);
+            __atomic_fetch_add(&s->count, count, __ATOMIC_RELAXED);
+        }
         return;
     }
-    sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(s)];
+    sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(id)];
     tc_flush_slot(e);
-    __atomic_store_n(&e->gen, __atomic_load_n(&s->gen, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
-    __atomic_store_n(&e->s, s, __ATOMIC_RELEASE);
+    __atomic_store_n(&e->id, id, __ATOMIC_RELEASE);
     __atomic_store_n(&e->size, size, __ATOMIC_RELAXED);
     __atomic_store_n(&e->count, count, __ATOMIC_RELAXED);
 }
@@ -153,16 +154,15 @@ static sa_stack_tc *tc_get(void)
     return c;
 }
 
-/* Flushed + pending counters of s. */
-static void stack_totals(const sa_stack *s, uint8_t gen, int64_t *size, int64_t *count)
+/* Flushed + pending counters of stack id (record s). */
+static void stack_totals(const sa_stack *s, uint32_t id, int64_t *size, int64_t *count)
 {
     int64_t sz = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
     int64_t n = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
-    unsigned i = sa_stack_tc_index(s);
+    unsigned i = sa_stack_tc_index(id);
     for (sa_stack_tc *c = __atomic_load_n(&all_caches, __ATOMIC_ACQUIRE); c; c = c->next) {
         sa_stack_tc_slot *e = &c->slot[i];
-        if (__atomic_load_n(&e->s, __ATOMIC_ACQUIRE) == s &&
-            __atomic_load_n(&e->gen, __ATOMIC_RELAXED) == gen) {
+        if (__atomic_load_n(&e->id, __ATOMIC_ACQUIRE) == id) {
             sz += __atomic_load_n(&e->size, __ATOMIC_RELAXED);
             n += __atomic_load_n(&e->count, __ATOMIC_RELAXED);
         }
@@ -170,7 +170,6 @@ static void stack_totals(const sa_stack *s, uint8_t gen, int64_t *size, int64_t 
     *size = sz;
     *count = n;
 }
-
 
 static inline uint32_t hash_frames(const uintptr_t *f, uint32_t n)
 {
@@ -347,7 +346,7 @@ int sa_stack_next(uint32_t *cursor, sa_snap_wstack *out)
         if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen)
             continue;
         int64_t count, size;
-        stack_totals(s, gen, &size, &count);
+        stack_totals(s, ((uint32_t)gen << SA_STACK_INDEX_BITS) | idx, &size, &count);
         if (count <= 0)
             continue;
         out->nframes = s->nframes;

@@ -48,13 +48,15 @@ extern uint32_t sa_stack_last;      /* atomic: last index handed out */
 extern uint8_t sa_stack_gen_now;    /* atomic; 1..255 */
 
 /* Per-thread pending counters (trace_stack.c): a direct-mapped cache of
- * stacks whose live size and count this thread changed, flushed into the
- * stack records when a slot is taken over, so the malloc/free fast path
- * updates them without a lock-prefixed instruction. */
+ * stack ids whose live size and count this thread changed, flushed into
+ * the stack records when a slot is taken over, so the malloc/free fast
+ * path updates them without a lock-prefixed instruction and without
+ * touching the stack record (on free(), the record of a random old
+ * block's stack is a cache miss).  Keyed by the full id: an id carries
+ * its generation, so a slot of an older one simply never matches. */
 typedef struct sa_stack_tc_slot {
-    sa_stack *s;
+    uint32_t id;            /* 0: free */
     int64_t size, count;
-    uint8_t gen;            /* s->gen when the slot was taken */
 } sa_stack_tc_slot;
 
 typedef struct sa_stack_tc {
@@ -66,9 +68,9 @@ typedef struct sa_stack_tc {
 
 extern __thread __attribute__((tls_model("initial-exec"))) sa_stack_tc *sa_stack_my_tc;
 
-static inline unsigned sa_stack_tc_index(const sa_stack *s)
+static inline unsigned sa_stack_tc_index(uint32_t id)
 {
-    return (unsigned)((uintptr_t)s >> 5) & (SA_STACK_TC_SLOTS - 1);
+    return id & (SA_STACK_TC_SLOTS - 1);
 }
 
 static inline sa_stack *sa_stack_at(uint32_t idx)
@@ -79,6 +81,13 @@ static inline sa_stack *sa_stack_at(uint32_t idx)
 static inline uint32_t sa_stack_generation(void)
 {
     return __atomic_load_n(&sa_stack_gen_now, __ATOMIC_ACQUIRE);
+}
+
+/* Whether id belongs to the current generation (a record of an older one
+ * is no longer traced). */
+static inline int sa_stack_current(uint32_t id)
+{
+    return id != 0 && SA_STACK_GEN(id) == sa_stack_generation();
 }
 
 /* The stack of id, or NULL if id is 0, out of range or of an older
@@ -96,24 +105,25 @@ static inline sa_stack *sa_stack_get(uint32_t id)
     return s;
 }
 
-/* Add to s's live counters.  No lock-prefixed instruction on the common
- * path: the change lands in the calling thread's counter cache (a locked
- * add stalls the whole pipeline, and the tracer would pay 4 per
- * malloc/free pair). */
-void sa_stack_add_slow(sa_stack *s, int64_t size, int64_t count);
+/* Add to the live counters of stack id (of the current generation; a
+ * change for an id that is no longer current is dropped when flushed).
+ * No lock-prefixed instruction on the common path: the change lands in
+ * the calling thread's counter cache (a locked add stalls the whole
+ * pipeline, and the tracer would pay 4 per malloc/free pair). */
+void sa_stack_add_slow(uint32_t id, int64_t size, int64_t count);
 
-static inline void sa_stack_add(sa_stack *s, int64_t size, int64_t count)
+static inline void sa_stack_add(uint32_t id, int64_t size, int64_t count)
 {
     sa_stack_tc *c = sa_stack_my_tc;
     if (__builtin_expect(c != (sa_stack_tc *)0, 1)) {
-        sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(s)];
-        if (__builtin_expect(e->s == s && e->gen == __atomic_load_n(&s->gen, __ATOMIC_RELAXED), 1)) {
+        sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(id)];
+        if (__builtin_expect(e->id == id, 1)) {
             __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
             __atomic_store_n(&e->count, e->count + count, __ATOMIC_RELAXED);
             return;
         }
     }
-    sa_stack_add_slow(s, size, count);
+    sa_stack_add_slow(id, size, count);
 }
 
 /* Forget every stack and start a new generation. */

@@ -69,15 +69,14 @@ Test(trace_stack, counters_and_iteration)
     fill(a, 3, 1);
     fill(b, 4, 2);
     fill(c, 5, 3);
-    sa_stack *sa = sa_stack_get(sa_stack_intern(a, 3));
-    sa_stack *sb = sa_stack_get(sa_stack_intern(b, 4));
-    sa_stack *sc = sa_stack_get(sa_stack_intern(c, 5));
+    uint32_t ia = sa_stack_intern(a, 3), ib = sa_stack_intern(b, 4), ic = sa_stack_intern(c, 5);
+    sa_stack *sa = sa_stack_get(ia);
     for (int i = 0; i < 100; i++)
-        sa_stack_add(sa, 64, 1);
+        sa_stack_add(ia, 64, 1);
     for (int i = 0; i < 10; i++)
-        sa_stack_add(sb, 4096, 1);
-    sa_stack_add(sc, 100, 1);
-    sa_stack_add(sc, -100, -1);   /* allocated and freed: not live */
+        sa_stack_add(ib, 4096, 1);
+    sa_stack_add(ic, 100, 1);
+    sa_stack_add(ic, -100, -1);   /* allocated and freed: not live */
     cr_assert_eq(sa->size, 0, "changes wait in this thread's counter cache");
 
     uint32_t cursor = 0;
@@ -94,15 +93,15 @@ Test(trace_stack, counters_and_iteration)
     cr_assert_eq(sa_stack_next(&cursor, &w), 0, "stacks without live blocks are skipped");
 }
 
-struct adder { sa_stack *s; int n; };
+struct adder { uint32_t id; int n; };
 
 static void *add_many(void *arg)
 {
     struct adder *a = arg;
     for (int i = 0; i < a->n; i++)
-        sa_stack_add(a->s, 48, 1);
+        sa_stack_add(a->id, 48, 1);
     for (int i = 0; i < a->n / 2; i++)
-        sa_stack_add(a->s, -48, -1);
+        sa_stack_add(a->id, -48, -1);
     return NULL;
 }
 
@@ -111,14 +110,15 @@ Test(trace_stack, totals_add_every_threads_pending_counts)
     sa_stack_reset();
     uintptr_t a[2];
     fill(a, 2, 7);
-    sa_stack *s = sa_stack_get(sa_stack_intern(a, 2));
+    uint32_t id = sa_stack_intern(a, 2);
+    sa_stack *s = sa_stack_get(id);
     pthread_t t[4];
-    struct adder arg = { s, 1000 };
+    struct adder arg = { id, 1000 };
     for (int i = 0; i < 4; i++)
         pthread_create(&t[i], NULL, add_many, &arg);
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
-    sa_stack_add(s, 16, 1);   /* pending in this thread */
+    sa_stack_add(id, 16, 1);   /* pending in this thread */
     /* The exited threads flushed theirs into the record. */
     cr_assert_eq(s->count, 4 * 500);
     uint32_t cursor = 0;
@@ -134,7 +134,7 @@ Test(trace_stack, generation_invalidates)
     uintptr_t a[4];
     fill(a, 4, 9);
     uint32_t old = sa_stack_intern(a, 4);
-    sa_stack_add(sa_stack_get(old), 10, 1);
+    sa_stack_add(old, 10, 1);
     uint32_t gen = sa_stack_generation();
     sa_stack_reset();
     cr_assert_neq(sa_stack_generation(), gen);
@@ -149,6 +149,15 @@ Test(trace_stack, generation_invalidates)
     cr_assert_eq(sa_stack_get(fresh)->count, 0, "counters start from zero");
     cr_assert_null(sa_stack_get(0));
     cr_assert_null(sa_stack_get(fresh + 1), "beyond the last stack");
+    /* The old id's pending change shares the fresh id's counter slot; it
+     * must be dropped, not added to the fresh stack. */
+    cr_assert_eq(sa_stack_tc_index(old), sa_stack_tc_index(fresh));
+    sa_stack_add(fresh, 5, 1);
+    cursor = 0;
+    cr_assert_eq(sa_stack_next(&cursor, &w), 1);
+    cr_assert_eq(w.size, 5);
+    cr_assert_eq(w.count, 1);
+    cr_assert_eq(sa_stack_get(fresh)->count, 0, "the old change was not flushed into it");
 }
 
 Test(trace_stack, generation_wraps_without_zero)
@@ -171,7 +180,7 @@ Test(trace_stack, growth_100k)
         f[0] = (uintptr_t)i;   /* distinct */
         ids[i] = sa_stack_intern(f, DEPTH);
         cr_assert_neq(ids[i], 0);
-        sa_stack_add(sa_stack_get(ids[i]), i, 1);
+        sa_stack_add(ids[i], i, 1);
     }
     cr_assert_eq(sa_stack_count(), N);
     for (int i = 0; i < N; i++) {
@@ -199,8 +208,7 @@ static void *intern_worker(void *arg)
     uintptr_t f[8];
     for (int i = 0; i < 20000; i++) {
         fill(f, 8, (uintptr_t)(i % 5000));   /* shared by all threads */
-        sa_stack *s = sa_stack_get(sa_stack_intern(f, 8));
-        sa_stack_add(s, 1, 1);
+        sa_stack_add(sa_stack_intern(f, 8), 1, 1);
         fill(f, 8, 100000 + seed * 100000 + (uintptr_t)i);   /* private */
         sa_stack_intern(f, 8);
     }
