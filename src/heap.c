@@ -129,6 +129,12 @@ static void registry_add(sa_heap *h)
     all_heaps = h;
 }
 
+static void tcache_limits(sa_heap *h)
+{
+    for (unsigned c = 0; c < SA_NCLASSES; c++)
+        h->cache[c].limit = sa_classes[c].cache_max;
+}
+
 static sa_heap *heap_acquire(void)
 {
     sa_heap *h;
@@ -149,6 +155,7 @@ static sa_heap *heap_acquire(void)
         return NULL;
     sa_lock fresh = SA_LOCK_INIT;
     h->lock = fresh;
+    tcache_limits(h);
     sa_lock_acquire(&registry_lock);
     registry_add(h);
     sa_lock_release(&registry_lock);
@@ -160,6 +167,7 @@ void sa_heap_init(void)
 {
     if (pthread_key_create(&heap_key, sa_heap_thread_exit) == 0)
         heap_key_ok = 1;
+    tcache_limits(&shared_heap);
     sa_lock_acquire(&registry_lock);
     registry_add(&shared_heap);
     sa_lock_release(&registry_lock);

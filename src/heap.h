@@ -40,6 +40,7 @@ enum { SA_HEAP_ALIVE = 0, SA_HEAP_ABANDONED = 1, SA_HEAP_SHARED = 2 };
 typedef struct sa_tcache {
     sa_block *head;
     uint32_t count;
+    uint32_t limit;     /* sa_classes[c].cache_max, on free()'s line */
 } sa_tcache;
 
 typedef struct sa_heap {
@@ -113,7 +114,7 @@ SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
         h->nfree++;
         sa_tcache *tc = &h->cache[pool->cls];
         b->key = (uintptr_t)b ^ sa_secret;
-        if (SA_LIKELY(tc->count < sa_classes[pool->cls].cache_max)) {
+        if (SA_LIKELY(tc->count < tc->limit)) {
             b->next = tc->head;
             tc->head = b;
             tc->count++;
