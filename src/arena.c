@@ -307,6 +307,7 @@ void sa_arena_return_pool(sa_pool *pool)
     if (!a->dirty_mask)
         a->dirty_since = sa_os_now_ms();
     a->dirty_mask |= run;
+    __atomic_store_n(&dirty_used_at, sa_growth_now(), __ATOMIC_RELAXED);
     a->nfree += n;
     __atomic_store_n(&counts.dirty_pages, counts.dirty_pages + n, __ATOMIC_RELAXED);
     counts.active_pages -= n;

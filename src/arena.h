@@ -53,7 +53,8 @@
  * Dirty pages: a returned run's pages are free but still resident.  They
  * are kept for reuse (no page fault when taken again; runs are cut from
  * dirty pages first) until they are idle: the heap grew by SA_IDLE_PAGES
- * fresh pages (the growth clock below) without reusing any dirty run.
+ * fresh pages (the growth clock below) without reusing or returning any
+ * dirty run.
  * Then they are discarded (MADV_DONTNEED): a program that moved on to
  * other sizes, or to the large path, does not keep its old pages on top of
  * its new ones.  A program that keeps reusing them never pays a discard

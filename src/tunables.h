@@ -57,7 +57,8 @@
 
 /* Free memory kept resident for reuse (arena.h): dirty arena pages and
  * the large cache's blocks are discarded once the heap has faulted in
- * SA_IDLE_PAGES fresh pages without reusing them, and dirty arena pages
+ * SA_IDLE_PAGES fresh pages since they were last used (reused or, for
+ * dirty pages, returned), and dirty arena pages
  * SA_DIRTY_DECAY_MS after they became dirty in any case. */
 #define SA_IDLE_PAGES       64u          /* 256 KiB */
 #define SA_DIRTY_DECAY_MS   1000u

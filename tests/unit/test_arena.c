@@ -164,6 +164,29 @@ Test(arena, idle_dirty_pages_are_discarded_when_the_heap_grows)
     cr_assert_not(reads_zero(sa_pool_base(p[15]), SA_PAGE), "a page in use was discarded");
 }
 
+Test(arena, growth_before_a_return_does_not_make_its_pages_idle)
+{
+    sa_pool *p[20];
+    for (int i = 0; i < 20; i++) {
+        p[i] = sa_arena_take_pool(0);
+        memset(sa_pool_base(p[i]), 0x5a, SA_PAGE);
+    }
+    /* Much growth, then pages freed: they were not idle during it. */
+    sa_arena_heap_grew(sa_growth_advance(50 * SA_IDLE_PAGES));
+    for (int i = 0; i < 10; i++)
+        sa_arena_return_pool(p[i]);
+    uint64_t purged = counts().purged_pages;
+    sa_arena_heap_grew(sa_growth_advance(SA_IDLE_PAGES - 1));
+    cr_assert_eq(counts().dirty_pages, 10, "discarded for growth that came before the free");
+    cr_assert_eq(counts().purged_pages, purged);
+    cr_assert_not(reads_zero(sa_pool_base(p[3]), SA_PAGE));
+    /* Growth after the return does make them idle. */
+    sa_arena_heap_grew(sa_growth_advance(1));
+    cr_assert_eq(counts().dirty_pages, 0);
+    cr_assert_eq(counts().purged_pages, purged + 10);
+    cr_assert(reads_zero(sa_pool_base(p[3]), SA_PAGE));
+}
+
 Test(arena, dirty_pages_decay_and_spare_arenas_go_back_after_a_second)
 {
     enum { N = 6 };
