@@ -21,6 +21,7 @@
 typedef struct sa_large {
     char *base;                /* the block (== mapping start) */
     size_t size;               /* mapping bytes, a page multiple */
+    size_t want;               /* bytes last asked for (malloc or realloc) */
     int live;                  /* 0 while in the cache */
     int resident;              /* cached with its pages (else released) */
     sa_trace_rec trace;

@@ -103,6 +103,40 @@ Test(large, realloc_grows_and_shrinks_keeping_contents)
     sa_free(p);
 }
 
+Test(large, realloc_growth_takes_over_a_cached_block_with_pages)
+{
+    /* A buffer of the last round, freed: cached with its pages. */
+    char *old = sa_malloc(512 * 1024);
+    memset(old, 0x11, 512 * 1024);
+    sa_free(old);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, 512 * 1024);
+    /* This round's buffer starts small (the cached block is too big for a
+     * malloc of it) and grows: the cached block takes it over. */
+    unsigned char *p = sa_malloc(100000);
+    cr_assert_neq((char *)p, old);
+    for (size_t i = 0; i < 100000; i++)
+        p[i] = (unsigned char)(i * 13);
+    unsigned char *q = sa_realloc(p, 200000);
+    cr_assert_eq((char *)q, old, "the cached block with pages was taken");
+    for (size_t i = 0; i < 100000; i++)
+        cr_assert_eq(q[i], (unsigned char)(i * 13), "byte %zu", i);
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.live_blocks, 1);
+    cr_assert_eq(c.live_bytes, 512 * 1024);
+    cr_assert_eq(c.cached_blocks, 1, "the small block went to the cache");
+    /* Growing within the block, or shrinking it by less than half, stays
+     * in place; shrinking under half gives the tail back. */
+    cr_assert_eq(sa_realloc(q, 400000), q);
+    cr_assert_eq(sa_realloc(q, 300000), q);
+    cr_assert_eq(sa_usable_size(q), 512 * 1024);
+    cr_assert_eq(sa_realloc(q, 100000), q);
+    cr_assert_eq(sa_usable_size(q), 102400);
+    cr_assert_eq(q[99999], (unsigned char)(99999 * 13));
+    sa_free(q);
+}
+
 Test(large, huge_requests_fail_with_enomem)
 {
     errno = 0;
