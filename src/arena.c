@@ -35,12 +35,8 @@ uint64_t sa_growth_advance(uint64_t pages)
     return __atomic_add_fetch(&growth_clock, pages, __ATOMIC_RELAXED);
 }
 
-static uint64_t empty_arenas;   /* listed in buckets[MAX_FREE] */
-
 static void bucket_unlink(sa_arena *a)
 {
-    if (a->bucket == MAX_FREE)
-        empty_arenas--;
     if (a->prev)
         a->prev->next = a->next;
     else if (!(buckets[a->bucket] = a->next))
@@ -52,8 +48,6 @@ static void bucket_unlink(sa_arena *a)
 static void bucket_push(sa_arena *a)
 {
     a->bucket = a->nfree;
-    if (a->bucket == MAX_FREE)
-        empty_arenas++;
     a->prev = NULL;
     a->next = buckets[a->bucket];
     if (a->next)
@@ -173,13 +167,6 @@ static void discard(sa_arena *a, uint64_t m)
         sa_os_discard(sa_arena_base(a) + (size_t)i * SA_PAGE, (size_t)len * SA_PAGE);
         m &= i + len >= SA_ARENA_PAGES ? 0 : ~(((uint64_t)1 << (i + len)) - 1);
     }
-}
-
-/* How many wholly free arenas may wait for their decay. */
-static uint64_t spare_arenas(void)
-{
-    uint64_t n = counts.current >> SA_SPARE_SHIFT;
-    return n > SA_SPARE_ARENAS ? n : SA_SPARE_ARENAS;
 }
 
 /* Discard every dirty page. */
@@ -312,13 +299,11 @@ void sa_arena_return_pool(sa_pool *pool)
     __atomic_store_n(&counts.dirty_pages, counts.dirty_pages + n, __ATOMIC_RELAXED);
     counts.active_pages -= n;
     bucket_push(a);
-    /* Wholly free arenas beyond SA_SPARE_ARENAS go back to the OS, but
-     * those within spare_arenas() only when their pages decay: unmapping
-     * and mapping again at every swing of the program's footprint costs a
-     * fault per page (pymalloc keeps one spare, bpo-37257; a program of
-     * many arenas swings by more than one). */
-    if (a->nfree == MAX_FREE && empty_arenas > spare_arenas())
-        arena_release(a);
+    /* A wholly free arena stays mapped until its pages decay, and then
+     * goes back to the OS unless it is the spare: unmapping and mapping
+     * again at every swing of the program's footprint costs a fault per
+     * page (pymalloc keeps one spare, bpo-37257; a program of many arenas
+     * swings by many). */
     if (counts.dirty_pages)
         decay_dirty();
     sa_lock_release(&arena_lock);

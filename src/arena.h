@@ -46,9 +46,9 @@
  * a new pool comes from the lowest non-empty bucket: the fullest arenas are
  * filled first so nearly-empty ones can drain and go back to the OS
  * (pymalloc's usable_arenas order, made O(1) by the buckets).  An arena
- * whose pages are all free is unmapped, except SA_SPARE_ARENAS of them;
- * when the program's footprint swings, up to half the arenas may wait
- * until their pages decay (below) before they are unmapped.
+ * whose pages are all free is unmapped when its pages decay (below),
+ * except SA_SPARE_ARENAS of them: a program whose footprint swings within
+ * a second finds its arenas still mapped.
  *
  * Dirty pages: a returned run's pages are free but still resident.  They
  * are kept for reuse (no page fault when taken again; runs are cut from

@@ -49,11 +49,9 @@
 #define SA_TCACHE_BLOCKS    64u
 #define SA_TCACHE_BYTES     32768u
 
-/* Wholly free arenas kept mapped: SA_SPARE_ARENAS (pymalloc keeps one,
- * bpo-37257), and up to arenas >> SA_SPARE_SHIFT more until their pages
- * decay (arena.h). */
+/* Wholly free arenas kept mapped once their pages decayed (pymalloc
+ * keeps one, bpo-37257); until then every one waits (arena.h). */
 #define SA_SPARE_ARENAS     1u
-#define SA_SPARE_SHIFT      1
 
 /* Free memory kept resident for reuse (arena.h): dirty arena pages and
  * the large cache's blocks are discarded once the heap has faulted in
