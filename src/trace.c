@@ -8,7 +8,8 @@
  *     capture the stack (trace_unwind*.c)       ~ all of the cost
  *     intern it (trace_stack.c)                 lock-free when known
  *     record {stack id, size} in the block's 8-byte slot (allocator metadata)
- *     stack.size += size, stack.count += 1      one atomic add each
+ *     (the leak check stops here: lazy_counters below)
+ *     stack.size += size, stack.count += 1      in the thread's counter cache
  *     traced current += size, peak = max        one atomic add (a plain one
  *                                               while single-threaded), rare CAS
  *     current >= trigger_at?  -> slow path (peak snapshot, helper restart)
@@ -49,6 +50,7 @@
 #include "trace_stack.h"
 #include "trace_ucache.h"
 #include "trace_unwind.h"
+#include "walk.h"
 
 /* Frame pointers in the functions on the capture path, whatever the
  * build flags, so the fp walker can cross them (trace_unwind_fp.c). */
@@ -71,6 +73,19 @@ static struct {
     size_t current;
     size_t peak;
 } traced __attribute__((aligned(64)));
+
+/* Lazy counting, for the leak check (set once, before tracing starts).
+ * A check needs the records (what is live, from where) but not live
+ * totals while the program runs: it counts leaks at exit, and its
+ * baseline and exit snapshots can recount from the records (lazy_recount,
+ * a walk of every record, ~10 ms per million blocks).  So a traced
+ * malloc only writes its record, and a traced free() clears it with a
+ * blind store: it need not read the record, which for a block allocated
+ * long ago is a cache miss (churn under the check: 2.2x -> 1.6x the plain
+ * run).  Not with peak snapshots, which need the live total at every
+ * malloc; snapalloc_get_traced_memory() recounts, so its peak is the
+ * highest total it (or a snapshot) has seen. */
+static int lazy_counters;
 
 /* Slow-path threshold: the next peak snapshot (or 0 to force the slow
  * path).  SIZE_MAX when nothing is armed. */
@@ -275,6 +290,11 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
         size_t bytes = block_size(ptr, recsize);
         rec->size = recsize;
         rec->stack = id;
+        if (lazy_counters) {
+            if (SA_UNLIKELY(__atomic_load_n(&trigger_at, __ATOMIC_RELAXED) == 0))
+                trace_slow(0);   /* a fork child's helper to restart */
+            return;
+        }
         sa_stack_add(id, (int64_t)bytes, 1);
         size_t cur = current_add(bytes);
         if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
@@ -375,6 +395,8 @@ static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
         out.stack = 0;
         return out;
     }
+    if (lazy_counters)
+        return out;
     size_t bytes = block_size(ptr, out.size);
     sa_stack_add(out.stack, -(int64_t)bytes, -1);
     current_add(-bytes);
@@ -393,8 +415,12 @@ SA_NOINLINE void sa_trace_free_block(void *ptr)
         uint32_t idx;
         sa_pool *pool = checked_pool_idx(e, ptr, "free()", &idx);
         sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
-        if (recs)
-            forget_rec(&recs[idx], ptr);
+        if (recs) {
+            if (lazy_counters)
+                __atomic_store_n(&recs[idx].stack, 0, __ATOMIC_RELAXED);
+            else
+                forget_rec(&recs[idx], ptr);
+        }
         sa_heap_free(pool, ptr);
         return;
     }
@@ -422,12 +448,37 @@ void sa_trace_reattach(void *ptr, sa_trace_rec r)
     if (!sa_stack_current(r.stack) || !rec)
         return;
     *rec = r;
+    if (lazy_counters)
+        return;
     size_t bytes = block_size(ptr, r.size);
     sa_stack_add(r.stack, (int64_t)bytes, 1);
     current_add(bytes);
 }
 
 /* ---- Snapshots ---------------------------------------------------------- */
+
+static void recount_block(sa_trace_rec r, void *block, void *ctx)
+{
+    sa_stack *s = sa_stack_get(r.stack);
+    if (!s)
+        return;   /* an older generation */
+    size_t bytes = block_size(block, r.size);
+    sa_stack_count_block(s, bytes);
+    *(size_t *)ctx += bytes;
+}
+
+/* With lazy counters: the live totals of every stack, and the traced
+ * current, from the records.  Under snap_lock (one recount at a time);
+ * takes the arena and large-block locks, so never from inside the
+ * allocator. */
+static void lazy_recount(void)
+{
+    size_t cur = 0;
+    sa_stack_clear_totals();
+    sa_trace_rec_foreach(recount_block, &cur);
+    __atomic_store_n(&traced.current, cur, __ATOMIC_RELAXED);
+    peak_update(cur);
+}
 
 static int next_stack(void *ctx, sa_snap_wstack *out)
 {
@@ -483,6 +534,8 @@ int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
         used[l] = '\0';
     }
     if (rc == 0) {
+        if (lazy_counters)
+            lazy_recount();
         sa_snap_winfo info = {
             .frame_limit = (uint32_t)__atomic_load_n(&trace_limit, __ATOMIC_RELAXED),
             .traced_current = __atomic_load_n(&traced.current, __ATOMIC_RELAXED),
@@ -513,6 +566,7 @@ void sa_trace_config_once(void)
         return;
     }
     sa_config_read(&sa_trace_cfg, 2);
+    lazy_counters = sa_leak_cfg.enabled && !sa_trace_cfg.peak_step;
     sa_trigger_setup();
     if (sa_trace_cfg.depth > 0 && snapalloc_start(sa_trace_cfg.depth) != 0) {
         static const char msg[] = "snapalloc: SNAPALLOC_TRACE: cannot initialise the "
@@ -618,6 +672,13 @@ SA_API int snapalloc_get_traceback_limit(void)
 SA_API void snapalloc_get_traced_memory(size_t *current, size_t *peak)
 {
     int on = snapalloc_is_tracing();
+    if (on && lazy_counters) {
+        int g = sa_trace_guard_enter();
+        sa_lock_acquire(&snap_lock);
+        lazy_recount();
+        sa_lock_release(&snap_lock);
+        sa_trace_guard_leave(g);
+    }
     size_t c = on ? __atomic_load_n(&traced.current, __ATOMIC_RELAXED) : 0;
     size_t p = on ? __atomic_load_n(&traced.peak, __ATOMIC_RELAXED) : 0;
     if ((ptrdiff_t)c < 0)   /* a free raced a clear */
@@ -673,10 +734,16 @@ SA_API void snapalloc_mark_baseline(void)
     uint64_t size = 0, count = 0;
     uint32_t cursor = 0;
     sa_snap_wstack st;
+    int g = sa_trace_guard_enter();
+    sa_lock_acquire(&snap_lock);
+    if (lazy_counters && snapalloc_is_tracing())
+        lazy_recount();
     while (sa_stack_next(&cursor, &st)) {
         size += st.size;
         count += st.count;
     }
+    sa_lock_release(&snap_lock);
+    sa_trace_guard_leave(g);
     sa_lock_acquire(&ctl_lock);
     baseline.size = size;
     baseline.count = count;

@@ -24,10 +24,10 @@
 #include <stdint.h>
 
 /* Per-block trace record, kept by the allocator next to each block. */
-typedef struct sa_trace_rec {
+typedef struct __attribute__((aligned(8))) sa_trace_rec {
     uint32_t stack;  /* interned stack id; 0 = untraced */
     uint32_t size;   /* requested bytes; UINT32_MAX = ">= 4 GiB, ask sa_usable_size" */
-} sa_trace_rec;
+} sa_trace_rec;      /* aligned: read whole with one load (walk.c) */
 
 /* Non-zero while tracing.  Read on every malloc/free: keep it alone. */
 extern int sa_trace_on;

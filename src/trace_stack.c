@@ -336,6 +336,19 @@ void sa_stack_reset(void)
     sa_lock_release(&stack_lock);
 }
 
+void sa_stack_clear_totals(void)
+{
+    uint8_t gen = __atomic_load_n(&sa_stack_gen_now, __ATOMIC_ACQUIRE);
+    uint32_t n = __atomic_load_n(&sa_stack_last, __ATOMIC_ACQUIRE);
+    for (uint32_t idx = 1; idx <= n; idx++) {
+        sa_stack *s = sa_stack_at(idx);
+        if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) == gen) {
+            __atomic_store_n(&s->size, 0, __ATOMIC_RELAXED);
+            __atomic_store_n(&s->count, 0, __ATOMIC_RELAXED);
+        }
+    }
+}
+
 int sa_stack_next(uint32_t *cursor, sa_snap_wstack *out)
 {
     uint8_t gen = __atomic_load_n(&sa_stack_gen_now, __ATOMIC_ACQUIRE);

@@ -126,6 +126,16 @@ static inline void sa_stack_add(uint32_t id, int64_t size, int64_t count)
     sa_stack_add_slow(id, size, count);
 }
 
+/* Lazy counting (trace.c): zero the live totals of every stack, then add
+ * the live blocks found one by one.  Only for the single thread that
+ * recounts, while no thread counts through sa_stack_add. */
+void sa_stack_clear_totals(void);
+static inline void sa_stack_count_block(sa_stack *s, uint64_t size)
+{
+    __atomic_store_n(&s->size, s->size + (int64_t)size, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
+}
+
 /* Forget every stack and start a new generation. */
 void sa_stack_reset(void);
 

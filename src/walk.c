@@ -2,6 +2,8 @@
  * (see walk.h). */
 #include "walk.h"
 
+#include <string.h>
+
 #include "arena.h"
 #include "large.h"
 #include "pagemap.h"
@@ -49,4 +51,55 @@ void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx)
     walk_ctx w = { fn, ctx };
     sa_arena_foreach(walk_arena, &w);
     sa_large_foreach(walk_large, &w);
+}
+
+/* ---- Trace records ---------------------------------------------------- */
+
+typedef struct rec_ctx {
+    void (*fn)(sa_trace_rec rec, void *block, void *ctx);
+    void *ctx;
+} rec_ctx;
+
+static sa_trace_rec rec_load(const sa_trace_rec *r)
+{
+    uint64_t w = __atomic_load_n((const uint64_t *)r, __ATOMIC_RELAXED);
+    sa_trace_rec out;
+    memcpy(&out, &w, sizeof out);
+    return out;
+}
+
+static void recs_arena(sa_arena *a, void *arg)
+{
+    rec_ctx *w = arg;
+    for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
+        sa_pool *pool = &a->pools[i];
+        if (a->run_start[i] != i || pool->state == SA_POOL_EMPTY)
+            continue;
+        sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
+        if (!recs)
+            continue;
+        uint32_t size = sa_classes[pool->cls].size;
+        char *base = sa_arena_base(a) + (size_t)i * SA_PAGE;
+        uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
+        for (uint32_t off = 0, idx = 0; off < carve; off += size, idx++) {
+            sa_trace_rec r = rec_load(&recs[idx]);
+            if (r.stack)
+                w->fn(r, base + off, w->ctx);
+        }
+    }
+}
+
+static void recs_large(sa_large *d, void *arg)
+{
+    rec_ctx *w = arg;
+    sa_trace_rec r = rec_load(&d->trace);
+    if (r.stack)
+        w->fn(r, d->base, w->ctx);
+}
+
+void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx)
+{
+    rec_ctx w = { fn, ctx };
+    sa_arena_foreach(recs_arena, &w);
+    sa_large_foreach(recs_large, &w);
 }

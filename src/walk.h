@@ -27,4 +27,10 @@ typedef struct sa_block_info {
  * fn must not allocate or free. */
 void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx);
 
+/* Call fn with a copy of every trace record that names a stack (records of
+ * freed blocks have stack 0), and its block.  Reads no block memory, so it
+ * is safe while other threads allocate (each record is read with one
+ * 8-byte load: consistent, if racy).  Takes the same locks. */
+void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx);
+
 #endif

@@ -13,7 +13,8 @@ for unwind in libunwind fp; do
     sa_run_preload_nostats exact-$unwind env SNAPALLOC_TRACE=16 SNAPALLOC_UNWIND=$unwind \
         SNAPALLOC_SNAPSHOT="$TR_DIR/x.%e.%p.%n.snap" "$TR_PROG" exact "$TR_DIR"
     sa_expect_status exact-$unwind 0
-    sa_expect_stdout exact-$unwind "traceback ok"
+    sa_expect_stdout exact-$unwind "traced memory ok
+traceback ok"
     tr_expect_err exact-$unwind ""
     set -- "$TR_DIR"/x.trace_prog.*.1.snap
     [ $# = 1 ] && [ -f "$1" ] || sa_fail "$unwind: no single exit snapshot x.trace_prog.PID.1.snap"
@@ -33,6 +34,31 @@ sa_run_preload_nostats threads env SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT="$TR_DIR
 sa_expect_status threads 0
 tr_dump "$TR_DIR/t.snap"
 tr_expect_site "$TR_DIR/t.snap" thread "1 128000 4000"
+
+# Under the leak check the live totals are not kept at every malloc and
+# free but recounted from the records when asked for: the same answers.
+for mode in exact threads; do
+    rm -rf "$TR_DIR"/*
+    mkdir "$TR_DIR/chk"
+    sa_run_preload_nostats lazy-$mode env SNAPALLOC_CHECK=1 SNAPALLOC_CHECK_DIR="$TR_DIR/chk" \
+        SNAPALLOC_TRACE=16 "$TR_PROG" $mode "$TR_DIR"
+    sa_expect_status lazy-$mode 0
+    set -- "$TR_DIR"/chk/*.exit.snap
+    [ $# = 1 ] && [ -f "$1" ] || sa_fail "lazy-$mode: no single PID.exit.snap from the check"
+    cp "$1" "$TR_DIR/l.snap"
+    tr_dump "$TR_DIR/l.snap"
+    if [ $mode = exact ]; then
+        sa_expect_stdout lazy-exact "traced memory ok
+traceback ok"
+        tr_expect_site "$TR_DIR/l.snap" small "1 6400 100"
+        tr_expect_site "$TR_DIR/l.snap" page "1 40960 10"
+        tr_expect_site "$TR_DIR/l.snap" big "1 1048576 1"
+    else
+        tr_expect_site "$TR_DIR/l.snap" thread "1 128000 4000"
+    fi
+done
+echo "trace_exact: lazy counts under the check"
+rm -rf "$TR_DIR/chk"
 
 # Not tracing: no snapshot, nothing on stderr.
 rm -f "$TR_DIR"/*

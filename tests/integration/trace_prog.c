@@ -95,15 +95,44 @@ static void wait_for(const char *path)
     exit(4);
 }
 
+static size_t traced_now(size_t *peak)
+{
+    size_t cur = 0, pk = 0;
+    snapalloc_get_traced_memory(&cur, &pk);
+    if (peak)
+        *peak = pk;
+    return cur;
+}
+
 static int mode_exact(void)
 {
+    int tracing = snapalloc_is_tracing && snapalloc_is_tracing();
+    size_t before = tracing ? traced_now(NULL) : 0;
     for (int i = 0; i < 100; i++)
         site_small();
     for (int i = 0; i < 10; i++)
         site_page();
     void *big = site_big();
+    if (tracing) {
+        /* Traced memory moves by exactly the bytes asked for (counted at
+         * every malloc, or recounted from the records under the check). */
+        size_t peak, grew = traced_now(&peak) - before;
+        void *extra = malloc(1000);
+        size_t with_extra = traced_now(NULL) - before;
+        free(extra);
+        size_t after_free = traced_now(NULL) - before;
+        if (grew != 6400 + 40960 + 1048576 || with_extra != grew + 1000 || after_free != grew ||
+            peak < before + grew) {
+            char line[160];
+            snprintf(line, sizeof line, "traced memory: grew %zu, %zu with 1000 more, %zu after "
+                     "its free, peak %zu\n", grew, with_extra, after_free, peak);
+            say(line);
+            return 3;
+        }
+        say("traced memory ok\n");
+    }
     /* The API, when preloaded and tracing: frame 0 lies in site_big. */
-    if (snapalloc_is_tracing && snapalloc_is_tracing()) {
+    if (tracing) {
         void *frames[8];
         int n = snapalloc_get_object_traceback(big, frames, 8);
         if (n < 2 || (uintptr_t)frames[0] < (uintptr_t)site_big
