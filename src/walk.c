@@ -19,15 +19,26 @@ typedef struct walk_ctx {
     void *ctx;
 } walk_ctx;
 
+/* The pool whose run starts at page i of a, if it holds blocks; *base
+ * gets its first byte. */
+static sa_pool *live_pool(sa_arena *a, unsigned i, char **base)
+{
+    sa_pool *pool = &a->pools[i];
+    if (a->run_start[i] != i || pool->state == SA_POOL_EMPTY)
+        return NULL;
+    *base = sa_arena_base(a) + (size_t)i * SA_PAGE;
+    return pool;
+}
+
 static void walk_arena(sa_arena *a, void *arg)
 {
     walk_ctx *w = arg;
     for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
-        sa_pool *pool = &a->pools[i];
-        if (a->run_start[i] != i || pool->state == SA_POOL_EMPTY)
+        char *base;
+        sa_pool *pool = live_pool(a, i, &base);
+        if (!pool)
             continue;
         const sa_class_info *ci = &sa_classes[pool->cls];
-        char *base = sa_arena_base(a) + (size_t)i * SA_PAGE;
         sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
         for (uint32_t off = 0, idx = 0; off < pool->carve; off += ci->size, idx++) {
             sa_block *b = (sa_block *)(base + off);
@@ -72,14 +83,12 @@ static void recs_arena(sa_arena *a, void *arg)
 {
     rec_ctx *w = arg;
     for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
-        sa_pool *pool = &a->pools[i];
-        if (a->run_start[i] != i || pool->state == SA_POOL_EMPTY)
-            continue;
-        sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
+        char *base;
+        sa_pool *pool = live_pool(a, i, &base);
+        sa_trace_rec *recs = pool ? __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE) : NULL;
         if (!recs)
             continue;
         uint32_t size = sa_classes[pool->cls].size;
-        char *base = sa_arena_base(a) + (size_t)i * SA_PAGE;
         uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
         for (uint32_t off = 0, idx = 0; off < carve; off += size, idx++) {
             sa_trace_rec r = rec_load(&recs[idx]);
