@@ -268,6 +268,7 @@ size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
 {
     const sa_sym_frame **frames = *framesp;
     size_t n = 0, cap = *capp, f = 0;
+    int site_found = 0;
     for (uint32_t i = 0; i < st->nframes; i++) {
         const sa_sym_frame *sf;
         uint32_t k = sa_sym_lookup(sym, &st->frames[i], &sf);
@@ -279,9 +280,13 @@ size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
             frames[n++] = &sf[j];
         /* Fold the leading allocation frames; a stack made only of them
          * keeps its outermost frame as the site. */
-        while (f < n && is_alloc_frame(frames[f], o))
-            f++;
-        if (site_only && f < n) {
+        while (!site_found && f < n) {
+            if (!is_alloc_frame(frames[f], o))
+                site_found = 1;
+            else
+                f++;
+        }
+        if (site_only && site_found) {
             n = f + 1;
             break;
         }
