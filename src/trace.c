@@ -64,7 +64,8 @@ int sa_trace_on;
 
 static SA_TLS int guard;
 
-static int trace_limit;          /* frames per stack while tracing */
+static int trace_limit;          /* frames per stack while tracing, at most
+                                    SNAPALLOC_MAX_FRAMES (snapalloc_start) */
 static int unwind_backend;
 
 /* The traced-memory counters share a cache line on purpose: every traced
@@ -287,7 +288,6 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
     sa_trace_rec *rec = sa_trace_slot_new(ptr);
     if (rec && id) {
         uint32_t recsize = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-        size_t bytes = block_size(ptr, recsize);
         rec->size = recsize;
         rec->stack = id;
         if (lazy_counters) {
@@ -295,6 +295,7 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
                 trace_slow(0);   /* a fork child's helper to restart */
             return;
         }
+        size_t bytes = block_size(ptr, recsize);
         sa_stack_add(id, (int64_t)bytes, 1);
         size_t cur = current_add(bytes);
         if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
@@ -348,8 +349,6 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
     int saved = errno;
     guard = 1;
     int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
-    if (limit > SNAPALLOC_MAX_FRAMES)
-        limit = SNAPALLOC_MAX_FRAMES;
     sa_ucache_entry *e = NULL;
     /* Our frame's saved frame pointer is the entry point's frame. */
     const uintptr_t *entry_frame = *(uintptr_t *const *)__builtin_frame_address(0);
@@ -403,9 +402,15 @@ static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
     return out;
 }
 
-static sa_trace_rec forget(void *ptr)
+/* The record rec of ptr, which is being freed: uncounted and cleared, or
+ * with lazy counters only cleared, by a store that need not wait for the
+ * record's cache line. */
+static inline void drop_rec(sa_trace_rec *rec, void *ptr)
 {
-    return forget_rec(sa_trace_slot(ptr, 0), ptr);
+    if (!lazy_counters)
+        forget_rec(rec, ptr);
+    else if (rec)
+        __atomic_store_n(&rec->stack, 0, __ATOMIC_RELAXED);
 }
 
 SA_NOINLINE void sa_trace_free_block(void *ptr)
@@ -415,29 +420,24 @@ SA_NOINLINE void sa_trace_free_block(void *ptr)
         uint32_t idx;
         sa_pool *pool = checked_pool_idx(e, ptr, "free()", &idx);
         sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
-        if (recs) {
-            if (lazy_counters)
-                __atomic_store_n(&recs[idx].stack, 0, __ATOMIC_RELAXED);
-            else
-                forget_rec(&recs[idx], ptr);
-        }
+        drop_rec(recs ? &recs[idx] : NULL, ptr);
         sa_heap_free(pool, ptr);
         return;
     }
-    forget(ptr);
+    drop_rec(sa_trace_slot(ptr, 0), ptr);
     sa_free_inline(ptr);
 }
 
 SA_NOINLINE void sa_trace_free(void *ptr)
 {
     if (ptr)
-        forget(ptr);
+        drop_rec(sa_trace_slot(ptr, 0), ptr);
 }
 
 sa_trace_rec sa_trace_detach(void *ptr)
 {
     sa_trace_rec none = {0, 0};
-    return ptr ? forget(ptr) : none;
+    return ptr ? forget_rec(sa_trace_slot(ptr, 0), ptr) : none;
 }
 
 void sa_trace_reattach(void *ptr, sa_trace_rec r)

@@ -4,9 +4,9 @@
  * Key: the program's return address out of malloc and its stack pointer
  * at the call (ra, sp).  A loop that allocates from one place calls malloc
  * with the same pair over and over; the walker would walk the same frames
- * each time, and the stack would be interned again.  The entry remembers, for every frame above the first, where
- * on the stack its return address was found (the slot at its caller's
- * CFA - 8).  A hit requires each slot to still hold the cached return
+ * each time, and the stack would be interned again.  The entry remembers,
+ * for every frame above the first, where on the stack its return address
+ * was found (the slot at its caller's CFA - 8).  A hit requires each slot to still hold the cached return
  * address: the same (ra, sp) with the same chain of return addresses in
  * the same places is the same stack.  Entries come from the frame-shape
  * walker (trace_unwind_cfa.c), which knows each frame's slot; stacks it
