@@ -3,6 +3,7 @@
  * the core (alloc.c) plus the one tracing branch, jemalloc-style:
  *
  *     p = <allocate>;  if (SA_UNLIKELY(sa_trace_on) && p) sa_trace_alloc_entry(p, n);
+ *     if (SA_UNLIKELY(sa_trace_free_on) && p) sa_trace_free_block(p); else <free>;
  *
  * The core never defines these names, so it can be unit-tested next to
  * glibc's malloc.  C++ operators are in override_cxx.c.
@@ -36,7 +37,7 @@ SA_EXPORT void *malloc(size_t n)
 
 SA_EXPORT void free(void *p)
 {
-    if (SA_UNLIKELY(sa_trace_on) && p) {
+    if (SA_UNLIKELY(sa_trace_free_on) && p) {
         sa_trace_free_block(p);
         return;
     }

@@ -49,7 +49,7 @@ SA_INLINE void *cxx_new(size_t n, size_t align, int nothrow)
 
 SA_INLINE void cxx_delete(void *p)
 {
-    if (SA_UNLIKELY(sa_trace_on) && p) {
+    if (SA_UNLIKELY(sa_trace_free_on) && p) {
         sa_trace_free_block(p);
         return;
     }

@@ -6,8 +6,12 @@
  *     p = sa_malloc(n);
  *     if (SA_UNLIKELY(sa_trace_on) && p) sa_trace_alloc(p, n);
  *
- *     if (SA_UNLIKELY(sa_trace_on) && p) { sa_trace_free_block(p); return; }
+ *     if (SA_UNLIKELY(sa_trace_free_on) && p) { sa_trace_free_block(p); return; }
  *     sa_free(p);          // sa_trace_free_block forgets the record and frees
+ *
+ * Under the leak check (lazy counters, trace.c) free() leaves the tracer
+ * out: a freed block's record goes stale, and whoever reads records asks
+ * the block whether it is free (walk.h).
  *
  * The per-block record lives in allocator metadata (see sa_trace_slot in
  * internal.h): 8 bytes per block, a 32-bit stack id and the requested size.
@@ -29,8 +33,11 @@ typedef struct __attribute__((aligned(8))) sa_trace_rec {
     uint32_t size;   /* requested bytes; UINT32_MAX = ">= 4 GiB, ask sa_usable_size" */
 } sa_trace_rec;      /* aligned: read whole with one load (walk.c) */
 
-/* Non-zero while tracing.  Read on every malloc/free: keep it alone. */
+/* Non-zero while tracing.  Read on every malloc: keep it alone. */
 extern int sa_trace_on;
+/* Non-zero while tracing with live counters: free() must forget the
+ * block's record (sa_trace_free_block).  Read on every free. */
+extern int sa_trace_free_on;
 
 /* Record a new live block ptr of size requested bytes (noinline). */
 void sa_trace_alloc(void *ptr, size_t size);

@@ -14,6 +14,11 @@ static int block_is_free(const sa_block *b)
     return b->key == ((uintptr_t)b ^ sa_secret);
 }
 
+int sa_block_is_free(const void *p)
+{
+    return block_is_free(p);
+}
+
 typedef struct walk_ctx {
     void (*fn)(const sa_block_info *b, void *ctx);
     void *ctx;
@@ -92,7 +97,7 @@ static void recs_arena(sa_arena *a, void *arg)
         uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
         for (uint32_t off = 0, idx = 0; off < carve; off += size, idx++) {
             sa_trace_rec r = rec_load(&recs[idx]);
-            if (r.stack)
+            if (r.stack && !block_is_free((const sa_block *)(base + off)))
                 w->fn(r, base + off, w->ctx);
         }
     }

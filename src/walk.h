@@ -27,10 +27,17 @@ typedef struct sa_block_info {
  * fn must not allocate or free. */
 void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx);
 
-/* Call fn with a copy of every trace record that names a stack (records of
- * freed blocks have stack 0), and its block.  Reads no block memory, so it
- * is safe while other threads allocate (each record is read with one
- * 8-byte load: consistent, if racy).  Takes the same locks. */
+/* Call fn with a copy of every trace record that names a stack, and its
+ * block, for live blocks only: free() may leave a freed block's record
+ * behind (lazy counters, trace.c), so a record of a block that carries the
+ * free key is skipped.  Safe while other threads allocate: the arena lock
+ * keeps every pool it reads mapped, each record is read with one 8-byte
+ * load, and a block changing state meanwhile is counted or not (racy,
+ * never unsafe).  Takes the same locks. */
 void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx);
+
+/* Non-zero if p is a free block of an arena pool (it carries the free
+ * key).  p must be a block start in a live pool (sa_trace_slot found it). */
+int sa_block_is_free(const void *p);
 
 #endif
