@@ -37,9 +37,10 @@ SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
     return checked_pool_idx(e, p, fn, &idx);
 }
 
-/* The tracer's record of p, a block the allocator has just returned:
- * sa_trace_slot(p, 1) without its checks on the common path. */
-SA_INLINE sa_trace_rec *sa_trace_slot_new(void *p)
+/* The tracer's record of p, a block the allocator has just returned, if
+ * p is an arena block whose pool has its records already; else NULL.
+ * Never allocates (the pool descriptor and the record line only). */
+SA_INLINE sa_trace_rec *sa_trace_slot_ready(void *p)
 {
     uintptr_t e = sa_pagemap_get(p);
     if (SA_LIKELY((e & SA_PM_TAG) == SA_PM_ARENA)) {
@@ -47,9 +48,17 @@ SA_INLINE sa_trace_rec *sa_trace_slot_new(void *p)
         sa_pool *pool = sa_block_pool((sa_arena *)(e - SA_PM_ARENA), p, &base);
         sa_trace_rec *recs = pool ? __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE) : NULL;
         if (SA_LIKELY(recs != NULL))
-            return &recs[sa_class_index(pool->cls, (uint32_t)((uintptr_t)p - base))];
+            return &recs[((uint64_t)((uintptr_t)p - base) * pool->recip) >> 32];
     }
-    return sa_trace_slot(p, 1);
+    return NULL;
+}
+
+/* The same, creating the pool's records or finding a large block's:
+ * sa_trace_slot(p, 1) without its checks on the common path. */
+SA_INLINE sa_trace_rec *sa_trace_slot_new(void *p)
+{
+    sa_trace_rec *rec = sa_trace_slot_ready(p);
+    return SA_LIKELY(rec != NULL) ? rec : sa_trace_slot(p, 1);
 }
 
 SA_INLINE void sa_free_inline(void *p)

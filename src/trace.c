@@ -341,6 +341,33 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
     errno = saved;
 }
 
+/* The leak check's traced malloc from a stack the unwind cache knows
+ * with its interned id, into a pool that has its records: one record
+ * store.  Nothing on this path allocates or touches errno, so it needs
+ * neither the guard nor errno saved, and it is short, which matters more
+ * than it seems: a program's own cache misses overlap only as far as the
+ * CPU sees ahead, and every instruction here narrows that window.
+ * Returns 0 when the full path must run. */
+static inline int lazy_record_known(void *ptr, size_t size, uintptr_t ra, uintptr_t sp)
+{
+    sa_ucache_entry *e = sa_ucache_lookup(ra, sp, __atomic_load_n(&trace_limit, __ATOMIC_RELAXED));
+    if (!e)
+        return 0;
+    uint32_t id = e->id;
+    if (SA_UNLIKELY(!id || SA_STACK_GEN(id) != sa_stack_generation()
+                    || __atomic_load_n(&trigger_at, __ATOMIC_RELAXED) == 0))
+        return 0;
+    sa_trace_rec *rec = sa_trace_slot_ready(ptr);
+    if (SA_UNLIKELY(!rec))
+        return 0;
+    rec->size = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    rec->stack = id;
+    return 1;
+}
+
+static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
+                                                  const uintptr_t *entry_frame);
+
 /* The hook of the exported entry points (override*.c), which keep a frame
  * pointer: the caller's frame gives the program's return address and
  * stack pointer at the malloc call, the key of the validated unwind cache
@@ -351,12 +378,20 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
         untraced(ptr);
         return;
     }
+    /* Our frame's saved frame pointer is the entry point's frame. */
+    const uintptr_t *entry_frame = *(uintptr_t *const *)__builtin_frame_address(0);
+    if (lazy_counters && lazy_record_known(ptr, size, entry_frame[1], (uintptr_t)(entry_frame + 2)))
+        return;
+    alloc_entry_full(ptr, size, entry_frame);
+}
+
+static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
+                                                  const uintptr_t *entry_frame)
+{
     int saved = errno;
     guard = 1;
     int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
     sa_ucache_entry *e = NULL;
-    /* Our frame's saved frame pointer is the entry point's frame. */
-    const uintptr_t *entry_frame = *(uintptr_t *const *)__builtin_frame_address(0);
     uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
     if (__atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND &&
         limit > 0 && !(ra >= self_lo && ra < self_hi)) {
