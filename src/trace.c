@@ -399,7 +399,9 @@ static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
         if (!e) {
             uintptr_t frames[SNAPALLOC_MAX_FRAMES], slots[SNAPALLOC_MAX_FRAMES];
             int learnt;
-            int n = sa_unwind_cfa_walk(ra, sp, entry_frame[0], frames, slots, limit, &learnt);
+            sa_ucache *c = sa_ucache_mine;
+            int n = sa_unwind_cfa_walk(ra, sp, entry_frame[0], frames, slots, limit, &learnt,
+                                       c ? &c->last : NULL);
             if (n > 0 && !(e = sa_ucache_offer(ra, sp, limit, frames, slots, n))) {
                 record(ptr, size, frames, n, 0);
                 goto done;

@@ -17,6 +17,8 @@
 
 #include <stdint.h>
 
+#include "trace_unwind.h"
+
 #define SA_UCACHE_FRAMES 32     /* deeper limits bypass the cache */
 
 typedef struct sa_ucache_entry {
@@ -36,6 +38,7 @@ typedef struct sa_ucache_entry {
 
 typedef struct sa_ucache {
     sa_ucache_entry e[SA_UCACHE_ENTRIES];
+    sa_unwind_last last;          /* the thread's last walk (trace_unwind.h) */
 } sa_ucache;
 _Static_assert(SA_UCACHE_ENTRIES == 1 << SA_UCACHE_BITS, "ucache index bits");
 

@@ -59,8 +59,28 @@ int sa_unwind_fp_raw(uintptr_t *frames, int max);
  * sa_unwind_cfa_setup maps the rule table (once per process). */
 enum { SA_CFA_UNSAFE = -2 };
 int sa_unwind_cfa_setup(void);
+
+/* A thread's last walk, for the walker to finish the next one from.
+ * Stacks of one thread share their outer frames (main, the event loop,
+ * the interpreter's outer calls): once a walk reaches a frame whose
+ * return address sits in the same stack slot as in the last walk, the
+ * last walk's frames above it are this walk's too, provided each of their
+ * slots still holds the same return address, which is the unwind cache's
+ * rule (trace_ucache.h) applied to a stack's outer part.  Checking a slot
+ * is one load; walking a frame is a rule lookup and bounds checks. */
+#define SA_UNWIND_LAST_FRAMES 32
+typedef struct sa_unwind_last {
+    int n;                /* frames; 0: none */
+    int complete;         /* the walk reached the stack's end (else its limit) */
+    int reused;           /* frames the latest walk took from here (tests) */
+    uintptr_t frame[SA_UNWIND_LAST_FRAMES];
+    uintptr_t slot[SA_UNWIND_LAST_FRAMES];   /* increasing: outwards */
+} sa_unwind_last;
+
+/* last: the calling thread's last walk (read, then replaced by this one),
+ * or NULL. */
 int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
-                       uintptr_t *slots, int max, int *learnt);
+                       uintptr_t *slots, int max, int *learnt, sa_unwind_last *last);
 
 /* The calling thread's stack [lo, hi), from pthread_getattr_np on first
  * use in a thread (allocates: call under the tracer's guard); lo == hi if

@@ -40,6 +40,7 @@
  */
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
+#include <string.h>
 
 #include "internal.h"
 #include "os.h"
@@ -180,25 +181,77 @@ static int cursor_reach(unw_cursor_t *cur, uintptr_t ip, uintptr_t sp, int budge
     return csp == sp && cip == ip ? 0 : -1;
 }
 
-SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
-                                   uintptr_t *slots, int max, int *learnt)
+/* Frame j of the last walk is frame n - 1 of this one (same slot, same
+ * return address): append the last walk's frames above it, up to max, if
+ * their slots still hold them.  The new count, or -1 if the last walk
+ * cannot finish this one. */
+static int finish_from_last(const sa_unwind_last *last, int j, uintptr_t *frames,
+                            uintptr_t *slots, int n, int max, uintptr_t hi)
 {
+    int want = max - n, have = last->n - (j + 1);
+    if (have < want && !last->complete)
+        return -1;   /* it stopped at its limit, short of ours */
+    int take = have < want ? have : want;
+    if (take > 0 && last->slot[j + take] > hi - sizeof(uintptr_t))
+        return -1;   /* another stack's */
+    for (int k = j + 1; k <= j + take; k++)
+        if (*(const volatile uintptr_t *)last->slot[k] != last->frame[k])
+            return -1;
+    memcpy(frames + n, last->frame + j + 1, (size_t)take * sizeof *frames);
+    memcpy(slots + n, last->slot + j + 1, (size_t)take * sizeof *slots);
+    return n + take;
+}
+
+static void remember(sa_unwind_last *last, const uintptr_t *frames, const uintptr_t *slots,
+                     int n, int complete, int reused)
+{
+    if (n > SA_UNWIND_LAST_FRAMES) {
+        last->n = 0;
+        return;
+    }
+    memcpy(last->frame, frames, (size_t)n * sizeof *frames);
+    memcpy(last->slot, slots, (size_t)n * sizeof *slots);
+    last->n = n;
+    last->complete = complete;
+    last->reused = reused;
+}
+
+SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
+                                   uintptr_t *slots, int max, int *learnt, sa_unwind_last *last)
+{
+    *learnt = 0;
     if (!rules)
         return SA_CFA_UNSAFE;
     uintptr_t lo, hi;
     sa_unwind_stack_bounds(&lo, &hi);
     unw_context_t uc;
     unw_cursor_t cur;
-    int have_cursor = 0, n = 0;
-    *learnt = 0;
+    int have_cursor = 0, n = 0, j = 0;
+    int old_n = last ? last->n : 0;   /* last walk's frames still to match */
     while (n < max) {
+        uintptr_t slot = sp - sizeof(uintptr_t);
         frames[n] = ra;
-        slots[n] = sp - sizeof(uintptr_t);
+        slots[n] = slot;
         n++;
+        /* The last walk's slots increase outwards, as ours: one pass. */
+        while (j < old_n && last->slot[j] < slot)
+            j++;
+        if (j < old_n && last->slot[j] == slot && last->frame[j] == ra) {
+            int m = finish_from_last(last, j, frames, slots, n, max, hi);
+            if (m > 0) {
+                int complete = last->complete && m - n == last->n - (j + 1);
+                remember(last, frames, slots, m, complete, m - n);
+                return m;
+            }
+            old_n = 0;   /* its outer frames changed: walk on */
+        }
         uint64_t w = rule_get(ra);
         int state = (int)(w & 0xff);
-        if (state == RULE_END)
+        if (state == RULE_END) {
+            if (last)
+                remember(last, frames, slots, n, 1, 0);
             return n;
+        }
         if (state == RULE_UNSAFE)
             return SA_CFA_UNSAFE;
         if (state == RULE_TRUSTED) {
@@ -235,6 +288,8 @@ SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, ui
         (*learnt)++;
         if (unw_step(&cur) <= 0) {
             rule_learn(ra, RULE_END, 0);
+            if (last)
+                remember(last, frames, slots, n, 1, 0);
             return n;
         }
         unw_word_t nip = 0, nsp = 0, nrbp = 0;
@@ -259,5 +314,7 @@ SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, ui
         sp = nsp;
         rbp = nrbp;
     }
+    if (last)
+        remember(last, frames, slots, n, 0, 0);
     return n;
 }

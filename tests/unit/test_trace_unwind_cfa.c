@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 
 #include <alloca.h>
+#include <stdio.h>
 #include <signal.h>
 #include <string.h>
 
@@ -17,6 +18,8 @@ struct walk {
     int nref, nfast;
     int fast_ok, learnt, unsafe, wrong;
     int last_learnt;   /* frames learnt by the last walk */
+    int use_last;      /* give the walker a last walk to finish from */
+    sa_unwind_last last;
 };
 
 /* The stand-in for malloc: an entry point with a frame pointer whose
@@ -34,7 +37,8 @@ static void probe(struct walk *w)
     w->nref = n - i < MAXF ? n - i : MAXF;
     memcpy(w->ref, raw + i, (size_t)w->nref * sizeof *raw);
     int learnt = 0;
-    int m = sa_unwind_cfa_walk(ra, sp, rbp, w->fast, w->slots, MAXF, &learnt);
+    int m = sa_unwind_cfa_walk(ra, sp, rbp, w->fast, w->slots, MAXF, &learnt,
+                               w->use_last ? &w->last : NULL);
     w->last_learnt = learnt;
     if (learnt)
         w->learnt++;
@@ -171,6 +175,63 @@ Test(trace_unwind_cfa, a_new_call_site_costs_only_its_own_frames, .init = setup)
     cr_assert_eq(w.last_learnt, 2, "learnt %d frames", w.last_learnt);
     cr_assert_eq(w.wrong, 0);
     cr_assert_eq(w.nfast, w.nref);
+}
+
+/* Two callers of walk_from_here with the same frame: the slot of the
+ * return address into them is the same, its value differs. */
+__attribute__((noipa)) static void outer_a(struct walk *w, int other)
+{
+    volatile int tag = 1;
+    walk_from_here(w, other);
+    __asm__ volatile("" ::: "memory");
+    (void)tag;
+}
+
+__attribute__((noipa)) static void outer_b(struct walk *w, int other)
+{
+    volatile int tag = 2;
+    walk_from_here(w, other);
+    __asm__ volatile("" ::: "memory");
+    (void)tag;
+}
+
+Test(trace_unwind_cfa, outer_frames_come_from_the_last_walk_while_they_hold, .init = setup)
+{
+    /* Every walk from one call site here, so that the frames above the
+     * scenario differ only where the scenario says. */
+    static const struct { char outer; int other; } steps[] = {
+        {'a', 0}, {'a', 0}, {'a', 0},   /* learnt; the same stack again */
+        {'a', 1},                       /* a new call site on top */
+        {'b', 1}, {'b', 1},             /* the caller of walk_from_here changed */
+        {'a', 1}, {'a', 1},             /* and back */
+    };
+    enum { NSTEPS = sizeof steps / sizeof steps[0] };
+    int reused[NSTEPS], nfast[NSTEPS], wrong[NSTEPS];
+    struct walk w = {0};
+    w.use_last = 1;
+    for (int k = 0; k < NSTEPS; k++) {
+        (steps[k].outer == 'a' ? outer_a : outer_b)(&w, steps[k].other);
+        reused[k] = w.last.reused;
+        nfast[k] = w.nfast;
+        wrong[k] = w.wrong;
+    }
+    for (int k = 0; k < NSTEPS; k++)
+        cr_assert_eq(wrong[k], 0, "step %d: frames differ from libunwind's", k);
+    cr_assert_eq(w.unsafe, 0);
+    int depth = nfast[0];
+    cr_assert_geq(depth, 24, "only %d frames", depth);
+    /* The same stack again: everything above its first frame is the last
+     * walk's. */
+    cr_assert_eq(reused[2], depth - 1, "reused %d of %d", reused[2], depth);
+    /* A new call site on top: its two frames and the first frame the
+     * walks share are walked, the rest is the last walk's. */
+    cr_assert_eq(nfast[3], depth + 1);
+    cr_assert_eq(reused[3], depth - 2, "reused %d", reused[3]);
+    /* Same slots, but outer_b's return address where outer_a's was: the
+     * last walk does not hold above it. */
+    cr_assert_eq(reused[4], 0, "took %d frames of outer_a's walk", reused[4]);
+    cr_assert_eq(reused[6], 0, "took %d frames of outer_b's walk", reused[6]);
+    cr_assert_eq(reused[7], depth, "reused %d", reused[7]);
 }
 
 Test(trace_unwind_cfa, a_signal_frame_is_left_to_libunwind, .init = setup)
