@@ -112,6 +112,11 @@ typedef struct sa_arena {
                                      nonzero */
     uint32_t nfree;               /* popcount(free_mask) */
     uint32_t bucket;              /* the bucket it is listed in */
+    uint32_t run_bound;           /* no run of free pages is longer: a
+                                     multi-page search skips the arena
+                                     without reading its masks (lowered
+                                     when a search fails, reset to 64
+                                     when pages are freed) */
     uint8_t run_start[SA_ARENA_PAGES];   /* SA_NO_RUN: header or free page */
     sa_pool pools[SA_ARENA_PAGES];       /* by first page; the cls of the
                                             others says SA_CLS_CONT/NONE */

@@ -84,6 +84,33 @@ Test(arena, multi_page_runs)
     cr_assert_eq(q, p[1]);
 }
 
+/* An arena found too fragmented for a run is skipped by later searches,
+ * until pages are freed in it. */
+Test(arena, a_fragmented_arena_gets_runs_again_when_pages_are_freed)
+{
+    unsigned two = 0;
+    while (two < SA_NCLASSES && sa_classes[two].pages != 2)
+        two++;
+    cr_assert_lt(two, SA_NCLASSES, "no two-page class");
+    sa_pool *p[63];
+    for (int i = 0; i < 63; i++)
+        p[i] = sa_arena_take_pool(0);
+    sa_arena *a = sa_pool_arena(p[0]);
+    /* Every other pool back: 31 or so free pages, no two adjacent (the
+     * header page sits somewhere among them). */
+    for (int i = 0; i < 63; i += 2)
+        sa_arena_return_pool(p[i]);
+    cr_assert_geq(a->nfree, 31);
+    sa_pool *q = sa_arena_take_pool(two);
+    cr_assert_neq(sa_pool_arena(q), a, "a run where there is none");
+    cr_assert_lt(a->run_bound, 2);
+    /* Freeing a neighbour makes a run; the fuller arena is used first. */
+    sa_arena_return_pool(p[1]);
+    cr_assert_eq(a->run_bound, SA_ARENA_PAGES);
+    sa_pool *r = sa_arena_take_pool(two);
+    cr_assert_eq(sa_pool_arena(r), a, "the fuller arena's new run was not found");
+}
+
 Test(arena, free_arenas_stay_mapped_until_they_decay_or_a_trim)
 {
     sa_pool *p[3][63];
