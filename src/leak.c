@@ -80,7 +80,13 @@ static size_t page_round(size_t n)
 void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
 {
     const char *v;
-    memset(c, 0, sizeof *c);
+    /* Field by field: a memset would touch (and make resident) the 8 KiB
+     * of string buffers in every process that never checks. */
+    c->enabled = 0;
+    c->dir_given = 0;
+    c->warmup_ns = 0;
+    c->dir[0] = '\0';
+    c->options[0] = '\0';
     if ((v = secure_getenv("SNAPALLOC_CHECK")) && sa_config_parse_bool(v, &c->enabled) != 0)
         sa_warn_setting(fd, "SNAPALLOC_CHECK", v, "not 0 or 1; the leak check stays off");
     if (!c->enabled)
@@ -154,7 +160,9 @@ static void fill_cb(const sa_block_info *bi, void *ctx)
     b->size = bi->size;
     b->stack = 0;
     b->state = ST_UNREACHED;
-    if (bi->rec && bi->rec->stack && sa_stack_get(bi->rec->stack)) {
+    if (bi->rec && bi->rec->stack == SA_TRACE_OWN) {
+        b->stack = SA_TRACE_OWN;   /* the tracer's: a root, never reported */
+    } else if (bi->rec && bi->rec->stack && sa_stack_get(bi->rec->stack)) {
         b->stack = bi->rec->stack;
         if (bi->rec->size != UINT32_MAX && bi->rec->size <= bi->size)
             b->size = bi->rec->size;
@@ -365,7 +373,9 @@ static int aggregate(lk_scan *k, sa_leak_result *out)
     size_t e = 0;
     for (size_t i = 0; i < k->n; i++) {
         const lk_block *b = &k->b[i];
-        if (i == 0 || by_class(&k->b[i - 1], b)) {
+        if (b->stack == SA_TRACE_OWN)
+            continue;
+        if (e == 0 || by_class(&k->b[i - 1], b)) {
             out->entries[e].cls = b->state;
             out->entries[e].stack = b->stack;
             e++;
@@ -391,15 +401,16 @@ static void mark_thread(lk_scan *k, const sa_leak_ranges *maps, const sa_leak_th
         scan_range(k, &r);
 }
 
-/* Blocks allocated by the dynamic loader itself are roots (leak_roots.c). */
+/* Blocks allocated by the dynamic loader itself are roots (leak_roots.c),
+ * and so are the tracer's own (SA_TRACE_OWN: libunwind's loading among
+ * them, which the loader's structures point to). */
 static void mark_loader_blocks(lk_scan *k, const sa_leak_range *loader)
 {
-    if (!loader->hi)
-        return;
     for (size_t i = 0; i < k->n; i++) {
         sa_stack *s = k->b[i].stack ? sa_stack_get(k->b[i].stack) : NULL;
-        if (s && s->nframes && s->frames[0] >= loader->lo && s->frames[0] < loader->hi &&
-            k->b[i].state != ST_REACHABLE) {
+        int loaders = loader->hi && s && s->nframes && s->frames[0] >= loader->lo
+                      && s->frames[0] < loader->hi;
+        if ((loaders || k->b[i].stack == SA_TRACE_OWN) && k->b[i].state != ST_REACHABLE) {
             k->b[i].state = ST_REACHABLE;
             push(k, i);
         }

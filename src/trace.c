@@ -47,6 +47,7 @@
 #include "snapalloc.h"
 #include "snapshot.h"
 #include "trace_config.h"
+#include "trace_libunwind.h"
 #include "trace_stack.h"
 #include "trace_ucache.h"
 #include "trace_unwind.h"
@@ -318,12 +319,15 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
     }
 }
 
-/* While the guard is set: not traced; no stale record may claim ptr. */
+/* While the guard is set: the tracer's own block (no stale record may
+ * claim it for a stack). */
 static void untraced(void *ptr)
 {
-    sa_trace_rec *rec = sa_trace_slot(ptr, 0);
-    if (rec)
-        rec->stack = 0;
+    sa_trace_rec *rec = sa_trace_slot(ptr, 1);
+    if (rec) {
+        rec->stack = SA_TRACE_OWN;
+        rec->size = 0;
+    }
 }
 
 SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
@@ -332,10 +336,13 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
         untraced(ptr);
         return;
     }
+    int limit = __atomic_load_n(&trace_limit, __ATOMIC_ACQUIRE);
+    if (limit <= 0)
+        return;   /* starting or stopping: not recording */
     int saved = errno;
     guard = 1;
     uintptr_t frames[SNAPALLOC_MAX_FRAMES];
-    int n = sa_unwind_capture(frames, __atomic_load_n(&trace_limit, __ATOMIC_RELAXED));
+    int n = sa_unwind_capture(frames, limit);
     record(ptr, size, frames, n, 0);
     guard = 0;
     errno = saved;
@@ -388,13 +395,15 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
 static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
                                                   const uintptr_t *entry_frame)
 {
+    int limit = __atomic_load_n(&trace_limit, __ATOMIC_ACQUIRE);
+    if (limit <= 0)
+        return;   /* starting or stopping: not recording */
     int saved = errno;
     guard = 1;
-    int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
     sa_ucache_entry *e = NULL;
     uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
     if (__atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND &&
-        limit > 0 && !(ra >= self_lo && ra < self_hi)) {
+        !(ra >= self_lo && ra < self_hi)) {
         e = sa_ucache_lookup(ra, sp, limit);
         if (!e) {
             uintptr_t frames[SNAPALLOC_MAX_FRAMES], slots[SNAPALLOC_MAX_FRAMES];
@@ -612,8 +621,15 @@ void sa_trace_config_once(void)
     sa_trigger_setup();
     if (sa_trace_cfg.depth > 0 && snapalloc_start(sa_trace_cfg.depth) != 0) {
         static const char msg[] = "snapalloc: SNAPALLOC_TRACE: cannot initialise the "
-                                  "stack unwinder; tracing stays off\n";
+                                  "stack unwinder";
+        const char *why = sa_trace_cfg.unwind == SA_UNWIND_LIBUNWIND ? sa_libunwind_error() : NULL;
         sa_os_write_all(2, msg, sizeof msg - 1);
+        if (why) {
+            sa_os_write_all(2, ": ", 2);
+            sa_os_write_all(2, why, strlen(why));
+        }
+        static const char off[] = "; tracing stays off\n";
+        sa_os_write_all(2, off, sizeof off - 1);
     }
     __atomic_store_n(&config_state, 2, __ATOMIC_RELEASE);
 }
@@ -667,14 +683,24 @@ SA_API int snapalloc_start(int nframe)
         nframe = SA_TRACE_DEFAULT_FRAMES;
     int saved = errno;
     sa_lock_acquire(&ctl_lock);
+    int was_on = __atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED);
+    if (!was_on) {
+        /* Arm the hook, recording nothing yet (limit 0): what the
+         * unwinder's set-up allocates under the guard (dlopen of
+         * libunwind) is then marked as the tracer's own, not left as
+         * blocks of unknown origin in the program's leak report. */
+        __atomic_store_n(&trace_limit, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&sa_trace_on, 1, __ATOMIC_RELEASE);
+    }
     int rc = sa_unwind_init(sa_trace_cfg.unwind);
     if (rc == 0) {
-        __atomic_store_n(&trace_limit, nframe, __ATOMIC_RELAXED);
-        if (!__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED)) {
+        if (!was_on) {
             counters_reset();
             __atomic_store_n(&sa_trace_free_on, !lazy_counters, __ATOMIC_RELEASE);
-            __atomic_store_n(&sa_trace_on, 1, __ATOMIC_RELEASE);
         }
+        __atomic_store_n(&trace_limit, nframe, __ATOMIC_RELEASE);
+    } else if (!was_on) {
+        __atomic_store_n(&sa_trace_on, 0, __ATOMIC_RELEASE);
     }
     sa_lock_release(&ctl_lock);
     errno = saved;

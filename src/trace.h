@@ -33,6 +33,13 @@ typedef struct __attribute__((aligned(8))) sa_trace_rec {
     uint32_t size;   /* requested bytes; UINT32_MAX = ">= 4 GiB, ask sa_usable_size" */
 } sa_trace_rec;      /* aligned: read whole with one load (walk.c) */
 
+/* The record of a block allocated while the tracer's guard was set: by
+ * the tracer itself or by what it called (dlopen of libunwind, libunwind's
+ * caches, the leak checker).  Not the program's, so neither in snapshots
+ * nor in leak reports; the leak scan takes such blocks as roots.  Its
+ * generation, 0, is never a live one: no stack id ever equals it. */
+#define SA_TRACE_OWN 0x00ffffffu
+
 /* Non-zero while tracing.  Read on every malloc: keep it alone. */
 extern int sa_trace_on;
 /* Non-zero while tracing with live counters: free() must forget the

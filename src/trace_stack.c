@@ -274,7 +274,7 @@ static uintptr_t *arena_take(uint32_t n)
 static uint32_t insert(const uintptr_t *frames, uint32_t n, uint32_t h, uint8_t gen)
 {
     uint32_t idx = sa_stack_last + 1;
-    if (idx > SA_STACK_INDEX_MASK)
+    if (idx >= SA_STACK_INDEX_MASK)   /* the last index is SA_TRACE_OWN's */
         return 0;
     if (index_reserve(idx) != 0)
         return 0;

@@ -38,12 +38,11 @@
  * handler on an alternate stack, or a wrong rule, ends the fast walk: the
  * caller falls back to libunwind).
  */
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 #include <string.h>
 
 #include "internal.h"
 #include "os.h"
+#include "trace_libunwind.h"
 #include "trace_unwind.h"
 
 enum { RULE_NONE = 0, RULE_ONCE = 1, RULE_TRUSTED = 2, RULE_UNSAFE = 3, RULE_END = 4 };
@@ -171,13 +170,13 @@ static uint64_t frame_shape(uintptr_t sp, uintptr_t rbp, uintptr_t cfa, uintptr_
 static int cursor_reach(unw_cursor_t *cur, uintptr_t ip, uintptr_t sp, int budget)
 {
     unw_word_t cip = 0, csp = 0;
-    unw_get_reg(cur, UNW_REG_SP, &csp);
+    sa_unw.get_reg(cur, UNW_REG_SP, &csp);
     while (csp < sp && budget-- > 0) {
-        if (unw_step(cur) <= 0)
+        if (sa_unw.step(cur) <= 0)
             return -1;
-        unw_get_reg(cur, UNW_REG_SP, &csp);
+        sa_unw.get_reg(cur, UNW_REG_SP, &csp);
     }
-    unw_get_reg(cur, UNW_REG_IP, &cip);
+    sa_unw.get_reg(cur, UNW_REG_IP, &cip);
     return csp == sp && cip == ip ? 0 : -1;
 }
 
@@ -275,18 +274,18 @@ SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, ui
          * ever moves outwards, so a walk costs libunwind steps up to its
          * deepest unknown frame, not its whole depth), step it, learn. */
         if (!have_cursor) {
-            if (unw_getcontext(&uc) != 0 || unw_init_local(&cur, &uc) != 0)
+            if (sa_unw.getcontext(&uc) != 0 || sa_unw.init_local(&cur, &uc) != 0)
                 return SA_CFA_UNSAFE;
             have_cursor = 1;
         }
         if (cursor_reach(&cur, ra, sp, n + 16) != 0)
             return SA_CFA_UNSAFE;
-        if (unw_is_signal_frame(&cur) > 0) {
+        if (sa_unw.is_signal_frame(&cur) > 0) {
             rule_learn(ra, RULE_UNSAFE, 0);
             return SA_CFA_UNSAFE;
         }
         (*learnt)++;
-        if (unw_step(&cur) <= 0) {
+        if (sa_unw.step(&cur) <= 0) {
             rule_learn(ra, RULE_END, 0);
             if (last)
                 remember(last, frames, slots, n, 1, 0);
@@ -294,10 +293,10 @@ SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, ui
         }
         unw_word_t nip = 0, nsp = 0, nrbp = 0;
         unw_save_loc_t loc;
-        unw_get_reg(&cur, UNW_REG_IP, &nip);
-        unw_get_reg(&cur, UNW_REG_SP, &nsp);
-        unw_get_reg(&cur, UNW_X86_64_RBP, &nrbp);
-        if (unw_get_save_loc(&cur, UNW_X86_64_RBP, &loc) != 0)
+        sa_unw.get_reg(&cur, UNW_REG_IP, &nip);
+        sa_unw.get_reg(&cur, UNW_REG_SP, &nsp);
+        sa_unw.get_reg(&cur, UNW_X86_64_RBP, &nrbp);
+        if (sa_unw.get_save_loc(&cur, UNW_X86_64_RBP, &loc) != 0)
             loc.type = UNW_SLT_REG;
         uint64_t shape = nsp <= sp || nsp > hi ||
                          *(const uintptr_t *)(nsp - sizeof(uintptr_t)) != nip

@@ -60,6 +60,22 @@ done
 echo "trace_exact: lazy counts under the check"
 rm -rf "$TR_DIR/chk"
 
+# libunwind is loaded only for tracing with it: an untraced program, or
+# one traced with frame pointers, never maps it (nor its liblzma).
+sa_run_preload_nostats maps-off cat /proc/self/maps
+sa_run_preload_nostats maps-fp env SNAPALLOC_TRACE=8 SNAPALLOC_UNWIND=fp \
+    SNAPALLOC_SNAPSHOT="$TR_DIR/m.snap" cat /proc/self/maps
+sa_run_preload_nostats maps-on env SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT="$TR_DIR/m.snap" \
+    cat /proc/self/maps
+for t in maps-off maps-fp maps-on; do
+    sa_expect_status $t 0
+    grep -q libsnapalloc "$(sa_out $t)" || sa_fail "$t: libsnapalloc is not mapped"
+done
+! grep -q 'libunwind\|liblzma' "$(sa_out maps-off)" || sa_fail "libunwind mapped without tracing"
+! grep -q 'libunwind\|liblzma' "$(sa_out maps-fp)" || sa_fail "libunwind mapped for fp tracing"
+grep -q libunwind "$(sa_out maps-on)" || sa_fail "tracing did not load libunwind"
+echo "trace_exact: libunwind only when tracing with it"
+
 # Not tracing: no snapshot, nothing on stderr.
 rm -f "$TR_DIR"/*
 sa_run_preload_nostats off env SNAPALLOC_SNAPSHOT="$TR_DIR/o.snap" "$TR_PROG" exact "$TR_DIR"

@@ -1,0 +1,39 @@
+/* trace_libunwind.h - libunwind, loaded when tracing starts.
+ *
+ * libsnapalloc does not link libunwind.  A program that preloads it only
+ * as its allocator would otherwise map libunwind and liblzma at every
+ * start (~110 KiB resident, two more objects to relocate, for nothing),
+ * and libunwind's _Unwind_* exports would sit in the program's global
+ * symbol scope beside libgcc's.  The tracer loads it with dlopen
+ * (RTLD_LOCAL: its symbols stay private) when tracing starts, which is in
+ * the library's constructor or in snapalloc_start(), never inside a
+ * malloc, and calls it through this table.
+ */
+#ifndef SA_TRACE_LIBUNWIND_H
+#define SA_TRACE_LIBUNWIND_H
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+typedef struct sa_libunwind {
+    __typeof__(unw_tdep_getcontext) *getcontext;
+    __typeof__(unw_init_local) *init_local;
+    __typeof__(unw_step) *step;
+    __typeof__(unw_get_reg) *get_reg;
+    __typeof__(unw_get_save_loc) *get_save_loc;
+    __typeof__(unw_is_signal_frame) *is_signal_frame;
+    __typeof__(unw_set_caching_policy) *set_caching_policy;
+    __typeof__(unw_backtrace) *backtrace;
+    unw_addr_space_t *local_addr_space;
+} sa_libunwind;
+
+/* Filled by sa_libunwind_load; read only after it returned 0. */
+extern sa_libunwind sa_unw;
+
+/* Load libunwind (SA_LIBUNWIND_SONAME, from configure) once and fill
+ * sa_unw.  0, or -1 if it cannot be loaded or lacks a function (then
+ * sa_libunwind_error() says why, without allocating). */
+int sa_libunwind_load(void);
+const char *sa_libunwind_error(void);
+
+#endif
