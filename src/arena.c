@@ -103,8 +103,31 @@ static sa_arena *arena_new(void)
     return a;
 }
 
+/* run_hint[n]: the arena where the last search for a run of n pages
+ * succeeded (pick_arena), which a search would find again until pages are
+ * freed in a fuller arena (forget_hints) or it goes.  hint_mask: bit n
+ * set <=> run_hint[n]. */
+static sa_arena *run_hint[SA_ARENA_PAGES];
+static uint64_t hint_mask;
+
+/* Pages were freed in a (or a goes): forget the hints that a search might
+ * no longer return, those of arenas emptier than a (a may now have the
+ * run, and is fuller) and a's own if it goes. */
+static void forget_hints(const sa_arena *a, int going)
+{
+    for (uint64_t m = hint_mask; m; m &= m - 1) {
+        unsigned n = (unsigned)__builtin_ctzll(m);
+        sa_arena *h = run_hint[n];
+        if (going ? h == a : (h != a && h->nfree >= a->nfree)) {
+            run_hint[n] = NULL;
+            hint_mask &= ~((uint64_t)1 << n);
+        }
+    }
+}
+
 static void arena_release(sa_arena *a)
 {
+    forget_hints(a, 1);
     counts.dirty_pages -= (uint64_t)__builtin_popcountll(a->dirty_mask);
     bucket_unlink(a);
     char *base = sa_arena_base(a);
@@ -132,11 +155,9 @@ static unsigned find_run(const sa_arena *a, unsigned n)
     return i != SA_NO_RUN ? i : find_in(a->free_mask, n);
 }
 
-/* The fullest arena with a run of n free pages.  Arenas fragmented by
- * one-page pools rarely have a long run: sqlite3's 9-page pools looked at
- * 17 arenas per pool, and found the same arenas short every time, until
- * each arena remembered its bound. */
-static sa_arena *pick_arena(unsigned n, unsigned *first)
+/* The fullest arena with a run of n free pages (a new one if none of the
+ * first SA_RUN_SEARCH_LIMIT candidates has one). */
+static sa_arena *search_arena(unsigned n, unsigned *first)
 {
     unsigned looked = 0;
     uint64_t cand = nonempty & ~(((uint64_t)1 << n) - 1);
@@ -157,6 +178,27 @@ fresh:;
     sa_arena *a = arena_new();
     if (a)
         *first = find_run(a, n);
+    return a;
+}
+
+/* The arena for a run of n pages.  Arenas fragmented by one-page pools
+ * rarely have a long run: sqlite3's 9-page pools looked at 17 arenas per
+ * pool, and found the same arenas short every time, a header read each.
+ * So each arena remembers a bound on its runs, and a run is first looked
+ * for in the arena that served the last run of its length (run_hint), as
+ * it usually has room for the next pool of the class.  The fullest-first
+ * order holds for one-page pools, and nearly for runs: the hint was the
+ * fullest arena with room when a search found it. */
+static sa_arena *pick_arena(unsigned n, unsigned *first)
+{
+    if (n == 1 || n >= SA_ARENA_PAGES)
+        return search_arena(n, first);
+    sa_arena *hint = run_hint[n];
+    if (hint && n <= hint->run_bound && (*first = find_run(hint, n)) != SA_NO_RUN)
+        return hint;
+    sa_arena *a = search_arena(n, first);
+    run_hint[n] = a;
+    hint_mask = a ? hint_mask | (uint64_t)1 << n : hint_mask & ~((uint64_t)1 << n);
     return a;
 }
 
@@ -305,6 +347,7 @@ void sa_arena_return_pool(sa_pool *pool)
     a->dirty_mask |= run;
     __atomic_store_n(&dirty_used_at, sa_growth_now(), __ATOMIC_RELAXED);
     a->nfree += n;
+    forget_hints(a, 0);
     __atomic_store_n(&counts.dirty_pages, counts.dirty_pages + n, __ATOMIC_RELAXED);
     counts.active_pages -= n;
     bucket_push(a);

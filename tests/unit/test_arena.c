@@ -111,6 +111,25 @@ Test(arena, a_fragmented_arena_gets_runs_again_when_pages_are_freed)
     cr_assert_eq(sa_pool_arena(r), a, "the fuller arena's new run was not found");
 }
 
+/* The arena a run was last found in is tried first for the next run of
+ * that length; it must be forgotten when that arena is unmapped. */
+Test(arena, a_run_hint_does_not_outlive_its_arena)
+{
+    unsigned two = 0;
+    while (two < SA_NCLASSES && sa_classes[two].pages != 2)
+        two++;
+    sa_pool *p = sa_arena_take_pool(two);
+    sa_pool *q = sa_arena_take_pool(two);
+    cr_assert_eq(sa_pool_arena(q), sa_pool_arena(p));
+    sa_arena_return_pool(q);
+    sa_arena_return_pool(p);
+    cr_assert_eq(sa_arena_trim(), 1);
+    cr_assert_eq(counts().current, 0, "the arena was not unmapped");
+    sa_pool *r = sa_arena_take_pool(two);   /* reads the old arena if still hinted */
+    cr_assert_not_null(r);
+    cr_assert_eq(counts().current, 1);
+}
+
 Test(arena, free_arenas_stay_mapped_until_they_decay_or_a_trim)
 {
     sa_pool *p[3][63];
