@@ -434,6 +434,18 @@ def median(xs):
     return statistics.median(xs) if xs else None
 
 
+def paired_ratio(runs, base_runs, key="wall_s"):
+    """The median over repetitions of runs' time / base_runs' time in the
+    same repetition.  A repetition runs every configuration back to back,
+    so each ratio compares runs taken moments apart: the host is shared,
+    and its load drifts from one repetition to the next by more than the
+    differences measured (a ratio of medians mixes runs from different
+    moments).  None without a common good repetition."""
+    base = {r["rep"]: r[key] for r in base_runs if r.get("ok") and r[key] > 0}
+    xs = [r[key] / base[r["rep"]] for r in runs if r.get("ok") and r["rep"] in base]
+    return median(xs)
+
+
 def summarize(results, configs):
     """Medians, ratios to glibc and to the best peer, and target verdicts per workload."""
     summary = {}
@@ -463,9 +475,9 @@ def summarize(results, configs):
                 row["target"] = "FAIL (run failed)" if c in TARGET_CONFIGS else None
                 continue
             t, r = row["median_wall_s"], row["median_maxrss_kib"]
-            row["time_vs_glibc"] = t / g["median_wall_s"] if g else None
+            row["time_vs_glibc"] = paired_ratio(per[c], per["glibc"]) if g else None
             row["rss_vs_glibc"] = r / g["median_maxrss_kib"] if g else None
-            row["time_vs_best_peer"] = t / best_t[1]["median_wall_s"] if best_t else None
+            row["time_vs_best_peer"] = paired_ratio(per[c], per[best_t[0]]) if best_t else None
             row["rss_vs_best_peer"] = r / best_r[1]["median_maxrss_kib"] if best_r else None
             if c not in TARGET_CONFIGS:
                 row["target"] = None
@@ -524,8 +536,11 @@ def alloc_markdown(args, configs, summary):
     L.append("## Allocators")
     L.append("")
     L.append("Medians of %d interleaved repetitions per workload and configuration (wall time: "
-             "CLOCK_MONOTONIC; peak RSS: `ru_maxrss` from wait4). Ratios are of medians. *Best "
-             "peer* is the best of %s that ran correctly, taken separately for time and for RSS."
+             "CLOCK_MONOTONIC; peak RSS: `ru_maxrss` from wait4). Time ratios are medians of "
+             "per-repetition ratios (a repetition runs every configuration back to back, so a "
+             "ratio compares runs moments apart on this shared host); RSS ratios are of medians. "
+             "*Best peer* is the best of %s that ran correctly (by median), taken separately for "
+             "time and for RSS."
              % (args.reps, "/".join(PEERS)))
     L.append("")
     L.append("Targets for %s: time <= %.1fx glibc and peak RSS <= %.1fx glibc on every workload."
@@ -687,9 +702,10 @@ def section_tracing(ctx, args):
     results = run_matrix(ctx, "tracing", args.workloads, configs, args.slow_reps)
     rows = rows_of(results, configs)
     for wname, per in rows.items():
-        base = per["snapalloc"]["median_wall_s"] if per["snapalloc"]["ok"] else None
+        ok = per["snapalloc"]["ok"]
         for c, row in per.items():
-            row["time_vs_untraced"] = ratio(row["median_wall_s"], base) if row["ok"] else None
+            row["time_vs_untraced"] = paired_ratio(results[wname][c], results[wname]["snapalloc"]) \
+                if row["ok"] and ok else None
     churn = rows.get("churn", {}).get("snapalloc-traced", {})
     t = churn.get("time_vs_untraced")
     target = {"what": "snapalloc-traced time / untraced snapalloc on churn",
@@ -1074,9 +1090,10 @@ def section_leak(ctx, args):
                          {"memcheck": min(reps, LEAK_MEMCHECK_REPS)})
     rows = rows_of(results, configs)
     for wname, per in rows.items():
-        base = per["glibc"]["median_wall_s"] if per["glibc"]["ok"] else None
+        ok = per["glibc"]["ok"]
         for c, row in per.items():
-            row["time_vs_plain"] = ratio(row["median_wall_s"], base) if row["ok"] else None
+            row["time_vs_plain"] = paired_ratio(results[wname][c], results[wname]["glibc"]) \
+                if row["ok"] and ok else None
     targets = []
     for c in ["snapalloc-check", "snapalloc-check-env"]:
         if c not in configs:
@@ -1108,7 +1125,7 @@ def markdown_leak(args, d):
             t["what"], t["target"], t["value"], t["verdict"]))
     L.append("")
     L.append("For scale: valgrind memcheck is commonly 20-46x plain. How: %d interleaved runs "
-             "per workload and configuration (memcheck: %d), medians, ratios to `glibc` (plain run, nothing "
+             "per workload and configuration (memcheck: %d), median times; each ratio is the median of per-repetition ratios to `glibc` (plain run, nothing "
              "preloaded). Configurations: `snapalloc-check` = `snapalloc check -- PROGRAM` "
              "(with `SNAPALLOC_LIB` set to the library under test); `snapalloc-check-env` = "
              "`LD_PRELOAD=libsnapalloc.so SNAPALLOC_CHECK=1 SNAPALLOC_CMD=snapalloc PROGRAM` "
