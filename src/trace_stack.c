@@ -88,6 +88,17 @@ static void tc_flush_slot(sa_stack_tc_slot *e)
     __atomic_store_n(&e->count, 0, __ATOMIC_RELAXED);
 }
 
+int sa_stack_tc_live;
+
+int64_t sa_stack_pending_current(uint8_t gen)
+{
+    int64_t sum = 0;
+    for (sa_stack_tc *c = __atomic_load_n(&all_caches, __ATOMIC_ACQUIRE); c; c = c->next)
+        if (__atomic_load_n(&c->current_gen, __ATOMIC_ACQUIRE) == gen)
+            sum += __atomic_load_n(&c->current, __ATOMIC_RELAXED);
+    return sum;
+}
+
 static void tc_thread_exit(void *arg)
 {
     sa_stack_tc *c = arg;
@@ -95,7 +106,9 @@ static void tc_thread_exit(void *arg)
         tc_flush_slot(&c->slot[i]);
         __atomic_store_n(&c->slot[i].id, 0, __ATOMIC_RELAXED);
     }
+    sa_trace_current_fold(c);
     sa_stack_my_tc = NULL;
+    __atomic_fetch_sub(&sa_stack_tc_live, 1, __ATOMIC_RELAXED);
     sa_lock_acquire(&stack_lock);
     c->in_use = 0;
     c->next_free = free_caches;
@@ -148,6 +161,7 @@ static sa_stack_tc *tc_get(void)
                                               __ATOMIC_RELEASE, __ATOMIC_RELAXED));
     }
     sa_stack_my_tc = c;
+    __atomic_fetch_add(&sa_stack_tc_live, 1, __ATOMIC_RELAXED);
     /* May allocate (the caller holds the tracer's reentrancy guard). */
     if (cache_key_state == 1)
         pthread_setspecific(cache_key, c);

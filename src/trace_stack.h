@@ -64,7 +64,22 @@ typedef struct sa_stack_tc {
     struct sa_stack_tc *next;   /* all caches (never unlinked) */
     struct sa_stack_tc *next_free;
     int in_use;
+    /* This thread's change of the traced current not yet in the total
+     * (trace.c's current_add, when several threads trace), for stacks of
+     * generation current_gen.  Written by the owner only. */
+    uint8_t current_gen;
+    int64_t current;
 } sa_stack_tc;
+
+/* trace.c: move c's pending traced-current change into the total. */
+void sa_trace_current_fold(sa_stack_tc *c);
+
+/* Caches in use: threads that have traced an allocation and live. */
+extern int sa_stack_tc_live;
+
+/* The sum of every cache's pending traced-current change of generation
+ * gen (racy by nature: a thread may be adding as it is read). */
+int64_t sa_stack_pending_current(uint8_t gen);
 
 extern __thread __attribute__((tls_model("initial-exec"))) sa_stack_tc *sa_stack_my_tc;
 
