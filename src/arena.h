@@ -90,7 +90,8 @@ struct sa_heap;
 
 /* What free() reads comes first, 20 bytes: with descriptors 56 bytes
  * apart, it lies on one cache line for 3 descriptors in 4 (it spanned
- * 32 bytes, and two lines for half of them). */
+ * 32 bytes, and two lines for half of them); then the trace records'
+ * pointer, which a traced malloc and free read with them. */
 typedef struct sa_pool {
     struct sa_heap *heap;         /* owner; NULL while EMPTY */
     uint32_t carve;               /* offset of the first untouched block */
@@ -100,9 +101,9 @@ typedef struct sa_pool {
     uint16_t used;                /* allocated blocks, incl. remote-freed
                                      ones the owner has not collected */
     uint32_t limit;               /* capacity * size: carve stops here */
+    sa_trace_rec *trace;          /* capacity trace records, or NULL */
     sa_block *free;               /* owner's free list */
     struct sa_pool *next, *prev;  /* owner's used[cls] list (USED only) */
-    sa_trace_rec *trace;          /* capacity trace records, or NULL */
 } sa_pool;
 
 typedef struct sa_arena {

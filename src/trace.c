@@ -229,9 +229,9 @@ static size_t block_size(void *ptr, uint32_t recsize)
     return recsize == UINT32_MAX ? sa_usable_size(ptr) : recsize;
 }
 
-/* traced current += delta, for a stack of generation gen.  Returns 1 and
- * the new total in *cur when the total moved, 0 when the change is only
- * pending in the calling thread's cache.
+/* traced current += delta, for a stack of generation gen.  Returns the
+ * new total when it moved, NOT_MOVED when the change is only pending in
+ * the calling thread's cache.
  *
  * While the process has one thread (glibc's __libc_single_threaded, which
  * never turns back to 1 in 2.36) a plain add does: a locked add would
@@ -243,13 +243,14 @@ static size_t block_size(void *ptr, uint32_t recsize)
  * of the current add the pending changes in, and the peak is seen to
  * within CURRENT_BATCH per thread. */
 #define CURRENT_BATCH ((int64_t)64 << 10)
+#define NOT_MOVED SIZE_MAX
 
-static inline int current_add(size_t delta, uint32_t gen, size_t *cur)
+static inline size_t current_add(size_t delta, uint32_t gen)
 {
     if (__libc_single_threaded) {
-        *cur = __atomic_load_n(&traced.current, __ATOMIC_RELAXED) + delta;
-        __atomic_store_n(&traced.current, *cur, __ATOMIC_RELAXED);
-        return 1;
+        size_t cur = __atomic_load_n(&traced.current, __ATOMIC_RELAXED) + delta;
+        __atomic_store_n(&traced.current, cur, __ATOMIC_RELAXED);
+        return cur;
     }
     sa_stack_tc *c = sa_stack_my_tc;
     int64_t p = (int64_t)delta;
@@ -259,13 +260,12 @@ static inline int current_add(size_t delta, uint32_t gen, size_t *cur)
         || p <= -CURRENT_BATCH || p >= CURRENT_BATCH) {
         if (c && c->current)
             __atomic_store_n(&c->current, 0, __ATOMIC_RELAXED);
-        *cur = __atomic_add_fetch(&traced.current, (size_t)p, __ATOMIC_RELAXED);
-        return 1;
+        return __atomic_add_fetch(&traced.current, (size_t)p, __ATOMIC_RELAXED);
     }
     if (c->current_gen != gen)
         __atomic_store_n(&c->current_gen, (uint8_t)gen, __ATOMIC_RELEASE);   /* an old one's: gone */
     __atomic_store_n(&c->current, p, __ATOMIC_RELAXED);
-    return 0;
+    return NOT_MOVED;
 }
 
 void sa_trace_current_fold(sa_stack_tc *c)
@@ -348,14 +348,13 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
         }
         size_t bytes = block_size(ptr, recsize);
         sa_stack_add(id, (int64_t)bytes, 1);
-        size_t cur;
-        int moved = current_add(bytes, SA_STACK_GEN(id), &cur);
+        size_t cur = current_add(bytes, SA_STACK_GEN(id));
         if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
             /* Raced with clear/stop: this block belongs to no generation. */
             sa_stack_add(id, -(int64_t)bytes, -1);
-            current_add(-bytes, SA_STACK_GEN(id), &cur);
+            current_add(-bytes, SA_STACK_GEN(id));
             rec->stack = 0;
-        } else if (moved) {
+        } else if (cur != NOT_MOVED) {
             peak_update(cur);
             if (SA_UNLIKELY(cur >= __atomic_load_n(&trigger_at, __ATOMIC_RELAXED)))
                 trace_slow(cur);
@@ -497,8 +496,7 @@ static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
         return out;
     size_t bytes = block_size(ptr, out.size);
     sa_stack_add(out.stack, -(int64_t)bytes, -1);
-    size_t cur;
-    current_add(-bytes, SA_STACK_GEN(out.stack), &cur);
+    current_add(-bytes, SA_STACK_GEN(out.stack));
     return out;
 }
 
@@ -552,8 +550,7 @@ void sa_trace_reattach(void *ptr, sa_trace_rec r)
         return;
     size_t bytes = block_size(ptr, r.size);
     sa_stack_add(r.stack, (int64_t)bytes, 1);
-    size_t cur;
-    current_add(bytes, SA_STACK_GEN(r.stack), &cur);
+    current_add(bytes, SA_STACK_GEN(r.stack));
 }
 
 /* ---- Snapshots ---------------------------------------------------------- */
