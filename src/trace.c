@@ -500,17 +500,6 @@ static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
     return out;
 }
 
-/* The record rec of ptr, which is being freed: uncounted and cleared, or
- * with lazy counters only cleared, by a store that need not wait for the
- * record's cache line. */
-static inline void drop_rec(sa_trace_rec *rec, void *ptr)
-{
-    if (!lazy_counters)
-        forget_rec(rec, ptr);
-    else if (rec)
-        __atomic_store_n(&rec->stack, 0, __ATOMIC_RELAXED);
-}
-
 SA_NOINLINE void sa_trace_free_block(void *ptr)
 {
     uintptr_t e = sa_pagemap_get(ptr);
@@ -518,18 +507,19 @@ SA_NOINLINE void sa_trace_free_block(void *ptr)
         uint32_t idx;
         sa_pool *pool = checked_pool_idx(e, ptr, "free()", &idx);
         sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
-        drop_rec(recs ? &recs[idx] : NULL, ptr);
+        forget_rec(recs ? &recs[idx] : NULL, ptr);
         sa_heap_free(pool, ptr);
         return;
     }
-    drop_rec(sa_trace_slot(ptr, 0), ptr);
+    forget_rec(sa_trace_slot(ptr, 0), ptr);
     sa_free_inline(ptr);
 }
 
 SA_NOINLINE void sa_trace_free(void *ptr)
 {
-    if (ptr)
-        drop_rec(sa_trace_slot(ptr, 0), ptr);
+    /* Under lazy counters a freed block's record may go stale (walk.h). */
+    if (ptr && !lazy_counters)
+        forget_rec(sa_trace_slot(ptr, 0), ptr);
 }
 
 sa_trace_rec sa_trace_detach(void *ptr)

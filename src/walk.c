@@ -45,7 +45,8 @@ static void walk_arena(sa_arena *a, void *arg)
             continue;
         const sa_class_info *ci = &sa_classes[pool->cls];
         sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
-        for (uint32_t off = 0, idx = 0; off < pool->carve; off += ci->size, idx++) {
+        uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
+        for (uint32_t off = 0, idx = 0; off < carve; off += ci->size, idx++) {
             sa_block *b = (sa_block *)(base + off);
             if (block_is_free(b))
                 continue;
@@ -84,36 +85,16 @@ static sa_trace_rec rec_load(const sa_trace_rec *r)
     return out;
 }
 
-static void recs_arena(sa_arena *a, void *arg)
+static void rec_of_block(const sa_block_info *b, void *arg)
 {
     rec_ctx *w = arg;
-    for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
-        char *base;
-        sa_pool *pool = live_pool(a, i, &base);
-        sa_trace_rec *recs = pool ? __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE) : NULL;
-        if (!recs)
-            continue;
-        uint32_t size = sa_classes[pool->cls].size;
-        uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
-        for (uint32_t off = 0, idx = 0; off < carve; off += size, idx++) {
-            sa_trace_rec r = rec_load(&recs[idx]);
-            if (r.stack && !block_is_free((const sa_block *)(base + off)))
-                w->fn(r, base + off, w->ctx);
-        }
-    }
-}
-
-static void recs_large(sa_large *d, void *arg)
-{
-    rec_ctx *w = arg;
-    sa_trace_rec r = rec_load(&d->trace);
+    sa_trace_rec r = b->rec ? rec_load(b->rec) : (sa_trace_rec){0, 0};
     if (r.stack)
-        w->fn(r, d->base, w->ctx);
+        w->fn(r, b->start, w->ctx);
 }
 
 void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx)
 {
     rec_ctx w = { fn, ctx };
-    sa_arena_foreach(recs_arena, &w);
-    sa_large_foreach(recs_large, &w);
+    sa_block_foreach(rec_of_block, &w);
 }

@@ -8,7 +8,9 @@
  * Untouched blocks (at or past a pool's carve offset) are not blocks yet.
  *
  * The results are exact only while no other thread allocates or frees:
- * the caller stops the world first (or accepts a racy answer).
+ * the caller stops the world first (or accepts a racy answer: the arena
+ * lock keeps every pool it reads mapped, and a block changing state
+ * meanwhile is visited or not, never unsafely).
  */
 #ifndef SA_WALK_H
 #define SA_WALK_H
@@ -27,13 +29,10 @@ typedef struct sa_block_info {
  * fn must not allocate or free. */
 void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx);
 
-/* Call fn with a copy of every trace record that names a stack, and its
- * block, for live blocks only: free() may leave a freed block's record
- * behind (lazy counters, trace.c), so a record of a block that carries the
- * free key is skipped.  Safe while other threads allocate: the arena lock
- * keeps every pool it reads mapped, each record is read with one 8-byte
- * load, and a block changing state meanwhile is counted or not (racy,
- * never unsafe).  Takes the same locks. */
+/* Call fn with a copy of the trace record of every live block that names
+ * a stack (one 8-byte load each), and the block: sa_block_foreach's walk,
+ * so a stale record that free() left behind (lazy counters, trace.c) is
+ * never seen.  Takes the same locks. */
 void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx);
 
 /* Non-zero if p is a free block of an arena pool (it carries the free
