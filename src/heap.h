@@ -4,13 +4,16 @@
  * USED pools it owns.  The fast paths below touch only the thread's heap
  * and one pool descriptor: no lock, no atomic.
  *
- * Cross-thread frees (the _mt path): a block freed by a thread other than
- * its pool's owner is pushed, with one CAS, on the owner heap's remote
- * list.  The owner collects the list when it runs out of free blocks in a
- * class, and then frees each block locally.  So the invariant is, per pool:
+ * Cross-thread frees: a thread caches every block it frees, its own or
+ * another heap's (sa_tcache), and reuses it for its next malloc of the
+ * class; a block only changes hands when the cache overflows or the
+ * thread exits: then the blocks of other heaps' pools are pushed on their
+ * owners' remote lists, one CAS per run of blocks with the same owner.
+ * The owner collects its list when it runs out of free blocks in a class,
+ * and then frees each block locally.  So the invariant is, per pool:
  *
  *     used == allocated + |blocks of this pool on the owner's remote list|
- *                      + |blocks of this pool in the owner's tcache|
+ *                      + |blocks of this pool in any thread's tcache|
  *     capacity == used + |free list| + untouched
  *
  * Thread exit (a pthread key destructor) abandons the heap: its remote list
@@ -33,14 +36,18 @@
 
 enum { SA_HEAP_ALIVE = 0, SA_HEAP_ABANDONED = 1, SA_HEAP_SHARED = 2 };
 
-/* A per-class LIFO of blocks this thread freed and owns, reused before
- * any pool: the block freed a moment ago is still in the CPU cache (the
- * locality glibc's tcache gets).  Cached blocks still count as used in
- * their pools; at most sa_classes[c].cache_max of them per class. */
+/* A per-class LIFO of blocks this thread freed (from any heap's pools),
+ * reused before any pool: the block freed a moment ago is still in the
+ * CPU cache (the locality glibc's tcache gets).  Cached blocks still count
+ * as used in their pools; at most sa_classes[c].cache_max of them per
+ * class. */
 typedef struct sa_tcache {
     sa_block *head;
     uint32_t count;
-    uint32_t limit;     /* sa_classes[c].cache_max, on free()'s line */
+    uint32_t limit;     /* at most sa_classes[c].cache_max; on free()'s line */
+    uint32_t mark;      /* the heap's nmalloc (low bits) at the last
+                           overflow: unchanged at the next one means the
+                           thread does not reuse what it caches */
 } sa_tcache;
 
 typedef struct sa_heap {
@@ -104,13 +111,17 @@ SA_INLINE void *sa_heap_malloc(size_t n)
     return sa_heap_malloc_slow(n);
 }
 
-/* Free block b of pool (already validated as an allocated block).
- * Local frees go to the thread cache inline; a full cache and remote
- * frees take the noinline paths. */
+/* Free block b of pool (already validated as an allocated block) into
+ * the calling thread's cache, whoever owns the pool: the block is reused
+ * by the next malloc of its class in this thread while its lines are
+ * still in this core's cache, as tcmalloc's and jemalloc's thread caches
+ * do.  Only what overflows the cache goes back to the owners (the
+ * noinline path: one CAS per owner per batch).  A thread without a heap
+ * pushes the block straight to its owner. */
 SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
 {
     sa_heap *h = sa_tls_heap;
-    if (SA_LIKELY(pool->heap == h && h != NULL)) {
+    if (SA_LIKELY(h != NULL)) {
         h->nfree++;
         sa_tcache *tc = &h->cache[pool->cls];
         b->key = (uintptr_t)b ^ sa_secret;

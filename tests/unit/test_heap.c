@@ -176,6 +176,127 @@ Test(heap, thread_cache_is_bounded_and_lifo)
     cr_assert_eq(sa_classes[sa_size_class(65536)].cache_max, 0, "the biggest not at all");
 }
 
+/* The bound of a class's cache adapts: it starts at SA_TCACHE_MIN_BLOCKS
+ * and doubles at each overflow while the thread also mallocs, up to
+ * cache_max; an overflow with no malloc since the last one empties the
+ * cache, and halves the bound if the cache held other heaps' blocks. */
+struct consumer { void **blocks; int n; uint32_t limit, count; };
+
+static void *consume(void *arg)
+{
+    struct consumer *k = arg;
+    sa_free(sa_malloc(8));   /* this thread's heap */
+    sa_tcache *tc = &sa_tls_heap->cache[sa_size_class(200)];
+    for (int i = 0; i < k->n; i++) {
+        sa_free(k->blocks[i]);
+        if (tc->count > tc->limit)
+            k->count = tc->count;   /* never */
+    }
+    k->limit = tc->limit;
+    if (!k->count)
+        k->count = tc->count;
+    return NULL;
+}
+
+Test(heap, thread_cache_bound_adapts_to_reuse)
+{
+    unsigned c = sa_size_class(200);
+    uint32_t max = sa_classes[c].cache_max;
+    cr_assert_eq(max, 64);
+    sa_free(sa_malloc(8));   /* this thread's heap */
+    sa_tcache *tc = &sa_tls_heap->cache[c];
+    cr_assert_eq(tc->limit, SA_TCACHE_MIN_BLOCKS);
+    enum { N = 400 };
+    void *p[N];
+    /* Batches of mallocs and frees: 4 -> 8 -> 16 -> 32 -> 64, and stays
+     * (the frees after the first overflow of a batch flush everything,
+     * but they are the thread's own blocks). */
+    uint32_t seen[8];
+    for (int round = 0; round < 8; round++) {
+        for (int i = 0; i < N; i++)
+            p[i] = sa_malloc(200);
+        for (int i = 0; i < N; i++) {
+            sa_free(p[i]);
+            cr_assert_leq(tc->count, tc->limit);
+        }
+        seen[round] = tc->limit;
+    }
+    uint32_t want[8] = { 8, 16, 32, 64, 64, 64, 64, 64 };
+    for (int round = 0; round < 8; round++)
+        cr_assert_eq(seen[round], want[round], "round %d", round);
+    /* Another thread that only frees our blocks ends at the floor, with
+     * at most that many of them cached. */
+    for (int i = 0; i < N; i++)
+        p[i] = sa_malloc(200);
+    struct consumer k = { p, N, 0, 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, consume, &k);
+    pthread_join(t, NULL);
+    cr_assert_eq(k.limit, SA_TCACHE_MIN_BLOCKS);
+    cr_assert_leq(k.count, SA_TCACHE_MIN_BLOCKS);
+}
+
+struct foreign { void *block; void *again; sa_tcache *tc; uint32_t count; };
+
+static void *free_then_malloc(void *arg)
+{
+    struct foreign *f = arg;
+    sa_free(sa_malloc(8));          /* give this thread a heap */
+    unsigned c = sa_size_class(48);
+    f->tc = &sa_tls_heap->cache[c];
+    uint32_t before = f->tc->count;
+    sa_free(f->block);
+    f->count = f->tc->count - before;
+    f->again = sa_malloc(48);
+    return NULL;
+}
+
+/* A thread caches a block of another heap's pool when it frees it, and
+ * its next malloc of the class reuses it: the block never travels to its
+ * owner and back, and the owner's pool still counts it as used. */
+Test(heap, a_thread_reuses_other_heaps_blocks_it_freed)
+{
+    void *b = sa_malloc(48);
+    sa_pool *pool = pool_of(b);
+    uint16_t used = pool->used;
+    struct foreign f = { b, NULL, NULL, 0 };
+    pthread_t t;
+    pthread_create(&t, NULL, free_then_malloc, &f);
+    pthread_join(t, NULL);
+    cr_assert_eq(f.count, 1, "cached by the freeing thread");
+    cr_assert_eq(f.again, b, "and reused by it");
+    cr_assert_eq(pool->used, used);
+    cr_assert_null(__atomic_load_n(&sa_tls_heap->remote, __ATOMIC_ACQUIRE));
+}
+
+static unsigned remote_length(sa_heap *h)
+{
+    unsigned n = 0;
+    for (sa_block *b = __atomic_load_n(&h->remote, __ATOMIC_ACQUIRE); b; b = b->next)
+        n++;
+    return n;
+}
+
+/* What another thread cached of ours comes back when it exits: every
+ * block exactly once, on our remote list. */
+Test(heap, cached_foreign_blocks_go_home_at_thread_exit)
+{
+    enum { N = 1000 };
+    void *blocks[N];
+    for (int i = 0; i < N; i++)
+        blocks[i] = sa_malloc(32 + 16 * (i % 8));
+    sa_heap_flush_cache();
+    while (__atomic_load_n(&sa_tls_heap->remote, __ATOMIC_ACQUIRE))
+        sa_malloc(16);   /* (a setup that left remote blocks: collect) */
+    pthread_t t;
+    struct handoff h = { blocks, N };
+    pthread_create(&t, NULL, free_them, &h);
+    pthread_join(t, NULL);
+    cr_assert_eq(remote_length(sa_tls_heap), N);
+    for (int i = 0; i < N; i++)
+        cr_assert_eq(((sa_block *)blocks[i])->key, (uintptr_t)blocks[i] ^ sa_secret);
+}
+
 Test(heap, a_freed_big_block_goes_back_to_its_arena)
 {
     /* Classes above SA_TCACHE_BYTES are not cached, and their runs go
