@@ -26,8 +26,9 @@
  *
  * Blocks, as in pymalloc, are untouched (at or beyond carve: never handed
  * out since the pool was initialised, memory not even faulted in), free (on
- * the pool's free list, or on the owning heap's remote list), or
- * allocated.  A free block holds {next, key}; key = address ^ sa_secret
+ * the pool's free list, a thread cache or the owning heap's remote list;
+ * carving puts the blocks that start in the page it carves on the free
+ * list at once), or allocated.  A free block holds {next, key}; key = address ^ sa_secret
  * marks it free, which is how a second free() of the same block is caught.
  *
  * Pool states (pymalloc's, per heap):

@@ -295,6 +295,34 @@ void sa_heap_collect_abandoned(void)
 
 /* ---- slow paths -------------------------------------------------------- */
 
+/* Carve the pool's next block and, onto its (empty) free list, the other
+ * blocks that start in the same page, marked free: the malloc fast path
+ * serves them, instead of one call of this slow path per block (a
+ * program that keeps growing, like python3, carved a block per call).
+ * No page is touched earlier than the block-at-a-time carving would:
+ * the page holding the first block is being written anyway. */
+static sa_block *carve_page(sa_pool *pool, uint32_t size)
+{
+    char *base = sa_pool_base(pool);
+    uint32_t off = pool->carve;
+    uint32_t end = (off | (SA_PAGE - 1)) + 1;
+    if (end > pool->limit)
+        end = pool->limit;
+    sa_block *b = (sa_block *)(base + off);
+    b->key = 0;   /* the page may hold a key from an earlier pool */
+    sa_block *head = NULL, **link = &head;
+    for (off += size; off < end; off += size) {
+        sa_block *f = (sa_block *)(base + off);
+        f->key = (uintptr_t)f ^ sa_secret;
+        *link = f;
+        link = &f->next;
+    }
+    *link = pool->free;
+    pool->free = head;
+    __atomic_store_n(&pool->carve, off, __ATOMIC_RELAXED);   /* walk.c reads it */
+    return b;
+}
+
 static void *heap_malloc_from(sa_heap *h, unsigned cls)
 {
     for (;;) {
@@ -309,9 +337,7 @@ static void *heap_malloc_from(sa_heap *h, unsigned cls)
                 return b;
             }
             if (pool->carve < pool->limit) {
-                b = (sa_block *)(sa_pool_base(pool) + pool->carve);
-                b->key = 0;   /* the page may hold a key from an earlier pool */
-                pool->carve += sa_classes[cls].size;
+                b = carve_page(pool, sa_classes[cls].size);
                 pool->used++;
                 h->nmalloc++;
                 return b;

@@ -55,6 +55,37 @@ Test(heap, blocks_are_carved_in_order_and_reused_lifo)
     cr_assert_eq(sa_malloc(48), b);
 }
 
+/* Carving takes every block that starts in the page being carved: the
+ * first is returned, the others go on the pool's free list marked free
+ * (the heap walk must not see them), in address order; the next page is
+ * not touched until a block starting in it is needed. */
+Test(heap, carving_takes_a_page_of_blocks_at_a_time)
+{
+    char *first = sa_malloc(48);
+    sa_pool *pool = pool_of(first);
+    cr_assert_eq(pool->carve, 85 * 48, "the whole one-page pool");
+    cr_assert_eq(pool->used, 1);
+    unsigned n = 0;
+    for (sa_block *b = pool->free; b; b = b->next, n++) {
+        cr_assert_eq((char *)b, first + 48 * (n + 1));
+        cr_assert_eq(b->key, (uintptr_t)b ^ sa_secret);
+    }
+    cr_assert_eq(n, 84);
+
+    unsigned c = sa_size_class(576);
+    cr_assert_eq(sa_classes[c].size, 576);
+    cr_assert_gt(sa_classes[c].pages, 1);
+    char *m = sa_malloc(576);
+    sa_pool *mp = pool_of(m);
+    cr_assert_eq(m, sa_pool_base(mp));
+    cr_assert_eq(mp->carve, 8 * 576, "blocks starting in page 0: 0, 576, ... 4032");
+    for (int i = 1; i < 8; i++)
+        cr_assert_eq(sa_malloc(576), m + 576 * i);
+    cr_assert_null(mp->free);
+    cr_assert_eq(sa_malloc(576), m + 576 * 8, "then page 1's");
+    cr_assert_eq(mp->carve, 15 * 576, "4608 .. 8064 start in page 1");
+}
+
 Test(heap, sizes_alignment_and_usable_size)
 {
     for (size_t n = 0; n <= 70000; n += (n < 1100 ? 1 : 97)) {
