@@ -400,20 +400,22 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
     }
     /* The bound adapts to what the thread does with the class.  One that
      * has malloc'd since the last overflow reuses its cache: the bound
-     * doubles (up to cache_max) and the newer half stays.  One that has
-     * not gains nothing from a cache: it all goes back, and if that held
-     * other heaps' blocks (a consumer of blocks other threads allocate)
-     * the bound halves, so its caches do not hold pools' worth of blocks
-     * their owners would replace with new pages (prodcons: +0.6 MiB of
-     * peak RSS at the full bound).  Bounds start at SA_TCACHE_MIN_BLOCKS
-     * (tcache_limits). */
+     * doubles (up to cache_max).  Either way the older half goes back.
+     * If that half held other heaps' blocks and the thread has not
+     * malloc'd since the last overflow, it is a consumer of blocks other
+     * threads allocate: the bound halves, so its caches do not hold
+     * pools' worth of blocks their owners would replace with new pages
+     * (prodcons: +0.6 MiB of peak RSS at the full bound).  Bounds start
+     * at SA_TCACHE_MIN_BLOCKS (tcache_limits). */
     uint32_t now = (uint32_t)h->nmalloc, max = sa_classes[pool->cls].cache_max;
     uint32_t floor = max < SA_TCACHE_MIN_BLOCKS ? max : SA_TCACHE_MIN_BLOCKS;
     if (now != tc->mark) {
         tc->limit = tc->limit * 2 < max ? tc->limit * 2 : max;
         tcache_flush(h, tc, tc->count / 2);
-    } else if (tcache_flush(h, tc, 0)) {
+    } else if (tcache_flush(h, tc, tc->count / 2)) {
         tc->limit = tc->limit / 2 > floor ? tc->limit / 2 : floor;
+        if (tc->count >= tc->limit)
+            tcache_flush(h, tc, tc->limit / 2);
     }
     tc->mark = now;
     b->next = tc->head;

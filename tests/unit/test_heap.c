@@ -209,8 +209,8 @@ Test(heap, thread_cache_is_bounded_and_lifo)
 
 /* The bound of a class's cache adapts: it starts at SA_TCACHE_MIN_BLOCKS
  * and doubles at each overflow while the thread also mallocs, up to
- * cache_max; an overflow with no malloc since the last one empties the
- * cache, and halves the bound if the cache held other heaps' blocks. */
+ * cache_max; it halves at an overflow with no malloc since the last one
+ * when the half given back held other heaps' blocks. */
 struct consumer { void **blocks; int n; uint32_t limit, count; };
 
 static void *consume(void *arg)
@@ -240,8 +240,8 @@ Test(heap, thread_cache_bound_adapts_to_reuse)
     enum { N = 400 };
     void *p[N];
     /* Batches of mallocs and frees: 4 -> 8 -> 16 -> 32 -> 64, and stays
-     * (the frees after the first overflow of a batch flush everything,
-     * but they are the thread's own blocks). */
+     * (the later overflows of a batch of frees see no malloc, but the
+     * blocks are the thread's own). */
     uint32_t seen[8];
     for (int round = 0; round < 8; round++) {
         for (int i = 0; i < N; i++)
