@@ -133,9 +133,10 @@ void *sa_aligned(size_t align, size_t size)
     if (size <= SA_MEDIUM_MAX && align <= SA_PAGE) {
         /* Pools start on page boundaries, so every block of a class whose
          * size is a multiple of align is aligned. */
-        for (unsigned c = sa_size_class(size); c < SA_NCLASSES; c++)
-            if (sa_classes[c].size % align == 0)
-                return sa_malloc(sa_classes[c].size);
+        unsigned k = (unsigned)__builtin_ctzll(align) - 5;
+        unsigned c = sa_aligned_class[k][sa_size_class(size)];
+        if (c != SA_NO_CLASS)
+            return sa_malloc(sa_classes[c].size);
     }
     if (size > PTRDIFF_MAX) {
         errno = ENOMEM;

@@ -2,6 +2,7 @@
 #include "sizeclass.h"
 
 sa_class_info sa_classes[SA_NCLASSES];
+uint8_t sa_aligned_class[SA_ALIGNED_SHIFTS][SA_NCLASSES];
 
 /* Block size of the k-th medium class (see the table in sizeclass.h). */
 static uint32_t medium_size(unsigned k)
@@ -50,5 +51,14 @@ void sa_sizeclass_init(void)
         uint32_t by_bytes = SA_TCACHE_BYTES / size;
         sa_classes[c].cache_max = by_bytes < SA_TCACHE_BLOCKS ? by_bytes : SA_TCACHE_BLOCKS;
         sa_classes[c].recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
+    }
+    for (unsigned k = 0; k < SA_ALIGNED_SHIFTS; k++) {
+        uint32_t align = (uint32_t)1 << (k + 5);
+        unsigned next = SA_NO_CLASS;
+        for (unsigned c = SA_NCLASSES; c-- > 0;) {
+            if (sa_classes[c].size % align == 0)
+                next = c;
+            sa_aligned_class[k][c] = (uint8_t)next;
+        }
     }
 }

@@ -97,3 +97,24 @@ Test(sizeclass, reciprocal_division_is_exact)
             cr_assert_eq(sa_class_index(c, off), off / sa_classes[c].size,
                          "class %u off %u", c, off);
 }
+
+/* memalign's class lookup: for each alignment 32..4096 and each class,
+ * the first class at or above it whose size the alignment divides. */
+Test(sizeclass, aligned_class_table_is_the_first_multiple)
+{
+    for (unsigned k = 0; k < SA_ALIGNED_SHIFTS; k++) {
+        uint32_t align = (uint32_t)1 << (k + 5);
+        for (unsigned c = 0; c < SA_NCLASSES; c++) {
+            unsigned want = SA_NO_CLASS;
+            for (unsigned d = c; d < SA_NCLASSES; d++)
+                if (sa_classes[d].size % align == 0) {
+                    want = d;
+                    break;
+                }
+            cr_assert_eq(sa_aligned_class[k][c], want, "align %u class %u", align, c);
+        }
+    }
+    /* 4096-aligned: the 4 KiB class; 48 bytes 32-aligned: 64. */
+    cr_assert_eq(sa_classes[sa_aligned_class[7][sa_size_class(100)]].size, 4096);
+    cr_assert_eq(sa_classes[sa_aligned_class[0][sa_size_class(48)]].size, 64);
+}
