@@ -133,7 +133,7 @@ void *sa_aligned(size_t align, size_t size)
     if (size <= SA_MEDIUM_MAX && align <= SA_PAGE) {
         /* Pools start on page boundaries, so every block of a class whose
          * size is a multiple of align is aligned. */
-        unsigned k = (unsigned)__builtin_ctzll(align) - 5;
+        unsigned k = (unsigned)__builtin_ctzll(align) - SA_ALIGNED_MIN_SHIFT;
         unsigned c = sa_aligned_class[k][sa_size_class(size)];
         if (c != SA_NO_CLASS)
             return sa_malloc(sa_classes[c].size);

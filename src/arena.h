@@ -28,8 +28,9 @@
  * out since the pool was initialised, memory not even faulted in), free (on
  * the pool's free list, a thread cache or the owning heap's remote list;
  * carving puts the blocks that start in the page it carves on the free
- * list at once), or allocated.  A free block holds {next, key}; key = address ^ sa_secret
- * marks it free, which is how a second free() of the same block is caught.
+ * list at once), or allocated.  A free block holds {next, key}; key =
+ * address ^ sa_secret marks it free, which is how a second free() of the
+ * same block is caught.
  *
  * Pool states (pymalloc's, per heap):
  *   EMPTY  no blocks allocated; pages free in the arena (free_mask bit set);

@@ -175,12 +175,17 @@ static void registry_add(sa_heap *h)
     all_heaps = h;
 }
 
+/* The smallest bound of class c's cache, and the one it starts at. */
+static uint32_t tcache_floor(unsigned c)
+{
+    uint32_t max = sa_classes[c].cache_max;
+    return max < SA_TCACHE_MIN_BLOCKS ? max : SA_TCACHE_MIN_BLOCKS;
+}
+
 static void tcache_limits(sa_heap *h)
 {
-    for (unsigned c = 0; c < SA_NCLASSES; c++) {
-        uint32_t max = sa_classes[c].cache_max;
-        h->cache[c].limit = max < SA_TCACHE_MIN_BLOCKS ? max : SA_TCACHE_MIN_BLOCKS;
-    }
+    for (unsigned c = 0; c < SA_NCLASSES; c++)
+        h->cache[c].limit = tcache_floor(c);
 }
 
 static sa_heap *heap_acquire(void)
@@ -408,7 +413,7 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
      * (prodcons: +0.6 MiB of peak RSS at the full bound).  Bounds start
      * at SA_TCACHE_MIN_BLOCKS (tcache_limits). */
     uint32_t now = (uint32_t)h->nmalloc, max = sa_classes[pool->cls].cache_max;
-    uint32_t floor = max < SA_TCACHE_MIN_BLOCKS ? max : SA_TCACHE_MIN_BLOCKS;
+    uint32_t floor = tcache_floor(pool->cls);
     if (now != tc->mark) {
         tc->limit = tc->limit * 2 < max ? tc->limit * 2 : max;
         tcache_flush(h, tc, tc->count / 2);
@@ -424,7 +429,7 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
 }
 
 /* A free by a thread without a heap (exiting, or out of metadata). */
-SA_NOINLINE void sa_heap_free_remote(sa_pool *pool, sa_block *b)
+SA_NOINLINE void sa_heap_free_orphan(sa_pool *pool, sa_block *b)
 {
     __atomic_fetch_add(&orphan_frees, 1, __ATOMIC_RELAXED);
     b->key = (uintptr_t)b ^ sa_secret;

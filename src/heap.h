@@ -65,7 +65,8 @@ extern SA_TLS sa_heap *sa_tls_heap;
 
 void *sa_heap_malloc_slow(size_t n);
 void sa_heap_free_slow(sa_pool *pool, sa_block *b);
-void sa_heap_free_remote(sa_pool *pool, sa_block *b);
+/* A free by a thread without a heap: straight to the block's owner. */
+void sa_heap_free_orphan(sa_pool *pool, sa_block *b);
 void sa_heap_thread_exit(void *heap);
 void sa_heap_init(void);
 /* Give the calling thread's cached blocks back to their pools. */
@@ -134,7 +135,7 @@ SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
         sa_heap_free_slow(pool, b);
         return;
     }
-    sa_heap_free_remote(pool, b);
+    sa_heap_free_orphan(pool, b);
 }
 
 #endif

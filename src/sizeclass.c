@@ -53,7 +53,7 @@ void sa_sizeclass_init(void)
         sa_classes[c].recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
     }
     for (unsigned k = 0; k < SA_ALIGNED_SHIFTS; k++) {
-        uint32_t align = (uint32_t)1 << (k + 5);
+        uint32_t align = (uint32_t)1 << (k + SA_ALIGNED_MIN_SHIFT);
         unsigned next = SA_NO_CLASS;
         for (unsigned c = SA_NCLASSES; c-- > 0;) {
             if (sa_classes[c].size % align == 0)

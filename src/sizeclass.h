@@ -46,11 +46,14 @@ typedef struct sa_class_info {
 extern sa_class_info sa_classes[SA_NCLASSES];
 
 /* sa_aligned_class[k][c]: the first class >= c whose block size is a
- * multiple of 2^(k + 5), i.e. whose every block is that aligned (pools
- * start on page boundaries), or SA_NO_CLASS.  Alignments 32..4096:
- * memalign and aligned new find their class in one load. */
-#define SA_ALIGNED_SHIFTS (SA_PAGE_SHIFT - 4)   /* 32 .. 4096 */
+ * multiple of 2^(k + SA_ALIGNED_MIN_SHIFT), i.e. whose every block is that
+ * aligned (pools start on page boundaries), or SA_NO_CLASS.  Alignments
+ * 32..4096: memalign and aligned new find their class in one load. */
+#define SA_ALIGNED_MIN_SHIFT 5                          /* 32 */
+#define SA_ALIGNED_SHIFTS (SA_PAGE_SHIFT - SA_ALIGNED_MIN_SHIFT + 1)   /* .. 4096 */
 #define SA_NO_CLASS 0xffu
+_Static_assert(1u << SA_ALIGNED_MIN_SHIFT == 2 * SA_ALIGNMENT,
+               "alignments up to SA_ALIGNMENT need no table");
 extern uint8_t sa_aligned_class[SA_ALIGNED_SHIFTS][SA_NCLASSES];
 
 void sa_sizeclass_init(void);

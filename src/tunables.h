@@ -48,9 +48,8 @@
 /* Per-thread cache of just-freed blocks, per class (heap.h). */
 #define SA_TCACHE_BLOCKS    64u
 #define SA_TCACHE_BYTES     32768u
-/* A class's cache that overflows with no malloc by its thread since the
- * last overflow (a consumer thread freeing what others allocated) is
- * emptied and its bound halved, down to this many blocks. */
+/* Where a class's cache bound starts, and the floor it halves to for a
+ * thread that only passes other threads' blocks on (heap.c). */
 #define SA_TCACHE_MIN_BLOCKS 4u
 
 /* Wholly free arenas kept mapped once their pages decayed (pymalloc

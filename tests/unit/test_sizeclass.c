@@ -103,7 +103,7 @@ Test(sizeclass, reciprocal_division_is_exact)
 Test(sizeclass, aligned_class_table_is_the_first_multiple)
 {
     for (unsigned k = 0; k < SA_ALIGNED_SHIFTS; k++) {
-        uint32_t align = (uint32_t)1 << (k + 5);
+        uint32_t align = (uint32_t)1 << (k + SA_ALIGNED_MIN_SHIFT);
         for (unsigned c = 0; c < SA_NCLASSES; c++) {
             unsigned want = SA_NO_CLASS;
             for (unsigned d = c; d < SA_NCLASSES; d++)
