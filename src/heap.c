@@ -405,7 +405,7 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
     }
     /* The bound adapts to what the thread does with the class.  One that
      * has malloc'd since the last overflow reuses its cache: the bound
-     * doubles (up to cache_max).  Either way the older half goes back.
+     * doubles (up to cache_max) and the older half goes back.
      * If that half held other heaps' blocks and the thread has not
      * malloc'd since the last overflow, it is a consumer of blocks other
      * threads allocate: the bound halves, so its caches do not hold
@@ -414,7 +414,17 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
      * at SA_TCACHE_MIN_BLOCKS (tcache_limits). */
     uint32_t now = (uint32_t)h->nmalloc, max = sa_classes[pool->cls].cache_max;
     uint32_t floor = tcache_floor(pool->cls);
-    if (now != tc->mark) {
+    if (now == h->cache_mark[pool->cls] && pool->heap == h) {
+        /* A burst of frees (no malloc since the last overflow, as when
+         * python3 drops a big container): an own block goes straight to
+         * its pool, whose descriptor free() has just found, instead of
+         * through the cache and a flush that would look the pool up
+         * again (python3 -1.2% instructions).  The cache keeps what it
+         * holds.  Others' blocks still go home in batches, below. */
+        free_local(h, pool, b);
+        return;
+    }
+    if (now != h->cache_mark[pool->cls]) {
         tc->limit = tc->limit * 2 < max ? tc->limit * 2 : max;
         tcache_flush(h, tc, tc->count / 2);
     } else if (tcache_flush(h, tc, tc->count / 2)) {
@@ -422,7 +432,7 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
         if (tc->count >= tc->limit)
             tcache_flush(h, tc, tc->limit / 2);
     }
-    tc->mark = now;
+    h->cache_mark[pool->cls] = now;
     b->next = tc->head;
     tc->head = b;
     tc->count++;

@@ -45,14 +45,16 @@ typedef struct sa_tcache {
     sa_block *head;
     uint32_t count;
     uint32_t limit;     /* at most sa_classes[c].cache_max; on free()'s line */
-    uint32_t mark;      /* the heap's nmalloc (low bits) at the last
-                           overflow: unchanged at the next one means the
-                           thread does not reuse what it caches */
-} sa_tcache;
+} sa_tcache;            /* 16 bytes: the fast paths index it with a shift */
+_Static_assert(sizeof(sa_tcache) == 16, "sa_tcache is indexed by shift");
 
 typedef struct sa_heap {
     sa_tcache cache[SA_NCLASSES];
     sa_pool *used[SA_NCLASSES];    /* USED pools; the head serves mallocs */
+    uint32_t cache_mark[SA_NCLASSES];  /* nmalloc (low bits) at the class's
+                                      last cache overflow: unchanged at the
+                                      next one means the thread does not
+                                      reuse what it caches */
     sa_block *remote;              /* atomic: blocks freed by other threads */
     uint64_t nmalloc, nfree;       /* calls made by this heap's thread(s) */
     int state;                     /* atomic: SA_HEAP_* */
@@ -117,14 +119,15 @@ SA_INLINE void *sa_heap_malloc(size_t n)
  * by the next malloc of its class in this thread while its lines are
  * still in this core's cache, as tcmalloc's and jemalloc's thread caches
  * do.  Only what overflows the cache goes back to the owners (the
- * noinline path: one CAS per owner per batch).  A thread without a heap
- * pushes the block straight to its owner. */
+ * noinline path: one CAS per owner per batch; in a burst of frees, own
+ * blocks straight to their pools).  A thread without a heap pushes the
+ * block straight to its owner. */
 SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
 {
     sa_heap *h = sa_tls_heap;
     if (SA_LIKELY(h != NULL)) {
         h->nfree++;
-        sa_tcache *tc = &h->cache[pool->cls];
+        sa_tcache *tc = &h->cache[pool->cls];   /* before the store to b */
         b->key = (uintptr_t)b ^ sa_secret;
         if (SA_LIKELY(tc->count < tc->limit)) {
             b->next = tc->head;

@@ -30,12 +30,24 @@ SA_INLINE void *traced(void *p, size_t n)
     return p;
 }
 
-SA_EXPORT void *malloc(size_t n)
+/* malloc's traced path, out of line and entered by a tail call: its
+ * frame's return address is the program's call site, which the frame-
+ * pointer unwinder would not see were malloc itself frameless. */
+static SA_NOINLINE void *malloc_traced(size_t n)
 {
     return traced(sa_heap_malloc(n), n);
 }
 
-SA_EXPORT void free(void *p)
+/* Frameless: the fast path saves no register and makes no call. */
+SA_EXPORT __attribute__((optimize("omit-frame-pointer"))) void *malloc(size_t n)
+{
+    if (SA_UNLIKELY(sa_trace_on))
+        return malloc_traced(n);
+    return sa_heap_malloc(n);
+}
+
+/* Frameless too: every call it makes is a tail call. */
+SA_EXPORT __attribute__((optimize("omit-frame-pointer"))) void free(void *p)
 {
     if (SA_UNLIKELY(sa_trace_free_on) && p) {
         sa_trace_free_block(p);

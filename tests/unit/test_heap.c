@@ -110,13 +110,19 @@ Test(heap, emptied_pools_return_to_the_arena_except_the_last)
     void *p[N];
     for (int i = 0; i < N; i++)
         p[i] = sa_malloc(64);
-    sa_pool *first = pool_of(p[0]), *last = pool_of(p[N - 1]);
+    sa_pool *pools[3] = { pool_of(p[0]), pool_of(p[N / 2]), pool_of(p[N - 1]) };
+    cr_assert(pools[0] != pools[1] && pools[1] != pools[2] && pools[0] != pools[2]);
     for (int i = 0; i < N; i++)
         sa_free(p[i]);
     sa_heap_flush_cache();
-    cr_assert_eq(first->state, SA_POOL_EMPTY, "an emptied pool goes back");
-    cr_assert_eq(last->state, SA_POOL_USED, "the heap keeps its last pool");
-    cr_assert_eq(last->used, 0);
+    int empty = 0, kept = 0;
+    for (int i = 0; i < 3; i++) {
+        empty += pools[i]->state == SA_POOL_EMPTY;
+        kept += pools[i]->state == SA_POOL_USED && pools[i]->used == 0 &&
+                pools[i]->heap == sa_tls_heap;
+    }
+    cr_assert_eq(empty, 2, "emptied pools go back");
+    cr_assert_eq(kept, 1, "the heap keeps its last pool");
 }
 
 struct handoff { void **blocks; int n; };
@@ -198,11 +204,31 @@ Test(heap, thread_cache_is_bounded_and_lifo)
     void *p[40];
     for (int i = 0; i < 40; i++)
         p[i] = sa_malloc(100);
+    sa_pool *pool = pool_of(p[30]);   /* p[0..35] fill a pool */
+    cr_assert_eq(pool_of(p[0]), pool);
     for (int i = 0; i < 40; i++) {
         sa_free(p[i]);
-        cr_assert_leq(sa_tls_heap->cache[c].count, sa_classes[c].cache_max);
+        cr_assert_leq(sa_tls_heap->cache[c].count, sa_tls_heap->cache[c].limit);
+        cr_assert_leq(sa_tls_heap->cache[c].limit, sa_classes[c].cache_max);
     }
-    cr_assert_eq(sa_malloc(100), p[39], "the last block freed is the first reused");
+    /* A burst of frees overflows the cache: the blocks beyond its bound
+     * went straight back to their pool (p[30] is on its free list; the
+     * cache, holding p[0..7], keeps the pool). */
+    int in_cache = 0, in_pool = 0;
+    for (sa_block *b = sa_tls_heap->cache[c].head; b; b = b->next)
+        in_cache += b == p[30];
+    for (sa_block *b = pool->free; b; b = b->next)
+        in_pool += b == p[30];
+    cr_assert(!in_cache && in_pool, "p[30] went to its pool's free list");
+    cr_assert_eq(pool->used, sa_tls_heap->cache[c].count);
+    cr_assert_eq(sa_tls_heap->cache[c].count, sa_tls_heap->cache[c].limit);
+    /* While mallocs and frees alternate, the cache is LIFO. */
+    for (int i = 0; i < 3; i++) {
+        void *q = sa_malloc(100);
+        sa_free(q);
+        cr_assert_eq(sa_malloc(100), q, "the last block freed is the first reused");
+        sa_free(q);
+    }
     cr_assert_eq(sa_classes[sa_size_class(16384)].cache_max, 2, "big classes cache little");
     cr_assert_eq(sa_classes[sa_size_class(65536)].cache_max, 0, "the biggest not at all");
 }
