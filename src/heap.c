@@ -392,9 +392,9 @@ void sa_heap_flush_cache(void)
 
 /* The thread cache of b's class is full, or the class is not cached:
  * make room, then cache b. */
-SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
+/* A cache overflow that is not a burst of own frees (sa_heap_free_slow). */
+static SA_NOINLINE void cache_overflow(sa_heap *h, sa_pool *pool, sa_block *b)
 {
-    sa_heap *h = sa_tls_heap;
     sa_tcache *tc = &h->cache[pool->cls];
     if (sa_classes[pool->cls].cache_max == 0) {
         if (pool->heap == h)
@@ -414,16 +414,6 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
      * at SA_TCACHE_MIN_BLOCKS (tcache_limits). */
     uint32_t now = (uint32_t)h->nmalloc, max = sa_classes[pool->cls].cache_max;
     uint32_t floor = tcache_floor(pool->cls);
-    if (now == h->cache_mark[pool->cls] && pool->heap == h) {
-        /* A burst of frees (no malloc since the last overflow, as when
-         * python3 drops a big container): an own block goes straight to
-         * its pool, whose descriptor free() has just found, instead of
-         * through the cache and a flush that would look the pool up
-         * again (python3 -1.2% instructions).  The cache keeps what it
-         * holds.  Others' blocks still go home in batches, below. */
-        free_local(h, pool, b);
-        return;
-    }
     if (now != h->cache_mark[pool->cls]) {
         tc->limit = tc->limit * 2 < max ? tc->limit * 2 : max;
         tcache_flush(h, tc, tc->count / 2);
@@ -436,6 +426,22 @@ SA_NOINLINE void sa_heap_free_slow(sa_pool *pool, sa_block *b)
     b->next = tc->head;
     tc->head = b;
     tc->count++;
+}
+
+/* b (marked free) does not fit h's cache.  In a burst of frees (no malloc
+ * since the class's last overflow, as when python3 drops a big
+ * container) an own block goes straight to its pool, whose descriptor
+ * free() has just found, rather than through the cache and a flush that
+ * would look the pool up again; the cache keeps what it holds.  This is
+ * the common slow path of such programs, so it saves no register and
+ * leaves the rest to cache_overflow. */
+SA_NOINLINE void sa_heap_free_slow(sa_heap *h, sa_pool *pool, sa_block *b)
+{
+    if (pool->heap == h && (uint32_t)h->nmalloc == h->cache_mark[pool->cls]) {
+        free_local(h, pool, b);
+        return;
+    }
+    cache_overflow(h, pool, b);
 }
 
 /* A free by a thread without a heap (exiting, or out of metadata). */

@@ -66,7 +66,7 @@ typedef struct sa_heap {
 extern SA_TLS sa_heap *sa_tls_heap;
 
 void *sa_heap_malloc_slow(size_t n);
-void sa_heap_free_slow(sa_pool *pool, sa_block *b);
+void sa_heap_free_slow(sa_heap *h, sa_pool *pool, sa_block *b);
 /* A free by a thread without a heap: straight to the block's owner. */
 void sa_heap_free_orphan(sa_pool *pool, sa_block *b);
 void sa_heap_thread_exit(void *heap);
@@ -135,7 +135,7 @@ SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
             tc->count++;
             return;
         }
-        sa_heap_free_slow(pool, b);
+        sa_heap_free_slow(h, pool, b);
         return;
     }
     sa_heap_free_orphan(pool, b);
