@@ -50,6 +50,32 @@ Test(large, cache_reuses_a_similar_size_and_calloc_zeroes_it)
     cr_assert_eq(sa_pagemap_get(p) & SA_PM_TAG, SA_PM_FREED);
 }
 
+Test(large, a_cached_block_with_pages_serves_up_to_half_its_size)
+{
+    char *p = sa_malloc(300000);
+    memset(p, 0x5a, 300000);
+    sa_free(p);                        /* cached, pages resident */
+    char *q = sa_calloc(1, 160000);    /* 303104 <= 2 * 160000: reused */
+    cr_assert_eq(q, p);
+    cr_assert_eq(sa_usable_size(q), 303104);   /* 74 pages */
+    for (size_t i = 0; i < 160000; i++)
+        cr_assert_eq(q[i], 0, "byte %zu", i);
+    sa_free(q);
+    char *r = sa_malloc(140000);       /* 303104 > 2 * 143360: fresh */
+    cr_assert_neq(r, p);
+    sa_free(r);
+    /* Without its pages a block is reused within 1/4 only. */
+    cr_assert_eq(sa_large_trim(), 1);
+    char *big = sa_malloc(300000);
+    sa_free(big);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, 303104);
+    char *s = sa_malloc(250000);       /* within 1/4 of the resident block */
+    cr_assert_eq(s, big);
+    sa_free(s);
+}
+
 Test(large, cache_keeps_pages_of_recent_blocks_only)
 {
     char *p[4];
