@@ -66,14 +66,19 @@ Test(large, a_cached_block_with_pages_serves_up_to_half_its_size)
     sa_free(r);
     /* Without its pages a block is reused within 1/4 only. */
     cr_assert_eq(sa_large_trim(), 1);
-    char *big = sa_malloc(300000);
+    char *big = sa_malloc(1000000);
     sa_free(big);
+    sa_large_heap_grew(UINT64_MAX);    /* idle: the cache lets the pages go */
     sa_large_counts c;
     sa_large_get_counts(&c);
-    cr_assert_eq(c.resident_bytes, 303104);
-    char *s = sa_malloc(250000);       /* within 1/4 of the resident block */
-    cr_assert_eq(s, big);
+    cr_assert_eq(c.cached_blocks, 1);
+    cr_assert_eq(c.resident_bytes, 0);
+    char *s = sa_malloc(600000);       /* 1003520 > 602112 * 5/4: fresh */
+    cr_assert_neq(s, big);
+    char *t = sa_malloc(900000);       /* within 1/4 */
+    cr_assert_eq(t, big);
     sa_free(s);
+    sa_free(t);
 }
 
 Test(large, cache_keeps_pages_of_recent_blocks_only)
