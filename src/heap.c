@@ -390,9 +390,8 @@ void sa_heap_flush_cache(void)
             tcache_flush(h, &h->cache[c], 0);
 }
 
-/* The thread cache of b's class is full, or the class is not cached:
+/* A cache overflow that is not a burst of own frees (sa_heap_free_slow):
  * make room, then cache b. */
-/* A cache overflow that is not a burst of own frees (sa_heap_free_slow). */
 static SA_NOINLINE void cache_overflow(sa_heap *h, sa_pool *pool, sa_block *b)
 {
     sa_tcache *tc = &h->cache[pool->cls];
