@@ -30,6 +30,16 @@ SA_INLINE void *traced(void *p, size_t n)
     return p;
 }
 
+/* malloc and free are frameless when optimized: their fast paths call
+ * nothing and save no register.  Not at -O0, where the tail call below
+ * would be a plain call and malloc's frame is what links the program's
+ * call site into the frame-pointer chain. */
+#if defined(__OPTIMIZE__)
+#define SA_FRAMELESS __attribute__((optimize("omit-frame-pointer", "optimize-sibling-calls")))
+#else
+#define SA_FRAMELESS
+#endif
+
 /* malloc's traced path, out of line and entered by a tail call: its
  * frame's return address is the program's call site, which the frame-
  * pointer unwinder would not see were malloc itself frameless. */
@@ -38,16 +48,14 @@ static SA_NOINLINE void *malloc_traced(size_t n)
     return traced(sa_heap_malloc(n), n);
 }
 
-/* Frameless: the fast path saves no register and makes no call. */
-SA_EXPORT __attribute__((optimize("omit-frame-pointer"))) void *malloc(size_t n)
+SA_EXPORT SA_FRAMELESS void *malloc(size_t n)
 {
     if (SA_UNLIKELY(sa_trace_on))
         return malloc_traced(n);
     return sa_heap_malloc(n);
 }
 
-/* Frameless too: every call it makes is a tail call. */
-SA_EXPORT __attribute__((optimize("omit-frame-pointer"))) void free(void *p)
+SA_EXPORT SA_FRAMELESS void free(void *p)
 {
     if (SA_UNLIKELY(sa_trace_free_on) && p) {
         sa_trace_free_block(p);
