@@ -419,6 +419,50 @@ static inline int lazy_record_known(void *ptr, size_t size, uintptr_t ra, uintpt
     return 1;
 }
 
+/* The same for counted tracing: the common traced malloc (its call site
+ * in the validated unwind cache with a current stack id, its pool's
+ * records present, the stack's counters in this thread's cache) does
+ * record()'s work without alloc_entry_full's frame (the unwinder's
+ * arrays), errno or the guard: nothing here allocates or sets errno but
+ * trace_slow, which gets both.  Returns 0, having changed nothing, when
+ * the full path must run. */
+static inline int record_known(void *ptr, size_t size, uintptr_t ra, uintptr_t sp)
+{
+    int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
+    size_t trigger = __atomic_load_n(&trigger_at, __ATOMIC_RELAXED);
+    if (limit <= 0 || trigger == 0 || size >= UINT32_MAX ||
+        __atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) != SA_UNWIND_LIBUNWIND)
+        return 0;
+    sa_ucache_entry *e = sa_ucache_lookup(ra, sp, limit);
+    if (!e)
+        return 0;
+    uint32_t id = e->id;
+    if (!id || SA_STACK_GEN(id) != sa_stack_generation())
+        return 0;
+    sa_trace_rec *rec = sa_trace_slot_ready(ptr);
+    if (!rec || !sa_stack_add_cached(id, (int64_t)size, 1))
+        return 0;
+    rec->size = (uint32_t)size;
+    rec->stack = id;
+    size_t cur = current_add(size, SA_STACK_GEN(id));
+    if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
+        /* Raced with clear/stop (as in record()). */
+        sa_stack_add(id, -(int64_t)size, -1);
+        current_add(-size, SA_STACK_GEN(id));
+        rec->stack = 0;
+    } else if (cur != NOT_MOVED) {
+        peak_update(cur);
+        if (SA_UNLIKELY(cur >= trigger)) {
+            int saved = errno;
+            guard = 1;
+            trace_slow(cur);
+            guard = 0;
+            errno = saved;
+        }
+    }
+    return 1;
+}
+
 static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
                                                   const uintptr_t *entry_frame);
 
@@ -434,7 +478,8 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
     }
     /* Our frame's saved frame pointer is the entry point's frame. */
     const uintptr_t *entry_frame = *(uintptr_t *const *)__builtin_frame_address(0);
-    if (lazy_counters && lazy_record_known(ptr, size, entry_frame[1], (uintptr_t)(entry_frame + 2)))
+    uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
+    if (lazy_counters ? lazy_record_known(ptr, size, ra, sp) : record_known(ptr, size, ra, sp))
         return;
     alloc_entry_full(ptr, size, entry_frame);
 }

@@ -141,6 +141,22 @@ static inline void sa_stack_add(uint32_t id, int64_t size, int64_t count)
     sa_stack_add_slow(id, size, count);
 }
 
+/* sa_stack_add when id's counters are in the calling thread's cache;
+ * returns 0, changing nothing, when they are not (sa_stack_add's slow
+ * path may allocate: the caller must take its full path). */
+static inline int sa_stack_add_cached(uint32_t id, int64_t size, int64_t count)
+{
+    sa_stack_tc *c = sa_stack_my_tc;
+    if (__builtin_expect(c == (sa_stack_tc *)0, 0))
+        return 0;
+    sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(id)];
+    if (__builtin_expect(e->id != id, 0))
+        return 0;
+    __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
+    __atomic_store_n(&e->count, e->count + count, __ATOMIC_RELAXED);
+    return 1;
+}
+
 /* Lazy counting (trace.c): zero the live totals of every stack, then add
  * the live blocks found one by one.  Only for the single thread that
  * recounts, while no thread counts through sa_stack_add. */
