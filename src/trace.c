@@ -330,6 +330,25 @@ static SA_NOINLINE void trace_slow(size_t cur)
     rearm();
 }
 
+/* The current and peak traced memory after a new block's record and its
+ * stack's counters took bytes.  Returns the new current, or NOT_MOVED
+ * when the change is pending in this thread's cache or the block raced
+ * with clear/stop (then it belongs to no generation: its counts are
+ * taken back and its record cleared). */
+static inline size_t count_current(sa_trace_rec *rec, uint32_t id, size_t bytes)
+{
+    size_t cur = current_add(bytes, SA_STACK_GEN(id));
+    if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
+        sa_stack_add(id, -(int64_t)bytes, -1);
+        current_add(-bytes, SA_STACK_GEN(id));
+        rec->stack = 0;
+        return NOT_MOVED;
+    }
+    if (cur != NOT_MOVED)
+        peak_update(cur);
+    return cur;
+}
+
 /* Record a new block with the stack frames[0..n) (id: its interned id,
  * or 0 to intern it here). */
 static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint32_t id)
@@ -348,17 +367,11 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
         }
         size_t bytes = block_size(ptr, recsize);
         sa_stack_add(id, (int64_t)bytes, 1);
-        size_t cur = current_add(bytes, SA_STACK_GEN(id));
-        if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
-            /* Raced with clear/stop: this block belongs to no generation. */
-            sa_stack_add(id, -(int64_t)bytes, -1);
-            current_add(-bytes, SA_STACK_GEN(id));
-            rec->stack = 0;
-        } else if (cur != NOT_MOVED) {
-            peak_update(cur);
+        size_t cur = count_current(rec, id, bytes);
+        if (cur != NOT_MOVED) {
             if (SA_UNLIKELY(cur >= __atomic_load_n(&trigger_at, __ATOMIC_RELAXED)))
                 trace_slow(cur);
-        } else if (SA_UNLIKELY(__atomic_load_n(&trigger_at, __ATOMIC_RELAXED) == 0)) {
+        } else if (rec->stack && SA_UNLIKELY(__atomic_load_n(&trigger_at, __ATOMIC_RELAXED) == 0)) {
             trace_slow(current_now());   /* a fork child's helper to restart */
         }
     } else if (rec) {
@@ -444,21 +457,13 @@ static inline int record_known(void *ptr, size_t size, uintptr_t ra, uintptr_t s
         return 0;
     rec->size = (uint32_t)size;
     rec->stack = id;
-    size_t cur = current_add(size, SA_STACK_GEN(id));
-    if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
-        /* Raced with clear/stop (as in record()). */
-        sa_stack_add(id, -(int64_t)size, -1);
-        current_add(-size, SA_STACK_GEN(id));
-        rec->stack = 0;
-    } else if (cur != NOT_MOVED) {
-        peak_update(cur);
-        if (SA_UNLIKELY(cur >= trigger)) {
-            int saved = errno;
-            guard = 1;
-            trace_slow(cur);
-            guard = 0;
-            errno = saved;
-        }
+    size_t cur = count_current(rec, id, size);
+    if (cur != NOT_MOVED && SA_UNLIKELY(cur >= trigger)) {
+        int saved = errno;
+        guard = 1;
+        trace_slow(cur);
+        guard = 0;
+        errno = saved;
     }
     return 1;
 }
