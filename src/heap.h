@@ -127,7 +127,7 @@ SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
     sa_heap *h = sa_tls_heap;
     if (SA_LIKELY(h != NULL)) {
         h->nfree++;
-        sa_tcache *tc = &h->cache[pool->cls];   /* before the store to b */
+        sa_tcache *tc = &h->cache[pool->cls];
         b->key = (uintptr_t)b ^ sa_secret;
         if (SA_LIKELY(tc->count < tc->limit)) {
             b->next = tc->head;

@@ -82,9 +82,9 @@ static sa_large *cache_remove(unsigned i)
 
 /* A cached block of at least size bytes and at most 1/4 more, or up to
  * twice as big if it kept its pages: a program that callocs and frees
- * buffers of varied sizes (the realloc bench: 69k page faults a run -> 57k; glibc 22k)
- * reuses resident pages instead of faulting in fresh ones, as glibc
- * reuses the top of its heap.  The most recent first. */
+ * buffers of varied sizes reuses resident pages instead of faulting in
+ * fresh ones, as glibc reuses the top of its heap (the realloc bench:
+ * 69k page faults a run -> 57k; glibc 22k).  The most recent first. */
 static sa_large *cache_take(size_t size, size_t align)
 {
     sa_large *d = NULL;

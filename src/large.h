@@ -6,10 +6,9 @@
  * later large malloc of a similar size (at most 1/4 bigger; up to twice
  * the size while it keeps its pages, which saves their page faults),
  * saving mmap/munmap and the page-map updates.  Only the most recent
- * SA_LARGE_CACHE_RESIDENT bytes keep their
- * pages; older entries give them back (MADV_DONTNEED) and keep only the
- * address range, so the cache costs little RSS (and such a block needs no
- * memset for calloc).  A cached block's descriptor says it is free, so a
+ * SA_LARGE_CACHE_RESIDENT bytes keep their pages; older entries give
+ * them back (MADV_DONTNEED) and keep only the address range, so the
+ * cache costs little RSS (and such a block needs no memset for calloc).  A cached block's descriptor says it is free, so a
  * second free() of it is still caught.
  */
 #ifndef SA_LARGE_H

@@ -127,23 +127,9 @@ static inline sa_stack *sa_stack_get(uint32_t id)
  * pipeline, and the tracer would pay 4 per malloc/free pair). */
 void sa_stack_add_slow(uint32_t id, int64_t size, int64_t count);
 
-static inline void sa_stack_add(uint32_t id, int64_t size, int64_t count)
-{
-    sa_stack_tc *c = sa_stack_my_tc;
-    if (__builtin_expect(c != (sa_stack_tc *)0, 1)) {
-        sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(id)];
-        if (__builtin_expect(e->id == id, 1)) {
-            __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
-            __atomic_store_n(&e->count, e->count + count, __ATOMIC_RELAXED);
-            return;
-        }
-    }
-    sa_stack_add_slow(id, size, count);
-}
-
-/* sa_stack_add when id's counters are in the calling thread's cache;
- * returns 0, changing nothing, when they are not (sa_stack_add's slow
- * path may allocate: the caller must take its full path). */
+/* The add when id's counters are in the calling thread's cache; returns
+ * 0, changing nothing, when they are not (the slow path may allocate: a
+ * caller that must not takes its full path instead). */
 static inline int sa_stack_add_cached(uint32_t id, int64_t size, int64_t count)
 {
     sa_stack_tc *c = sa_stack_my_tc;
@@ -155,6 +141,12 @@ static inline int sa_stack_add_cached(uint32_t id, int64_t size, int64_t count)
     __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
     __atomic_store_n(&e->count, e->count + count, __ATOMIC_RELAXED);
     return 1;
+}
+
+static inline void sa_stack_add(uint32_t id, int64_t size, int64_t count)
+{
+    if (__builtin_expect(!sa_stack_add_cached(id, size, count), 0))
+        sa_stack_add_slow(id, size, count);
 }
 
 /* Lazy counting (trace.c): zero the live totals of every stack, then add
