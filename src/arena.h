@@ -76,6 +76,8 @@
 #ifndef SA_ARENA_H
 #define SA_ARENA_H
 
+#include "compiler.h"
+
 #include <stdint.h>
 
 #include "tunables.h"
@@ -177,7 +179,7 @@ static inline sa_pool *sa_block_pool(sa_arena *a, const void *p, uintptr_t *base
     return &a->pools[first];
 }
 
-extern uintptr_t sa_secret;
+extern SA_HIDDEN uintptr_t sa_secret;
 
 /* Take an EMPTY pool of class cls (state USED, no owner yet), or NULL with
  * errno = ENOMEM.  Takes sa_arena_lock. */

@@ -29,7 +29,7 @@ static sa_heap shared_heap = { .state = SA_HEAP_SHARED, .lock = SA_LOCK_INIT };
  * head is the pool allocations come from. */
 static void used_insert(sa_heap *h, sa_pool *pool, int at_head)
 {
-    sa_pool **head = &h->used[pool->cls];
+    sa_pool **head = sa_heap_used(h, pool->cls);
     if (!*head) {
         pool->next = pool->prev = pool;
         *head = pool;
@@ -45,7 +45,7 @@ static void used_insert(sa_heap *h, sa_pool *pool, int at_head)
 
 static void used_unlink(sa_heap *h, sa_pool *pool)
 {
-    sa_pool **head = &h->used[pool->cls];
+    sa_pool **head = sa_heap_used(h, pool->cls);
     if (pool->next == pool) {
         *head = NULL;
     } else {
@@ -185,7 +185,7 @@ static uint32_t tcache_floor(unsigned c)
 static void tcache_limits(sa_heap *h)
 {
     for (unsigned c = 0; c < SA_NCLASSES; c++)
-        h->cache[c].limit = tcache_floor(c);
+        sa_heap_cache(h, c)->limit = tcache_floor(c);
 }
 
 static sa_heap *heap_acquire(void)
@@ -252,10 +252,10 @@ void sa_heap_thread_exit(void *arg)
         return;
     collect_remote(h);
     for (unsigned c = 0; c < SA_NCLASSES; c++)
-        tcache_flush(h, &h->cache[c], 0);
+        tcache_flush(h, sa_heap_cache(h, c), 0);
     /* Empty pools kept for ping-pong go back now. */
     for (unsigned c = 0; c < SA_NCLASSES; c++) {
-        sa_pool *pool = h->used[c];
+        sa_pool *pool = *sa_heap_used(h, c);
         for (sa_pool *end = pool ? pool->prev : NULL; pool;) {
             sa_pool *next = pool == end ? NULL : pool->next;
             if (pool->used == 0) {
@@ -331,7 +331,7 @@ static sa_block *carve_page(sa_pool *pool, uint32_t size)
 static void *heap_malloc_from(sa_heap *h, unsigned cls)
 {
     for (;;) {
-        sa_pool *pool = h->used[cls];
+        sa_pool *pool = *sa_heap_used(h, cls);
         if (pool) {
             sa_block *b = pool->free;
             if (b) {
@@ -387,14 +387,14 @@ void sa_heap_flush_cache(void)
     sa_heap *h = sa_tls_heap;
     if (h)
         for (unsigned c = 0; c < SA_NCLASSES; c++)
-            tcache_flush(h, &h->cache[c], 0);
+            tcache_flush(h, sa_heap_cache(h, c), 0);
 }
 
 /* A cache overflow that is not a burst of own frees (sa_heap_free_slow):
  * make room, then cache b. */
 static SA_NOINLINE void cache_overflow(sa_heap *h, sa_pool *pool, sa_block *b)
 {
-    sa_tcache *tc = &h->cache[pool->cls];
+    sa_tcache *tc = sa_heap_cache(h, pool->cls);
     if (sa_classes[pool->cls].cache_max == 0) {
         if (pool->heap == h)
             free_local(h, pool, b);

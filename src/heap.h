@@ -48,9 +48,15 @@ typedef struct sa_tcache {
 } sa_tcache;            /* 16 bytes: the fast paths index it with a shift */
 _Static_assert(sizeof(sa_tcache) == 16, "sa_tcache is indexed by shift");
 
+/* The per-class arrays are indexed by slot, the class plus one
+ * (sa_heap_cache, sa_heap_used): slot 0 belongs to malloc(0), stays empty
+ * and NULL, and so malloc finds a small request's slot as its size rounded
+ * up over 16, (n + 15) >> 4, with no special case for 0 (which the slow
+ * path serves from class 0). */
 typedef struct sa_heap {
-    sa_tcache cache[SA_NCLASSES];
-    sa_pool *used[SA_NCLASSES];    /* USED pools; the head serves mallocs */
+    sa_tcache cache_slot[1 + SA_NCLASSES];
+    sa_pool *used_slot[1 + SA_NCLASSES];   /* USED pools; the head serves
+                                              mallocs */
     uint32_t cache_mark[SA_NCLASSES];  /* nmalloc (low bits) at the class's
                                       last cache overflow: unchanged at the
                                       next one means the thread does not
@@ -63,7 +69,18 @@ typedef struct sa_heap {
     struct sa_heap *next_abandoned;
 } sa_heap;
 
-extern SA_TLS sa_heap *sa_tls_heap;
+extern SA_TLS SA_HIDDEN sa_heap *sa_tls_heap;
+
+/* Class c's cache and USED-pool list. */
+SA_INLINE sa_tcache *sa_heap_cache(sa_heap *h, size_t c)
+{
+    return &h->cache_slot[c + 1];
+}
+
+SA_INLINE sa_pool **sa_heap_used(sa_heap *h, size_t c)
+{
+    return &h->used_slot[c + 1];
+}
 
 void *sa_heap_malloc_slow(size_t n);
 void sa_heap_free_slow(sa_heap *h, sa_pool *pool, sa_block *b);
@@ -88,9 +105,15 @@ void sa_heap_postfork_child(void);
 SA_INLINE void *sa_heap_malloc(size_t n)
 {
     sa_heap *h = sa_tls_heap;
-    if (SA_LIKELY(h != NULL && n <= SA_MEDIUM_MAX)) {
-        unsigned c = sa_size_class(n);
-        sa_tcache *tc = &h->cache[c];
+    size_t slot;
+    if (SA_LIKELY(n <= SA_SMALL_MAX))
+        slot = (n + SA_ALIGNMENT - 1) / SA_ALIGNMENT;
+    else if (n <= SA_MEDIUM_MAX)
+        slot = 1 + sa_medium_class(n);
+    else
+        return sa_heap_malloc_slow(n);
+    if (SA_LIKELY(h != NULL)) {
+        sa_tcache *tc = &h->cache_slot[slot];
         sa_block *cached = tc->head;
         if (SA_LIKELY(cached != NULL)) {
             tc->head = cached->next;
@@ -99,7 +122,7 @@ SA_INLINE void *sa_heap_malloc(size_t n)
             h->nmalloc++;
             return cached;
         }
-        sa_pool *pool = h->used[c];
+        sa_pool *pool = h->used_slot[slot];
         if (SA_LIKELY(pool != NULL)) {
             sa_block *b = pool->free;
             if (SA_LIKELY(b != NULL)) {
@@ -127,7 +150,7 @@ SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
     sa_heap *h = sa_tls_heap;
     if (SA_LIKELY(h != NULL)) {
         h->nfree++;
-        sa_tcache *tc = &h->cache[pool->cls];
+        sa_tcache *tc = sa_heap_cache(h, pool->cls);
         b->key = (uintptr_t)b ^ sa_secret;
         if (SA_LIKELY(tc->count < tc->limit)) {
             b->next = tc->head;

@@ -8,13 +8,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "compiler.h"
 #include "trace.h"
-
-#define SA_LIKELY(x)   __builtin_expect(!!(x), 1)
-#define SA_UNLIKELY(x) __builtin_expect(!!(x), 0)
-#define SA_NOINLINE    __attribute__((noinline))
-#define SA_INLINE      static inline __attribute__((always_inline))
-#define SA_TLS         __thread __attribute__((tls_model("initial-exec")))
 
 /* alloc.c: the allocator's own API (malloc semantics, no tracing).  The
  * exported names (malloc, free, ...) live in override.c and add tracing. */
@@ -34,11 +29,11 @@ sa_trace_rec *sa_trace_slot(const void *p, int create);
 /* alloc.c: report misuse ("free(): double free detected: 0x...") and abort. */
 __attribute__((noreturn, cold)) void sa_misuse(const char *fn, const char *what, const void *p);
 /* alloc.c: bytes of per-block trace records (the tracer's memory). */
-extern size_t sa_trace_slot_mem;
+extern SA_HIDDEN size_t sa_trace_slot_mem;
 
 /* init.c */
 void sa_init_slow(void);
-extern int sa_initialized;
+extern SA_HIDDEN int sa_initialized;
 SA_INLINE void sa_init(void)
 {
     if (SA_UNLIKELY(!__atomic_load_n(&sa_initialized, __ATOMIC_ACQUIRE)))

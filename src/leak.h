@@ -25,6 +25,8 @@
 #ifndef SA_LEAK_H
 #define SA_LEAK_H
 
+#include "compiler.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -41,7 +43,7 @@ typedef struct sa_leak_config {
     char options[SA_PATH_MAX]; /* SNAPALLOC_CHECK_OPTIONS, verbatim */
 } sa_leak_config;
 
-extern sa_leak_config sa_leak_cfg;
+extern SA_HIDDEN sa_leak_config sa_leak_cfg;
 
 /* Read the SNAPALLOC_CHECK* variables into *c (warnings on fd) and adjust
  * the tracer's configuration t: CHECK=1 implies tracing (depth 32 unless

@@ -22,6 +22,8 @@
 #ifndef SA_PAGEMAP_H
 #define SA_PAGEMAP_H
 
+#include "compiler.h"
+
 #include <stdint.h>
 
 #include "tunables.h"
@@ -36,7 +38,7 @@ typedef struct sa_pm_leaf {
     uintptr_t entry[1u << SA_PM_LEAF_BITS];
 } sa_pm_leaf;
 
-extern sa_pm_leaf *sa_pm_root[1u << SA_PM_ROOT_BITS];
+extern SA_HIDDEN sa_pm_leaf *sa_pm_root[1u << SA_PM_ROOT_BITS];
 
 static inline uintptr_t sa_pagemap_get(const void *p)
 {

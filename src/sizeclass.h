@@ -30,6 +30,8 @@
 #ifndef SA_SIZECLASS_H
 #define SA_SIZECLASS_H
 
+#include "compiler.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,7 +45,7 @@ typedef struct sa_class_info {
     uint32_t cache_max;  /* thread-cache bound: 16 blocks, at most ~32 KiB */
 } sa_class_info;
 
-extern sa_class_info sa_classes[SA_NCLASSES];
+extern SA_HIDDEN sa_class_info sa_classes[SA_NCLASSES];
 
 /* sa_aligned_class[k][c]: the first class >= c whose block size is a
  * multiple of 2^(k + SA_ALIGNED_MIN_SHIFT), i.e. whose every block is that
@@ -54,21 +56,27 @@ extern sa_class_info sa_classes[SA_NCLASSES];
 #define SA_NO_CLASS 0xffu
 _Static_assert(1u << SA_ALIGNED_MIN_SHIFT == 2 * SA_ALIGNMENT,
                "alignments up to SA_ALIGNMENT need no table");
-extern uint8_t sa_aligned_class[SA_ALIGNED_SHIFTS][SA_NCLASSES];
+extern SA_HIDDEN uint8_t sa_aligned_class[SA_ALIGNED_SHIFTS][SA_NCLASSES];
 
 void sa_sizeclass_init(void);
 
-/* Class of a request n <= SA_MEDIUM_MAX. */
-static inline unsigned sa_size_class(size_t n)
+/* Class of a request SA_SMALL_MAX < n <= SA_MEDIUM_MAX. */
+static inline unsigned sa_medium_class(size_t n)
 {
-    if (n <= SA_SMALL_MAX)
-        return n ? (unsigned)((n - 1) >> 4) : 0;
     unsigned b = 63u - (unsigned)__builtin_clzll((unsigned long long)(n - 1));
     unsigned k = (unsigned)(((n - 1) >> (b - 3)) & 7);
     if (b >= SA_SPLIT_MAX_SHIFT)
         return SA_SMALL_CLASSES + (SA_SPLIT_MAX_SHIFT - 9) * 9 + (b - SA_SPLIT_MAX_SHIFT) * 8 + k;
     /* k == 0 is split: up to 2^b + 16, then up to 2^b + 2^(b-3). */
     return SA_SMALL_CLASSES + (b - 9) * 9 + k + (k != 0 || n - 1 - ((size_t)1 << b) >= 16);
+}
+
+/* Class of a request n <= SA_MEDIUM_MAX. */
+static inline unsigned sa_size_class(size_t n)
+{
+    if (n <= SA_SMALL_MAX)
+        return n ? (unsigned)((n - 1) >> 4) : 0;
+    return sa_medium_class(n);
 }
 
 /* Block index of byte offset off inside a pool of class c; exact for every

@@ -24,6 +24,8 @@
 #ifndef SA_TRACE_H
 #define SA_TRACE_H
 
+#include "compiler.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,10 +43,10 @@ typedef struct __attribute__((aligned(8))) sa_trace_rec {
 #define SA_TRACE_OWN 0x00ffffffu
 
 /* Non-zero while tracing.  Read on every malloc: keep it alone. */
-extern int sa_trace_on;
+extern SA_HIDDEN int sa_trace_on;
 /* Non-zero while tracing with live counters: free() must forget the
  * block's record (sa_trace_free_block).  Read on every free. */
-extern int sa_trace_free_on;
+extern SA_HIDDEN int sa_trace_free_on;
 
 /* Record a new live block ptr of size requested bytes (noinline). */
 void sa_trace_alloc(void *ptr, size_t size);

@@ -15,6 +15,8 @@
 #ifndef SA_TRACE_CONFIG_H
 #define SA_TRACE_CONFIG_H
 
+#include "compiler.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -52,7 +54,7 @@ int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
 void sa_config_read(sa_trace_config *c, int fd);
 
 /* The configuration read at start-up (trace_config.c). */
-extern sa_trace_config sa_trace_cfg;
+extern SA_HIDDEN sa_trace_config sa_trace_cfg;
 
 /* Errno as text without strerror (it may allocate for the locale):
  * "Permission denied" etc. for common errors, NULL otherwise. */

@@ -12,6 +12,8 @@
 #ifndef SA_TRACE_LIBUNWIND_H
 #define SA_TRACE_LIBUNWIND_H
 
+#include "compiler.h"
+
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
@@ -28,7 +30,7 @@ typedef struct sa_libunwind {
 } sa_libunwind;
 
 /* Filled by sa_libunwind_load; read only after it returned 0. */
-extern sa_libunwind sa_unw;
+extern SA_HIDDEN sa_libunwind sa_unw;
 
 /* Load libunwind (SA_LIBUNWIND_SONAME, from configure) once and fill
  * sa_unw.  0, or -1 if it cannot be loaded or lacks a function (then

@@ -9,6 +9,8 @@
 #ifndef SA_TRACE_STACK_H
 #define SA_TRACE_STACK_H
 
+#include "compiler.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,9 +45,9 @@ uint32_t sa_stack_intern(const uintptr_t *frames, uint32_t n);
 #define SA_STACK_REC_CHUNKS (1u << (SA_STACK_INDEX_BITS - SA_STACK_REC_BITS))
 #define SA_STACK_TC_SLOTS   64
 
-extern sa_stack *sa_stack_chunks[SA_STACK_REC_CHUNKS];
-extern uint32_t sa_stack_last;      /* atomic: last index handed out */
-extern uint8_t sa_stack_gen_now;    /* atomic; 1..255 */
+extern SA_HIDDEN sa_stack *sa_stack_chunks[SA_STACK_REC_CHUNKS];
+extern SA_HIDDEN uint32_t sa_stack_last;      /* atomic: last index handed out */
+extern SA_HIDDEN uint8_t sa_stack_gen_now;    /* atomic; 1..255 */
 
 /* Per-thread pending counters (trace_stack.c): a direct-mapped cache of
  * stack ids whose live size and count this thread changed, flushed into
@@ -75,13 +77,13 @@ typedef struct sa_stack_tc {
 void sa_trace_current_fold(sa_stack_tc *c);
 
 /* Caches in use: threads that have traced an allocation and live. */
-extern int sa_stack_tc_live;
+extern SA_HIDDEN int sa_stack_tc_live;
 
 /* The sum of every cache's pending traced-current change of generation
  * gen (racy by nature: a thread may be adding as it is read). */
 int64_t sa_stack_pending_current(uint8_t gen);
 
-extern __thread __attribute__((tls_model("initial-exec"))) sa_stack_tc *sa_stack_my_tc;
+extern SA_TLS SA_HIDDEN sa_stack_tc *sa_stack_my_tc;
 
 static inline unsigned sa_stack_tc_index(uint32_t id)
 {

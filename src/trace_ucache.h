@@ -15,6 +15,8 @@
 #ifndef SA_TRACE_UCACHE_H
 #define SA_TRACE_UCACHE_H
 
+#include "compiler.h"
+
 #include <stdint.h>
 
 #include "trace_unwind.h"
@@ -42,7 +44,7 @@ typedef struct sa_ucache {
 } sa_ucache;
 _Static_assert(SA_UCACHE_ENTRIES == 1 << SA_UCACHE_BITS, "ucache index bits");
 
-extern __thread __attribute__((tls_model("initial-exec"))) sa_ucache *sa_ucache_mine;
+extern SA_TLS SA_HIDDEN sa_ucache *sa_ucache_mine;
 
 static inline sa_ucache_entry *sa_ucache_entry_for(sa_ucache *c, uintptr_t ra, uintptr_t sp)
 {

@@ -43,7 +43,7 @@ Test(heap, blocks_are_carved_in_order_and_reused_lifo)
     sa_heap_flush_cache();
     cr_assert_eq(pool->state, SA_POOL_USED);
     cr_assert_eq(pool->used, 84);
-    sa_pool *head = sa_tls_heap->used[sa_size_class(48)];
+    sa_pool *head = *sa_heap_used(sa_tls_heap, sa_size_class(48));
     cr_assert_eq(head, pool_of(next), "the head pool keeps serving");
     cr_assert_eq(head->prev, pool, "a pool that stops being full goes to the tail");
     char *a = sa_malloc(48), *b = sa_malloc(48);
@@ -208,20 +208,20 @@ Test(heap, thread_cache_is_bounded_and_lifo)
     cr_assert_eq(pool_of(p[0]), pool);
     for (int i = 0; i < 40; i++) {
         sa_free(p[i]);
-        cr_assert_leq(sa_tls_heap->cache[c].count, sa_tls_heap->cache[c].limit);
-        cr_assert_leq(sa_tls_heap->cache[c].limit, sa_classes[c].cache_max);
+        cr_assert_leq(sa_heap_cache(sa_tls_heap, c)->count, sa_heap_cache(sa_tls_heap, c)->limit);
+        cr_assert_leq(sa_heap_cache(sa_tls_heap, c)->limit, sa_classes[c].cache_max);
     }
     /* A burst of frees overflows the cache: the blocks beyond its bound
      * went straight back to their pool (p[30] is on its free list; the
      * cache, holding p[0..7], keeps the pool). */
     int in_cache = 0, in_pool = 0;
-    for (sa_block *b = sa_tls_heap->cache[c].head; b; b = b->next)
+    for (sa_block *b = sa_heap_cache(sa_tls_heap, c)->head; b; b = b->next)
         in_cache += b == p[30];
     for (sa_block *b = pool->free; b; b = b->next)
         in_pool += b == p[30];
     cr_assert(!in_cache && in_pool, "p[30] went to its pool's free list");
-    cr_assert_eq(pool->used, sa_tls_heap->cache[c].count);
-    cr_assert_eq(sa_tls_heap->cache[c].count, sa_tls_heap->cache[c].limit);
+    cr_assert_eq(pool->used, sa_heap_cache(sa_tls_heap, c)->count);
+    cr_assert_eq(sa_heap_cache(sa_tls_heap, c)->count, sa_heap_cache(sa_tls_heap, c)->limit);
     /* While mallocs and frees alternate, the cache is LIFO. */
     for (int i = 0; i < 3; i++) {
         void *q = sa_malloc(100);
@@ -243,7 +243,7 @@ static void *consume(void *arg)
 {
     struct consumer *k = arg;
     sa_free(sa_malloc(8));   /* this thread's heap */
-    sa_tcache *tc = &sa_tls_heap->cache[sa_size_class(200)];
+    sa_tcache *tc = sa_heap_cache(sa_tls_heap, sa_size_class(200));
     for (int i = 0; i < k->n; i++) {
         sa_free(k->blocks[i]);
         if (tc->count > tc->limit)
@@ -261,7 +261,7 @@ Test(heap, thread_cache_bound_adapts_to_reuse)
     uint32_t max = sa_classes[c].cache_max;
     cr_assert_eq(max, 64);
     sa_free(sa_malloc(8));   /* this thread's heap */
-    sa_tcache *tc = &sa_tls_heap->cache[c];
+    sa_tcache *tc = sa_heap_cache(sa_tls_heap, c);
     cr_assert_eq(tc->limit, SA_TCACHE_MIN_BLOCKS);
     enum { N = 400 };
     void *p[N];
@@ -300,7 +300,7 @@ static void *free_then_malloc(void *arg)
     struct foreign *f = arg;
     sa_free(sa_malloc(8));          /* give this thread a heap */
     unsigned c = sa_size_class(48);
-    f->tc = &sa_tls_heap->cache[c];
+    f->tc = sa_heap_cache(sa_tls_heap, c);
     uint32_t before = f->tc->count;
     sa_free(f->block);
     f->count = f->tc->count - before;
@@ -362,11 +362,11 @@ Test(heap, a_freed_big_block_goes_back_to_its_arena)
     void *p = sa_malloc(40000);
     sa_pool *pool = pool_of(p);
     cr_assert_eq(pool->state, SA_POOL_USED);
-    cr_assert_eq(sa_tls_heap->used[pool->cls], pool);
+    cr_assert_eq(*sa_heap_used(sa_tls_heap, pool->cls), pool);
     sa_free(p);
-    cr_assert_eq(sa_tls_heap->cache[pool->cls].count, 0);
+    cr_assert_eq(sa_heap_cache(sa_tls_heap, pool->cls)->count, 0);
     cr_assert_eq(pool->state, SA_POOL_EMPTY);
-    cr_assert_null(sa_tls_heap->used[pool->cls]);
+    cr_assert_null(*sa_heap_used(sa_tls_heap, pool->cls));
     /* A one-page class keeps its last pool (the malloc/free ping-pong). */
     void *q = sa_malloc(100);
     sa_pool *qp = pool_of(q);
