@@ -32,6 +32,12 @@ SA_NOINLINE void sa_misuse(const char *fn, const char *what, const void *p)
     sa_os_fatal(msg);
 }
 
+void sa_free_misuse(uintptr_t e, void *p)
+{
+    checked_pool(e, p, "free()");    /* reports what is wrong, and aborts */
+    sa_misuse("free()", "invalid pointer", p);
+}
+
 void *sa_malloc(size_t size)
 {
     return sa_heap_malloc(size);

@@ -61,11 +61,31 @@ SA_INLINE sa_trace_rec *sa_trace_slot_new(void *p)
     return SA_LIKELY(rec != NULL) ? rec : sa_trace_slot(p, 1);
 }
 
+/* free()'s report of misuse of arena block p (checked_pool's message);
+ * not noreturn, so that free() reaches it by a jump and its fast path
+ * needs no stack frame for a call. */
+SA_NOINLINE __attribute__((cold)) void sa_free_misuse(uintptr_t e, void *p);
+
 SA_INLINE void sa_free_inline(void *p)
 {
     uintptr_t e = sa_pagemap_get(p);
     if (SA_LIKELY((e & SA_PM_TAG) == SA_PM_ARENA)) {
-        sa_heap_free(checked_pool(e, p, "free()"), p);
+        /* checked_pool's tests, each failure a jump to one report. */
+        uintptr_t base;
+        sa_pool *pool = sa_block_pool((sa_arena *)(e - SA_PM_ARENA), p, &base);
+        if (SA_UNLIKELY(!pool)) {
+            sa_free_misuse(e, p);
+            return;
+        }
+        uint32_t off = (uint32_t)((uintptr_t)p - base);
+        uint64_t prod = (uint64_t)off * pool->recip;
+        sa_block *b = p;
+        if (SA_UNLIKELY(off >= pool->carve || (uint32_t)prod >= pool->recip ||
+                        b->key == ((uintptr_t)b ^ sa_secret))) {
+            sa_free_misuse(e, p);
+            return;
+        }
+        sa_heap_free(pool, p);
         return;
     }
     if ((e & SA_PM_TAG) == SA_PM_LARGE) {
