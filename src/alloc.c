@@ -32,10 +32,31 @@ SA_NOINLINE void sa_misuse(const char *fn, const char *what, const void *p)
     sa_os_fatal(msg);
 }
 
-void sa_free_misuse(uintptr_t e, void *p)
+void sa_free_misuse(void *p)
 {
-    checked_pool(e, p, "free()");    /* reports what is wrong, and aborts */
+    uintptr_t e = sa_pagemap_get(p);
+    if ((e & SA_PM_TAG) == SA_PM_ARENA)
+        checked_pool(e, p, "free()");    /* says what is wrong, and aborts */
     sa_misuse("free()", "invalid pointer", p);
+}
+
+void sa_free_other(const sa_pm_leaf *leaf, void *p)
+{
+    uintptr_t e = sa_pagemap_leaf_get(leaf, p);
+    if ((e & SA_PM_TAG) == SA_PM_ARENA) {
+        /* Not a page of carved blocks: checked_pool reports it.  (It
+         * would pass a valid block, which cannot get here.) */
+        sa_heap_free(checked_pool(e, p, "free()"), p);
+        return;
+    }
+    if ((e & SA_PM_TAG) == SA_PM_LARGE) {
+        sa_large_free((sa_large *)(e - SA_PM_LARGE), p);
+        return;
+    }
+    if ((e & SA_PM_TAG) == SA_PM_FREED && (e & ~(uintptr_t)SA_PM_TAG) == (uintptr_t)p)
+        sa_misuse("free()", "double free detected", p);
+    /* Memory we do not own (the dynamic loader's early allocations,
+     * another allocator's): leave it alone. */
 }
 
 void *sa_malloc(size_t size)

@@ -64,38 +64,36 @@ SA_INLINE sa_trace_rec *sa_trace_slot_new(void *p)
 /* free()'s report of misuse of arena block p (checked_pool's message);
  * not noreturn, so that free() reaches it by a jump and its fast path
  * needs no stack frame for a call. */
-SA_NOINLINE __attribute__((cold)) void sa_free_misuse(uintptr_t e, void *p);
+SA_NOINLINE __attribute__((cold)) void sa_free_misuse(void *p);
+/* free() of p in a range of ours whose page entry is 0: a large block,
+ * or misuse. */
+SA_NOINLINE void sa_free_other(const sa_pm_leaf *leaf, void *p);
 
+/* free(): a block whose page holds carved blocks is validated from its
+ * page entry and the class table (block start, inside the pool, not
+ * free already) and goes in the thread's cache; the pool descriptor is
+ * read only if it does not fit there (pagemap.h says why). */
 SA_INLINE void sa_free_inline(void *p)
 {
-    uintptr_t e = sa_pagemap_get(p);
-    if (SA_LIKELY((e & SA_PM_TAG) == SA_PM_ARENA)) {
-        /* checked_pool's tests, each failure a jump to one report. */
-        uintptr_t base;
-        sa_pool *pool = sa_block_pool((sa_arena *)(e - SA_PM_ARENA), p, &base);
-        if (SA_UNLIKELY(!pool)) {
-            sa_free_misuse(e, p);
-            return;
-        }
-        uint32_t off = (uint32_t)((uintptr_t)p - base);
-        uint64_t prod = (uint64_t)off * pool->recip;
+    sa_pm_leaf *leaf = sa_pagemap_leaf(p);
+    if (SA_UNLIKELY(leaf == NULL))
+        return;   /* NULL, or memory we do not own */
+    unsigned pe = sa_pagemap_page_get(leaf, p);
+    if (SA_LIKELY(pe != 0)) {
+        size_t cls = pe & SA_PM_PAGE_CLASS;
+        const sa_class_info *ci = &sa_classes[cls];
+        uint32_t off = (uint32_t)((uintptr_t)p & (SA_PAGE - 1)) + ((pe & SA_PM_PAGE_DISTANCE) << (SA_PAGE_SHIFT - 8));
+        uint64_t prod = (uint64_t)off * ci->recip;
         sa_block *b = p;
-        if (SA_UNLIKELY(off >= pool->carve || (uint32_t)prod >= pool->recip ||
+        if (SA_UNLIKELY((uint32_t)prod >= ci->recip || off >= ci->limit ||
                         b->key == ((uintptr_t)b ^ sa_secret))) {
-            sa_free_misuse(e, p);
+            sa_free_misuse(p);
             return;
         }
-        sa_heap_free(pool, p);
+        sa_heap_free_class(pe, cls, b);
         return;
     }
-    if ((e & SA_PM_TAG) == SA_PM_LARGE) {
-        sa_large_free((sa_large *)(e - SA_PM_LARGE), p);
-        return;
-    }
-    if ((e & SA_PM_TAG) == SA_PM_FREED && (e & ~(uintptr_t)SA_PM_TAG) == (uintptr_t)p)
-        sa_misuse("free()", "double free detected", p);
-    /* NULL, or memory we do not own (the dynamic loader's early
-     * allocations, another allocator's): leave it alone. */
+    sa_free_other(leaf, p);
 }
 
 #endif

@@ -338,6 +338,7 @@ void sa_arena_return_pool(sa_pool *pool)
     for (unsigned i = 0; i < n; i++) {
         a->run_start[first + i] = SA_NO_RUN;
         a->pools[first + i].cls = SA_CLS_NONE;
+        sa_pagemap_page_set((uintptr_t)sa_arena_base(a) + (uintptr_t)(first + i) * SA_PAGE, 0);
     }
     bucket_unlink(a);
     a->free_mask |= run;

@@ -179,6 +179,16 @@ static inline sa_pool *sa_block_pool(sa_arena *a, const void *p, uintptr_t *base
     return &a->pools[first];
 }
 
+/* The pool of block p, whose page entry (pagemap.h) is pe: from the
+ * address and the entry alone, with no load. */
+static inline sa_pool *sa_arena_entry_pool(unsigned pe, const void *p)
+{
+    uintptr_t base = (uintptr_t)p & ~(uintptr_t)(SA_ARENA_SIZE - 1);
+    sa_arena *a = (sa_arena *)(base + (uintptr_t)(pe >> 12) * SA_PAGE);
+    unsigned page = (unsigned)((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1);
+    return &a->pools[page - ((pe >> 8) & 15u)];
+}
+
 extern SA_HIDDEN uintptr_t sa_secret;
 
 /* Take an EMPTY pool of class cls (state USED, no owner yet), or NULL with

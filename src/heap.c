@@ -315,6 +315,12 @@ static sa_block *carve_page(sa_pool *pool, uint32_t size)
         end = pool->limit;
     sa_block *b = (sa_block *)(base + off);
     b->key = 0;   /* the page may hold a key from an earlier pool */
+    /* free() may take these blocks from now on (pagemap.h). */
+    unsigned page = off >> SA_PAGE_SHIFT;
+    sa_arena *a = sa_pool_arena(pool);
+    unsigned color = (unsigned)(((uintptr_t)a - (uintptr_t)sa_arena_base(a)) >> SA_PAGE_SHIFT);
+    sa_pagemap_page_set((uintptr_t)base + ((uintptr_t)page << SA_PAGE_SHIFT),
+                        sa_pagemap_page_entry(pool->cls, page, color));
     sa_block *head = NULL, **link = &head;
     for (off += size; off < end; off += size) {
         sa_block *f = (sa_block *)(base + off);
@@ -425,6 +431,22 @@ static SA_NOINLINE void cache_overflow(sa_heap *h, sa_pool *pool, sa_block *b)
     b->next = tc->head;
     tc->head = b;
     tc->count++;
+}
+
+/* free() of b, a validated block whose page entry is pe, that does not go
+ * in the cache (it is full, or the thread has no heap): what sa_heap_free
+ * does then, with the pool, which the fast path did not look up. */
+SA_NOINLINE void sa_heap_free_uncached(unsigned pe, sa_block *b)
+{
+    sa_pool *pool = sa_arena_entry_pool(pe, b);
+    sa_heap *h = sa_tls_heap;
+    if (SA_UNLIKELY(h == NULL)) {
+        sa_heap_free_orphan(pool, b);
+        return;
+    }
+    h->nfree++;
+    b->key = (uintptr_t)b ^ sa_secret;
+    sa_heap_free_slow(h, pool, b);
 }
 
 /* b (marked free) does not fit h's cache.  In a burst of frees (no malloc

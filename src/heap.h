@@ -84,6 +84,7 @@ SA_INLINE sa_pool **sa_heap_used(sa_heap *h, size_t c)
 
 void *sa_heap_malloc_slow(size_t n);
 void sa_heap_free_slow(sa_heap *h, sa_pool *pool, sa_block *b);
+void sa_heap_free_uncached(unsigned pe, sa_block *b);
 /* A free by a thread without a heap: straight to the block's owner. */
 void sa_heap_free_orphan(sa_pool *pool, sa_block *b);
 void sa_heap_thread_exit(void *heap);
@@ -145,6 +146,27 @@ SA_INLINE void *sa_heap_malloc(size_t n)
  * noinline path: one CAS per owner per batch; in a burst of frees, own
  * blocks straight to their pools).  A thread without a heap pushes the
  * block straight to its owner. */
+/* sa_heap_free of a block of class cls, without its pool: free()'s fast
+ * path, which knows the class from the block's page entry pe; only a
+ * block that does not go in the cache needs the pool
+ * (sa_heap_free_uncached). */
+SA_INLINE void sa_heap_free_class(unsigned pe, size_t cls, sa_block *b)
+{
+    sa_heap *h = sa_tls_heap;
+    if (SA_LIKELY(h != NULL)) {
+        sa_tcache *tc = sa_heap_cache(h, cls);
+        if (SA_LIKELY(tc->count < tc->limit)) {
+            h->nfree++;
+            b->key = (uintptr_t)b ^ sa_secret;
+            b->next = tc->head;
+            tc->head = b;
+            tc->count++;
+            return;
+        }
+    }
+    sa_heap_free_uncached(pe, b);
+}
+
 SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
 {
     sa_heap *h = sa_tls_heap;

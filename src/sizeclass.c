@@ -48,6 +48,7 @@ void sa_sizeclass_init(void)
         sa_classes[c].size = size;
         sa_classes[c].pages = pages;
         sa_classes[c].capacity = pages * SA_PAGE / size;
+        sa_classes[c].limit = sa_classes[c].capacity * size;
         uint32_t by_bytes = SA_TCACHE_BYTES / size;
         sa_classes[c].cache_max = by_bytes < SA_TCACHE_BLOCKS ? by_bytes : SA_TCACHE_BLOCKS;
         sa_classes[c].recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);

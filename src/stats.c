@@ -142,7 +142,8 @@ int sa_stats_print(int fd)
     line(&b, "# bytes faulted in (clock)", sa_growth_now() * SA_PAGE);
     line(&b, "# bytes lost to arena headers", aw.arenas * SA_PAGE);
     line(&b, "# bytes lost to quantization", aw.quantization);
-    line(&b, "# bytes in metadata", sa_meta_bytes() + sa_pagemap_bytes());
+    line(&b, "# bytes in metadata", sa_meta_bytes());
+    line(&b, "# page map address space", sa_pagemap_bytes());
     sa_buf_char(&b, '\n');
     line(&b, "# large blocks in use", lc.live_blocks);
     line(&b, "# bytes in large blocks", lc.live_bytes);

@@ -6,12 +6,21 @@
  *                                               block twice
  *   interior                                    free p + 16 of a 64 B block
  *   realloc-freed                               realloc a freed 64 B block
+ *   past-last                                   free the address just past
+ *                                               the last 48 B block of its
+ *                                               4 KiB pool (85 blocks)
+ *   uncarved                                    free where the second block
+ *                                               of a fresh pool of 10240 B
+ *                                               blocks will start
+ *   between-starts                              free p + 4096 of a 9216 B
+ *                                               block (a page in which no
+ *                                               block starts)
  *   foreign-static, foreign-stack               free a pointer into a static
  *                                               array / into the stack
  *
  * Before the misuse the program prints the offending pointer with %p on
  * stdout (and flushes it), so the script can find it in the allocator's
- * message.  The first five cases must die with SIGABRT; the foreign cases
+ * message.  All but the foreign cases must die with SIGABRT; the foreign cases
  * must be ignored by snapalloc (it does not own the memory) and the program
  * must go on allocating normally, print "ok" and exit 0.
  *
@@ -21,6 +30,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1
 #endif
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +85,25 @@ static int realloc_freed(void)
     free(p);
     return 0;
 }
+
+/* Free where(p), which is no block: the layouts of the classes used are
+ * snapalloc's (sizeclass.h). */
+static int free_at(size_t n, uintptr_t (*where)(char *p))
+{
+    char *p = malloc(n);
+    if (!p)
+        return 3;
+    char *q = (char *)where(p);
+    OPAQUE(q);
+    show(q);
+    free(q);
+    free(p);
+    return 0;
+}
+
+static uintptr_t past_last(char *p) { return ((uintptr_t)p & ~(uintptr_t)4095) + 85 * 48; }
+static uintptr_t next_block(char *p) { return (uintptr_t)p + 10240; }
+static uintptr_t next_page(char *p) { return (uintptr_t)p + 4096; }
 
 /* After an ignored foreign free the heap must still be intact. */
 static int heap_still_works(void)
@@ -146,6 +175,12 @@ int main(int argc, char **argv)
         return interior();
     if (strcmp(c, "realloc-freed") == 0)
         return realloc_freed();
+    if (strcmp(c, "past-last") == 0)
+        return free_at(48, past_last);
+    if (strcmp(c, "uncarved") == 0)
+        return free_at(10240, next_block);
+    if (strcmp(c, "between-starts") == 0)
+        return free_at(9216, next_page);
     if (strcmp(c, "foreign-static") == 0)
         return foreign(0);
     if (strcmp(c, "foreign-stack") == 0)

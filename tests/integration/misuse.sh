@@ -1,6 +1,8 @@
 #!/bin/sh
 # misuse.sh - misuse.c, preloaded: a double free (small, medium, large
-# block), free of an interior pointer and realloc of a freed block must each
+# block), free of an interior pointer, of a pointer past a pool's last
+# block, into a block not carved yet or into a page where no block starts,
+# and realloc of a freed block must each
 # abort (SIGABRT, status 134) with exactly one stderr line
 # "snapalloc: free(): ... 0x<pointer>" (or "snapalloc: realloc(): ...");
 # free of memory snapalloc does not own (static, stack) must be ignored and
@@ -48,6 +50,9 @@ expect_abort double-medium free
 expect_abort double-large free
 expect_abort interior free
 expect_abort realloc-freed realloc
+expect_abort past-last free
+expect_abort uncarved free
+expect_abort between-starts free
 
 for c in foreign-static foreign-stack; do
     sa_run_preload "$c" "$prog" "$c"

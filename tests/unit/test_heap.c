@@ -512,3 +512,57 @@ Test(heap, walk_finds_exactly_the_live_blocks)
     cr_assert_eq(w.seen, 1);
     cr_assert_eq(w.bytes, 48 * 64 + 2 * 303104);
 }
+
+/* The page entry free() reads (pagemap.h): set when a page's blocks are
+ * carved, with the class, the page's distance from its pool's first page
+ * and the arena's header page, so that the pool's descriptor is found
+ * from it; 0 for a page whose blocks are not carved yet, and 0 again once
+ * the pool has gone back to its arena. */
+static unsigned page_entry(const void *p)
+{
+    sa_pm_leaf *leaf = sa_pagemap_leaf(p);
+    cr_assert_not_null(leaf);
+    return sa_pagemap_page_get(leaf, p);
+}
+
+Test(heap, page_entries_follow_carving_and_find_the_pool)
+{
+    /* 10240-byte blocks: 2 per 5-page pool, the second starting in the
+     * pool's third page.  A fresh pool: no other test uses the class. */
+    unsigned cls = sa_size_class(10240);
+    cr_assert_eq(sa_classes[cls].size, 10240);
+    cr_assert_eq(sa_classes[cls].pages, 5);
+    char *first = sa_malloc(10000);
+    sa_pool *pool = pool_of(first);
+    cr_assert_eq(first, sa_pool_base(pool));
+    sa_arena *a = sa_pool_arena(pool);
+    unsigned color = (unsigned)(((uintptr_t)a - (uintptr_t)sa_arena_base(a)) / SA_PAGE);
+    cr_assert_eq(page_entry(first), sa_pagemap_page_entry(cls, 0, color));
+    cr_assert_eq(sa_arena_entry_pool(page_entry(first), first), pool);
+    for (int pg = 1; pg < 5; pg++)
+        cr_assert_eq(page_entry(first + pg * SA_PAGE), 0, "page %d is not carved yet", pg);
+    char *second = sa_malloc(10240);
+    cr_assert_eq(second, first + 10240);
+    cr_assert_eq(page_entry(second), sa_pagemap_page_entry(cls, 2, color));
+    cr_assert_eq(sa_arena_entry_pool(page_entry(second), second), pool);
+    cr_assert_eq(page_entry(first + SA_PAGE), 0, "no block starts in the second page");
+    /* Both freed and out of the cache: an empty pool of blocks over a page
+     * goes back to its arena, its entries cleared. */
+    sa_free(second);
+    sa_free(first);
+    sa_heap_flush_cache();
+    cr_assert_eq(pool->state, SA_POOL_EMPTY);
+    for (int pg = 0; pg < 5; pg++)
+        cr_assert_eq(page_entry(first + pg * SA_PAGE), 0, "page %d after the pool went", pg);
+}
+
+Test(heap, page_entry_of_a_one_page_pool)
+{
+    char *p = sa_malloc(300);
+    sa_pool *pool = pool_of(p);
+    unsigned pe = page_entry(p);
+    cr_assert_eq(pe & SA_PM_PAGE_CLASS, sa_size_class(300));
+    cr_assert_eq(pe & SA_PM_PAGE_DISTANCE, 0);
+    cr_assert_eq(sa_arena_entry_pool(pe, p), pool);
+    sa_free(p);
+}
