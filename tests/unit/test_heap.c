@@ -21,6 +21,17 @@ static sa_pool *pool_of(void *p)
     return &a->pools[a->run_start[((uintptr_t)p >> 12) & 63]];
 }
 
+/* The first block of a fresh pool of size-byte blocks (no other test uses
+ * the class), and *pool. */
+static char *fresh_pool_block(size_t size, sa_pool **pool)
+{
+    cr_assert_eq(sa_classes[sa_size_class(size)].size, size);
+    char *p = sa_malloc(size);
+    *pool = pool_of(p);
+    cr_assert_eq(p, sa_pool_base(*pool), "a fresh pool hands out its first block");
+    return p;
+}
+
 Test(heap, blocks_are_carved_in_order_and_reused_lifo)
 {
     char *first = sa_malloc(48);
@@ -72,12 +83,9 @@ Test(heap, carving_takes_a_page_of_blocks_at_a_time)
     }
     cr_assert_eq(n, 84);
 
-    unsigned c = sa_size_class(576);
-    cr_assert_eq(sa_classes[c].size, 576);
-    cr_assert_gt(sa_classes[c].pages, 1);
-    char *m = sa_malloc(576);
-    sa_pool *mp = pool_of(m);
-    cr_assert_eq(m, sa_pool_base(mp));
+    sa_pool *mp;
+    char *m = fresh_pool_block(576, &mp);
+    cr_assert_gt(sa_classes[mp->cls].pages, 1);
     cr_assert_eq(mp->carve, 8 * 576, "blocks starting in page 0: 0, 576, ... 4032");
     for (int i = 1; i < 8; i++)
         cr_assert_eq(sa_malloc(576), m + 576 * i);
@@ -529,12 +537,10 @@ Test(heap, page_entries_follow_carving_and_find_the_pool)
 {
     /* 10240-byte blocks: 2 per 5-page pool, the second starting in the
      * pool's third page.  A fresh pool: no other test uses the class. */
-    unsigned cls = sa_size_class(10240);
-    cr_assert_eq(sa_classes[cls].size, 10240);
+    sa_pool *pool;
+    char *first = fresh_pool_block(10240, &pool);
+    unsigned cls = pool->cls;
     cr_assert_eq(sa_classes[cls].pages, 5);
-    char *first = sa_malloc(10000);
-    sa_pool *pool = pool_of(first);
-    cr_assert_eq(first, sa_pool_base(pool));
     sa_arena *a = sa_pool_arena(pool);
     unsigned color = (unsigned)(((uintptr_t)a - (uintptr_t)sa_arena_base(a)) / SA_PAGE);
     cr_assert_eq(page_entry(first), sa_pagemap_page_entry(cls, 0, color));
