@@ -82,7 +82,7 @@ SA_INLINE void sa_free_inline(void *p)
     if (SA_LIKELY(pe != 0)) {
         size_t cls = pe & SA_PM_PAGE_CLASS;
         const sa_class_info *ci = &sa_classes[cls];
-        uint32_t off = (uint32_t)((uintptr_t)p & (SA_PAGE - 1)) + ((pe & SA_PM_PAGE_DISTANCE) << (SA_PAGE_SHIFT - 8));
+        uint32_t off = sa_pagemap_page_offset(pe, p);
         uint64_t prod = (uint64_t)off * ci->recip;
         sa_block *b = p;
         if (SA_UNLIKELY((uint32_t)prod >= ci->recip || off >= ci->limit ||

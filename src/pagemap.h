@@ -112,6 +112,14 @@ static inline unsigned sa_pagemap_page_entry(unsigned cls, unsigned distance, un
     return color << 12 | distance << 8 | SA_PM_PAGE_VALID | cls;
 }
 
+/* The offset of p from the first page of its pool, whose page entry is pe
+ * (nonzero). */
+SA_INLINE uint32_t sa_pagemap_page_offset(unsigned pe, const void *p)
+{
+    return (uint32_t)((uintptr_t)p & (SA_PAGE - 1)) +
+           ((pe & SA_PM_PAGE_DISTANCE) << (SA_PAGE_SHIFT - 8));
+}
+
 /* Set the page entry of the page at addr, whose granule is mapped as an
  * arena (so its leaf exists): 0, or sa_pagemap_page_entry(). */
 static inline void sa_pagemap_page_set(uintptr_t addr, unsigned entry)
