@@ -396,7 +396,7 @@ void sa_heap_flush_cache(void)
             tcache_flush(h, sa_heap_cache(h, c), 0);
 }
 
-/* A cache overflow that is not a burst of own frees (sa_heap_free_slow):
+/* A cache overflow that is not a burst of own frees (free_full):
  * make room, then cache b. */
 static SA_NOINLINE void cache_overflow(sa_heap *h, sa_pool *pool, sa_block *b)
 {
@@ -433,30 +433,12 @@ static SA_NOINLINE void cache_overflow(sa_heap *h, sa_pool *pool, sa_block *b)
     tc->count++;
 }
 
-/* free() of b, a validated block whose page entry is pe, that does not go
- * in the cache (it is full, or the thread has no heap): what sa_heap_free
- * does then, with the pool, which the fast path did not look up. */
-SA_NOINLINE void sa_heap_free_uncached(unsigned pe, sa_block *b)
-{
-    sa_pool *pool = sa_arena_entry_pool(pe, b);
-    sa_heap *h = sa_tls_heap;
-    if (SA_UNLIKELY(h == NULL)) {
-        sa_heap_free_orphan(pool, b);
-        return;
-    }
-    h->nfree++;
-    b->key = (uintptr_t)b ^ sa_secret;
-    sa_heap_free_slow(h, pool, b);
-}
-
 /* b (marked free) does not fit h's cache.  In a burst of frees (no malloc
  * since the class's last overflow, as when python3 drops a big
- * container) an own block goes straight to its pool, whose descriptor
- * free() has just found, rather than through the cache and a flush that
- * would look the pool up again; the cache keeps what it holds.  This is
- * the common slow path of such programs, so it saves no register and
- * leaves the rest to cache_overflow. */
-SA_NOINLINE void sa_heap_free_slow(sa_heap *h, sa_pool *pool, sa_block *b)
+ * container) an own block goes straight to its pool rather than through
+ * the cache and a flush that would look the pool up again; the cache
+ * keeps what it holds.  The rest is cache_overflow's. */
+static void free_full(sa_heap *h, sa_pool *pool, sa_block *b)
 {
     if (pool->heap == h && (uint32_t)h->nmalloc == h->cache_mark[pool->cls]) {
         free_local(h, pool, b);
@@ -465,12 +447,35 @@ SA_NOINLINE void sa_heap_free_slow(sa_heap *h, sa_pool *pool, sa_block *b)
     cache_overflow(h, pool, b);
 }
 
-/* A free by a thread without a heap (exiting, or out of metadata). */
-SA_NOINLINE void sa_heap_free_orphan(sa_pool *pool, sa_block *b)
+/* A free by a thread without a heap (exiting, or out of metadata):
+ * straight to the block's owner. */
+static void free_orphan(sa_pool *pool, sa_block *b)
 {
     __atomic_fetch_add(&orphan_frees, 1, __ATOMIC_RELAXED);
     b->key = (uintptr_t)b ^ sa_secret;
     remote_push(pool->heap, b, b, 1);
+}
+
+SA_INLINE void free_uncached(sa_pool *pool, sa_block *b)
+{
+    sa_heap *h = sa_tls_heap;
+    if (SA_UNLIKELY(h == NULL)) {
+        free_orphan(pool, b);
+        return;
+    }
+    h->nfree++;
+    b->key = (uintptr_t)b ^ sa_secret;
+    free_full(h, pool, b);
+}
+
+SA_NOINLINE void sa_heap_free_uncached(sa_pool *pool, sa_block *b)
+{
+    free_uncached(pool, b);
+}
+
+SA_NOINLINE void sa_heap_free_entry(unsigned pe, sa_block *b)
+{
+    free_uncached(sa_arena_entry_pool(pe, b), b);
 }
 
 /* ---- statistics and fork ------------------------------------------------ */

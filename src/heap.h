@@ -83,10 +83,10 @@ SA_INLINE sa_pool **sa_heap_used(sa_heap *h, size_t c)
 }
 
 void *sa_heap_malloc_slow(size_t n);
-void sa_heap_free_slow(sa_heap *h, sa_pool *pool, sa_block *b);
-void sa_heap_free_uncached(unsigned pe, sa_block *b);
-/* A free by a thread without a heap: straight to the block's owner. */
-void sa_heap_free_orphan(sa_pool *pool, sa_block *b);
+/* free() of a validated block that does not go in the thread's cache;
+ * the second finds its pool from its page entry pe (pagemap.h). */
+void sa_heap_free_uncached(sa_pool *pool, sa_block *b);
+void sa_heap_free_entry(unsigned pe, sa_block *b);
 void sa_heap_thread_exit(void *heap);
 void sa_heap_init(void);
 /* Give the calling thread's cached blocks back to their pools. */
@@ -138,52 +138,46 @@ SA_INLINE void *sa_heap_malloc(size_t n)
     return sa_heap_malloc_slow(n);
 }
 
-/* Free block b of pool (already validated as an allocated block) into
- * the calling thread's cache, whoever owns the pool: the block is reused
+/* Put b, a validated block of class cls, in h's cache if it has room
+ * (counted and marked free), whoever owns its pool: the block is reused
  * by the next malloc of its class in this thread while its lines are
  * still in this core's cache, as tcmalloc's and jemalloc's thread caches
- * do.  Only what overflows the cache goes back to the owners (the
- * noinline path: one CAS per owner per batch; in a burst of frees, own
- * blocks straight to their pools).  A thread without a heap pushes the
- * block straight to its owner. */
-/* sa_heap_free of a block of class cls, without its pool: free()'s fast
- * path, which knows the class from the block's page entry pe; only a
- * block that does not go in the cache needs the pool
- * (sa_heap_free_uncached). */
-SA_INLINE void sa_heap_free_class(unsigned pe, size_t cls, sa_block *b)
+ * do.  Returns 0, changing nothing, when the cache is full. */
+SA_INLINE int sa_heap_cache_put(sa_heap *h, size_t cls, sa_block *b)
 {
-    sa_heap *h = sa_tls_heap;
-    if (SA_LIKELY(h != NULL)) {
-        sa_tcache *tc = sa_heap_cache(h, cls);
-        if (SA_LIKELY(tc->count < tc->limit)) {
-            h->nfree++;
-            b->key = (uintptr_t)b ^ sa_secret;
-            b->next = tc->head;
-            tc->head = b;
-            tc->count++;
-            return;
-        }
-    }
-    sa_heap_free_uncached(pe, b);
+    sa_tcache *tc = sa_heap_cache(h, cls);
+    if (SA_UNLIKELY(tc->count >= tc->limit))
+        return 0;
+    h->nfree++;
+    b->key = (uintptr_t)b ^ sa_secret;
+    b->next = tc->head;
+    tc->head = b;
+    tc->count++;
+    return 1;
 }
 
+/* Free validated block b of pool into the calling thread's cache.  What
+ * does not fit goes back to the owners (sa_heap_free_uncached: one CAS
+ * per owner per batch; in a burst of frees, own blocks straight to their
+ * pools); a thread without a heap pushes the block straight to its
+ * owner. */
 SA_INLINE void sa_heap_free(sa_pool *pool, sa_block *b)
 {
     sa_heap *h = sa_tls_heap;
-    if (SA_LIKELY(h != NULL)) {
-        h->nfree++;
-        sa_tcache *tc = sa_heap_cache(h, pool->cls);
-        b->key = (uintptr_t)b ^ sa_secret;
-        if (SA_LIKELY(tc->count < tc->limit)) {
-            b->next = tc->head;
-            tc->head = b;
-            tc->count++;
-            return;
-        }
-        sa_heap_free_slow(h, pool, b);
+    if (SA_LIKELY(h != NULL) && SA_LIKELY(sa_heap_cache_put(h, pool->cls, b)))
         return;
-    }
-    sa_heap_free_orphan(pool, b);
+    sa_heap_free_uncached(pool, b);
+}
+
+/* The same for free()'s fast path, which knows the class from the
+ * block's page entry pe, not the pool: only a block that does not go in
+ * the cache needs the pool, whose address the entry gives. */
+SA_INLINE void sa_heap_free_class(unsigned pe, size_t cls, sa_block *b)
+{
+    sa_heap *h = sa_tls_heap;
+    if (SA_LIKELY(h != NULL) && SA_LIKELY(sa_heap_cache_put(h, cls, b)))
+        return;
+    sa_heap_free_entry(pe, b);
 }
 
 #endif

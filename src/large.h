@@ -8,8 +8,9 @@
  * saving mmap/munmap and the page-map updates.  Only the most recent
  * SA_LARGE_CACHE_RESIDENT bytes keep their pages; older entries give
  * them back (MADV_DONTNEED) and keep only the address range, so the
- * cache costs little RSS (and such a block needs no memset for calloc).  A cached block's descriptor says it is free, so a
- * second free() of it is still caught.
+ * cache costs little RSS (and such a block needs no memset for calloc).
+ * A cached block's descriptor says it is free, so a second free() of it
+ * is still caught.
  */
 #ifndef SA_LARGE_H
 #define SA_LARGE_H
