@@ -9,11 +9,19 @@
  *     intern it (trace_stack.c)                 lock-free when known
  *     record {stack id, size} in the block's 8-byte slot (allocator metadata)
  *     (the leak check stops here: lazy_counters below)
- *     stack.size += size, stack.count += 1      in the thread's counter cache
  *     traced current += size, peak = max        a plain add while single-
  *                                               threaded, batched per thread
  *                                               when several trace, rare CAS
  *     current >= trigger_at?  -> slow path (peak snapshot, helper restart)
+ *
+ * and per traced free: read and clear the block's record, traced current
+ * -= its size.  The stacks' live sizes and counts are not touched: a
+ * snapshot recounts them from the records (recount_stacks), which are
+ * exact by construction.  Counting per stack on every call cost a lookup
+ * in a per-thread counter cache in each malloc and free: 9% of traced
+ * churn's instructions, and 20-25% of its time, because a longer path
+ * also keeps the CPU from overlapping the program's own cache misses
+ * across calls.
  *
  * The reentrancy guard is a thread-local flag set for the whole call:
  * everything the tracer calls that may allocate (libunwind's caches,
@@ -83,13 +91,14 @@ static struct {
 } traced __attribute__((aligned(64)));
 
 /* Lazy counting, for the leak check (set once, before tracing starts).
- * A check needs the records (what is live, from where) but not live
- * totals while the program runs: it counts leaks at exit, and its
- * baseline and exit snapshots can recount from the records (lazy_recount,
- * a walk of every record that asks each block whether it is free).  So a
- * traced malloc only writes its record, and free() does not call the
- * tracer at all (sa_trace_free_on stays 0): the freed block's record goes
- * stale, and the block's free key (arena.h) says it is dead.  Reading or
+ * A check needs the records (what is live, from where) but not even the
+ * traced current while the program runs: it counts leaks at exit, and
+ * its baseline and exit snapshots recount everything from the records
+ * (recount_stacks, a walk of every record that asks each block whether it
+ * is free).  So a traced malloc only writes its record, and free() does
+ * not call the tracer at all (sa_trace_free_on stays 0): the freed
+ * block's record goes stale, and the block's free key (arena.h) says it
+ * is dead.  Reading or
  * even clearing the record in free() was a cache miss per free for a
  * block allocated long ago, and the longer path kept the CPU from
  * overlapping the program's own misses (churn under the check: 2.2x ->
@@ -330,8 +339,8 @@ static SA_NOINLINE void trace_slow(size_t cur)
     rearm();
 }
 
-/* The current and peak traced memory after a new block's record and its
- * stack's counters took bytes.  Returns the new current, or NOT_MOVED
+/* The current and peak traced memory after a new block's record took
+ * bytes.  Returns the new current, or NOT_MOVED
  * when the change is pending in this thread's cache or the block raced
  * with clear/stop (then it belongs to no generation: its counts are
  * taken back and its record cleared). */
@@ -339,7 +348,6 @@ static inline size_t count_current(sa_trace_rec *rec, uint32_t id, size_t bytes)
 {
     size_t cur = current_add(bytes, SA_STACK_GEN(id));
     if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
-        sa_stack_add(id, -(int64_t)bytes, -1);
         current_add(-bytes, SA_STACK_GEN(id));
         rec->stack = 0;
         return NOT_MOVED;
@@ -366,7 +374,6 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
             return;
         }
         size_t bytes = block_size(ptr, recsize);
-        sa_stack_add(id, (int64_t)bytes, 1);
         size_t cur = count_current(rec, id, bytes);
         if (cur != NOT_MOVED) {
             if (SA_UNLIKELY(cur >= __atomic_load_n(&trigger_at, __ATOMIC_RELAXED)))
@@ -434,7 +441,7 @@ static inline int lazy_record_known(void *ptr, size_t size, uintptr_t ra, uintpt
 
 /* The same for counted tracing: the common traced malloc (its call site
  * in the validated unwind cache with a current stack id, its pool's
- * records present, the stack's counters in this thread's cache) does
+ * records present, this thread's cache of the traced current made) does
  * record()'s work without alloc_entry_full's frame (the unwinder's
  * arrays), errno or the guard: nothing here allocates or sets errno but
  * trace_slow, which gets both.  Returns 0, having changed nothing, when
@@ -453,7 +460,7 @@ static inline int record_known(void *ptr, size_t size, uintptr_t ra, uintptr_t s
     if (!id || SA_STACK_GEN(id) != sa_stack_generation())
         return 0;
     sa_trace_rec *rec = sa_trace_slot_ready(ptr);
-    if (!rec || !sa_stack_add_cached(id, (int64_t)size, 1))
+    if (!rec || SA_UNLIKELY(!sa_stack_my_tc))
         return 0;
     rec->size = (uint32_t)size;
     rec->stack = id;
@@ -497,6 +504,7 @@ static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
         return;   /* starting or stopping: not recording */
     int saved = errno;
     guard = 1;
+    sa_stack_tc_get();   /* for current_add; may allocate */
     sa_ucache_entry *e = NULL;
     uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
     if (__atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND &&
@@ -545,7 +553,6 @@ static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
     if (lazy_counters)
         return out;
     size_t bytes = block_size(ptr, out.size);
-    sa_stack_add(out.stack, -(int64_t)bytes, -1);
     current_add(-bytes, SA_STACK_GEN(out.stack));
     return out;
 }
@@ -589,7 +596,6 @@ void sa_trace_reattach(void *ptr, sa_trace_rec r)
     if (lazy_counters)
         return;
     size_t bytes = block_size(ptr, r.size);
-    sa_stack_add(r.stack, (int64_t)bytes, 1);
     current_add(bytes, SA_STACK_GEN(r.stack));
 }
 
@@ -605,17 +611,22 @@ static void recount_block(sa_trace_rec r, void *block, void *ctx)
     *(size_t *)ctx += bytes;
 }
 
-/* With lazy counters: the live totals of every stack, and the traced
- * current, from the records.  Under snap_lock (one recount at a time);
- * takes the arena and large-block locks, so never from inside the
- * allocator. */
-static void lazy_recount(void)
+/* The live totals of every stack from the records, and with lazy
+ * counters the traced current too (otherwise it is kept exact by malloc
+ * and free).  With lazy counters a freed block keeps its record, so each
+ * block is asked whether it is free; otherwise free() cleared it, and the
+ * walk reads the records alone, not the heap.  Under snap_lock (one
+ * recount at a time); takes the arena and large-block locks, so never
+ * from inside the allocator. */
+static void recount_stacks(void)
 {
     size_t cur = 0;
     sa_stack_clear_totals();
-    sa_trace_rec_foreach(recount_block, &cur);
-    __atomic_store_n(&traced.current, cur, __ATOMIC_RELAXED);
-    peak_update(cur);
+    sa_trace_rec_foreach(recount_block, &cur, lazy_counters);
+    if (lazy_counters) {
+        __atomic_store_n(&traced.current, cur, __ATOMIC_RELAXED);
+        peak_update(cur);
+    }
 }
 
 static int next_stack(void *ctx, sa_snap_wstack *out)
@@ -672,8 +683,7 @@ int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
         used[l] = '\0';
     }
     if (rc == 0) {
-        if (lazy_counters)
-            lazy_recount();
+        recount_stacks();
         sa_snap_winfo info = {
             .frame_limit = (uint32_t)__atomic_load_n(&trace_limit, __ATOMIC_RELAXED),
             .traced_current = current_now(),
@@ -832,7 +842,7 @@ SA_API void snapalloc_get_traced_memory(size_t *current, size_t *peak)
     if (on && lazy_counters) {
         int g = sa_trace_guard_enter();
         sa_lock_acquire(&snap_lock);
-        lazy_recount();
+        recount_stacks();
         sa_lock_release(&snap_lock);
         sa_trace_guard_leave(g);
     }
@@ -892,8 +902,8 @@ SA_API void snapalloc_mark_baseline(void)
     sa_snap_wstack st;
     int g = sa_trace_guard_enter();
     sa_lock_acquire(&snap_lock);
-    if (lazy_counters && snapalloc_is_tracing())
-        lazy_recount();
+    if (snapalloc_is_tracing())
+        recount_stacks();
     while (sa_stack_next(&cursor, &st)) {
         size += st.size;
         count += st.count;

@@ -1,5 +1,5 @@
 /* trace_stack.c - the interned stack table: each distinct stack stored
- * once, with live-size and live-count counters.
+ * once, with the live size and count found by the last recount.
  *
  *   index (open addressing)        stack records (chunks of 64Ki)     frame arena (1 MiB chunks)
  *   +---+---+---+---+---+           chunk[idx >> 16][idx & 0xffff]     +------------------------+
@@ -61,13 +61,11 @@ uint32_t sa_stack_last;          /* atomic: last index handed out */
 uint8_t sa_stack_gen_now = 1;    /* atomic; 1..255 */
 static size_t mapped;            /* atomic */
 
-/* ---- Per-thread counter caches -----------------------------------------
+/* ---- Per-thread caches of the traced current -------------------------
  *
- * A direct-mapped cache of (stack, pending size, pending count), slot
- * chosen by the stack record's address.  Only its thread writes a cache,
- * with plain (relaxed) stores; readers sum flushed + pending.  A thread's
- * cache is flushed and put up for reuse when the thread exits; caches are
- * never unmapped, so a reader can always walk the list.
+ * A thread's cache is folded into the total and put up for reuse when the
+ * thread exits; caches are never unmapped, so a reader can always walk
+ * the list.
  */
 
 static sa_stack_tc *all_caches;     /* atomic push only */
@@ -75,18 +73,6 @@ static sa_stack_tc *free_caches;    /* under stack_lock */
 SA_TLS sa_stack_tc *sa_stack_my_tc;
 static pthread_key_t cache_key;
 static int cache_key_state;      /* 0 unset, 1 ok, -1 failed */
-
-
-static void tc_flush_slot(sa_stack_tc_slot *e)
-{
-    sa_stack *s = sa_stack_get(e->id);
-    if (s && (e->size || e->count)) {
-        __atomic_fetch_add(&s->size, e->size, __ATOMIC_RELAXED);
-        __atomic_fetch_add(&s->count, e->count, __ATOMIC_RELAXED);
-    }
-    __atomic_store_n(&e->size, 0, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->count, 0, __ATOMIC_RELAXED);
-}
 
 int sa_stack_tc_live;
 
@@ -102,10 +88,6 @@ int64_t sa_stack_pending_current(uint8_t gen)
 static void tc_thread_exit(void *arg)
 {
     sa_stack_tc *c = arg;
-    for (unsigned i = 0; i < SA_STACK_TC_SLOTS; i++) {
-        tc_flush_slot(&c->slot[i]);
-        __atomic_store_n(&c->slot[i].id, 0, __ATOMIC_RELAXED);
-    }
     sa_trace_current_fold(c);
     sa_stack_my_tc = NULL;
     __atomic_fetch_sub(&sa_stack_tc_live, 1, __ATOMIC_RELAXED);
@@ -116,29 +98,11 @@ static void tc_thread_exit(void *arg)
     sa_lock_release(&stack_lock);
 }
 
-static sa_stack_tc *tc_get(void);
-
-void sa_stack_add_slow(uint32_t id, int64_t size, int64_t count)
+sa_stack_tc *sa_stack_tc_get(void)
 {
     sa_stack_tc *c = sa_stack_my_tc;
-    if (!c && !(c = tc_get())) {
-        sa_stack *s = sa_stack_get(id);
-        if (s) {
-            __atomic_fetch_add(&s->size, size, __ATOMIC_RELAXED);
-            __atomic_fetch_add(&s->count, count, __ATOMIC_RELAXED);
-        }
-        return;
-    }
-    sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(id)];
-    tc_flush_slot(e);
-    __atomic_store_n(&e->id, id, __ATOMIC_RELEASE);
-    __atomic_store_n(&e->size, size, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->count, count, __ATOMIC_RELAXED);
-}
-
-static sa_stack_tc *tc_get(void)
-{
-    sa_stack_tc *c;
+    if (c)
+        return c;
     sa_lock_acquire(&stack_lock);
     if (!cache_key_state)
         cache_key_state = pthread_key_create(&cache_key, tc_thread_exit) == 0 ? 1 : -1;
@@ -148,11 +112,10 @@ static sa_stack_tc *tc_get(void)
     }
     sa_lock_release(&stack_lock);
     if (!c) {
-        c = sa_os_map(sizeof(sa_stack_tc) + SA_OS_PAGE - 1 - (sizeof(sa_stack_tc) + SA_OS_PAGE - 1) % SA_OS_PAGE,
-                      SA_OS_PAGE);
+        c = sa_os_map(SA_OS_PAGE, SA_OS_PAGE);
         if (!c)
             return NULL;
-        __atomic_fetch_add(&mapped, sizeof(sa_stack_tc), __ATOMIC_RELAXED);
+        __atomic_fetch_add(&mapped, SA_OS_PAGE, __ATOMIC_RELAXED);
         c->in_use = 1;
         sa_stack_tc *head = __atomic_load_n(&all_caches, __ATOMIC_RELAXED);
         do {
@@ -167,23 +130,7 @@ static sa_stack_tc *tc_get(void)
         pthread_setspecific(cache_key, c);
     return c;
 }
-
-/* Flushed + pending counters of stack id (record s). */
-static void stack_totals(const sa_stack *s, uint32_t id, int64_t *size, int64_t *count)
-{
-    int64_t sz = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
-    int64_t n = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
-    unsigned i = sa_stack_tc_index(id);
-    for (sa_stack_tc *c = __atomic_load_n(&all_caches, __ATOMIC_ACQUIRE); c; c = c->next) {
-        sa_stack_tc_slot *e = &c->slot[i];
-        if (__atomic_load_n(&e->id, __ATOMIC_ACQUIRE) == id) {
-            sz += __atomic_load_n(&e->size, __ATOMIC_RELAXED);
-            n += __atomic_load_n(&e->count, __ATOMIC_RELAXED);
-        }
-    }
-    *size = sz;
-    *count = n;
-}
+_Static_assert(sizeof(sa_stack_tc) <= SA_OS_PAGE, "a thread's cache fits a page");
 
 static inline uint32_t hash_frames(const uintptr_t *f, uint32_t n)
 {
@@ -372,8 +319,8 @@ int sa_stack_next(uint32_t *cursor, sa_snap_wstack *out)
         const sa_stack *s = sa_stack_at(idx);
         if (__atomic_load_n(&s->gen, __ATOMIC_ACQUIRE) != gen)
             continue;
-        int64_t count, size;
-        stack_totals(s, ((uint32_t)gen << SA_STACK_INDEX_BITS) | idx, &size, &count);
+        int64_t count = __atomic_load_n(&s->count, __ATOMIC_RELAXED);
+        int64_t size = __atomic_load_n(&s->size, __ATOMIC_RELAXED);
         if (count <= 0)
             continue;
         out->nframes = s->nframes;

@@ -1,10 +1,19 @@
 /* trace_stack.h - the interned stack table (trace_stack.c).
  *
- * Every distinct stack is stored once, with the live requested bytes and
- * live block count of the traced blocks it allocated.  A stack id is
+ * Every distinct stack is stored once.  A stack id is
  * (generation << 24) | index, index >= 1; snapalloc_clear_traces() and
  * snapalloc_stop() start a new generation, after which ids of the old one
  * are refused by sa_stack_get (their blocks are no longer traced).
+ *
+ * The live size and count of each stack are not kept up to date by
+ * malloc and free: a snapshot recounts them from the blocks' records
+ * (trace.c's recount_stacks).  Counting on every call cost a per-thread
+ * cache lookup in each traced malloc and free, 9% of traced churn's
+ * instructions, to save a walk of the records per snapshot, and a
+ * snapshot is rare next to malloc.
+ *
+ * The per-thread sa_stack_tc holds what must stay live between snapshots:
+ * the thread's pending change of the traced current (trace.c).
  */
 #ifndef SA_TRACE_STACK_H
 #define SA_TRACE_STACK_H
@@ -20,11 +29,9 @@
 #define SA_STACK_INDEX_MASK ((1u << SA_STACK_INDEX_BITS) - 1)
 #define SA_STACK_GEN(id)    ((id) >> SA_STACK_INDEX_BITS)
 
-/* A stack record, 32 bytes.  size and count are the flushed part of the
- * live totals: each thread keeps recent changes in its own counter cache
- * (sa_stack_add) and adds them here, atomically, when a cache slot is
- * reused.  Readers add the pending parts (sa_stack_next), so totals are
- * exact whenever no thread is between an allocation and its count. */
+/* A stack record, 32 bytes.  size and count are the live totals as of
+ * the last recount (sa_stack_clear_totals, then sa_stack_count_block per
+ * live block). */
 typedef struct sa_stack {
     int64_t size;              /* live requested bytes */
     int64_t count;             /* live blocks */
@@ -43,35 +50,26 @@ uint32_t sa_stack_intern(const uintptr_t *frames, uint32_t n);
 
 #define SA_STACK_REC_BITS   16
 #define SA_STACK_REC_CHUNKS (1u << (SA_STACK_INDEX_BITS - SA_STACK_REC_BITS))
-#define SA_STACK_TC_SLOTS   64
 
 extern SA_HIDDEN sa_stack *sa_stack_chunks[SA_STACK_REC_CHUNKS];
 extern SA_HIDDEN uint32_t sa_stack_last;      /* atomic: last index handed out */
 extern SA_HIDDEN uint8_t sa_stack_gen_now;    /* atomic; 1..255 */
 
-/* Per-thread pending counters (trace_stack.c): a direct-mapped cache of
- * stack ids whose live size and count this thread changed, flushed into
- * the stack records when a slot is taken over, so the malloc/free fast
- * path updates them without a lock-prefixed instruction and without
- * touching the stack record (on free(), the record of a random old
- * block's stack is a cache miss).  Keyed by the full id: an id carries
- * its generation, so a slot of an older one simply never matches. */
-typedef struct sa_stack_tc_slot {
-    uint32_t id;            /* 0: free */
-    int64_t size, count;
-} sa_stack_tc_slot;
-
+/* Per thread (trace_stack.c): its change of the traced current not yet
+ * in the total (trace.c's current_add, when several threads trace), for
+ * stacks of generation current_gen.  Written by the owner only; caches
+ * are never unmapped, so a reader can always walk the list. */
 typedef struct sa_stack_tc {
-    sa_stack_tc_slot slot[SA_STACK_TC_SLOTS];
     struct sa_stack_tc *next;   /* all caches (never unlinked) */
     struct sa_stack_tc *next_free;
     int in_use;
-    /* This thread's change of the traced current not yet in the total
-     * (trace.c's current_add, when several threads trace), for stacks of
-     * generation current_gen.  Written by the owner only. */
     uint8_t current_gen;
     int64_t current;
 } sa_stack_tc;
+
+/* The calling thread's sa_stack_tc, created on first use (may allocate:
+ * call it with the tracer's guard set); NULL if out of memory. */
+sa_stack_tc *sa_stack_tc_get(void);
 
 /* trace.c: move c's pending traced-current change into the total. */
 void sa_trace_current_fold(sa_stack_tc *c);
@@ -84,11 +82,6 @@ extern SA_HIDDEN int sa_stack_tc_live;
 int64_t sa_stack_pending_current(uint8_t gen);
 
 extern SA_TLS SA_HIDDEN sa_stack_tc *sa_stack_my_tc;
-
-static inline unsigned sa_stack_tc_index(uint32_t id)
-{
-    return id & (SA_STACK_TC_SLOTS - 1);
-}
 
 static inline sa_stack *sa_stack_at(uint32_t idx)
 {
@@ -122,38 +115,9 @@ static inline sa_stack *sa_stack_get(uint32_t id)
     return s;
 }
 
-/* Add to the live counters of stack id (of the current generation; a
- * change for an id that is no longer current is dropped when flushed).
- * No lock-prefixed instruction on the common path: the change lands in
- * the calling thread's counter cache (a locked add stalls the whole
- * pipeline, and the tracer would pay 4 per malloc/free pair). */
-void sa_stack_add_slow(uint32_t id, int64_t size, int64_t count);
-
-/* The add when id's counters are in the calling thread's cache; returns
- * 0, changing nothing, when they are not (the slow path may allocate: a
- * caller that must not takes its full path instead). */
-static inline int sa_stack_add_cached(uint32_t id, int64_t size, int64_t count)
-{
-    sa_stack_tc *c = sa_stack_my_tc;
-    if (__builtin_expect(c == (sa_stack_tc *)0, 0))
-        return 0;
-    sa_stack_tc_slot *e = &c->slot[sa_stack_tc_index(id)];
-    if (__builtin_expect(e->id != id, 0))
-        return 0;
-    __atomic_store_n(&e->size, e->size + size, __ATOMIC_RELAXED);
-    __atomic_store_n(&e->count, e->count + count, __ATOMIC_RELAXED);
-    return 1;
-}
-
-static inline void sa_stack_add(uint32_t id, int64_t size, int64_t count)
-{
-    if (__builtin_expect(!sa_stack_add_cached(id, size, count), 0))
-        sa_stack_add_slow(id, size, count);
-}
-
-/* Lazy counting (trace.c): zero the live totals of every stack, then add
+/* The recount (trace.c): zero the live totals of every stack, then add
  * the live blocks found one by one.  Only for the single thread that
- * recounts, while no thread counts through sa_stack_add. */
+ * recounts (under the tracer's snapshot lock). */
 void sa_stack_clear_totals(void);
 static inline void sa_stack_count_block(sa_stack *s, uint64_t size)
 {

@@ -93,8 +93,42 @@ static void rec_of_block(const sa_block_info *b, void *arg)
         w->fn(r, b->start, w->ctx);
 }
 
-void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx)
+/* The records of the pools of arena a, without reading the blocks. */
+static void records_of_arena(sa_arena *a, void *arg)
+{
+    rec_ctx *w = arg;
+    for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
+        char *base;
+        sa_pool *pool = live_pool(a, i, &base);
+        sa_trace_rec *recs = pool ? __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE) : NULL;
+        if (!recs)
+            continue;
+        const sa_class_info *ci = &sa_classes[pool->cls];
+        uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
+        for (uint32_t off = 0, idx = 0; off < carve; off += ci->size, idx++) {
+            sa_trace_rec r = rec_load(&recs[idx]);
+            if (r.stack)
+                w->fn(r, base + off, w->ctx);
+        }
+    }
+}
+
+static void record_of_large(sa_large *d, void *arg)
+{
+    rec_ctx *w = arg;
+    sa_trace_rec r = rec_load(&d->trace);
+    if (r.stack)
+        w->fn(r, d->base, w->ctx);
+}
+
+void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx,
+                          int check_free)
 {
     rec_ctx w = { fn, ctx };
-    sa_block_foreach(rec_of_block, &w);
+    if (check_free) {
+        sa_block_foreach(rec_of_block, &w);
+        return;
+    }
+    sa_arena_foreach(records_of_arena, &w);
+    sa_large_foreach(record_of_large, &w);
 }

@@ -29,11 +29,15 @@ typedef struct sa_block_info {
  * fn must not allocate or free. */
 void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx);
 
-/* Call fn with a copy of the trace record of every live block that names
- * a stack (one 8-byte load each), and the block: sa_block_foreach's walk,
- * so a stale record that free() left behind (lazy counters, trace.c) is
- * never seen.  Takes the same locks. */
-void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx);
+/* Call fn with a copy of every trace record that names a stack (one
+ * 8-byte load each), and its block.  With check_free, the records of live
+ * blocks only: sa_block_foreach's walk, so a stale record that free()
+ * left behind (lazy counters, trace.c) is never seen, at the price of
+ * reading every block's first word.  Without, the records alone, for
+ * when free() clears the record of every block it frees.  Takes the
+ * arena and large-block locks: fn must not allocate or free. */
+void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx,
+                          int check_free);
 
 /* Non-zero if p is a free block of an arena pool (it carries the free
  * key).  p must be a block start in a live pool (sa_trace_slot found it). */

@@ -1,5 +1,6 @@
-/* test_trace_stack.c - the interned stack table: identity, counters,
- * generations, growth and iteration. */
+/* test_trace_stack.c - the interned stack table: identity, recounted
+ * totals, generations, growth, iteration and the per-thread caches of the
+ * traced current. */
 #include <criterion/criterion.h>
 
 #include <pthread.h>
@@ -12,6 +13,15 @@ static void fill(uintptr_t *f, int n, uintptr_t seed)
 {
     for (int i = 0; i < n; i++)
         f[i] = 0x400000 + seed * 131 + (uintptr_t)i * 8;
+}
+
+/* A recount finding n live blocks of size bytes from stack id. */
+static void count(uint32_t id, uint64_t size, int n)
+{
+    sa_stack *s = sa_stack_get(id);
+    cr_assert_not_null(s, "id %#x is current", id);
+    for (int i = 0; i < n; i++)
+        sa_stack_count_block(s, size);
 }
 
 Test(trace_stack, same_frames_same_id)
@@ -70,14 +80,9 @@ Test(trace_stack, counters_and_iteration)
     fill(b, 4, 2);
     fill(c, 5, 3);
     uint32_t ia = sa_stack_intern(a, 3), ib = sa_stack_intern(b, 4), ic = sa_stack_intern(c, 5);
-    sa_stack *sa = sa_stack_get(ia);
-    for (int i = 0; i < 100; i++)
-        sa_stack_add(ia, 64, 1);
-    for (int i = 0; i < 10; i++)
-        sa_stack_add(ib, 4096, 1);
-    sa_stack_add(ic, 100, 1);
-    sa_stack_add(ic, -100, -1);   /* allocated and freed: not live */
-    cr_assert_eq(sa->size, 0, "changes wait in this thread's counter cache");
+    (void)ic;   /* no live block */
+    count(ia, 64, 100);
+    count(ib, 4096, 10);
 
     uint32_t cursor = 0;
     sa_snap_wstack w;
@@ -91,41 +96,56 @@ Test(trace_stack, counters_and_iteration)
     cr_assert_eq(w.size, 40960);
     cr_assert_eq(w.count, 10);
     cr_assert_eq(sa_stack_next(&cursor, &w), 0, "stacks without live blocks are skipped");
+
+    /* The next recount starts from zero. */
+    sa_stack_clear_totals();
+    count(ib, 8, 1);
+    cursor = 0;
+    cr_assert_eq(sa_stack_next(&cursor, &w), 1);
+    cr_assert_eq(w.nframes, 4);
+    cr_assert_eq(w.size, 8);
+    cr_assert_eq(w.count, 1);
+    cr_assert_eq(sa_stack_next(&cursor, &w), 0, "ia's totals were cleared");
 }
 
-struct adder { uint32_t id; int n; };
-
-static void *add_many(void *arg)
+/* Each thread has its own cache of the traced current; an exited
+ * thread's pending change is folded into the total and its cache is
+ * reused. */
+static void *pend(void *arg)
 {
-    struct adder *a = arg;
-    for (int i = 0; i < a->n; i++)
-        sa_stack_add(a->id, 48, 1);
-    for (int i = 0; i < a->n / 2; i++)
-        sa_stack_add(a->id, -48, -1);
+    sa_stack_tc *c = sa_stack_tc_get();
+    cr_assert_not_null(c);
+    cr_assert_eq(sa_stack_tc_get(), c, "one cache per thread");
+    *(sa_stack_tc **)arg = c;
+    c->current_gen = (uint8_t)sa_stack_generation();
+    c->current = 1000;
     return NULL;
 }
 
-Test(trace_stack, totals_add_every_threads_pending_counts)
+Test(trace_stack, thread_caches_of_the_current)
 {
     sa_stack_reset();
-    uintptr_t a[2];
-    fill(a, 2, 7);
-    uint32_t id = sa_stack_intern(a, 2);
-    sa_stack *s = sa_stack_get(id);
-    pthread_t t[4];
-    struct adder arg = { id, 1000 };
-    for (int i = 0; i < 4; i++)
-        pthread_create(&t[i], NULL, add_many, &arg);
-    for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
-    sa_stack_add(id, 16, 1);   /* pending in this thread */
-    /* The exited threads flushed theirs into the record. */
-    cr_assert_eq(s->count, 4 * 500);
-    uint32_t cursor = 0;
-    sa_snap_wstack w;
-    cr_assert_eq(sa_stack_next(&cursor, &w), 1);
-    cr_assert_eq(w.count, 4 * 500 + 1);
-    cr_assert_eq(w.size, 4 * 500 * 48 + 16);
+    uint8_t gen = (uint8_t)sa_stack_generation();
+    sa_stack_tc *mine = sa_stack_tc_get();
+    cr_assert_not_null(mine);
+    mine->current_gen = gen;
+    mine->current = 24;
+    cr_assert_eq(sa_stack_pending_current(gen), 24);
+    cr_assert_eq(sa_stack_pending_current((uint8_t)(gen + 1)), 0, "other generations' changes are not summed");
+
+    sa_stack_tc *theirs = NULL;
+    pthread_t t;
+    pthread_create(&t, NULL, pend, &theirs);
+    pthread_join(t, NULL);
+    cr_assert_neq(theirs, mine);
+    cr_assert_eq(theirs->current, 0, "folded at thread exit");
+    cr_assert_eq(sa_stack_pending_current(gen), 24);
+
+    sa_stack_tc *again = NULL;
+    pthread_create(&t, NULL, pend, &again);
+    pthread_join(t, NULL);
+    cr_assert_eq(again, theirs, "an exited thread's cache is reused");
+    mine->current = 0;
 }
 
 Test(trace_stack, generation_invalidates)
@@ -134,7 +154,7 @@ Test(trace_stack, generation_invalidates)
     uintptr_t a[4];
     fill(a, 4, 9);
     uint32_t old = sa_stack_intern(a, 4);
-    sa_stack_add(old, 10, 1);
+    count(old, 10, 1);
     uint32_t gen = sa_stack_generation();
     sa_stack_reset();
     cr_assert_neq(sa_stack_generation(), gen);
@@ -149,15 +169,14 @@ Test(trace_stack, generation_invalidates)
     cr_assert_eq(sa_stack_get(fresh)->count, 0, "counters start from zero");
     cr_assert_null(sa_stack_get(0));
     cr_assert_null(sa_stack_get(fresh + 1), "beyond the last stack");
-    /* The old id's pending change shares the fresh id's counter slot; it
-     * must be dropped, not added to the fresh stack. */
-    cr_assert_eq(sa_stack_tc_index(old), sa_stack_tc_index(fresh));
-    sa_stack_add(fresh, 5, 1);
+    /* The fresh stack reuses the old one's record: its recount starts
+     * from zero, not from the old generation's totals. */
+    sa_stack_clear_totals();
+    count(fresh, 5, 1);
     cursor = 0;
     cr_assert_eq(sa_stack_next(&cursor, &w), 1);
     cr_assert_eq(w.size, 5);
     cr_assert_eq(w.count, 1);
-    cr_assert_eq(sa_stack_get(fresh)->count, 0, "the old change was not flushed into it");
 }
 
 Test(trace_stack, generation_wraps_without_zero)
@@ -180,7 +199,7 @@ Test(trace_stack, growth_100k)
         f[0] = (uintptr_t)i;   /* distinct */
         ids[i] = sa_stack_intern(f, DEPTH);
         cr_assert_neq(ids[i], 0);
-        sa_stack_add(ids[i], i, 1);
+        count(ids[i], (uint64_t)i, 1);
     }
     cr_assert_eq(sa_stack_count(), N);
     for (int i = 0; i < N; i++) {
@@ -201,14 +220,17 @@ Test(trace_stack, growth_100k)
     cr_assert_gt(sa_stack_mapped_bytes(), before);
 }
 
-/* Threads interning the same and different stacks concurrently. */
+/* Threads interning the same and different stacks concurrently; the
+ * ids of the shared ones are counted afterwards. */
+static uint32_t shared_ids[4][20000];
+
 static void *intern_worker(void *arg)
 {
     uintptr_t seed = (uintptr_t)arg;
     uintptr_t f[8];
     for (int i = 0; i < 20000; i++) {
         fill(f, 8, (uintptr_t)(i % 5000));   /* shared by all threads */
-        sa_stack_add(sa_stack_intern(f, 8), 1, 1);
+        shared_ids[seed][i] = sa_stack_intern(f, 8);
         fill(f, 8, 100000 + seed * 100000 + (uintptr_t)i);   /* private */
         sa_stack_intern(f, 8);
     }
@@ -224,6 +246,11 @@ Test(trace_stack, concurrent)
     for (int i = 0; i < 4; i++)
         pthread_join(t[i], NULL);
     cr_assert_eq(sa_stack_count(), 5000 + 4 * 20000);
+    for (int k = 0; k < 4; k++)
+        for (int i = 0; i < 20000; i++) {
+            cr_assert_eq(shared_ids[k][i], shared_ids[0][i % 5000], "one id per stack");
+            count(shared_ids[k][i], 1, 1);
+        }
     uint32_t cursor = 0;
     sa_snap_wstack w;
     uint64_t n = 0, count = 0;
