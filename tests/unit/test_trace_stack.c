@@ -24,6 +24,21 @@ static void count(uint32_t id, uint64_t size, int n)
         sa_stack_count_block(s, size);
 }
 
+/* A new recount that finds one block of size bytes from id: the stack
+ * iteration then yields that stack alone, with those totals. */
+static sa_snap_wstack recount_single(uint32_t id, uint64_t size)
+{
+    sa_stack_clear_totals();
+    count(id, size, 1);
+    uint32_t cursor = 0;
+    sa_snap_wstack w, other;
+    cr_assert_eq(sa_stack_next(&cursor, &w), 1);
+    cr_assert_eq(w.size, size);
+    cr_assert_eq(w.count, 1);
+    cr_assert_eq(sa_stack_next(&cursor, &other), 0, "the other stacks' totals were cleared");
+    return w;
+}
+
 Test(trace_stack, same_frames_same_id)
 {
     sa_stack_reset();
@@ -98,14 +113,7 @@ Test(trace_stack, counters_and_iteration)
     cr_assert_eq(sa_stack_next(&cursor, &w), 0, "stacks without live blocks are skipped");
 
     /* The next recount starts from zero. */
-    sa_stack_clear_totals();
-    count(ib, 8, 1);
-    cursor = 0;
-    cr_assert_eq(sa_stack_next(&cursor, &w), 1);
-    cr_assert_eq(w.nframes, 4);
-    cr_assert_eq(w.size, 8);
-    cr_assert_eq(w.count, 1);
-    cr_assert_eq(sa_stack_next(&cursor, &w), 0, "ia's totals were cleared");
+    cr_assert_eq(recount_single(ib, 8).nframes, 4);
 }
 
 /* Each thread has its own cache of the traced current; an exited
@@ -171,12 +179,7 @@ Test(trace_stack, generation_invalidates)
     cr_assert_null(sa_stack_get(fresh + 1), "beyond the last stack");
     /* The fresh stack reuses the old one's record: its recount starts
      * from zero, not from the old generation's totals. */
-    sa_stack_clear_totals();
-    count(fresh, 5, 1);
-    cursor = 0;
-    cr_assert_eq(sa_stack_next(&cursor, &w), 1);
-    cr_assert_eq(w.size, 5);
-    cr_assert_eq(w.count, 1);
+    recount_single(fresh, 5);
 }
 
 Test(trace_stack, generation_wraps_without_zero)
