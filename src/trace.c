@@ -450,8 +450,7 @@ static inline int record_known(void *ptr, size_t size, uintptr_t ra, uintptr_t s
 {
     int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
     size_t trigger = __atomic_load_n(&trigger_at, __ATOMIC_RELAXED);
-    if (limit <= 0 || trigger == 0 || size >= UINT32_MAX ||
-        __atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) != SA_UNWIND_LIBUNWIND)
+    if (limit <= 0 || trigger == 0 || size >= UINT32_MAX)
         return 0;
     sa_ucache_entry *e = sa_ucache_lookup(ra, sp, limit);
     if (!e)
@@ -507,15 +506,21 @@ static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
     sa_stack_tc_get();   /* for current_add; may allocate */
     sa_ucache_entry *e = NULL;
     uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
-    if (__atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND &&
-        !(ra >= self_lo && ra < self_hi)) {
+    if (!(ra >= self_lo && ra < self_hi)) {
         e = sa_ucache_lookup(ra, sp, limit);
         if (!e) {
+            /* Either walker gives each frame's slot, so its stacks can be
+             * cached: the frame-shape walker (libunwind) or the chain of
+             * frame pointers from the entry point's frame (fp, the same
+             * stack as sa_unwind_capture's). */
             uintptr_t frames[SNAPALLOC_MAX_FRAMES], slots[SNAPALLOC_MAX_FRAMES];
-            int learnt;
+            int learnt, n;
             sa_ucache *c = sa_ucache_mine;
-            int n = sa_unwind_cfa_walk(ra, sp, entry_frame[0], frames, slots, limit, &learnt,
+            if (__atomic_load_n(&unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND)
+                n = sa_unwind_cfa_walk(ra, sp, entry_frame[0], frames, slots, limit, &learnt,
                                        c ? &c->last : NULL);
+            else
+                n = sa_unwind_fp_walk(entry_frame, frames, slots, limit);
             if (n > 0 && !(e = sa_ucache_offer(ra, sp, limit, frames, slots, n))) {
                 record(ptr, size, frames, n, 0);
                 goto done;

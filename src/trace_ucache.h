@@ -8,9 +8,10 @@
  * for every frame above the first, where on the stack its return address
  * was found (the slot at its caller's CFA - 8).  A hit requires each slot to still hold the cached return
  * address: the same (ra, sp) with the same chain of return addresses in
- * the same places is the same stack.  Entries come from the frame-shape
- * walker (trace_unwind_cfa.c), which knows each frame's slot; stacks it
- * leaves to unw_backtrace (signal frames, other shapes) are never cached.
+ * the same places is the same stack.  Entries come from the walkers that
+ * know each frame's slot: the frame-shape walker (trace_unwind_cfa.c) and
+ * the frame-pointer walk (trace_unwind_fp.c, SNAPALLOC_UNWIND=fp); stacks
+ * left to unw_backtrace (signal frames, other shapes) are never cached.
  */
 #ifndef SA_TRACE_UCACHE_H
 #define SA_TRACE_UCACHE_H

@@ -6,8 +6,10 @@
  *     walker of trace_unwind_cfa.c, which follows frame shapes learnt from
  *     libunwind's cursor; unw_backtrace() with a per-thread unwind-info
  *     cache (trace_unwind_libunwind.c) takes the stacks it cannot walk.
- *   fp (trace_unwind_fp.c): follows the saved frame-pointer chain.  Several
- *     times cheaper, but the chain breaks at the first function built
+ *   fp (trace_unwind_fp.c): follows the saved frame-pointer chain.  A walk is
+ *     several times cheaper than libunwind's (both backends' stacks are
+ *     kept in the unwind cache, trace_ucache.h, so a call site seen
+ *     before is not walked again under either), but the chain breaks at the first function built
  *     without frame pointers, so stacks through Debian's libc, libstdc++ or
  *     Python are shallow or cut short.  Worth it for programs that are
  *     themselves built with -fno-omit-frame-pointer.
@@ -46,6 +48,13 @@ int sa_unwind_capture(uintptr_t *frames, int max);
 int sa_unwind_libunwind_setup(void);
 int sa_unwind_libunwind_raw(uintptr_t *frames, int max);
 int sa_unwind_fp_raw(uintptr_t *frames, int max);
+
+/* The frame-pointer walk from the frame of an allocator entry point
+ * (entry_frame: its saved frame pointer, then the program's return
+ * address), with slots[i] the stack address frames[i] was read from: the
+ * stack sa_unwind_capture gives under SNAPALLOC_UNWIND=fp, in the form
+ * the unwind cache keeps (trace_ucache.h).  Call under the guard. */
+int sa_unwind_fp_walk(const uintptr_t *entry_frame, uintptr_t *frames, uintptr_t *slots, int max);
 
 /* The frame-shape walker (trace_unwind_cfa.c), the fast path of the
  * libunwind backend.  It starts at the program's frame that called the

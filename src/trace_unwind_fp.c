@@ -52,13 +52,15 @@ void sa_unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi)
     *hi = stack_hi;
 }
 
-__attribute__((optimize("no-omit-frame-pointer"))) SA_NOINLINE
-int sa_unwind_fp_raw(uintptr_t *frames, int max)
+/* The chain from frame fp: its return addresses, and with slots the
+ * stack address each was read from (for the unwind cache).  Inlined
+ * always: sa_unwind_fp_raw must not reach it by a tail call, which would
+ * free the frame the walk starts from. */
+static inline __attribute__((always_inline)) int walk_from(const uintptr_t *fp, uintptr_t *frames, uintptr_t *slots, int max)
 {
     if (SA_UNLIKELY(!stack_known))
         stack_bounds();
     uintptr_t lo = stack_lo, hi = stack_hi;
-    const uintptr_t *fp = __builtin_frame_address(0);
     int n = 0;
     while (n < max) {
         uintptr_t at = (uintptr_t)fp;
@@ -70,6 +72,8 @@ int sa_unwind_fp_raw(uintptr_t *frames, int max)
         uintptr_t ret = fp[1];
         if (ret == 0)
             break;
+        if (slots)
+            slots[n] = (uintptr_t)&fp[1];
         frames[n++] = ret;
         const uintptr_t *next = (const uintptr_t *)fp[0];
         if (next <= fp)
@@ -77,4 +81,15 @@ int sa_unwind_fp_raw(uintptr_t *frames, int max)
         fp = next;
     }
     return n;
+}
+
+__attribute__((optimize("no-omit-frame-pointer"))) SA_NOINLINE
+int sa_unwind_fp_raw(uintptr_t *frames, int max)
+{
+    return walk_from(__builtin_frame_address(0), frames, NULL, max);
+}
+
+int sa_unwind_fp_walk(const uintptr_t *entry_frame, uintptr_t *frames, uintptr_t *slots, int max)
+{
+    return walk_from(entry_frame, frames, slots, max);
 }
