@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <string.h>
 
+#include "arena.h"
 #include "internal.h"
 #include "large.h"
 #include "pagemap.h"

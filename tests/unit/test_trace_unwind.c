@@ -138,3 +138,48 @@ Test(trace_unwind, libunwind_deep)
     cr_assert_eq(deep(200, f, SNAPALLOC_MAX_FRAMES), SNAPALLOC_MAX_FRAMES);
     cr_assert_eq(f[1], f[2]);
 }
+
+/* The fp walk from an entry point's frame (the unwind cache's input):
+ * the frames sa_unwind_capture gives from there, each with the stack slot
+ * it was read from.  entry() plays malloc's traced path: its own frame is
+ * the walk's start, so its return address comes first. */
+struct walked {
+    uintptr_t frames[MAXF], slots[MAXF], captured[MAXF];
+    uintptr_t held[MAXF];   /* what each slot held while the frames lived */
+    int n, ncaptured;
+};
+
+__attribute__((noinline)) static void entry(struct walked *w, int max)
+{
+    w->n = sa_unwind_fp_walk(__builtin_frame_address(0), w->frames, w->slots, max);
+    for (int i = 0; i < w->n; i++)
+        w->held[i] = *(const uintptr_t *)w->slots[i];
+    w->ncaptured = sa_unwind_capture(w->captured, max + 1);
+    __asm__ volatile("" ::: "memory");   /* no tail call */
+}
+
+__attribute__((noinline)) static void caller(struct walked *w, int max)
+{
+    entry(w, max);
+    __asm__ volatile("" ::: "memory");
+}
+
+Test(trace_unwind, fp_walk_slots)
+{
+    cr_assert_eq(sa_unwind_init(SA_UNWIND_FP), 0);
+    sa_unwind_set_self_range(0, 0);
+    struct walked w = {0};
+    caller(&w, MAXF);
+    cr_assert_geq(w.n, 3, "only %d frames", w.n);
+    /* capture() starts inside entry(); the walk starts at entry's
+     * return address, capture's second frame. */
+    cr_assert_eq(w.ncaptured, w.n + 1);
+    for (int i = 0; i < w.n; i++) {
+        cr_assert_eq(w.frames[i], w.captured[i + 1], "frame %d differs from capture's", i);
+        cr_assert_eq(w.held[i], w.frames[i], "slot %d does not hold frame %d", i, i);
+        if (i)
+            cr_assert_gt(w.slots[i], w.slots[i - 1], "slots grow outwards");
+    }
+    caller(&w, 2);
+    cr_assert_eq(w.n, 2, "the limit holds");
+}
