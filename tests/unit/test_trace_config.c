@@ -57,7 +57,7 @@ Test(trace_config, signal)
     cr_assert_eq(v, SIGHUP);
     cr_assert_eq(sa_config_parse_signal("10", &v), 0);
     cr_assert_eq(v, 10);
-    char rt[8];
+    char rt[16];   /* room for any int: no truncation warning */
     snprintf(rt, sizeof rt, "%d", SIGRTMIN + 1);
     cr_assert_eq(sa_config_parse_signal(rt, &v), 0);
     cr_assert_eq(v, SIGRTMIN + 1);
