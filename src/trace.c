@@ -19,9 +19,9 @@
  * snapshot recounts them from the records (recount_stacks), which are
  * exact by construction.  Counting per stack on every call cost a lookup
  * in a per-thread counter cache in each malloc and free: 9% of traced
- * churn's instructions, and 20-25% of its time, because a longer path
- * also keeps the CPU from overlapping the program's own cache misses
- * across calls.
+ * churn's instructions, and 10-25% of its time over interleaved runs (a
+ * longer path also keeps the CPU from overlapping the program's own cache
+ * misses across calls).
  *
  * The reentrancy guard is a thread-local flag set for the whole call:
  * everything the tracer calls that may allocate (libunwind's caches,
