@@ -22,6 +22,7 @@ int sa_block_is_free(const void *p)
 typedef struct walk_ctx {
     void (*fn)(const sa_block_info *b, void *ctx);
     void *ctx;
+    int check_free;   /* skip free blocks (reads each block's key) */
 } walk_ctx;
 
 /* The pool whose run starts at page i of a, if it holds blocks; *base
@@ -48,7 +49,7 @@ static void walk_arena(sa_arena *a, void *arg)
         uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
         for (uint32_t off = 0, idx = 0; off < carve; off += ci->size, idx++) {
             sa_block *b = (sa_block *)(base + off);
-            if (block_is_free(b))
+            if (w->check_free && block_is_free(b))
                 continue;
             sa_block_info info = { b, ci->size, recs ? &recs[idx] : NULL };
             w->fn(&info, w->ctx);
@@ -63,11 +64,19 @@ static void walk_large(sa_large *d, void *arg)
     w->fn(&info, w->ctx);
 }
 
-void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx)
+/* Every carved block and every large block; with check_free, the live
+ * ones only. */
+static void walk_blocks(void (*fn)(const sa_block_info *b, void *ctx), void *ctx,
+                        int check_free)
 {
-    walk_ctx w = { fn, ctx };
+    walk_ctx w = { fn, ctx, check_free };
     sa_arena_foreach(walk_arena, &w);
     sa_large_foreach(walk_large, &w);
+}
+
+void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx)
+{
+    walk_blocks(fn, ctx, 1);
 }
 
 /* ---- Trace records ---------------------------------------------------- */
@@ -93,42 +102,9 @@ static void rec_of_block(const sa_block_info *b, void *arg)
         w->fn(r, b->start, w->ctx);
 }
 
-/* The records of the pools of arena a, without reading the blocks. */
-static void records_of_arena(sa_arena *a, void *arg)
-{
-    rec_ctx *w = arg;
-    for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
-        char *base;
-        sa_pool *pool = live_pool(a, i, &base);
-        sa_trace_rec *recs = pool ? __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE) : NULL;
-        if (!recs)
-            continue;
-        const sa_class_info *ci = &sa_classes[pool->cls];
-        uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
-        for (uint32_t off = 0, idx = 0; off < carve; off += ci->size, idx++) {
-            sa_trace_rec r = rec_load(&recs[idx]);
-            if (r.stack)
-                w->fn(r, base + off, w->ctx);
-        }
-    }
-}
-
-static void record_of_large(sa_large *d, void *arg)
-{
-    rec_ctx *w = arg;
-    sa_trace_rec r = rec_load(&d->trace);
-    if (r.stack)
-        w->fn(r, d->base, w->ctx);
-}
-
 void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx,
                           int check_free)
 {
     rec_ctx w = { fn, ctx };
-    if (check_free) {
-        sa_block_foreach(rec_of_block, &w);
-        return;
-    }
-    sa_arena_foreach(records_of_arena, &w);
-    sa_large_foreach(record_of_large, &w);
+    walk_blocks(rec_of_block, &w, check_free);
 }
