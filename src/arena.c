@@ -24,6 +24,8 @@ static unsigned next_color;
  * large path, and its reading when the arenas last reused a dirty run. */
 static uint64_t growth_clock;
 static uint64_t dirty_used_at;
+/* The arenas with dirty pages (arena.h), the most recently dirtied first. */
+static sa_arena *dirty_head;
 
 uint64_t sa_growth_now(void)
 {
@@ -54,6 +56,28 @@ static void bucket_push(sa_arena *a)
         a->next->prev = a;
     buckets[a->bucket] = a;
     nonempty |= (uint64_t)1 << a->bucket;
+}
+
+/* Set a's dirty pages to mask, keeping the dirty list to the arenas that
+ * have some. */
+static void dirty_set(sa_arena *a, uint64_t mask)
+{
+    uint64_t old = a->dirty_mask;
+    a->dirty_mask = mask;
+    if (!old && mask) {
+        a->dprev = NULL;
+        a->dnext = dirty_head;
+        if (dirty_head)
+            dirty_head->dprev = a;
+        dirty_head = a;
+    } else if (old && !mask) {
+        if (a->dprev)
+            a->dprev->dnext = a->dnext;
+        else
+            dirty_head = a->dnext;
+        if (a->dnext)
+            a->dnext->dprev = a->dprev;
+    }
 }
 
 /* Arenas are cut in order from SA_ARENA_RESERVE-sized mappings: one
@@ -94,7 +118,7 @@ static sa_arena *arena_new(void)
         a->pools[i].cls = SA_CLS_NONE;
     a->free_mask = ~((uint64_t)1 << color);
     a->run_bound = SA_ARENA_PAGES;
-    a->dirty_mask = 0;   /* fresh pages: not even faulted in */
+    a->dirty_mask = 0;   /* fresh pages: not even faulted in; not listed */
     a->nfree = MAX_FREE;
     bucket_push(a);
     counts.allocated_total++;
@@ -129,6 +153,7 @@ static void arena_release(sa_arena *a)
 {
     forget_hints(a, 1);
     counts.dirty_pages -= (uint64_t)__builtin_popcountll(a->dirty_mask);
+    dirty_set(a, 0);
     bucket_unlink(a);
     char *base = sa_arena_base(a);
     sa_pagemap_set((uintptr_t)base, SA_ARENA_SIZE, 0);
@@ -189,8 +214,29 @@ fresh:;
  * it usually has room for the next pool of the class.  The fullest-first
  * order holds for one-page pools, and nearly for runs: the hint was the
  * fullest arena with room when a search found it. */
+/* The fullest of the first SA_DIRTY_SEARCH_LIMIT arenas on the dirty list
+ * with a run of n dirty pages, or NULL. */
+static sa_arena *dirty_search(unsigned n, unsigned *first)
+{
+    if (counts.dirty_pages < n)
+        return NULL;
+    sa_arena *best = NULL;
+    unsigned looked = 0;
+    for (sa_arena *a = dirty_head; a && looked < SA_DIRTY_SEARCH_LIMIT; a = a->dnext, looked++) {
+        unsigned i = find_in(a->dirty_mask, n);
+        if (i != SA_NO_RUN && (!best || a->nfree < best->nfree)) {
+            best = a;
+            *first = i;
+        }
+    }
+    return best;
+}
+
 static sa_arena *pick_arena(unsigned n, unsigned *first)
 {
+    sa_arena *dirty = dirty_search(n, first);
+    if (dirty)
+        return dirty;
     if (n == 1 || n >= SA_ARENA_PAGES)
         return search_arena(n, first);
     sa_arena *hint = run_hint[n];
@@ -209,7 +255,7 @@ static void discard(sa_arena *a, uint64_t m)
     unsigned npages = (unsigned)__builtin_popcountll(m);
     counts.dirty_pages -= npages;
     counts.purged_pages += npages;
-    a->dirty_mask &= ~m;
+    dirty_set(a, a->dirty_mask & ~m);
     while (m) {
         unsigned i = (unsigned)__builtin_ctzll(m);
         uint64_t rest = ~(m >> i);   /* first clear bit at or after i */
@@ -222,10 +268,8 @@ static void discard(sa_arena *a, uint64_t m)
 /* Discard every dirty page. */
 static void purge_dirty(void)
 {
-    for (unsigned k = MAX_FREE; k > 0 && counts.dirty_pages; k--)
-        for (sa_arena *a = buckets[k]; a && counts.dirty_pages; a = a->next)
-            if (a->dirty_mask)
-                discard(a, a->dirty_mask);
+    while (dirty_head)
+        discard(dirty_head, dirty_head->dirty_mask);
 }
 
 /* Time decay, checked at most every SA_DIRTY_DECAY_MS / 4 from the
@@ -250,10 +294,11 @@ static void decay_dirty(void)
         else
             kept++;
     }
-    for (unsigned k = 1; k <= MAX_FREE; k++)
-        for (sa_arena *a = buckets[k]; a; a = a->next)
-            if (a->dirty_mask && now - a->dirty_since >= SA_DIRTY_DECAY_MS)
-                discard(a, a->dirty_mask);
+    for (sa_arena *a = dirty_head, *next; a; a = next) {
+        next = a->dnext;
+        if (now - a->dirty_since >= SA_DIRTY_DECAY_MS)
+            discard(a, a->dirty_mask);
+    }
 }
 
 static int dirty_idle(uint64_t now)
@@ -292,7 +337,7 @@ sa_pool *sa_arena_take_pool(unsigned cls)
     if (reused)
         __atomic_store_n(&dirty_used_at, sa_growth_now(), __ATOMIC_RELAXED);
     __atomic_store_n(&counts.dirty_pages, counts.dirty_pages - reused, __ATOMIC_RELAXED);
-    a->dirty_mask &= ~run;
+    dirty_set(a, a->dirty_mask & ~run);
     counts.active_pages += n;
     bucket_push(a);
     for (unsigned i = 0; i < n; i++) {
@@ -345,7 +390,7 @@ void sa_arena_return_pool(sa_pool *pool)
     a->run_bound = SA_ARENA_PAGES;
     if (!a->dirty_mask)
         a->dirty_since = sa_os_now_ms();
-    a->dirty_mask |= run;
+    dirty_set(a, a->dirty_mask | run);
     __atomic_store_n(&dirty_used_at, sa_growth_now(), __ATOMIC_RELAXED);
     a->nfree += n;
     forget_hints(a, 0);
@@ -375,7 +420,7 @@ int sa_arena_trim(void)
     for (unsigned k = 1; k < MAX_FREE; k++)
         for (sa_arena *a = buckets[k]; a; a = a->next) {
             counts.dirty_pages -= (uint64_t)__builtin_popcountll(a->dirty_mask);
-            a->dirty_mask = 0;
+            dirty_set(a, 0);
             uint64_t m = a->free_mask;
             while (m) {
                 unsigned i = (unsigned)__builtin_ctzll(m);

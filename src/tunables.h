@@ -66,6 +66,9 @@
 /* How many candidate arenas a multi-page run search looks at before it
  * maps a new arena (bounds the cost of fragmentation). */
 #define SA_RUN_SEARCH_LIMIT 256u
+/* How many arenas with dirty pages a run is looked for in before the
+ * fullest-first search (arena.h). */
+#define SA_DIRTY_SEARCH_LIMIT 16u
 
 /* ---- End of tunable settings ------------------------------------------ */
 

@@ -1,6 +1,6 @@
 /* Arenas: pools are carved fullest-arena-first, multi-page runs are found,
  * wholly free arenas go back to the OS except one spare, and dirty pages
- * are reused first and discarded when idle or old. */
+ * are reused first (in any arena) and discarded when idle or old. */
 #include <criterion/criterion.h>
 #include <string.h>
 #include <time.h>
@@ -185,6 +185,41 @@ Test(arena, returned_runs_are_dirty_and_reused_before_clean_pages)
     cr_assert_eq(q, p[10]);
     cr_assert_eq(counts().dirty_pages, 0);
     cr_assert_eq(sa_arena_take_pool(0), p[2]);
+}
+
+Test(arena, dirty_pages_of_an_emptier_arena_come_before_clean_pages_of_a_fuller_one)
+{
+    static sa_pool *a[63], *b[63];
+    for (int i = 0; i < 63; i++)
+        a[i] = sa_arena_take_pool(0);
+    for (int i = 0; i < 63; i++) {
+        b[i] = sa_arena_take_pool(0);
+        memset(sa_pool_base(b[i]), 0x77, SA_PAGE);
+    }
+    /* Arena A: 20 free pages, discarded (clean).  Arena B: 30 free pages,
+     * dirty.  A is the fuller one, but its pages would be faulted in. */
+    for (int i = 0; i < 20; i++)
+        sa_arena_return_pool(a[i]);
+    cr_assert_eq(sa_arena_trim(), 1);
+    cr_assert_eq(counts().dirty_pages, 0);
+    for (int i = 0; i < 30; i++)
+        sa_arena_return_pool(b[i]);
+    cr_assert_eq(counts().dirty_pages, 30);
+    unsigned three = sa_size_class(600);
+    cr_assert_eq(sa_classes[three].pages, 3);
+    sa_pool *run = sa_arena_take_pool(three);
+    cr_assert_eq(sa_pool_arena(run), sa_pool_arena(b[40]), "a 3-page run came from clean pages");
+    cr_assert_eq(counts().dirty_pages, 27);
+    for (int i = 0; i < 27; i++) {
+        sa_pool *p = sa_arena_take_pool(0);
+        cr_assert_eq(sa_pool_arena(p), sa_pool_arena(b[40]), "pool %d came from clean pages", i);
+        cr_assert_not(reads_zero(sa_pool_base(p), SA_PAGE), "pool %d is not a dirty page", i);
+    }
+    cr_assert_eq(counts().dirty_pages, 0);
+    /* No dirty page left: the fuller arena again. */
+    sa_pool *p = sa_arena_take_pool(0);
+    cr_assert_eq(sa_pool_arena(p), sa_pool_arena(a[40]));
+    cr_assert(reads_zero(sa_pool_base(p), SA_PAGE));
 }
 
 Test(arena, idle_dirty_pages_are_discarded_when_the_heap_grows)
