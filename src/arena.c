@@ -206,14 +206,6 @@ fresh:;
     return a;
 }
 
-/* The arena for a run of n pages.  Arenas fragmented by one-page pools
- * rarely have a long run: sqlite3's 9-page pools looked at 17 arenas per
- * pool, and found the same arenas short every time, a header read each.
- * So each arena remembers a bound on its runs, and a run is first looked
- * for in the arena that served the last run of its length (run_hint), as
- * it usually has room for the next pool of the class.  The fullest-first
- * order holds for one-page pools, and nearly for runs: the hint was the
- * fullest arena with room when a search found it. */
 /* The fullest of the first SA_DIRTY_SEARCH_LIMIT arenas on the dirty list
  * with a run of n dirty pages, or NULL. */
 static sa_arena *dirty_search(unsigned n, unsigned *first)
@@ -232,6 +224,15 @@ static sa_arena *dirty_search(unsigned n, unsigned *first)
     return best;
 }
 
+/* The arena for a run of n pages.  Arenas fragmented by one-page pools
+ * rarely have a long run: sqlite3's 9-page pools looked at 17 arenas per
+ * pool, and found the same arenas short every time, a header read each.
+ * So each arena remembers a bound on its runs, and a run is first looked
+ * for in the arena that served the last run of its length (run_hint), as
+ * it usually has room for the next pool of the class.  The fullest-first
+ * order holds for one-page pools, and nearly for runs: the hint was the
+ * fullest arena with room when a search found it.  Before either, a dirty
+ * run anywhere (arena.h). */
 static sa_arena *pick_arena(unsigned n, unsigned *first)
 {
     sa_arena *dirty = dirty_search(n, first);
