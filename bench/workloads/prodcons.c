@@ -10,6 +10,12 @@
  * consumer sees the objects in the same order under every allocator and its
  * checksum is deterministic.
  *
+ * The consumer starts only once the producer has filled the ring, so the
+ * program's live peak is the same RING * BATCH objects under every
+ * allocator.  Without that, a slow allocator's ring might never fill and a
+ * fast one's would: peak RSS would measure how far the producer got ahead,
+ * not what the allocator costs in memory.
+ *
  *   prodcons [THOUSAND_OBJECTS]      (default 6000)
  */
 #include "common.h"
@@ -62,6 +68,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "prodcons: pthread_create failed\n");
         return 1;
     }
+    unsigned long full = total / BATCH < RING ? (unsigned long)(total / BATCH) : RING;
+    while (atomic_load_explicit(&head, memory_order_acquire) < full)
+        sched_yield();
     for (long n = 0; n < total; n += BATCH) {
         unsigned long tl = atomic_load_explicit(&tail, memory_order_relaxed);
         while (atomic_load_explicit(&head, memory_order_acquire) == tl)
