@@ -10,7 +10,7 @@ static uint32_t medium_size(unsigned k)
     unsigned split = (SA_SPLIT_MAX_SHIFT - 9) * 9;
     if (k < split) {
         unsigned b = 9 + k / 9, j = k % 9;
-        return j == 0 ? (1u << b) + 16 : (1u << b) + j * (1u << (b - 3));
+        return j == 0 ? (1u << b) + sa_split_header(b) : (1u << b) + j * (1u << (b - 3));
     }
     unsigned b = SA_SPLIT_MAX_SHIFT + (k - split) / 8;
     return (1u << b) + ((k - split) % 8 + 1) * (1u << (b - 3));

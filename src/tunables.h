@@ -33,9 +33,10 @@
 #define SA_ARENA_COLORS     16u          /* header pages rotate over 64 KiB */
 
 #define SA_MEDIUM_MAX       65536u       /* largest request served from arenas */
-#define SA_MEDIUM_CLASSES   59u          /* 528 .. 65536 (sizeclass.h) */
-#define SA_NCLASSES         (SA_SMALL_CLASSES + SA_MEDIUM_CLASSES)   /* 91 */
-#define SA_SPLIT_MAX_SHIFT  12           /* 2^b + 16 classes for b < 12 */
+#define SA_MEDIUM_CLASSES   60u          /* 528 .. 65536 (sizeclass.h) */
+#define SA_NCLASSES         (SA_SMALL_CLASSES + SA_MEDIUM_CLASSES)   /* 92 */
+#define SA_SPLIT_MAX_SHIFT  13           /* 2^b + header classes for b < 13 */
+#define SA_PAGE_HEADER      336u         /* 4096 + 336: a page plus bookkeeping */
 #define SA_MAX_POOL_PAGES   16u          /* a medium run never exceeds 64 KiB */
 
 /* Freed large mappings kept for reuse (no syscall on the next large

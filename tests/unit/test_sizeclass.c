@@ -37,16 +37,23 @@ Test(sizeclass, medium_classes)
     cr_assert_eq(sa_classes[42].size, 1152);
     cr_assert_eq(sa_size_class(2056), 50);
     cr_assert_eq(sa_classes[50].size, 2064);
-    /* from 4 KiB up, 8 classes per doubling only */
+    /* a page plus bookkeeping: sqlite's page-cache entry (4096 + 272)
+     * fits 4432, 11 blocks in 12 pages, not 4608 */
     cr_assert_eq(sa_classes[58].size, 4096);
     cr_assert_eq(sa_size_class(4104), 59);
-    cr_assert_eq(sa_size_class(4400), 59);   /* an sqlite page: 4608 */
-    cr_assert_eq(sa_classes[59].size, 4608);
-    cr_assert_eq(sa_classes[59].pages, 9, "8 blocks of 4608 fill 9 pages exactly");
-    cr_assert_eq(sa_classes[59].capacity, 8);
-    cr_assert_eq(sa_classes[66].size, 8192);
-    cr_assert_eq(sa_size_class(8193), 67);
-    cr_assert_eq(sa_classes[67].size, 9216);
+    cr_assert_eq(sa_size_class(4368), 59);
+    cr_assert_eq(sa_size_class(4432), 59);
+    cr_assert_eq(sa_classes[59].size, 4432);
+    cr_assert_eq(sa_classes[59].pages, 12);
+    cr_assert_eq(sa_classes[59].capacity, 11);
+    cr_assert_eq(sa_size_class(4433), 60);
+    cr_assert_eq(sa_classes[60].size, 4608);
+    cr_assert_eq(sa_classes[60].pages, 9, "8 blocks of 4608 fill 9 pages exactly");
+    cr_assert_eq(sa_classes[60].capacity, 8);
+    /* from 8 KiB up, 8 classes per doubling only */
+    cr_assert_eq(sa_classes[67].size, 8192);
+    cr_assert_eq(sa_size_class(8193), 68);
+    cr_assert_eq(sa_classes[68].size, 9216);
     cr_assert_eq(sa_size_class(65536), SA_NCLASSES - 1);
     cr_assert_eq(sa_classes[SA_NCLASSES - 1].size, 65536);
     cr_assert_eq(sa_classes[SA_NCLASSES - 1].pages, 16);
