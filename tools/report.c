@@ -331,7 +331,8 @@ static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
         if (!keep_stack(fs, nf, o))
             continue;
 
-        if (o->by == SA_BY_TRACEBACK) {
+        if (o->by == SA_BY_TRACEBACK || o->collapsed) {
+            /* Whole stacks; collapsed output names their frames by o->by. */
             if (nf > keycap) {
                 keycap = nf * 2;
                 keys = sa_xrealloc(keys, keycap, sizeof *keys);
@@ -690,6 +691,63 @@ static int finish(FILE *out)
     return 0;
 }
 
+/* s in a collapsed-stack frame: ';' separates frames and a line ends the
+ * record, so ';' becomes ':' and control characters '?'. */
+static void collapsed_str(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        fputc(c == ';' ? ':' : c < 0x20 || c == 0x7f ? '?' : c, out);
+    }
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* One frame of a collapsed stack: "function" (--by function, the
+ * default), "function (file.c:123)" (--by line), the file's base name or
+ * the module; module+0xOFFSET for a frame without symbols. */
+static void collapsed_frame(FILE *out, const key_frame *k, sa_group_by by)
+{
+    switch (by) {
+    case SA_BY_LINE:
+    case SA_BY_TRACEBACK:
+        collapsed_str(out, k->function);
+        if (k->line) {
+            fputs(" (", out);
+            collapsed_str(out, base_name(k->file));
+            fprintf(out, ":%" PRIu32 ")", k->line);
+        } else if (!unsymbolized(k)) {
+            fputs(" (", out);
+            collapsed_str(out, k->module);
+            fprintf(out, "+0x%" PRIx64 ")", k->offset);
+        }
+        break;
+    case SA_BY_FUNCTION:
+        collapsed_str(out, k->function);
+        break;
+    case SA_BY_FILE:
+        collapsed_str(out, k->module ? k->module : base_name(k->file));
+        break;
+    case SA_BY_MODULE:
+        collapsed_str(out, k->module);
+        break;
+    }
+}
+
+/* A group's frames, outermost first (the key is innermost first). */
+static void collapsed_stack(FILE *out, const group *g, sa_group_by by)
+{
+    for (uint32_t i = g->nkey; i-- > 0;) {
+        collapsed_frame(out, &g->key[i], by);
+        if (i)
+            fputc(';', out);
+    }
+}
+
 static void print_other_text(FILE *out, group **gs, size_t from, size_t n, int diff)
 {
     if (from >= n)
@@ -725,7 +783,12 @@ int sa_report_show(FILE *out, const char *path, const sa_snapshot *snap,
     add_snapshot(&t, snap, 0, o);
     qsort(t.list, t.used, sizeof *t.list, cmp_show);
     size_t shown = o->top && o->top < t.used ? o->top : t.used;
-    if (o->json) {
+    if (o->collapsed) {
+        for (size_t i = 0; i < shown; i++) {
+            collapsed_stack(out, t.list[i], o->by);
+            fprintf(out, " %" PRIu64 "\n", t.list[i]->size[0]);
+        }
+    } else if (o->json) {
         fputs("{\"snapshot\": ", out);
         json_header(out, path, snap);
         fprintf(out, ", \"group_by\": \"%s\", \"cumulative\": %s, \"groups\": %zu, \"stats\": [",
@@ -767,7 +830,12 @@ int sa_report_diff(FILE *out, const char *old_path, const sa_snapshot *old_snap,
     t.used = n;
     qsort(t.list, t.used, sizeof *t.list, cmp_diff);
     size_t shown = o->top && o->top < t.used ? o->top : t.used;
-    if (o->json) {
+    if (o->collapsed) {
+        for (size_t i = 0; i < shown; i++) {
+            collapsed_stack(out, t.list[i], o->by);
+            fprintf(out, " %" PRIu64 " %" PRIu64 "\n", t.list[i]->size[0], t.list[i]->size[1]);
+        }
+    } else if (o->json) {
         fputs("{\"old\": ", out);
         json_header(out, old_path, old_snap);
         fputs(", \"new\": ", out);

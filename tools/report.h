@@ -1,7 +1,13 @@
 /* report.h - `snapalloc show` and `snapalloc diff`: grouping the stacks of
  * snapshots by call site (or function, file, module, whole traceback),
- * sorting, and printing as text or JSON.  The model is Python's
- * tracemalloc: Snapshot.statistics() and Snapshot.compare_to().
+ * sorting, and printing as text, JSON or collapsed stacks.  The model is
+ * Python's tracemalloc: Snapshot.statistics() and Snapshot.compare_to().
+ *
+ * Collapsed stacks are the input format of flame-graph tools
+ * (flamegraph.pl, inferno, speedscope): one line per distinct stack, its
+ * frames outermost first joined by ';', then the live bytes; diff prints
+ * the old and the new bytes, difffolded.pl's two-column form, which
+ * flamegraph.pl draws as a differential flame graph.
  */
 #ifndef SA_TOOLS_REPORT_H
 #define SA_TOOLS_REPORT_H
@@ -28,6 +34,7 @@ typedef struct sa_report_opts {
     size_t nwrappers;
     uint64_t min_diff;         /* diff: omit groups with |size_diff| below */
     int json;
+    int collapsed;             /* collapsed stacks; by names the frames */
 } sa_report_opts;
 
 /* Parses "line", "function", ... ; returns 0 or -1. */

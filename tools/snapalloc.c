@@ -125,7 +125,11 @@ static const char usage_main[] =
     "  --all-frames       --include/--exclude test every frame of the stack\n" \
     "  --wrapper PATTERN  fold functions matching PATTERN into the allocation,\n" \
     "                     like malloc (e.g. xmalloc, g_malloc); repeatable\n" \
-    "  --format FORMAT    text (default) or json\n" \
+    "  --format FORMAT    text (default), json, or collapsed: one line per stack,\n" \
+    "                     frames outermost first joined by ';', then its bytes\n" \
+    "                     (show) or old and new bytes (diff), for flame-graph\n" \
+    "                     tools; frames are named by --by (default function),\n" \
+    "                     every group is printed unless --top is given\n" \
     "  --json             same as --format json\n" \
     "  -h, --help         print this help\n"
 
@@ -182,6 +186,7 @@ static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles
     memset(o, 0, sizeof *o);
     o->by = SA_BY_LINE;
     o->top = 10;
+    int by_given = 0, top_given = 0;
     opterr = 0;
     optind = 1;
     int c;
@@ -192,26 +197,26 @@ static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles
             if (sa_group_by_parse(optarg, &o->by) != 0)
                 sa_die("--by", "'%s' is not one of line, function, file, module, traceback",
                        optarg);
+            by_given = 1;
             break;
         case OPT_CUMULATIVE: o->cumulative = 1; break;
         case OPT_TOP:
             if (sa_parse_u64(optarg, 0, SIZE_MAX, &v) != 0)
                 sa_die("--top", "'%s' is not a number (0 for all)", optarg);
             o->top = (size_t)v;
+            top_given = 1;
             break;
         case OPT_INCLUDE: push_pattern(&o->include, &o->ninclude, optarg); break;
         case OPT_EXCLUDE: push_pattern(&o->exclude, &o->nexclude, optarg); break;
         case OPT_ALL_FRAMES: o->all_frames = 1; break;
         case OPT_WRAPPER: push_pattern(&o->wrappers, &o->nwrappers, optarg); break;
         case OPT_FORMAT:
-            if (strcmp(optarg, "json") == 0)
-                o->json = 1;
-            else if (strcmp(optarg, "text") == 0)
-                o->json = 0;
-            else
-                sa_die("--format", "'%s' is not one of text, json", optarg);
+            o->json = strcmp(optarg, "json") == 0;
+            o->collapsed = strcmp(optarg, "collapsed") == 0;
+            if (!o->json && !o->collapsed && strcmp(optarg, "text") != 0)
+                sa_die("--format", "'%s' is not one of text, json, collapsed", optarg);
             break;
-        case OPT_JSON: o->json = 1; break;
+        case OPT_JSON: o->json = 1; o->collapsed = 0; break;
         case OPT_MIN_DIFF:
             if (nfiles != 2)
                 sa_bad_option(cmd, '?', 0, argv[optind - 1]);
@@ -228,6 +233,16 @@ static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles
     }
     if (o->cumulative && o->by == SA_BY_TRACEBACK)
         sa_die("--cumulative", "cannot be used with --by traceback");
+    if (o->collapsed) {
+        /* A flame graph wants every stack, its frames named by function
+         * unless --by says otherwise. */
+        if (o->cumulative)
+            sa_die("--cumulative", "cannot be used with --format collapsed (stacks are whole)");
+        if (!by_given)
+            o->by = SA_BY_FUNCTION;
+        if (!top_given)
+            o->top = 0;
+    }
     int npos = argc - optind;
     if (npos != nfiles)
         sa_die(cmd, "%s (see 'snapalloc %s --help')",

@@ -57,6 +57,17 @@ expect_line "$F:$L_small alloc_small: size=192 B \(\+0 B\), count=3 \(\+0\), ave
 sa diff "$T/old.snap" "$T/new.snap" --by module
 expect_line "cli_mksnap: size=1076 KiB \(\+9432 B\), count=60 \(\+17\), average=17\.9 KiB" "diff --by module"
 
+# Collapsed stacks with the old and the new bytes (difffolded.pl's form).
+sa diff "$T/old.snap" "$T/new.snap" --format collapsed
+expect_rc 0 "diff --format collapsed"
+expect_line "(.*;)?main;alloc_pages 40960 49152" "collapsed diff pages"
+expect_line "(.*;)?main;alloc_small 640 1920" "collapsed diff small"
+expect_line "(.*;)?main;via_helper;alloc_small 192 192" "collapsed diff helper"
+expect_line "(.*;)?main;alloc_gone 40 0" "collapsed diff gone"
+[ "$(wc -l <"$T/out")" -eq 8 ] || fail "collapsed diff: $(wc -l <"$T/out") lines, expected 8 stacks"
+sa diff "$T/old.snap" "$T/new.snap" --format collapsed --min-diff 1K
+[ "$(wc -l <"$T/out")" -eq 2 ] || fail "collapsed diff --min-diff 1K: expected pages and small"
+
 # A snapshot against itself: nothing changed.
 sa diff "$T/new.snap" "$T/new.snap" --json --top 0
 expect_json "all(s['size_diff'] == 0 and s['count_diff'] == 0 for s in d['stats'])" True "self diff"

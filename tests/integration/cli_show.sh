@@ -129,6 +129,34 @@ expect_json "(d['stats'][0]['size'], d['stats'][0]['count'], d['stats'][0]['site
 expect_json "d['stats'][0]['site']['file'].endswith('cli_mksnap.c')" True "JSON file"
 expect_json "[s['site']['function'] for s in d['stats']]" "['alloc_big', 'alloc_pages', 'alloc_small', 'xmalloc', 'alloc_dup', 'alloc_rec']" "JSON order"
 
+# Collapsed stacks for flame graphs: one line per stack, outermost frame
+# first, the live bytes last; every stack (no --top), frames by function.
+sa show "$T/a.snap" --format collapsed
+expect_rc 0 "--format collapsed"
+[ "$(wc -l <"$T/out")" -eq 7 ] || fail "collapsed: $(wc -l <"$T/out") lines, expected 7 stacks"
+expect_no_line ': size=|^snapshot|^\[' "collapsed: no header or text lines"
+expect_line "(.*;)?main;alloc_big 1048576" "collapsed big"
+expect_line "(.*;)?main;alloc_small 6400" "collapsed small"
+expect_line "(.*;)?main;via_helper;alloc_small 192" "collapsed via_helper"
+expect_line "(.*;)?main;alloc_wrapped;xmalloc 1792" "collapsed wrapper caller"
+expect_line "(.*;)?main;alloc_rec;alloc_rec;alloc_rec 64" "collapsed recursion"
+expect_no_line '(^|;)(malloc|strdup|__strdup|__libc_malloc)( |;)' "collapsed folding"
+[ "$(awk '{s += $NF} END {print s}' "$T/out")" = 1098064 ] || fail "collapsed: bytes do not add up to the total"
+grep -Evq '^[^ ;][^;]*(;[^;]+)* [0-9]+$' "$T/out" && fail "collapsed: a line is not 'frame;frame;... BYTES'"
+sa show "$T/a.snap" --format collapsed --by line --include alloc_small
+expect_rc 0 "collapsed --by line"
+expect_line "(.*;)?main \(cli_mksnap\.c:[0-9]+\);alloc_small \(cli_mksnap\.c:$L_small\) 6400" "collapsed --by line"
+expect_line "(.*;)?via_helper \(cli_mksnap\.c:$L_helper\);alloc_small \(cli_mksnap\.c:$L_small\) 192" "collapsed --by line helper"
+sa show "$T/a.snap" --format collapsed --top 2
+[ "$(wc -l <"$T/out")" -eq 2 ] || fail "collapsed --top 2: expected 2 lines"
+expect_line "(.*;)?main;alloc_big 1048576" "collapsed --top 2 largest first"
+sa show "$T/a.snap" --format collapsed --cumulative
+expect_rc 2 "collapsed --cumulative"
+expect_one_error "collapsed --cumulative"
+sa show "$T/a.snap" --format xml
+expect_rc 2 "--format xml"
+expect_one_error "--format xml"
+
 # Strings needing escapes (quote, backslash, tab, invalid UTF-8) in the
 # command line recorded in the snapshot.
 odd=$(printf '%s/q"b\\s\tx\377.snap' "$T")
