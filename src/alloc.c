@@ -119,6 +119,24 @@ void *sa_realloc(void *p, size_t size)
         sa_free(p);
         return NULL;
     }
+    /* A valid arena block, from its page entry as free() does: no pool
+     * descriptor read, and the old block goes straight to the thread's
+     * cache (sqlite3 makes 390,000 reallocs, nearly all moves of blocks
+     * under 64 bytes, as under glibc). */
+    sa_pm_leaf *leaf = sa_pagemap_leaf(p);
+    unsigned pe = leaf ? sa_pagemap_page_get(leaf, p) : 0;
+    size_t cls = pe & SA_PM_PAGE_CLASS;
+    if (SA_LIKELY(pe != 0) && SA_LIKELY(sa_page_block_ok(pe, cls, p))) {
+        size_t have = sa_classes[cls].size;
+        if (size <= have && size > have / 2)
+            return p;
+        void *q = sa_malloc(size);
+        if (q) {
+            memcpy(q, p, have < size ? have : size);
+            sa_heap_free_class(pe, cls, p);
+        }
+        return q;
+    }
     uintptr_t e = sa_pagemap_get(p);
     if ((e & SA_PM_TAG) == SA_PM_ARENA) {
         sa_pool *pool = checked_pool(e, p, "realloc()");

@@ -69,10 +69,23 @@ SA_NOINLINE __attribute__((cold)) void sa_free_misuse(void *p);
  * or misuse. */
 SA_NOINLINE void sa_free_other(const sa_pm_leaf *leaf, void *p);
 
+/* Whether b, in a page whose entry pe is nonzero (a page of carved
+ * blocks of class cls = pe & SA_PM_PAGE_CLASS), is an allocated block: a
+ * block start, inside the pool, not free already.  From the page entry
+ * and the class table only. */
+SA_INLINE int sa_page_block_ok(unsigned pe, size_t cls, const sa_block *b)
+{
+    const sa_class_info *ci = &sa_classes[cls];
+    uint32_t off = sa_pagemap_page_offset(pe, b);
+    uint64_t prod = (uint64_t)off * ci->recip;
+    return !((uint32_t)prod >= ci->recip || off >= ci->limit ||
+             b->key == ((uintptr_t)b ^ sa_secret));
+}
+
 /* free(): a block whose page holds carved blocks is validated from its
- * page entry and the class table (block start, inside the pool, not
- * free already) and goes in the thread's cache; the pool descriptor is
- * read only if it does not fit there (pagemap.h says why). */
+ * page entry and the class table and goes in the thread's cache; the
+ * pool descriptor is read only if it does not fit there (pagemap.h says
+ * why). */
 SA_INLINE void sa_free_inline(void *p)
 {
     sa_pm_leaf *leaf = sa_pagemap_leaf(p);
@@ -81,12 +94,8 @@ SA_INLINE void sa_free_inline(void *p)
     unsigned pe = sa_pagemap_page_get(leaf, p);
     if (SA_LIKELY(pe != 0)) {
         size_t cls = pe & SA_PM_PAGE_CLASS;
-        const sa_class_info *ci = &sa_classes[cls];
-        uint32_t off = sa_pagemap_page_offset(pe, p);
-        uint64_t prod = (uint64_t)off * ci->recip;
         sa_block *b = p;
-        if (SA_UNLIKELY((uint32_t)prod >= ci->recip || off >= ci->limit ||
-                        b->key == ((uintptr_t)b ^ sa_secret))) {
+        if (SA_UNLIKELY(!sa_page_block_ok(pe, cls, b))) {
             sa_free_misuse(p);
             return;
         }

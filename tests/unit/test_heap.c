@@ -478,6 +478,38 @@ Test(heap, realloc_keeps_contents_across_classes)
     cr_assert_null(sa_realloc(q, 0));
 }
 
+Test(heap, realloc_moves_a_small_block_and_caches_the_old_one)
+{
+    /* sqlite3's pattern: a short string grown by realloc.  The old block
+     * goes to the thread's cache, so the next malloc of its class gets it
+     * back (LIFO), and the free counter sees it. */
+    char *p = sa_malloc(24);
+    memcpy(p, "0123456789abcdefghijklm", 24);
+    uint64_t frees = sa_tls_heap->nfree;
+    char *q = sa_realloc(p, 40);
+    cr_assert_neq(q, p);
+    cr_assert_str_eq(q, "0123456789abcdefghijklm");
+    cr_assert_eq(sa_tls_heap->nfree, frees + 1);
+    cr_assert_eq(sa_malloc(20), p, "the old block was not cached");
+    /* A freed block is still refused. */
+    sa_free(q);
+}
+
+Test(heap, realloc_of_a_freed_small_block_aborts, .signal = SIGABRT)
+{
+    void *p = sa_malloc(24);
+    void *keep = sa_malloc(24);
+    (void)keep;
+    sa_free(p);
+    sa_realloc(p, 40);
+}
+
+Test(heap, realloc_of_an_interior_pointer_aborts, .signal = SIGABRT)
+{
+    char *p = sa_malloc(64);
+    sa_realloc(p + 16, 200);
+}
+
 Test(heap, aligned_allocations)
 {
     for (size_t align = 32; align <= (1u << 21); align *= 2)
