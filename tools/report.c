@@ -337,9 +337,17 @@ static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
                 keycap = nf * 2;
                 keys = sa_xrealloc(keys, keycap, sizeof *keys);
             }
-            for (uint32_t i = 0; i < nf; i++)
-                keys[i] = project(fs[i], o->by);
-            group *g = group_get(t, keys, nf);
+            uint32_t nk = 0;
+            for (uint32_t i = 0; i < nf; i++) {
+                keys[nk] = project(fs[i], o->by);
+                /* A flame graph by file or module shows a run of frames
+                 * in one file or module as one frame. */
+                if (o->collapsed && (o->by == SA_BY_FILE || o->by == SA_BY_MODULE) && nk &&
+                    key_frame_equal(&keys[nk], &keys[nk - 1]))
+                    continue;
+                nk++;
+            }
+            group *g = group_get(t, keys, nk);
             g->size[which] += st->size;
             g->count[which] += st->count;
             continue;

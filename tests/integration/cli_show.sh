@@ -147,6 +147,10 @@ sa show "$T/a.snap" --format collapsed --by line --include alloc_small
 expect_rc 0 "collapsed --by line"
 expect_line "(.*;)?main \(cli_mksnap\.c:[0-9]+\);alloc_small \(cli_mksnap\.c:$L_small\) 6400" "collapsed --by line"
 expect_line "(.*;)?via_helper \(cli_mksnap\.c:$L_helper\);alloc_small \(cli_mksnap\.c:$L_small\) 192" "collapsed --by line helper"
+sa show "$T/a.snap" --format collapsed --by module
+expect_rc 0 "collapsed --by module"
+expect_line "(.*;)?libc\.so\.6;cli_mksnap 1098064" "collapsed --by module: one line, runs of a module merged"
+[ "$(wc -l <"$T/out")" -eq 1 ] || fail "collapsed --by module: $(wc -l <"$T/out") lines, expected 1"
 sa show "$T/a.snap" --format collapsed --top 2
 [ "$(wc -l <"$T/out")" -eq 2 ] || fail "collapsed --top 2: expected 2 lines"
 expect_line "(.*;)?main;alloc_big 1048576" "collapsed --top 2 largest first"
