@@ -64,6 +64,8 @@ CONFIGS = {
     "mimalloc": {"preload": LIBDIR + "/libmimalloc.so.2"},
     "tcmalloc": {"preload": LIBDIR + "/libtcmalloc_minimal.so.4"},
     "snapalloc": {"preload": "{lib}", "needs_lib": True},
+    # Opt-in transparent huge pages for the arenas (not a default config).
+    "snapalloc-thp": {"preload": "{lib}", "needs_lib": True, "env": {"SNAPALLOC_THP": "1"}},
     "snapalloc-traced": {
         "preload": "{lib}",
         "needs_lib": True,

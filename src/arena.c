@@ -87,12 +87,16 @@ static void dirty_set(sa_arena *a, uint64_t mask)
  * untouched rest of a reserve costs address space only. */
 static char *reserve_cur, *reserve_end;
 
+int sa_arena_thp;
+
 static char *arena_map(void)
 {
     if (reserve_cur == reserve_end) {
-        char *r = sa_os_map(SA_ARENA_RESERVE, SA_ARENA_SIZE);
+        char *r = sa_os_map(SA_ARENA_RESERVE, sa_arena_thp ? SA_HUGE_PAGE : SA_ARENA_SIZE);
         if (!r)
             return sa_os_map(SA_ARENA_SIZE, SA_ARENA_SIZE);
+        if (sa_arena_thp)
+            sa_os_hugepages(r, SA_ARENA_RESERVE);
         reserve_cur = r;
         reserve_end = r + SA_ARENA_RESERVE;
     }

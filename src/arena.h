@@ -200,6 +200,12 @@ static inline sa_pool *sa_arena_entry_pool(unsigned pe, const void *p)
 
 extern SA_HIDDEN uintptr_t sa_secret;
 
+/* SNAPALLOC_THP=1 (init.c): arena reserves are 2 MiB-aligned and marked
+ * MADV_HUGEPAGE, so the kernel may back them with transparent huge pages
+ * (fewer TLB misses, at the cost of resident memory: a huge page is
+ * resident whole).  Set before the first arena is mapped. */
+extern SA_HIDDEN int sa_arena_thp;
+
 /* Take an EMPTY pool of class cls (state USED, no owner yet), or NULL with
  * errno = ENOMEM.  Takes sa_arena_lock. */
 sa_pool *sa_arena_take_pool(unsigned cls);

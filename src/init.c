@@ -83,6 +83,20 @@ static void read_stats_setting(void)
     sa_warn_setting(2, "SNAPALLOC_STATS", v, "expected 0 or 1; statistics stay off");
 }
 
+/* SNAPALLOC_THP: "1" backs the arenas with transparent huge pages where
+ * the kernel allows (arena.h). */
+static void read_thp_setting(void)
+{
+    const char *v = secure_getenv("SNAPALLOC_THP");
+    if (!v || !*v || strcmp(v, "0") == 0)
+        return;
+    if (strcmp(v, "1") == 0) {
+        sa_arena_thp = 1;
+        return;
+    }
+    sa_warn_setting(2, "SNAPALLOC_THP", v, "expected 0 or 1; huge pages stay off");
+}
+
 void sa_init_slow(void)
 {
     if (in_init)
@@ -91,6 +105,7 @@ void sa_init_slow(void)
     sa_lock_acquire(&init_lock);
     if (!sa_initialized) {
         sa_sizeclass_init();
+        read_thp_setting();   /* before any arena is mapped */
         sa_secret = (uintptr_t)sa_os_random();
         __atomic_store_n(&sa_initialized, 1, __ATOMIC_RELEASE);
         sa_heap_init();

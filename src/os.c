@@ -83,6 +83,14 @@ void sa_os_discard(void *p, size_t size)
     errno = saved;
 }
 
+int sa_os_hugepages(void *p, size_t size)
+{
+    int saved = errno;
+    int r = madvise(p, size, MADV_HUGEPAGE);
+    errno = saved;
+    return r == 0 ? 0 : -1;
+}
+
 int sa_os_write_all(int fd, const void *buf, size_t len)
 {
     int saved = errno;

@@ -24,6 +24,9 @@ int sa_os_remap_inplace(void *p, size_t old_size, size_t new_size);
 void *sa_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
 /* Tell the kernel the pages are unused (contents are lost, RSS drops). */
 void sa_os_discard(void *p, size_t size);
+/* Ask for transparent huge pages on [p, p + size) (MADV_HUGEPAGE).
+ * Returns 0, or -1 if the kernel has none to give. */
+int sa_os_hugepages(void *p, size_t size);
 
 /* write(2) all of buf, retrying on EINTR and short writes.
  * Returns 0 or a negative errno. */

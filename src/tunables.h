@@ -30,6 +30,7 @@
 #define SA_ARENA_SIZE       (1u << SA_ARENA_SHIFT)          /* 256 KiB */
 #define SA_ARENA_PAGES      (SA_ARENA_SIZE / SA_PAGE)       /* 64, one is the header */
 #define SA_ARENA_RESERVE    (4u << 20)   /* arenas are cut from 4 MiB maps */
+#define SA_HUGE_PAGE        (2u << 20)   /* SNAPALLOC_THP aligns reserves to it */
 #define SA_ARENA_COLORS     16u          /* header pages rotate over 64 KiB */
 
 #define SA_MEDIUM_MAX       65536u       /* largest request served from arenas */

@@ -32,7 +32,7 @@ sa_init() {
     # Nor may the caller's snapalloc settings change what a test runs.
     unset LD_PRELOAD SNAPALLOC_STATS SNAPALLOC_TRACE SNAPALLOC_SNAPSHOT \
         SNAPALLOC_SNAPSHOT_AT_EXIT SNAPALLOC_SIGNAL SNAPALLOC_INTERVAL \
-        SNAPALLOC_PEAK SNAPALLOC_UNWIND || :
+        SNAPALLOC_PEAK SNAPALLOC_UNWIND SNAPALLOC_THP || :
 }
 
 sa_fail() {
