@@ -322,7 +322,35 @@ void sa_arena_heap_grew(uint64_t now)
     sa_lock_release(&arena_lock);
 }
 
-sa_pool *sa_arena_take_pool(unsigned cls)
+/* The pages a growing class's new pool will fault in, faulted in now by
+ * one system call (sa_os_populate): a page fault costs far more than the
+ * zeroing it exists for (4-10 us a page under virtualisation, half of it
+ * the fault itself).  A one-page pool also populates the free pages that
+ * follow it (up to SA_POPULATE_PAGES in all), which become dirty: the
+ * next pool of any class takes them (dirty runs first, pick_arena).
+ * Returns the number of pages beyond the run made dirty; *len gets the
+ * bytes to populate from the run's first page (0: none). */
+static unsigned populate_plan(sa_arena *a, unsigned first, unsigned n, size_t *len)
+{
+    unsigned end = first + n;
+    if (n == 1) {
+        uint64_t clean = a->free_mask & ~a->dirty_mask;
+        while (end < SA_ARENA_PAGES && end - first < SA_POPULATE_PAGES && (clean >> end & 1))
+            end++;
+    }
+    unsigned ahead = end - first - n;
+    if (ahead) {
+        uint64_t m = (((uint64_t)1 << ahead) - 1) << (first + n);
+        if (!a->dirty_mask)
+            a->dirty_since = sa_os_now_ms();
+        dirty_set(a, a->dirty_mask | m);
+        __atomic_store_n(&counts.dirty_pages, counts.dirty_pages + ahead, __ATOMIC_RELAXED);
+    }
+    *len = (size_t)(end - first) * SA_PAGE;
+    return ahead;
+}
+
+sa_pool *sa_arena_take_pool(unsigned cls, int growing)
 {
     unsigned n = sa_classes[cls].pages, first = SA_NO_RUN;
     sa_lock_acquire(&arena_lock);
@@ -337,12 +365,15 @@ sa_pool *sa_arena_take_pool(unsigned cls)
     a->nfree -= n;
     uint64_t reused = (uint64_t)__builtin_popcountll(a->dirty_mask & run);
     uint64_t untouched = n - reused, now = 0;
-    if (untouched)
-        now = sa_growth_advance(untouched);
-    if (reused)
-        __atomic_store_n(&dirty_used_at, sa_growth_now(), __ATOMIC_RELAXED);
     __atomic_store_n(&counts.dirty_pages, counts.dirty_pages - reused, __ATOMIC_RELAXED);
     dirty_set(a, a->dirty_mask & ~run);
+    size_t populate = 0;
+    unsigned ahead = growing && untouched ? populate_plan(a, first, n, &populate) : 0;
+    if (untouched)
+        now = sa_growth_advance(untouched + ahead);
+    /* Pages populated ahead count as reused: they are, by the next pool. */
+    if (reused || ahead)
+        __atomic_store_n(&dirty_used_at, sa_growth_now(), __ATOMIC_RELAXED);
     counts.active_pages += n;
     bucket_push(a);
     for (unsigned i = 0; i < n; i++) {
@@ -362,6 +393,11 @@ sa_pool *sa_arena_take_pool(unsigned cls)
     pool->cls = (uint8_t)cls;
     pool->state = SA_POOL_USED;
     sa_lock_release(&arena_lock);
+    /* Outside the lock: the arena cannot go while it holds this pool, and
+     * populating pages another thread takes meanwhile is harmless (the
+     * kernel faults a page in once; present pages are left as they are). */
+    if (populate)
+        sa_os_populate(sa_arena_base(a) + (size_t)first * SA_PAGE, populate);
     /* The arenas grow into pages to fault in: idle dirty pages, here or in
      * the large cache, would only add to the peak (the large lock after
      * arena_lock: the fork handlers take it first). */

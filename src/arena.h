@@ -207,8 +207,10 @@ extern SA_HIDDEN uintptr_t sa_secret;
 extern SA_HIDDEN int sa_arena_thp;
 
 /* Take an EMPTY pool of class cls (state USED, no owner yet), or NULL with
- * errno = ENOMEM.  Takes sa_arena_lock. */
-sa_pool *sa_arena_take_pool(unsigned cls);
+ * errno = ENOMEM.  growing: the heap's last pool of the class just filled
+ * up, so this one will be carved whole: its fresh pages are faulted in at
+ * once (populate_plan in arena.c).  Takes sa_arena_lock. */
+sa_pool *sa_arena_take_pool(unsigned cls, int growing);
 /* Give back a pool whose blocks are all free.  Takes sa_arena_lock. */
 void sa_arena_return_pool(sa_pool *pool);
 /* Unmap every wholly free arena and discard free pages (malloc_trim).

@@ -336,6 +336,7 @@ static sa_block *carve_page(sa_pool *pool, uint32_t size)
 
 static void *heap_malloc_from(sa_heap *h, unsigned cls)
 {
+    int growing = 0;   /* a pool of the class filled up just now */
     for (;;) {
         sa_pool *pool = *sa_heap_used(h, cls);
         if (pool) {
@@ -355,11 +356,12 @@ static void *heap_malloc_from(sa_heap *h, unsigned cls)
             }
             used_unlink(h, pool);
             pool->state = SA_POOL_FULL;
+            growing = 1;
             continue;
         }
         if (collect_remote(h))
             continue;
-        pool = sa_arena_take_pool(cls);
+        pool = sa_arena_take_pool(cls, growing);
         if (!pool)
             return NULL;
         pool->heap = h;

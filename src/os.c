@@ -83,6 +83,25 @@ void sa_os_discard(void *p, size_t size)
     errno = saved;
 }
 
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23
+#endif
+
+int sa_os_populate(void *p, size_t size)
+{
+    static int unsupported;
+    if (size == 0)
+        return 0;
+    if (__atomic_load_n(&unsupported, __ATOMIC_RELAXED))
+        return -1;
+    int saved = errno;
+    int r = madvise(p, size, MADV_POPULATE_WRITE);
+    if (r != 0 && (errno == EINVAL || errno == ENOSYS))
+        __atomic_store_n(&unsupported, 1, __ATOMIC_RELAXED);
+    errno = saved;
+    return r == 0 ? 0 : -1;
+}
+
 int sa_os_hugepages(void *p, size_t size)
 {
     int saved = errno;

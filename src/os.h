@@ -24,6 +24,11 @@ int sa_os_remap_inplace(void *p, size_t old_size, size_t new_size);
 void *sa_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
 /* Tell the kernel the pages are unused (contents are lost, RSS drops). */
 void sa_os_discard(void *p, size_t size);
+/* Fault in [p, p + size) for writing now, in one system call
+ * (MADV_POPULATE_WRITE, Linux 5.14): pages about to be written cost one
+ * kernel entry per call instead of one page fault each.  Returns 0, or
+ * -1 if the kernel cannot (an older kernel: never asked again). */
+int sa_os_populate(void *p, size_t size);
 /* Ask for transparent huge pages on [p, p + size) (MADV_HUGEPAGE).
  * Returns 0, or -1 if the kernel has none to give. */
 int sa_os_hugepages(void *p, size_t size);

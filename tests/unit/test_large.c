@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "arena.h"
 #include "internal.h"
@@ -235,4 +236,53 @@ Test(large, idle_cached_pages_go_back_when_the_heap_grows)
     for (size_t i = 0; i < 190000; i += 64)
         cr_assert_eq(q[i], 0);
     sa_free(q);
+}
+
+/* How many of the pages of [p, p + bytes) are resident. */
+static size_t resident_pages(const void *p, size_t bytes)
+{
+    static unsigned char vec[4096];
+    size_t n = (bytes + SA_PAGE - 1) / SA_PAGE;
+    cr_assert_leq(n, sizeof vec);
+    cr_assert_eq(mincore((void *)p, bytes, vec), 0);
+    size_t r = 0;
+    for (size_t i = 0; i < n; i++)
+        r += vec[i] & 1;
+    return r;
+}
+
+Test(large, calloc_faults_in_blocks_up_to_a_mebibyte_at_once)
+{
+    char *p = sa_calloc(3, 100000);                /* 300000: 74 pages */
+    cr_assert_eq(resident_pages(p, 300000), 74);
+    for (size_t i = 0; i < 300000; i++)
+        cr_assert_eq(p[i], 0);
+    char *big = sa_calloc(1, (size_t)3 << 20);     /* sparse tables stay lazy */
+    cr_assert_eq(resident_pages(big, (size_t)3 << 20), 0);
+    cr_assert_eq(big[(size_t)2 << 20], 0);
+    char *m = sa_malloc(300000);                   /* malloc stays lazy */
+    cr_assert_eq(resident_pages(m, 300000), 0);
+    sa_free(p);
+    sa_free(big);
+    sa_free(m);
+}
+
+Test(large, realloc_growth_faults_in_up_to_a_quarter_of_the_old_size)
+{
+    char *p = sa_malloc(400 * 1024);
+    cr_assert_eq(resident_pages(p, 400 * 1024), 0);
+    memset(p, 0x31, 400 * 1024);
+    /* By 1.2x: the whole growth (20 pages, under 100 / 4). */
+    char *q = sa_realloc(p, 480 * 1024);
+    cr_assert_eq(resident_pages(q + 400 * 1024, 80 * 1024), 20);
+    memset(q + 400 * 1024, 0x32, 80 * 1024);
+    /* By 2x: a quarter of the old size (30 of the 120 new pages). */
+    char *r = sa_realloc(q, 960 * 1024);
+    cr_assert_eq(resident_pages(r + 480 * 1024, 120 * 1024), 30);
+    cr_assert_eq(resident_pages(r + 600 * 1024, 360 * 1024), 0);
+    cr_assert_eq(r[0], 0x31);
+    cr_assert_eq(r[400 * 1024 - 1], 0x31);
+    cr_assert_eq(r[480 * 1024 - 1], 0x32);
+    cr_assert_eq(r[480 * 1024], 0);
+    sa_free(r);
 }
