@@ -3,12 +3,12 @@
  * are reused first (in any arena) and discarded when idle or old. */
 #include <criterion/criterion.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <time.h>
 
 #include "arena.h"
 #include "internal.h"
 #include "pagemap.h"
+#include "resident.h"
 #include "sizeclass.h"
 
 static void setup(void) { sa_init(); }
@@ -167,28 +167,16 @@ static int reads_zero(const void *p, size_t n)
     return 1;
 }
 
-/* How many of the n pages from p are resident. */
-static unsigned resident_pages(const void *p, unsigned n)
-{
-    unsigned char vec[64];
-    cr_assert_leq(n, 64);
-    cr_assert_eq(mincore((void *)p, (size_t)n * SA_PAGE, vec), 0);
-    unsigned r = 0;
-    for (unsigned i = 0; i < n; i++)
-        r += vec[i] & 1;
-    return r;
-}
-
 Test(arena, a_growing_class_faults_in_its_pool_and_the_pages_after_it)
 {
     /* The first arena: its header is page 0, pools follow in order. */
     sa_pool *lazy = sa_arena_take_pool(0, 0);
-    cr_assert_eq(resident_pages(sa_pool_base(lazy), 1), 0, "a pool is faulted in unasked");
+    cr_assert_eq(resident_pages(sa_pool_base(lazy), SA_PAGE), 0, "a pool is faulted in unasked");
     sa_pool *grow = sa_arena_take_pool(0, 1);
     char *base = sa_pool_base(grow);
     cr_assert_eq(base, sa_pool_base(lazy) + SA_PAGE);
-    cr_assert_eq(resident_pages(base, SA_POPULATE_PAGES), SA_POPULATE_PAGES);
-    cr_assert_eq(resident_pages(base + SA_POPULATE_PAGES * SA_PAGE, 8), 0);
+    cr_assert_eq(resident_pages(base, SA_POPULATE_PAGES * SA_PAGE), SA_POPULATE_PAGES);
+    cr_assert_eq(resident_pages(base + SA_POPULATE_PAGES * SA_PAGE, 8 * SA_PAGE), 0);
     /* The pages after the pool are free and resident: dirty. */
     cr_assert_eq(counts().dirty_pages, SA_POPULATE_PAGES - 1);
     cr_assert_eq(sa_pool_arena(grow)->dirty_mask,
@@ -201,7 +189,7 @@ Test(arena, a_growing_class_faults_in_its_pool_and_the_pages_after_it)
     sa_pool *again = sa_arena_take_pool(0, 1);
     cr_assert_eq(sa_pool_base(again), base + 2 * SA_PAGE);
     cr_assert_eq(counts().dirty_pages, SA_POPULATE_PAGES - 3);
-    cr_assert_eq(resident_pages(base + SA_POPULATE_PAGES * SA_PAGE, 8), 0);
+    cr_assert_eq(resident_pages(base + SA_POPULATE_PAGES * SA_PAGE, 8 * SA_PAGE), 0);
 }
 
 Test(arena, a_growing_multi_page_pool_is_faulted_in_whole_and_alone)
@@ -209,11 +197,11 @@ Test(arena, a_growing_multi_page_pool_is_faulted_in_whole_and_alone)
     unsigned cls = sa_size_class(65536);
     cr_assert_eq(sa_classes[cls].pages, 16);
     sa_pool *lazy = sa_arena_take_pool(cls, 0);
-    cr_assert_eq(resident_pages(sa_pool_base(lazy), 16), 0);
+    cr_assert_eq(resident_pages(sa_pool_base(lazy), 16 * SA_PAGE), 0);
     sa_pool *p = sa_arena_take_pool(cls, 1);
     cr_assert_eq(sa_pool_base(p), sa_pool_base(lazy) + 16 * SA_PAGE);
-    cr_assert_eq(resident_pages(sa_pool_base(p), 16), 16);
-    cr_assert_eq(resident_pages(sa_pool_base(p) + 16 * SA_PAGE, 16), 0);
+    cr_assert_eq(resident_pages(sa_pool_base(p), 16 * SA_PAGE), 16);
+    cr_assert_eq(resident_pages(sa_pool_base(p) + 16 * SA_PAGE, 16 * SA_PAGE), 0);
     cr_assert_eq(counts().dirty_pages, 0);
 }
 

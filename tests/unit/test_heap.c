@@ -4,12 +4,12 @@
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "heap.h"
 #include "internal.h"
 #include "large.h"
 #include "pagemap.h"
+#include "resident.h"
 
 static void setup(void) { sa_init(); }
 TestSuite(heap, .init = setup);
@@ -95,23 +95,13 @@ Test(heap, carving_takes_a_page_of_blocks_at_a_time)
     cr_assert_eq(mp->carve, 15 * 576, "4608 .. 8064 start in page 1");
 }
 
-static unsigned resident_pages(const void *p, unsigned n)
-{
-    unsigned char vec[16];
-    cr_assert_eq(mincore((void *)p, (size_t)n * SA_PAGE, vec), 0);
-    unsigned r = 0;
-    for (unsigned i = 0; i < n; i++)
-        r += vec[i] & 1;
-    return r;
-}
-
 Test(heap, the_pool_after_a_full_one_is_faulted_in_with_the_pages_after_it)
 {
     sa_pool *first;
     char *b0 = fresh_pool_block(496, &first);
     unsigned cap = sa_classes[first->cls].capacity;
     cr_assert_eq(cap, 8);
-    cr_assert_eq(resident_pages(sa_pool_base(first) + SA_PAGE, 1), 0, "faulted in before the class grew");
+    cr_assert_eq(resident_pages(sa_pool_base(first) + SA_PAGE, SA_PAGE), 0, "faulted in before the class grew");
     for (unsigned i = 1; i < cap; i++)
         cr_assert_eq(sa_malloc(496), b0 + i * 496);
     sa_arena_counts c;
@@ -120,7 +110,7 @@ Test(heap, the_pool_after_a_full_one_is_faulted_in_with_the_pages_after_it)
      * come faulted in. */
     char *b = sa_malloc(496);
     cr_assert_eq(b, sa_pool_base(first) + SA_PAGE);
-    cr_assert_eq(resident_pages(b + SA_PAGE, SA_POPULATE_PAGES - 1), SA_POPULATE_PAGES - 1);
+    cr_assert_eq(resident_pages(b + SA_PAGE, (SA_POPULATE_PAGES - 1) * SA_PAGE), SA_POPULATE_PAGES - 1);
     sa_arena_counts after;
     sa_arena_get_counts(&after);
     cr_assert_eq(after.dirty_pages, c.dirty_pages + SA_POPULATE_PAGES - 1);

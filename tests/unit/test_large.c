@@ -4,12 +4,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "arena.h"
 #include "internal.h"
 #include "large.h"
 #include "pagemap.h"
+#include "resident.h"
 
 static void setup(void) { sa_init(); }
 TestSuite(large, .init = setup);
@@ -236,19 +236,6 @@ Test(large, idle_cached_pages_go_back_when_the_heap_grows)
     for (size_t i = 0; i < 190000; i += 64)
         cr_assert_eq(q[i], 0);
     sa_free(q);
-}
-
-/* How many of the pages of [p, p + bytes) are resident. */
-static size_t resident_pages(const void *p, size_t bytes)
-{
-    static unsigned char vec[4096];
-    size_t n = (bytes + SA_PAGE - 1) / SA_PAGE;
-    cr_assert_leq(n, sizeof vec);
-    cr_assert_eq(mincore((void *)p, bytes, vec), 0);
-    size_t r = 0;
-    for (size_t i = 0; i < n; i++)
-        r += vec[i] & 1;
-    return r;
 }
 
 Test(large, calloc_faults_in_blocks_up_to_a_mebibyte_at_once)
