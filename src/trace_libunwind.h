@@ -38,4 +38,13 @@ extern SA_HIDDEN sa_libunwind sa_unw;
 int sa_libunwind_load(void);
 const char *sa_libunwind_error(void);
 
+/* Nonzero while this thread is inside one of the tracer's own calls into
+ * libunwind: libunwind's signal masking is skipped then, if
+ * sa_libunwind_quiet_install(handle of libunwind) returned 0, which the
+ * loader does when it loaded libunwind itself (sa_unw_quiet_installed;
+ * trace_libunwind_quiet.c says why that is safe). */
+extern SA_TLS int sa_unw_quiet;
+extern SA_HIDDEN int sa_unw_quiet_installed;
+int sa_libunwind_quiet_install(void *handle);
+
 #endif

@@ -215,8 +215,8 @@ static void remember(sa_unwind_last *last, const uintptr_t *frames, const uintpt
     last->reused = reused;
 }
 
-SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
-                                   uintptr_t *slots, int max, int *learnt, sa_unwind_last *last)
+static int cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
+                    uintptr_t *slots, int max, int *learnt, sa_unwind_last *last)
 {
     *learnt = 0;
     if (!rules)
@@ -315,5 +315,14 @@ SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, ui
     }
     if (last)
         remember(last, frames, slots, n, 0, 0);
+    return n;
+}
+
+SA_NOINLINE int sa_unwind_cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
+                                   uintptr_t *slots, int max, int *learnt, sa_unwind_last *last)
+{
+    sa_unw_quiet++;   /* libunwind's steps skip their signal masking */
+    int n = cfa_walk(ra, sp, rbp, frames, slots, max, learnt, last);
+    sa_unw_quiet--;
     return n;
 }

@@ -24,6 +24,7 @@
 #include "trace_unwind.h"
 
 sa_libunwind sa_unw;
+int sa_unw_quiet_installed;
 
 static pthread_once_t load_once = PTHREAD_ONCE_INIT;
 static int load_rc = -1;
@@ -37,6 +38,9 @@ static void load(void)
     /* RTLD_LOCAL: its _Unwind_* and backtrace() stay out of the program's
      * symbol scope.  dlopen allocates: the caller holds no allocator lock
      * and sets the tracer's guard, so those blocks are plain and untraced. */
+    void *had = dlopen(SA_LIBUNWIND_SONAME, RTLD_NOW | RTLD_NOLOAD);
+    if (had)
+        dlclose(had);   /* the program's own: keep its signal masks */
     void *h = dlopen(SA_LIBUNWIND_SONAME, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         load_error = "cannot load " SA_LIBUNWIND_SONAME
@@ -60,6 +64,8 @@ static void load(void)
     SA_SYM(local_addr_space, SA_STR(unw_local_addr_space));
 #undef SA_SYM
     sa_unw = u;
+    if (!had)
+        sa_unw_quiet_installed = sa_libunwind_quiet_install(h) == 0;
     load_error = NULL;
     __atomic_store_n(&load_rc, 0, __ATOMIC_RELEASE);
 }
@@ -92,6 +98,8 @@ int sa_unwind_libunwind_setup(void)
 
 SA_NOINLINE int sa_unwind_libunwind_raw(uintptr_t *frames, int max)
 {
+    sa_unw_quiet++;
     int n = sa_unw.backtrace((void **)frames, max);
+    sa_unw_quiet--;
     return n < 0 ? 0 : n;
 }
