@@ -137,20 +137,54 @@ typedef struct key_frame {
     const char *module_path;     /* informational (JSON) */
 } key_frame;
 
+/* A group's key is an array of interned key frames (one copy of each
+ * distinct frame, all fields equal), not of frames: a diff by traceback
+ * of two 100k-stack snapshots makes 200k keys of ~32 frames, 51 MB of
+ * pointers where copies took 360 MB (and their page faults most of the
+ * run).  Keys compare by the key fields (key_frame_equal), so frames that
+ * differ only in the informational fields still group together. */
 typedef struct group {
     uint32_t nkey;
-    key_frame *key;
+    const key_frame **key;
     uint64_t hash;
     uint64_t size[2], count[2];  /* [0] the only/old snapshot, [1] new */
     uint32_t last_stack;         /* cumulative: charged once per stack */
     int last_snap;
 } group;
 
+/* Groups, keys and interned frames are carved from chunks freed with the
+ * table: no per-group malloc. */
+typedef struct chunk {
+    struct chunk *next;
+    size_t used, cap;
+    _Alignas(16) unsigned char data[];
+} chunk;
+
 typedef struct group_table {
     group **slots;
     size_t cap, used;
     group **list;                /* insertion order */
+    size_t listcap;
+    const key_frame **frames;    /* interned key frames (open addressing) */
+    size_t fcap, fused;
+    chunk *chunks;
 } group_table;
+
+static void *table_alloc(group_table *t, size_t size)
+{
+    size = (size + 15) & ~(size_t)15;
+    chunk *c = t->chunks;
+    if (!c || c->cap - c->used < size) {
+        size_t cap = size > (1u << 20) ? size : (1u << 20);
+        c = sa_xcalloc(1, sizeof *c + cap);
+        c->cap = cap;
+        c->next = t->chunks;
+        t->chunks = c;
+    }
+    void *p = c->data + c->used;
+    c->used += size;
+    return p;
+}
 
 static key_frame project(const sa_sym_frame *f, sa_group_by by)
 {
@@ -188,29 +222,73 @@ static key_frame project(const sa_sym_frame *f, sa_group_by by)
     return k;
 }
 
-static uint64_t key_hash(const key_frame *k, uint32_t n)
+static uint64_t mix(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
+    return h * 0xff51afd7ed558ccdULL;
+}
+
+/* Over the key fields only: equal keys hash equal. */
+static uint64_t frame_hash(uint64_t h, const key_frame *k)
+{
+    h = mix(h, (uintptr_t)k->function);
+    h = mix(h, (uintptr_t)k->file);
+    h = mix(h, (uintptr_t)k->module);
+    h = mix(h, k->line);
+    return mix(h, k->offset);
+}
+
+static uint64_t key_hash(const key_frame *const *k, uint32_t n)
 {
     uint64_t h = 0x9e3779b97f4a7c15ULL * (n + 1);
-    for (uint32_t i = 0; i < n; i++) {
-        uint64_t parts[5] = {
-            (uintptr_t)k[i].function, (uintptr_t)k[i].file, (uintptr_t)k[i].module,
-            k[i].line, k[i].offset,
-        };
-        for (int j = 0; j < 5; j++) {
-            h ^= parts[j] + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2);
-            h *= 0xff51afd7ed558ccdULL;
-        }
-    }
+    for (uint32_t i = 0; i < n; i++)
+        h = frame_hash(h, k[i]);
     return h ^ (h >> 29);
 }
 
 static int key_frame_equal(const key_frame *a, const key_frame *b)
 {
-    return a->function == b->function && a->file == b->file && a->module == b->module &&
-           a->line == b->line && a->offset == b->offset;
+    return a == b || (a->function == b->function && a->file == b->file &&
+                      a->module == b->module && a->line == b->line && a->offset == b->offset);
 }
 
-static group *group_get(group_table *t, const key_frame *key, uint32_t n)
+static int frame_identical(const key_frame *a, const key_frame *b)
+{
+    return key_frame_equal(a, b) && a->shown_offset == b->shown_offset &&
+           a->module_path == b->module_path;
+}
+
+/* The table's copy of k (every field equal). */
+static const key_frame *intern_frame(group_table *t, const key_frame *k)
+{
+    if ((t->fused + 1) * 2 > t->fcap) {
+        size_t ncap = t->fcap ? t->fcap * 2 : 1024;
+        const key_frame **ns = sa_xcalloc(ncap, sizeof *ns);
+        for (size_t i = 0; i < t->fcap; i++) {
+            const key_frame *f = t->frames[i];
+            if (!f)
+                continue;
+            size_t j = mix(frame_hash(0, f), f->shown_offset) & (ncap - 1);
+            while (ns[j])
+                j = (j + 1) & (ncap - 1);
+            ns[j] = f;
+        }
+        free(t->frames);
+        t->frames = ns;
+        t->fcap = ncap;
+    }
+    size_t j = mix(frame_hash(0, k), k->shown_offset) & (t->fcap - 1);
+    for (; t->frames[j]; j = (j + 1) & (t->fcap - 1))
+        if (frame_identical(t->frames[j], k))
+            return t->frames[j];
+    key_frame *copy = table_alloc(t, sizeof *copy);
+    *copy = *k;
+    t->frames[j] = copy;
+    t->fused++;
+    return copy;
+}
+
+static group *group_get(group_table *t, const key_frame *const *key, uint32_t n)
 {
     if ((t->used + 1) * 2 > t->cap) {
         size_t ncap = t->cap ? t->cap * 2 : 256;
@@ -234,30 +312,36 @@ static group *group_get(group_table *t, const key_frame *key, uint32_t n)
         if (g->hash != h || g->nkey != n)
             continue;
         uint32_t i = 0;
-        while (i < n && key_frame_equal(&g->key[i], &key[i]))
+        while (i < n && key_frame_equal(g->key[i], key[i]))
             i++;
         if (i == n)
             return g;
     }
-    group *g = sa_xcalloc(1, sizeof *g);
+    group *g = table_alloc(t, sizeof *g);
+    memset(g, 0, sizeof *g);
     g->nkey = n;
-    g->key = sa_xcalloc(n, sizeof *key);
+    g->key = table_alloc(t, n * sizeof *key);
     memcpy(g->key, key, n * sizeof *key);
     g->hash = h;
     g->last_stack = UINT32_MAX;
     g->last_snap = -1;
     t->slots[j] = g;
-    t->list = sa_xrealloc(t->list, t->used + 1, sizeof *t->list);
+    if (t->used == t->listcap) {
+        t->listcap = t->listcap ? t->listcap * 2 : 256;
+        t->list = sa_xrealloc(t->list, t->listcap, sizeof *t->list);
+    }
     t->list[t->used++] = g;
     return g;
 }
 
 static void group_table_free(group_table *t)
 {
-    for (size_t i = 0; i < t->used; i++) {
-        free(t->list[i]->key);
-        free(t->list[i]);
+    while (t->chunks) {
+        chunk *next = t->chunks->next;
+        free(t->chunks);
+        t->chunks = next;
     }
+    free(t->frames);
     free(t->list);
     free(t->slots);
 }
@@ -306,7 +390,7 @@ static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
     sa_symbolizer *sym = sa_sym_new(snap);
     const sa_sym_frame **frames = NULL;
     size_t cap = 0;
-    key_frame *keys = NULL;
+    const key_frame **keys = NULL;
     size_t keycap = 0;
     static sa_sym_frame empty;
     if (!empty.function) {
@@ -339,11 +423,12 @@ static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
             }
             uint32_t nk = 0;
             for (uint32_t i = 0; i < nf; i++) {
-                keys[nk] = project(fs[i], o->by);
+                key_frame k = project(fs[i], o->by);
+                keys[nk] = intern_frame(t, &k);
                 /* A flame graph by file or module shows a run of frames
                  * in one file or module as one frame. */
                 if (o->collapsed && (o->by == SA_BY_FILE || o->by == SA_BY_MODULE) && nk &&
-                    key_frame_equal(&keys[nk], &keys[nk - 1]))
+                    key_frame_equal(keys[nk], keys[nk - 1]))
                     continue;
                 nk++;
             }
@@ -354,7 +439,8 @@ static void add_snapshot(group_table *t, const sa_snapshot *snap, int which,
         }
         for (uint32_t i = 0; i < (o->cumulative ? nf : 1); i++) {
             key_frame k = project(fs[i], o->by);
-            group *g = group_get(t, &k, 1);
+            const key_frame *kp = intern_frame(t, &k);
+            group *g = group_get(t, &kp, 1);
             if (g->last_snap == which && g->last_stack == s)
                 continue;   /* recursion: each key once per stack */
             g->last_snap = which;
@@ -384,7 +470,7 @@ static int strcmp_null(const char *a, const char *b)
 static int key_cmp(const group *a, const group *b)
 {
     for (uint32_t i = 0; i < a->nkey && i < b->nkey; i++) {
-        const key_frame *x = &a->key[i], *y = &b->key[i];
+        const key_frame *x = a->key[i], *y = b->key[i];
         int c;
         if ((c = strcmp_null(x->file, y->file)) != 0)
             return c;
@@ -480,7 +566,7 @@ static void print_key_frame(FILE *out, const key_frame *k, sa_group_by by)
 static void print_traceback(FILE *out, const group *g)
 {
     for (uint32_t i = 0; i < g->nkey; i++) {
-        const key_frame *k = &g->key[i];
+        const key_frame *k = g->key[i];
         fputs("  ", out);
         print_key_frame(out, k, SA_BY_TRACEBACK);
         if (k->line)
@@ -543,7 +629,7 @@ int sa_group_by_parse(const char *s, sa_group_by *out)
 static void print_stat_text(FILE *out, const group *g, const sa_report_opts *o, int diff)
 {
     char size[32], sd[32], avg[32];
-    const key_frame *site = &g->key[0];
+    const key_frame *site = g->key[0];
     int w = diff ? 1 : 0;
     print_key_frame(out, site, o->by);
     sa_format_size(size, sizeof size, (double)g->size[w], 0);
@@ -670,11 +756,11 @@ static void json_stat(FILE *out, const group *g, const sa_report_opts *o, int di
     if (diff)
         fprintf(out, ", \"count_diff\": %" PRId64, count_diff(g));
     fputs(", \"site\": ", out);
-    json_site(out, &g->key[0], o->by);
+    json_site(out, g->key[0], o->by);
     if (o->by == SA_BY_TRACEBACK) {
         fputs(", \"frames\": [", out);
         for (uint32_t i = 0; i < g->nkey; i++) {
-            const key_frame *k = &g->key[i];
+            const key_frame *k = g->key[i];
             fputs(i ? ", {\"function\": " : "{\"function\": ", out);
             sa_json_str(out, k->function);
             fputs(", \"file\": ", out);
@@ -750,7 +836,7 @@ static void collapsed_frame(FILE *out, const key_frame *k, sa_group_by by)
 static void collapsed_stack(FILE *out, const group *g, sa_group_by by)
 {
     for (uint32_t i = g->nkey; i-- > 0;) {
-        collapsed_frame(out, &g->key[i], by);
+        collapsed_frame(out, g->key[i], by);
         if (i)
             fputc(';', out);
     }
@@ -829,11 +915,7 @@ int sa_report_diff(FILE *out, const char *old_path, const sa_snapshot *old_snap,
     for (size_t i = 0; i < t.used; i++) {
         group *g = t.list[i];
         if (mag(size_diff(g)) >= o->min_diff)
-            t.list[n++] = g;
-        else {
-            free(g->key);
-            free(g);
-        }
+            t.list[n++] = g;   /* the others stay in the table's chunks */
     }
     t.used = n;
     qsort(t.list, t.used, sizeof *t.list, cmp_diff);
