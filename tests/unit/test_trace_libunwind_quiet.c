@@ -47,36 +47,23 @@ static void probe(struct walk *w)
                               &w->learnt, NULL);
 }
 
-/* Each depth is a call site the walker has not seen before its first
- * walk through it. */
-__attribute__((noinline, optimize("omit-frame-pointer")))
-static int nest(struct walk *w, int depth)
-{
-    volatile char pad[40];
-    pad[0] = (char)depth;
-    if (depth == 0)
-        probe(w);
-    else
-        nest(w, depth - 1);
-    __asm__ volatile("" ::: "memory");
-    return pad[0];
-}
-
 __attribute__((noinline, optimize("no-omit-frame-pointer")))
 static void backtrace_probe(struct walk *w)
 {
     w->nref = sa_unwind_libunwind_raw(w->ref, MAXF + 16);
 }
 
+/* Each depth is a call site the walker has not seen before its first
+ * walk through it; at the bottom, probe_fn unwinds. */
 __attribute__((noinline, optimize("omit-frame-pointer")))
-static int nest_backtrace(struct walk *w, int depth)
+static int nest(struct walk *w, int depth, void (*probe_fn)(struct walk *))
 {
-    volatile char pad[24];
+    volatile char pad[40];
     pad[0] = (char)depth;
     if (depth == 0)
-        backtrace_probe(w);
+        probe_fn(w);
     else
-        nest_backtrace(w, depth - 1);
+        nest(w, depth - 1, probe_fn);
     __asm__ volatile("" ::: "memory");
     return pad[0];
 }
@@ -96,7 +83,7 @@ Test(trace_libunwind_quiet, a_walk_through_new_call_sites_makes_no_mask_call)
     sigset_t before = current_mask();
     struct walk w = {0};
     mask_calls = 0;
-    nest(&w, 12);
+    nest(&w, 12, probe);
     cr_assert_gt(w.n, 13, "walked %d frames", w.n);
     cr_assert_geq(w.learnt, 5, "learnt %d frames", w.learnt);
     cr_assert_eq(mask_calls, 0, "%ld sigprocmask calls for %d libunwind steps", mask_calls,
@@ -113,7 +100,7 @@ Test(trace_libunwind_quiet, the_backtrace_fallback_makes_no_mask_call)
     cr_assert_eq(sa_unwind_init(SA_UNWIND_LIBUNWIND), 0);
     struct walk w = {0};
     mask_calls = 0;
-    nest_backtrace(&w, 9);
+    nest(&w, 9, backtrace_probe);
     cr_assert_gt(w.nref, 10, "%d frames", w.nref);
     cr_assert_eq(mask_calls, 0, "%ld sigprocmask calls", mask_calls);
 }
@@ -147,7 +134,7 @@ Test(trace_libunwind_quiet, a_libunwind_the_program_loaded_is_left_alone)
     cr_assert_eq(sa_unw_quiet_installed, 0);
     struct walk w = {0};
     mask_calls = 0;
-    nest(&w, 12);
+    nest(&w, 12, probe);
     cr_assert_gt(w.n, 13, "walked %d frames", w.n);
     cr_assert_geq(w.learnt, 5);
     cr_assert_geq(mask_calls, 2L * w.learnt, "%ld sigprocmask calls for %d steps", mask_calls,
