@@ -225,6 +225,9 @@ sa_trace_rec *sa_trace_slot(const void *p, int create)
         } else {
             sa_meta_free(fresh, bytes);
         }
+        /* Winner and loser both publish (the same array), each before it
+         * writes a record that a free elsewhere will look up there. */
+        sa_pagemap_set_pool_recs(base, recs);
     }
     return &recs[idx];
 }

@@ -39,18 +39,22 @@ SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
 
 /* The tracer's record of p, a block the allocator has just returned, if
  * p is an arena block whose pool has its records already; else NULL.
- * Never allocates (the pool descriptor and the record line only). */
+ * Never allocates; reads the page map (its page entry and its pool's
+ * record pointer, pagemap.h) and the record's line, not the pool
+ * descriptor. */
 SA_INLINE sa_trace_rec *sa_trace_slot_ready(void *p)
 {
-    uintptr_t e = sa_pagemap_get(p);
-    if (SA_LIKELY((e & SA_PM_TAG) == SA_PM_ARENA)) {
-        uintptr_t base;
-        sa_pool *pool = sa_block_pool((sa_arena *)(e - SA_PM_ARENA), p, &base);
-        sa_trace_rec *recs = pool ? __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE) : NULL;
-        if (SA_LIKELY(recs != NULL))
-            return &recs[((uint64_t)((uintptr_t)p - base) * pool->recip) >> 32];
-    }
-    return NULL;
+    sa_pm_leaf *leaf = sa_pagemap_leaf(p);
+    if (SA_UNLIKELY(leaf == NULL))
+        return NULL;
+    unsigned pe = sa_pagemap_page_get(leaf, p);
+    if (SA_UNLIKELY(pe == 0))
+        return NULL;   /* a large block */
+    sa_trace_rec *recs = sa_pagemap_pool_recs(leaf, pe, p);
+    if (SA_UNLIKELY(recs == NULL))
+        return NULL;
+    uint32_t off = sa_pagemap_page_offset(pe, p);
+    return &recs[((uint64_t)off * sa_classes[pe & SA_PM_PAGE_CLASS].recip) >> 32];
 }
 
 /* The same, creating the pool's records or finding a large block's:

@@ -416,6 +416,8 @@ void sa_arena_return_pool(sa_pool *pool)
     sa_trace_rec *trace = pool->trace;
     uint64_t run = (((uint64_t)1 << n) - 1) << first;
 
+    if (trace)
+        sa_pagemap_set_pool_recs((uintptr_t)sa_pool_base(pool), NULL);
     sa_lock_acquire(&arena_lock);
     pool->state = SA_POOL_EMPTY;
     pool->heap = NULL;
@@ -446,8 +448,11 @@ void sa_arena_return_pool(sa_pool *pool)
     if (counts.dirty_pages)
         decay_dirty();
     sa_lock_release(&arena_lock);
-    if (trace)
-        sa_meta_free(trace, sa_classes[cls].capacity * sizeof(sa_trace_rec));
+    if (trace) {
+        size_t bytes = sa_classes[cls].capacity * sizeof(sa_trace_rec);
+        sa_meta_free(trace, bytes);
+        __atomic_fetch_sub(&sa_trace_slot_mem, bytes, __ATOMIC_RELAXED);
+    }
 }
 
 int sa_arena_trim(void)

@@ -562,15 +562,26 @@ static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
     return out;
 }
 
+/* free() while tracing: as sa_free_inline, with the block's record found
+ * and forgotten on the way, from the page map as sa_trace_slot_ready
+ * does (no pool descriptor read). */
 SA_NOINLINE void sa_trace_free_block(void *ptr)
 {
-    uintptr_t e = sa_pagemap_get(ptr);
-    if (SA_LIKELY((e & SA_PM_TAG) == SA_PM_ARENA)) {
-        uint32_t idx;
-        sa_pool *pool = checked_pool_idx(e, ptr, "free()", &idx);
-        sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
-        forget_rec(recs ? &recs[idx] : NULL, ptr);
-        sa_heap_free(pool, ptr);
+    sa_pm_leaf *leaf = sa_pagemap_leaf(ptr);
+    unsigned pe = leaf ? sa_pagemap_page_get(leaf, ptr) : 0;
+    if (SA_LIKELY(pe != 0)) {
+        size_t cls = pe & SA_PM_PAGE_CLASS;
+        sa_block *b = ptr;
+        if (SA_UNLIKELY(!sa_page_block_ok(pe, cls, b))) {
+            sa_free_misuse(ptr);
+            return;
+        }
+        sa_trace_rec *recs = sa_pagemap_pool_recs(leaf, pe, ptr);
+        if (recs) {
+            uint32_t off = sa_pagemap_page_offset(pe, ptr);
+            forget_rec(&recs[((uint64_t)off * sa_classes[cls].recip) >> 32], ptr);
+        }
+        sa_heap_free_class(pe, cls, b);
         return;
     }
     forget_rec(sa_trace_slot(ptr, 0), ptr);
