@@ -86,6 +86,17 @@ SA_INLINE int sa_page_block_ok(unsigned pe, size_t cls, const sa_block *b)
              b->key == ((uintptr_t)b ^ sa_secret));
 }
 
+/* Whether p, which free() was given, in a page whose entry pe is
+ * nonzero, is an allocated block; if not, the misuse is reported. */
+SA_INLINE int sa_free_page_ok(unsigned pe, void *p)
+{
+    if (SA_UNLIKELY(!sa_page_block_ok(pe, pe & SA_PM_PAGE_CLASS, p))) {
+        sa_free_misuse(p);
+        return 0;
+    }
+    return 1;
+}
+
 /* free(): a block whose page holds carved blocks is validated from its
  * page entry and the class table and goes in the thread's cache; the
  * pool descriptor is read only if it does not fit there (pagemap.h says
@@ -97,13 +108,8 @@ SA_INLINE void sa_free_inline(void *p)
         return;   /* NULL, or memory we do not own */
     unsigned pe = sa_pagemap_page_get(leaf, p);
     if (SA_LIKELY(pe != 0)) {
-        size_t cls = pe & SA_PM_PAGE_CLASS;
-        sa_block *b = p;
-        if (SA_UNLIKELY(!sa_page_block_ok(pe, cls, b))) {
-            sa_free_misuse(p);
-            return;
-        }
-        sa_heap_free_class(pe, cls, b);
+        if (SA_LIKELY(sa_free_page_ok(pe, p)))
+            sa_heap_free_class(pe, pe & SA_PM_PAGE_CLASS, p);
         return;
     }
     sa_free_other(leaf, p);

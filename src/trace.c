@@ -570,18 +570,15 @@ SA_NOINLINE void sa_trace_free_block(void *ptr)
     sa_pm_leaf *leaf = sa_pagemap_leaf(ptr);
     unsigned pe = leaf ? sa_pagemap_page_get(leaf, ptr) : 0;
     if (SA_LIKELY(pe != 0)) {
-        size_t cls = pe & SA_PM_PAGE_CLASS;
-        sa_block *b = ptr;
-        if (SA_UNLIKELY(!sa_page_block_ok(pe, cls, b))) {
-            sa_free_misuse(ptr);
+        if (SA_UNLIKELY(!sa_free_page_ok(pe, ptr)))
             return;
-        }
+        size_t cls = pe & SA_PM_PAGE_CLASS;
         sa_trace_rec *recs = sa_pagemap_pool_recs(leaf, pe, ptr);
         if (recs) {
             uint32_t off = sa_pagemap_page_offset(pe, ptr);
             forget_rec(&recs[((uint64_t)off * sa_classes[cls].recip) >> 32], ptr);
         }
-        sa_heap_free_class(pe, cls, b);
+        sa_heap_free_class(pe, cls, ptr);
         return;
     }
     forget_rec(sa_trace_slot(ptr, 0), ptr);
