@@ -7,10 +7,9 @@
 #include "large.h"
 #include "pagemap.h"
 
-/* The pool and block of p, which must be an allocated small/medium block
- * of arena entry e; reports misuse on behalf of fn otherwise.  *idx gets
- * the block's index in its pool. */
-SA_INLINE sa_pool *checked_pool_idx(uintptr_t e, void *p, const char *fn, uint32_t *idx)
+/* The pool of p, which must be an allocated small/medium block of arena
+ * entry e; reports misuse on behalf of fn otherwise. */
+SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
 {
     sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
     uintptr_t base;
@@ -22,7 +21,6 @@ SA_INLINE sa_pool *checked_pool_idx(uintptr_t e, void *p, const char *fn, uint32
      * low word (sizeclass.h; checked for every class and offset by the
      * unit tests): no divide, no multiply by the size, no table load. */
     uint64_t prod = (uint64_t)off * pool->recip;
-    *idx = (uint32_t)(prod >> 32);
     if (SA_UNLIKELY(off >= pool->carve || (uint32_t)prod >= pool->recip))
         sa_misuse(fn, "invalid pointer", p);
     sa_block *b = p;
@@ -31,17 +29,21 @@ SA_INLINE sa_pool *checked_pool_idx(uintptr_t e, void *p, const char *fn, uint32
     return pool;
 }
 
-SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
+/* The tracer's record of p, a block in a page whose entry in leaf is pe
+ * (nonzero), if its pool has records; else NULL.  From the page map
+ * (pagemap.h), not the pool descriptor. */
+SA_INLINE sa_trace_rec *sa_trace_page_rec(const sa_pm_leaf *leaf, unsigned pe, const void *p)
 {
-    uint32_t idx;
-    return checked_pool_idx(e, p, fn, &idx);
+    sa_trace_rec *recs = sa_pagemap_pool_recs(leaf, pe, p);
+    if (SA_UNLIKELY(recs == NULL))
+        return NULL;
+    uint32_t off = sa_pagemap_page_offset(pe, p);
+    return &recs[((uint64_t)off * sa_classes[pe & SA_PM_PAGE_CLASS].recip) >> 32];
 }
 
 /* The tracer's record of p, a block the allocator has just returned, if
  * p is an arena block whose pool has its records already; else NULL.
- * Never allocates; reads the page map (its page entry and its pool's
- * record pointer, pagemap.h) and the record's line, not the pool
- * descriptor. */
+ * Never allocates (the page map and the record's line only). */
 SA_INLINE sa_trace_rec *sa_trace_slot_ready(void *p)
 {
     sa_pm_leaf *leaf = sa_pagemap_leaf(p);
@@ -50,11 +52,7 @@ SA_INLINE sa_trace_rec *sa_trace_slot_ready(void *p)
     unsigned pe = sa_pagemap_page_get(leaf, p);
     if (SA_UNLIKELY(pe == 0))
         return NULL;   /* a large block */
-    sa_trace_rec *recs = sa_pagemap_pool_recs(leaf, pe, p);
-    if (SA_UNLIKELY(recs == NULL))
-        return NULL;
-    uint32_t off = sa_pagemap_page_offset(pe, p);
-    return &recs[((uint64_t)off * sa_classes[pe & SA_PM_PAGE_CLASS].recip) >> 32];
+    return sa_trace_page_rec(leaf, pe, p);
 }
 
 /* The same, creating the pool's records or finding a large block's:

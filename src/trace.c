@@ -572,13 +572,8 @@ SA_NOINLINE void sa_trace_free_block(void *ptr)
     if (SA_LIKELY(pe != 0)) {
         if (SA_UNLIKELY(!sa_free_page_ok(pe, ptr)))
             return;
-        size_t cls = pe & SA_PM_PAGE_CLASS;
-        sa_trace_rec *recs = sa_pagemap_pool_recs(leaf, pe, ptr);
-        if (recs) {
-            uint32_t off = sa_pagemap_page_offset(pe, ptr);
-            forget_rec(&recs[((uint64_t)off * sa_classes[cls].recip) >> 32], ptr);
-        }
-        sa_heap_free_class(pe, cls, ptr);
+        forget_rec(sa_trace_page_rec(leaf, pe, ptr), ptr);
+        sa_heap_free_class(pe, pe & SA_PM_PAGE_CLASS, ptr);
         return;
     }
     forget_rec(sa_trace_slot(ptr, 0), ptr);
