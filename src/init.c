@@ -9,9 +9,12 @@
  * (libunwind), starts from our constructor, once our dependencies are
  * initialised.
  */
+#include <dlfcn.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "arena.h"
 #include "fmt.h"
@@ -24,6 +27,9 @@
 #include "sizeclass.h"
 
 int sa_initialized;
+int sa_pid;
+sa_exit_state sa_exit_point;
+static void (*real_exit)(int);
 static sa_lock init_lock = SA_LOCK_INIT;
 static SA_TLS int in_init;
 static int stats_at_exit;
@@ -50,6 +56,7 @@ static void postfork_parent(void)
 
 static void postfork_child(void)
 {
+    sa_pid = (int)syscall(SYS_getpid);
     sa_meta_postfork_child();
     sa_arena_postfork_child();
     sa_large_postfork_child();
@@ -107,6 +114,7 @@ void sa_init_slow(void)
         sa_sizeclass_init();
         read_thp_setting();   /* before any arena is mapped */
         sa_secret = (uintptr_t)sa_os_random();
+        sa_pid = (int)syscall(SYS_getpid);
         __atomic_store_n(&sa_initialized, 1, __ATOMIC_RELEASE);
         sa_heap_init();
         pthread_atfork(prefork, postfork_parent, postfork_child);
@@ -119,6 +127,7 @@ void sa_init_slow(void)
 __attribute__((constructor)) static void sa_constructor(void)
 {
     sa_init();
+    real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
     sa_trace_init_from_env();
 }
 
@@ -126,4 +135,39 @@ __attribute__((destructor)) static void sa_destructor(void)
 {
     if (stats_at_exit)
         sa_stats_print(sa_os_stderr());
+}
+
+/* ---- Exit ------------------------------------------------------------------
+ *
+ * A normal exit (exit(), or a return from main) runs the program's atexit
+ * handlers and destructors, then ours: the tracer's exit snapshot
+ * (trace_config.c), the leak check (leak.c) and the statistics (above),
+ * each a destructor of its own, so that all of them see what the
+ * program's own clean-up left alive.  _exit and _Exit run no destructor:
+ * sa_exit_quick runs the same three steps itself, in that order. */
+
+void sa_exit_full(int status)
+{
+    if (!real_exit)
+        real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
+    if (real_exit)
+        real_exit(status);
+    syscall(SYS_exit_group, status);
+    __builtin_unreachable();
+}
+
+void sa_exit_quick(int status)
+{
+    /* A vfork child (or a clone sharing our memory) has its parent's
+     * sa_pid: it must leave the parent's heap and files alone. */
+    if (sa_initialized && (int)syscall(SYS_getpid) == sa_pid) {
+        sa_trace_exit_snapshot();
+        int leak_status = sa_leak_exit_check();
+        if (leak_status > 0)
+            status = leak_status;
+        if (stats_at_exit)
+            sa_stats_print(sa_os_stderr());
+    }
+    for (;;)
+        syscall(SYS_exit_group, status);
 }

@@ -40,6 +40,28 @@ SA_INLINE void sa_init(void)
         sa_init_slow();
 }
 
+/* init.c: where the program called exit, _exit or _Exit (override_exit.c
+ * records it before the wrapper's own frame exists): the calling thread's
+ * thread pointer, its stack pointer before the call, and its callee-saved
+ * registers (x86-64: rbx, rbp, r12-r15).  The leak scan starts that
+ * thread's stack at sp.  Offsets are fixed: the wrapper writes them from
+ * assembly. */
+#define SA_EXIT_NREGS 6
+typedef struct sa_exit_state {
+    uintptr_t tp;
+    uintptr_t sp;
+    uintptr_t regs[SA_EXIT_NREGS];
+} sa_exit_state;
+extern SA_HIDDEN sa_exit_state sa_exit_point;
+/* The C side of the wrappers: exit() goes on to libc's exit; _exit() runs
+ * the exit sequence (sa_exit_sequence) unless this is a vfork child, then
+ * ends the process. */
+__attribute__((noreturn)) void sa_exit_full(int status);
+__attribute__((noreturn)) void sa_exit_quick(int status);
+/* init.c: the process's pid, as of start-up or its last fork (a vfork or
+ * clone child that shares our memory still has its parent's). */
+extern SA_HIDDEN int sa_pid;
+
 /* stats.c */
 int sa_stats_print(int fd);
 

@@ -54,6 +54,7 @@
 
 #include "fmt.h"
 #include "internal.h"
+#include "large.h"
 #include "os.h"
 #include "pagemap.h"
 #include "snapalloc.h"
@@ -89,6 +90,7 @@ void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
     c->options[0] = '\0';
     if ((v = secure_getenv("SNAPALLOC_CHECK")) && sa_config_parse_bool(v, &c->enabled) != 0)
         sa_warn_setting(fd, "SNAPALLOC_CHECK", v, "not 0 or 1; the leak check stays off");
+    sa_leak_scrub_on = c->enabled;
     if (!c->enabled)
         return;
     sa_os_keep_stderr();   /* the report is printed after atexit handlers */
@@ -120,6 +122,33 @@ void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
         else
             sa_warn_setting(fd, "SNAPALLOC_CHECK_OPTIONS", v, "longer than 4095 bytes; ignored");
     }
+}
+
+/* ---- Undefined memory --------------------------------------------------- */
+
+int sa_leak_scrub_on;
+
+/* valgrind memcheck never takes a word the program did not write for a
+ * pointer.  Ours would: a block handed out still holds the free-list link
+ * to its neighbour in its first word, and a reused block its previous
+ * life's contents.  Under the check (only: the plain and traced paths are
+ * untouched) the entry points clear what the program has not written yet,
+ * so the scan reads zeros there.  A large block is skipped when its pages
+ * are fresh from the kernel (mapped, or released while cached): they
+ * already read as zeros, and clearing them would fault them all in. */
+void sa_leak_scrub(void *p, size_t from, size_t to)
+{
+    if (to <= from)
+        return;
+    uintptr_t e = sa_pagemap_get(p);
+    if ((e & SA_PM_TAG) == SA_PM_LARGE) {
+        const sa_large *d = (const sa_large *)(e & ~(uintptr_t)SA_PM_TAG);
+        if (!d->resident && from == 0)
+            return;
+    } else if ((e & SA_PM_TAG) != SA_PM_ARENA) {
+        return;   /* not ours */
+    }
+    memset((char *)p + from, 0, to - from);
 }
 
 /* ---- The block index ---------------------------------------------------- */
@@ -498,9 +527,21 @@ SA_NOINLINE int sa_leak_scan(sa_leak_result *out)
                      : : "r"(regs) : "memory");
     nregs = 6;
 #endif
+    /* At exit, the exiting thread's stack as the program left it: from
+     * its call of exit, _exit or _Exit (or libc's, after main returned),
+     * with the registers of that moment (override_exit.c).  The frames
+     * below, of the exit path and of this checker, hold stale copies of
+     * the program's pointers from its earlier, deeper calls. */
+    uintptr_t from = (uintptr_t)regs;
+    const uintptr_t *from_regs = regs;
+    if (sa_exit_point.sp > from && sa_exit_point.tp == own_thread_pointer()) {
+        from = sa_exit_point.sp;
+        from_regs = sa_exit_point.regs;
+        nregs = SA_EXIT_NREGS;
+    }
     int g = sa_trace_guard_enter();
     int saved = errno;
-    int rc = scan_impl(out, (uintptr_t)regs, regs, nregs);
+    int rc = scan_impl(out, from, from_regs, nregs);
     errno = saved;
     sa_trace_guard_leave(g);
     return rc;
@@ -792,13 +833,19 @@ static void analyzer_failed(int err)
 
 /* ---- At exit ------------------------------------------------------------ */
 
-void sa_leak_at_exit(void)
+int sa_leak_exit_check(void)
+{
+    return sa_leak_cfg.enabled ? sa_leak_at_exit() : 0;
+}
+
+int sa_leak_at_exit(void)
 {
     static int done;
     if (__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
-        return;
+        return 0;
     int g = sa_trace_guard_enter();
     int saved = errno;
+    int status = 0;
     const char *dir = check_dir();
     char path[SA_PATH_MAX];
     if (!dir)
@@ -816,23 +863,19 @@ void sa_leak_at_exit(void)
     }
     int wrc = sa_leak_write(dir, &res);
     if (!sa_leak_cfg.dir_given) {
-        int status = wrc == 0 ? run_analyzer(dir) : -EIO;
+        status = wrc == 0 ? run_analyzer(dir) : -EIO;
         if (status < 0) {
             if (wrc == 0)
                 analyzer_failed(status);
             status = builtin_summary(&res);
         }
         remove_dir(dir);
-        if (status != 0) {
-            /* The program's buffered output would be lost by _exit. */
-            fflush(NULL);
-            _exit(status);
-        }
     }
     sa_leak_result_free(&res);
 out:
     errno = saved;
     sa_trace_guard_leave(g);
+    return status;
 }
 
 /* ---- Warmup and start-up ------------------------------------------------ */
@@ -888,6 +931,11 @@ __attribute__((constructor)) static void sa_leak_ctor(void)
 
 __attribute__((destructor)) static void sa_leak_dtor(void)
 {
-    if (sa_leak_cfg.enabled)
-        sa_leak_at_exit();
+    int status = sa_leak_exit_check();
+    if (status > 0) {
+        /* The check failed: end with its status.  The program's buffered
+         * output would be lost by an exit that flushes nothing. */
+        fflush(NULL);
+        syscall(SYS_exit_group, status);
+    }
 }

@@ -51,6 +51,13 @@ extern SA_HIDDEN sa_leak_config sa_leak_cfg;
  * SNAPALLOC_SNAPSHOT_AT_EXIT is set.  Called by sa_config_read. */
 void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd);
 
+/* Under the check (set with the configuration): blocks are cleared where
+ * the program has not written them (sa_leak_scrub, called by the entry
+ * points for [from, to) of a block p: all of a new block, the grown tail
+ * of a realloc). */
+extern SA_HIDDEN int sa_leak_scrub_on;
+void sa_leak_scrub(void *p, size_t from, size_t to);
+
 /* snapalloc_mark_baseline() under the check: write PID.baseline.snap. */
 void sa_leak_baseline(void);
 
@@ -92,8 +99,11 @@ void sa_leak_result_free(sa_leak_result *r);
 /* Write the class snapshots and PID.done into dir; 0 or a negative errno. */
 int sa_leak_write(const char *dir, const sa_leak_result *r);
 
-/* The whole exit-time check (called by our destructor when enabled). */
-void sa_leak_at_exit(void);
+/* The whole exit-time check (sa_leak_exit_check when enabled): the exit
+ * snapshot, the scan, the files; standalone, the analyzer's verdict.
+ * Returns the status the process must exit with (the analyzer's non-zero
+ * status), or 0. */
+int sa_leak_at_exit(void);
 
 /* ---- Stop the world (leak_world.c) ----------------------------------- */
 

@@ -19,6 +19,7 @@
 #include "heap.h"
 #include "internal.h"
 #include "large.h"
+#include "leak.h"
 #include "sizeclass.h"
 
 #define SA_EXPORT __attribute__((visibility("default")))
@@ -27,6 +28,18 @@ SA_INLINE void *traced(void *p, size_t n)
 {
     if (SA_UNLIKELY(sa_trace_on) && p)
         sa_trace_alloc_entry(p, n);
+    return p;
+}
+
+/* A new block whose contents the program has not written: under the leak
+ * check they are cleared first (leak.h, sa_leak_scrub). */
+SA_INLINE void *traced_new(void *p, size_t n)
+{
+    if (SA_UNLIKELY(sa_trace_on) && p) {
+        if (SA_UNLIKELY(sa_leak_scrub_on))
+            sa_leak_scrub(p, 0, n);
+        sa_trace_alloc_entry(p, n);
+    }
     return p;
 }
 
@@ -45,7 +58,7 @@ SA_INLINE void *traced(void *p, size_t n)
  * pointer unwinder would not see were malloc itself frameless. */
 static SA_NOINLINE void *malloc_traced(size_t n)
 {
-    return traced(sa_heap_malloc(n), n);
+    return traced_new(sa_heap_malloc(n), n);
 }
 
 SA_EXPORT SA_FRAMELESS void *malloc(size_t n)
@@ -81,8 +94,16 @@ SA_EXPORT void *realloc(void *p, size_t n)
         sa_trace_free(p);
         return sa_realloc(p, 0);
     }
+    /* Under the leak check, the part past what the program wrote is
+     * cleared: from the old requested size, or the old usable size when
+     * the block was not traced. */
+    size_t written = sa_leak_scrub_on ? sa_usable_size(p) : 0;
     sa_trace_rec rec = sa_trace_detach(p);
+    if (rec.stack && rec.size != UINT32_MAX && rec.size < written)
+        written = rec.size;
     void *q = sa_realloc(p, n);
+    if (q && sa_leak_scrub_on)
+        sa_leak_scrub(q, written, n);
     if (q)
         sa_trace_alloc_entry(q, n);
     else
@@ -110,7 +131,7 @@ SA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
         errno = saved;
         return ENOMEM;
     }
-    *out = traced(p, n);
+    *out = traced_new(p, n);
     return 0;
 }
 
@@ -127,7 +148,7 @@ SA_EXPORT void *memalign(size_t align, size_t n)
             a <<= 1;
         align = a;
     }
-    return traced(sa_aligned(align, n), n);
+    return traced_new(sa_aligned(align, n), n);
 }
 
 /* glibc 2.36 is lenient: aligned_alloc is memalign (any size, any
@@ -137,7 +158,7 @@ SA_EXPORT void *aligned_alloc(size_t align, size_t n) __attribute__((alias("mema
 
 SA_EXPORT void *valloc(size_t n)
 {
-    return traced(sa_aligned(SA_PAGE, n), n);
+    return traced_new(sa_aligned(SA_PAGE, n), n);
 }
 
 SA_EXPORT void *pvalloc(size_t n)
@@ -147,7 +168,7 @@ SA_EXPORT void *pvalloc(size_t n)
         return NULL;
     }
     size_t rounded = n ? (n + SA_PAGE - 1) & ~(size_t)(SA_PAGE - 1) : SA_PAGE;
-    return traced(sa_aligned(SA_PAGE, rounded), rounded);
+    return traced_new(sa_aligned(SA_PAGE, rounded), rounded);
 }
 
 SA_EXPORT size_t malloc_usable_size(void *p)

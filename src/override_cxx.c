@@ -9,6 +9,7 @@
 
 #include "alloc_inline.h"
 #include "internal.h"
+#include "leak.h"
 #include "os.h"
 
 #define SA_EXPORT __attribute__((visibility("default")))
@@ -42,8 +43,11 @@ SA_INLINE void *cxx_new(size_t n, size_t align, int nothrow)
     void *p = align > SA_ALIGNMENT ? sa_aligned(align, n) : sa_heap_malloc(n);
     if (SA_UNLIKELY(!p))
         p = new_failed(n, align, nothrow);
-    if (SA_UNLIKELY(sa_trace_on) && p)
+    if (SA_UNLIKELY(sa_trace_on) && p) {
+        if (SA_UNLIKELY(sa_leak_scrub_on))
+            sa_leak_scrub(p, 0, n);   /* leak.h: what the program did not write */
         sa_trace_alloc_entry(p, n);
+    }
     return p;
 }
 

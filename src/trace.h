@@ -66,6 +66,13 @@ void sa_trace_reattach(void *ptr, sa_trace_rec rec);
 /* Called once from sa_init, after the allocator works: reads the
  * SNAPALLOC_* tracing variables and starts tracing if asked to. */
 void sa_trace_init_from_env(void);
+/* The exit snapshot, when configured (once per process): our destructor,
+ * or init.c's sa_exit_quick for _exit. */
+void sa_trace_exit_snapshot(void);
+/* leak.c: the exit-time leak check when SNAPALLOC_CHECK is on (once per
+ * process).  Returns the exit status the process must end with because
+ * the check failed, or 0. */
+int sa_leak_exit_check(void);
 /* Fork handlers for the tracer's locks (called from the allocator's). */
 void sa_trace_prefork(void);
 void sa_trace_postfork_parent(void);

@@ -14,7 +14,8 @@
  *     path), again outside allocator locks.
  *   - at exit: a destructor, which runs after the program's own atexit
  *     handlers and destructors, so the snapshot shows what they left alive.
- *     _exit() and fatal signals write nothing.
+ *     _exit() and _Exit() write it too (init.c's sa_exit_quick); a fatal
+ *     signal writes nothing.
  *   - peak: synchronously, in the allocating thread, at the end of the
  *     traced malloc (trace.c): the hook runs after the allocator has
  *     released its locks, the guard keeps the writer's own allocations
@@ -454,8 +455,15 @@ __attribute__((constructor)) static void sa_trigger_ctor(void)
     sa_trigger_helper_ensure();
 }
 
+void sa_trace_exit_snapshot(void)
+{
+    static int done;
+    if (sa_trace_cfg.at_exit && snapalloc_is_tracing() &&
+        !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
+        dump(SA_SNAP_TRIGGER_EXIT, 1);
+}
+
 __attribute__((destructor)) static void sa_trigger_at_exit(void)
 {
-    if (sa_trace_cfg.at_exit && snapalloc_is_tracing())
-        dump(SA_SNAP_TRIGGER_EXIT, 1);
+    sa_trace_exit_snapshot();
 }
