@@ -55,6 +55,7 @@
 #include "fmt.h"
 #include "internal.h"
 #include "large.h"
+#include "meta.h"
 #include "os.h"
 #include "pagemap.h"
 #include "snapalloc.h"
@@ -430,6 +431,117 @@ static void mark_thread(lk_scan *k, const sa_leak_ranges *maps, const sa_leak_th
         scan_range(k, &r);
 }
 
+static uintptr_t own_thread_pointer(void)
+{
+#if defined(__x86_64__)
+    uintptr_t tp;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+    return tp;
+#else
+    return (uintptr_t)__builtin_thread_pointer();
+#endif
+}
+
+/* ---- Mappings of the program's own ---------------------------------------- */
+
+/* The allocator's own memory, which a program's mapping may adjoin (the
+ * kernel merges neighbouring anonymous mappings into one entry of
+ * /proc/self/maps): metadata chunks and page-map leaves, sorted.  Our
+ * arenas and large blocks are known per granule from the page map. */
+static int own_collect(sa_leak_ranges *own)
+{
+    static void *chunks[4096];
+    size_t n = sa_meta_chunks(chunks, sizeof chunks / sizeof *chunks);
+    if (n > sizeof chunks / sizeof *chunks)
+        n = sizeof chunks / sizeof *chunks;
+    for (size_t i = 0; i < n; i++)
+        if (sa_leak_ranges_add(own, (uintptr_t)chunks[i], (uintptr_t)chunks[i] + SA_META_CHUNK) != 0)
+            return -ENOMEM;
+    for (size_t i = 0; i < sizeof sa_pm_root / sizeof *sa_pm_root; i++) {
+        uintptr_t leaf = (uintptr_t)__atomic_load_n(&sa_pm_root[i], __ATOMIC_ACQUIRE);
+        if (leaf && sa_leak_ranges_add(own, leaf, leaf + sizeof(sa_pm_leaf)) != 0)
+            return -ENOMEM;
+    }
+    return 0;
+}
+
+/* Scan [lo, hi) but for the parts in own (few: metadata chunks, leaves). */
+static void scan_minus_own(lk_scan *k, uintptr_t lo, uintptr_t hi, const sa_leak_ranges *own)
+{
+    while (lo < hi) {
+        uintptr_t end = hi, skip_to = 0;
+        for (size_t i = 0; i < own->n; i++) {
+            const sa_leak_range *o = &own->r[i];
+            if (o->hi <= lo || o->lo >= end)
+                continue;
+            if (o->lo <= lo) {
+                if (o->hi > skip_to)
+                    skip_to = o->hi;
+            } else {
+                end = o->lo;
+            }
+        }
+        if (skip_to) {
+            lo = skip_to;
+            continue;
+        }
+        scan_range(k, &(sa_leak_range){ lo, end, 0 });
+        lo = end;
+    }
+}
+
+/* A mapping of the program's: every granule the page map does not give
+ * to the allocator (arenas, large blocks, cached ones included). */
+static void scan_mapping(lk_scan *k, const sa_leak_range *m, const sa_leak_ranges *own)
+{
+    const uintptr_t granule = (uintptr_t)1 << SA_ARENA_SHIFT;
+    uintptr_t lo = m->lo;
+    while (lo < m->hi) {
+        uintptr_t end = (lo | (granule - 1)) + 1;
+        if (end > m->hi || end < lo)
+            end = m->hi;
+        if (!sa_pagemap_get((const void *)lo)) {
+            uintptr_t run = end;   /* extend over granules that are not ours */
+            while (run < m->hi && !sa_pagemap_get((const void *)run))
+                run = run + granule < m->hi && run + granule > run ? run + granule : m->hi;
+            scan_minus_own(k, lo, run, own);
+            end = run;
+        }
+        lo = end;
+    }
+}
+
+/* The program's own mappings (leak_roots.c) as roots: live threads'
+ * stacks are left to mark_thread, found by their stack pointers (self_sp
+ * and the stopped threads'). */
+static int mark_mappings(lk_scan *k, const sa_leak_ranges *maps, const sa_leak_world *w,
+                         uintptr_t self_sp)
+{
+    size_t n = 0, bytes = page_round(2 * ((size_t)w->n + 1) * sizeof(uintptr_t));
+    uintptr_t *sp = sa_os_map(bytes, SA_OS_PAGE);
+    if (!sp)
+        return -ENOMEM;
+    uintptr_t *tp = sp + w->n + 1;
+    sp[n] = self_sp;
+    tp[n++] = own_thread_pointer();
+    for (uint32_t i = 0; i < w->n; i++)
+        if (w->threads[i].state == SA_LT_STOPPED) {
+            sp[n] = w->threads[i].sp;
+            tp[n++] = w->threads[i].tp;
+        }
+    sa_leak_ranges own = {0}, roots = {0};
+    int rc = own_collect(&own);
+    if (rc == 0)
+        rc = sa_leak_roots_mappings(maps, sp, n, tp, n, &roots);
+    if (rc == 0)
+        for (size_t i = 0; i < roots.n; i++)
+            scan_mapping(k, &roots.r[i], &own);
+    sa_leak_ranges_free(&own);
+    sa_leak_ranges_free(&roots);
+    sa_os_unmap(sp, bytes);
+    return rc;
+}
+
 /* Blocks allocated by the dynamic loader itself are roots (leak_roots.c),
  * and so are the tracer's own (SA_TRACE_OWN: libunwind's loading among
  * them, which the loader's structures point to). */
@@ -447,16 +559,6 @@ static void mark_loader_blocks(lk_scan *k, const sa_leak_range *loader)
     drain(k);
 }
 
-static uintptr_t own_thread_pointer(void)
-{
-#if defined(__x86_64__)
-    uintptr_t tp;
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
-    return tp;
-#else
-    return (uintptr_t)__builtin_thread_pointer();
-#endif
-}
 
 /* The scan proper; self_sp is the lowest address of the caller's part of
  * the stack, self_regs the caller's callee-saved registers. */
@@ -498,6 +600,7 @@ static SA_NOINLINE int scan_impl(sa_leak_result *out, uintptr_t self_sp,
         for (uint32_t i = 0; i < w.n; i++)
             if (w.threads[i].state == SA_LT_STOPPED)
                 mark_thread(&k, &maps, &w.threads[i]);
+        rc = mark_mappings(&k, &maps, &w, self_sp);
         for (size_t i = 0; i < k.n; i++)
             if (k.b[i].state == ST_UNREACHED)
                 clique(&k, i);

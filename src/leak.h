@@ -139,7 +139,16 @@ void sa_leak_world_resume(sa_leak_world *w);
 
 typedef struct sa_leak_range {
     uintptr_t lo, hi;
+    uint32_t flags;            /* SA_MAP_*: /proc/self/maps entries only */
 } sa_leak_range;
+
+/* What /proc/self/maps says of a mapping (sa_leak_maps_read). */
+enum {
+    SA_MAP_R = 1, SA_MAP_W = 2, SA_MAP_X = 4, SA_MAP_SHARED = 8,
+    SA_MAP_FILE = 16,          /* backed by a file (hi clamped to its end) */
+    SA_MAP_SPECIAL = 32,       /* [stack], [vvar], [vdso], [vsyscall] */
+    SA_MAP_NOSCAN = 64,        /* a device, a deleted file: never read it */
+};
 
 /* A growable array of ranges in mmap'ed memory. */
 typedef struct sa_leak_ranges {
@@ -154,8 +163,19 @@ void sa_leak_ranges_free(sa_leak_ranges *v);
  * dynamic loader's text (*loader; {0, 0} if not found).  Calls
  * dl_iterate_phdr: only while the world runs. */
 int sa_leak_roots_modules(sa_leak_ranges *out, sa_leak_range *loader);
-/* /proc/self/maps as sorted ranges (raw syscalls, no stdio). */
+/* /proc/self/maps as sorted ranges with their SA_MAP_* flags (raw
+ * syscalls, no stdio).  A file mapping's hi is clamped to the end of its
+ * file, whose pages past it would fault (SIGBUS) if read. */
 int sa_leak_maps_read(sa_leak_ranges *out);
+/* The mappings the program made itself, which valgrind memcheck scans
+ * and we do too: readable and writable, anonymous or backed by a file,
+ * not special, and not a thread's stack (a mapping holding one of the
+ * nsp stack pointers, scanned from there by the caller, or one whose top
+ * holds the descriptor of a thread that has exited: see leak_roots.c).
+ * tps: the thread pointers of the live threads.  The allocator's own
+ * memory inside them is left to the caller (granules and metadata). */
+int sa_leak_roots_mappings(const sa_leak_ranges *maps, const uintptr_t *sps, size_t nsp,
+                           const uintptr_t *tps, size_t ntp, sa_leak_ranges *out);
 /* The mapping containing addr: 1 and *m, else 0. */
 int sa_leak_maps_find(const sa_leak_ranges *maps, uintptr_t addr, sa_leak_range *m);
 /* The static TLS block and thread descriptor around thread pointer tp,

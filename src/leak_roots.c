@@ -22,9 +22,16 @@
  *             exited threads, which are not scanned (LeakSanitizer treats
  *             them the same way).
  *
- * Not roots (as in LeakSanitizer's defaults): memory the program mapped
- * itself (mmap, shared memory), the dynamic loader's start-up memory,
- * stacks of threads that have exited, and free blocks.
+ *   mappings memory the program mapped itself (mmap: anonymous, shared,
+ *             or of a file), as valgrind memcheck scans it: an allocator
+ *             of the program's own (CPython's pymalloc arenas) keeps its
+ *             pointers to malloc'ed blocks there.  Not the allocator's
+ *             own memory inside them (leak.c leaves out our granules and
+ *             metadata), nor devices or deleted files.
+ *
+ * Not roots: stacks of threads that have exited (their mappings, which
+ * glibc keeps for reuse, hold dead frames and dead TLS), memory below a
+ * live thread's stack pointer, and free blocks.
  */
 #include "fmt.h"
 #include "leak.h"
@@ -33,6 +40,7 @@
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "os.h"
@@ -71,6 +79,7 @@ int sa_leak_ranges_add(sa_leak_ranges *v, uintptr_t lo, uintptr_t hi)
     }
     v->r[v->n].lo = lo;
     v->r[v->n].hi = hi;
+    v->r[v->n].flags = 0;
     v->n++;
     return 0;
 }
@@ -158,6 +167,62 @@ int sa_leak_roots_modules(sa_leak_ranges *out, sa_leak_range *loader)
 
 /* ---- /proc/self/maps ---------------------------------------------------- */
 
+static const char *skip_field(const char *p)
+{
+    while (*p && *p != ' ')
+        p++;
+    while (*p == ' ')
+        p++;
+    return p;
+}
+
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && memcmp(s + n - k, suffix, k) == 0;
+}
+
+/* Flags of one line "lo-hi perms offset dev inode path"; *hi may be
+ * clamped to the end of a mapped file. */
+static uint32_t map_flags(const char *p, uintptr_t lo, uintptr_t *hi)
+{
+    uint32_t f = 0;
+    if (p[0] == 'r')
+        f |= SA_MAP_R;
+    if (p[0] && p[1] == 'w')
+        f |= SA_MAP_W;
+    if (p[0] && p[1] && p[2] == 'x')
+        f |= SA_MAP_X;
+    if (p[0] && p[1] && p[2] && p[3] == 's')
+        f |= SA_MAP_SHARED;
+    p = skip_field(p);
+    uint64_t offset = sa_parse_hex(&p);
+    p = skip_field(skip_field(skip_field(p)));   /* dev, inode */
+    if (*p == '[') {
+        if (strncmp(p, "[heap]", 6) != 0 && strncmp(p, "[anon", 5) != 0)
+            f |= SA_MAP_SPECIAL;
+        return f;
+    }
+    if (*p != '/')
+        return f;   /* anonymous */
+    /* Shared anonymous memory and System V segments show as deleted
+     * files; other deleted files and devices are not read. */
+    if (strncmp(p, "/dev/zero", 9) == 0 || strncmp(p, "/SYSV", 5) == 0)
+        return f;
+    f |= SA_MAP_FILE;
+    struct stat st;
+    if (has_suffix(p, " (deleted)") || stat(p, &st) != 0 || !S_ISREG(st.st_mode))
+        return f | SA_MAP_NOSCAN;
+    uint64_t size = (uint64_t)st.st_size, end = lo;
+    if (size > offset)
+        end = lo + ((size - offset + SA_OS_PAGE - 1) & ~(uint64_t)(SA_OS_PAGE - 1));
+    if (end < *hi)
+        *hi = end > lo ? end : lo + 1;   /* keep it listed, nothing readable */
+    if (end <= lo)
+        f |= SA_MAP_NOSCAN;
+    return f;
+}
+
 int sa_leak_maps_read(sa_leak_ranges *out)
 {
     int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -185,8 +250,13 @@ int sa_leak_maps_read(sa_leak_ranges *out)
             if (*p == '-') {
                 p++;
                 uintptr_t hi = (uintptr_t)sa_parse_hex(&p);
+                while (*p == ' ')
+                    p++;
+                uint32_t flags = map_flags(p, lo, &hi);
                 if (sa_leak_ranges_add(out, lo, hi) != 0)
                     rc = -ENOMEM;
+                else if (out->n && out->r[out->n - 1].lo == lo)
+                    out->r[out->n - 1].flags = flags;
             }
             start = (size_t)(nl - buf) + 1;
         }
@@ -197,6 +267,56 @@ int sa_leak_maps_read(sa_leak_ranges *out)
     }
     close(fd);
     return rc;
+}
+
+/* ---- Mappings of the program's own -------------------------------------- */
+
+static int holds_any(const sa_leak_range *m, const uintptr_t *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (v[i] >= m->lo && v[i] < m->hi)
+            return 1;
+    return 0;
+}
+
+/* glibc keeps a thread's descriptor (struct pthread, 2304 bytes in 2.36)
+ * at the top of its stack mapping, and keeps the mappings of exited
+ * threads for reuse.  Their memory is dead, as valgrind sees it: a
+ * descriptor is recognised by its TCB header, which points to itself
+ * twice (tcb and self, x86-64: words 0 and 2). */
+static int dead_thread_stack(const sa_leak_range *m, const uintptr_t *tps, size_t ntp)
+{
+#if defined(__x86_64__)
+    if (m->hi - m->lo < 16384)
+        return 0;
+    for (uintptr_t a = m->hi - 1024; a >= m->hi - 8192; a -= 64) {
+        const uintptr_t *w = (const uintptr_t *)a;
+        if (w[0] == a && w[2] == a)
+            return !holds_any(&(sa_leak_range){ a, a + 1, 0 }, tps, ntp);
+    }
+#else
+    (void)m;
+    (void)tps;
+    (void)ntp;
+#endif
+    return 0;
+}
+
+int sa_leak_roots_mappings(const sa_leak_ranges *maps, const uintptr_t *sps, size_t nsp,
+                           const uintptr_t *tps, size_t ntp, sa_leak_ranges *out)
+{
+    for (size_t i = 0; i < maps->n; i++) {
+        const sa_leak_range *m = &maps->r[i];
+        uint32_t f = m->flags;
+        if ((f & (SA_MAP_R | SA_MAP_W)) != (SA_MAP_R | SA_MAP_W) ||
+            (f & (SA_MAP_SPECIAL | SA_MAP_NOSCAN)))
+            continue;
+        if (holds_any(m, sps, nsp) || (!(f & SA_MAP_FILE) && dead_thread_stack(m, tps, ntp)))
+            continue;
+        if (sa_leak_ranges_add(out, m->lo, m->hi) != 0)
+            return -ENOMEM;
+    }
+    return 0;
 }
 
 int sa_leak_maps_find(const sa_leak_ranges *maps, uintptr_t addr, sa_leak_range *m)

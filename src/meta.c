@@ -5,7 +5,8 @@
 #include "lock.h"
 #include "os.h"
 
-#define META_CHUNK   (1u << 20)
+#define META_CHUNK   SA_META_CHUNK
+#define META_MAX_CHUNKS 4096      /* 4 GiB of metadata listed */
 #define META_MIN_LG  4          /* 16 bytes */
 #define META_MAX_LG  20         /* 1 MiB */
 
@@ -15,6 +16,8 @@ static sa_lock meta_lock = SA_LOCK_INIT;
 static meta_free *meta_bins[META_MAX_LG + 1];
 static char *meta_cur, *meta_end;
 static size_t meta_mapped;
+static void *meta_chunk_list[META_MAX_CHUNKS];
+static size_t meta_nchunks;   /* may exceed META_MAX_CHUNKS: then unlisted */
 
 static unsigned size_lg(size_t size)
 {
@@ -46,6 +49,9 @@ void *sa_meta_alloc(size_t size)
                 meta_cur = chunk;
                 meta_end = chunk + META_CHUNK;
                 meta_mapped += META_CHUNK;
+                if (meta_nchunks < META_MAX_CHUNKS)
+                    meta_chunk_list[meta_nchunks] = chunk;
+                meta_nchunks++;
                 cur = (uintptr_t)chunk;
             } else {
                 cur = 0;
@@ -72,6 +78,16 @@ void sa_meta_free(void *p, size_t size)
     f->next = meta_bins[lg];
     meta_bins[lg] = f;
     sa_lock_release(&meta_lock);
+}
+
+size_t sa_meta_chunks(void **out, size_t max)
+{
+    sa_lock_acquire(&meta_lock);
+    size_t n = meta_nchunks < META_MAX_CHUNKS ? meta_nchunks : META_MAX_CHUNKS;
+    for (size_t i = 0; i < n && i < max; i++)
+        out[i] = meta_chunk_list[i];
+    sa_lock_release(&meta_lock);
+    return n;
 }
 
 size_t sa_meta_bytes(void)
