@@ -92,6 +92,13 @@ void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
     if ((v = secure_getenv("SNAPALLOC_CHECK")) && sa_config_parse_bool(v, &c->enabled) != 0)
         sa_warn_setting(fd, "SNAPALLOC_CHECK", v, "not 0 or 1; the leak check stays off");
     sa_leak_scrub_on = c->enabled;
+    c->heuristics = SA_LEAK_HEUR_ALL;
+    if ((v = secure_getenv("SNAPALLOC_CHECK_HEURISTICS")) && sa_leak_heur_parse(v, &c->heuristics) != 0) {
+        c->heuristics = SA_LEAK_HEUR_ALL;
+        sa_warn_setting(fd, "SNAPALLOC_CHECK_HEURISTICS", v,
+                        "expected all, none, or a list of stdstring, length64, newarray, "
+                        "multipleinheritance; using all");
+    }
     if (!c->enabled)
         return;
     sa_os_keep_stderr();   /* the report is printed after atexit handlers */
@@ -154,7 +161,9 @@ void sa_leak_scrub(void *p, size_t from, size_t to)
 
 /* ---- The block index ---------------------------------------------------- */
 
-enum { ST_UNREACHED = 0, ST_REACHABLE, ST_POSSIBLE, ST_INDIRECT };
+/* A block's state: ST_* in the low byte; a reachable block that only a
+ * heuristic reached has SA_LEAK_HEUR_* + 1 in the next (ST_HEUR_SHIFT). */
+enum { ST_UNREACHED = 0, ST_REACHABLE, ST_POSSIBLE, ST_INDIRECT, ST_MASK = 0xff, ST_HEUR_SHIFT = 8 };
 
 typedef struct lk_block {
     uintptr_t start;
@@ -170,6 +179,8 @@ typedef struct lk_scan {
     uint32_t *mark;            /* the mark stack: at most 2 pushes per block */
     size_t sp, mark_cap, mark_mapped;
     size_t dropped;            /* blocks that appeared after the count */
+    unsigned heuristics;       /* SA_LEAK_HEUR_* bits in force */
+    const sa_leak_ranges *maps;   /* for the heuristics' vtable test */
 } lk_scan;
 
 static void count_cb(const sa_block_info *bi, void *ctx)
@@ -207,7 +218,7 @@ static uint64_t key_start(const lk_block *b)
 
 static uint64_t key_class(const lk_block *b)
 {
-    return (uint64_t)b->state << 32 | b->stack;
+    return (uint64_t)(b->state & ST_MASK) << 32 | b->stack;
 }
 
 /* LSD radix sort, 16 bits per pass (as many passes as the widest key
@@ -317,18 +328,27 @@ static void push(lk_scan *k, size_t i)
         k->mark[k->sp++] = (uint32_t)i;
 }
 
-/* Phase 1: a pointer found in a root (definite = 1) or a block. */
+/* Phase 1: a pointer found in a root (definite = 1) or a block, as
+ * memcheck's lc_push_if_a_chunk_ptr: a pointer to the start, or one a
+ * heuristic accepts, makes the block reachable when what holds it is;
+ * any other pointer into it makes an unreached block possibly lost. */
 static void visit(lk_scan *k, uintptr_t v, int definite)
 {
     ptrdiff_t i = lookup(k, v);
     if (i < 0)
         return;
     lk_block *b = &k->b[i];
-    if (v == b->start && definite) {
-        if (b->state != ST_REACHABLE) {
-            b->state = ST_REACHABLE;
-            push(k, (size_t)i);
-        }
+    if ((b->state & ST_MASK) == ST_REACHABLE) {
+        if (v == b->start)
+            b->state = ST_REACHABLE;   /* reached directly after all */
+        return;
+    }
+    int heur = 0;
+    if (v != b->start && k->heuristics)
+        heur = sa_leak_heur_match(k->heuristics, b->start, b->size, v, k->maps);
+    if ((v == b->start || heur) && definite) {
+        b->state = ST_REACHABLE | (uint32_t)heur << ST_HEUR_SHIFT;
+        push(k, (size_t)i);
     } else if (b->state == ST_UNREACHED) {
         b->state = ST_POSSIBLE;
         push(k, (size_t)i);
@@ -346,7 +366,7 @@ static void drain(lk_scan *k)
 {
     while (k->sp) {
         lk_block *b = &k->b[k->mark[--k->sp]];
-        scan_words(k, b->start, b->start + b->size, b->state == ST_REACHABLE);
+        scan_words(k, b->start, b->start + b->size, (b->state & ST_MASK) == ST_REACHABLE);
     }
 }
 
@@ -386,36 +406,65 @@ static int class_of(uint32_t state)
     }
 }
 
+/* Entries of the blocks a heuristic reached, after the classes' own:
+ * heuristic h's, by stack (the blocks are sorted by class, then stack). */
+static size_t aggregate_heuristics(const lk_scan *k, sa_leak_result *out, size_t e)
+{
+    for (uint32_t h = 1; h <= SA_LEAK_NHEUR; h++) {
+        size_t first = e;
+        for (size_t i = 0; i < k->n; i++) {
+            const lk_block *b = &k->b[i];
+            if (b->state >> ST_HEUR_SHIFT != h || b->stack == SA_TRACE_OWN)
+                continue;
+            if (e == first || out->entries[e - 1].stack != b->stack) {
+                out->entries[e].cls = SA_LEAK_HEUR_CLASS + h - 1;
+                out->entries[e].stack = b->stack;
+                e++;
+            }
+            out->entries[e - 1].size += b->size;
+            out->entries[e - 1].count++;
+            out->heur_bytes[h - 1] += b->size;
+            out->heur_blocks[h - 1]++;
+        }
+    }
+    return e;
+}
+
 static int aggregate(lk_scan *k, sa_leak_result *out)
 {
-    for (size_t i = 0; i < k->n; i++)
-        k->b[i].state = (uint32_t)class_of(k->b[i].state);
+    size_t nheur = 0;
+    for (size_t i = 0; i < k->n; i++) {
+        uint32_t st = k->b[i].state;
+        k->b[i].state = (uint32_t)class_of(st & ST_MASK) | (st & ~(uint32_t)ST_MASK);
+        nheur += (st >> ST_HEUR_SHIFT) != 0;
+    }
     if (sort_blocks(k->b, k->tmp, k->n, key_class) != 0)
         return -ENOMEM;
     size_t runs = 0;
     for (size_t i = 0; i < k->n; i++)
         if (i == 0 || by_class(&k->b[i - 1], &k->b[i]))
             runs++;
-    out->mapped = page_round((runs ? runs : 1) * sizeof(sa_leak_entry));
+    out->mapped = page_round((runs + nheur ? runs + nheur : 1) * sizeof(sa_leak_entry));
     out->entries = sa_os_map(out->mapped, SA_OS_PAGE);
     if (!out->entries)
         return -ENOMEM;
     size_t e = 0;
     for (size_t i = 0; i < k->n; i++) {
         const lk_block *b = &k->b[i];
+        uint32_t cls = b->state & ST_MASK;
         if (b->stack == SA_TRACE_OWN)
             continue;
         if (e == 0 || by_class(&k->b[i - 1], b)) {
-            out->entries[e].cls = b->state;
+            out->entries[e].cls = cls;
             out->entries[e].stack = b->stack;
             e++;
         }
         out->entries[e - 1].size += b->size;
         out->entries[e - 1].count++;
-        out->bytes[b->state] += b->size;
-        out->blocks[b->state]++;
+        out->bytes[cls] += b->size;
+        out->blocks[cls]++;
     }
-    out->nentries = e;
+    out->nentries = nheur ? aggregate_heuristics(k, out, e) : e;
     return 0;
 }
 
@@ -551,7 +600,7 @@ static void mark_loader_blocks(lk_scan *k, const sa_leak_range *loader)
         sa_stack *s = k->b[i].stack ? sa_stack_get(k->b[i].stack) : NULL;
         int loaders = loader->hi && s && s->nframes && s->frames[0] >= loader->lo
                       && s->frames[0] < loader->hi;
-        if ((loaders || k->b[i].stack == SA_TRACE_OWN) && k->b[i].state != ST_REACHABLE) {
+        if ((loaders || k->b[i].stack == SA_TRACE_OWN) && (k->b[i].state & ST_MASK) != ST_REACHABLE) {
             k->b[i].state = ST_REACHABLE;
             push(k, i);
         }
@@ -583,6 +632,8 @@ static SA_NOINLINE int scan_impl(sa_leak_result *out, uintptr_t self_sp,
         rc = sa_leak_maps_read(&maps);
     if (rc == 0)
         rc = index_build(&k);
+    k.heuristics = sa_leak_cfg.heuristics;
+    k.maps = &maps;
     if (rc == 0) {
         mark_loader_blocks(&k, &loader);
         for (size_t i = 0; i < mods.n; i++)
@@ -715,10 +766,21 @@ int sa_leak_write(const char *dir, const sa_leak_result *r)
     size_t cur = 0, peak = 0;
     snapalloc_get_traced_memory(&cur, &peak);
     int rc = 0;
-    for (uint32_t c = SA_LEAK_DEFINITE; c <= SA_LEAK_REACHABLE; c++) {
-        char suffix[32];
-        size_t l = strlen(class_names[c]);
-        memcpy(suffix, class_names[c], l);
+    /* The four classes, then "heuristic-NAME.snap" for each heuristic
+     * that reached a block (the analyzer's "reachable via heuristic"). */
+    for (uint32_t c = SA_LEAK_DEFINITE; c < SA_LEAK_HEUR_CLASS + SA_LEAK_NHEUR; c++) {
+        char suffix[64];
+        if (c >= SA_LEAK_HEUR_CLASS && !r->heur_blocks[c - SA_LEAK_HEUR_CLASS])
+            continue;
+        const char *name = c < SA_LEAK_HEUR_CLASS ? class_names[c]
+                                                  : sa_leak_heur_names[c - SA_LEAK_HEUR_CLASS];
+        size_t l = 0;
+        if (c >= SA_LEAK_HEUR_CLASS) {
+            memcpy(suffix, "heuristic-", 10);
+            l = 10;
+        }
+        memcpy(suffix + l, name, strlen(name));
+        l += strlen(name);
         memcpy(suffix + l, ".snap", 6);
         if (make_path(path, dir, "", suffix) != 0)
             return -ENAMETOOLONG;

@@ -41,6 +41,7 @@ typedef struct sa_leak_config {
     uint64_t warmup_ns;        /* SNAPALLOC_CHECK_WARMUP; 0 = none */
     char dir[SA_PATH_MAX];     /* SNAPALLOC_CHECK_DIR */
     char options[SA_PATH_MAX]; /* SNAPALLOC_CHECK_OPTIONS, verbatim */
+    unsigned heuristics;       /* SNAPALLOC_CHECK_HEURISTICS: SA_LEAK_HEUR_* bits */
 } sa_leak_config;
 
 extern SA_HIDDEN sa_leak_config sa_leak_cfg;
@@ -72,6 +73,18 @@ void sa_unlock_all(void);
 enum { SA_LEAK_DEFINITE = 1, SA_LEAK_INDIRECT = 2, SA_LEAK_POSSIBLE = 3,
        SA_LEAK_REACHABLE = 4, SA_LEAK_NCLASSES = 5 };
 
+/* valgrind memcheck's heuristics (--leak-check-heuristics, all on by
+ * default there and here): an interior pointer of these shapes counts as
+ * a pointer to the block's start.  Blocks so reached are still reachable;
+ * the result also lists them by heuristic (entry classes
+ * SA_LEAK_HEUR_CLASS + index), as memcheck's "reachable via heuristic". */
+enum { SA_LEAK_HEUR_STDSTRING = 0, SA_LEAK_HEUR_LENGTH64 = 1, SA_LEAK_HEUR_NEWARRAY = 2,
+       SA_LEAK_HEUR_MULTIPLEINHERITANCE = 3, SA_LEAK_NHEUR = 4,
+       SA_LEAK_HEUR_CLASS = SA_LEAK_NCLASSES, SA_LEAK_HEUR_ALL = 15 };
+extern const char *const sa_leak_heur_names[SA_LEAK_NHEUR];
+/* "all", "none" or a comma-separated list of names: 0 and *mask, or -1. */
+int sa_leak_heur_parse(const char *s, unsigned *mask);
+
 /* Per (class, stack): requested bytes and blocks.  stack 0 = untraced
  * (usable size counted). */
 typedef struct sa_leak_entry {
@@ -84,7 +97,10 @@ typedef struct sa_leak_entry {
 typedef struct sa_leak_result {
     uint64_t bytes[SA_LEAK_NCLASSES];    /* indexed by SA_LEAK_* */
     uint64_t blocks[SA_LEAK_NCLASSES];
-    sa_leak_entry *entries;              /* sorted by class, then stack */
+    uint64_t heur_bytes[SA_LEAK_NHEUR];  /* still reachable only through */
+    uint64_t heur_blocks[SA_LEAK_NHEUR]; /* a heuristic (SA_LEAK_HEUR_*) */
+    sa_leak_entry *entries;              /* classes 1-4 sorted by class, then
+                                            stack; then heuristic classes */
     size_t nentries;
     size_t mapped;                       /* bytes mapped for entries */
     uint32_t threads_stopped, threads_skipped;
@@ -183,5 +199,14 @@ int sa_leak_maps_find(const sa_leak_ranges *maps, uintptr_t addr, sa_leak_range 
 int sa_leak_tls_range(const sa_leak_ranges *maps, uintptr_t tp, sa_leak_range *r);
 /* The stack of a thread stopped at sp: [sp - red zone, top of its mapping). */
 int sa_leak_stack_range(const sa_leak_ranges *maps, uintptr_t sp, sa_leak_range *r);
+
+/* ---- Heuristics (leak_heuristics.c) ---------------------------------- */
+
+/* Which heuristic of mask, if any, makes ptr (inside the block [start,
+ * start + size), not at its start) count as a pointer to the block:
+ * SA_LEAK_HEUR_* + 1, or 0.  maps (sa_leak_maps_read) tells where
+ * vtables may be. */
+int sa_leak_heur_match(unsigned mask, uintptr_t start, uint64_t size, uintptr_t ptr,
+                       const sa_leak_ranges *maps);
 
 #endif
