@@ -23,71 +23,79 @@
 #include <string.h>
 #include <time.h>
 
+#include "fold.h"
 #include "report.h"
 #include "symbolize.h"
 #include "util.h"
 
 /* ---- Allocation functions folded into the allocation ---------------- */
 
-static const char *const default_wrappers[] = {
-    "malloc", "calloc", "realloc", "free", "reallocarray", "posix_memalign",
-    "aligned_alloc", "memalign", "valloc", "pvalloc", "strdup", "strndup",
-    "__strdup", "__strndup", "__libc_*", "operator new*", "operator new[]*",
-    "std::allocator*", "__gnu_cxx::new_allocator*", "std::__new_allocator*",
-    "std::allocator_traits*", "std::_Vector_base*::_M_allocate*",
-    "__gnu_cxx::__aligned_membuf*", "std::__cxx11::basic_string*::_M_create",
-    "asprintf", "vasprintf", "__vasprintf_internal", "__asprintf",
-    "open_memstream", "getline", "getdelim", "__getdelim",
-};
+/* Answers per (interned function name, options): a snapshot has far fewer
+ * distinct functions than leading frames, and each answer parses the
+ * demangled name and runs every pattern. */
+typedef struct fold_entry {
+    const char *function;
+    const sa_report_opts *opts;
+    int alloc;
+} fold_entry;
 
-/* "ns::f<int>(int, char) const" -> "ns::f<int>": patterns name functions
- * without their parameter lists. */
-static const char *strip_params(const char *name, char *buf, size_t len)
+static struct {
+    fold_entry *slots;
+    size_t cap, used;
+} fold_cache;
+
+static int fold_decide(const char *function, const sa_report_opts *o)
 {
-    const char *close = strrchr(name, ')');
-    if (!close || strncmp(name, "operator()", 10) == 0)
-        return name;
-    int depth = 0;
-    for (const char *p = close; p >= name; p--) {
-        if (*p == ')')
-            depth++;
-        else if (*p == '(' && --depth == 0) {
-            size_t n = (size_t)(p - name);
-            while (n > 0 && name[n - 1] == ' ')
-                n--;
-            if (n == 0 || n >= len)
-                return name;
-            memcpy(buf, name, n);
-            buf[n] = '\0';
-            return buf;
-        }
-    }
-    return name;
+    static sa_fold_forms forms;   /* 4 KiB: not on the stack */
+    sa_fold_forms_init(&forms, function);
+    if (sa_fold_default_forms(&forms))
+        return 1;
+    for (size_t i = 0; i < o->nwrappers; i++)
+        if (sa_fold_match_forms(o->wrappers[i], &forms))
+            return 1;
+    return 0;
 }
 
-static int match_function(const char *pattern, const char *function)
+static void fold_cache_grow(void)
 {
-    char buf[4096];
-    /* glibc's internal aliases: __GI_malloc is malloc. */
-    if (strncmp(function, "__GI_", 5) == 0)
-        function += 5;
-    if (fnmatch(pattern, function, 0) == 0)
-        return 1;
-    const char *bare = strip_params(function, buf, sizeof buf);
-    return bare != function && fnmatch(pattern, bare, 0) == 0;
+    size_t ncap = fold_cache.cap ? fold_cache.cap * 2 : 1024;
+    fold_entry *ns = sa_xcalloc(ncap, sizeof *ns);
+    for (size_t i = 0; i < fold_cache.cap; i++) {
+        fold_entry *e = &fold_cache.slots[i];
+        if (!e->function)
+            continue;
+        size_t j = ((uintptr_t)e->function * 0x9e3779b97f4a7c15ULL >> 7) & (ncap - 1);
+        while (ns[j].function)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = *e;
+    }
+    free(fold_cache.slots);
+    fold_cache.slots = ns;
+    fold_cache.cap = ncap;
+}
+
+static int is_alloc_function(const char *function, const sa_report_opts *o)
+{
+    if ((fold_cache.used + 1) * 2 > fold_cache.cap)
+        fold_cache_grow();
+    size_t mask = fold_cache.cap - 1;
+    size_t j = ((uintptr_t)function * 0x9e3779b97f4a7c15ULL >> 7) & mask;
+    for (; fold_cache.slots[j].function; j = (j + 1) & mask)
+        if (fold_cache.slots[j].function == function && fold_cache.slots[j].opts == o)
+            return fold_cache.slots[j].alloc;
+    fold_entry *e = &fold_cache.slots[j];
+    e->function = function;
+    e->opts = o;
+    e->alloc = fold_decide(function, o);
+    fold_cache.used++;
+    return e->alloc;
 }
 
 static int is_alloc_frame(const sa_sym_frame *f, const sa_report_opts *o)
 {
     if (strncmp(f->module, "libsnapalloc", 12) == 0)
         return 1;
-    for (size_t i = 0; i < sizeof default_wrappers / sizeof *default_wrappers; i++)
-        if (match_function(default_wrappers[i], f->function))
-            return 1;
-    for (size_t i = 0; i < o->nwrappers; i++)
-        if (match_function(o->wrappers[i], f->function))
-            return 1;
-    return 0;
+    return is_alloc_function(f->function, o);
 }
 
 /* ---- Filters (tracemalloc's Filter: fnmatch, call site or all frames) */
@@ -95,7 +103,7 @@ static int is_alloc_frame(const sa_sym_frame *f, const sa_report_opts *o)
 static int match_frame(const char *pattern, const sa_sym_frame *f)
 {
     const char *base = strrchr(f->file, '/');
-    return match_function(pattern, f->function) ||
+    return sa_fold_match(pattern, f->function) ||
            fnmatch(pattern, f->file, 0) == 0 ||
            (base && fnmatch(pattern, base + 1, 0) == 0) ||
            fnmatch(pattern, f->module, 0) == 0 ||
