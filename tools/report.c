@@ -143,6 +143,7 @@ typedef struct key_frame {
     uint64_t offset;             /* part of the key only for line == 0 */
     uint64_t shown_offset;       /* informational (JSON) */
     const char *module_path;     /* informational (JSON) */
+    int unloaded;                /* the module was dlclose'd (part of the key with module) */
 } key_frame;
 
 /* A group's key is an array of interned key frames (one copy of each
@@ -206,6 +207,7 @@ static key_frame project(const sa_sym_frame *f, sa_group_by by)
         k.function = f->function;
         k.file = f->file;
         k.module = f->module;
+        k.unloaded = f->unloaded;
         k.line = f->line;
         k.offset = f->line ? 0 : f->offset;
         k.shown_offset = f->offset;
@@ -214,16 +216,20 @@ static key_frame project(const sa_sym_frame *f, sa_group_by by)
     case SA_BY_FUNCTION:
         k.function = f->function;
         k.module = f->module;
+        k.unloaded = f->unloaded;
         k.module_path = f->module_path;
         break;
     case SA_BY_FILE:
         k.file = f->file;
         /* Unknown files stay apart per module. */
-        if (f->file == unknown)
+        if (f->file == unknown) {
             k.module = f->module;
+            k.unloaded = f->unloaded;
+        }
         break;
     case SA_BY_MODULE:
         k.module = f->module;
+        k.unloaded = f->unloaded;
         k.module_path = f->module_path;
         break;
     }
@@ -243,6 +249,7 @@ static uint64_t frame_hash(uint64_t h, const key_frame *k)
     h = mix(h, (uintptr_t)k->file);
     h = mix(h, (uintptr_t)k->module);
     h = mix(h, k->line);
+    h = mix(h, (uint64_t)k->unloaded);
     return mix(h, k->offset);
 }
 
@@ -257,7 +264,8 @@ static uint64_t key_hash(const key_frame *const *k, uint32_t n)
 static int key_frame_equal(const key_frame *a, const key_frame *b)
 {
     return a == b || (a->function == b->function && a->file == b->file &&
-                      a->module == b->module && a->line == b->line && a->offset == b->offset);
+                      a->module == b->module && a->line == b->line && a->offset == b->offset &&
+                      a->unloaded == b->unloaded);
 }
 
 static int frame_identical(const key_frame *a, const key_frame *b)
@@ -543,6 +551,12 @@ static int unsymbolized(const key_frame *k)
            strncmp(k->function, "0x", 2) == 0;
 }
 
+/* ", unloaded" after a module dlclose'd before the snapshot. */
+static const char *unloaded_mark(const key_frame *k)
+{
+    return k->unloaded ? ", unloaded" : "";
+}
+
 /* The one-line name of a key frame (without the traceback's module). */
 static void print_key_frame(FILE *out, const key_frame *k, sa_group_by by)
 {
@@ -554,19 +568,22 @@ static void print_key_frame(FILE *out, const key_frame *k, sa_group_by by)
         else if (unsymbolized(k))
             fputs(k->function, out);
         else
-            fprintf(out, "%s (%s+0x%" PRIx64 ")", k->function, k->module, k->offset);
+            fprintf(out, "%s (%s+0x%" PRIx64 "%s)", k->function, k->module, k->offset,
+                    unloaded_mark(k));
         break;
     case SA_BY_FUNCTION:
-        fprintf(out, "%s (%s)", k->function, k->module);
+        fprintf(out, "%s (%s%s)", k->function, k->module, unloaded_mark(k));
         break;
     case SA_BY_FILE:
         if (k->module)
-            fprintf(out, "%s (%s)", k->file, k->module);
+            fprintf(out, "%s (%s%s)", k->file, k->module, unloaded_mark(k));
         else
             fputs(k->file, out);
         break;
     case SA_BY_MODULE:
         fputs(k->module, out);
+        if (k->unloaded)
+            fputs(" (unloaded)", out);
         break;
     }
 }
@@ -578,7 +595,7 @@ static void print_traceback(FILE *out, const group *g)
         fputs("  ", out);
         print_key_frame(out, k, SA_BY_TRACEBACK);
         if (k->line)
-            fprintf(out, " (%s)", k->module);
+            fprintf(out, " (%s%s)", k->module, unloaded_mark(k));
         fputc('\n', out);
     }
 }
@@ -751,6 +768,8 @@ static void json_site(FILE *out, const key_frame *k, sa_group_by by)
         fputs(", \"line\": null", out);
     fputs(", \"module\": ", out);
     sa_json_str(out, k->module);
+    if (k->module)
+        fprintf(out, ", \"module_unloaded\": %s", k->unloaded ? "true" : "false");
     fputc('}', out);
 }
 
@@ -775,7 +794,8 @@ static void json_stat(FILE *out, const group *g, const sa_report_opts *o, int di
             sa_json_str(out, k->file);
             fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", k->line);
             sa_json_str(out, k->module_path);
-            fprintf(out, ", \"offset\": %" PRIu64 "}", k->shown_offset);
+            fprintf(out, ", \"module_unloaded\": %s, \"offset\": %" PRIu64 "}",
+                    k->unloaded ? "true" : "false", k->shown_offset);
         }
         fputc(']', out);
     }
