@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #define SA_SNAP_NO_MODULE UINT32_MAX   /* frame outside every known module */
+#define SA_SNAP_MODULE_UNLOADED 1u     /* sa_snap_module.flags: dlclose'd before the snapshot */
 
 /* ---- Writer (async-signal-unsafe but malloc-free) --------------------- */
 
@@ -50,6 +51,11 @@ typedef int (*sa_snap_next_fn)(void *ctx, sa_snap_wstack *out);
 int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
                       sa_snap_next_fn next, void *ctx);
 
+/* Remember every object loaded now (path, build-id, segments), so that a
+ * later snapshot can still place frames in the ones unloaded by then.
+ * Called before dlclose; never calls malloc; preserves errno. */
+void sa_snapshot_note_modules(void);
+
 /* ---- Reader (used by the snapalloc command; may use malloc) ------------ */
 
 typedef struct sa_snap_segment {
@@ -63,6 +69,7 @@ typedef struct sa_snap_module {
     uint8_t build_id[64];
     uint32_t build_id_len;
     uint64_t base;             /* load bias (dlpi_addr) */
+    uint32_t flags;            /* SA_SNAP_MODULE_UNLOADED (version 2; 0 in version 1) */
     uint32_t nsegments;
     sa_snap_segment *segments;
 } sa_snap_module;

@@ -1,7 +1,7 @@
 /* snapshot_read.c - reads and validates a snapshot file for the snapalloc
  * command (a normal program: malloc and stdio are fine here).
  *
- * Owns: parsing doc/snapshot-format.md version 1 into sa_snapshot, and
+ * Owns: parsing doc/snapshot-format.md versions 1 and 2 into sa_snapshot, and
  * every check that keeps a damaged or hostile file from misparsing.  The
  * rules: every count and length is checked against the bytes left before
  * anything is allocated or read (so a lying field costs an error message,
@@ -27,11 +27,11 @@
 
 #define R_MAGIC      "SNAPALC\0"
 #define R_END_MAGIC  "SNAPEND\0"
-#define R_VERSION    1u
+#define R_VERSION    2u    /* and 1, whose modules have no flags */
 #define R_END_STACKS 0xFFFFFFFFu
 #define R_HEADER     64u     /* fixed header bytes */
 #define R_TRAILER    40u     /* nstacks, reserved, 2 totals, end magic, checksum */
-#define R_MODULE_MIN 20u     /* path_len, build_id_len, nsegments, base */
+#define R_MODULE_MIN 20u     /* path_len, build_id_len, nsegments, base (+ flags in v2) */
 #define R_SEGMENT    20u     /* vaddr, memsz, flags */
 #define R_STACK_MIN  20u     /* nframes, size, count */
 #define R_FRAME      12u     /* module, offset */
@@ -176,7 +176,7 @@ static int parse_header(rd *r, sa_snapshot *s, uint32_t *exe_len, uint32_t *cmd_
 
 static int parse_modules(rd *r, sa_snapshot *s)
 {
-    if (need_records(r, s->nmodules, R_MODULE_MIN, "modules"))
+    if (need_records(r, s->nmodules, R_MODULE_MIN + (s->version >= 2 ? 4 : 0), "modules"))
         return -1;
     s->modules = calloc(s->nmodules ? s->nmodules : 1, sizeof *s->modules);
     if (!s->modules) {
@@ -189,8 +189,14 @@ static int parse_modules(rd *r, sa_snapshot *s)
         uint32_t path_len;
         size_t at = r->pos;
         if (get32(r, &path_len) || get32(r, &m->build_id_len) ||
-            get32(r, &m->nsegments) || get64(r, &m->base))
+            get32(r, &m->nsegments) || get64(r, &m->base) ||
+            (s->version >= 2 && get32(r, &m->flags)))
             return -1;
+        if (m->flags & ~SA_SNAP_MODULE_UNLOADED) {
+            fail(r, "corrupt file: module %u at offset %zu has unknown flags 0x%x",
+                 i, at, m->flags);
+            return -1;
+        }
         if (m->build_id_len > sizeof m->build_id) {
             fail(r, "corrupt file: module %u at offset %zu has a %u-byte build-id (at most %zu)",
                  i, at, m->build_id_len, sizeof m->build_id);
@@ -351,8 +357,8 @@ sa_snapshot *sa_snapshot_parse(const void *buf, size_t len, char *err, size_t er
     }
     r.pos = 8;
     get32(&r, &version);
-    if (version != R_VERSION) {
-        fail(&r, "unsupported snapshot version %u (this snapalloc reads version %u)",
+    if (version < 1 || version > R_VERSION) {
+        fail(&r, "unsupported snapshot version %u (this snapalloc reads versions 1 to %u)",
              version, R_VERSION);
         return NULL;
     }

@@ -1,7 +1,8 @@
 /* snapshot_write.c - writes a snapshot file from inside the traced process.
  *
- * Owns: the module table (dl_iterate_phdr + PT_NOTE build-ids), the
- * address -> (module, offset) conversion, the frame dedup table, the
+ * Owns: the module table (dl_iterate_phdr + PT_NOTE build-ids, and the
+ * history of objects since unloaded), the address -> (module, offset)
+ * conversion, the frame dedup table, the
  * streamed, checksummed output and the tmp-file + rename dance.  The byte
  * layout is specified in doc/snapshot-format.md; keep the two in step.
  *
@@ -41,7 +42,7 @@
 
 #define W_MAGIC      "SNAPALC\0"
 #define W_END_MAGIC  "SNAPEND\0"
-#define W_VERSION    1u
+#define W_VERSION    2u
 #define W_END_STACKS 0xFFFFFFFFu
 
 #define W_OUTBUF   (64u * 1024)    /* write(2) granularity */
@@ -92,11 +93,12 @@ static void wvec_free(wvec *v)
 /* ---- state ------------------------------------------------------------ */
 
 typedef struct wmod {
-    uint32_t path_off, path_len;   /* into wstate.strings */
+    uint32_t path_off, path_len;   /* into its table's strings */
     uint32_t build_id_len;
     uint8_t build_id[W_BUILDID];
     uint64_t base;                 /* dlpi_addr */
-    uint32_t seg_first, nseg;      /* into wstate.segs */
+    uint32_t seg_first, nseg;      /* into its table's segs */
+    uint32_t flags;                /* SA_SNAP_MODULE_* */
 } wmod;
 
 typedef struct wseg {
@@ -118,16 +120,24 @@ typedef struct wout {
     unsigned char *buf;   /* W_OUTBUF bytes */
 } wout;
 
+/* Modules, their segments and their paths. */
+typedef struct wtable {
+    wvec mods;    uint32_t nmods;
+    wvec segs;    uint32_t nsegs;
+    wvec strings; size_t strings_len;
+} wtable;
+
 typedef struct wstate {
     int err;
     uint32_t objects_seen;        /* dl_iterate_phdr callbacks so far */
     char *exe;                    /* W_PATHMAX, readlink of /proc/self/exe */
     size_t exe_len;
 
-    wvec mods;    uint32_t nmods;
-    wvec segs;    uint32_t nsegs;
-    wvec strings; size_t strings_len;
-    wvec ranges;  /* nsegs wrange, sorted by start */
+    wtable t;     /* the loaded modules, then the unloaded ones */
+    uint32_t nlive;               /* t's first nlive modules are loaded */
+    int history_copied;
+    wvec ranges;  /* wrange per segment of a loaded module, sorted by start */
+    uint32_t nranges;
 
     /* Frame dedup: open addressing on the absolute address.  The address
      * -> (module, offset) map is injective for a fixed module table, so
@@ -185,16 +195,16 @@ static void out_u64(wout *o, uint64_t v)
 
 /* ---- module table ----------------------------------------------------- */
 
-static int add_string(wstate *w, const char *s, size_t n, uint32_t *off)
+static int add_string(wtable *t, const char *s, size_t n, uint32_t *off)
 {
-    if (n > UINT32_MAX || w->strings_len > UINT32_MAX - n)
+    if (n > UINT32_MAX || t->strings_len > UINT32_MAX - n)
         return -EOVERFLOW;
-    int rc = wvec_reserve(&w->strings, w->strings_len + n);
+    int rc = wvec_reserve(&t->strings, t->strings_len + n);
     if (rc)
         return rc;
-    memcpy((char *)w->strings.p + w->strings_len, s, n);
-    *off = (uint32_t)w->strings_len;
-    w->strings_len += n;
+    memcpy((char *)t->strings.p + t->strings_len, s, n);
+    *off = (uint32_t)t->strings_len;
+    t->strings_len += n;
     return 0;
 }
 
@@ -249,26 +259,65 @@ static void find_build_id(const struct dl_phdr_info *info, wmod *m)
     }
 }
 
+static uint32_t count_loads(const struct dl_phdr_info *info)
+{
+    uint32_t nload = 0;
+    for (int i = 0; i < info->dlpi_phnum; i++)
+        nload += info->dlpi_phdr[i].p_type == PT_LOAD;
+    return nload;
+}
+
+/* Append the object (nload PT_LOAD segments) to t under the given path. */
+static int table_add(wtable *t, const struct dl_phdr_info *info, uint32_t nload,
+                     const char *name, size_t namelen)
+{
+    int rc = wvec_reserve(&t->mods, (t->nmods + 1) * sizeof(wmod));
+    if (!rc)
+        rc = wvec_reserve(&t->segs, (t->nsegs + nload) * sizeof(wseg));
+    wmod *m = rc ? NULL : (wmod *)t->mods.p + t->nmods;
+    if (m) {
+        memset(m, 0, sizeof *m);
+        rc = add_string(t, name, namelen, &m->path_off);
+    }
+    if (rc)
+        return rc;
+    m->path_len = (uint32_t)namelen;
+    m->base = info->dlpi_addr;
+    m->seg_first = t->nsegs;
+    find_build_id(info, m);
+    for (int i = 0; i < info->dlpi_phnum; i++) {
+        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+        if (ph->p_type != PT_LOAD)
+            continue;
+        wseg *s = (wseg *)t->segs.p + t->nsegs++;
+        s->vaddr = ph->p_vaddr;
+        s->memsz = ph->p_memsz;
+        s->flags = ph->p_flags;
+    }
+    m->nseg = nload;
+    t->nmods++;
+    return 0;
+}
+
+/* Index of the module of t loaded at base under path, or UINT32_MAX. */
+static uint32_t table_find(const wtable *t, uint32_t from, uint32_t to, uint64_t base,
+                           const char *path, size_t len)
+{
+    const wmod *mods = t->mods.p;
+    for (uint32_t i = from; i < to; i++)
+        if (mods[i].base == base && mods[i].path_len == len &&
+            memcmp((const char *)t->strings.p + mods[i].path_off, path, len) == 0)
+            return i;
+    return UINT32_MAX;
+}
+
 static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
     wstate *w = data;
     uint32_t nth = w->objects_seen++;
-    uint32_t nload = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        nload += info->dlpi_phdr[i].p_type == PT_LOAD;
+    uint32_t nload = count_loads(info);
     if (nload == 0)
         return 0;
-
-    int rc = wvec_reserve(&w->mods, (w->nmods + 1) * sizeof(wmod));
-    if (!rc)
-        rc = wvec_reserve(&w->segs, (w->nsegs + nload) * sizeof(wseg));
-    if (rc) {
-        w->err = rc;
-        return 1;
-    }
-    wmod *m = (wmod *)w->mods.p + w->nmods;
-    memset(m, 0, sizeof *m);
-
     /* The main program comes first with an empty name; an unnamed object
      * later on is the vDSO on kernels/loaders that leave its name empty. */
     const char *name = info->dlpi_name;
@@ -282,44 +331,97 @@ static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
         name = "[vdso]";
         namelen = 6;
     }
-    rc = add_string(w, name, namelen, &m->path_off);
+    int rc = table_add(&w->t, info, nload, name, namelen);
     if (rc) {
         w->err = rc;
         return 1;
     }
-    m->path_len = (uint32_t)namelen;
-    m->base = info->dlpi_addr;
-    m->seg_first = w->nsegs;
-    find_build_id(info, m);
-
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        wseg *s = (wseg *)w->segs.p + w->nsegs++;
-        s->vaddr = ph->p_vaddr;
-        s->memsz = ph->p_memsz;
-        s->flags = ph->p_flags;
-    }
-    m->nseg = nload;
-    w->nmods++;
     return 0;
+}
+
+/* ---- modules unloaded before the snapshot -----------------------------
+ *
+ * A stack captured while a dlopen'ed object was loaded keeps its return
+ * addresses after dlclose unmaps it; to symbolize them the snapshot needs
+ * that object's path, build-id and segments.  libsnapalloc's dlclose
+ * (trace_dlclose.c) calls sa_snapshot_note_modules() first, which keeps
+ * every named object then loaded in this history (never shrinks, mmap'ed,
+ * deduplicated by base and path); the writer adds the history's objects no
+ * longer loaded, flagged SA_SNAP_MODULE_UNLOADED.
+ *
+ * No lock of ours: the history is only touched inside dl_iterate_phdr
+ * callbacks, which glibc runs under its loader lock (dl_load_write_lock),
+ * so recorders and the writer's copy are serialized, and fork leaves that
+ * lock consistent. */
+static wtable history;
+
+static int note_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    uint32_t nload = count_loads(info);
+    const char *name = info->dlpi_name;
+    if (nload == 0 || !name || !*name)
+        return 0;   /* the main program and the vDSO stay loaded */
+    size_t len = strlen(name);
+    if (table_find(&history, 0, history.nmods, info->dlpi_addr, name, len) != UINT32_MAX)
+        return 0;
+    return table_add(&history, info, nload, name, len) ? 1 : 0;
+}
+
+void sa_snapshot_note_modules(void)
+{
+    int saved_errno = errno;
+    dl_iterate_phdr(note_cb, NULL);
+    errno = saved_errno;
+}
+
+/* Append the history's objects that are not loaded any more (first
+ * callback only; the loader lock is held). */
+static int history_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+    wstate *w = data;
+    if (w->history_copied++)
+        return 1;
+    const wmod *hm = history.mods.p;
+    for (uint32_t i = 0; i < history.nmods; i++) {
+        const char *path = (const char *)history.strings.p + hm[i].path_off;
+        if (table_find(&w->t, 0, w->nlive, hm[i].base, path, hm[i].path_len) != UINT32_MAX)
+            continue;
+        int rc = wvec_reserve(&w->t.mods, (w->t.nmods + 1) * sizeof(wmod));
+        if (!rc)
+            rc = wvec_reserve(&w->t.segs, (w->t.nsegs + hm[i].nseg) * sizeof(wseg));
+        wmod *m = rc ? NULL : (wmod *)w->t.mods.p + w->t.nmods;
+        if (m) {
+            *m = hm[i];
+            rc = add_string(&w->t, path, hm[i].path_len, &m->path_off);
+        }
+        if (rc) {
+            w->err = rc;
+            return 1;
+        }
+        memcpy((wseg *)w->t.segs.p + w->t.nsegs, (const wseg *)history.segs.p + hm[i].seg_first,
+               hm[i].nseg * sizeof(wseg));
+        m->seg_first = w->t.nsegs;
+        m->flags = SA_SNAP_MODULE_UNLOADED;
+        w->t.nsegs += hm[i].nseg;
+        w->t.nmods++;
+    }
+    return 1;
 }
 
 /* Build the sorted lookup index over all PT_LOAD segments (shell sort: a
  * few hundred entries, no recursion, no allocation). */
 static int build_ranges(wstate *w)
 {
-    if (w->nsegs == 0)
+    if (w->t.nsegs == 0)
         return 0;
-    int rc = wvec_reserve(&w->ranges, w->nsegs * sizeof(wrange));
+    int rc = wvec_reserve(&w->ranges, w->t.nsegs * sizeof(wrange));
     if (rc)
         return rc;
     wrange *r = w->ranges.p;
-    const wmod *mods = w->mods.p;
-    const wseg *segs = w->segs.p;
+    const wmod *mods = w->t.mods.p;
+    const wseg *segs = w->t.segs.p;
     uint32_t n = 0;
-    for (uint32_t mi = 0; mi < w->nmods; mi++) {
+    for (uint32_t mi = 0; mi < w->nlive; mi++) {
         for (uint32_t k = 0; k < mods[mi].nseg; k++) {
             const wseg *s = &segs[mods[mi].seg_first + k];
             r[n].start = mods[mi].base + s->vaddr;
@@ -328,6 +430,7 @@ static int build_ranges(wstate *w)
             n++;
         }
     }
+    w->nranges = n;
     for (uint32_t gap = n / 2; gap > 0; gap /= 2) {
         for (uint32_t i = gap; i < n; i++) {
             wrange t = r[i];
@@ -340,13 +443,31 @@ static int build_ranges(wstate *w)
     return 0;
 }
 
+/* The unloaded module whose segment held addr, the most recently
+ * recorded first; UINT32_MAX if none.  A linear scan: few objects are
+ * unloaded, and only frames outside every loaded module get here. */
+static uint32_t lookup_unloaded(const wstate *w, uint64_t addr)
+{
+    const wmod *mods = w->t.mods.p;
+    const wseg *segs = w->t.segs.p;
+    for (uint32_t mi = w->t.nmods; mi-- > w->nlive;)
+        for (uint32_t k = 0; k < mods[mi].nseg; k++) {
+            const wseg *s = &segs[mods[mi].seg_first + k];
+            uint64_t start = mods[mi].base + s->vaddr;
+            if (addr >= start && addr - start < s->memsz)
+                return mi;
+        }
+    return UINT32_MAX;
+}
+
 /* Map an absolute address to (module, offset); SA_SNAP_NO_MODULE keeps
  * the absolute address.  A return address points just after its call,
- * which is still inside the caller's segment. */
+ * which is still inside the caller's segment.  Loaded modules win over
+ * unloaded ones that were at the same address. */
 static uint32_t lookup(const wstate *w, uint64_t addr, uint64_t *offset)
 {
     const wrange *r = w->ranges.p;
-    uint32_t lo = 0, hi = w->nsegs;    /* first range with start > addr */
+    uint32_t lo = 0, hi = w->nranges;    /* first range with start > addr */
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
         if (r[mid].start <= addr)
@@ -356,7 +477,12 @@ static uint32_t lookup(const wstate *w, uint64_t addr, uint64_t *offset)
     }
     if (lo > 0 && addr < r[lo - 1].end) {
         uint32_t mi = r[lo - 1].module;
-        *offset = addr - ((const wmod *)w->mods.p)[mi].base;
+        *offset = addr - ((const wmod *)w->t.mods.p)[mi].base;
+        return mi;
+    }
+    uint32_t mi = lookup_unloaded(w, addr);
+    if (mi != UINT32_MAX) {
+        *offset = addr - ((const wmod *)w->t.mods.p)[mi].base;
         return mi;
     }
     *offset = addr;
@@ -479,15 +605,16 @@ static void write_header(wout *o, const sa_snap_winfo *info, const char *exe,
 
 static void write_modules(wout *o, const wstate *w)
 {
-    const wmod *mods = w->mods.p;
-    const wseg *segs = w->segs.p;
-    for (uint32_t i = 0; i < w->nmods; i++) {
+    const wmod *mods = w->t.mods.p;
+    const wseg *segs = w->t.segs.p;
+    for (uint32_t i = 0; i < w->t.nmods; i++) {
         const wmod *m = &mods[i];
         out_u32(o, m->path_len);
         out_u32(o, m->build_id_len);
         out_u32(o, m->nseg);
         out_u64(o, m->base);
-        out_bytes(o, (const char *)w->strings.p + m->path_off, m->path_len);
+        out_u32(o, m->flags);
+        out_bytes(o, (const char *)w->t.strings.p + m->path_off, m->path_len);
         out_bytes(o, m->build_id, m->build_id_len);
         for (uint32_t k = 0; k < m->nseg; k++) {
             const wseg *s = &segs[m->seg_first + k];
@@ -587,6 +714,9 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
      * allocator lock, so a thread inside dlopen -> malloc cannot deadlock
      * with us. */
     dl_iterate_phdr(phdr_cb, &w);
+    w.nlive = w.t.nmods;
+    if (!w.err)
+        dl_iterate_phdr(history_cb, &w);
     rc = w.err ? w.err : build_ranges(&w);
     if (rc)
         goto out;
@@ -604,7 +734,7 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
             goto out;
     }
 
-    write_header(&o, info, w.exe, w.exe_len, cmd, cmd_len, w.nmods);
+    write_header(&o, info, w.exe, w.exe_len, cmd, cmd_len, w.t.nmods);
     write_modules(&o, &w);
     rc = write_stacks(&o, &w, next, ctx);
     /* No fsync: the rename below already guarantees that readers see the
@@ -620,9 +750,9 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
         unlink(tmp);
 
 out:
-    wvec_free(&w.mods);
-    wvec_free(&w.segs);
-    wvec_free(&w.strings);
+    wvec_free(&w.t.mods);
+    wvec_free(&w.t.segs);
+    wvec_free(&w.t.strings);
     wvec_free(&w.ranges);
     wvec_free(&w.slots);
     wvec_free(&w.addrs);

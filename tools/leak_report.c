@@ -58,12 +58,14 @@ static void print_frames(FILE *out, const sa_leak *l)
     for (uint32_t i = 0; i < l->nframes; i++) {
         const sa_sym_frame *f = &l->frames[i];
         fprintf(out, "    #%" PRIu32 " ", i);
+        const char *mark = f->unloaded ? ", unloaded" : "";
         if (f->line)
-            fprintf(out, "%s:%" PRIu32 " %s (%s)\n", f->file, f->line, f->function, f->module);
+            fprintf(out, "%s:%" PRIu32 " %s (%s%s)\n", f->file, f->line, f->function, f->module,
+                    mark);
         else if (unsymbolized(f))
             fprintf(out, "%s\n", f->function);
         else
-            fprintf(out, "%s (%s+0x%" PRIx64 ")\n", f->function, f->module, f->offset);
+            fprintf(out, "%s (%s+0x%" PRIx64 "%s)\n", f->function, f->module, f->offset, mark);
     }
 }
 

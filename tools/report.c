@@ -23,71 +23,79 @@
 #include <string.h>
 #include <time.h>
 
+#include "fold.h"
 #include "report.h"
 #include "symbolize.h"
 #include "util.h"
 
 /* ---- Allocation functions folded into the allocation ---------------- */
 
-static const char *const default_wrappers[] = {
-    "malloc", "calloc", "realloc", "free", "reallocarray", "posix_memalign",
-    "aligned_alloc", "memalign", "valloc", "pvalloc", "strdup", "strndup",
-    "__strdup", "__strndup", "__libc_*", "operator new*", "operator new[]*",
-    "std::allocator*", "__gnu_cxx::new_allocator*", "std::__new_allocator*",
-    "std::allocator_traits*", "std::_Vector_base*::_M_allocate*",
-    "__gnu_cxx::__aligned_membuf*", "std::__cxx11::basic_string*::_M_create",
-    "asprintf", "vasprintf", "__vasprintf_internal", "__asprintf",
-    "open_memstream", "getline", "getdelim", "__getdelim",
-};
+/* Answers per (interned function name, options): a snapshot has far fewer
+ * distinct functions than leading frames, and each answer parses the
+ * demangled name and runs every pattern. */
+typedef struct fold_entry {
+    const char *function;
+    const sa_report_opts *opts;
+    int alloc;
+} fold_entry;
 
-/* "ns::f<int>(int, char) const" -> "ns::f<int>": patterns name functions
- * without their parameter lists. */
-static const char *strip_params(const char *name, char *buf, size_t len)
+static struct {
+    fold_entry *slots;
+    size_t cap, used;
+} fold_cache;
+
+static int fold_decide(const char *function, const sa_report_opts *o)
 {
-    const char *close = strrchr(name, ')');
-    if (!close || strncmp(name, "operator()", 10) == 0)
-        return name;
-    int depth = 0;
-    for (const char *p = close; p >= name; p--) {
-        if (*p == ')')
-            depth++;
-        else if (*p == '(' && --depth == 0) {
-            size_t n = (size_t)(p - name);
-            while (n > 0 && name[n - 1] == ' ')
-                n--;
-            if (n == 0 || n >= len)
-                return name;
-            memcpy(buf, name, n);
-            buf[n] = '\0';
-            return buf;
-        }
-    }
-    return name;
+    static sa_fold_forms forms;   /* 4 KiB: not on the stack */
+    sa_fold_forms_init(&forms, function);
+    if (sa_fold_default_forms(&forms))
+        return 1;
+    for (size_t i = 0; i < o->nwrappers; i++)
+        if (sa_fold_match_forms(o->wrappers[i], &forms))
+            return 1;
+    return 0;
 }
 
-static int match_function(const char *pattern, const char *function)
+static void fold_cache_grow(void)
 {
-    char buf[4096];
-    /* glibc's internal aliases: __GI_malloc is malloc. */
-    if (strncmp(function, "__GI_", 5) == 0)
-        function += 5;
-    if (fnmatch(pattern, function, 0) == 0)
-        return 1;
-    const char *bare = strip_params(function, buf, sizeof buf);
-    return bare != function && fnmatch(pattern, bare, 0) == 0;
+    size_t ncap = fold_cache.cap ? fold_cache.cap * 2 : 1024;
+    fold_entry *ns = sa_xcalloc(ncap, sizeof *ns);
+    for (size_t i = 0; i < fold_cache.cap; i++) {
+        fold_entry *e = &fold_cache.slots[i];
+        if (!e->function)
+            continue;
+        size_t j = ((uintptr_t)e->function * 0x9e3779b97f4a7c15ULL >> 7) & (ncap - 1);
+        while (ns[j].function)
+            j = (j + 1) & (ncap - 1);
+        ns[j] = *e;
+    }
+    free(fold_cache.slots);
+    fold_cache.slots = ns;
+    fold_cache.cap = ncap;
+}
+
+static int is_alloc_function(const char *function, const sa_report_opts *o)
+{
+    if ((fold_cache.used + 1) * 2 > fold_cache.cap)
+        fold_cache_grow();
+    size_t mask = fold_cache.cap - 1;
+    size_t j = ((uintptr_t)function * 0x9e3779b97f4a7c15ULL >> 7) & mask;
+    for (; fold_cache.slots[j].function; j = (j + 1) & mask)
+        if (fold_cache.slots[j].function == function && fold_cache.slots[j].opts == o)
+            return fold_cache.slots[j].alloc;
+    fold_entry *e = &fold_cache.slots[j];
+    e->function = function;
+    e->opts = o;
+    e->alloc = fold_decide(function, o);
+    fold_cache.used++;
+    return e->alloc;
 }
 
 static int is_alloc_frame(const sa_sym_frame *f, const sa_report_opts *o)
 {
     if (strncmp(f->module, "libsnapalloc", 12) == 0)
         return 1;
-    for (size_t i = 0; i < sizeof default_wrappers / sizeof *default_wrappers; i++)
-        if (match_function(default_wrappers[i], f->function))
-            return 1;
-    for (size_t i = 0; i < o->nwrappers; i++)
-        if (match_function(o->wrappers[i], f->function))
-            return 1;
-    return 0;
+    return is_alloc_function(f->function, o);
 }
 
 /* ---- Filters (tracemalloc's Filter: fnmatch, call site or all frames) */
@@ -95,7 +103,7 @@ static int is_alloc_frame(const sa_sym_frame *f, const sa_report_opts *o)
 static int match_frame(const char *pattern, const sa_sym_frame *f)
 {
     const char *base = strrchr(f->file, '/');
-    return match_function(pattern, f->function) ||
+    return sa_fold_match(pattern, f->function) ||
            fnmatch(pattern, f->file, 0) == 0 ||
            (base && fnmatch(pattern, base + 1, 0) == 0) ||
            fnmatch(pattern, f->module, 0) == 0 ||
@@ -135,6 +143,7 @@ typedef struct key_frame {
     uint64_t offset;             /* part of the key only for line == 0 */
     uint64_t shown_offset;       /* informational (JSON) */
     const char *module_path;     /* informational (JSON) */
+    int unloaded;                /* the module was dlclose'd (part of the key with module) */
 } key_frame;
 
 /* A group's key is an array of interned key frames (one copy of each
@@ -198,6 +207,7 @@ static key_frame project(const sa_sym_frame *f, sa_group_by by)
         k.function = f->function;
         k.file = f->file;
         k.module = f->module;
+        k.unloaded = f->unloaded;
         k.line = f->line;
         k.offset = f->line ? 0 : f->offset;
         k.shown_offset = f->offset;
@@ -206,16 +216,20 @@ static key_frame project(const sa_sym_frame *f, sa_group_by by)
     case SA_BY_FUNCTION:
         k.function = f->function;
         k.module = f->module;
+        k.unloaded = f->unloaded;
         k.module_path = f->module_path;
         break;
     case SA_BY_FILE:
         k.file = f->file;
         /* Unknown files stay apart per module. */
-        if (f->file == unknown)
+        if (f->file == unknown) {
             k.module = f->module;
+            k.unloaded = f->unloaded;
+        }
         break;
     case SA_BY_MODULE:
         k.module = f->module;
+        k.unloaded = f->unloaded;
         k.module_path = f->module_path;
         break;
     }
@@ -235,6 +249,7 @@ static uint64_t frame_hash(uint64_t h, const key_frame *k)
     h = mix(h, (uintptr_t)k->file);
     h = mix(h, (uintptr_t)k->module);
     h = mix(h, k->line);
+    h = mix(h, (uint64_t)k->unloaded);
     return mix(h, k->offset);
 }
 
@@ -249,7 +264,8 @@ static uint64_t key_hash(const key_frame *const *k, uint32_t n)
 static int key_frame_equal(const key_frame *a, const key_frame *b)
 {
     return a == b || (a->function == b->function && a->file == b->file &&
-                      a->module == b->module && a->line == b->line && a->offset == b->offset);
+                      a->module == b->module && a->line == b->line && a->offset == b->offset &&
+                      a->unloaded == b->unloaded);
 }
 
 static int frame_identical(const key_frame *a, const key_frame *b)
@@ -535,6 +551,12 @@ static int unsymbolized(const key_frame *k)
            strncmp(k->function, "0x", 2) == 0;
 }
 
+/* ", unloaded" after a module dlclose'd before the snapshot. */
+static const char *unloaded_mark(const key_frame *k)
+{
+    return k->unloaded ? ", unloaded" : "";
+}
+
 /* The one-line name of a key frame (without the traceback's module). */
 static void print_key_frame(FILE *out, const key_frame *k, sa_group_by by)
 {
@@ -546,19 +568,22 @@ static void print_key_frame(FILE *out, const key_frame *k, sa_group_by by)
         else if (unsymbolized(k))
             fputs(k->function, out);
         else
-            fprintf(out, "%s (%s+0x%" PRIx64 ")", k->function, k->module, k->offset);
+            fprintf(out, "%s (%s+0x%" PRIx64 "%s)", k->function, k->module, k->offset,
+                    unloaded_mark(k));
         break;
     case SA_BY_FUNCTION:
-        fprintf(out, "%s (%s)", k->function, k->module);
+        fprintf(out, "%s (%s%s)", k->function, k->module, unloaded_mark(k));
         break;
     case SA_BY_FILE:
         if (k->module)
-            fprintf(out, "%s (%s)", k->file, k->module);
+            fprintf(out, "%s (%s%s)", k->file, k->module, unloaded_mark(k));
         else
             fputs(k->file, out);
         break;
     case SA_BY_MODULE:
         fputs(k->module, out);
+        if (k->unloaded)
+            fputs(" (unloaded)", out);
         break;
     }
 }
@@ -570,7 +595,7 @@ static void print_traceback(FILE *out, const group *g)
         fputs("  ", out);
         print_key_frame(out, k, SA_BY_TRACEBACK);
         if (k->line)
-            fprintf(out, " (%s)", k->module);
+            fprintf(out, " (%s%s)", k->module, unloaded_mark(k));
         fputc('\n', out);
     }
 }
@@ -743,6 +768,8 @@ static void json_site(FILE *out, const key_frame *k, sa_group_by by)
         fputs(", \"line\": null", out);
     fputs(", \"module\": ", out);
     sa_json_str(out, k->module);
+    if (k->module)
+        fprintf(out, ", \"module_unloaded\": %s", k->unloaded ? "true" : "false");
     fputc('}', out);
 }
 
@@ -767,7 +794,8 @@ static void json_stat(FILE *out, const group *g, const sa_report_opts *o, int di
             sa_json_str(out, k->file);
             fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", k->line);
             sa_json_str(out, k->module_path);
-            fprintf(out, ", \"offset\": %" PRIu64 "}", k->shown_offset);
+            fprintf(out, ", \"module_unloaded\": %s, \"offset\": %" PRIu64 "}",
+                    k->unloaded ? "true" : "false", k->shown_offset);
         }
         fputc(']', out);
     }

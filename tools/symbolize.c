@@ -98,6 +98,7 @@ typedef struct sym_module {
     Dwfl_Module *mod;
     const char *name;   /* basename */
     const char *path;
+    int unloaded;       /* SA_SNAP_MODULE_UNLOADED: still symbolized from its file */
 } sym_module;
 
 typedef struct cache_entry {
@@ -197,6 +198,7 @@ sa_symbolizer *sa_sym_new(const sa_snapshot *snap)
         const char *slash = strrchr(path, '/');
         sym->mods[i].path = sa_intern(path);
         sym->mods[i].name = sa_intern(path[0] ? (slash ? slash + 1 : path) : "??");
+        sym->mods[i].unloaded = (snap->modules[i].flags & SA_SNAP_MODULE_UNLOADED) != 0;
     }
     return sym;
 }
@@ -322,6 +324,7 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
     sa_sym_frame f = {
         .file = sa_intern("??"), .line = 0,
         .module = m->name, .module_path = m->path, .offset = offset,
+        .unloaded = m->unloaded,
     };
     char buf[512];
     snprintf(buf, sizeof buf, "%s+0x%" PRIx64, m->name, offset);

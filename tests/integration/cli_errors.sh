@@ -28,10 +28,10 @@ done
 # Nothing printed on stdout before the error.
 [ ! -s "$T/out" ] || fail "output printed before an input error"
 
-# Version 2 in the header (u32 at offset 8).
+# Version 99 in the header (u32 at offset 8).
 python3 -c '
 import sys
-b = bytearray(open(sys.argv[1], "rb").read()); b[8:12] = (2).to_bytes(4, "little")
+b = bytearray(open(sys.argv[1], "rb").read()); b[8:12] = (99).to_bytes(4, "little")
 open(sys.argv[2], "wb").write(b)' "$T/good.snap" "$T/v2.snap"
 sa show "$T/v2.snap"
 expect_rc 2 "wrong version"; expect_one_error "wrong version"

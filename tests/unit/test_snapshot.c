@@ -198,7 +198,7 @@ static layout walk(const unsigned char *b, size_t len)
     size_t p = 64 + get32(b + 56) + get32(b + 60);
     l.module0 = p;
     for (uint32_t i = 0; i < nmod; i++)
-        p += 20 + get32(b + p) + get32(b + p + 4) + 20 * (size_t)get32(b + p + 8);
+        p += 24 + get32(b + p) + get32(b + p + 4) + 20 * (size_t)get32(b + p + 8);
     l.stacks = p;
     while (get32(b + p) != 0xFFFFFFFFu)
         p += 20 + 4 * (size_t)get32(b + p);
@@ -279,7 +279,7 @@ Test(snapshot, round_trip)
     sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
     cr_assert_not_null(s, "read: %s", err);
     cr_assert_str_eq(err, "");
-    cr_assert_eq(s->version, 1);
+    cr_assert_eq(s->version, 2);
     cr_assert_eq(s->pid, (uint32_t)getpid());
     cr_assert_eq(s->frame_limit, 16);
     cr_assert_eq(s->traced_current, 123456789012ull);
@@ -617,11 +617,15 @@ Test(snapshot, wrong_version)
 {
     size_t len;
     unsigned char *b = small_bytes(&len);
-    put32(b + 8, 2);
+    put32(b + 8, 3);
     fix_checksum(b, len);
     char err[256];
     cr_assert_null(sa_snapshot_parse(b, len, err, sizeof err));
-    cr_assert_str_eq(err, "unsupported snapshot version 2 (this snapalloc reads version 1)");
+    cr_assert_str_eq(err, "unsupported snapshot version 3 (this snapalloc reads versions 1 to 2)");
+    put32(b + 8, 0);
+    fix_checksum(b, len);
+    cr_assert_null(sa_snapshot_parse(b, len, err, sizeof err));
+    cr_assert_str_eq(err, "unsupported snapshot version 0 (this snapalloc reads versions 1 to 2)");
     free(b);
 }
 
@@ -651,6 +655,8 @@ LIE_TEST(module_path_len_huge, "truncated file: expected 4294967295 more bytes",
          put32(b + l.module0, 0xFFFFFFFFu))
 LIE_TEST(build_id_too_long, "has a 65-byte build-id (at most 64)",
          put32(b + l.module0 + 4, 65))
+LIE_TEST(module_flags_unknown, "corrupt file: module 0 at offset",
+         put32(b + l.module0 + 20, 2))
 LIE_TEST(nsegments_huge, "truncated file: 4294967295 segments need at least",
          put32(b + l.module0 + 8, 0xFFFFFFFFu))
 LIE_TEST(stack_nframes_huge, "truncated file: expected 8589934604 more bytes",
@@ -748,4 +754,53 @@ Test(snapshot, compact_for_many_stacks)
     rmdir(dir);
     free(frames);
     free(st);
+}
+
+/* Version 1 (module records without flags) still reads: the small file
+ * rewritten as version 1 parses to the same modules, flags 0, and the
+ * same stacks. */
+Test(snapshot, version1_still_reads)
+{
+    size_t len;
+    unsigned char *b = small_bytes(&len);
+    layout l = walk(b, len);
+    unsigned char *v1 = malloc(len);
+    cr_assert_not_null(v1);
+    size_t out = l.module0, p = l.module0;
+    memcpy(v1, b, l.module0);
+    put32(v1 + 8, 1);
+    for (uint32_t i = 0; i < get32(b + 52); i++) {
+        size_t rest = get32(b + p) + get32(b + p + 4) + 20 * (size_t)get32(b + p + 8);
+        cr_assert_eq(get32(b + p + 20), 0, "a module of the process is flagged");
+        memcpy(v1 + out, b + p, 20);
+        memcpy(v1 + out + 20, b + p + 24, rest);
+        out += 20 + rest;
+        p += 24 + rest;
+    }
+    memcpy(v1 + out, b + p, len - p);
+    size_t v1len = out + (len - p);
+    fix_checksum(v1, v1len);
+    char err[256];
+    sa_snapshot *s2 = sa_snapshot_parse(b, len, err, sizeof err);
+    cr_assert_not_null(s2, "v2: %s", err);
+    sa_snapshot *s1 = sa_snapshot_parse(v1, v1len, err, sizeof err);
+    cr_assert_not_null(s1, "v1: %s", err);
+    cr_assert_eq(s1->version, 1);
+    cr_assert_eq(s1->nmodules, s2->nmodules);
+    for (uint32_t i = 0; i < s1->nmodules; i++) {
+        cr_assert_str_eq(s1->modules[i].path, s2->modules[i].path);
+        cr_assert_eq(s1->modules[i].base, s2->modules[i].base);
+        cr_assert_eq(s1->modules[i].flags, 0);
+    }
+    cr_assert_eq(s1->nstacks, s2->nstacks);
+    cr_assert_eq(s1->total_size, s2->total_size);
+    for (uint32_t i = 0; i < s1->nstacks; i++)
+        for (uint32_t k = 0; k < s1->stacks[i].nframes; k++) {
+            cr_assert_eq(s1->stacks[i].frames[k].module, s2->stacks[i].frames[k].module);
+            cr_assert_eq(s1->stacks[i].frames[k].offset, s2->stacks[i].frames[k].offset);
+        }
+    sa_snapshot_free(s1);
+    sa_snapshot_free(s2);
+    free(v1);
+    free(b);
 }
