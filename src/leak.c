@@ -539,10 +539,32 @@ static void scan_minus_own(lk_scan *k, uintptr_t lo, uintptr_t hi, const sa_leak
     }
 }
 
+/* A mapping of a file: read through a buffer, a page that cannot be read
+ * (past the end of the file) skipped. */
+static void scan_file_mapping(lk_scan *k, const sa_leak_range *m)
+{
+    enum { CHUNK = 64 * 1024 };
+    uintptr_t *buf = sa_os_map(CHUNK, SA_OS_PAGE);
+    if (!buf)
+        return;
+    for (uintptr_t a = m->lo; a < m->hi;) {
+        size_t want = m->hi - a < CHUNK ? m->hi - a : CHUNK;
+        size_t got = sa_leak_read_safe(buf, a, want);
+        scan_words(k, (uintptr_t)buf, (uintptr_t)buf + got, 1);
+        drain(k);
+        a += got ? got : SA_OS_PAGE;
+    }
+    sa_os_unmap(buf, CHUNK);
+}
+
 /* A mapping of the program's: every granule the page map does not give
  * to the allocator (arenas, large blocks, cached ones included). */
 static void scan_mapping(lk_scan *k, const sa_leak_range *m, const sa_leak_ranges *own)
 {
+    if (m->flags & SA_MAP_FILE) {
+        scan_file_mapping(k, m);
+        return;
+    }
     const uintptr_t granule = (uintptr_t)1 << SA_ARENA_SHIFT;
     uintptr_t lo = m->lo;
     while (lo < m->hi) {
@@ -686,7 +708,7 @@ SA_NOINLINE int sa_leak_scan(sa_leak_result *out)
      * with the registers of that moment (override_exit.c).  The frames
      * below, of the exit path and of this checker, hold stale copies of
      * the program's pointers from its earlier, deeper calls. */
-    uintptr_t from = (uintptr_t)regs;
+    uintptr_t from = (uintptr_t)__builtin_dwarf_cfa();   /* our caller's sp: not our frame */
     const uintptr_t *from_regs = regs;
     if (sa_exit_point.sp > from && sa_exit_point.tp == own_thread_pointer()) {
         from = sa_exit_point.sp;

@@ -183,6 +183,10 @@ int sa_leak_roots_modules(sa_leak_ranges *out, sa_leak_range *loader);
  * syscalls, no stdio).  A file mapping's hi is clamped to the end of its
  * file, whose pages past it would fault (SIGBUS) if read. */
 int sa_leak_maps_read(sa_leak_ranges *out);
+/* Copy up to n bytes at src into dst without faulting (a mapped file's
+ * pages past its end would raise SIGBUS): the bytes copied, up to the
+ * first page that cannot be read. */
+size_t sa_leak_read_safe(void *dst, uintptr_t src, size_t n);
 /* The mappings the program made itself, which valgrind memcheck scans
  * and we do too: readable and writable, anonymous or backed by a file,
  * not special, and not a thread's stack (a mapping holding one of the

@@ -41,6 +41,8 @@
 #include <link.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "os.h"
@@ -210,8 +212,15 @@ static uint32_t map_flags(const char *p, uintptr_t lo, uintptr_t *hi)
     if (strncmp(p, "/dev/zero", 9) == 0 || strncmp(p, "/SYSV", 5) == 0)
         return f;
     f |= SA_MAP_FILE;
+    /* Devices are never read (their memory may be registers); files,
+     * deleted ones too, are read through sa_leak_read_safe, which a page
+     * past the file's end cannot crash. */
+    if (strncmp(p, "/dev/", 5) == 0 && strncmp(p, "/dev/shm/", 9) != 0)
+        return f | SA_MAP_NOSCAN;
     struct stat st;
-    if (has_suffix(p, " (deleted)") || stat(p, &st) != 0 || !S_ISREG(st.st_mode))
+    if (has_suffix(p, " (deleted)") || stat(p, &st) != 0)
+        return f;
+    if (!S_ISREG(st.st_mode))
         return f | SA_MAP_NOSCAN;
     uint64_t size = (uint64_t)st.st_size, end = lo;
     if (size > offset)
@@ -271,6 +280,13 @@ int sa_leak_maps_read(sa_leak_ranges *out)
 
 /* ---- Mappings of the program's own -------------------------------------- */
 
+size_t sa_leak_read_safe(void *dst, uintptr_t src, size_t n)
+{
+    struct iovec local = { dst, n }, remote = { (void *)src, n };
+    long r = syscall(SYS_process_vm_readv, (long)getpid(), &local, 1L, &remote, 1L, 0L);
+    return r > 0 ? (size_t)r : 0;
+}
+
 static int holds_any(const sa_leak_range *m, const uintptr_t *v, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -315,6 +331,7 @@ int sa_leak_roots_mappings(const sa_leak_ranges *maps, const uintptr_t *sps, siz
             continue;
         if (sa_leak_ranges_add(out, m->lo, m->hi) != 0)
             return -ENOMEM;
+        out->r[out->n - 1].flags = f;
     }
     return 0;
 }
