@@ -10,12 +10,17 @@
  * syscall or an atomic.  New threads may be created by threads not yet
  * stopped, so the task list is read again until a round finds none new.
  *
- * Threads that cannot be stopped are skipped with one warning line each:
- * a thread blocking the signal (SigBlk in its /proc status) or one that
- * does not answer within 2 seconds (exiting, or blocked in a way that
- * keeps signals out).  Their stacks and registers are not scanned, and
- * they may run during the scan.  A thread that has already exited is
- * simply gone (tgkill says ESRCH).
+ * Threads the signal cannot stop, a thread blocking it (SigBlk in its
+ * /proc status: servers block every signal in their workers) or one that
+ * does not answer within 2 seconds, are stopped with ptrace instead, as
+ * LeakSanitizer stops every thread: a thread cannot trace its own thread
+ * group, so a helper task sharing our memory (clone without CLONE_THREAD)
+ * seizes and interrupts them, reads their registers, keeps them stopped
+ * until the scan is over and detaches (leak_world_trace.c).  Where ptrace
+ * is not allowed, such a thread is scanned from the stack pointer its
+ * /proc syscall file shows (it sleeps in a system call), with one warning
+ * line; a thread that is running there too is skipped with a warning.  A
+ * thread that has already exited is simply gone (tgkill says ESRCH).
  *
  * The handler stays installed after the first stop (the check runs at
  * exit): a signal that arrives late, after a timeout, must never meet the
@@ -35,6 +40,7 @@
 #include <unistd.h>
 
 #include "fmt.h"
+#include "leak_world_trace.h"
 #include "os.h"
 
 #define STOP_TIMEOUT_NS 2000000000ull
@@ -156,7 +162,7 @@ static int wait_state(sa_leak_thread *t, int from, uint64_t deadline)
     }
 }
 
-static void warn_thread(int fd, pid_t tid, const char *why)
+void sa_leak_warn_thread(int fd, pid_t tid, const char *why)
 {
     sa_buf b;
     sa_buf_init(&b, fd);
@@ -164,12 +170,12 @@ static void warn_thread(int fd, pid_t tid, const char *why)
     sa_buf_u64(&b, (uint64_t)tid);
     sa_buf_str(&b, ": ");
     sa_buf_str(&b, why);
-    sa_buf_str(&b, "; its stack and registers are not scanned\n");
+    sa_buf_str(&b, "\n");
     sa_buf_flush(&b);
 }
 
 /* Read a whole small /proc file into buf (NUL-terminated); length or -1. */
-static ssize_t read_small(const char *path, char *buf, size_t len)
+ssize_t sa_leak_read_small(const char *path, char *buf, size_t len)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -200,7 +206,7 @@ static int blocks_signal(pid_t tid, int sig)
     memcpy(path + l, num, k);
     l += k;
     memcpy(path + l, "/status", 8);
-    if (read_small(path, buf, sizeof buf) <= 0)
+    if (sa_leak_read_small(path, buf, sizeof buf) <= 0)
         return 0;
     const char *p = strstr(buf, "\nSigBlk:");
     if (!p)
@@ -249,7 +255,7 @@ static int round_signal(sa_leak_world *w, int fd, pid_t self, int sig, int *full
                 continue;
             if (w->n == w->cap) {
                 if (!*full_warned) {
-                    warn_thread(fd, tid, "too many threads");
+                    sa_leak_warn_thread(fd, tid, "too many threads; its stack and registers are not scanned");
                     *full_warned = 1;
                 }
                 w->skipped++;
@@ -260,8 +266,7 @@ static int round_signal(sa_leak_world *w, int fd, pid_t self, int sig, int *full
             added++;
             if (blocks_signal(tid, sig)) {
                 t->state = SA_LT_SKIPPED;
-                w->skipped++;
-                warn_thread(fd, tid, "it blocks the stop signal");
+                sa_leak_trace_want(w, (uint32_t)(t - w->threads));
             } else {
                 t->state = SA_LT_SENT;
             }
@@ -337,14 +342,14 @@ int sa_leak_world_stop(sa_leak_world *w, int fd)
             int expected = SA_LT_SENT;
             if (__atomic_compare_exchange_n(&t->state, &expected, SA_LT_SKIPPED, 0,
                                             __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-                w->skipped++;
-                w->timedout++;
-                warn_thread(fd, t->tid, "it did not stop within 2 seconds");
+                w->timedout++;   /* its handler may yet run: keep it */
+                sa_leak_trace_want(w, waited);
             }
         }
         if (added <= 0)
             break;
     }
+    sa_leak_trace_stop(w, fd);
     for (uint32_t i = 0; i < w->n; i++)
         if (w->threads[i].state == SA_LT_STOPPED)
             w->stopped++;
@@ -355,6 +360,7 @@ void sa_leak_world_resume(sa_leak_world *w)
 {
     if (!w->threads)
         return;
+    sa_leak_trace_resume(w);
     __atomic_store_n(&release_gen, __atomic_load_n(&stop_gen, __ATOMIC_ACQUIRE), __ATOMIC_RELEASE);
     futex((int *)&release_gen, FUTEX_WAKE_PRIVATE, 0x7fffffff, NULL);
     uint64_t deadline = now_ns() + STOP_TIMEOUT_NS;

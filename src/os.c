@@ -6,6 +6,8 @@
  */
 #include "os.h"
 
+#include "fmt.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -14,6 +16,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -130,19 +133,81 @@ int sa_os_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
-static int kept_stderr = -1;
+/* The program's stderr for messages printed at exit, without holding a
+ * descriptor: a copy kept open for the program's whole life is one the
+ * program sees (in /proc/self/fd, to a closerange, as the number its
+ * 100th open gets...).  So only the file's identity and name are kept,
+ * and at report time the message goes to fd 2 if it is still that file,
+ * else to another of the program's descriptors that is (fd 1: a program
+ * that closed stderr and not stdout on the same pipe), else to the file
+ * opened again by name, else to the parent's fd 2 if it is that file (a
+ * pipe, which has no name): only ever to the file stderr was at start. */
+static struct {
+    int known;
+    dev_t dev;
+    ino_t ino;
+    char name[4096];   /* readlink of /proc/self/fd/2; "" if none */
+} start_stderr;
+static int reopened_stderr = -1;
 
 void sa_os_keep_stderr(void)
 {
     int saved = errno;
-    if (kept_stderr < 0)
-        kept_stderr = fcntl(2, F_DUPFD_CLOEXEC, 100);
+    struct stat st;
+    if (!start_stderr.known && fstat(2, &st) == 0) {
+        start_stderr.dev = st.st_dev;
+        start_stderr.ino = st.st_ino;
+        ssize_t n = readlink("/proc/self/fd/2", start_stderr.name, sizeof start_stderr.name - 1);
+        start_stderr.name[n > 0 ? n : 0] = '\0';
+        start_stderr.known = 1;
+    }
     errno = saved;
+}
+
+static int is_start_stderr(int fd)
+{
+    struct stat st;
+    return fd >= 0 && fstat(fd, &st) == 0 && st.st_dev == start_stderr.dev &&
+           st.st_ino == start_stderr.ino;
+}
+
+/* path opened for appending if it is the start stderr, else -1. */
+static int reopen(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd >= 0 && !is_start_stderr(fd)) {
+        close(fd);
+        return -1;
+    }
+    if (fd >= 0)   /* a pipe or tty opened non-blocking only not to hang */
+        fcntl(fd, F_SETFL, O_APPEND);
+    return fd;
+}
+
+static int resolve_stderr(void)
+{
+    if (start_stderr.name[0] == '/' && (reopened_stderr = reopen(start_stderr.name)) >= 0)
+        return reopened_stderr;
+    char path[64] = "/proc/";
+    sa_fmt_u64(path + strlen(path), (uint64_t)getppid());
+    strcat(path, "/fd/2");
+    if ((reopened_stderr = reopen(path)) >= 0)
+        return reopened_stderr;
+    /* Nowhere to report: better lost than written into a program's file. */
+    reopened_stderr = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    return reopened_stderr;
 }
 
 int sa_os_stderr(void)
 {
-    return kept_stderr >= 0 ? kept_stderr : 2;
+    if (!start_stderr.known)
+        return 2;
+    if (reopened_stderr >= 0)
+        return reopened_stderr;
+    int saved = errno;
+    int fd = is_start_stderr(2) ? 2 : is_start_stderr(1) ? 1 : resolve_stderr();
+    errno = saved;
+    return fd;
 }
 
 uint64_t sa_os_random(void)

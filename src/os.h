@@ -36,10 +36,12 @@ int sa_os_hugepages(void *p, size_t size);
 /* write(2) all of buf, retrying on EINTR and short writes.
  * Returns 0 or a negative errno. */
 int sa_os_write_all(int fd, const void *buf, size_t len);
-/* Keep a private copy of stderr (close-on-exec, fd >= 100) for messages
- * printed at exit: programs such as coreutils close fd 2 in an atexit
- * handler, before library destructors run.  sa_os_stderr() returns the
- * copy, or 2 if none was made. */
+/* Remember which file stderr is, for messages printed at exit: programs
+ * such as coreutils close fd 2 in an atexit handler, before library
+ * destructors run.  sa_os_stderr() returns a descriptor of that file
+ * (fd 2 while it still is; else one opened at that moment, close-on-exec,
+ * kept for later messages), or 2 if sa_os_keep_stderr was not called.
+ * No descriptor is held before then (os.c). */
 void sa_os_keep_stderr(void);
 int sa_os_stderr(void);
 

@@ -46,5 +46,9 @@ const char *sa_libunwind_error(void);
 extern SA_TLS int sa_unw_quiet;
 extern SA_HIDDEN int sa_unw_quiet_installed;
 int sa_libunwind_quiet_install(void *handle);
+/* Binds libunwind's pipe2/read/write/syscall imports so that it validates
+ * addresses without the pipe it would open in the program
+ * (trace_libunwind_quiet.c); 0 when bound. */
+int sa_libunwind_nopipe_install(void *handle);
 
 #endif

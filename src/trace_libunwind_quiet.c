@@ -1,5 +1,6 @@
 /* trace_libunwind_quiet.c - libunwind without a signal-mask system call
- * per step, while the tracer is the one stepping.
+ * per step while the tracer is the one stepping, and without the pipe it
+ * would open in the traced program.
  *
  * Debian's libunwind (1.6, built without per-thread caches) takes a lock
  * around its cache of frame states on every unw_step, and blocks all
@@ -24,15 +25,34 @@
  * do), and such a handler running inside one of our steps would then wait
  * on a lock its own thread holds.  If the slot cannot be found or written,
  * nothing changes: libunwind only stays slower.
+ *
+ * The pipe: libunwind (x86-64 Ginit.c, 1.6) opens one with pipe2 when it
+ * first initialises, and tests an address it is not sure of (a frame it
+ * walks by the frame-pointer chain, lacking unwind tables) by writing one
+ * byte from it into the pipe and reading it back.  Those two descriptors
+ * are the program's lowest free ones; a program that closes its
+ * descriptors and opens files gets them back, and libunwind then reads
+ * from the program's file or pipe (hanging on a blocking one), writes
+ * stray bytes into it, or, its read failing, closes the program's
+ * descriptors and opens a new pipe on them (libunwind issues #274, #291).
+ * So its imports of pipe2, read, write and syscall are bound too: pipe2
+ * hands out two numbers no descriptor can have, read on the first says
+ * "nothing to read" and a write of one byte to the second is answered by
+ * a test that needs no descriptor (sa_unw_readable).  Every other call
+ * passes through.  These are bound whoever loaded libunwind: they keep
+ * its contract (the write fails exactly when the byte is unreadable).
  */
 #include <config.h>
 
 #include <dlfcn.h>
 #include <link.h>
 #include <signal.h>
+#include <errno.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "internal.h"
 #include "os.h"
@@ -47,6 +67,62 @@ static int quiet_sigprocmask(int how, const sigset_t *set, sigset_t *old)
     if (sa_unw_quiet)
         return 0;
     return sigprocmask(how, set, old);
+}
+
+/* Descriptor numbers no open file can have: a call that reaches the
+ * kernel with one of them only fails with EBADF. */
+#define SA_UNW_FAKE_READ  (-1000)
+#define SA_UNW_FAKE_WRITE (-1001)
+
+static int quiet_pipe2(int fds[2], int flags)
+{
+    (void)flags;
+    fds[0] = SA_UNW_FAKE_READ;
+    fds[1] = SA_UNW_FAKE_WRITE;
+    return 0;
+}
+
+static ssize_t quiet_read(int fd, void *buf, size_t len)
+{
+    if (fd != SA_UNW_FAKE_READ)
+        return read(fd, buf, len);
+    errno = EAGAIN;   /* an empty non-blocking pipe: libunwind goes on */
+    return -1;
+}
+
+/* 1 if the byte at addr can be read.  rt_sigprocmask copies the new mask
+ * in before it looks at `how`: an invalid `how` makes it fail with EFAULT
+ * for an unreadable mask and EINVAL otherwise, changing nothing. */
+static int sa_unw_readable(const void *addr)
+{
+    long r = syscall(SYS_rt_sigprocmask, 0x7fff, addr, (void *)0, (long)sizeof(uint64_t));
+    return !(r < 0 && errno == EFAULT);
+}
+
+/* A write of len bytes from addr to the fake pipe: what the pipe would
+ * have said, without it.  libunwind loops while errno is EINTR, even
+ * after a success. */
+static ssize_t fake_write(const void *addr, size_t len)
+{
+    int saved = errno;
+    int ok = sa_unw_readable(addr);
+    errno = ok ? (saved == EINTR ? 0 : saved) : EFAULT;
+    return ok ? (ssize_t)(len ? 1 : 0) : -1;
+}
+
+static ssize_t quiet_write(int fd, const void *buf, size_t len)
+{
+    return fd == SA_UNW_FAKE_WRITE ? fake_write(buf, len) : write(fd, buf, len);
+}
+
+/* libunwind calls syscall(SYS_write, fd, addr, 1) so that sanitizers do
+ * not see the read.  On x86-64 a variadic call passes its integer
+ * arguments as a plain one does: glibc's syscall reads the same six. */
+static long quiet_syscall(long nr, long a, long b, long c, long d, long e, long f)
+{
+    if (nr == SYS_write && (int)a == SA_UNW_FAKE_WRITE)
+        return fake_write((const void *)b, (size_t)c);
+    return syscall(nr, a, b, c, d, e, f);
 }
 
 #if defined(__x86_64__)
@@ -117,12 +193,11 @@ static void **find_slot(const struct link_map *lm, const char *name)
     return NULL;
 }
 
-int sa_libunwind_quiet_install(void *handle)
+/* Binds lm's import name to fn; 0 on success, -1 if lm has no such
+ * import or its slot cannot be written. */
+static int rebind(struct link_map *lm, const char *name, void *fn)
 {
-    struct link_map *lm = NULL;
-    if (dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
-        return -1;
-    void **slot = find_slot(lm, "sigprocmask");
+    void **slot = find_slot(lm, name);
     if (!slot)
         return -1;
     struct relro_query q = {lm->l_addr, (uintptr_t)slot, 0, 0};
@@ -134,15 +209,45 @@ int sa_libunwind_quiet_install(void *handle)
         return -1;
     /* One aligned store: a thread calling through the slot meanwhile
      * takes either function, and both are correct for it. */
-    __atomic_store_n(slot, (void *)quiet_sigprocmask, __ATOMIC_RELEASE);
+    __atomic_store_n(slot, fn, __ATOMIC_RELEASE);
     if (q.in_relro)
         mprotect((void *)page, SA_OS_PAGE, PROT_READ);
     return 0;
 }
 
+int sa_libunwind_quiet_install(void *handle)
+{
+    struct link_map *lm = NULL;
+    if (dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return -1;
+    return rebind(lm, "sigprocmask", (void *)quiet_sigprocmask);
+}
+
+int sa_libunwind_nopipe_install(void *handle)
+{
+    struct link_map *lm = NULL;
+    if (dlinfo(handle, RTLD_DI_LINKMAP, &lm) != 0 || !lm)
+        return -1;
+    /* The readers first: a pipe2 bound alone would hand out numbers the
+     * real read and write reject, and every address would look invalid. */
+    if (rebind(lm, "read", (void *)quiet_read) != 0)
+        return -1;
+    if (find_slot(lm, "write") && rebind(lm, "write", (void *)quiet_write) != 0)
+        return -1;
+    if (find_slot(lm, "syscall") && rebind(lm, "syscall", (void *)quiet_syscall) != 0)
+        return -1;
+    return rebind(lm, "pipe2", (void *)quiet_pipe2);
+}
+
 #else
 
 int sa_libunwind_quiet_install(void *handle)
+{
+    (void)handle;
+    return -1;
+}
+
+int sa_libunwind_nopipe_install(void *handle)
 {
     (void)handle;
     return -1;

@@ -64,6 +64,7 @@ static void load(void)
     SA_SYM(local_addr_space, SA_STR(unw_local_addr_space));
 #undef SA_SYM
     sa_unw = u;
+    sa_libunwind_nopipe_install(h);
     if (!had)
         sa_unw_quiet_installed = sa_libunwind_quiet_install(h) == 0;
     load_error = NULL;
