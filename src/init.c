@@ -144,7 +144,9 @@ __attribute__((destructor)) static void sa_destructor(void)
  * (trace_config.c), the leak check (leak.c) and the statistics (above),
  * each a destructor of its own, so that all of them see what the
  * program's own clean-up left alive.  _exit and _Exit run no destructor:
- * sa_exit_quick runs the same three steps itself, in that order. */
+ * sa_exit_quick runs the first two itself, as valgrind checks at _exit;
+ * not the statistics, which a child that forks and _exits (or fails to
+ * exec) would print once more. */
 
 void sa_exit_full(int status)
 {
@@ -165,8 +167,6 @@ void sa_exit_quick(int status)
         int leak_status = sa_leak_exit_check();
         if (leak_status > 0)
             status = leak_status;
-        if (stats_at_exit)
-            sa_stats_print(sa_os_stderr());
     }
     for (;;)
         syscall(SYS_exit_group, status);

@@ -54,8 +54,8 @@ typedef struct sa_exit_state {
 } sa_exit_state;
 extern SA_HIDDEN sa_exit_state sa_exit_point;
 /* The C side of the wrappers: exit() goes on to libc's exit; _exit() runs
- * the exit sequence (sa_exit_sequence) unless this is a vfork child, then
- * ends the process. */
+ * the exit snapshot and the leak check (init.c) unless this is a vfork
+ * child, then ends the process. */
 __attribute__((noreturn)) void sa_exit_full(int status);
 __attribute__((noreturn)) void sa_exit_quick(int status);
 /* init.c: the process's pid, as of start-up or its last fork (a vfork or

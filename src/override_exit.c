@@ -13,7 +13,7 @@
  * scan starts that thread's stack there (leak.c).
  *
  * _exit and _Exit end the process without destructors: the wrapper runs
- * the exit sequence (exit snapshot, leak check, statistics: init.c's
+ * the exit snapshot and the leak check (init.c's
  * sa_exit_quick) first, as memcheck checks at _exit too.  A vfork child
  * shares its parent's memory and must not: sa_exit_quick tells it by
  * its pid.
