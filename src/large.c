@@ -276,13 +276,18 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         return p;
     }
     if (size < old) {
-        /* Shrink in place; the freed tail granules are no longer ours. */
-        sa_os_unmap(d->base + size, old - size);
+        /* Shrink in place; the freed tail granules are no longer ours.
+         * Their entries are cleared before the pages are unmapped: once
+         * unmapped, another thread may map a block there and register it,
+         * and clearing after that made its free() and realloc() take it
+         * for a foreign pointer (a leak, and a realloc that kept one
+         * page of the contents). */
         uintptr_t keep = ((uintptr_t)d->base + size + SA_ARENA_SIZE - 1) & ~(uintptr_t)(SA_ARENA_SIZE - 1);
         uintptr_t end = (uintptr_t)d->base + old;
         if (end > keep)
             sa_pagemap_set(keep, end - keep, 0);
         d->size = size;
+        sa_os_unmap(d->base + size, old - size);
         d->want = n;
         account(0, -(long)(old - size));
         return p;
@@ -313,18 +318,25 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         }
         sa_os_remap_inplace(d->base, size, old);
     }
-    /* Move the pages to a fresh aligned place: no copy. */
+    /* Move the pages to a fresh aligned place: no copy.  The old range's
+     * entries are cleared before mremap unmaps it, for the reason the
+     * shrink above clears the tail's first (the block is the caller's:
+     * no other thread may look it up meanwhile). */
     void *dest = sa_os_reserve(size, SA_ARENA_SIZE);
     if (dest) {
-        if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0 &&
-            sa_os_remap_to(d->base, old, size, dest) == dest) {
+        if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
             sa_pagemap_set((uintptr_t)d->base, old, 0);
+            if (sa_os_remap_to(d->base, old, size, dest) != dest)
+                goto restore;   /* the old range is still mapped, ours */
             populate_growth(dest, old, size);
             d->base = dest;
             d->size = size;
             d->want = n;
             account(0, (long)(size - old));
             return dest;
+        restore:
+            /* Its leaves exist: this cannot fail. */
+            sa_pagemap_set((uintptr_t)d->base, old, (uintptr_t)d | SA_PM_LARGE);
         }
         sa_pagemap_set((uintptr_t)dest, size, 0);
         sa_os_unmap(dest, size);
