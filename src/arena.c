@@ -69,12 +69,12 @@ static void dirty_set(sa_arena *a, uint64_t mask)
         a->dnext = dirty_head;
         if (dirty_head)
             dirty_head->dprev = a;
-        dirty_head = a;
+        __atomic_store_n(&dirty_head, a, __ATOMIC_RELAXED);   /* sa_arena_decay_tick */
     } else if (old && !mask) {
         if (a->dprev)
             a->dprev->dnext = a->dnext;
         else
-            dirty_head = a->dnext;
+            __atomic_store_n(&dirty_head, a->dnext, __ATOMIC_RELAXED);
         if (a->dnext)
             a->dnext->dprev = a->dprev;
     }
@@ -277,19 +277,23 @@ static void purge_dirty(void)
         discard(dirty_head, dirty_head->dirty_mask);
 }
 
+/* When decay_dirty last looked (ms): it looks at most every
+ * SA_DIRTY_DECAY_MS / 4. */
+static uint64_t decay_checked_at;
+
 /* Time decay, checked at most every SA_DIRTY_DECAY_MS / 4 from the
- * returns of pools: the dirty pages of an arena that has had some for
+ * returns of pools and from the threads' slow paths
+ * (sa_arena_decay_tick): the dirty pages of an arena that has had some for
  * SA_DIRTY_DECAY_MS are discarded (jemalloc's dirty decay, without its
  * background thread), and wholly free arenas beyond SA_SPARE_ARENAS whose
  * pages decayed go back to the OS.  A program whose footprint swings
  * within a second reuses them; one that shrank for good gives them back. */
 static void decay_dirty(void)
 {
-    static uint64_t checked_at;
     uint64_t now = sa_os_now_ms();
-    if (now - checked_at < SA_DIRTY_DECAY_MS / 4)
+    if (now - decay_checked_at < SA_DIRTY_DECAY_MS / 4)
         return;
-    checked_at = now;
+    __atomic_store_n(&decay_checked_at, now, __ATOMIC_RELAXED);
     unsigned kept = 0;
     for (sa_arena *a = buckets[MAX_FREE], *next; a; a = next) {
         next = a->next;
@@ -304,6 +308,25 @@ static void decay_dirty(void)
         if (now - a->dirty_since >= SA_DIRTY_DECAY_MS)
             discard(a, a->dirty_mask);
     }
+}
+
+/* A program that shrank and goes on allocating from its thread caches
+ * and pools returns no pool, which is where decay_dirty is otherwise
+ * asked: the threads' slow paths (a cache refilled or flushed, a page
+ * carved) ask here.  Without dirty pages that is one load; with some, a
+ * read of the coarse clock (the vDSO) too, and the lock only when a
+ * decay is due and nobody holds it. */
+void sa_arena_decay_tick(void)
+{
+    if (!__atomic_load_n(&dirty_head, __ATOMIC_RELAXED))
+        return;
+    if (sa_os_now_ms() - __atomic_load_n(&decay_checked_at, __ATOMIC_RELAXED) <
+        SA_DIRTY_DECAY_MS / 4)
+        return;
+    if (pthread_mutex_trylock(&arena_lock) != 0)
+        return;
+    decay_dirty();
+    sa_lock_release(&arena_lock);
 }
 
 static int dirty_idle(uint64_t now)

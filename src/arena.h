@@ -231,6 +231,11 @@ uint64_t sa_growth_advance(uint64_t pages);
 /* The heap grew to growth clock reading now: discard the arenas' dirty
  * pages if they are idle.  Takes sa_arena_lock (call without locks). */
 void sa_arena_heap_grew(uint64_t now);
+/* Let dirty pages and free arenas decay (SA_DIRTY_DECAY_MS) if it is
+ * time: for slow paths that steady traffic takes (the thread caches'
+ * refills and flushes), cheap when nothing is due.  Takes sa_arena_lock
+ * only if free (call without locks). */
+void sa_arena_decay_tick(void);
 /* Visit every arena under sa_arena_lock (statistics, leak scans). */
 void sa_arena_foreach(void (*fn)(sa_arena *a, void *ctx), void *ctx);
 
