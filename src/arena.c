@@ -379,8 +379,16 @@ sa_pool *sa_arena_take_pool(unsigned cls, int growing)
     sa_lock_acquire(&arena_lock);
     sa_arena *a = pick_arena(n, &first);
     if (!a) {
+        /* No arena could be mapped: once more after giving back what
+         * malloc_trim would (sa_release_cached_memory). */
         sa_lock_release(&arena_lock);
-        return NULL;
+        if (!sa_release_cached_memory())
+            return NULL;
+        sa_lock_acquire(&arena_lock);
+        if (!(a = pick_arena(n, &first))) {
+            sa_lock_release(&arena_lock);
+            return NULL;
+        }
     }
     uint64_t run = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << first;
     bucket_unlink(a);
@@ -486,6 +494,13 @@ int sa_arena_trim(void)
         arena_release(buckets[MAX_FREE]);
         released = 1;
     }
+    /* The reserve's arenas not cut yet: address space only, which is
+     * what a failed mmap under a limit (ulimit -v) needs back. */
+    if (reserve_cur != reserve_end) {
+        sa_os_unmap(reserve_cur, (size_t)(reserve_end - reserve_cur));
+        reserve_cur = reserve_end = NULL;
+        released = 1;
+    }
     for (unsigned k = 1; k < MAX_FREE; k++)
         for (sa_arena *a = buckets[k]; a; a = a->next) {
             counts.dirty_pages -= (uint64_t)__builtin_popcountll(a->dirty_mask);
@@ -502,6 +517,13 @@ int sa_arena_trim(void)
             }
         }
     sa_lock_release(&arena_lock);
+    return released;
+}
+
+int sa_release_cached_memory(void)
+{
+    int released = sa_large_trim();
+    released |= sa_arena_trim();
     return released;
 }
 

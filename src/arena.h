@@ -217,6 +217,14 @@ void sa_arena_return_pool(sa_pool *pool);
  * Returns 1 if memory was given back to the OS. */
 int sa_arena_trim(void);
 
+/* A mapping failed (ENOMEM: a ulimit -v, the kernel's overcommit
+ * policy): give back what malloc_trim gives back, the large cache's
+ * blocks and the wholly free arenas (the spare and those waiting for
+ * their decay), so that the caller can try once more.  Returns 1 if
+ * anything was unmapped.  Takes the large and arena locks (call
+ * without locks). */
+int sa_release_cached_memory(void);
+
 typedef struct sa_arena_counts {
     uint64_t allocated_total, reclaimed, highwater, current;
     uint64_t active_pages;        /* pages in runs (pools) */

@@ -56,6 +56,18 @@ static void account(long blocks, long bytes)
     __atomic_fetch_add(&live_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
 }
 
+/* map (sa_os_map or sa_os_reserve), once more after giving back the
+ * cached and free memory if it failed: a program that freed its small
+ * blocks under a ulimit -v should not be refused a large one that fits
+ * once those arenas are gone (glibc's heap would serve it). */
+static void *map_retry(void *(*map)(size_t, size_t), size_t size, size_t align)
+{
+    void *p = map(size, align);
+    if (!p && sa_release_cached_memory())
+        p = map(size, align);
+    return p;
+}
+
 /* Unmap d's block, leaving a tombstone so a later free(base) is caught. */
 static void unmap_block(sa_large *d)
 {
@@ -142,7 +154,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
             errno = ENOMEM;
             return NULL;
         }
-        d->base = sa_os_map(size, align);
+        d->base = map_retry(sa_os_map, size, align);
         if (!d->base) {
             sa_meta_free(d, sizeof *d);
             errno = ENOMEM;
@@ -322,7 +334,7 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
      * entries are cleared before mremap unmaps it, for the reason the
      * shrink above clears the tail's first (the block is the caller's:
      * no other thread may look it up meanwhile). */
-    void *dest = sa_os_reserve(size, SA_ARENA_SIZE);
+    void *dest = map_retry(sa_os_reserve, size, SA_ARENA_SIZE);
     if (dest) {
         if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
             sa_pagemap_set((uintptr_t)d->base, old, 0);
@@ -341,8 +353,15 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         sa_pagemap_set((uintptr_t)dest, size, 0);
         sa_os_unmap(dest, size);
     }
-    errno = ENOMEM;
-    return NULL;
+    /* mremap refused: under an address-space limit (ulimit -v) it wants
+     * room for the reservation and the growth at once.  A fresh block
+     * and a copy need only the new block's. */
+    void *q = sa_large_alloc(n, 0, 0);
+    if (q) {
+        memcpy(q, p, old);
+        sa_large_free(d, p);
+    }
+    return q;
 }
 
 void sa_large_get_counts(sa_large_counts *out)
