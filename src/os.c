@@ -27,7 +27,13 @@ static void *map_aligned(size_t size, size_t align, int prot)
         return NULL;
     }
     size_t span = align == SA_OS_PAGE ? size : size + align;
-    void *raw = mmap(NULL, span, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* Memory is mapped accountable, as glibc's is: the kernel's
+     * overcommit policy then refuses what it would refuse glibc
+     * (malloc(2^46) fails with ENOMEM under the default heuristic, where
+     * MAP_NORESERVE let it succeed).  A PROT_NONE reservation commits
+     * nothing either way. */
+    int noreserve = prot == PROT_NONE ? MAP_NORESERVE : 0;
+    void *raw = mmap(NULL, span, prot, MAP_PRIVATE | MAP_ANONYMOUS | noreserve, -1, 0);
     if (raw == MAP_FAILED) {
         errno = ENOMEM;
         return NULL;

@@ -2,7 +2,8 @@
  * after the small blocks that used most of it were freed, for
  * oom_retry.sh.
  *
- * Usage: oom_retry SMALL_MB BIG_MB
+ * Usage: oom_retry [keep:]SMALL_MB BIG_MB
+ *        oom_retry huge
  *
  * mallocs small blocks (16-256 bytes, 136 on average) until they hold SMALL_MB MiB, frees
  * them all, then asks for BIG_MB MiB by malloc, by calloc, and by a
@@ -11,7 +12,8 @@
  * memory by itself when a mapping fails, as glibc's heap can serve the
  * request from the memory just freed.  A program of the same shape that
  * frees nothing: the big requests fail with ENOMEM and nothing else
- * happens (SMALL_MB given as "keep:N").
+ * happens (SMALL_MB given as "keep:N").  "huge": malloc, calloc and
+ * realloc of 64 TiB, which the kernel's overcommit heuristic refuses.
  *
  * Output, one line per request: "malloc ok", "calloc ok", "realloc ok",
  * or "<call> failed: <errno name>".  Exit status 0; 2 on bad arguments.
@@ -33,14 +35,37 @@ static void report(const char *call, void *p)
         printf("%s failed: %s\n", call, errno == ENOMEM ? "ENOMEM" : strerror(errno));
 }
 
+/* malloc, calloc and realloc of 2^46 bytes (64 TiB): refused, as the
+ * kernel's overcommit heuristic refuses them to glibc. */
+static int huge_requests(void)
+{
+    size_t huge = (size_t)1 << 46;
+    errno = 0;
+    char *p = malloc(huge);
+    report("malloc", p);
+    free(p);
+    errno = 0;
+    p = calloc(huge / 16, 16);
+    report("calloc", p);
+    free(p);
+    char *small = malloc(100000);
+    errno = 0;
+    p = realloc(small, huge);
+    report("realloc", p);
+    free(p ? p : small);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc == 2 && strcmp(argv[1], "huge") == 0)
+        return huge_requests();
     int keep = argc == 3 && strncmp(argv[1], "keep:", 5) == 0;
     char *end1 = NULL, *end2 = NULL;
     long small = argc == 3 ? strtol(argv[1] + (keep ? 5 : 0), &end1, 10) : 0;
     long big = argc == 3 ? strtol(argv[2], &end2, 10) : 0;
     if (argc != 3 || *end1 || *end2 || small < 1 || big < 2) {
-        fprintf(stderr, "usage: oom_retry [keep:]SMALL_MB BIG_MB\n");
+        fprintf(stderr, "usage: oom_retry [keep:]SMALL_MB BIG_MB | huge\n");
         return 2;
     }
     size_t want = (size_t)small << 20, held = 0, n = 0, cap = want / 64;

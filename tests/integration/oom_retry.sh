@@ -5,7 +5,8 @@
 # their decay, or the spare) must be given back when the mapping fails,
 # and the request tried once more, as glibc serves it from the heap it
 # just freed; no malloc_trim is called.  With the small blocks kept, the
-# same requests fail with ENOMEM, and that is all.
+# same requests fail with ENOMEM, and that is all.  And 64 TiB requests
+# fail with ENOMEM, as the kernel's overcommit policy refuses them.
 set -eu
 . "$top_srcdir/tests/integration/lib.sh"
 sa_init oom_retry
@@ -35,4 +36,13 @@ sa_expect_malloc_calls freed 1000000
 ( ulimit -v $limit && sa_run_preload kept "$prog" keep:200 250 )
 sa_expect_status kept 0
 sa_expect_stdout kept "$refused"
+# 64 TiB: refused with ENOMEM unless the kernel grants any size
+# (vm.overcommit_memory = 1), as glibc's request is.
+if [ "$(cat /proc/sys/vm/overcommit_memory 2>/dev/null)" != 1 ]; then
+    sa_run_plain huge-glibc "$prog" huge
+    sa_expect_stdout huge-glibc "$refused"
+    sa_run_preload huge "$prog" huge
+    sa_expect_status huge 0
+    sa_expect_stdout huge "$refused"
+fi
 sa_pass
