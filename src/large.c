@@ -1,4 +1,10 @@
-/* large.c - directly mapped blocks and their cache (see large.h). */
+/* large.c - directly mapped blocks and their cache (see large.h).
+ *
+ * Threads: a range leaves us (munmap, or mremap moving or shrinking a
+ * block) only after its page-map entries stopped naming a live block;
+ * once it is gone another thread may map and register a block there,
+ * which a later clear would unregister.  doc/design.md, "Large blocks
+ * across threads", lists every path reviewed against that rule. */
 #include <errno.h>
 #include <string.h>
 
