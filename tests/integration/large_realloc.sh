@@ -33,4 +33,12 @@ for run in 1 2 3; do
         done
     done
 done
+# Under the leak check: no block definitely lost (memcheck's verdict: all
+# heap blocks were freed).
+: "${SNAPALLOC_CMD:?SNAPALLOC_CMD is not set (run the tests through make check)}"
+sa__run check "$SNAPALLOC_CMD" check -- "$prog" 4 20000
+sa_expect_status check 0
+sa_expect_stdout check ok
+grep -q '^definitely lost: 0 bytes in 0 blocks$' "$(sa_err check)" ||
+    { sa_show check; sa_fail "the leak check found blocks definitely lost"; }
 sa_pass
