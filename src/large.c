@@ -62,15 +62,15 @@ static void account(long blocks, long bytes)
     __atomic_fetch_add(&live_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
 }
 
-/* map (sa_os_map or sa_os_reserve), once more after giving back the
- * cached and free memory if it failed: a program that freed its small
- * blocks under a ulimit -v should not be refused a large one that fits
- * once those arenas are gone (glibc's heap would serve it). */
-static void *map_retry(void *(*map)(size_t, size_t), size_t size, size_t align)
+/* sa_os_map, once more after giving back the cached and free memory if
+ * it failed: a program that freed its small blocks under a ulimit -v
+ * should not be refused a large one that fits once those arenas are gone
+ * (glibc's heap would serve it). */
+static void *map_retry(size_t size, size_t align)
 {
-    void *p = map(size, align);
+    void *p = sa_os_map(size, align);
     if (!p && sa_release_cached_memory())
-        p = map(size, align);
+        p = sa_os_map(size, align);
     return p;
 }
 
@@ -160,7 +160,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
             errno = ENOMEM;
             return NULL;
         }
-        d->base = map_retry(sa_os_map, size, align);
+        d->base = map_retry(size, align);
         if (!d->base) {
             sa_meta_free(d, sizeof *d);
             errno = ENOMEM;
@@ -339,8 +339,12 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
     /* Move the pages to a fresh aligned place: no copy.  The old range's
      * entries are cleared before mremap unmaps it, for the reason the
      * shrink above clears the tail's first (the block is the caller's:
-     * no other thread may look it up meanwhile). */
-    void *dest = map_retry(sa_os_reserve, size, SA_ARENA_SIZE);
+     * no other thread may look it up meanwhile).  The destination is
+     * mapped accountable, not reserved PROT_NONE: the kernel refuses a
+     * size it cannot back here, before the page map is asked to describe
+     * it (a realloc to 2^46 bytes mapped 174 GB of page-map leaves and
+     * wrote 2 GB of entries before mremap refused it). */
+    void *dest = map_retry(size, SA_ARENA_SIZE);
     if (dest) {
         if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
             sa_pagemap_set((uintptr_t)d->base, old, 0);

@@ -44,5 +44,10 @@ if [ "$(cat /proc/sys/vm/overcommit_memory 2>/dev/null)" != 1 ]; then
     sa_run_preload huge "$prog" huge
     sa_expect_status huge 0
     sa_expect_stdout huge "$refused"
+    # Refused before the page map describes 64 TiB (it mapped 174 GB of
+    # leaves for the realloc): one or two leaves of 20 MiB.
+    pm=$(sa_stat huge "page map address space")
+    [ -n "$pm" ] && [ "$pm" -le $((64 << 20)) ] ||
+        { sa_show huge; sa_fail "page map address space '$pm' after the refused requests"; }
 fi
 sa_pass
