@@ -69,12 +69,12 @@ static void dirty_set(sa_arena *a, uint64_t mask)
         a->dnext = dirty_head;
         if (dirty_head)
             dirty_head->dprev = a;
-        dirty_head = a;
+        __atomic_store_n(&dirty_head, a, __ATOMIC_RELAXED);   /* sa_arena_decay_tick */
     } else if (old && !mask) {
         if (a->dprev)
             a->dprev->dnext = a->dnext;
         else
-            dirty_head = a->dnext;
+            __atomic_store_n(&dirty_head, a->dnext, __ATOMIC_RELAXED);
         if (a->dnext)
             a->dnext->dprev = a->dprev;
     }
@@ -277,19 +277,23 @@ static void purge_dirty(void)
         discard(dirty_head, dirty_head->dirty_mask);
 }
 
+/* When decay_dirty last looked (ms): it looks at most every
+ * SA_DIRTY_DECAY_MS / 4. */
+static uint64_t decay_checked_at;
+
 /* Time decay, checked at most every SA_DIRTY_DECAY_MS / 4 from the
- * returns of pools: the dirty pages of an arena that has had some for
+ * returns of pools and from the threads' slow paths
+ * (sa_arena_decay_tick): the dirty pages of an arena that has had some for
  * SA_DIRTY_DECAY_MS are discarded (jemalloc's dirty decay, without its
  * background thread), and wholly free arenas beyond SA_SPARE_ARENAS whose
  * pages decayed go back to the OS.  A program whose footprint swings
  * within a second reuses them; one that shrank for good gives them back. */
 static void decay_dirty(void)
 {
-    static uint64_t checked_at;
     uint64_t now = sa_os_now_ms();
-    if (now - checked_at < SA_DIRTY_DECAY_MS / 4)
+    if (now - decay_checked_at < SA_DIRTY_DECAY_MS / 4)
         return;
-    checked_at = now;
+    __atomic_store_n(&decay_checked_at, now, __ATOMIC_RELAXED);
     unsigned kept = 0;
     for (sa_arena *a = buckets[MAX_FREE], *next; a; a = next) {
         next = a->next;
@@ -304,6 +308,25 @@ static void decay_dirty(void)
         if (now - a->dirty_since >= SA_DIRTY_DECAY_MS)
             discard(a, a->dirty_mask);
     }
+}
+
+/* A program that shrank and goes on allocating from its thread caches
+ * and pools returns no pool, which is where decay_dirty is otherwise
+ * asked: the threads' slow paths (a cache refilled or flushed, a page
+ * carved) ask here.  Without dirty pages that is one load; with some, a
+ * read of the coarse clock (the vDSO) too, and the lock only when a
+ * decay is due and nobody holds it. */
+void sa_arena_decay_tick(void)
+{
+    if (!__atomic_load_n(&dirty_head, __ATOMIC_RELAXED))
+        return;
+    if (sa_os_now_ms() - __atomic_load_n(&decay_checked_at, __ATOMIC_RELAXED) <
+        SA_DIRTY_DECAY_MS / 4)
+        return;
+    if (pthread_mutex_trylock(&arena_lock) != 0)
+        return;
+    decay_dirty();
+    sa_lock_release(&arena_lock);
 }
 
 static int dirty_idle(uint64_t now)
@@ -356,8 +379,16 @@ sa_pool *sa_arena_take_pool(unsigned cls, int growing)
     sa_lock_acquire(&arena_lock);
     sa_arena *a = pick_arena(n, &first);
     if (!a) {
+        /* No arena could be mapped: once more after giving back what
+         * malloc_trim would (sa_release_cached_memory). */
         sa_lock_release(&arena_lock);
-        return NULL;
+        if (!sa_release_cached_memory())
+            return NULL;
+        sa_lock_acquire(&arena_lock);
+        if (!(a = pick_arena(n, &first))) {
+            sa_lock_release(&arena_lock);
+            return NULL;
+        }
     }
     uint64_t run = (n == 64 ? ~(uint64_t)0 : (((uint64_t)1 << n) - 1)) << first;
     bucket_unlink(a);
@@ -463,6 +494,13 @@ int sa_arena_trim(void)
         arena_release(buckets[MAX_FREE]);
         released = 1;
     }
+    /* The reserve's arenas not cut yet: address space only, which is
+     * what a failed mmap under a limit (ulimit -v) needs back. */
+    if (reserve_cur != reserve_end) {
+        sa_os_unmap(reserve_cur, (size_t)(reserve_end - reserve_cur));
+        reserve_cur = reserve_end = NULL;
+        released = 1;
+    }
     for (unsigned k = 1; k < MAX_FREE; k++)
         for (sa_arena *a = buckets[k]; a; a = a->next) {
             counts.dirty_pages -= (uint64_t)__builtin_popcountll(a->dirty_mask);
@@ -479,6 +517,13 @@ int sa_arena_trim(void)
             }
         }
     sa_lock_release(&arena_lock);
+    return released;
+}
+
+int sa_release_cached_memory(void)
+{
+    int released = sa_large_trim();
+    released |= sa_arena_trim();
     return released;
 }
 

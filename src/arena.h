@@ -217,6 +217,14 @@ void sa_arena_return_pool(sa_pool *pool);
  * Returns 1 if memory was given back to the OS. */
 int sa_arena_trim(void);
 
+/* A mapping failed (ENOMEM: a ulimit -v, the kernel's overcommit
+ * policy): give back what malloc_trim gives back, the large cache's
+ * blocks and the wholly free arenas (the spare and those waiting for
+ * their decay), so that the caller can try once more.  Returns 1 if
+ * anything was unmapped.  Takes the large and arena locks (call
+ * without locks). */
+int sa_release_cached_memory(void);
+
 typedef struct sa_arena_counts {
     uint64_t allocated_total, reclaimed, highwater, current;
     uint64_t active_pages;        /* pages in runs (pools) */
@@ -231,6 +239,11 @@ uint64_t sa_growth_advance(uint64_t pages);
 /* The heap grew to growth clock reading now: discard the arenas' dirty
  * pages if they are idle.  Takes sa_arena_lock (call without locks). */
 void sa_arena_heap_grew(uint64_t now);
+/* Let dirty pages and free arenas decay (SA_DIRTY_DECAY_MS) if it is
+ * time: for slow paths that steady traffic takes (the thread caches'
+ * refills and flushes), cheap when nothing is due.  Takes sa_arena_lock
+ * only if free (call without locks). */
+void sa_arena_decay_tick(void);
 /* Visit every arena under sa_arena_lock (statistics, leak scans). */
 void sa_arena_foreach(void (*fn)(sa_arena *a, void *ctx), void *ctx);
 

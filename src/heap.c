@@ -374,6 +374,9 @@ SA_NOINLINE void *sa_heap_malloc_slow(size_t n)
     if (n > SA_MEDIUM_MAX)
         return sa_large_alloc(n, 0, 0);
     unsigned cls = sa_size_class(n);
+    /* The cache and the head pool of the class ran dry: a refill, a
+     * slow path steady traffic takes, where idle memory may decay. */
+    sa_arena_decay_tick();
     sa_heap *h = sa_tls_heap;
     if (!h)
         h = heap_get();
@@ -419,6 +422,7 @@ static SA_NOINLINE void cache_overflow(sa_heap *h, sa_pool *pool, sa_block *b)
      * pools' worth of blocks their owners would replace with new pages
      * (prodcons: +0.6 MiB of peak RSS at the full bound).  Bounds start
      * at SA_TCACHE_MIN_BLOCKS (tcache_limits). */
+    sa_arena_decay_tick();   /* a flush: as a refill (sa_heap_malloc_slow) */
     uint32_t now = (uint32_t)h->nmalloc, max = sa_classes[pool->cls].cache_max;
     uint32_t floor = tcache_floor(pool->cls);
     if (now != h->cache_mark[pool->cls]) {

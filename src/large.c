@@ -1,4 +1,10 @@
-/* large.c - directly mapped blocks and their cache (see large.h). */
+/* large.c - directly mapped blocks and their cache (see large.h).
+ *
+ * Threads: a range leaves us (munmap, or mremap moving or shrinking a
+ * block) only after its page-map entries stopped naming a live block;
+ * once it is gone another thread may map and register a block there,
+ * which a later clear would unregister.  doc/design.md, "Large blocks
+ * across threads", lists every path reviewed against that rule. */
 #include <errno.h>
 #include <string.h>
 
@@ -54,6 +60,18 @@ static void account(long blocks, long bytes)
 {
     __atomic_fetch_add(&live_blocks, (uint64_t)blocks, __ATOMIC_RELAXED);
     __atomic_fetch_add(&live_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
+}
+
+/* sa_os_map, once more after giving back the cached and free memory if
+ * it failed: a program that freed its small blocks under a ulimit -v
+ * should not be refused a large one that fits once those arenas are gone
+ * (glibc's heap would serve it). */
+static void *map_retry(size_t size, size_t align)
+{
+    void *p = sa_os_map(size, align);
+    if (!p && sa_release_cached_memory())
+        p = sa_os_map(size, align);
+    return p;
 }
 
 /* Unmap d's block, leaving a tombstone so a later free(base) is caught. */
@@ -142,7 +160,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
             errno = ENOMEM;
             return NULL;
         }
-        d->base = sa_os_map(size, align);
+        d->base = map_retry(size, align);
         if (!d->base) {
             sa_meta_free(d, sizeof *d);
             errno = ENOMEM;
@@ -276,13 +294,18 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         return p;
     }
     if (size < old) {
-        /* Shrink in place; the freed tail granules are no longer ours. */
-        sa_os_unmap(d->base + size, old - size);
+        /* Shrink in place; the freed tail granules are no longer ours.
+         * Their entries are cleared before the pages are unmapped: once
+         * unmapped, another thread may map a block there and register it,
+         * and clearing after that made its free() and realloc() take it
+         * for a foreign pointer (a leak, and a realloc that kept one
+         * page of the contents). */
         uintptr_t keep = ((uintptr_t)d->base + size + SA_ARENA_SIZE - 1) & ~(uintptr_t)(SA_ARENA_SIZE - 1);
         uintptr_t end = (uintptr_t)d->base + old;
         if (end > keep)
             sa_pagemap_set(keep, end - keep, 0);
         d->size = size;
+        sa_os_unmap(d->base + size, old - size);
         d->want = n;
         account(0, -(long)(old - size));
         return p;
@@ -313,24 +336,42 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         }
         sa_os_remap_inplace(d->base, size, old);
     }
-    /* Move the pages to a fresh aligned place: no copy. */
-    void *dest = sa_os_reserve(size, SA_ARENA_SIZE);
+    /* Move the pages to a fresh aligned place: no copy.  The old range's
+     * entries are cleared before mremap unmaps it, for the reason the
+     * shrink above clears the tail's first (the block is the caller's:
+     * no other thread may look it up meanwhile).  The destination is
+     * mapped accountable, not reserved PROT_NONE: the kernel refuses a
+     * size it cannot back here, before the page map is asked to describe
+     * it (a realloc to 2^46 bytes mapped 174 GB of page-map leaves and
+     * wrote 2 GB of entries before mremap refused it). */
+    void *dest = map_retry(size, SA_ARENA_SIZE);
     if (dest) {
-        if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0 &&
-            sa_os_remap_to(d->base, old, size, dest) == dest) {
+        if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
             sa_pagemap_set((uintptr_t)d->base, old, 0);
+            if (sa_os_remap_to(d->base, old, size, dest) != dest)
+                goto restore;   /* the old range is still mapped, ours */
             populate_growth(dest, old, size);
             d->base = dest;
             d->size = size;
             d->want = n;
             account(0, (long)(size - old));
             return dest;
+        restore:
+            /* Its leaves exist: this cannot fail. */
+            sa_pagemap_set((uintptr_t)d->base, old, (uintptr_t)d | SA_PM_LARGE);
         }
         sa_pagemap_set((uintptr_t)dest, size, 0);
         sa_os_unmap(dest, size);
     }
-    errno = ENOMEM;
-    return NULL;
+    /* mremap refused: under an address-space limit (ulimit -v) it wants
+     * room for the reservation and the growth at once.  A fresh block
+     * and a copy need only the new block's. */
+    void *q = sa_large_alloc(n, 0, 0);
+    if (q) {
+        memcpy(q, p, old);
+        sa_large_free(d, p);
+    }
+    return q;
 }
 
 void sa_large_get_counts(sa_large_counts *out)

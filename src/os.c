@@ -20,7 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
-static void *map_aligned(size_t size, size_t align, int prot)
+void *sa_os_map(size_t size, size_t align)
 {
     int saved = errno;
     if (align < SA_OS_PAGE)
@@ -30,7 +30,11 @@ static void *map_aligned(size_t size, size_t align, int prot)
         return NULL;
     }
     size_t span = align == SA_OS_PAGE ? size : size + align;
-    void *raw = mmap(NULL, span, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    /* Mapped accountable (no MAP_NORESERVE), as glibc maps: the kernel's
+     * overcommit policy then refuses what it would refuse glibc
+     * (malloc(2^46) fails with ENOMEM under the default heuristic, where
+     * MAP_NORESERVE let it succeed). */
+    void *raw = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (raw == MAP_FAILED) {
         errno = ENOMEM;
         return NULL;
@@ -44,16 +48,6 @@ static void *map_aligned(size_t size, size_t align, int prot)
         munmap((char *)start + size, tail);
     errno = saved;
     return (void *)start;
-}
-
-void *sa_os_map(size_t size, size_t align)
-{
-    return map_aligned(size, align, PROT_READ | PROT_WRITE);
-}
-
-void *sa_os_reserve(size_t size, size_t align)
-{
-    return map_aligned(size, align, PROT_NONE);
 }
 
 void sa_os_unmap(void *p, size_t size)

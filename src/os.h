@@ -14,13 +14,11 @@
  * aligned to align (a power of two >= SA_OS_PAGE).  NULL on failure,
  * with errno = ENOMEM. */
 void *sa_os_map(size_t size, size_t align);
-/* Reserve address space without backing (PROT_NONE), aligned. */
-void *sa_os_reserve(size_t size, size_t align);
 void sa_os_unmap(void *p, size_t size);
 /* Grow or shrink a mapping in place.  Returns 0, or -1 if the
  * neighbouring range is taken. */
 int sa_os_remap_inplace(void *p, size_t old_size, size_t new_size);
-/* Move a mapping to a fixed, previously reserved destination. */
+/* Move a mapping to a fixed destination (a mapping it replaces). */
 void *sa_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
 /* Tell the kernel the pages are unused (contents are lost, RSS drops). */
 void sa_os_discard(void *p, size_t size);

@@ -3,6 +3,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "arena.h"
@@ -181,6 +182,44 @@ Test(large, huge_requests_fail_with_enomem)
     errno = 0;
     cr_assert_null(sa_calloc(SIZE_MAX / 2, 3));
     cr_assert_eq(errno, ENOMEM);
+}
+
+/* The kernel's overcommit mode (0 heuristic, 1 always, 2 strict), or -1. */
+static int overcommit_mode(void)
+{
+    FILE *f = fopen("/proc/sys/vm/overcommit_memory", "r");
+    int mode = -1;
+    if (f) {
+        if (fscanf(f, "%d", &mode) != 1)
+            mode = -1;
+        fclose(f);
+    }
+    return mode;
+}
+
+Test(large, absurd_requests_fail_as_the_overcommit_policy_says)
+{
+    if (overcommit_mode() != 0 && overcommit_mode() != 2)
+        cr_skip_test("vm.overcommit_memory is %d: the kernel grants any size", overcommit_mode());
+    size_t huge = (size_t)1 << 46;   /* 64 TiB: more than RAM and swap */
+    errno = 0;
+    cr_assert_null(sa_malloc(huge));
+    cr_assert_eq(errno, ENOMEM);
+    errno = 0;
+    cr_assert_null(sa_calloc(huge / 16, 16));
+    cr_assert_eq(errno, ENOMEM);
+    char *p = sa_malloc(100000);
+    cr_assert_not_null(p);
+    p[99999] = 7;
+    errno = 0;
+    cr_assert_null(sa_realloc(p, huge));
+    cr_assert_eq(errno, ENOMEM);
+    cr_assert_eq(p[99999], 7, "the block is kept");
+    sa_free(p);
+    /* Sizes the machine can back still work. */
+    p = sa_malloc((size_t)64 << 20);
+    cr_assert_not_null(p);
+    sa_free(p);
 }
 
 Test(large, big_alignment)
