@@ -393,6 +393,14 @@ size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
     }
     if (f >= n)
         f = n ? n - 1 : 0;
+    /* Below the call site, libsnapalloc's frames are its wrapper of main
+     * (which sees main return, for the leak check): not the program's. */
+    size_t kept = f + (n > f);
+    for (size_t i = kept; i < n; i++)
+        if (strncmp(frames[i]->module, "libsnapalloc", 12) != 0)
+            frames[kept++] = frames[i];
+    if (n > f)
+        n = kept;
     *first = f;
     *framesp = frames;
     *capp = cap;
