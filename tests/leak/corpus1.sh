@@ -1,5 +1,6 @@
 #!/bin/sh
-# corpus1.sh - leak corpus, part 1: leaks in callees, cycles, lists, trees, globals, interior pointers.
+# corpus1.sh - leak corpus, part 1: leaks in callees, cycles, lists,
+# trees, globals, interior pointers.
 # Each case: memcheck's documented answer at -O0, then at -O2 ("DEF IND
 # POS", each BYTES/BLOCKS); see corpus_lib.sh and the programs' comments.
 set -eu

@@ -1,5 +1,7 @@
 #!/bin/sh
-# corpus2.sh - leak corpus, part 2: C++ containers, shared_ptr cycles, new[] cookies, memcheck's four interior-pointer heuristics, calloc'ed pointer arrays, strdup.
+# corpus2.sh - leak corpus, part 2: C++ containers, shared_ptr cycles,
+# new[] cookies, memcheck's four interior-pointer heuristics, calloc'ed
+# pointer arrays, strdup.
 # Each case: memcheck's documented answer at -O0, then at -O2 ("DEF IND
 # POS", each BYTES/BLOCKS); see corpus_lib.sh and the programs' comments.
 set -eu

@@ -1,5 +1,8 @@
 #!/bin/sh
-# corpus3.sh - leak corpus, part 3: what memory holds - never-written fields, freed-and-reused blocks, XOR-hidden and misaligned pointers, realloc chains, the program's own mmap'ed memory, dlopen'ed libraries, and two clean programs.
+# corpus3.sh - leak corpus, part 3: what memory holds - never-written
+# fields, freed-and-reused blocks, XOR-hidden and misaligned pointers,
+# realloc chains, the program's own mmap'ed memory, dlopen'ed libraries,
+# and two clean programs.
 # Each case: memcheck's documented answer at -O0, then at -O2 ("DEF IND
 # POS", each BYTES/BLOCKS); see corpus_lib.sh and the programs' comments.
 set -eu

@@ -1,5 +1,6 @@
 #!/bin/sh
-# corpus4.sh - leak corpus, part 4: threads (TLS and stacks of threads alive at exit and of exited ones), fork, _exit and a signal handler.
+# corpus4.sh - leak corpus, part 4: threads (TLS and stacks of threads
+# alive at exit and of exited ones), fork, _exit and a signal handler.
 # Each case: memcheck's documented answer at -O0, then at -O2 ("DEF IND
 # POS", each BYTES/BLOCKS); see corpus_lib.sh and the programs' comments.
 set -eu

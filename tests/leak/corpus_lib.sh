@@ -73,12 +73,17 @@ lc_sa_numbers() {
     done | sort
 }
 
-# lc_match GOT WANT: lines equal, "*" in WANT matching any one field.
+# lc_match GOT WANT: lines equal, field by field; "*" in WANT matches any
+# number (e.g. "*/1": any size in one block).
 lc_match() {
     [ "$1" = "$2" ] && return 0
-    case $2 in *'*'*) ;; *) return 1 ;; esac
-    lc_pat=$(printf '%s' "$2" | sed 's/[][.^$\\/]/\\&/g; s/\*/[0-9]*\/[0-9]*/g')
-    printf '%s' "$1" | tr '\n' ';' | grep -qx "$(printf '%s' "$lc_pat" | tr '\n' ';')"
+    [ "$(printf '%s\n' "$1" | wc -l)" = "$(printf '%s\n' "$2" | wc -l)" ] || return 1
+    printf '%s\n' "$1" >"$SA_TMP/lc_got"
+    printf '%s\n' "$2" | paste -d ' ' - "$SA_TMP/lc_got" |
+        awk '{ n = NF / 2; for (i = 1; i <= n; i++) {
+                   w = $i; g = $(i + n); gsub(/\*/, "[0-9]+", w)
+                   if (g !~ ("^" w "$")) bad = 1 } }
+             END { exit bad }'
 }
 
 # lc_lost_any NUMBERS: some process lost something definitely or indirectly.

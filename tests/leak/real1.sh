@@ -21,7 +21,11 @@ decimal.getcontext().prec = 30
 third = decimal.Decimal(1) / decimal.Decimal(3)
 print(back["total"], words.most_common(1)[0][0], str(third * 3)[:6])
 PYEOF
-    lc_compare python3 "" "" env PYTHONMALLOC=malloc "$PY" "$SA_TMP/work.py"
+    # In the environment, not through env(1): memcheck does not follow exec.
+    PYTHONMALLOC=malloc
+    export PYTHONMALLOC
+    lc_compare python3 "" "" "$PY" "$SA_TMP/work.py"
+    unset PYTHONMALLOC
 fi
 if command -v perl >/dev/null 2>&1 && lc_selected perl; then
     lc_compare perl "" "" perl -e 'my %h; $h{$_ % 7} .= "x$_" for 1..200;

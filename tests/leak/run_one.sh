@@ -19,7 +19,7 @@ status=0
 for script in corpus1 corpus2 corpus3 corpus4 real1 real2; do
     for c in "$@"; do
         # a script holds the case when it names it (lc_case NAME / lc_selected NAME)
-        if grep -Eq "(lc_case|lc_selected) $c( |\$)" "$here/$script.sh"; then
+        if grep -Eq "(lc_case|lc_selected) $c( |;|\$)" "$here/$script.sh"; then
             sh "$here/$script.sh" || status=1
             break
         fi
