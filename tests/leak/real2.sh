@@ -1,0 +1,31 @@
+#!/bin/sh
+# real2.sh - the leak check on real programs, against valgrind memcheck on
+# the same command (see real1.sh).  Part 2: sqlite3 on a small SQL script,
+# git (init and status in a fresh directory: each one process) and a
+# threaded C++ program whose threads are still blocked at exit
+# (tests/integration/leak_cxx.cc).
+set -eu
+. "$top_srcdir/tests/leak/corpus_lib.sh"
+lc_init real2
+
+if command -v sqlite3 >/dev/null 2>&1 && lc_selected sqlite3; then
+    cat >"$SA_TMP/work.sql" <<'SQLEOF'
+CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, v REAL);
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300)
+INSERT INTO t SELECT i, 'name' || (i % 17), i * 0.5 FROM n;
+CREATE INDEX t_name ON t(name);
+SELECT name, count(*), sum(v) FROM t GROUP BY name ORDER BY 2 DESC, 1 LIMIT 3;
+SQLEOF
+    lc_compare sqlite3 "" "" sqlite3 -init "$SA_TMP/work.sql" :memory: .quit
+fi
+if command -v git >/dev/null 2>&1 && lc_selected git; then
+    mkdir "$SA_TMP/repo"
+    echo hello >"$SA_TMP/repo/file"
+    export GIT_CONFIG_NOSYSTEM=1 HOME="$SA_TMP"
+    lc_compare git_init "" "" git init -q "$SA_TMP/repo"
+    lc_compare git_status "" "" git -C "$SA_TMP/repo" status --porcelain
+fi
+if lc_selected cxx; then
+    lc_compare cxx "" "" "$(sa_helper leak_cxx)"
+fi
+lc_done
