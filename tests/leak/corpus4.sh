@@ -8,10 +8,13 @@ set -eu
 lc_init corpus4
 
 # A thread alive at exit: memcheck also finds glibc's dynamic thread
-# vector possibly lost (reached only 16 bytes in): any size there.
-lc_case tls_live_thread "0/0 0/0 */1" "0/0 0/0 */1"
+# vector (DTV) possibly lost, reached only 16 bytes in from the thread's
+# descriptor: any size there.  The check differs on purpose (README, "Where
+# the check differs from memcheck"): the DTV is the dynamic loader's own
+# block, a root as in LeakSanitizer, so nothing is lost.
+lc_case tls_live_thread "0/0 0/0 */1" "0/0 0/0 */1" "0/0 0/0 0/0" "0/0 0/0 0/0"
 lc_case tls_exited_thread "88/1 0/0 0/0" "88/1 0/0 0/0"
-lc_case thread_stack_live "0/0 0/0 */1" "0/0 0/0 */1"
+lc_case thread_stack_live "0/0 0/0 */1" "0/0 0/0 */1" "0/0 0/0 0/0" "0/0 0/0 0/0"
 lc_case thread_stack_exited "72/1 0/0 0/0" "72/1 0/0 0/0"
 lc_case thread_lost_list "24/1 216/9 0/0" "24/1 216/9 0/0"
 # Two processes: the child's numbers and the parent's (sorted).

@@ -26,6 +26,9 @@ if command -v git >/dev/null 2>&1 && lc_selected git; then
     lc_compare git_status "" "" git -C "$SA_TMP/repo" status --porcelain
 fi
 if lc_selected cxx; then
-    lc_compare cxx "" "" "$(sa_helper leak_cxx)"
+    # Its three threads are alive at exit: memcheck finds their dynamic
+    # thread vectors possibly lost; the check takes the loader's blocks as
+    # roots on purpose (README: "Where the check differs from memcheck").
+    lc_compare cxx "" "0/0 0/0 0/0" "$(sa_helper leak_cxx)"
 fi
 lc_done
