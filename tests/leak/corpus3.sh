@@ -2,7 +2,8 @@
 # corpus3.sh - leak corpus, part 3: what memory holds - never-written
 # fields, freed-and-reused blocks, XOR-hidden and misaligned pointers,
 # realloc chains, the program's own mmap'ed memory, dlopen'ed libraries,
-# and two clean programs.
+# a copy of the environment (its numbers are the environment's: memcheck
+# and the check run the program with the same one), and two clean programs.
 # Each case: memcheck's documented answer at -O0, then at -O2 ("DEF IND
 # POS", each BYTES/BLOCKS); see corpus_lib.sh and the programs' comments.
 set -eu
@@ -18,6 +19,7 @@ lc_case mmap_anon "0/0 0/0 0/0" "0/0 0/0 0/0"
 lc_case mmap_shared_file "0/0 0/0 0/0" "0/0 0/0 0/0"
 lc_case dlopen_keep "200/1 0/0 0/0" "200/1 0/0 0/0"
 lc_case dlopen_close "208/2 0/0 0/0" "208/2 0/0 0/0"
+lc_case env_copy "*/1 */* 0/0" "*/1 */* 0/0"
 lc_case clean_freed "0/0 0/0 0/0" "0/0 0/0 0/0"
 lc_case clean_globals "0/0 0/0 0/0" "0/0 0/0 0/0"
 lc_done

@@ -12,6 +12,8 @@
 #   - the program exits 0 under the preload, and `snapalloc check` exits 23
 #     exactly when memcheck finds something definitely or indirectly lost,
 #     else with the program's status (0).
+# The memcheck and the preload runs give the program the same environment
+# (lc_env_prepare).
 # A case differing from memcheck on purpose gives the check's own
 # expectation (lc_case's 4th argument) and says why.
 #
@@ -27,6 +29,59 @@ lc_init() {
     LC_FAILS=$SA_TMP/fails
     : >"$LC_FAILS"
     LC_RAN=0
+    LC_CHECK_DIR=$SA_TMP/check.d
+    LC_ENV_EXEC=$top_srcdir/tests/leak/env_exec.sh
+}
+
+# lc_env_prepare: the environment of the next compared runs, in
+# $SA_TMP/env.vg (memcheck's run: what valgrind is started with) and
+# $SA_TMP/env.check (the preload's run: what the program is started with).
+#
+# What a program allocates can depend on its environment: perl copies it
+# into %ENV, a hash whose array is split (a realloc to twice the size) when
+# a 43rd key collides, and each copied variable is 4 or 5 blocks (its key,
+# value, magic...).  Each tool adds its own variables: valgrind sets
+# LD_PRELOAD (its two preloads), GLIBCXX_FORCE_NEW, GLIBCPP_FORCE_NEW, PWD
+# when missing and, Debian's, LD_LIBRARY_PATH, in an order of its own; the
+# preload's run has LD_PRELOAD, SNAPALLOC_CHECK and SNAPALLOC_CHECK_DIR.
+# So both get the environment valgrind gives the program (probed with
+# env(1) under it, the check's variables set), our library in LD_PRELOAD,
+# its path padded with slashes to the length of valgrind's value: the same
+# variables, in the same order, of the same lengths.  Variables whose
+# value holds a newline are left out of both (the files are a line each).
+lc_env_prepare() {
+    {
+        env -0 | tr '\n\0' '\001\n' | grep -v "$(printf '\001')" || :
+        echo "SNAPALLOC_CHECK=1"
+        echo "SNAPALLOC_CHECK_DIR=$LC_CHECK_DIR"
+    } >"$SA_TMP/env.vg.new"
+    # Unchanged since the last case: the probe stands.
+    ! cmp -s "$SA_TMP/env.vg.new" "$SA_TMP/env.vg" || return 0
+    mv "$SA_TMP/env.vg.new" "$SA_TMP/env.vg"
+    sh "$LC_ENV_EXEC" "$SA_TMP/env.vg" valgrind -q --leak-check=no env \
+        >"$SA_TMP/env.probe" 2>"$SA_TMP/env.probe.err" ||
+        { cat "$SA_TMP/env.probe.err" >&2; sa_fail "env(1) does not run under valgrind"; }
+    lc_vgpre=$(sed -n 's/^LD_PRELOAD=//p' "$SA_TMP/env.probe")
+    LC_PRELOAD="LD_PRELOAD=$(lc_padded_lib ${#lc_vgpre})" awk '
+        /^LD_PRELOAD=/ { print ENVIRON["LC_PRELOAD"]; seen = 1; next }
+        { print }
+        END { if (!seen) print ENVIRON["LC_PRELOAD"] }' "$SA_TMP/env.probe" >"$SA_TMP/env.check"
+}
+
+# lc_padded_lib LENGTH: $SNAPALLOC_LIB's path, slashes added before its
+# file name up to LENGTH characters (through a symbolic link in $SA_TMP
+# when the path is longer; left longer when that is too).
+lc_padded_lib() {
+    lc_lib=$SNAPALLOC_LIB
+    if [ "${#lc_lib}" -gt "$1" ]; then
+        ln -sf "$SNAPALLOC_LIB" "$SA_TMP/l.so"
+        lc_lib=$SA_TMP/l.so
+    fi
+    lc_dir=${lc_lib%/*} lc_file=${lc_lib##*/} lc_pad=/
+    while [ $((${#lc_dir} + ${#lc_pad} + ${#lc_file})) -lt "$1" ]; do
+        lc_pad="$lc_pad/"
+    done
+    printf '%s\n' "$lc_dir$lc_pad$lc_file"
 }
 
 # lc_selected NAME: the case is in $LEAK_CASES (or no selection).
@@ -99,14 +154,18 @@ lc_compare() {
     lc_tag=$1 lc_want=$2 lc_own=$3
     shift 3
     LC_RAN=$((LC_RAN + 1))
-    sa_run_plain "$lc_tag.vg" valgrind --leak-check=full "$@"
+    lc_env_prepare
+    sa_run_plain "$lc_tag.vg" sh "$LC_ENV_EXEC" "$SA_TMP/env.vg" valgrind --leak-check=full "$@"
     grep -q 'ERROR SUMMARY' "$SA_TMP/$lc_tag.vg.err" || { sa_show "$lc_tag.vg"; lc_failed "$lc_tag: valgrind did not finish"; return 0; }
     lc_vg=$(lc_vg_numbers "$SA_TMP/$lc_tag.vg.err")
     if [ -n "$lc_want" ] && ! lc_match "$lc_vg" "$lc_want"; then
         lc_failed "$lc_tag: CORPUS: memcheck says '$lc_vg', the case documents '$lc_want'"
     fi
-    mkdir -p "$SA_TMP/$lc_tag.d"
-    sa_run_preload_nostats "$lc_tag" env SNAPALLOC_CHECK=1 SNAPALLOC_CHECK_DIR="$SA_TMP/$lc_tag.d" "$@"
+    # One directory for every run: its name is in the environment.
+    rm -rf "$LC_CHECK_DIR"
+    mkdir -p "$LC_CHECK_DIR"
+    sa_run_plain "$lc_tag" sh "$LC_ENV_EXEC" "$SA_TMP/env.check" "$@"
+    mv "$LC_CHECK_DIR" "$SA_TMP/$lc_tag.d"
     lc_rc=$(sa_status "$lc_tag")
     lc_sa=$(lc_sa_numbers "$SA_TMP/$lc_tag.d")
     lc_ref=${lc_own:-$lc_vg}
