@@ -84,8 +84,12 @@ rd_start() {
     until [ "$(rd_cli PING 2>/dev/null)" = PONG ]; do
         rd_i=$((rd_i + 1))
         if [ $rd_i -ge 100 ] || ! kill -0 "$RD_WRAP" 2>/dev/null; then
-            tail -n 20 "$SA_TMP/$rd_tag.out" "$SA_TMP/$rd_tag.log" "$SA_TMP/$rd_tag.err" >&2 2>/dev/null || :
-            sa_fail "redis-server ($rd_tag) did not answer PING on 127.0.0.1:$RD_PORT"
+            # (redis prints a configuration error first, a check its report last.)
+            head -n 8 "$SA_TMP/$rd_tag.out" "$SA_TMP/$rd_tag.err" >&2 2>/dev/null || :
+            tail -n 8 "$SA_TMP/$rd_tag.log" "$SA_TMP/$rd_tag.err" >&2 2>/dev/null || :
+            rd_rc=running
+            kill -0 "$RD_WRAP" 2>/dev/null || { rd_rc=0; wait "$RD_WRAP" || rd_rc=$?; }
+            sa_fail "redis-server ($rd_tag) did not answer PING on 127.0.0.1:$RD_PORT (exit status: $rd_rc)"
         fi
         sleep 0.1
     done
