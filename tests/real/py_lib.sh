@@ -103,8 +103,11 @@ py_same_outcomes() {
         diff "$SA_TMP/plain.outcomes" "$SA_TMP/$1.outcomes" | sed -n 's/^> //p' | while read -r py_o py_id; do
             awk -v id="$py_id" '$2 == id { p = 1; print; next } /^[a-z]/ { p = 0 } p' "$SA_TMP/$1.why"
         done | head -n 120 >&2
-        py_fails=$(diff "$SA_TMP/plain.outcomes" "$SA_TMP/$1.outcomes" | grep -c '^>' || :)
-        py_failed "run '$1': $py_fails test cases did not end as in the plain run"
+        echo "--- the runner's report of its workers, run '$1' ---" >&2
+        grep -E 'crashed|failed|Exit code|[Tt]imeout|Fatal Python|Segmentation|Killed|Traceback' \
+            "$SA_TMP/$1.out" | head -n 30 >&2 || :
+        py_fails=$(diff "$SA_TMP/plain.outcomes" "$SA_TMP/$1.outcomes" | grep -c '^[<>]' || :)
+        py_failed "run '$1': $py_fails lines of test case outcomes differ from the plain run"
         return 0
     fi
     py_sum_plain=$(grep '^Tests result:' "$SA_TMP/plain.out" | tail -n 1)

@@ -138,12 +138,13 @@ sa_expect_status plain 0
 [ "$(sed -n 2p "$SA_TMP/plain.digest")" -gt 19000 ] || sa_fail "plain: DBSIZE $(sed -n 2p "$SA_TMP/plain.digest")"
 echo "$SA_NAME: plain: digest $(head -n 1 "$SA_TMP/plain.digest"), $(sed -n 2p "$SA_TMP/plain.digest") keys"
 
-# Allocator only.
-rd_start preload env LD_PRELOAD="$SNAPALLOC_LIB"
+# Allocator only (its statistics at exit prove the preload took).
+rd_start preload env LD_PRELOAD="$SNAPALLOC_LIB" SNAPALLOC_STATS=1
 rd_load preload
 rd_stop preload
 sa_expect_status preload 0
 rd_expect_digest preload
+sa_expect_malloc_calls preload 100000
 
 # Tracing, a snapshot by signal in the middle of redis-benchmark.
 rd_start trace "$SNAPALLOC_CMD" run -o "$SA_TMP/snaps" --signal USR2 --
