@@ -32,12 +32,13 @@ SA_INLINE void *traced(void *p, size_t n)
 }
 
 /* A new block whose contents the program has not written: under the leak
- * check they are cleared first (leak.h, sa_leak_scrub). */
+ * check they are cleared first (leak.h, sa_leak_scrub), up to the usable
+ * size, which the program may write and realloc then keeps. */
 SA_INLINE void *traced_new(void *p, size_t n)
 {
     if (SA_UNLIKELY(sa_trace_on) && p) {
         if (SA_UNLIKELY(sa_leak_scrub_on))
-            sa_leak_scrub(p, 0, n);
+            sa_leak_scrub(p, 0, sa_usable_size(p));
         sa_trace_alloc_entry(p, n);
     }
     return p;
@@ -94,16 +95,15 @@ SA_EXPORT void *realloc(void *p, size_t n)
         sa_trace_free(p);
         return sa_realloc(p, 0);
     }
-    /* Under the leak check, the part past what the program wrote is
-     * cleared: from the old requested size, or the old usable size when
-     * the block was not traced. */
+    /* Under the leak check, the part past what the program may have
+     * written is cleared: from the old usable size, not the requested one
+     * (malloc_usable_size gives the program every usable byte, and redis's
+     * strings use them), to the new usable size. */
     size_t written = sa_leak_scrub_on ? sa_usable_size(p) : 0;
     sa_trace_rec rec = sa_trace_detach(p);
-    if (rec.stack && rec.size != UINT32_MAX && rec.size < written)
-        written = rec.size;
     void *q = sa_realloc(p, n);
     if (q && sa_leak_scrub_on)
-        sa_leak_scrub(q, written, n);
+        sa_leak_scrub(q, written, sa_usable_size(q));
     if (q)
         sa_trace_alloc_entry(q, n);
     else

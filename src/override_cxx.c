@@ -45,7 +45,7 @@ SA_INLINE void *cxx_new(size_t n, size_t align, int nothrow)
         p = new_failed(n, align, nothrow);
     if (SA_UNLIKELY(sa_trace_on) && p) {
         if (SA_UNLIKELY(sa_leak_scrub_on))
-            sa_leak_scrub(p, 0, n);   /* leak.h: what the program did not write */
+            sa_leak_scrub(p, 0, sa_usable_size(p));   /* leak.h: what the program did not write */
         sa_trace_alloc_entry(p, n);
     }
     return p;
