@@ -611,8 +611,26 @@ int sa_leak_write(const char *dir, const sa_leak_result *r)
 static char private_dir[SA_PATH_MAX];
 static pid_t private_pid;
 
+/* Why the leak check of this process cannot run; printed once. */
+static void dir_failed(const char *where, int err)
+{
+    static int said;
+    if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+        return;
+    sa_buf b;
+    sa_buf_init(&b, sa_os_stderr());
+    sa_buf_str(&b, "snapalloc: leak check: cannot create a directory in ");
+    sa_buf_str(&b, where);
+    sa_buf_str(&b, ": ");
+    const char *why = sa_config_errno_text(err);
+    sa_buf_str(&b, why ? why : "error");
+    sa_buf_str(&b, "; the program is not checked\n");
+    sa_buf_flush(&b);
+}
+
 /* The directory of this process's files, created on first use in
- * standalone mode (again in a fork child: it gets its own). */
+ * standalone mode (again in a fork child: it gets its own) in $TMPDIR,
+ * else /tmp. */
 static const char *check_dir(void)
 {
     if (sa_leak_cfg.dir_given)
@@ -620,17 +638,19 @@ static const char *check_dir(void)
     pid_t me = getpid();
     if (private_pid == me)
         return private_dir;
-    const char *tmpl = "/tmp/snapalloc-check.XXXXXX";
-    memcpy(private_dir, tmpl, strlen(tmpl) + 1);
+    const char *base = secure_getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    static const char name[] = "/snapalloc-check.XXXXXX";
+    size_t l = strlen(base);
+    if (l + sizeof name > sizeof private_dir) {
+        dir_failed(base, ENAMETOOLONG);
+        return NULL;
+    }
+    memcpy(private_dir, base, l);
+    memcpy(private_dir + l, name, sizeof name);
     if (!mkdtemp(private_dir)) {
-        int err = errno;
-        sa_buf b;
-        sa_buf_init(&b, sa_os_stderr());
-        sa_buf_str(&b, "snapalloc: leak check: cannot create a directory in /tmp: ");
-        const char *why = sa_config_errno_text(err);
-        sa_buf_str(&b, why ? why : "error");
-        sa_buf_char(&b, '\n');
-        sa_buf_flush(&b);
+        dir_failed(base, errno);
         return NULL;
     }
     private_pid = me;
@@ -688,7 +708,9 @@ static void summary_line(sa_buf *b, const char *what, uint64_t bytes, uint64_t b
     sa_buf_str(b, " blocks\n");
 }
 
-/* The analyzer could not run: a summary of our own; 23 if leaks. */
+/* The analyzer could not run: a summary of our own; 23 if it found
+ * definite or indirect leaks, else SA_LEAK_NOT_CHECKED (without the
+ * analyzer, the options and suppressions were not applied: fail closed). */
 static int builtin_summary(const sa_leak_result *r)
 {
     sa_buf b;
@@ -697,8 +719,13 @@ static int builtin_summary(const sa_leak_result *r)
     summary_line(&b, "indirectly lost", r->bytes[SA_LEAK_INDIRECT], r->blocks[SA_LEAK_INDIRECT]);
     summary_line(&b, "possibly lost", r->bytes[SA_LEAK_POSSIBLE], r->blocks[SA_LEAK_POSSIBLE]);
     summary_line(&b, "still reachable", r->bytes[SA_LEAK_REACHABLE], r->blocks[SA_LEAK_REACHABLE]);
+    if (r->blocks[SA_LEAK_DEFINITE] + r->blocks[SA_LEAK_INDIRECT]) {
+        sa_buf_flush(&b);
+        return 23;
+    }
+    sa_buf_str(&b, "snapalloc: leak check: not checked without the analyzer (exit status 24)\n");
     sa_buf_flush(&b);
-    return r->blocks[SA_LEAK_DEFINITE] + r->blocks[SA_LEAK_INDIRECT] ? 23 : 0;
+    return SA_LEAK_NOT_CHECKED;
 }
 
 static int has_prefix(const char *s, const char *p)
@@ -801,8 +828,10 @@ void sa_leak_at_exit(void)
     int saved = errno;
     const char *dir = check_dir();
     char path[SA_PATH_MAX];
-    if (!dir)
-        goto out;
+    if (!dir) {
+        fflush(NULL);   /* the gate fails closed: the program was not checked */
+        _exit(SA_LEAK_NOT_CHECKED);
+    }
     if (make_path(path, dir, "", "exit.snap") == 0) {
         int rc = sa_trace_dump(path, SA_SNAP_TRIGGER_EXIT, 1, NULL);
         if (rc < 0 && rc != -EINVAL)

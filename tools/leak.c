@@ -327,5 +327,12 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
             p->cmdline = p->exit->cmdline ? sa_intern(p->exit->cmdline) : NULL;
         }
     }
-    r->passed = r->failed == 0;
+    if (r->nchecked == 0 && r->nprocs > 0)
+        snprintf(r->not_checked, sizeof r->not_checked,
+                 "no process in %s finished its leak check (killed by a signal, or _exit)", dir);
+    else if (r->nchecked == 0)
+        snprintf(r->not_checked, sizeof r->not_checked,
+                 "no process wrote leak check results in %s (libsnapalloc was not loaded: a "
+                 "static binary, or SNAPALLOC_LIB is not the library?)", dir);
+    r->passed = r->failed == 0 && !r->not_checked[0];
 }

@@ -294,8 +294,11 @@ void sa_preload_env(const char *lib)
     free(preload);
 }
 
+int sa_spawn_signal;
+
 int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed)
 {
+    sa_spawn_signal = 0;
     /* Block the forwarded signals across fork so none is lost or sent to
      * pid 0; the child restores the dispositions and mask it inherited. */
     sigset_t block, oldmask;
@@ -359,6 +362,8 @@ int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed)
         *exec_failed = 1;
         return 127;
     }
+    if (WIFSIGNALED(status))
+        sa_spawn_signal = WTERMSIG(status);
     return WIFEXITED(status) ? WEXITSTATUS(status)
            : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
 }
