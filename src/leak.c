@@ -565,6 +565,14 @@ static void report_write(const char *path, int err)
     sa_trigger_report(path, err);
 }
 
+/* An existing PID.done that is an empty regular file of ours. */
+static int done_is_ours(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+           st.st_size == 0;
+}
+
 int sa_leak_write(const char *dir, const sa_leak_result *r)
 {
     char path[SA_PATH_MAX];
@@ -594,13 +602,16 @@ int sa_leak_write(const char *dir, const sa_leak_result *r)
     }
     if (rc)
         return rc;   /* no .done: the set is incomplete */
-    char tmp[SA_PATH_MAX];
-    if (make_path(path, dir, "", "done") != 0 || make_path(tmp, dir, ".", "done.tmp") != 0)
+    /* The marker is empty: created new (O_EXCL), it appears whole.  A
+     * FIFO or anything else planted at its path is never opened. */
+    if (make_path(path, dir, "", "done") != 0)
         return -ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        rc = -errno;
-        unlink(tmp);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    int err = fd < 0 ? errno : close(fd) != 0 ? errno : 0;
+    if (err == EEXIST && done_is_ours(path))
+        return 0;   /* a stale marker of an earlier process with our pid */
+    if (err) {
+        rc = -err;
         report_write(path, rc);
     }
     return rc;

@@ -307,11 +307,42 @@ static int signal_pending;    /* atomic */
 static int helper_state;      /* atomic: 0 none, 1 starting or running */
 static int helper_allowed;    /* set by the constructor: libc is ready */
 
+/* Whether (path, err) was reported already; remembers the first few. */
+static int already_reported(const char *path, int err)
+{
+    static uint64_t seen[32];
+    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(err < 0 ? -err : err);
+    for (const char *p = path ? path : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    h |= 1;   /* 0 marks a free slot */
+    for (unsigned i = 0; i < sizeof seen / sizeof *seen; i++) {
+        uint64_t cur = __atomic_load_n(&seen[i], __ATOMIC_RELAXED);
+        if (cur == h)
+            return 1;
+        if (cur == 0 && __atomic_compare_exchange_n(&seen[i], &cur, h, 0, __ATOMIC_RELAXED,
+                                                    __ATOMIC_RELAXED))
+            return 0;
+        if (cur == h)
+            return 1;
+    }
+    return 0;   /* table full: report */
+}
+
 void sa_trigger_report(const char *path, int err)
 {
+    sa_trigger_report_note(path, err, NULL);
+}
+
+void sa_trigger_report_note(const char *path, int err, const char *note)
+{
+    if (already_reported(path, err))
+        return;
     sa_buf b;
-    const char *why = sa_config_errno_text(err < 0 ? -err : err);
-    sa_buf_init(&b, 2);
+    int e = err < 0 ? -err : err;
+    const char *why = e == EEXIST ? "it exists and is not a regular file of ours (not replaced)"
+                      : e == EISDIR ? "it is a directory"
+                      : sa_config_errno_text(e);
+    sa_buf_init(&b, sa_os_stderr());
     sa_buf_str(&b, "snapalloc: cannot write snapshot ");
     sa_buf_str(&b, path && *path ? path : "(template)");
     sa_buf_str(&b, ": ");
@@ -321,6 +352,8 @@ void sa_trigger_report(const char *path, int err)
         sa_buf_str(&b, "errno ");
         sa_buf_u64(&b, (uint64_t)(err < 0 ? -err : err));
     }
+    if (note)
+        sa_buf_str(&b, note);
     sa_buf_char(&b, '\n');
     sa_buf_flush(&b);
 }
@@ -330,7 +363,7 @@ static void dump(uint32_t trigger, int wait)
     char used[SA_PATH_MAX];
     used[0] = '\0';
     int rc = sa_trace_dump(NULL, trigger, wait, used);
-    if (rc < 0 && rc != -EINVAL && rc != -EBUSY)
+    if (rc < 0 && rc != -EINVAL && rc != -EALREADY)
         sa_trigger_report(used, rc);
 }
 

@@ -64,12 +64,16 @@ const char *sa_config_errno_text(int err);
 void sa_trigger_setup(void);          /* after sa_trace_cfg is read: signal handler */
 void sa_trigger_helper_ensure(void);  /* start the helper thread if wanted and allowed */
 void sa_trigger_postfork_child(void);
-/* Print "snapalloc: cannot write snapshot PATH: WHY" on stderr. */
+/* Print "snapalloc: cannot write snapshot PATH: WHY" on the stderr the
+ * library saved, once per path and error: a trigger failing again is not
+ * reported again. */
 void sa_trigger_report(const char *path, int err);
+/* The same with note appended to the line. */
+void sa_trigger_report_note(const char *path, int err, const char *note);
 
 /* trace.c services for the triggers. */
 /* Write a snapshot (path NULL: the template), serialised with the other
- * snapshot writers; with wait 0, give up with -EBUSY if one is running.
+ * snapshot writers; with wait 0, give up with -EALREADY if one is running.
  * The path used is copied to used (SA_PATH_MAX bytes) when not NULL.
  * Returns 0 or a negative errno (-EINVAL when not tracing). */
 int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used);
