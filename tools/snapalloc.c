@@ -6,6 +6,7 @@
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -82,7 +83,10 @@ int sa_parse_bytes(const char *s, uint64_t *out)
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg)
 {
     char name[64];
-    if (optopt_)
+    /* A long option's optopt is its code (256 and up, or a letter shared
+     * with its short form): its name comes from the argument itself. */
+    int is_long = arg && strncmp(arg, "--", 2) == 0;
+    if (optopt_ && !is_long && optopt_ < 128 && isgraph(optopt_))
         snprintf(name, sizeof name, "-%c", optopt_);
     else
         snprintf(name, sizeof name, "%.*s", (int)strcspn(arg ? arg : "?", "="), arg ? arg : "?");
