@@ -8,6 +8,8 @@
 #endif
 #include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -289,8 +291,62 @@ static int cmd_diff(int argc, char **argv)
     return rc == 0 ? 0 : SA_EXIT_USAGE;
 }
 
+/* ---- Terminal-safe output ------------------------------------------- */
+
+/* Snapshots carry paths, function names and a command line that the
+ * program (or whoever wrote the file) chose: printed raw, an escape
+ * sequence in them would drive the reader's terminal.  stdout and stderr
+ * are replaced by streams that write every control character but newline
+ * and tab as \xHH.  (JSON and XML escape their strings already; report
+ * files do not pass through here.) */
+static ssize_t escape_write(void *cookie, const char *buf, size_t len)
+{
+    int fd = (int)(intptr_t)cookie;
+    char out[4096 + 8];
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+            o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+        if (o >= 4096 || i + 1 == len) {
+            for (size_t w = 0; w < o;) {
+                ssize_t n = write(fd, out + w, o - w);
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0)
+                    return i > 0 ? (ssize_t)i : -1;
+                w += (size_t)n;
+            }
+            o = 0;
+        }
+    }
+    return (ssize_t)len;
+}
+
+static FILE *escaping_stream(int fd, int mode)
+{
+    cookie_io_functions_t io = {.write = escape_write};
+    FILE *f = fopencookie((void *)(intptr_t)fd, "w", io);
+    if (f)
+        setvbuf(f, NULL, mode, BUFSIZ);
+    return f;
+}
+
+static void escape_std_streams(void)
+{
+    FILE *out = escaping_stream(1, isatty(1) ? _IOLBF : _IOFBF);
+    FILE *err = escaping_stream(2, _IOLBF);
+    if (out)
+        stdout = out;
+    if (err)
+        stderr = err;
+}
+
 int main(int argc, char **argv)
 {
+    escape_std_streams();
     if (argc < 2)
         sa_die("missing command", "try 'snapalloc --help'");
     const char *cmd = argv[1];

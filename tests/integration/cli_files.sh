@@ -81,4 +81,19 @@ expect_rc 0 "module FIFO"
 grep -q "^snapalloc: warning: $T/mk: not a regular file; its frames are shown as module+offset\$" "$T/err" \
     || fail "module FIFO: the note"
 
+# Control characters from a snapshot (module paths, the command line) are
+# printed escaped, never raw: no escape sequence reaches the terminal.
+esc=$(printf '\033')
+cp "$MK" "$T/mk${esc}[31m"
+"$T/mk${esc}[31m" "$T/e.snap" >/dev/null || fail "cli_mksnap (escape)"
+sa show "$T/e.snap" --by traceback
+expect_rc 0 "show escaped"
+if grep -q "$esc" "$T/out" "$T/err"; then fail "show: a raw ESC in the output"; fi
+grep -q 'mk\\x1b\[31m' "$T/out" || fail "show: the module path is not printed as mk\\x1b[31m"
+cp "$BIN/check_leaky" "$T/leaky${esc}[2J"
+sa check -- "$T/leaky${esc}[2J" leak
+expect_rc 23 "check escaped"
+if grep -q "$esc" "$T/err"; then fail "check: a raw ESC in the report"; fi
+grep -q "^snapalloc check: pid [0-9]*: $T/leaky\\\\x1b\\[2J leak\$" "$T/err" || fail "check: the command line is not escaped"
+
 echo "PASS: cli_files"
