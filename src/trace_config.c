@@ -94,24 +94,35 @@ static int upper_eq(const char *a, const char *b)
     return *a == *b;
 }
 
-/* Signals a snapshot may be bound to: asynchronous ones only (a handler
- * for SEGV or FPE would hide crashes), never KILL/STOP. */
-static const struct { const char *name; int signo; } signals[] = {
-    {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-    {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-    {"TTOU", SIGTTOU}, {"URG", SIGURG}, {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
-    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-    {"PWR", SIGPWR},
+/* Signals a snapshot may be bound to.  Our handler replaces the default
+ * action, so a signal whose default ends or stops the program (TERM, INT,
+ * HUP, TSTP...) would no longer do so: refused (SA_SIGNAL_REFUSED), as are
+ * the synchronous faults (SEGV, BUS, ILL, FPE: a handler would hide a
+ * crash), KILL and STOP (uncatchable) and the leak check's stop signal.
+ * Allowed: USR1 and USR2 (meant for programs), the signals ignored by
+ * default (WINCH, URG, CHLD, CONT) and the real-time signals but ours. */
+static const struct { const char *name; int signo; int allowed; } signals[] = {
+    {"USR1", SIGUSR1, 1}, {"USR2", SIGUSR2, 1}, {"WINCH", SIGWINCH, 1}, {"URG", SIGURG, 1},
+    {"CHLD", SIGCHLD, 1}, {"CONT", SIGCONT, 1},
+    {"HUP", SIGHUP, 0}, {"INT", SIGINT, 0}, {"QUIT", SIGQUIT, 0}, {"ILL", SIGILL, 0},
+    {"TRAP", SIGTRAP, 0}, {"ABRT", SIGABRT, 0}, {"BUS", SIGBUS, 0}, {"FPE", SIGFPE, 0},
+    {"KILL", SIGKILL, 0}, {"SEGV", SIGSEGV, 0}, {"PIPE", SIGPIPE, 0}, {"ALRM", SIGALRM, 0},
+    {"TERM", SIGTERM, 0}, {"STKFLT", SIGSTKFLT, 0}, {"STOP", SIGSTOP, 0},
+    {"TSTP", SIGTSTP, 0}, {"TTIN", SIGTTIN, 0}, {"TTOU", SIGTTOU, 0}, {"XCPU", SIGXCPU, 0},
+    {"XFSZ", SIGXFSZ, 0}, {"VTALRM", SIGVTALRM, 0}, {"PROF", SIGPROF, 0}, {"IO", SIGIO, 0},
+    {"PWR", SIGPWR, 0}, {"SYS", SIGSYS, 0},
 };
 
-static int signal_ok(int signo)
+/* 0 allowed, SA_SIGNAL_REFUSED, -1 not a signal. */
+static int signal_check(int signo)
 {
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
         if (signals[i].signo == signo)
-            return 1;
-    /* Real-time signals, minus those glibc keeps for itself. */
-    return signo >= SIGRTMIN && signo <= SIGRTMAX;
+            return signals[i].allowed ? 0 : SA_SIGNAL_REFUSED;
+    /* Real-time signals (glibc keeps the first few below SIGRTMIN). */
+    if (signo == SIGRTMIN + SA_LEAK_SIGNAL_OFFSET)
+        return SA_SIGNAL_REFUSED;
+    return signo >= SIGRTMIN && signo <= SIGRTMAX ? 0 : -1;
 }
 
 int sa_config_parse_signal(const char *s, int *out)
@@ -121,16 +132,20 @@ int sa_config_parse_signal(const char *s, int *out)
     if (*s >= '0' && *s <= '9') {
         const char *end;
         uint64_t v;
-        if (parse_u64(s, &end, 1000, &v) != 0 || *end || !signal_ok((int)v))
+        if (parse_u64(s, &end, 1000, &v) != 0 || *end)
             return -1;
-        *out = (int)v;
-        return 0;
+        int rc = signal_check((int)v);
+        if (rc == 0)
+            *out = (int)v;
+        return rc;
     }
     const char *name = s;
     if ((s[0] == 'S' || s[0] == 's') && (s[1] == 'I' || s[1] == 'i') && (s[2] == 'G' || s[2] == 'g'))
         name = s + 3;
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
         if (upper_eq(name, signals[i].name)) {
+            if (!signals[i].allowed)
+                return SA_SIGNAL_REFUSED;
             *out = signals[i].signo;
             return 0;
         }
@@ -285,9 +300,13 @@ void sa_config_read(sa_trace_config *c, int fd)
             sa_warn_setting(fd, "SNAPALLOC_SNAPSHOT", v,
                  "empty or longer than 4095 bytes; using " SA_SNAPSHOT_DEFAULT_TEMPLATE);
     }
-    if ((v = secure_getenv("SNAPALLOC_SIGNAL")) && sa_config_parse_signal(v, &c->signo) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_SIGNAL", v,
-             "not the name or number of a signal that can be caught; no signal trigger");
+    int sig_rc;
+    if ((v = secure_getenv("SNAPALLOC_SIGNAL")) && (sig_rc = sa_config_parse_signal(v, &c->signo)))
+        sa_warn_setting(fd, "SNAPALLOC_SIGNAL", v, sig_rc == SA_SIGNAL_REFUSED
+             ? "a handler would take away its default action (ending or stopping the program, "
+               "or reporting a fault); use USR1, USR2, WINCH, URG, CHLD, CONT or a real-time "
+               "signal; no signal trigger"
+             : "not the name or number of a signal; no signal trigger");
     if ((v = secure_getenv("SNAPALLOC_INTERVAL")) && sa_config_parse_seconds(v, &c->interval_ns) != 0)
         sa_warn_setting(fd, "SNAPALLOC_INTERVAL", v,
              "not a number of seconds from 0.001 to 1000000000; no interval trigger");

@@ -37,7 +37,10 @@ typedef struct sa_trace_config {
 /* Parsers: 0 and *out set, or -1 (out untouched). */
 int sa_config_parse_depth(const char *s, int *out);        /* 0..128 */
 int sa_config_parse_bool(const char *s, int *out);         /* 0 or 1 */
-int sa_config_parse_signal(const char *s, int *out);       /* name or number */
+/* A name or number: 0 if allowed, SA_SIGNAL_REFUSED if it is a signal a
+ * snapshot handler must not take (see trace_config.c), -1 if none. */
+#define SA_SIGNAL_REFUSED (-2)
+int sa_config_parse_signal(const char *s, int *out);
 int sa_config_parse_seconds(const char *s, uint64_t *ns);  /* > 0, <= 1e9 s */
 int sa_config_parse_bytes(const char *s, uint64_t *out);   /* > 0, K/M/G */
 int sa_config_parse_unwind(const char *s, int *out);

@@ -43,7 +43,7 @@ expect_line "SNAPALLOC_SNAPSHOT=$T/rel/dir/%e\.%p\.%n\.snap" "snapshot template"
 [ -d "$T/rel/dir" ] || fail "-o did not create the directory"
 # Defaults; options not given are removed from the environment.
 rc=0
-env SNAPALLOC_PEAK=1 SNAPALLOC_SIGNAL=HUP "$SNAPALLOC_CMD" run -- \
+env SNAPALLOC_PEAK=1 SNAPALLOC_SIGNAL=USR1 "$SNAPALLOC_CMD" run -- \
     sh -c 'env | grep -E "^(LD_PRELOAD|SNAPALLOC_)" | sort' >"$T/out" 2>"$T/err" || rc=$?
 [ $rc -eq 0 ] || fail "default env run: exit status $rc"
 expect_line "LD_PRELOAD=$lib" "LD_PRELOAD alone"
