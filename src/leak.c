@@ -639,9 +639,46 @@ static void dir_failed(const char *where, int err)
     sa_buf_flush(&b);
 }
 
+/* A directory "snapalloc-check.PID.XXXXXX" of ours in base that an earlier
+ * image of this process (before an exec) made: its path into out, 1; else
+ * 0.  Read with getdents64: opendir would allocate. */
+static int find_own_dir(const char *base, const char *prefix, char *out)
+{
+    int dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return 0;
+    char buf[4096] __attribute__((aligned(8)));
+    long n;
+    int found = 0;
+    size_t plen = strlen(prefix), blen = strlen(base);
+    while (!found && (n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < n && !found;) {
+            unsigned short reclen;
+            memcpy(&reclen, buf + off + 16, sizeof reclen);
+            const char *name = buf + off + 19;
+            off += reclen;
+            struct stat st;
+            if (strncmp(name, prefix, plen) != 0 || strlen(name) != plen + 6 ||
+                blen + 1 + plen + 7 > SA_PATH_MAX ||
+                fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+                st.st_uid != geteuid())
+                continue;
+            memcpy(out, base, blen);
+            out[blen] = '/';
+            memcpy(out + blen + 1, name, plen + 7);
+            found = 1;
+        }
+    }
+    close(dfd);
+    return found;
+}
+
 /* The directory of this process's files, created on first use in
  * standalone mode (again in a fork child: it gets its own) in $TMPDIR,
- * else /tmp. */
+ * else /tmp.  Its name carries the pid, so that after an exec the new
+ * image takes over the directory the old one made (for a baseline) rather
+ * than leaving it behind; the old image's baseline is not the new one's
+ * and is removed. */
 static const char *check_dir(void)
 {
     if (sa_leak_cfg.dir_given)
@@ -652,14 +689,27 @@ static const char *check_dir(void)
     const char *base = secure_getenv("TMPDIR");
     if (!base || !*base)
         base = "/tmp";
-    static const char name[] = "/snapalloc-check.XXXXXX";
+    char prefix[48] = "snapalloc-check.";
+    size_t p = strlen(prefix);
+    p += sa_fmt_u64(prefix + p, (uint64_t)me);
+    prefix[p++] = '.';
+    prefix[p] = '\0';
     size_t l = strlen(base);
-    if (l + sizeof name > sizeof private_dir) {
+    if (l + 1 + p + 7 > sizeof private_dir) {
         dir_failed(base, ENAMETOOLONG);
         return NULL;
     }
+    if (find_own_dir(base, prefix, private_dir)) {
+        char stale[SA_PATH_MAX];
+        if (make_path(stale, private_dir, "", "baseline.snap") == 0)
+            unlink(stale);
+        private_pid = me;
+        return private_dir;
+    }
     memcpy(private_dir, base, l);
-    memcpy(private_dir + l, name, sizeof name);
+    private_dir[l] = '/';
+    memcpy(private_dir + l + 1, prefix, p);
+    memcpy(private_dir + l + 1 + p, "XXXXXX", 7);
     if (!mkdtemp(private_dir)) {
         dir_failed(base, errno);
         return NULL;

@@ -79,6 +79,23 @@ if [ -x "${SNAPALLOC_CMD:-}" ]; then
     sa_expect_status real_clean 0
 fi
 
+# A process that execs after its baseline: the new image takes over the
+# directory the old one made (same pid), so nothing is left behind in
+# TMPDIR.  sh waits until its warmup baseline is there, then execs.
+mkdir "$SA_TMP/exec-tmp"
+echo 0 >"$SA_TMP/fake.status"
+sa_run_preload_nostats execbase env SNAPALLOC_CHECK=1 SNAPALLOC_CHECK_WARMUP=0.01 \
+    TMPDIR="$SA_TMP/exec-tmp" SNAPALLOC_CMD="$FAKE" sh -c '
+    i=0
+    while [ $i -lt 300 ]; do
+        for f in "$TMPDIR"/snapalloc-check.$$.*/$$.baseline.snap; do [ -e "$f" ] && exec "$0" clean; done
+        sleep 0.1; i=$((i+1))
+    done
+    echo "no baseline" >&2; exit 9' "$LK_PROG"
+sa_expect_status execbase 0
+[ -z "$(ls "$SA_TMP/exec-tmp")" ] || sa_fail "exec after a baseline left: $(ls "$SA_TMP/exec-tmp")"
+grep -q '\.exit\.snap$' "$SA_TMP/fake.files" || sa_fail "the exec'ed image was not checked: $(cat "$SA_TMP/fake.files")"
+
 # Baselines: snapalloc_mark_baseline() and the warmup timer.
 lk_run mark "$LK_PROG" baseline
 f=$SA_TMP/mark.d/$LK_PID.baseline.snap
