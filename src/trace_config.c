@@ -31,6 +31,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,6 +45,7 @@
 
 sa_trace_config sa_trace_cfg = {
     .at_exit = 0, .unwind = SA_UNWIND_LIBUNWIND, .tmpl = SA_SNAPSHOT_DEFAULT_TEMPLATE,
+    .report_fd = -1,
 };
 
 /* ---- Parsers ---------------------------------------------------------- */
@@ -277,6 +279,20 @@ const char *sa_config_errno_text(int err)
 /* ---- Reading the environment ------------------------------------------ */
 
 
+/* "FD:INODE": a pipe `snapalloc run` keeps open to learn which processes
+ * could not write their files (a child that dropped privileges cannot
+ * write into the run's directory, but it still holds the pipe). */
+static void parse_report_fd(const char *v, sa_trace_config *c)
+{
+    const char *end;
+    uint64_t fd, ino;
+    if (parse_u64(v, &end, 1u << 20, &fd) != 0 || *end != ':' ||
+        parse_u64(end + 1, &end, UINT64_MAX, &ino) != 0 || *end)
+        return;
+    c->report_fd = (int)fd;
+    c->report_ino = ino;
+}
+
 void sa_config_read(sa_trace_config *c, int fd)
 {
     const char *v;
@@ -315,6 +331,9 @@ void sa_config_read(sa_trace_config *c, int fd)
              "not a positive byte count (suffixes K, M, G); no peak trigger");
     if ((v = secure_getenv("SNAPALLOC_UNWIND")) && sa_config_parse_unwind(v, &c->unwind) != 0)
         sa_warn_setting(fd, "SNAPALLOC_UNWIND", v, "not libunwind or fp; using libunwind");
+    c->report_fd = -1;
+    if ((v = secure_getenv("SNAPALLOC_REPORT_FD")))
+        parse_report_fd(v, c);   /* set by `snapalloc run`: silently ignored if bad */
     sa_leak_config_read(&sa_leak_cfg, c, fd);   /* SNAPALLOC_CHECK implies tracing */
 }
 
@@ -347,6 +366,33 @@ static int already_reported(const char *path, int err)
     return 0;   /* table full: report */
 }
 
+/* One record "PID<TAB>ERRNO<TAB>PATH\n" to the run's pipe, if it is still
+ * that pipe (a program may have closed the fd and reused the number):
+ * under PIPE_BUF bytes, so records of several processes never mix; the
+ * pipe is non-blocking, so a full pipe loses the record, not the program. */
+static void report_record(const char *path, int err)
+{
+    int fd = sa_trace_cfg.report_fd;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) ||
+        (uint64_t)st.st_ino != sa_trace_cfg.report_ino)
+        return;
+    char rec[512];
+    size_t n = sa_fmt_u64(rec, (uint64_t)getpid());
+    rec[n++] = '\t';
+    n += sa_fmt_u64(rec + n, (uint64_t)(err < 0 ? -err : err));
+    rec[n++] = '\t';
+    size_t l = path ? strlen(path) : 0;
+    if (l > sizeof rec - n - 1)
+        l = sizeof rec - n - 1;
+    if (l)
+        memcpy(rec + n, path, l);
+    n += l;
+    rec[n++] = '\n';
+    ssize_t w = write(fd, rec, n);
+    (void)w;
+}
+
 void sa_trigger_report(const char *path, int err)
 {
     sa_trigger_report_note(path, err, NULL);
@@ -356,6 +402,7 @@ void sa_trigger_report_note(const char *path, int err, const char *note)
 {
     if (already_reported(path, err))
         return;
+    report_record(path, err);
     sa_buf b;
     int e = err < 0 ? -err : err;
     const char *why = e == EEXIST ? "it exists and is not a regular file of ours (not replaced)"

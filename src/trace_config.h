@@ -32,6 +32,8 @@ typedef struct sa_trace_config {
     uint64_t peak_step;     /* 0 = none */
     int unwind;             /* SA_UNWIND_* */
     char tmpl[SA_PATH_MAX]; /* SNAPALLOC_SNAPSHOT */
+    int report_fd;          /* SNAPALLOC_REPORT_FD=FD:INODE: -1 = none */
+    uint64_t report_ino;
 } sa_trace_config;
 
 /* Parsers: 0 and *out set, or -1 (out untouched). */
