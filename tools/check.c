@@ -412,8 +412,10 @@ int sa_cmd_check(int argc, char **argv)
         }
         int exec_failed = 0;
         prog_status = sa_spawn_wait(prog, 0, &pid, &exec_failed);
-        if (exec_failed)
+        if (exec_failed) {
+            free(program);
             return prog_status;
+        }
     }
 
     sa_check_result r;
@@ -432,5 +434,10 @@ int sa_cmd_check(int argc, char **argv)
             sa_leak_write_json(rf, &r, &o, program, prog_status, status);
         report_commit(rf, report);
     }
+    sa_check_result_free(&r);
+    sa_supp_free(&o.supp);
+    free(supp_files);
+    free(o.ropts.wrappers);
+    free(program);
     return status;
 }

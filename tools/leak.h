@@ -95,6 +95,9 @@ typedef struct sa_check_result {
  * exits with status 2 after one line. */
 void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r);
 
+/* Frees what sa_leak_analyze allocated in r. */
+void sa_check_result_free(sa_check_result *r);
+
 /* Output (leak_report.c).  Text goes to stderr; program/exit_status are
  * what `check -- PROGRAM` ran (NULL/-1 with --analyze). */
 void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts *o);

@@ -231,6 +231,13 @@ static dir_list list_snapshots(const char *dir)
     return l;
 }
 
+static void dir_list_free(dir_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].name);
+    free(l->v);
+}
+
 static int was_there(const dir_list *before, const dir_entry *e)
 {
     for (size_t i = 0; i < before->n; i++) {
@@ -381,10 +388,11 @@ static void show_results(const char *absdir, const dir_list *before, pid_t pid)
     for (size_t i = 0; i < after.n; i++)
         if (!was_there(before, &after.v[i]))
             fresh[nfresh++] = after.v[i];
-    qsort(fresh, nfresh, sizeof *fresh, cmp_name);
+    if (nfresh > 1)
+        qsort(fresh, nfresh, sizeof *fresh, cmp_name);
     if (nfresh == 0) {
         fprintf(stderr, "snapalloc: %s: no snapshot was written during the run\n", absdir);
-        return;
+        goto out;
     }
     fprintf(stderr, "snapalloc: %zu snapshot%s in %s:\n", nfresh, nfresh == 1 ? "" : "s", absdir);
     /* A program that spawns many processes writes many files: the list is
@@ -410,7 +418,8 @@ static void show_results(const char *absdir, const dir_list *before, pid_t pid)
     sa_snapshot *snap = sa_snapshot_read(path, err, sizeof err);
     if (!snap) {
         fprintf(stderr, "snapalloc: %s: %s\n", path, err[0] ? err : "cannot read snapshot");
-        return;
+        free(path);
+        goto out;
     }
     sa_report_opts o;
     memset(&o, 0, sizeof o);
@@ -419,7 +428,11 @@ static void show_results(const char *absdir, const dir_list *before, pid_t pid)
     fputc('\n', stderr);
     sa_report_show(stderr, path, snap, &o);
     sa_snapshot_free(snap);
-    }
+    free(path);
+out:
+    free(fresh);
+    dir_list_free(&after);
+}
 
 /* ---- Processes whose files could not be written ---------------------- */
 
@@ -574,12 +587,14 @@ int sa_cmd_run(int argc, char **argv)
     /* The environment the library reads; unset what the options leave
      * out, so that `run` does what its command line says. */
     sa_preload_env(lib);
+    free(lib);
     snprintf(num, sizeof num, "%llu", (unsigned long long)frames);
     sa_set_env("SNAPALLOC_TRACE", num);
     size_t tlen = strlen(absdir) + 32;
     char *tmpl = sa_xcalloc(tlen, 1);
     snprintf(tmpl, tlen, "%s/%%e.%%p.%%n.snap", absdir);
     sa_set_env("SNAPALLOC_SNAPSHOT", tmpl);
+    free(tmpl);
     sa_set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", exit_snapshot ? "1" : "0");
     char sigbuf[32];
     if (signame)
@@ -602,6 +617,7 @@ int sa_cmd_run(int argc, char **argv)
         return rc;
 
     show_results(absdir, &before, pid);
+    dir_list_free(&before);
     report_failures();
     return rc;
 }

@@ -267,6 +267,13 @@ sa_snapshot *sa_load_snapshot(const char *path)
     return s;
 }
 
+static void free_report_opts(sa_report_opts *o)
+{
+    free(o->include);
+    free(o->exclude);
+    free(o->wrappers);
+}
+
 static int cmd_show(int argc, char **argv)
 {
     const char *files[1];
@@ -275,6 +282,7 @@ static int cmd_show(int argc, char **argv)
     sa_snapshot *s = sa_load_snapshot(files[0]);
     int rc = sa_report_show(stdout, files[0], s, &o);
     sa_snapshot_free(s);
+    free_report_opts(&o);
     return rc == 0 ? 0 : SA_EXIT_USAGE;
 }
 
@@ -288,6 +296,7 @@ static int cmd_diff(int argc, char **argv)
     int rc = sa_report_diff(stdout, files[0], a, files[1], b, &o);
     sa_snapshot_free(a);
     sa_snapshot_free(b);
+    free_report_opts(&o);
     return rc == 0 ? 0 : SA_EXIT_USAGE;
 }
 

@@ -150,3 +150,12 @@ void sa_supp_load(sa_supp_list *l, const char *path)
     free(buf);
     fclose(f);
 }
+
+void sa_supp_free(sa_supp_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free((char *)l->v[i].pattern);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
+}
