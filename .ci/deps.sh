@@ -2,7 +2,7 @@
 # snapalloc builds and tests with (only those missing, so a re-run is fast).
 SNAPALLOC_DEPS="build-essential autoconf automake libtool pkg-config
   libunwind-dev libcriterion-dev libdw-dev libelf-dev
-  python3 sqlite3 g++ valgrind libc6-dbg"
+  python3 sqlite3 g++ valgrind libc6-dbg clang"
 sa_install_deps() {
     missing=""
     for p in $SNAPALLOC_DEPS; do
