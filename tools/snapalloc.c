@@ -117,7 +117,8 @@ static const char usage_main[] =
     "\n"
     "Exit status: 0 success, 2 usage error or unreadable input; `run` exits\n"
     "with the program's status (128+N if killed by signal N, 127 if it could\n"
-    "not be executed); `check` too, or 23 (--exitcode) when leaks fail it.\n";
+    "not be executed); `check` too, or 23 (--exitcode) when leaks fail it,\n"
+    "24 when nothing could be checked.\n";
 
 #define REPORT_OPTIONS_HELP \
     "  --by KEY           group by line (default: call site file:line and function),\n" \
