@@ -90,37 +90,15 @@ static const char usage_check[] =
 
 static char *tmpdir;   /* removed at exit when we made it */
 
-/* A file a check writes: "PID.KIND.snap", "PID.done", or a writer's
- * temporary "PID.KIND.snap.tmp.PID.N". */
-static int is_check_file(const char *name)
-{
-    size_t n = strspn(name, "0123456789");
-    if (n == 0 || name[n] != '.')
-        return 0;
-    const char *rest = name + n + 1;
-    static const char *const kinds[] = {"baseline", "exit", "definite", "indirect",
-                                        "possible", "reachable"};
-    if (strcmp(rest, "done") == 0 || strncmp(rest, "done.tmp", 8) == 0)
-        return 1;
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        size_t k = strlen(kinds[i]);
-        if (strncmp(rest, kinds[i], k) == 0 && strncmp(rest + k, ".snap", 5) == 0 &&
-            (rest[k + 5] == '\0' || strncmp(rest + k + 5, ".tmp", 4) == 0))
-            return 1;
-    }
-    return 0;
-}
-
-/* Remove the check files in dir (all regular files if all). */
-static void clean_dir(const char *dir, int all)
+/* Remove the files of the temporary directory (all ours: a new mkdtemp). */
+static void clean_dir(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
     while ((e = readdir(d)))
-        if ((all && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) ||
-            is_check_file(e->d_name))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
             unlinkat(dirfd(d), e->d_name, 0);
     closedir(d);
 }
@@ -129,7 +107,7 @@ static void remove_tmpdir(void)
 {
     if (!tmpdir)
         return;
-    clean_dir(tmpdir, 1);
+    clean_dir(tmpdir);
     rmdir(tmpdir);
 }
 
