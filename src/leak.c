@@ -782,6 +782,14 @@ static void report_write(const char *path, int err)
     sa_trigger_report(path, err);
 }
 
+/* An existing PID.done that is an empty regular file of ours. */
+static int done_is_ours(const char *path)
+{
+    struct stat st;
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+           st.st_size == 0;
+}
+
 int sa_leak_write(const char *dir, const sa_leak_result *r)
 {
     char path[SA_PATH_MAX];
@@ -822,13 +830,16 @@ int sa_leak_write(const char *dir, const sa_leak_result *r)
     }
     if (rc)
         return rc;   /* no .done: the set is incomplete */
-    char tmp[SA_PATH_MAX];
-    if (make_path(path, dir, "", "done") != 0 || make_path(tmp, dir, ".", "done.tmp") != 0)
+    /* The marker is empty: created new (O_EXCL), it appears whole.  A
+     * FIFO or anything else planted at its path is never opened. */
+    if (make_path(path, dir, "", "done") != 0)
         return -ENAMETOOLONG;
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    if (fd < 0 || close(fd) != 0 || rename(tmp, path) != 0) {
-        rc = -errno;
-        unlink(tmp);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+    int err = fd < 0 ? errno : close(fd) != 0 ? errno : 0;
+    if (err == EEXIST && done_is_ours(path))
+        return 0;   /* a stale marker of an earlier process with our pid */
+    if (err) {
+        rc = -err;
         report_write(path, rc);
     }
     return rc;
@@ -839,8 +850,63 @@ int sa_leak_write(const char *dir, const sa_leak_result *r)
 static char private_dir[SA_PATH_MAX];
 static pid_t private_pid;
 
+/* Why the leak check of this process cannot run; printed once. */
+static void dir_failed(const char *where, int err)
+{
+    static int said;
+    if (__atomic_exchange_n(&said, 1, __ATOMIC_RELAXED))
+        return;
+    sa_buf b;
+    sa_buf_init(&b, sa_os_stderr());
+    sa_buf_str(&b, "snapalloc: leak check: cannot create a directory in ");
+    sa_buf_str(&b, where);
+    sa_buf_str(&b, ": ");
+    const char *why = sa_config_errno_text(err);
+    sa_buf_str(&b, why ? why : "error");
+    sa_buf_str(&b, "; the program is not checked\n");
+    sa_buf_flush(&b);
+}
+
+/* A directory "snapalloc-check.PID.XXXXXX" of ours in base that an earlier
+ * image of this process (before an exec) made: its path into out, 1; else
+ * 0.  Read with getdents64: opendir would allocate. */
+static int find_own_dir(const char *base, const char *prefix, char *out)
+{
+    int dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return 0;
+    char buf[4096] __attribute__((aligned(8)));
+    long n;
+    int found = 0;
+    size_t plen = strlen(prefix), blen = strlen(base);
+    while (!found && (n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
+        for (long off = 0; off < n && !found;) {
+            unsigned short reclen;
+            memcpy(&reclen, buf + off + 16, sizeof reclen);
+            const char *name = buf + off + 19;
+            off += reclen;
+            struct stat st;
+            if (strncmp(name, prefix, plen) != 0 || strlen(name) != plen + 6 ||
+                blen + 1 + plen + 7 > SA_PATH_MAX ||
+                fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+                st.st_uid != geteuid())
+                continue;
+            memcpy(out, base, blen);
+            out[blen] = '/';
+            memcpy(out + blen + 1, name, plen + 7);
+            found = 1;
+        }
+    }
+    close(dfd);
+    return found;
+}
+
 /* The directory of this process's files, created on first use in
- * standalone mode (again in a fork child: it gets its own). */
+ * standalone mode (again in a fork child: it gets its own) in $TMPDIR,
+ * else /tmp.  Its name carries the pid, so that after an exec the new
+ * image takes over the directory the old one made (for a baseline) rather
+ * than leaving it behind; the old image's baseline is not the new one's
+ * and is removed. */
 static const char *check_dir(void)
 {
     if (sa_leak_cfg.dir_given)
@@ -848,17 +914,32 @@ static const char *check_dir(void)
     pid_t me = getpid();
     if (private_pid == me)
         return private_dir;
-    const char *tmpl = "/tmp/snapalloc-check.XXXXXX";
-    memcpy(private_dir, tmpl, strlen(tmpl) + 1);
+    const char *base = secure_getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    char prefix[48] = "snapalloc-check.";
+    size_t p = strlen(prefix);
+    p += sa_fmt_u64(prefix + p, (uint64_t)me);
+    prefix[p++] = '.';
+    prefix[p] = '\0';
+    size_t l = strlen(base);
+    if (l + 1 + p + 7 > sizeof private_dir) {
+        dir_failed(base, ENAMETOOLONG);
+        return NULL;
+    }
+    if (find_own_dir(base, prefix, private_dir)) {
+        char stale[SA_PATH_MAX];
+        if (make_path(stale, private_dir, "", "baseline.snap") == 0)
+            unlink(stale);
+        private_pid = me;
+        return private_dir;
+    }
+    memcpy(private_dir, base, l);
+    private_dir[l] = '/';
+    memcpy(private_dir + l + 1, prefix, p);
+    memcpy(private_dir + l + 1 + p, "XXXXXX", 7);
     if (!mkdtemp(private_dir)) {
-        int err = errno;
-        sa_buf b;
-        sa_buf_init(&b, sa_os_stderr());
-        sa_buf_str(&b, "snapalloc: leak check: cannot create a directory in /tmp: ");
-        const char *why = sa_config_errno_text(err);
-        sa_buf_str(&b, why ? why : "error");
-        sa_buf_char(&b, '\n');
-        sa_buf_flush(&b);
+        dir_failed(base, errno);
         return NULL;
     }
     private_pid = me;
@@ -916,7 +997,9 @@ static void summary_line(sa_buf *b, const char *what, uint64_t bytes, uint64_t b
     sa_buf_str(b, " blocks\n");
 }
 
-/* The analyzer could not run: a summary of our own; 23 if leaks. */
+/* The analyzer could not run: a summary of our own; 23 if it found
+ * definite or indirect leaks, else SA_LEAK_NOT_CHECKED (without the
+ * analyzer, the options and suppressions were not applied: fail closed). */
 static int builtin_summary(const sa_leak_result *r)
 {
     sa_buf b;
@@ -925,8 +1008,13 @@ static int builtin_summary(const sa_leak_result *r)
     summary_line(&b, "indirectly lost", r->bytes[SA_LEAK_INDIRECT], r->blocks[SA_LEAK_INDIRECT]);
     summary_line(&b, "possibly lost", r->bytes[SA_LEAK_POSSIBLE], r->blocks[SA_LEAK_POSSIBLE]);
     summary_line(&b, "still reachable", r->bytes[SA_LEAK_REACHABLE], r->blocks[SA_LEAK_REACHABLE]);
+    if (r->blocks[SA_LEAK_DEFINITE] + r->blocks[SA_LEAK_INDIRECT]) {
+        sa_buf_flush(&b);
+        return 23;
+    }
+    sa_buf_str(&b, "snapalloc: leak check: not checked without the analyzer (exit status 24)\n");
     sa_buf_flush(&b);
-    return r->blocks[SA_LEAK_DEFINITE] + r->blocks[SA_LEAK_INDIRECT] ? 23 : 0;
+    return SA_LEAK_NOT_CHECKED;
 }
 
 static int has_prefix(const char *s, const char *p)
@@ -1035,8 +1123,10 @@ int sa_leak_at_exit(void)
     int status = 0;
     const char *dir = check_dir();
     char path[SA_PATH_MAX];
-    if (!dir)
-        goto out;
+    if (!dir) {
+        fflush(NULL);   /* the gate fails closed: the program was not checked */
+        _exit(SA_LEAK_NOT_CHECKED);
+    }
     if (make_path(path, dir, "", "exit.snap") == 0) {
         int rc = sa_trace_dump(path, SA_SNAP_TRIGGER_EXIT, 1, NULL);
         if (rc < 0 && rc != -EINVAL)

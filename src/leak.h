@@ -121,6 +121,10 @@ int sa_leak_write(const char *dir, const sa_leak_result *r);
  * status), or 0. */
 int sa_leak_at_exit(void);
 
+/* The exit status of a standalone check that could not check (no
+ * directory, no analyzer and no leak found): `snapalloc check`'s too. */
+#define SA_LEAK_NOT_CHECKED 24
+
 /* ---- Stop the world (leak_world.c) ----------------------------------- */
 
 /* The signal that stops a thread: SIGRTMIN + 6 (glibc keeps 32 and 33;

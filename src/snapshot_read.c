@@ -30,6 +30,8 @@
 #define R_VERSION    2u    /* and 1, whose modules have no flags */
 #define R_END_STACKS 0xFFFFFFFFu
 #define R_HEADER     64u     /* fixed header bytes */
+/* What is read from a non-regular file at most. */
+#define SA_SNAP_READ_MAX (1u << 30)
 #define R_TRAILER    40u     /* nstacks, reserved, 2 totals, end magic, checksum */
 #define R_MODULE_MIN 20u     /* path_len, build_id_len, nsegments, base (+ flags in v2) */
 #define R_SEGMENT    20u     /* vaddr, memsz, flags */
@@ -467,6 +469,18 @@ sa_snapshot *sa_snapshot_read(const char *path, char *err, size_t errlen)
         if (n == 0)
             break;
         len += (size_t)n;
+        /* A device or a FIFO may never end (/dev/zero): what does not
+         * start as a snapshot is rejected at once, and what is not a
+         * regular file is read up to a bound. */
+        if (len >= 8 && len - (size_t)n < 8 && memcmp(buf, R_MAGIC, 8) != 0)
+            break;
+        if (!S_ISREG(st.st_mode) && len > SA_SNAP_READ_MAX) {
+            snprintf(err, errlen, "not a regular file and larger than %u MiB",
+                     SA_SNAP_READ_MAX >> 20);
+            free(buf);
+            close(fd);
+            return NULL;
+        }
     }
     close(fd);
     sa_snapshot *s = sa_snapshot_parse(buf, len, err, errlen);

@@ -2,8 +2,9 @@
  *
  * Owns: the module table (dl_iterate_phdr + PT_NOTE build-ids, and the
  * history of objects since unloaded), the address -> (module, offset)
- * conversion, the frame dedup table, the
- * streamed, checksummed output and the tmp-file + rename dance.  The byte
+ * conversion, the frame dedup table, the streamed, checksummed output and
+ * the tmp-file + rename dance (which never replaces what is not a regular
+ * file of ours, see place_file).  The byte
  * layout is specified in doc/snapshot-format.md; keep the two in step.
  *
  * This runs while other threads may allocate, possibly with the tracer's
@@ -35,8 +36,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
-#include <stdio.h>      /* rename(2) only: no FILE, no buffering */
+#include <stdio.h>      /* rename(2), renameat2 only: no FILE, no buffering */
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -688,6 +690,32 @@ static int tmp_name(char *tmp, const char *path, uint32_t counter)
 
 static uint32_t tmp_counter;
 
+/* Move the finished temp file to path.  A snapshot only ever replaces a
+ * regular file owned by our effective user (an earlier snapshot at a fixed
+ * path): never a device node (SNAPALLOC_SNAPSHOT=/dev/null as root), a
+ * FIFO, a symlink or a directory.  renameat2(RENAME_NOREPLACE) takes a free
+ * path atomically; only when something is there (or the file system lacks
+ * the flag) is it checked with lstat and replaced by rename, with the race
+ * that leaves: a file swapped in between the two calls is replaced. */
+static int place_file(const char *tmp, const char *path)
+{
+    if (renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0)
+        return 0;
+    int err = errno;
+    if (err != EEXIST && err != EINVAL && err != ENOSYS)
+        return -err;
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return -EISDIR;
+        if (!S_ISREG(st.st_mode) || st.st_uid != geteuid())
+            return -EEXIST;
+    } else if (errno != ENOENT) {
+        return -errno;
+    }
+    return rename(tmp, path) == 0 ? 0 : -errno;
+}
+
 /* Scratch mapping: output buffer, temp path, exe path, command line. */
 #define W_SCRATCH (W_OUTBUF + 2 * W_PATHMAX + W_CMDMAX)
 
@@ -725,7 +753,8 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
         rc = tmp_name(tmp, path, __atomic_fetch_add(&tmp_counter, 1, __ATOMIC_RELAXED));
         if (rc)
             goto out;
-        o.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        o.fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC,
+                    0600);
         if (o.fd >= 0)
             break;
         rc = -errno;
@@ -744,8 +773,8 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
     if (close(o.fd) != 0 && rc == 0)
         rc = -errno;
     o.fd = -1;
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = -errno;
+    if (rc == 0)
+        rc = place_file(tmp, path);
     if (rc != 0)
         unlink(tmp);
 

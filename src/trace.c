@@ -326,14 +326,15 @@ static SA_NOINLINE void trace_slow(size_t cur)
         char used[SA_PATH_MAX];
         used[0] = '\0';
         int rc = sa_trace_dump(NULL, SA_SNAP_TRIGGER_PEAK, 0, used);
-        if (rc == -EBUSY) {
+        if (rc == -EALREADY) {
             __atomic_store_n(&peak_next, at, __ATOMIC_RELEASE);   /* try again later */
+        } else if (rc < 0 && rc != -EINVAL) {
+            /* Not retried on every new peak (a storm of failing writes):
+             * the peak trigger stays off, peak_next at SIZE_MAX. */
+            sa_trigger_report_note(used, rc, "; peak snapshots are off from now on");
         } else {
             size_t next = cur > SIZE_MAX - step ? SIZE_MAX - 1 : cur + step;
             __atomic_store_n(&peak_next, next, __ATOMIC_RELEASE);
-            static int reported;
-            if (rc < 0 && rc != -EINVAL && !__atomic_exchange_n(&reported, 1, __ATOMIC_RELAXED))
-                sa_trigger_report(used, rc);
         }
     }
     rearm();
@@ -669,7 +670,7 @@ int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
         sa_lock_acquire(&snap_lock);
     } else if (pthread_mutex_trylock(&snap_lock) != 0) {
         sa_trace_guard_leave(g);
-        return -EBUSY;
+        return -EALREADY;   /* not a write error (rename says EBUSY for "."). */
     }
     uint32_t seq = ++sequence;
     char buf[SA_PATH_MAX];

@@ -32,6 +32,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -45,6 +46,7 @@
 
 sa_trace_config sa_trace_cfg = {
     .at_exit = 0, .unwind = SA_UNWIND_LIBUNWIND, .tmpl = SA_SNAPSHOT_DEFAULT_TEMPLATE,
+    .report_fd = -1,
 };
 
 /* ---- Parsers ---------------------------------------------------------- */
@@ -95,24 +97,35 @@ static int upper_eq(const char *a, const char *b)
     return *a == *b;
 }
 
-/* Signals a snapshot may be bound to: asynchronous ones only (a handler
- * for SEGV or FPE would hide crashes), never KILL/STOP. */
-static const struct { const char *name; int signo; } signals[] = {
-    {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM},
-    {"CHLD", SIGCHLD}, {"CONT", SIGCONT}, {"TSTP", SIGTSTP}, {"TTIN", SIGTTIN},
-    {"TTOU", SIGTTOU}, {"URG", SIGURG}, {"XCPU", SIGXCPU}, {"XFSZ", SIGXFSZ},
-    {"VTALRM", SIGVTALRM}, {"PROF", SIGPROF}, {"WINCH", SIGWINCH}, {"IO", SIGIO},
-    {"PWR", SIGPWR},
+/* Signals a snapshot may be bound to.  Our handler replaces the default
+ * action, so a signal whose default ends or stops the program (TERM, INT,
+ * HUP, TSTP...) would no longer do so: refused (SA_SIGNAL_REFUSED), as are
+ * the synchronous faults (SEGV, BUS, ILL, FPE: a handler would hide a
+ * crash), KILL and STOP (uncatchable) and the leak check's stop signal.
+ * Allowed: USR1 and USR2 (meant for programs), the signals ignored by
+ * default (WINCH, URG, CHLD, CONT) and the real-time signals but ours. */
+static const struct { const char *name; int signo; int allowed; } signals[] = {
+    {"USR1", SIGUSR1, 1}, {"USR2", SIGUSR2, 1}, {"WINCH", SIGWINCH, 1}, {"URG", SIGURG, 1},
+    {"CHLD", SIGCHLD, 1}, {"CONT", SIGCONT, 1},
+    {"HUP", SIGHUP, 0}, {"INT", SIGINT, 0}, {"QUIT", SIGQUIT, 0}, {"ILL", SIGILL, 0},
+    {"TRAP", SIGTRAP, 0}, {"ABRT", SIGABRT, 0}, {"BUS", SIGBUS, 0}, {"FPE", SIGFPE, 0},
+    {"KILL", SIGKILL, 0}, {"SEGV", SIGSEGV, 0}, {"PIPE", SIGPIPE, 0}, {"ALRM", SIGALRM, 0},
+    {"TERM", SIGTERM, 0}, {"STKFLT", SIGSTKFLT, 0}, {"STOP", SIGSTOP, 0},
+    {"TSTP", SIGTSTP, 0}, {"TTIN", SIGTTIN, 0}, {"TTOU", SIGTTOU, 0}, {"XCPU", SIGXCPU, 0},
+    {"XFSZ", SIGXFSZ, 0}, {"VTALRM", SIGVTALRM, 0}, {"PROF", SIGPROF, 0}, {"IO", SIGIO, 0},
+    {"PWR", SIGPWR, 0}, {"SYS", SIGSYS, 0},
 };
 
-static int signal_ok(int signo)
+/* 0 allowed, SA_SIGNAL_REFUSED, -1 not a signal. */
+static int signal_check(int signo)
 {
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
         if (signals[i].signo == signo)
-            return 1;
-    /* Real-time signals, minus those glibc keeps for itself. */
-    return signo >= SIGRTMIN && signo <= SIGRTMAX;
+            return signals[i].allowed ? 0 : SA_SIGNAL_REFUSED;
+    /* Real-time signals (glibc keeps the first few below SIGRTMIN). */
+    if (signo == SIGRTMIN + SA_LEAK_SIGNAL_OFFSET)
+        return SA_SIGNAL_REFUSED;
+    return signo >= SIGRTMIN && signo <= SIGRTMAX ? 0 : -1;
 }
 
 int sa_config_parse_signal(const char *s, int *out)
@@ -122,16 +135,20 @@ int sa_config_parse_signal(const char *s, int *out)
     if (*s >= '0' && *s <= '9') {
         const char *end;
         uint64_t v;
-        if (parse_u64(s, &end, 1000, &v) != 0 || *end || !signal_ok((int)v))
+        if (parse_u64(s, &end, 1000, &v) != 0 || *end)
             return -1;
-        *out = (int)v;
-        return 0;
+        int rc = signal_check((int)v);
+        if (rc == 0)
+            *out = (int)v;
+        return rc;
     }
     const char *name = s;
     if ((s[0] == 'S' || s[0] == 's') && (s[1] == 'I' || s[1] == 'i') && (s[2] == 'G' || s[2] == 'g'))
         name = s + 3;
     for (size_t i = 0; i < sizeof signals / sizeof signals[0]; i++)
         if (upper_eq(name, signals[i].name)) {
+            if (!signals[i].allowed)
+                return SA_SIGNAL_REFUSED;
             *out = signals[i].signo;
             return 0;
         }
@@ -263,6 +280,20 @@ const char *sa_config_errno_text(int err)
 /* ---- Reading the environment ------------------------------------------ */
 
 
+/* "FD:INODE": a pipe `snapalloc run` keeps open to learn which processes
+ * could not write their files (a child that dropped privileges cannot
+ * write into the run's directory, but it still holds the pipe). */
+static void parse_report_fd(const char *v, sa_trace_config *c)
+{
+    const char *end;
+    uint64_t fd, ino;
+    if (parse_u64(v, &end, 1u << 20, &fd) != 0 || *end != ':' ||
+        parse_u64(end + 1, &end, UINT64_MAX, &ino) != 0 || *end)
+        return;
+    c->report_fd = (int)fd;
+    c->report_ino = ino;
+}
+
 void sa_config_read(sa_trace_config *c, int fd)
 {
     const char *v;
@@ -286,9 +317,13 @@ void sa_config_read(sa_trace_config *c, int fd)
             sa_warn_setting(fd, "SNAPALLOC_SNAPSHOT", v,
                  "empty or longer than 4095 bytes; using " SA_SNAPSHOT_DEFAULT_TEMPLATE);
     }
-    if ((v = secure_getenv("SNAPALLOC_SIGNAL")) && sa_config_parse_signal(v, &c->signo) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_SIGNAL", v,
-             "not the name or number of a signal that can be caught; no signal trigger");
+    int sig_rc;
+    if ((v = secure_getenv("SNAPALLOC_SIGNAL")) && (sig_rc = sa_config_parse_signal(v, &c->signo)))
+        sa_warn_setting(fd, "SNAPALLOC_SIGNAL", v, sig_rc == SA_SIGNAL_REFUSED
+             ? "a handler would take away its default action (ending or stopping the program, "
+               "or reporting a fault); use USR1, USR2, WINCH, URG, CHLD, CONT or a real-time "
+               "signal; no signal trigger"
+             : "not the name or number of a signal; no signal trigger");
     if ((v = secure_getenv("SNAPALLOC_INTERVAL")) && sa_config_parse_seconds(v, &c->interval_ns) != 0)
         sa_warn_setting(fd, "SNAPALLOC_INTERVAL", v,
              "not a number of seconds from 0.001 to 1000000000; no interval trigger");
@@ -297,6 +332,9 @@ void sa_config_read(sa_trace_config *c, int fd)
              "not a positive byte count (suffixes K, M, G); no peak trigger");
     if ((v = secure_getenv("SNAPALLOC_UNWIND")) && sa_config_parse_unwind(v, &c->unwind) != 0)
         sa_warn_setting(fd, "SNAPALLOC_UNWIND", v, "not libunwind or fp; using libunwind");
+    c->report_fd = -1;
+    if ((v = secure_getenv("SNAPALLOC_REPORT_FD")))
+        parse_report_fd(v, c);   /* set by `snapalloc run`: silently ignored if bad */
     sa_leak_config_read(&sa_leak_cfg, c, fd);   /* SNAPALLOC_CHECK implies tracing */
 }
 
@@ -308,11 +346,70 @@ static int signal_pending;    /* atomic */
 static int helper_state;      /* atomic: 0 none, 1 starting or running */
 static int helper_allowed;    /* set by the constructor: libc is ready */
 
+/* Whether (path, err) was reported already; remembers the first few. */
+static int already_reported(const char *path, int err)
+{
+    static uint64_t seen[32];
+    uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)(err < 0 ? -err : err);
+    for (const char *p = path ? path : ""; *p; p++)
+        h = (h ^ (unsigned char)*p) * 0x100000001b3ull;
+    h |= 1;   /* 0 marks a free slot */
+    for (unsigned i = 0; i < sizeof seen / sizeof *seen; i++) {
+        uint64_t cur = __atomic_load_n(&seen[i], __ATOMIC_RELAXED);
+        if (cur == h)
+            return 1;
+        if (cur == 0 && __atomic_compare_exchange_n(&seen[i], &cur, h, 0, __ATOMIC_RELAXED,
+                                                    __ATOMIC_RELAXED))
+            return 0;
+        if (cur == h)
+            return 1;
+    }
+    return 0;   /* table full: report */
+}
+
+/* One record "PID<TAB>ERRNO<TAB>PATH\n" to the run's pipe, if it is still
+ * that pipe (a program may have closed the fd and reused the number):
+ * under PIPE_BUF bytes, so records of several processes never mix; the
+ * pipe is non-blocking, so a full pipe loses the record, not the program. */
+static void report_record(const char *path, int err)
+{
+    int fd = sa_trace_cfg.report_fd;
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) ||
+        (uint64_t)st.st_ino != sa_trace_cfg.report_ino)
+        return;
+    char rec[512];
+    size_t n = sa_fmt_u64(rec, (uint64_t)getpid());
+    rec[n++] = '\t';
+    n += sa_fmt_u64(rec + n, (uint64_t)(err < 0 ? -err : err));
+    rec[n++] = '\t';
+    size_t l = path ? strlen(path) : 0;
+    if (l > sizeof rec - n - 1)
+        l = sizeof rec - n - 1;
+    if (l)
+        memcpy(rec + n, path, l);
+    n += l;
+    rec[n++] = '\n';
+    ssize_t w = write(fd, rec, n);
+    (void)w;
+}
+
 void sa_trigger_report(const char *path, int err)
 {
+    sa_trigger_report_note(path, err, NULL);
+}
+
+void sa_trigger_report_note(const char *path, int err, const char *note)
+{
+    if (already_reported(path, err))
+        return;
+    report_record(path, err);
     sa_buf b;
-    const char *why = sa_config_errno_text(err < 0 ? -err : err);
-    sa_buf_init(&b, 2);
+    int e = err < 0 ? -err : err;
+    const char *why = e == EEXIST ? "it exists and is not a regular file of ours (not replaced)"
+                      : e == EISDIR ? "it is a directory"
+                      : sa_config_errno_text(e);
+    sa_buf_init(&b, sa_os_stderr());
     sa_buf_str(&b, "snapalloc: cannot write snapshot ");
     sa_buf_str(&b, path && *path ? path : "(template)");
     sa_buf_str(&b, ": ");
@@ -322,6 +419,8 @@ void sa_trigger_report(const char *path, int err)
         sa_buf_str(&b, "errno ");
         sa_buf_u64(&b, (uint64_t)(err < 0 ? -err : err));
     }
+    if (note)
+        sa_buf_str(&b, note);
     sa_buf_char(&b, '\n');
     sa_buf_flush(&b);
 }
@@ -331,7 +430,7 @@ static void dump(uint32_t trigger, int wait)
     char used[SA_PATH_MAX];
     used[0] = '\0';
     int rc = sa_trace_dump(NULL, trigger, wait, used);
-    if (rc < 0 && rc != -EINVAL && rc != -EBUSY)
+    if (rc < 0 && rc != -EINVAL && rc != -EALREADY)
         sa_trigger_report(used, rc);
 }
 

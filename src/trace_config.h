@@ -32,12 +32,17 @@ typedef struct sa_trace_config {
     uint64_t peak_step;     /* 0 = none */
     int unwind;             /* SA_UNWIND_* */
     char tmpl[SA_PATH_MAX]; /* SNAPALLOC_SNAPSHOT */
+    int report_fd;          /* SNAPALLOC_REPORT_FD=FD:INODE: -1 = none */
+    uint64_t report_ino;
 } sa_trace_config;
 
 /* Parsers: 0 and *out set, or -1 (out untouched). */
 int sa_config_parse_depth(const char *s, int *out);        /* 0..128 */
 int sa_config_parse_bool(const char *s, int *out);         /* 0 or 1 */
-int sa_config_parse_signal(const char *s, int *out);       /* name or number */
+/* A name or number: 0 if allowed, SA_SIGNAL_REFUSED if it is a signal a
+ * snapshot handler must not take (see trace_config.c), -1 if none. */
+#define SA_SIGNAL_REFUSED (-2)
+int sa_config_parse_signal(const char *s, int *out);
 int sa_config_parse_seconds(const char *s, uint64_t *ns);  /* > 0, <= 1e9 s */
 int sa_config_parse_bytes(const char *s, uint64_t *out);   /* > 0, K/M/G */
 int sa_config_parse_unwind(const char *s, int *out);
@@ -64,12 +69,16 @@ const char *sa_config_errno_text(int err);
 void sa_trigger_setup(void);          /* after sa_trace_cfg is read: signal handler */
 void sa_trigger_helper_ensure(void);  /* start the helper thread if wanted and allowed */
 void sa_trigger_postfork_child(void);
-/* Print "snapalloc: cannot write snapshot PATH: WHY" on stderr. */
+/* Print "snapalloc: cannot write snapshot PATH: WHY" on the stderr the
+ * library saved, once per path and error: a trigger failing again is not
+ * reported again. */
 void sa_trigger_report(const char *path, int err);
+/* The same with note appended to the line. */
+void sa_trigger_report_note(const char *path, int err, const char *note);
 
 /* trace.c services for the triggers. */
 /* Write a snapshot (path NULL: the template), serialised with the other
- * snapshot writers; with wait 0, give up with -EBUSY if one is running.
+ * snapshot writers; with wait 0, give up with -EALREADY if one is running.
  * The path used is copied to used (SA_PATH_MAX bytes) when not NULL.
  * Returns 0 or a negative errno (-EINVAL when not tracing). */
 int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used);

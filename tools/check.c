@@ -11,8 +11,15 @@
  * standalone mode (SNAPALLOC_CHECK=1 without a DIR, under a test runner).
  *
  * Exit status: the program's own (0 with --analyze) when the check
- * passes, else the leak exit code (23 by default, as LeakSanitizer's); 2
- * for a usage error or unreadable input.
+ * passes, else the leak exit code (23 by default, as LeakSanitizer's); 24
+ * when it could not check (the gate fails closed: nothing was loaded, the
+ * program was killed before its scan); 2 for a usage error or unreadable
+ * input.
+ *
+ * With -o DIR every run writes into a new DIR/check.XXXXXX of its own, so
+ * that two checks sharing DIR never see each other's sets; the report is
+ * written to a temporary file renamed onto --report FILE only when the
+ * check produced a verdict.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
@@ -22,6 +29,7 @@
 #endif
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -68,49 +76,29 @@ static const char usage_check[] =
     "      --unwind METHOD     libunwind (default) or fp: frame pointers, cheaper\n"
     "                          (LeakSanitizer's default), exact call sites but\n"
     "                          shorter stacks through code without frame pointers\n"
-    "  -o, --output DIR        keep the leak files in DIR (default: a temporary\n"
-    "                          directory, removed afterwards)\n"
+    "  -o, --output DIR        keep the leak files in a new DIR/check.XXXXXX (default:\n"
+    "                          a temporary directory in $TMPDIR, removed afterwards)\n"
     "      --analyze DIR       analyze the files in DIR instead of running a program\n"
     "  -h, --help              print this help\n"
     "\n"
     "Exit status: the program's own (0 with --analyze) when the check passes;\n"
-    "the --exitcode status when it fails; 2 for a usage error or unreadable input.\n";
+    "the --exitcode status when it fails; 24 when nothing could be checked (no\n"
+    "process wrote results: libsnapalloc not loaded, or the program was killed\n"
+    "before its check ran); 2 for a usage error or unreadable input.\n";
 
 /* ---- The check directory -------------------------------------------- */
 
 static char *tmpdir;   /* removed at exit when we made it */
 
-/* A file a check writes: "PID.KIND.snap", "PID.done", or a writer's
- * temporary "PID.KIND.snap.tmp.PID.N". */
-static int is_check_file(const char *name)
-{
-    size_t n = strspn(name, "0123456789");
-    if (n == 0 || name[n] != '.')
-        return 0;
-    const char *rest = name + n + 1;
-    static const char *const kinds[] = {"baseline", "exit", "definite", "indirect",
-                                        "possible", "reachable"};
-    if (strcmp(rest, "done") == 0 || strncmp(rest, "done.tmp", 8) == 0)
-        return 1;
-    for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
-        size_t k = strlen(kinds[i]);
-        if (strncmp(rest, kinds[i], k) == 0 && strncmp(rest + k, ".snap", 5) == 0 &&
-            (rest[k + 5] == '\0' || strncmp(rest + k + 5, ".tmp", 4) == 0))
-            return 1;
-    }
-    return 0;
-}
-
-/* Remove the check files in dir (all regular files if all). */
-static void clean_dir(const char *dir, int all)
+/* Remove the files of the temporary directory (all ours: a new mkdtemp). */
+static void clean_dir(const char *dir)
 {
     DIR *d = opendir(dir);
     if (!d)
         return;
     struct dirent *e;
     while ((e = readdir(d)))
-        if ((all && strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) ||
-            is_check_file(e->d_name))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
             unlinkat(dirfd(d), e->d_name, 0);
     closedir(d);
 }
@@ -119,8 +107,94 @@ static void remove_tmpdir(void)
 {
     if (!tmpdir)
         return;
-    clean_dir(tmpdir, 1);
+    clean_dir(tmpdir);
     rmdir(tmpdir);
+}
+
+/* ---- The report file ------------------------------------------------ */
+
+static char *report_tmp;   /* unlinked at exit unless renamed */
+
+static void remove_report_tmp(void)
+{
+    if (report_tmp)
+        unlink(report_tmp);
+}
+
+/* A new temporary file beside path (so that an unwritable report fails
+ * before the program runs); renamed onto path once the report is whole. */
+static FILE *report_open(const char *path)
+{
+    size_t len = strlen(path) + 32;
+    report_tmp = sa_xcalloc(len, 1);
+    snprintf(report_tmp, len, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(report_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        sa_die(path, "%s", strerror(errno));
+    atexit(remove_report_tmp);
+    FILE *f = fdopen(fd, "w");
+    if (!f)
+        sa_oom();
+    return f;
+}
+
+static void report_commit(FILE *f, const char *path)
+{
+    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0)
+        sa_die(path, "write error");
+    if (rename(report_tmp, path) != 0)
+        sa_die(path, "%s", strerror(errno));
+    free(report_tmp);
+    report_tmp = NULL;
+}
+
+/* ---- The run directory ---------------------------------------------- */
+
+/* A new directory for this run's files: DIR/check.XXXXXX with -o DIR,
+ * else $TMPDIR/snapalloc-check.XXXXXX, removed at exit. */
+static void make_run_dir(const char *outdir, char *buf, size_t len)
+{
+    if (outdir) {
+        if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
+            sa_die(outdir, "cannot create directory: %s", strerror(errno));
+        char real[PATH_MAX];
+        if (!realpath(outdir, real))
+            sa_die(outdir, "%s", strerror(errno));
+        struct stat st;
+        if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+            sa_die(outdir, "not a directory");
+        if ((size_t)snprintf(buf, len, "%s/check.XXXXXX", real) >= len)
+            sa_die(outdir, "%s", strerror(ENAMETOOLONG));
+        if (!mkdtemp(buf))
+            sa_die(outdir, "cannot create a directory in it: %s", strerror(errno));
+        return;
+    }
+    const char *t = secure_getenv("TMPDIR");
+    if ((size_t)snprintf(buf, len, "%s/snapalloc-check.XXXXXX", t && *t ? t : "/tmp") >= len)
+        sa_die("TMPDIR", "%s", strerror(ENAMETOOLONG));
+    if (!mkdtemp(buf))
+        sa_die(buf, "cannot create directory: %s", strerror(errno));
+    tmpdir = buf;
+    atexit(remove_tmpdir);
+}
+
+/* The program itself left no set: killed before its check ran. */
+static void check_killed(sa_check_result *r, pid_t pid, const char *program)
+{
+    if (!sa_spawn_signal)
+        return;
+    for (size_t i = 0; i < r->nprocs; i++)
+        if (r->procs[i].pid == (uint32_t)pid && r->procs[i].checked)
+            return;
+    char name[32];
+    const char *abbrev = sigabbrev_np(sa_spawn_signal);
+    if (abbrev)
+        snprintf(name, sizeof name, "SIG%s", abbrev);
+    else
+        snprintf(name, sizeof name, "signal %d", sa_spawn_signal);
+    snprintf(r->not_checked, sizeof r->not_checked,
+             "%s was killed by %s before the leak check ran", program, name);
+    r->passed = 0;
 }
 
 /* ---- Options -------------------------------------------------------- */
@@ -283,35 +357,16 @@ int sa_cmd_check(int argc, char **argv)
         sa_supp_load(&o.supp, supp_files[i]);
 
     /* So is an unwritable report file. */
-    FILE *rf = NULL;
-    if (report && !(rf = fopen(report, "w")))
-        sa_die(report, "%s", strerror(errno));
+    FILE *rf = report ? report_open(report) : NULL;
 
     char dirbuf[PATH_MAX];
     const char *dir = analyze;
     int prog_status = -1;
     char *program = NULL;
+    pid_t pid = 0;
     if (prog) {
         char *lib = sa_find_library();
-        if (outdir) {
-            if (mkdir(outdir, 0777) != 0 && errno != EEXIST)
-                sa_die(outdir, "cannot create directory: %s", strerror(errno));
-            if (!realpath(outdir, dirbuf))
-                sa_die(outdir, "%s", strerror(errno));
-            struct stat st;
-            if (stat(dirbuf, &st) != 0 || !S_ISDIR(st.st_mode))
-                sa_die(outdir, "not a directory");
-            if (access(dirbuf, W_OK | X_OK) != 0)
-                sa_die(outdir, "not writable: %s", strerror(errno));
-            clean_dir(dirbuf, 0);   /* an earlier check's sets are not this run's */
-        } else {
-            const char *t = getenv("TMPDIR");
-            snprintf(dirbuf, sizeof dirbuf, "%s/snapalloc-check.XXXXXX", t && *t ? t : "/tmp");
-            if (!mkdtemp(dirbuf))
-                sa_die(dirbuf, "cannot create directory: %s", strerror(errno));
-            tmpdir = dirbuf;
-            atexit(remove_tmpdir);
-        }
+        make_run_dir(outdir, dirbuf, sizeof dirbuf);
         dir = dirbuf;
         char num[32];
         sa_preload_env(lib);
@@ -333,25 +388,34 @@ int sa_cmd_check(int argc, char **argv)
                 strcat(program, " ");
             strcat(program, *a);
         }
-        pid_t pid;
         int exec_failed = 0;
         prog_status = sa_spawn_wait(prog, 0, &pid, &exec_failed);
-        if (exec_failed)
+        if (exec_failed) {
+            free(program);
             return prog_status;
+        }
     }
 
     sa_check_result r;
     sa_leak_analyze(dir, &o, &r);
-    int status = r.passed ? (prog ? prog_status : 0) : o.exitcode;
+    if (prog)
+        check_killed(&r, pid, prog[0]);
+    int status = r.passed ? (prog ? prog_status : 0)
+                 : r.failed ? o.exitcode : SA_CHECK_NOT_CHECKED;
     sa_leak_print_text(stderr, &r, &o);
+    if (outdir)
+        fprintf(stderr, "snapalloc check: leak files kept in %s\n", dir);
     if (rf) {
-        FILE *f = rf;
         if (junit)
-            sa_leak_write_junit(f, &r, &o);
+            sa_leak_write_junit(rf, &r, &o);
         else
-            sa_leak_write_json(f, &r, &o, program, prog_status, status);
-        if (fflush(f) != 0 || ferror(f) || fclose(f) != 0)
-            sa_die(report, "write error");
+            sa_leak_write_json(rf, &r, &o, program, prog_status, status);
+        report_commit(rf, report);
     }
+    sa_check_result_free(&r);
+    sa_supp_free(&o.supp);
+    free(supp_files);
+    free(o.ropts.wrappers);
+    free(program);
     return status;
 }

@@ -49,5 +49,8 @@ void sa_preload_env(const char *lib);
  * (128+N if killed by signal N); 127 with *exec_failed set, after one
  * error line, if it could not be executed. */
 int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed);
+/* The signal that ended the program sa_spawn_wait last waited for; 0 if
+ * it exited. */
+extern int sa_spawn_signal;
 
 #endif

@@ -105,7 +105,8 @@ static void scan_dir(const char *dir, sa_check_result *r)
             p->checked = 1;
     }
     closedir(d);
-    qsort(r->procs, r->nprocs, sizeof *r->procs, cmp_pid);
+    if (r->nprocs > 1)   /* qsort's base must not be NULL, even for 0 */
+        qsort(r->procs, r->nprocs, sizeof *r->procs, cmp_pid);
 }
 
 static char *set_path(const char *dir, uint32_t pid, const char *what)
@@ -230,7 +231,8 @@ static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_che
         it->supp = n && match_all ? sa_supp_match(&o->supp, frames, n) : -1;
         it->site = n ? frames[first] : NULL;
     }
-    qsort(items, nitems, sizeof *items, cmp_item_key);
+    if (nitems > 1)
+        qsort(items, nitems, sizeof *items, cmp_item_key);
     for (size_t i = 0; i < nitems;) {
         size_t j = i;
         sa_leak l = {.kind = kind, .supp = items[i].supp};
@@ -303,7 +305,8 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
             if ((o->fail & SA_KIND_BIT(k)) && (p->total[k].bytes || p->total[k].blocks))
                 r->failed |= SA_KIND_BIT(k);
         }
-        qsort(p->leaks, p->nleaks, sizeof *p->leaks, cmp_leak);
+        if (p->nleaks > 1)
+            qsort(p->leaks, p->nleaks, sizeof *p->leaks, cmp_leak);
 
         if (!o->have_max_growth)
             continue;
@@ -327,5 +330,31 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
             p->cmdline = p->exit->cmdline ? sa_intern(p->exit->cmdline) : NULL;
         }
     }
-    r->passed = r->failed == 0;
+    if (r->nchecked == 0 && r->nprocs > 0)
+        snprintf(r->not_checked, sizeof r->not_checked,
+                 "no process in %s finished its leak check (killed by a signal, or _exit)", dir);
+    else if (r->nchecked == 0)
+        snprintf(r->not_checked, sizeof r->not_checked,
+                 "no process wrote leak check results in %s (libsnapalloc was not loaded: a "
+                 "static binary, or SNAPALLOC_LIB is not the library?)", dir);
+    r->passed = r->failed == 0 && !r->not_checked[0];
+}
+
+void sa_check_result_free(sa_check_result *r)
+{
+    for (size_t i = 0; i < r->nprocs; i++) {
+        sa_leak_proc *p = &r->procs[i];
+        for (size_t j = 0; j < p->nleaks; j++)
+            free(p->leaks[j].frames);
+        free(p->leaks);
+        free(p->baseline_path);
+        free(p->exit_path);
+        if (p->baseline)
+            sa_snapshot_free(p->baseline);
+        if (p->exit)
+            sa_snapshot_free(p->exit);
+    }
+    free(r->procs);
+    r->procs = NULL;
+    r->nprocs = 0;
 }

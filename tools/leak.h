@@ -26,6 +26,12 @@ enum {
 #define SA_CHECK_TRIGGER_LEAK 5
 #define SA_CHECK_TRIGGER_BASELINE 6
 
+/* The exit status of a check that could not check (nothing was loaded, a
+ * process was killed before its scan, no directory, no analyzer): the gate
+ * fails closed, with a status distinct from a usage error (2) and from the
+ * leak status (23 by default). */
+#define SA_CHECK_NOT_CHECKED 24
+
 /* "definite", "indirect", ... (--fail-on/--show and JSON names). */
 const char *sa_leak_kind_name(int kind);
 /* "definitely lost", "indirectly lost", "possibly lost", "still reachable". */
@@ -81,12 +87,16 @@ typedef struct sa_check_result {
     sa_leak_total total[SA_LEAK_NKINDS];   /* over processes, not suppressed */
     sa_leak_total suppressed;              /* over the kinds considered */
     unsigned failed;           /* kinds (and SA_LEAK_GROWTH) that failed */
-    int passed;
+    int passed;                /* nothing failed and not_checked is empty */
+    char not_checked[512];     /* why the check could not check ("" if it did) */
 } sa_check_result;
 
 /* Read and analyze every set in dir.  Unreadable or inconsistent input
  * exits with status 2 after one line. */
 void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r);
+
+/* Frees what sa_leak_analyze allocated in r. */
+void sa_check_result_free(sa_check_result *r);
 
 /* Output (leak_report.c).  Text goes to stderr; program/exit_status are
  * what `check -- PROGRAM` ran (NULL/-1 with --analyze). */

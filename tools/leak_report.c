@@ -147,9 +147,8 @@ void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts
         fputc('\n', out);
     }
     if (r->nchecked == 0) {
-        fprintf(out, "snapalloc: %s: no process wrote leak check results (was libsnapalloc "
-                "preloaded?)\n", r->dir);
-        fputs("snapalloc check: passed (nothing was checked)\n", out);
+        fprintf(out, "snapalloc check: NOT CHECKED: %s (exit status %d)\n", r->not_checked,
+                SA_CHECK_NOT_CHECKED);
         fflush(out);
         return;
     }
@@ -186,7 +185,12 @@ void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts
 
     if (r->passed) {
         fputs("snapalloc check: passed\n", out);
+    } else if (!r->failed) {
+        fprintf(out, "snapalloc check: NOT CHECKED: %s (exit status %d)\n", r->not_checked,
+                SA_CHECK_NOT_CHECKED);
     } else {
+        if (r->not_checked[0])
+            fprintf(out, "snapalloc check: also not checked: %s\n", r->not_checked);
         fputs("snapalloc check: FAILED:", out);
         const char *sep = " ";
         for (int k = 0; k <= SA_LEAK_GROWTH; k++)
@@ -259,8 +263,10 @@ void sa_leak_write_json(FILE *out, const sa_check_result *r, const sa_check_opts
         fprintf(out, ", \"exit_status\": %d", exit_status);
     else
         fputs(", \"exit_status\": null", out);
-    fprintf(out, ", \"passed\": %s, \"exitcode\": %d, \"status\": %d, \"fail_on\": ",
+    fprintf(out, ", \"passed\": %s, \"exitcode\": %d, \"status\": %d, \"not_checked\": ",
             r->passed ? "true" : "false", o->exitcode, status);
+    sa_json_str(out, r->not_checked[0] ? r->not_checked : NULL);
+    fputs(", \"fail_on\": ", out);
     json_kinds(out, o->fail);
     fputs(", \"show\": ", out);
     json_kinds(out, rep);
@@ -445,14 +451,21 @@ void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opt
             failures += p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH));
         }
     }
-    tests += leaks ? leaks : 1;
+    int errors = r->not_checked[0] != 0;
+    tests += leaks || errors ? leaks + errors : 1;
     failures += leaks;
 
     fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
     fprintf(out, "<testsuites name=\"snapalloc check\" tests=\"%zu\" failures=\"%zu\" "
-            "errors=\"0\">\n", tests, failures);
+            "errors=\"%d\">\n", tests, failures, errors);
     fprintf(out, "  <testsuite name=\"snapalloc check\" tests=\"%zu\" failures=\"%zu\" "
-            "errors=\"0\" skipped=\"0\">\n", tests, failures);
+            "errors=\"%d\" skipped=\"0\">\n", tests, failures, errors);
+    if (errors) {
+        fputs("    <testcase classname=\"snapalloc.check\" name=\"not checked\">\n"
+              "      <error message=\"", out);
+        xml_str(out, r->not_checked);
+        fputs("\" type=\"not-checked\"/>\n    </testcase>\n", out);
+    }
     for (size_t i = 0; i < r->nprocs; i++) {
         const sa_leak_proc *p = &r->procs[i];
         size_t per[SA_LEAK_NKINDS] = {0};
@@ -486,7 +499,7 @@ void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opt
                 fputs("/>\n", out);
         }
     }
-    if (!leaks)
+    if (!leaks && !errors)
         fputs("    <testcase classname=\"snapalloc.leak\" name=\"no leaks\"/>\n", out);
     fputs("  </testsuite>\n</testsuites>\n", out);
 }

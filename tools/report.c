@@ -911,7 +911,8 @@ int sa_report_show(FILE *out, const char *path, const sa_snapshot *snap,
 {
     group_table t = {0};
     add_snapshot(&t, snap, 0, o);
-    qsort(t.list, t.used, sizeof *t.list, cmp_show);
+    if (t.used > 1)
+        qsort(t.list, t.used, sizeof *t.list, cmp_show);
     size_t shown = o->top && o->top < t.used ? o->top : t.used;
     if (o->collapsed) {
         for (size_t i = 0; i < shown; i++) {
@@ -954,7 +955,8 @@ int sa_report_diff(FILE *out, const char *old_path, const sa_snapshot *old_snap,
             t.list[n++] = g;   /* the others stay in the table's chunks */
     }
     t.used = n;
-    qsort(t.list, t.used, sizeof *t.list, cmp_diff);
+    if (t.used > 1)
+        qsort(t.list, t.used, sizeof *t.list, cmp_diff);
     size_t shown = o->top && o->top < t.used ? o->top : t.used;
     if (o->collapsed) {
         for (size_t i = 0; i < shown; i++) {

@@ -73,13 +73,12 @@ static const char usage_run[] =
     "Exit status: the program's own; 128+N if it was killed by signal N; 127 if\n"
     "it could not be executed; 2 for a usage error.\n";
 
-/* Signals that make sense as a snapshot trigger: asynchronous, catchable,
- * and not job control. */
+/* Signals the library accepts as a snapshot trigger (SNAPALLOC_SIGNAL):
+ * those whose default action does not end or stop the program, and USR1,
+ * USR2; real-time ones but the leak check's (SIGRTMIN+6). */
 static const struct { const char *name; int sig; } signals[] = {
-    {"HUP", SIGHUP}, {"INT", SIGINT}, {"QUIT", SIGQUIT}, {"USR1", SIGUSR1},
-    {"USR2", SIGUSR2}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"WINCH", SIGWINCH},
-    {"URG", SIGURG}, {"PROF", SIGPROF}, {"VTALRM", SIGVTALRM}, {"IO", SIGIO},
-    {"PWR", SIGPWR},
+    {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"WINCH", SIGWINCH}, {"URG", SIGURG},
+    {"CHLD", SIGCHLD}, {"CONT", SIGCONT},
 };
 
 /* A name (USR2, SIGUSR2, any case) or a number: one of the named signals
@@ -95,7 +94,7 @@ static int parse_signal(const char *s, int *sig, const char **name)
                 *name = signals[i].name;
                 return 0;
             }
-        if ((int)v < SIGRTMIN || (int)v > SIGRTMAX)
+        if ((int)v < SIGRTMIN || (int)v > SIGRTMAX || (int)v == SIGRTMIN + 6)
             return -1;
         snprintf(numbuf, sizeof numbuf, "%d", (int)v);
         *sig = (int)v;
@@ -232,6 +231,13 @@ static dir_list list_snapshots(const char *dir)
     return l;
 }
 
+static void dir_list_free(dir_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i].name);
+    free(l->v);
+}
+
 static int was_there(const dir_list *before, const dir_entry *e)
 {
     for (size_t i = 0; i < before->n; i++) {
@@ -294,8 +300,11 @@ void sa_preload_env(const char *lib)
     free(preload);
 }
 
+int sa_spawn_signal;
+
 int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed)
 {
+    sa_spawn_signal = 0;
     /* Block the forwarded signals across fork so none is lost or sent to
      * pid 0; the child restores the dispositions and mask it inherited. */
     sigset_t block, oldmask;
@@ -359,12 +368,136 @@ int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed)
         *exec_failed = 1;
         return 127;
     }
+    if (WIFSIGNALED(status))
+        sa_spawn_signal = WTERMSIG(status);
     return WIFEXITED(status) ? WEXITSTATUS(status)
            : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
 }
 
 /* ---- run ------------------------------------------------------------ */
 
+
+/* The snapshots written during the run, and the last one of the program
+ * itself (else of any process) shown. */
+static void show_results(const char *absdir, const dir_list *before, pid_t pid)
+{
+    /* What was written during the run. */
+    dir_list after = list_snapshots(absdir);
+    dir_entry *fresh = sa_xcalloc(after.n, sizeof *fresh);
+    size_t nfresh = 0;
+    for (size_t i = 0; i < after.n; i++)
+        if (!was_there(before, &after.v[i]))
+            fresh[nfresh++] = after.v[i];
+    if (nfresh > 1)
+        qsort(fresh, nfresh, sizeof *fresh, cmp_name);
+    if (nfresh == 0) {
+        fprintf(stderr, "snapalloc: %s: no snapshot was written during the run\n", absdir);
+        goto out;
+    }
+    fprintf(stderr, "snapalloc: %zu snapshot%s in %s:\n", nfresh, nfresh == 1 ? "" : "s", absdir);
+    /* A program that spawns many processes writes many files: the list is
+     * cut so that the report stays readable. */
+    for (size_t i = 0; i < nfresh && i < 20; i++)
+        fprintf(stderr, "  %s\n", fresh[i].name);
+    if (nfresh > 20)
+        fprintf(stderr, "  ... and %zu more\n", nfresh - 20);
+
+    /* The last snapshot of the program itself (its children write files
+     * too), else the last of any process. */
+    char mine[32];
+    snprintf(mine, sizeof mine, ".%ld.", (long)pid);
+    const dir_entry *last = NULL;
+    for (int pass = 0; pass < 2 && !last; pass++)
+        for (size_t i = 0; i < nfresh; i++)
+            if ((pass == 1 || strstr(fresh[i].name, mine)) && (!last || newer(&fresh[i], last)))
+                last = &fresh[i];
+    size_t len = strlen(absdir) + strlen(last->name) + 2;
+    char *path = sa_xcalloc(len, 1);
+    snprintf(path, len, "%s/%s", absdir, last->name);
+    char err[256] = "";
+    sa_snapshot *snap = sa_snapshot_read(path, err, sizeof err);
+    if (!snap) {
+        fprintf(stderr, "snapalloc: %s: %s\n", path, err[0] ? err : "cannot read snapshot");
+        free(path);
+        goto out;
+    }
+    sa_report_opts o;
+    memset(&o, 0, sizeof o);
+    o.by = SA_BY_LINE;
+    o.top = 10;
+    fputc('\n', stderr);
+    sa_report_show(stderr, path, snap, &o);
+    sa_snapshot_free(snap);
+    free(path);
+out:
+    free(fresh);
+    dir_list_free(&after);
+}
+
+/* ---- Processes whose files could not be written ---------------------- */
+
+static int report_pipe[2] = {-1, -1};
+
+/* A non-blocking pipe whose write end every process of the run inherits
+ * (SNAPALLOC_REPORT_FD=FD:INODE): the library writes one record per file
+ * it could not write, even after dropping the privileges that the run's
+ * directory needs. */
+static void report_pipe_open(void)
+{
+    struct stat st;
+    if (pipe2(report_pipe, O_CLOEXEC | O_NONBLOCK) != 0 || fcntl(report_pipe[1], F_SETFD, 0) != 0 ||
+        fstat(report_pipe[1], &st) != 0) {
+        sa_set_env("SNAPALLOC_REPORT_FD", NULL);
+        return;
+    }
+    char v[64];
+    snprintf(v, sizeof v, "%d:%llu", report_pipe[1], (unsigned long long)st.st_ino);
+    sa_set_env("SNAPALLOC_REPORT_FD", v);
+}
+
+/* After the run: "N processes could not write their results" and one line
+ * per record (the first 20). */
+static void report_failures(void)
+{
+    if (report_pipe[0] < 0)
+        return;
+    close(report_pipe[1]);
+    char *buf = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len + 4096 > cap) {
+            cap = cap ? cap * 2 : 65536;
+            buf = sa_xrealloc(buf, cap, 1);
+        }
+        ssize_t n = read(report_pipe[0], buf + len, cap - len - 1);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;   /* EOF, or EAGAIN: a process still holds the pipe */
+        len += (size_t)n;
+    }
+    close(report_pipe[0]);
+    size_t nrec = 0;
+    for (size_t i = 0; i < len; i++)
+        nrec += buf && buf[i] == '\n';
+    if (nrec) {
+        buf[len] = '\0';
+        fprintf(stderr, "snapalloc: %zu file%s could not be written (results lost):\n", nrec,
+                nrec == 1 ? "" : "s");
+        size_t shown = 0;
+        for (char *line = buf, *nl; (nl = strchr(line, '\n')); line = nl + 1) {
+            *nl = '\0';
+            char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+            if (!t2 || shown++ >= 20)
+                continue;
+            *t1 = *t2 = '\0';
+            fprintf(stderr, "  pid %s: %s: %s\n", line, t2 + 1, strerror(atoi(t1 + 1)));
+        }
+        if (nrec > 20)
+            fprintf(stderr, "  ... and %zu more\n", nrec - 20);
+    }
+    free(buf);
+}
 
 int sa_cmd_run(int argc, char **argv)
 {
@@ -403,8 +536,9 @@ int sa_cmd_run(int argc, char **argv)
             break;
         case 'S':
             if (parse_signal(optarg, &snapsig, &signame) != 0)
-                sa_die("--signal", "'%s' is not a usable signal (e.g. USR2, SIGUSR1, HUP)",
-                       optarg);
+                sa_die("--signal", "'%s' is not a usable signal (USR1, USR2, WINCH, URG, CHLD, "
+                       "CONT or a real-time signal: one whose default action does not end or "
+                       "stop the program)", optarg);
             break;
         case 'I':
             if (sa_parse_seconds(optarg) != 0)
@@ -453,12 +587,14 @@ int sa_cmd_run(int argc, char **argv)
     /* The environment the library reads; unset what the options leave
      * out, so that `run` does what its command line says. */
     sa_preload_env(lib);
+    free(lib);
     snprintf(num, sizeof num, "%llu", (unsigned long long)frames);
     sa_set_env("SNAPALLOC_TRACE", num);
     size_t tlen = strlen(absdir) + 32;
     char *tmpl = sa_xcalloc(tlen, 1);
     snprintf(tmpl, tlen, "%s/%%e.%%p.%%n.snap", absdir);
     sa_set_env("SNAPALLOC_SNAPSHOT", tmpl);
+    free(tmpl);
     sa_set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", exit_snapshot ? "1" : "0");
     char sigbuf[32];
     if (signame)
@@ -472,6 +608,7 @@ int sa_cmd_run(int argc, char **argv)
     sa_set_env("SNAPALLOC_UNWIND", unwind);
 
     dir_list before = list_snapshots(absdir);
+    report_pipe_open();
 
     int exec_failed = 0;
     pid_t pid;
@@ -479,50 +616,8 @@ int sa_cmd_run(int argc, char **argv)
     if (exec_failed)
         return rc;
 
-    /* What was written during the run. */
-    dir_list after = list_snapshots(absdir);
-    dir_entry *fresh = sa_xcalloc(after.n, sizeof *fresh);
-    size_t nfresh = 0;
-    for (size_t i = 0; i < after.n; i++)
-        if (!was_there(&before, &after.v[i]))
-            fresh[nfresh++] = after.v[i];
-    qsort(fresh, nfresh, sizeof *fresh, cmp_name);
-    if (nfresh == 0) {
-        fprintf(stderr, "snapalloc: %s: no snapshot was written during the run\n", absdir);
-        return rc;
-    }
-    fprintf(stderr, "snapalloc: %zu snapshot%s in %s:\n", nfresh, nfresh == 1 ? "" : "s", absdir);
-    /* A program that spawns many processes writes many files: the list is
-     * cut so that the report stays readable. */
-    for (size_t i = 0; i < nfresh && i < 20; i++)
-        fprintf(stderr, "  %s\n", fresh[i].name);
-    if (nfresh > 20)
-        fprintf(stderr, "  ... and %zu more\n", nfresh - 20);
-
-    /* The last snapshot of the program itself (its children write files
-     * too), else the last of any process. */
-    char mine[32];
-    snprintf(mine, sizeof mine, ".%ld.", (long)pid);
-    const dir_entry *last = NULL;
-    for (int pass = 0; pass < 2 && !last; pass++)
-        for (size_t i = 0; i < nfresh; i++)
-            if ((pass == 1 || strstr(fresh[i].name, mine)) && (!last || newer(&fresh[i], last)))
-                last = &fresh[i];
-    size_t len = strlen(absdir) + strlen(last->name) + 2;
-    char *path = sa_xcalloc(len, 1);
-    snprintf(path, len, "%s/%s", absdir, last->name);
-    char err[256] = "";
-    sa_snapshot *snap = sa_snapshot_read(path, err, sizeof err);
-    if (!snap) {
-        fprintf(stderr, "snapalloc: %s: %s\n", path, err[0] ? err : "cannot read snapshot");
-        return rc;
-    }
-    sa_report_opts o;
-    memset(&o, 0, sizeof o);
-    o.by = SA_BY_LINE;
-    o.top = 10;
-    fputc('\n', stderr);
-    sa_report_show(stderr, path, snap, &o);
-    sa_snapshot_free(snap);
+    show_results(absdir, &before, pid);
+    dir_list_free(&before);
+    report_failures();
     return rc;
 }

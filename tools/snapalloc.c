@@ -6,7 +6,10 @@
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
+#include <ctype.h>
 #include <errno.h>
+#include <unistd.h>
+#include <stdint.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -82,7 +85,10 @@ int sa_parse_bytes(const char *s, uint64_t *out)
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg)
 {
     char name[64];
-    if (optopt_)
+    /* A long option's optopt is its code (256 and up, or a letter shared
+     * with its short form): its name comes from the argument itself. */
+    int is_long = arg && strncmp(arg, "--", 2) == 0;
+    if (optopt_ && !is_long && optopt_ < 128 && isgraph(optopt_))
         snprintf(name, sizeof name, "-%c", optopt_);
     else
         snprintf(name, sizeof name, "%.*s", (int)strcspn(arg ? arg : "?", "="), arg ? arg : "?");
@@ -111,7 +117,8 @@ static const char usage_main[] =
     "\n"
     "Exit status: 0 success, 2 usage error or unreadable input; `run` exits\n"
     "with the program's status (128+N if killed by signal N, 127 if it could\n"
-    "not be executed); `check` too, or 23 (--exitcode) when leaks fail it.\n";
+    "not be executed); `check` too, or 23 (--exitcode) when leaks fail it,\n"
+    "24 when nothing could be checked.\n";
 
 #define REPORT_OPTIONS_HELP \
     "  --by KEY           group by line (default: call site file:line and function),\n" \
@@ -261,6 +268,13 @@ sa_snapshot *sa_load_snapshot(const char *path)
     return s;
 }
 
+static void free_report_opts(sa_report_opts *o)
+{
+    free(o->include);
+    free(o->exclude);
+    free(o->wrappers);
+}
+
 static int cmd_show(int argc, char **argv)
 {
     const char *files[1];
@@ -269,6 +283,7 @@ static int cmd_show(int argc, char **argv)
     sa_snapshot *s = sa_load_snapshot(files[0]);
     int rc = sa_report_show(stdout, files[0], s, &o);
     sa_snapshot_free(s);
+    free_report_opts(&o);
     return rc == 0 ? 0 : SA_EXIT_USAGE;
 }
 
@@ -282,11 +297,66 @@ static int cmd_diff(int argc, char **argv)
     int rc = sa_report_diff(stdout, files[0], a, files[1], b, &o);
     sa_snapshot_free(a);
     sa_snapshot_free(b);
+    free_report_opts(&o);
     return rc == 0 ? 0 : SA_EXIT_USAGE;
+}
+
+/* ---- Terminal-safe output ------------------------------------------- */
+
+/* Snapshots carry paths, function names and a command line that the
+ * program (or whoever wrote the file) chose: printed raw, an escape
+ * sequence in them would drive the reader's terminal.  stdout and stderr
+ * are replaced by streams that write every control character but newline
+ * and tab as \xHH.  (JSON and XML escape their strings already; report
+ * files do not pass through here.) */
+static ssize_t escape_write(void *cookie, const char *buf, size_t len)
+{
+    int fd = (int)(intptr_t)cookie;
+    char out[4096 + 8];
+    size_t o = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)buf[i];
+        if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7f)
+            o += (size_t)snprintf(out + o, 5, "\\x%02x", c);
+        else
+            out[o++] = (char)c;
+        if (o >= 4096 || i + 1 == len) {
+            for (size_t w = 0; w < o;) {
+                ssize_t n = write(fd, out + w, o - w);
+                if (n < 0 && errno == EINTR)
+                    continue;
+                if (n <= 0)
+                    return i > 0 ? (ssize_t)i : -1;
+                w += (size_t)n;
+            }
+            o = 0;
+        }
+    }
+    return (ssize_t)len;
+}
+
+static FILE *escaping_stream(int fd, int mode)
+{
+    cookie_io_functions_t io = {.write = escape_write};
+    FILE *f = fopencookie((void *)(intptr_t)fd, "w", io);
+    if (f)
+        setvbuf(f, NULL, mode, BUFSIZ);
+    return f;
+}
+
+static void escape_std_streams(void)
+{
+    FILE *out = escaping_stream(1, isatty(1) ? _IOLBF : _IOFBF);
+    FILE *err = escaping_stream(2, _IOLBF);
+    if (out)
+        stdout = out;
+    if (err)
+        stderr = err;
 }
 
 int main(int argc, char **argv)
 {
+    escape_std_streams();
     if (argc < 2)
         sa_die("missing command", "try 'snapalloc --help'");
     const char *cmd = argv[1];

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cli.h"
 #include "suppress.h"
@@ -91,11 +92,23 @@ static char *trim(char *s)
     return s;
 }
 
+/* A suppression file is text a person wrote: a device or FIFO (/dev/zero
+ * would read without end) is not one. */
+#define SUPP_MAX_BYTES (64u << 20)
+
 void sa_supp_load(sa_supp_list *l, const char *path)
 {
     FILE *f = fopen(path, "r");
     if (!f)
         sa_die(path, "%s", strerror(errno));
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0)
+        sa_die(path, "%s", strerror(errno));
+    if (S_ISDIR(st.st_mode))
+        sa_die(path, "%s", strerror(EISDIR));
+    if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+        sa_die(path, "not a regular file");
+    size_t total = 0;
     char *buf = NULL;
     size_t cap = 0;
     unsigned lineno = 0;
@@ -104,6 +117,9 @@ void sa_supp_load(sa_supp_list *l, const char *path)
     ssize_t len;
     while ((len = getline(&buf, &cap, f)) >= 0) {
         lineno++;
+        total += (size_t)len;
+        if (total > SUPP_MAX_BYTES)
+            sa_die(path, "larger than %u MiB: not a suppression file", SUPP_MAX_BYTES >> 20);
         snprintf(where, sizeof where, "%s:%u", path, lineno);
         if (strlen(buf) != (size_t)len)
             sa_die(where, "NUL byte in the line");
@@ -133,4 +149,13 @@ void sa_supp_load(sa_supp_list *l, const char *path)
         sa_die(path, "%s", strerror(errno ? errno : EIO));
     free(buf);
     fclose(f);
+}
+
+void sa_supp_free(sa_supp_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free((char *)l->v[i].pattern);
+    free(l->v);
+    l->v = NULL;
+    l->n = 0;
 }

@@ -29,6 +29,8 @@ typedef struct sa_supp_list {
 /* Append the suppressions of path to l.  An unreadable file or a malformed
  * line exits with status 2 after one line "snapalloc: FILE[:LINE]: WHY". */
 void sa_supp_load(sa_supp_list *l, const char *path);
+/* Frees the patterns and the list. */
+void sa_supp_free(sa_supp_list *l);
 
 /* LSan's template match of pattern against s (see above). */
 int sa_supp_match_pattern(const char *pattern, const char *s);

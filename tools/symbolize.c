@@ -17,10 +17,12 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "symbolize.h"
@@ -150,20 +152,34 @@ static void module_open(sym_module *m, const sa_snap_module *sm)
     m->state = MOD_FAILED;
     if (pseudo_module(sm->path) || sm->path[0] == '\0')
         return;
-    if (access(sm->path, R_OK) != 0) {
+    /* A snapshot names any path: a FIFO or a device there must not block
+     * or be read without end.  O_NONBLOCK opens a FIFO at once; only a
+     * regular file is read. */
+    int fd = open(sm->path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0) {
         char why[256];
         snprintf(why, sizeof why, "cannot open (%s)", strerror(errno));
         warn_module(sm->path, why);
         return;
     }
-    m->dwfl = dwfl_begin(&offline_callbacks);
-    if (!m->dwfl)
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        warn_module(sm->path, "not a regular file");
+        close(fd);
         return;
+    }
+    m->dwfl = dwfl_begin(&offline_callbacks);
+    if (!m->dwfl) {
+        close(fd);
+        return;
+    }
     dwfl_report_begin(m->dwfl);
     /* base 0 with add_p_vaddr: the module's addresses are its link-time
-     * addresses, i.e. the snapshot's offsets. */
-    m->mod = dwfl_report_elf(m->dwfl, m->name, sm->path, -1, 0, true);
+     * addresses, i.e. the snapshot's offsets.  The fd is dwfl's on success. */
+    m->mod = dwfl_report_elf(m->dwfl, m->name, sm->path, fd, 0, true);
     dwfl_report_end(m->dwfl, NULL, NULL);
+    if (!m->mod)
+        close(fd);
     if (!m->mod) {
         char why[256];
         snprintf(why, sizeof why, "cannot read ELF (%s)", dwfl_errmsg(-1));

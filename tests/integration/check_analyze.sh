@@ -103,11 +103,13 @@ expect_err_line "definitely lost: 1,049,384 bytes in 10 blocks" "summary over pr
 expect_err_line "snapalloc check: pid $PID2: .*" "second process"
 expect_err_line "snapalloc: pid $PID3: not checked \(it ended without its exit check: killed by a signal, or _exit\)" "not checked"
 [ "$(grep -c "pid $PID3" "$T/err")" -eq 1 ] || fail "not checked: one line"
-# A process that was not checked does not fail the check by itself.
+# A process that was not checked does not fail the check by itself, but a
+# check where no process finished cannot pass: 24, one verdict line.
 mkset "$T/nc" definite:big=1 nodone
 sa check --analyze "$T/nc"
-expect_rc 0 "only an unchecked process"
+expect_rc 24 "only an unchecked process"
 expect_err_line "snapalloc: pid $PID: not checked .*" "unchecked alone"
+expect_err_line "snapalloc check: NOT CHECKED: no process in $T/nc finished its leak check \(killed by a signal, or _exit\) \(exit status 24\)" "unchecked alone: verdict"
 
 # JSON.
 sa check --analyze "$D" --report "$T/r.json" --format json

@@ -35,6 +35,14 @@ bad "--format without --report" --format json --analyze "$D"
 bad "--top x" --top x -- true
 bad "unknown option" --bogus -- true
 bad "missing value" --exitcode
+expect_err_line "snapalloc: --exitcode: missing value \(see 'snapalloc check --help'\)" "missing value: the long name"
+bad "--report missing value" --analyze "$D" --report
+expect_err_line "snapalloc: --report: missing value \(see 'snapalloc check --help'\)" "--report missing value message"
+bad "-o missing value" -o
+expect_err_line "snapalloc: -o: missing value \(see 'snapalloc check --help'\)" "-o missing value message"
+# A device is not a suppression file (/dev/zero would be read without end).
+bad "--suppressions /dev/zero" --suppressions /dev/zero --analyze "$D"
+expect_err_line "snapalloc: /dev/zero: not a regular file" "--suppressions /dev/zero message"
 bad "missing --" true
 expect_err_line "snapalloc: check: missing '--' before the program \(snapalloc check \[OPTIONS\] -- PROGRAM\)" "missing -- message"
 bad "missing program" --
@@ -49,8 +57,10 @@ bad "unwritable report" --analyze "$D" --report "$T/nowhere/r.json"
 # A set with .done but a class file missing, corrupt, truncated, or not a
 # leak file.
 mkset "$T/m" definite:small=1 skip=possible
-bad "missing class file" --analyze "$T/m"
+bad "missing class file" --analyze "$T/m" --report "$T/rejected.json"
 grep -q "$PID.possible.snap: No such file or directory" "$T/err" || fail "missing class file message"
+# A rejected analysis leaves no report file, empty or not.
+[ -z "$(ls "$T" | grep rejected)" ] || fail "a rejected check left a report: $(ls "$T" | grep rejected)"
 mkset "$T/c" definite:small=2
 f=$T/c/$PID.definite.snap
 size=$(wc -c <"$f")

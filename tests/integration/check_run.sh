@@ -13,9 +13,12 @@ mkdir "$T/tmp"
 TMPDIR=$T/tmp
 export TMPDIR MKSET
 
-# The environment (a shell builtin prints it: no other process is checked),
-# and the program's status passed through.
-sa check -n 7 --warmup 0.5 -- sh -c 'export -p >"$0"; exit 7' "$T/env"
+# The environment (a shell builtin prints it), and the program's status
+# passed through.  (dash ends with _exit, which skips the exit check: the
+# checked process is check_leaky, which sh execs.)
+CLEAN=$BIN/check_leaky
+export CLEAN
+sa check -n 7 --warmup 0.5 -- sh -c 'export -p >"$0"; exec "$CLEAN" clean 7' "$T/env"
 expect_rc 7 "program status"
 # (dash prints "export NAME='VALUE'".)
 sed -i "s/^export //; s/'//g" "$T/env"
@@ -25,13 +28,13 @@ grep -q '^SNAPALLOC_CHECK_WARMUP=0.5$' "$T/env" || fail "SNAPALLOC_CHECK_WARMUP"
 grep -Eq "^LD_PRELOAD=$SNAPALLOC_LIB(:|\$)" "$T/env" || fail "LD_PRELOAD: $(grep LD_PRELOAD "$T/env")"
 grep -q "^SNAPALLOC_CHECK_DIR=$T/tmp/snapalloc-check\.......\$" "$T/env" || fail "SNAPALLOC_CHECK_DIR"
 [ -z "$(ls "$T/tmp")" ] || fail "temporary directory not removed: $(ls "$T/tmp")"
-sa check -- sh -c 'export -p >"$0"' "$T/env"
+sa check -- sh -c 'export -p >"$0"; exec "$CLEAN" clean' "$T/env"
 expect_rc 0 "defaults"
 sed -i "s/^export //; s/'//g" "$T/env"
 grep -q '^SNAPALLOC_TRACE=32$' "$T/env" || fail "default SNAPALLOC_TRACE"
 grep -q '^SNAPALLOC_CHECK_WARMUP=' "$T/env" && fail "SNAPALLOC_CHECK_WARMUP without --warmup"
 grep -q '^SNAPALLOC_UNWIND=' "$T/env" && fail "SNAPALLOC_UNWIND without --unwind"
-sa check --unwind fp -- sh -c 'export -p >"$0"' "$T/env"
+sa check --unwind fp -- sh -c 'export -p >"$0"; exec "$CLEAN" clean' "$T/env"
 expect_rc 0 "--unwind fp"
 sed -i "s/^export //; s/'//g" "$T/env"
 grep -q '^SNAPALLOC_UNWIND=fp$' "$T/env" || fail "SNAPALLOC_UNWIND from --unwind"
@@ -54,22 +57,60 @@ sa check --fail-on possible -- env -u LD_PRELOAD sh -c "$leaky"
 expect_rc 7 "leak not failing: the program's status"
 [ -z "$(ls "$T/tmp")" ] || fail "temporary directory not removed after a leak"
 
-# -o keeps the files; JSON names the program and its status.
+# -o keeps the files, in a new DIR/check.XXXXXX; JSON names the program and
+# its status.
 sa check -o "$T/keep" --report "$T/r.json" -- env -u LD_PRELOAD sh -c "$leaky"
 expect_rc 23 "-o"
-ls "$T/keep" | grep -q '^[0-9]*\.definite\.snap$' || fail "-o: files not kept"
-ls "$T/keep" | grep -q '^[0-9]*\.done$' || fail "-o: done not kept"
-expect_jq "$T/r.json" "d['program'], d['exit_status'], d['status'], d['passed']" \
-    "('env -u LD_PRELOAD sh -c $leaky', 7, 23, False)" "json program"
+run1=$(ls "$T/keep")
+case $run1 in check.??????) ;; *) fail "-o: the run's directory is '$run1'" ;; esac
+expect_err_line "snapalloc check: leak files kept in $T/keep/$run1" "-o: where the files are"
+ls "$T/keep/$run1" | grep -q '^[0-9]*\.definite\.snap$' || fail "-o: files not kept"
+ls "$T/keep/$run1" | grep -q '^[0-9]*\.done$' || fail "-o: done not kept"
+expect_jq "$T/r.json" "d['program'], d['exit_status'], d['status'], d['passed'], d['not_checked']" \
+    "('env -u LD_PRELOAD sh -c $leaky', 7, 23, False, None)" "json program"
 # A second run into the same -o directory does not see the first one's sets.
-first=$(ls "$T/keep" | sed -n 's/\.done$//p')
-sa check -o "$T/keep" -- env -u LD_PRELOAD sh -c 'exit 3'
+sa check -o "$T/keep" -- "$CLEAN" clean 3
 expect_rc 3 "-o reused"
-if ls "$T/keep" | grep -q "^$first\."; then fail "-o reused: stale set of pid $first left"; fi
+[ "$(ls "$T/keep" | wc -l)" = 2 ] || fail "-o reused: not a directory of its own: $(ls "$T/keep")"
 
-# Killed by a signal: 128+N.
+# Two checks running at once with one -o directory are independent: the
+# leaking one writes its set and waits until the clean one has finished its
+# analysis, which must not see that set.
+(lrc=0; "$SNAPALLOC_CMD" check -o "$T/shared" -- env -u LD_PRELOAD sh -c \
+    '"$MKSET" "$SNAPALLOC_CHECK_DIR" definite:small=2 >/dev/null; : >"$0.written"
+     i=0; while [ ! -e "$0.clean" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done' "$T/flag" || lrc=$?
+ echo $lrc >"$T/leaker.rc") 2>"$T/leaker.err" &
+i=0; while [ ! -e "$T/flag.written" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done
+sa check -o "$T/shared" -- "$CLEAN" clean
+expect_rc 0 "concurrent -o: the clean check"
+: >"$T/flag.clean"
+wait
+[ "$(cat "$T/leaker.rc")" = 23 ] || fail "concurrent -o: the leaking check exited $(cat "$T/leaker.rc")"
+
+# Nothing could be checked: the gate fails closed with 24 and one line.
+# A program that never loads the library (static, or SNAPALLOC_LIB not it):
+sa check -- env -u LD_PRELOAD true
+expect_rc 24 "not loaded"
+expect_err_line "snapalloc check: NOT CHECKED: no process wrote leak check results in .* \(libsnapalloc was not loaded: a static binary, or SNAPALLOC_LIB is not the library\?\) \(exit status 24\)" "not loaded"
+expect_no_err_line "passed" "not loaded"
+echo "not a library" >"$T/notalib"
+(SNAPALLOC_LIB=$T/notalib; export SNAPALLOC_LIB; sa check -- "$CLEAN" clean)
+expect_rc 24 "SNAPALLOC_LIB not the library"
+sa check --report "$T/nc.json" -- env -u LD_PRELOAD true
+expect_rc 24 "not loaded, json"
+expect_jq "$T/nc.json" "d['passed'], d['status'], d['not_checked'][:38]" \
+    "(False, 24, 'no process wrote leak check results in')" "not loaded json"
+sa check --report "$T/nc.xml" -- env -u LD_PRELOAD true
+expect_xq "$T/nc.xml" "x.get('errors'), x.find('.//error').get('type')" "('1', 'not-checked')" \
+    "not loaded junit"
+# Killed by a signal before its check ran: 24, and not "passed".
 sa check -- sh -c 'kill -TERM $$'
-expect_rc 143 "killed"
+expect_rc 24 "killed"
+expect_err_line "snapalloc check: NOT CHECKED: sh was killed by SIGTERM before the leak check ran \(exit status 24\)" "killed"
+# An analysis of a directory no process wrote to.
+mkdir "$T/empty"
+sa check --analyze "$T/empty"
+expect_rc 24 "--analyze of an empty directory"
 # Cannot be executed: 127, one line.
 sa check -- "$T/no-such-program"
 expect_rc 127 "not executable"

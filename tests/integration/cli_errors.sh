@@ -25,6 +25,11 @@ for cmd in show diff; do
     expect_rc 2 "$cmd garbage"; expect_one_error "$cmd garbage"
     grep -q "garbage.snap: " "$T/err" || fail "$cmd garbage: the message names the file"
 done
+# A device that never ends is rejected at once, not read until memory runs
+# out.
+sa show /dev/zero
+expect_rc 2 "show /dev/zero"; expect_one_error "show /dev/zero"
+grep -q "^snapalloc: /dev/zero: not a snapalloc snapshot$" "$T/err" || fail "show /dev/zero: message"
 # Nothing printed on stdout before the error.
 [ ! -s "$T/out" ] || fail "output printed before an input error"
 

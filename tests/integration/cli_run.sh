@@ -43,7 +43,7 @@ expect_line "SNAPALLOC_SNAPSHOT=$T/rel/dir/%e\.%p\.%n\.snap" "snapshot template"
 [ -d "$T/rel/dir" ] || fail "-o did not create the directory"
 # Defaults; options not given are removed from the environment.
 rc=0
-env SNAPALLOC_PEAK=1 SNAPALLOC_SIGNAL=HUP "$SNAPALLOC_CMD" run -- \
+env SNAPALLOC_PEAK=1 SNAPALLOC_SIGNAL=USR1 "$SNAPALLOC_CMD" run -- \
     sh -c 'env | grep -E "^(LD_PRELOAD|SNAPALLOC_)" | sort' >"$T/out" 2>"$T/err" || rc=$?
 [ $rc -eq 0 ] || fail "default env run: exit status $rc"
 expect_line "LD_PRELOAD=$lib" "LD_PRELOAD alone"
@@ -51,7 +51,8 @@ expect_line "SNAPALLOC_TRACE=32" "default frames"
 expect_line "SNAPALLOC_SNAPSHOT_AT_EXIT=1" "default exit snapshot"
 expect_line "SNAPALLOC_SNAPSHOT=$T/snapalloc-out/%e\.%p\.%n\.snap" "default directory"
 expect_no_line "SNAPALLOC_(PEAK|SIGNAL|INTERVAL|UNWIND)=" "unset options"
-[ "$(grep -Evc '^SNAPALLOC_(CMD|LIB)=' "$T/out")" -eq 4 ] || fail "unexpected environment lines"
+expect_line "SNAPALLOC_REPORT_FD=[0-9]+:[0-9]+" "the failure pipe"
+[ "$(grep -Evc '^SNAPALLOC_(CMD|LIB|REPORT_FD)=' "$T/out")" -eq 4 ] || fail "unexpected environment lines"
 
 # Signals sent to the command reach the program.  The program tells us it
 # is ready through a file; no timing is assumed.
@@ -78,4 +79,18 @@ done
 kill -TERM $pid
 rc=0; wait $pid || rc=$?
 [ $rc -eq 143 ] || fail "forwarded SIGTERM: exit status $rc, expected 143"
+
+# A process that dropped privileges cannot write into the run's directory:
+# the run ends with a summary of what was lost and why (root only).
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
+        setpriv --reuid=65534 --regid=65534 --clear-groups test -r "$SNAPALLOC_LIB"; then
+    chmod 700 "$T"
+    sa run -o "$T/drop" -- setpriv --reuid=65534 --regid=65534 --clear-groups "$PROG"
+    expect_rc 0 "dropped privileges"
+    grep -q '^snapalloc: 1 file could not be written (results lost):$' "$T/err" \
+        || fail "dropped privileges: no summary"
+    grep -Eq "^  pid [0-9]+: $T/drop/cli_prog\.[0-9]+\.[0-9]+\.snap: Permission denied\$" "$T/err" \
+        || fail "dropped privileges: the record"
+    [ "$(tail -n 1 "$T/err" | cut -c1-6)" = "  pid " ] || fail "dropped privileges: the summary is not last"
+fi
 exit 0

@@ -4,7 +4,8 @@
 # analyzer (SNAPALLOC_CMD here) with `check --analyze DIR` and the split
 # SNAPALLOC_CHECK_OPTIONS, without LD_PRELOAD and SNAPALLOC_* in its
 # environment, removes the directory and exits with the analyzer's status
-# when it is not 0.  Without an analyzer: a built-in summary and 23.  Also
+# when it is not 0.  Without an analyzer: a built-in summary and 23 (24,
+# not checked, when it finds no leak); no directory: 24.  Also
 # the baseline (snapalloc_mark_baseline, SNAPALLOC_CHECK_WARMUP) and the
 # messages for malformed variables.
 set -eu
@@ -50,8 +51,25 @@ grep -q '^snapalloc: cannot run the leak analyzer: No such file or directory; bu
     "$(sa_err noanalyzer)" || { sa_show noanalyzer; sa_fail "no message about the missing analyzer"; }
 grep -q '^snapalloc: definitely lost: 48 bytes in 1 blocks$' "$(sa_err noanalyzer)" || { sa_show noanalyzer; sa_fail "no definite summary"; }
 grep -q '^snapalloc: indirectly lost: 192 bytes in 4 blocks$' "$(sa_err noanalyzer)" || { sa_show noanalyzer; sa_fail "no indirect summary"; }
+# Without leaks, the gate fails closed: options and suppressions were not
+# applied, so nothing says the program passes.
 sa_run_preload_nostats noanalyzer_clean env SNAPALLOC_CHECK=1 SNAPALLOC_CMD="$SA_TMP/missing" "$LK_PROG" clean
-sa_expect_status noanalyzer_clean 0
+sa_expect_status noanalyzer_clean 24
+grep -q '^snapalloc: leak check: not checked without the analyzer (exit status 24)$' \
+    "$(sa_err noanalyzer_clean)" || { sa_show noanalyzer_clean; sa_fail "no not-checked line"; }
+
+# No directory can be made: one line, 24, whatever the program's status;
+# TMPDIR is where the private directory goes.
+sa_run_preload_nostats nodir env SNAPALLOC_CHECK=1 TMPDIR="$SA_TMP/no-such-dir" \
+    SNAPALLOC_CMD="$SA_TMP/missing" "$LK_PROG" direct
+sa_expect_status nodir 24
+[ "$(cat "$(sa_err nodir)")" = "snapalloc: leak check: cannot create a directory in $SA_TMP/no-such-dir: No such file or directory; the program is not checked" ] \
+    || { sa_show nodir; sa_fail "no-directory message"; }
+mkdir "$SA_TMP/tmpdir"
+echo 0 >"$SA_TMP/fake.status"
+sa_run_preload_nostats tmpdir env SNAPALLOC_CHECK=1 TMPDIR="$SA_TMP/tmpdir" SNAPALLOC_CMD="$FAKE" "$LK_PROG" direct
+sa_expect_status tmpdir 0
+case $(sed -n 3p "$SA_TMP/fake.args") in "$SA_TMP/tmpdir/snapalloc-check."*) ;; *) sa_fail "TMPDIR not honoured: $(sed -n 3p "$SA_TMP/fake.args")" ;; esac
 
 # The real analyzer, when the command has it: 23 for a leak, 0 without.
 if [ -x "${SNAPALLOC_CMD:-}" ]; then
@@ -60,6 +78,23 @@ if [ -x "${SNAPALLOC_CMD:-}" ]; then
     sa_run_preload_nostats real_clean env SNAPALLOC_CHECK=1 "$LK_PROG" clean
     sa_expect_status real_clean 0
 fi
+
+# A process that execs after its baseline: the new image takes over the
+# directory the old one made (same pid), so nothing is left behind in
+# TMPDIR.  sh waits until its warmup baseline is there, then execs.
+mkdir "$SA_TMP/exec-tmp"
+echo 0 >"$SA_TMP/fake.status"
+sa_run_preload_nostats execbase env SNAPALLOC_CHECK=1 SNAPALLOC_CHECK_WARMUP=0.01 \
+    TMPDIR="$SA_TMP/exec-tmp" SNAPALLOC_CMD="$FAKE" sh -c '
+    i=0
+    while [ $i -lt 300 ]; do
+        for f in "$TMPDIR"/snapalloc-check.$$.*/$$.baseline.snap; do [ -e "$f" ] && exec "$0" clean; done
+        sleep 0.1; i=$((i+1))
+    done
+    echo "no baseline" >&2; exit 9' "$LK_PROG"
+sa_expect_status execbase 0
+[ -z "$(ls "$SA_TMP/exec-tmp")" ] || sa_fail "exec after a baseline left: $(ls "$SA_TMP/exec-tmp")"
+grep -q '\.exit\.snap$' "$SA_TMP/fake.files" || sa_fail "the exec'ed image was not checked: $(cat "$SA_TMP/fake.files")"
 
 # Baselines: snapalloc_mark_baseline() and the warmup timer.
 lk_run mark "$LK_PROG" baseline

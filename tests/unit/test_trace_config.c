@@ -53,8 +53,10 @@ Test(trace_config, signal)
     cr_assert_eq(v, SIGUSR2);
     cr_assert_eq(sa_config_parse_signal("sigusr1", &v), 0);
     cr_assert_eq(v, SIGUSR1);
-    cr_assert_eq(sa_config_parse_signal("hup", &v), 0);
-    cr_assert_eq(v, SIGHUP);
+    cr_assert_eq(sa_config_parse_signal("winch", &v), 0);
+    cr_assert_eq(v, SIGWINCH);
+    cr_assert_eq(sa_config_parse_signal("CHLD", &v), 0);
+    cr_assert_eq(v, SIGCHLD);
     cr_assert_eq(sa_config_parse_signal("10", &v), 0);
     cr_assert_eq(v, 10);
     char rt[16];   /* room for any int: no truncation warning */
@@ -62,11 +64,20 @@ Test(trace_config, signal)
     cr_assert_eq(sa_config_parse_signal(rt, &v), 0);
     cr_assert_eq(v, SIGRTMIN + 1);
     v = 99;
-    const char *bad[] = {"", "USR3", "SIG", "SIGKILL", "KILL", "STOP", "SEGV", "SIGSEGV", "BUS",
-                         "FPE", "ILL", "0", "9", "11", "19", "32", "65", "-10", "10x", "USR1 ",
+    const char *bad[] = {"", "USR3", "SIG", "0", "32", "65", "-10", "10x", "USR1 ",
                          " USR1", "99999999999999999999", "SIGSIGUSR1"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(sa_config_parse_signal(bad[i], &v), -1, "accepted \"%s\"", bad[i]);
+    /* Signals whose default action ends or stops the program, faults,
+     * KILL/STOP and the leak check's stop signal: refused. */
+    char ours[16];
+    snprintf(ours, sizeof ours, "%d", SIGRTMIN + 6);
+    const char *refused[] = {"TERM", "SIGTERM", "int", "HUP", "QUIT", "PIPE", "ALRM", "TSTP",
+                             "TTIN", "TTOU", "PROF", "IO", "SIGKILL", "KILL", "STOP", "SEGV",
+                             "SIGSEGV", "BUS", "FPE", "ILL", "9", "11", "15", "19", ours};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++)
+        cr_assert_eq(sa_config_parse_signal(refused[i], &v), SA_SIGNAL_REFUSED,
+                     "did not refuse \"%s\"", refused[i]);
     cr_assert_eq(v, 99);
 }
 
@@ -244,7 +255,7 @@ Test(trace_config, read_garbage_one_line_each)
     cr_assert_str_eq(out,
         "snapalloc: SNAPALLOC_SNAPSHOT_AT_EXIT=\"yes\": not 0 or 1; using 1\n"
         "snapalloc: SNAPALLOC_SNAPSHOT=\"\": empty or longer than 4095 bytes; using snapalloc.%e.%p.%n.snap\n"
-        "snapalloc: SNAPALLOC_SIGNAL=\"KILL\": not the name or number of a signal that can be caught; no signal trigger\n"
+        "snapalloc: SNAPALLOC_SIGNAL=\"KILL\": a handler would take away its default action (ending or stopping the program, or reporting a fault); use USR1, USR2, WINCH, URG, CHLD, CONT or a real-time signal; no signal trigger\n"
         "snapalloc: SNAPALLOC_INTERVAL=\"-1\": not a number of seconds from 0.001 to 1000000000; no interval trigger\n"
         "snapalloc: SNAPALLOC_PEAK=\"12Q\": not a positive byte count (suffixes K, M, G); no peak trigger\n"
         "snapalloc: SNAPALLOC_UNWIND=\"dwarf?\": not libunwind or fp; using libunwind\n");

@@ -1,0 +1,46 @@
+# fuzz.sh - a bounded libFuzzer run (30 s, fixed seed) of the snapshot
+# reader and the report path (tests/fuzz/fuzz_snapshot.c), built with
+# clang -fsanitize=fuzzer,address,undefined and seeded with real snapshots
+# that cli_mksnap writes through the library's writer (a traced program's
+# snapshot names libc and the loader, whose debug information makes each
+# run 30x slower).  A crash, a
+# sanitizer report, a leak or a rejection without a reason fails the test
+# (the input that did it is printed as hex).  SKIP (77) without clang or
+# its libFuzzer.
+set -eu
+. "$top_srcdir/tests/integration/cli_lib.sh"
+cli_init fuzz
+
+S=$top_srcdir
+CLANG=${CLANG:-clang}
+if ! command -v "$CLANG" >/dev/null 2>&1; then
+    echo "SKIP: no clang (apt-get install clang)"
+    exit 77
+fi
+if ! "$CLANG" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 \
+        -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" -I"$S/include" -I"$S/src" \
+        -I"$S/tools" "$S/tests/fuzz/fuzz_snapshot.c" "$S/tools/report.c" "$S/tools/symbolize.c" \
+        "$S/src/snapshot_read.c" -ldw -lelf -lstdc++ -lm -o "$T/fuzz" 2>"$T/cc.err"; then
+    echo "SKIP: $CLANG cannot build a libFuzzer harness: $(tail -1 "$T/cc.err")"
+    exit 77
+fi
+
+mkdir "$T/corpus"
+"$MK" "$T/corpus/default.snap" >/dev/null || fail "cli_mksnap"
+"$MK" "$T/corpus/mixed.snap" small=3 pages=1 big=0 dup=2 wrap=1 rec=1 helper=2 gone=1 inl=2 \
+    >/dev/null || fail "cli_mksnap mixed"
+"$MK" "$T/corpus/one.snap" small=1 pages=0 big=0 dup=0 wrap=0 rec=0 helper=0 >/dev/null ||
+    fail "cli_mksnap one"
+
+rc=0
+ASAN_OPTIONS=detect_leaks=1 "$T/fuzz" -seed=1 -max_total_time=30 -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$T/" -print_final_stats=1 "$T/corpus" >"$T/fuzz.log" 2>&1 || rc=$?
+grep -E '^(stat::number_of_executed_units|Done)' "$T/fuzz.log" || :
+if [ $rc -ne 0 ]; then
+    grep -E 'ERROR|runtime error|SUMMARY|#[0-9]+ ' "$T/fuzz.log" | head -40
+    for f in "$T"/crash-* "$T"/leak-* "$T"/timeout-* "$T"/oom-*; do
+        [ -e "$f" ] && { echo "--- $f"; od -A d -t x1 "$f" | head -20; }
+    done
+    fail "the fuzzer found a problem (exit $rc)"
+fi
+echo "PASS: fuzz"

@@ -1,0 +1,43 @@
+# cli_sanitizers.sh - the command (tools/ and the snapshot reader) built
+# with AddressSanitizer, LeakSanitizer and UndefinedBehaviorSanitizer, and
+# the command's own tests (cli_*.sh, check_*.sh) run against that build.
+# Any sanitizer report (written to a log, so that the tests' exact stderr
+# checks are not what catches it) fails this test.  SKIP (77) when the
+# compiler cannot build with the sanitizers.
+set -eu
+. "$top_srcdir/tests/integration/cli_lib.sh"
+cli_init cli_sanitizers
+
+CC_SAN=${CC:-cc}
+S=$top_srcdir
+san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer"
+if ! $CC_SAN $san -g -O1 -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" \
+        -I"$S/include" -I"$S/src" -DSNAPALLOC_LIBDIR='"/nonexistent"' \
+        "$S"/tools/*.c "$S/src/snapshot_read.c" -ldw -lelf -lstdc++ -lm \
+        -o "$T/snapalloc" 2>"$T/cc.err"; then
+    echo "SKIP: $CC_SAN cannot build the command with $san: $(tail -1 "$T/cc.err")"
+    exit 77
+fi
+
+# verify_asan_link_order: a test preloads libm into the command itself.
+ASAN_OPTIONS="log_path=$T/san:exitcode=86:verify_asan_link_order=0:detect_leaks=1"
+UBSAN_OPTIONS="log_path=$T/san:print_stacktrace=1:halt_on_error=1"
+export ASAN_OPTIONS UBSAN_OPTIONS
+failed=""
+for t in "$S"/tests/integration/cli_*.sh "$S"/tests/integration/check_*.sh; do
+    name=$(basename "$t" .sh)
+    case $name in cli_lib|check_lib|cli_sanitizers) continue ;; esac
+    rc=0
+    SNAPALLOC_CMD=$T/snapalloc sh "$t" >"$T/$name.log" 2>&1 || rc=$?
+    if [ $rc -ne 0 ] && [ $rc -ne 77 ]; then
+        failed="$failed $name"
+        echo "--- $name (exit $rc):"
+        tail -15 "$T/$name.log"
+    fi
+done
+if ls "$T" | grep -q '^san\.'; then
+    for f in "$T"/san.*; do echo "--- $f:"; head -40 "$f"; done
+    fail "sanitizer reports (above)"
+fi
+[ -z "$failed" ] || fail "failed under the sanitizers:$failed"
+echo "PASS: cli_sanitizers"
