@@ -2,7 +2,7 @@
 # snapalloc builds and tests with (only those missing, so a re-run is fast).
 SNAPALLOC_DEPS="build-essential autoconf automake libtool pkg-config
   libunwind-dev libcriterion-dev libdw-dev libelf-dev
-  python3 sqlite3 g++ valgrind libc6-dbg git perl clang
+  python3 sqlite3 g++ valgrind libc6-dbg git perl clang libclang-rt-14-dev
   libpython3.11-testsuite redis-server redis-tools"
 sa_install_deps() {
     missing=""

@@ -27,6 +27,9 @@
 #include "trace_config.h"
 
 #include <errno.h>
+#include <stddef.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <pthread.h>
 #include <semaphore.h>
 #include <signal.h>
@@ -46,7 +49,6 @@
 
 sa_trace_config sa_trace_cfg = {
     .at_exit = 0, .unwind = SA_UNWIND_LIBUNWIND, .tmpl = SA_SNAPSHOT_DEFAULT_TEMPLATE,
-    .report_fd = -1,
 };
 
 /* ---- Parsers ---------------------------------------------------------- */
@@ -280,18 +282,20 @@ const char *sa_config_errno_text(int err)
 /* ---- Reading the environment ------------------------------------------ */
 
 
-/* "FD:INODE": a pipe `snapalloc run` keeps open to learn which processes
- * could not write their files (a child that dropped privileges cannot
- * write into the run's directory, but it still holds the pipe). */
-static void parse_report_fd(const char *v, sa_trace_config *c)
+/* SNAPALLOC_REPORT_SOCKET names an abstract unix datagram socket that
+ * `snapalloc run` reads to learn which processes could not write their
+ * files (a child that dropped privileges cannot write into the run's
+ * directory, but anyone may send to an abstract socket).  No descriptor is
+ * inherited: the program sees the same descriptors as in a plain run. */
+static void parse_report_sock(const char *v, sa_trace_config *c)
 {
-    const char *end;
-    uint64_t fd, ino;
-    if (parse_u64(v, &end, 1u << 20, &fd) != 0 || *end != ':' ||
-        parse_u64(end + 1, &end, UINT64_MAX, &ino) != 0 || *end)
-        return;
-    c->report_fd = (int)fd;
-    c->report_ino = ino;
+    size_t n = 0;
+    for (; v[n]; n++)
+        if (n + 1 >= sizeof c->report_sock ||
+            !((v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') ||
+              (v[n] >= '0' && v[n] <= '9') || v[n] == '.' || v[n] == '-' || v[n] == '_'))
+            return;
+    memcpy(c->report_sock, v, n + 1);
 }
 
 void sa_config_read(sa_trace_config *c, int fd)
@@ -332,9 +336,9 @@ void sa_config_read(sa_trace_config *c, int fd)
              "not a positive byte count (suffixes K, M, G); no peak trigger");
     if ((v = secure_getenv("SNAPALLOC_UNWIND")) && sa_config_parse_unwind(v, &c->unwind) != 0)
         sa_warn_setting(fd, "SNAPALLOC_UNWIND", v, "not libunwind or fp; using libunwind");
-    c->report_fd = -1;
-    if ((v = secure_getenv("SNAPALLOC_REPORT_FD")))
-        parse_report_fd(v, c);   /* set by `snapalloc run`: silently ignored if bad */
+    c->report_sock[0] = '\0';
+    if ((v = secure_getenv("SNAPALLOC_REPORT_SOCKET")))
+        parse_report_sock(v, c);   /* set by `snapalloc run`: silently ignored if bad */
     sa_leak_config_read(&sa_leak_cfg, c, fd);   /* SNAPALLOC_CHECK implies tracing */
 }
 
@@ -367,17 +371,15 @@ static int already_reported(const char *path, int err)
     return 0;   /* table full: report */
 }
 
-/* One record "PID<TAB>ERRNO<TAB>PATH\n" to the run's pipe, if it is still
- * that pipe (a program may have closed the fd and reused the number):
- * under PIPE_BUF bytes, so records of several processes never mix; the
- * pipe is non-blocking, so a full pipe loses the record, not the program. */
+/* One record "PID<TAB>ERRNO<TAB>PATH\n", one datagram, to the run's
+ * socket.  The descriptor lives only for this call; the send never blocks
+ * (a full queue loses the record, not the program). */
 static void report_record(const char *path, int err)
 {
-    int fd = sa_trace_cfg.report_fd;
-    struct stat st;
-    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISFIFO(st.st_mode) ||
-        (uint64_t)st.st_ino != sa_trace_cfg.report_ino)
+    const char *name = sa_trace_cfg.report_sock;
+    if (!name[0])
         return;
+    int saved = errno;
     char rec[512];
     size_t n = sa_fmt_u64(rec, (uint64_t)getpid());
     rec[n++] = '\t';
@@ -390,8 +392,19 @@ static void report_record(const char *path, int err)
         memcpy(rec + n, path, l);
     n += l;
     rec[n++] = '\n';
-    ssize_t w = write(fd, rec, n);
-    (void)w;
+    int s = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s >= 0) {
+        struct sockaddr_un a;
+        memset(&a, 0, sizeof a);
+        a.sun_family = AF_UNIX;
+        size_t nl = strlen(name);   /* < 64: parse_report_sock */
+        memcpy(a.sun_path + 1, name, nl);
+        ssize_t w = sendto(s, rec, n, MSG_DONTWAIT | MSG_NOSIGNAL, (struct sockaddr *)&a,
+                           (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + nl));
+        (void)w;
+        close(s);
+    }
+    errno = saved;
 }
 
 void sa_trigger_report(const char *path, int err)

@@ -32,8 +32,7 @@ typedef struct sa_trace_config {
     uint64_t peak_step;     /* 0 = none */
     int unwind;             /* SA_UNWIND_* */
     char tmpl[SA_PATH_MAX]; /* SNAPALLOC_SNAPSHOT */
-    int report_fd;          /* SNAPALLOC_REPORT_FD=FD:INODE: -1 = none */
-    uint64_t report_ino;
+    char report_sock[64];   /* SNAPALLOC_REPORT_SOCKET: abstract socket name, "" = none */
 } sa_trace_config;
 
 /* Parsers: 0 and *out set, or -1 (out untouched). */

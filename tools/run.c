@@ -30,7 +30,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stddef.h>
+#include <sys/random.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -436,47 +441,61 @@ out:
 
 /* ---- Processes whose files could not be written ---------------------- */
 
-static int report_pipe[2] = {-1, -1};
+static int report_sock = -1;
 
-/* A non-blocking pipe whose write end every process of the run inherits
- * (SNAPALLOC_REPORT_FD=FD:INODE): the library writes one record per file
- * it could not write, even after dropping the privileges that the run's
- * directory needs. */
-static void report_pipe_open(void)
+/* An abstract unix datagram socket, named in SNAPALLOC_REPORT_SOCKET, to
+ * which the library sends one record per file it could not write, even
+ * after dropping the privileges that the run's directory needs.  Nothing
+ * is inherited: the program's descriptors are those of a plain run. */
+static void report_sock_open(void)
 {
-    struct stat st;
-    if (pipe2(report_pipe, O_CLOEXEC | O_NONBLOCK) != 0 || fcntl(report_pipe[1], F_SETFD, 0) != 0 ||
-        fstat(report_pipe[1], &st) != 0) {
-        sa_set_env("SNAPALLOC_REPORT_FD", NULL);
+    unsigned long long r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t)sizeof r)
+        r ^= (unsigned long long)time(NULL) * 0x9e3779b97f4a7c15ull;
+    char name[64];
+    snprintf(name, sizeof name, "snapalloc-run.%d.%016llx", (int)getpid(), r);
+    struct sockaddr_un a;
+    memset(&a, 0, sizeof a);
+    a.sun_family = AF_UNIX;
+    memcpy(a.sun_path + 1, name, strlen(name));
+    report_sock = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (report_sock < 0 ||
+        bind(report_sock, (struct sockaddr *)&a,
+             (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + strlen(name))) != 0) {
+        if (report_sock >= 0)
+            close(report_sock);
+        report_sock = -1;
+        sa_set_env("SNAPALLOC_REPORT_SOCKET", NULL);
         return;
     }
-    char v[64];
-    snprintf(v, sizeof v, "%d:%llu", report_pipe[1], (unsigned long long)st.st_ino);
-    sa_set_env("SNAPALLOC_REPORT_FD", v);
+    int big = 1 << 20;
+    (void)setsockopt(report_sock, SOL_SOCKET, SO_RCVBUF, &big, sizeof big);
+    sa_set_env("SNAPALLOC_REPORT_SOCKET", name);
 }
 
-/* After the run: "N processes could not write their results" and one line
- * per record (the first 20). */
+/* After the run: "N files could not be written" and one line per record
+ * (the first 20). */
 static void report_failures(void)
 {
-    if (report_pipe[0] < 0)
+    if (report_sock < 0)
         return;
-    close(report_pipe[1]);
     char *buf = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
-        if (len + 4096 > cap) {
+        if (len + 1024 > cap) {
             cap = cap ? cap * 2 : 65536;
             buf = sa_xrealloc(buf, cap, 1);
         }
-        ssize_t n = read(report_pipe[0], buf + len, cap - len - 1);
+        ssize_t n = recv(report_sock, buf + len, cap - len - 1, MSG_DONTWAIT);
         if (n < 0 && errno == EINTR)
             continue;
         if (n <= 0)
-            break;   /* EOF, or EAGAIN: a process still holds the pipe */
+            break;   /* EAGAIN: every record has been read */
         len += (size_t)n;
+        if (buf[len - 1] != '\n')
+            buf[len++] = '\n';
     }
-    close(report_pipe[0]);
+    close(report_sock);
     size_t nrec = 0;
     for (size_t i = 0; i < len; i++)
         nrec += buf && buf[i] == '\n';
@@ -608,13 +627,17 @@ int sa_cmd_run(int argc, char **argv)
     sa_set_env("SNAPALLOC_UNWIND", unwind);
 
     dir_list before = list_snapshots(absdir);
-    report_pipe_open();
+    report_sock_open();
 
     int exec_failed = 0;
     pid_t pid;
     int rc = sa_spawn_wait(prog, snapsig, &pid, &exec_failed);
-    if (exec_failed)
+    if (exec_failed) {
+        dir_list_free(&before);
+        if (report_sock >= 0)
+            close(report_sock);
         return rc;
+    }
 
     show_results(absdir, &before, pid);
     dir_list_free(&before);

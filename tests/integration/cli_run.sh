@@ -51,8 +51,8 @@ expect_line "SNAPALLOC_TRACE=32" "default frames"
 expect_line "SNAPALLOC_SNAPSHOT_AT_EXIT=1" "default exit snapshot"
 expect_line "SNAPALLOC_SNAPSHOT=$T/snapalloc-out/%e\.%p\.%n\.snap" "default directory"
 expect_no_line "SNAPALLOC_(PEAK|SIGNAL|INTERVAL|UNWIND)=" "unset options"
-expect_line "SNAPALLOC_REPORT_FD=[0-9]+:[0-9]+" "the failure pipe"
-[ "$(grep -Evc '^SNAPALLOC_(CMD|LIB|REPORT_FD)=' "$T/out")" -eq 4 ] || fail "unexpected environment lines"
+expect_line "SNAPALLOC_REPORT_SOCKET=snapalloc-run\.[0-9]+\.[0-9a-f]+" "the failure socket"
+[ "$(grep -Evc '^SNAPALLOC_(CMD|LIB|REPORT_SOCKET)=' "$T/out")" -eq 4 ] || fail "unexpected environment lines"
 
 # Signals sent to the command reach the program.  The program tells us it
 # is ready through a file; no timing is assumed.
