@@ -31,6 +31,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "leak_heur.h"
 #include "trace_config.h"
 
 /* ---- Configuration (leak.c) ------------------------------------------- */
@@ -78,12 +79,7 @@ enum { SA_LEAK_DEFINITE = 1, SA_LEAK_INDIRECT = 2, SA_LEAK_POSSIBLE = 3,
  * a pointer to the block's start.  Blocks so reached are still reachable;
  * the result also lists them by heuristic (entry classes
  * SA_LEAK_HEUR_CLASS + index), as memcheck's "reachable via heuristic". */
-enum { SA_LEAK_HEUR_STDSTRING = 0, SA_LEAK_HEUR_LENGTH64 = 1, SA_LEAK_HEUR_NEWARRAY = 2,
-       SA_LEAK_HEUR_MULTIPLEINHERITANCE = 3, SA_LEAK_NHEUR = 4,
-       SA_LEAK_HEUR_CLASS = SA_LEAK_NCLASSES, SA_LEAK_HEUR_ALL = 15 };
-extern const char *const sa_leak_heur_names[SA_LEAK_NHEUR];
-/* "all", "none" or a comma-separated list of names: 0 and *mask, or -1. */
-int sa_leak_heur_parse(const char *s, unsigned *mask);
+enum { SA_LEAK_HEUR_CLASS = SA_LEAK_NCLASSES };
 
 /* Per (class, stack): requested bytes and blocks.  stack 0 = untraced
  * (usable size counted). */

@@ -31,38 +31,6 @@
 
 #include <string.h>
 
-const char *const sa_leak_heur_names[SA_LEAK_NHEUR] = {
-    "stdstring", "length64", "newarray", "multipleinheritance",
-};
-
-int sa_leak_heur_parse(const char *s, unsigned *mask)
-{
-    if (strcmp(s, "all") == 0) {
-        *mask = SA_LEAK_HEUR_ALL;
-        return 0;
-    }
-    if (strcmp(s, "none") == 0) {
-        *mask = 0;
-        return 0;
-    }
-    unsigned m = 0;
-    for (const char *p = s;;) {
-        size_t n = strcspn(p, ",");
-        int h;
-        for (h = 0; h < SA_LEAK_NHEUR; h++)
-            if (strlen(sa_leak_heur_names[h]) == n && strncmp(p, sa_leak_heur_names[h], n) == 0)
-                break;
-        if (h == SA_LEAK_NHEUR)
-            return -1;
-        m |= 1u << h;
-        if (!p[n])
-            break;
-        p += n + 1;
-    }
-    *mask = m;
-    return 0;
-}
-
 #define WORD sizeof(uintptr_t)
 #define PAGE0 4096u
 

@@ -73,6 +73,10 @@ static const char usage_check[] =
     "      --wrapper PATTERN   fold functions matching PATTERN into the allocation,\n"
     "                          like malloc; repeatable\n"
     "  -n, --frames N          frames stored per stack, 1..128 (default 32)\n"
+    "      --heuristics LIST   memcheck's interior-pointer heuristics: all (default),\n"
+    "                          none, or a comma list of stdstring, length64,\n"
+    "                          newarray, multipleinheritance (as valgrind's\n"
+    "                          --leak-check-heuristics)\n"
     "      --unwind METHOD     libunwind (default) or fp: frame pointers, cheaper\n"
     "                          (LeakSanitizer's default), exact call sites but\n"
     "                          shorter stacks through code without frame pointers\n"
@@ -201,7 +205,7 @@ static void check_killed(sa_check_result *r, pid_t pid, const char *program)
 
 enum {
     OPT_FAIL_ON = 256, OPT_SHOW, OPT_EXITCODE, OPT_MAX_GROWTH, OPT_WARMUP, OPT_SUPPRESSIONS,
-    OPT_REPORT, OPT_FORMAT, OPT_TOP, OPT_WRAPPER, OPT_ANALYZE, OPT_UNWIND,
+    OPT_REPORT, OPT_FORMAT, OPT_TOP, OPT_WRAPPER, OPT_ANALYZE, OPT_UNWIND, OPT_HEURISTICS,
 };
 
 static void push(const char ***list, size_t *n, const char *p)
@@ -225,6 +229,7 @@ int sa_cmd_check(int argc, char **argv)
         {"wrapper", required_argument, NULL, OPT_WRAPPER},
         {"frames", required_argument, NULL, 'n'},
         {"unwind", required_argument, NULL, OPT_UNWIND},
+        {"heuristics", required_argument, NULL, OPT_HEURISTICS},
         {"output", required_argument, NULL, 'o'},
         {"analyze", required_argument, NULL, OPT_ANALYZE},
         {"help", no_argument, NULL, 'h'},
@@ -239,7 +244,8 @@ int sa_cmd_check(int argc, char **argv)
     o.ropts.top = 10;
     int have_fail = 0;
     const char *warmup = NULL, *report = NULL, *format = NULL, *outdir = NULL, *analyze = NULL;
-    const char *unwind = NULL;
+    const char *unwind = NULL, *heuristics = NULL;
+    unsigned heur_mask;
     const char **supp_files = NULL;
     size_t nsupp = 0;
     uint64_t frames = DEFAULT_FRAMES, v;
@@ -305,6 +311,12 @@ int sa_cmd_check(int argc, char **argv)
                 sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
             unwind = optarg;
             break;
+        case OPT_HEURISTICS:
+            if (sa_leak_heur_parse(optarg, &heur_mask) != 0)
+                sa_die("--heuristics", "'%s' is not all, none or a comma list of stdstring, "
+                       "length64, newarray, multipleinheritance", optarg);
+            heuristics = optarg;
+            break;
         case 'o':
             if (!*optarg)
                 sa_die("-o", "empty directory name");
@@ -339,8 +351,9 @@ int sa_cmd_check(int argc, char **argv)
         if (dashdash || optind < argc)
             sa_die("check", "--analyze DIR takes no program (snapalloc check --analyze DIR "
                    "[OPTIONS])");
-        if (outdir || warmup)
-            sa_die(outdir ? "-o" : "--warmup", "cannot be used with --analyze");
+        if (outdir || warmup || heuristics)
+            sa_die(outdir ? "-o" : warmup ? "--warmup" : "--heuristics",
+                   "cannot be used with --analyze");
     } else {
         if (!dashdash) {
             if (optind < argc)
@@ -378,6 +391,7 @@ int sa_cmd_check(int argc, char **argv)
         sa_set_env("SNAPALLOC_CHECK_WARMUP", warmup);
         sa_set_env("SNAPALLOC_CHECK_OPTIONS", NULL);
         sa_set_env("SNAPALLOC_UNWIND", unwind);
+        sa_set_env("SNAPALLOC_CHECK_HEURISTICS", heuristics);
 
         size_t len = 1;
         for (char **a = prog; *a; a++)

@@ -307,6 +307,24 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
         }
         if (p->nleaks > 1)
             qsort(p->leaks, p->nleaks, sizeof *p->leaks, cmp_leak);
+        for (int h = 0; h < SA_LEAK_NHEUR; h++) {
+            char name[64];
+            snprintf(name, sizeof name, "heuristic-%s.snap", sa_leak_heur_names[h]);
+            char *path = set_path(dir, p->pid, name);
+            struct stat hst;
+            if (stat(path, &hst) != 0 && errno == ENOENT) {
+                free(path);   /* the heuristic reached nothing */
+                continue;
+            }
+            sa_snapshot *s = sa_load_snapshot(path);
+            check_header(path, s, p->pid, SA_CHECK_TRIGGER_LEAK, SA_CHECK_HEUR_SEQ + (uint32_t)h, 1);
+            p->heur[h].bytes = s->total_size;
+            p->heur[h].blocks = s->total_count;
+            r->heur[h].bytes += s->total_size;
+            r->heur[h].blocks += s->total_count;
+            sa_snapshot_free(s);
+            free(path);
+        }
 
         if (!o->have_max_growth)
             continue;

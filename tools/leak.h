@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
+#include "leak_heur.h"
 #include "report.h"
 #include "snapshot.h"
 #include "suppress.h"
@@ -25,6 +26,9 @@ enum {
 /* The triggers of check's files (snapshot.h names 0..4). */
 #define SA_CHECK_TRIGGER_LEAK 5
 #define SA_CHECK_TRIGGER_BASELINE 6
+/* Heuristic h's file, PID.heuristic-NAME.snap (written only when the
+ * heuristic reached a block), holds sequence SA_CHECK_HEUR_SEQ + h. */
+#define SA_CHECK_HEUR_SEQ 5
 
 /* The exit status of a check that could not check (nothing was loaded, a
  * process was killed before its scan, no directory, no analyzer): the gate
@@ -62,6 +66,9 @@ typedef struct sa_leak_proc {
     size_t nleaks;
     sa_leak_total total[SA_LEAK_NKINDS];       /* not suppressed */
     sa_leak_total suppressed[SA_LEAK_NKINDS];
+    /* Still reachable only through heuristic h (memcheck's "reachable via
+     * heuristic"): part of total[SA_LEAK_REACHABLE], suppressions aside. */
+    sa_leak_total heur[SA_LEAK_NHEUR];
     /* --max-growth */
     char *baseline_path, *exit_path;
     sa_snapshot *baseline, *exit;             /* NULL: no baseline taken */
@@ -86,6 +93,7 @@ typedef struct sa_check_result {
     size_t nprocs, nchecked;
     sa_leak_total total[SA_LEAK_NKINDS];   /* over processes, not suppressed */
     sa_leak_total suppressed;              /* over the kinds considered */
+    sa_leak_total heur[SA_LEAK_NHEUR];     /* over processes */
     unsigned failed;           /* kinds (and SA_LEAK_GROWTH) that failed */
     int passed;                /* nothing failed and not_checked is empty */
     char not_checked[512];     /* why the check could not check ("" if it did) */

@@ -157,6 +157,15 @@ void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts
     for (int k = 0; k < SA_LEAK_NKINDS; k++)
         if (rep & SA_KIND_BIT(k))
             print_total(out, sa_leak_kind_label(k), &r->total[k]);
+    /* memcheck's "of which reachable via heuristic" lines. */
+    for (int h = 0; h < SA_LEAK_NHEUR; h++)
+        if (r->heur[h].blocks) {
+            char label[96];
+            snprintf(label, sizeof label, "%sreachable via heuristic %s",
+                     rep & SA_KIND_BIT(SA_LEAK_REACHABLE) ? "  of which " : "",
+                     sa_leak_heur_names[h]);
+            print_total(out, label, &r->heur[h]);
+        }
     print_total(out, "suppressed", &r->suppressed);
 
     int used = 0;
@@ -282,7 +291,12 @@ void sa_leak_write_json(FILE *out, const sa_check_result *r, const sa_check_opts
         }
     fputs(sep, out);
     json_total(out, "suppressed", &r->suppressed);
-    fputs("},\n \"leaks\": [", out);
+    fputs(", \"reachable_via_heuristic\": {", out);
+    for (int h = 0; h < SA_LEAK_NHEUR; h++) {
+        fputs(h ? ", " : "", out);
+        json_total(out, sa_leak_heur_names[h], &r->heur[h]);
+    }
+    fputs("}},\n \"leaks\": [", out);
     sep = "\n  ";
     for (size_t i = 0; i < r->nprocs; i++) {
         const sa_leak_proc *p = &r->procs[i];

@@ -19,6 +19,8 @@
 #
 # Mismatches are collected; the script fails at its end with a table.
 # LEAK_CASES="a b" runs only those cases, LEAK_LEVELS="O2" only a level.
+# LC_VG_OPTS: more memcheck options (heuristics.sh: the heuristics off on
+# both sides).
 . "$top_srcdir/tests/integration/lib.sh"
 . "$top_srcdir/tests/integration/leak_lib.sh"
 
@@ -128,6 +130,41 @@ lc_sa_numbers() {
     done | sort
 }
 
+# lc_vg_heuristics FILE: per process, memcheck's "of which reachable via
+# heuristic" lines as "NAME=BYTES/BLOCKS ..." ("-" when there are none),
+# sorted.
+lc_vg_heuristics() {
+    awk '
+        match($0, /^==[0-9]+==/) { pid = substr($0, 3, RLENGTH - 4) }
+        / HEAP SUMMARY:/ { seen[pid] = 1; h[pid] = "" }
+        / of which reachable via heuristic:/ { inh[pid] = 1; next }
+        inh[pid] && !/ suppressed: / && /: [0-9,]+ bytes in [0-9,]+ blocks/ {
+            b = $(NF - 4); k = $(NF - 1); gsub(",", "", b); gsub(",", "", k)
+            n = $2; sub(/:$/, "", n)   # "multipleinheritance:" has no space
+            h[pid] = h[pid] " " n "=" b "/" k; next }
+        { inh[pid] = 0 }
+        END { for (q in seen) { v = h[q]; sub(/^ /, "", v); print (v == "" ? "-" : v) } }
+    ' "$1" | sort
+}
+
+# lc_sa_heuristics DIR: the same from the check's PID.heuristic-NAME.snap
+# files, in memcheck's order of the names.
+lc_sa_heuristics() {
+    for lc_d in "$1"/*.done; do
+        [ -e "$lc_d" ] || continue
+        lc_p=${lc_d%.done}
+        lc_line=
+        for lc_h in stdstring length64 newarray multipleinheritance; do
+            [ -e "$lc_p.heuristic-$lc_h.snap" ] || continue
+            lc_v=$("$LK_DUMP" "$lc_p.heuristic-$lc_h.snap" 2>/dev/null |
+                sed -n '1s/.* size=\([0-9]*\) count=\([0-9]*\)$/\1\/\2/p')
+            lc_line="$lc_line $lc_h=${lc_v:-unreadable}"
+        done
+        lc_line=${lc_line# }
+        echo "${lc_line:--}"
+    done | sort
+}
+
 # lc_match GOT WANT: lines equal, field by field; "*" in WANT matches any
 # number (e.g. "*/1": any size in one block).
 lc_match() {
@@ -155,7 +192,7 @@ lc_compare() {
     shift 3
     LC_RAN=$((LC_RAN + 1))
     lc_env_prepare
-    sa_run_plain "$lc_tag.vg" sh "$LC_ENV_EXEC" "$SA_TMP/env.vg" valgrind --leak-check=full "$@"
+    sa_run_plain "$lc_tag.vg" sh "$LC_ENV_EXEC" "$SA_TMP/env.vg" valgrind --leak-check=full ${LC_VG_OPTS:-} "$@"
     grep -q 'ERROR SUMMARY' "$SA_TMP/$lc_tag.vg.err" || { sa_show "$lc_tag.vg"; lc_failed "$lc_tag: valgrind did not finish"; return 0; }
     lc_vg=$(lc_vg_numbers "$SA_TMP/$lc_tag.vg.err")
     if [ -n "$lc_want" ] && ! lc_match "$lc_vg" "$lc_want"; then
@@ -165,6 +202,7 @@ lc_compare() {
     rm -rf "$LC_CHECK_DIR"
     mkdir -p "$LC_CHECK_DIR"
     sa_run_plain "$lc_tag" sh "$LC_ENV_EXEC" "$SA_TMP/env.check" "$@"
+    rm -rf "$SA_TMP/$lc_tag.d"   # a case may run twice (heuristics.sh)
     mv "$LC_CHECK_DIR" "$SA_TMP/$lc_tag.d"
     lc_rc=$(sa_status "$lc_tag")
     lc_sa=$(lc_sa_numbers "$SA_TMP/$lc_tag.d")
@@ -174,6 +212,11 @@ lc_compare() {
     elif ! lc_match "$lc_sa" "$lc_ref"; then
         lc_failed "$lc_tag: check '$(echo $lc_sa)' vs ${lc_own:+documented }memcheck '$(echo $lc_ref)' (def ind pos, bytes/blocks)"
     fi
+    # What memcheck's heuristics reached, heuristic by heuristic.
+    lc_vgh=$(lc_vg_heuristics "$SA_TMP/$lc_tag.vg.err")
+    lc_sah=$(lc_sa_heuristics "$SA_TMP/$lc_tag.d")
+    [ -z "$lc_sa" ] || [ "$lc_vgh" = "$lc_sah" ] ||
+        lc_failed "$lc_tag: reachable via heuristic: check '$(echo $lc_sah)' vs memcheck '$(echo $lc_vgh)'"
     [ "$(sa_status "$lc_tag.vg")" = 0 ] || lc_failed "$lc_tag: CORPUS: exit status $(sa_status "$lc_tag.vg") under memcheck"
     [ "$lc_rc" = "$(sa_status "$lc_tag.vg")" ] ||
         lc_failed "$lc_tag: exit status $lc_rc under the check, $(sa_status "$lc_tag.vg") under memcheck"
@@ -183,7 +226,7 @@ lc_compare() {
     sa_run_plain "$lc_tag.cmd" "$SNAPALLOC_CMD" check -- "$@"
     [ "$(sa_status "$lc_tag.cmd")" = "$lc_status_want" ] ||
         lc_failed "$lc_tag: snapalloc check exited $(sa_status "$lc_tag.cmd"), expected $lc_status_want"
-    echo "$SA_NAME: $lc_tag: memcheck '$(echo $lc_vg)', check '$(echo $lc_sa)'"
+    echo "$SA_NAME: $lc_tag: memcheck '$(echo $lc_vg)' heuristics '$(echo $lc_vgh)', check '$(echo $lc_sa)' heuristics '$(echo $lc_sah)'"
 }
 
 # lc_case NAME WANT_O0 WANT_O2 [CHECK_O0 CHECK_O2]: a corpus program at
