@@ -3,7 +3,8 @@
 # the same command: definite, indirect and possible bytes and blocks equal
 # (the numbers are not hard-coded).  Part 1: python3 (PYTHONMALLOC=malloc,
 # so every object is a malloc block; a short script using json,
-# collections and decimal) and perl.  Inputs are tiny: memcheck is slow.
+# collections and decimal), python3 with its own allocator (pymalloc) and
+# perl.  Inputs are tiny: memcheck is slow.
 set -eu
 . "$top_srcdir/tests/leak/corpus_lib.sh"
 lc_init real1
@@ -26,6 +27,12 @@ PYEOF
     export PYTHONMALLOC
     lc_compare python3 "" "" "$PY" "$SA_TMP/work.py"
     unset PYTHONMALLOC
+fi
+# CPython's own allocator (the default, and what a child started with -I
+# or -E gets): pymalloc's arenas are mmap'ed by the program, and the only
+# pointers to many malloc blocks are in them; memcheck scans them.
+if [ -n "$PY" ] && lc_selected python3_pymalloc; then
+    lc_compare python3_pymalloc "0/0 0/0 0/0" "" "$PY" -I -c 'import json, collections, decimal'
 fi
 if command -v perl >/dev/null 2>&1 && lc_selected perl; then
     # perl randomises its hashes per run: the same seed for both runs.
