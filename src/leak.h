@@ -125,7 +125,7 @@ int sa_leak_at_exit(void);
 
 /* The signal that stops a thread: SIGRTMIN + 6 (glibc keeps 32 and 33;
  * SIGRTMIN itself and the next few are popular with programs). */
-#define SA_LEAK_SIGNAL_OFFSET 6
+/* SA_LEAK_SIGNAL_OFFSET: config_parse.h */
 #define SA_LEAK_NREGS 32
 
 typedef struct sa_leak_thread {

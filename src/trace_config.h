@@ -16,11 +16,11 @@
 #define SA_TRACE_CONFIG_H
 
 #include "compiler.h"
+#include "config_parse.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-#define SA_TRACE_DEFAULT_FRAMES 32
 #define SA_SNAPSHOT_DEFAULT_TEMPLATE "snapalloc.%e.%p.%n.snap"
 #define SA_PATH_MAX 4096
 
@@ -36,15 +36,6 @@ typedef struct sa_trace_config {
 } sa_trace_config;
 
 /* Parsers: 0 and *out set, or -1 (out untouched). */
-int sa_config_parse_depth(const char *s, int *out);        /* 0..128 */
-int sa_config_parse_bool(const char *s, int *out);         /* 0 or 1 */
-/* A name or number: 0 if allowed, SA_SIGNAL_REFUSED if it is a signal a
- * snapshot handler must not take (see trace_config.c), -1 if none. */
-#define SA_SIGNAL_REFUSED (-2)
-int sa_config_parse_signal(const char *s, int *out);
-int sa_config_parse_seconds(const char *s, uint64_t *ns);  /* > 0, <= 1e9 s */
-int sa_config_parse_bytes(const char *s, uint64_t *out);   /* > 0, K/M/G */
-int sa_config_parse_unwind(const char *s, int *out);
 int sa_config_parse_template(const char *s);               /* usable template? */
 
 /* Expand a snapshot path template into dst (dstlen bytes, NUL-terminated).

@@ -22,9 +22,11 @@
 #ifndef SA_TRACE_UNWIND_H
 #define SA_TRACE_UNWIND_H
 
+#include "config_parse.h"
+
 #include <stdint.h>
 
-enum { SA_UNWIND_LIBUNWIND = 0, SA_UNWIND_FP = 1 };
+/* SA_UNWIND_LIBUNWIND, SA_UNWIND_FP: config_parse.h */
 
 /* Frames the raw walkers may return in front of the caller's own frame
  * (their own frame, sa_unwind_capture's) plus snapalloc's frames between

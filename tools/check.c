@@ -42,8 +42,6 @@
 #include "leak.h"
 #include "util.h"
 
-#define DEFAULT_FRAMES 32
-#define MAX_FRAMES 128
 #define DEFAULT_EXITCODE 23
 
 static const char usage_check[] =
@@ -246,9 +244,11 @@ int sa_cmd_check(int argc, char **argv)
     const char *warmup = NULL, *report = NULL, *format = NULL, *outdir = NULL, *analyze = NULL;
     const char *unwind = NULL, *heuristics = NULL;
     unsigned heur_mask;
+    int unwind_method;
+    uint64_t ns;
     const char **supp_files = NULL;
     size_t nsupp = 0;
-    uint64_t frames = DEFAULT_FRAMES, v;
+    uint64_t frames = SA_TRACE_DEFAULT_FRAMES, v;
 
     opterr = 0;
     optind = 1;
@@ -278,9 +278,9 @@ int sa_cmd_check(int argc, char **argv)
             o.have_max_growth = 1;
             break;
         case OPT_WARMUP:
-            if (sa_parse_seconds(optarg) != 0)
-                sa_die("--warmup", "'%s' is not a number of seconds (e.g. 5, 0.5) up to 86400",
-                       optarg);
+            if (sa_config_parse_seconds(optarg, &ns) != 0)
+                sa_die("--warmup", "'%s' is not a number of seconds " SA_CONFIG_SECONDS_RANGE
+                       " (e.g. 5, 0.5)", optarg);
             warmup = optarg;
             break;
         case OPT_SUPPRESSIONS: push(&supp_files, &nsupp, optarg); break;
@@ -302,12 +302,12 @@ int sa_cmd_check(int argc, char **argv)
             break;
         case OPT_WRAPPER: push(&o.ropts.wrappers, &o.ropts.nwrappers, optarg); break;
         case 'n':
-            if (sa_parse_u64(optarg, 1, MAX_FRAMES, &frames) != 0)
+            if (sa_parse_u64(optarg, 1, SA_CONFIG_MAX_FRAMES, &frames) != 0)
                 sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
-                       MAX_FRAMES);
+                       SA_CONFIG_MAX_FRAMES);
             break;
         case OPT_UNWIND:
-            if (strcmp(optarg, "fp") != 0 && strcmp(optarg, "libunwind") != 0)
+            if (sa_config_parse_unwind(optarg, &unwind_method) != 0)
                 sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
             unwind = optarg;
             break;

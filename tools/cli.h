@@ -9,6 +9,7 @@
 #define SA_TOOLS_CLI_H
 
 #include <stdint.h>
+#include "config_parse.h"
 #include <sys/types.h>
 
 #define SA_EXIT_USAGE 2
@@ -19,15 +20,13 @@ void sa_die(const char *what, const char *fmt, ...);
 /* Read a snapshot or die with `snapalloc: PATH: why` (exit 2). */
 struct sa_snapshot *sa_load_snapshot(const char *path);
 
-/* Strict decimal in [min, max]: no sign, no spaces, no trailing junk. */
+/* The library's parsers (src/config_parse.h), so that an option and its
+ * environment variable accept the same values.  Strict decimal in
+ * [min, max]: no sign, no spaces, no trailing junk. */
 int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 /* Bytes with an optional K, M or G suffix (powers of 1024, optional
- * trailing "B" or "iB"). */
+ * trailing "B" or "iB"); 0 allowed. */
 int sa_parse_bytes(const char *s, uint64_t *out);
-
-/* Seconds as the tracer reads them: digits with an optional fraction of
- * at most 9 digits, more than 0 and at most 86400.  Returns 0 or -1. */
-int sa_parse_seconds(const char *s);
 
 /* The common handling of getopt's '?' and ':' results. */
 __attribute__((noreturn))

@@ -49,8 +49,6 @@
 #endif
 
 #define DEFAULT_DIR "snapalloc-out"
-#define DEFAULT_FRAMES 32
-#define MAX_FRAMES 128          /* SNAPALLOC_MAX_FRAMES of snapalloc.h */
 
 static const char usage_run[] =
     "Usage: snapalloc run [OPTIONS] -- PROGRAM [ARGS...]\n"
@@ -65,7 +63,8 @@ static const char usage_run[] =
     "  -n, --frames N          frames stored per stack, 1..128 (default 32)\n"
     "      --signal SIG        take a snapshot when the program receives SIG\n"
     "                          (e.g. USR2, SIGUSR2, or a real-time signal number)\n"
-    "      --interval SECONDS  take a snapshot every SECONDS seconds (e.g. 5, 0.5)\n"
+    "      --interval SECONDS  take a snapshot every SECONDS seconds (e.g. 5, 0.5;\n"
+    "                          0.001 to 1000000000)\n"
     "      --peak BYTES        take a snapshot at each new peak of traced memory\n"
     "                          exceeding the last one dumped by BYTES (K, M, G)\n"
     "      --unwind METHOD     libunwind (default) or fp (frame pointers)\n"
@@ -77,62 +76,6 @@ static const char usage_run[] =
     "\n"
     "Exit status: the program's own; 128+N if it was killed by signal N; 127 if\n"
     "it could not be executed; 2 for a usage error.\n";
-
-/* Signals the library accepts as a snapshot trigger (SNAPALLOC_SIGNAL):
- * those whose default action does not end or stop the program, and USR1,
- * USR2; real-time ones but the leak check's (SIGRTMIN+6). */
-static const struct { const char *name; int sig; } signals[] = {
-    {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"WINCH", SIGWINCH}, {"URG", SIGURG},
-    {"CHLD", SIGCHLD}, {"CONT", SIGCONT},
-};
-
-/* A name (USR2, SIGUSR2, any case) or a number: one of the named signals
- * or a real-time one.  *name is what SNAPALLOC_SIGNAL gets. */
-static int parse_signal(const char *s, int *sig, const char **name)
-{
-    static char numbuf[16];
-    uint64_t v;
-    if (sa_parse_u64(s, 1, 1000, &v) == 0) {
-        for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
-            if (signals[i].sig == (int)v) {
-                *sig = signals[i].sig;
-                *name = signals[i].name;
-                return 0;
-            }
-        if ((int)v < SIGRTMIN || (int)v > SIGRTMAX || (int)v == SIGRTMIN + 6)
-            return -1;
-        snprintf(numbuf, sizeof numbuf, "%d", (int)v);
-        *sig = (int)v;
-        *name = numbuf;
-        return 0;
-    }
-    const char *n = strncasecmp(s, "SIG", 3) == 0 ? s + 3 : s;
-    for (size_t i = 0; i < sizeof signals / sizeof *signals; i++)
-        if (strcasecmp(n, signals[i].name) == 0) {
-            *sig = signals[i].sig;
-            *name = signals[i].name;
-            return 0;
-        }
-    return -1;
-}
-
-/* Seconds as the tracer reads them: digits with an optional fraction
- * (at most 9 digits: nanoseconds), more than 0 and at most a day. */
-int sa_parse_seconds(const char *s)
-{
-    size_t whole = strspn(s, "0123456789"), frac = 0;
-    if (s[whole] == '.') {
-        frac = strspn(s + whole + 1, "0123456789");
-        if (frac == 0 || frac > 9 || s[whole + 1 + frac] != '\0')
-            return -1;
-    } else if (s[whole] != '\0') {
-        return -1;
-    }
-    if (whole == 0 || whole > 5)
-        return -1;
-    double v = strtod(s, NULL);
-    return v > 0 && v <= 86400 ? 0 : -1;
-}
 
 /* ---- Locating the library ------------------------------------------- */
 
@@ -531,9 +474,10 @@ int sa_cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *dir = DEFAULT_DIR, *signame = NULL, *unwind = NULL;
-    int snapsig = 0, exit_snapshot = 1;
-    uint64_t frames = DEFAULT_FRAMES, peak = 0;
+    const char *dir = DEFAULT_DIR, *unwind = NULL;
+    int snapsig = 0, exit_snapshot = 1, unwind_method;
+    uint64_t ns;
+    uint64_t frames = SA_TRACE_DEFAULT_FRAMES, peak = 0;
     const char *interval = NULL;
     int have_peak = 0;
     char num[32];
@@ -549,30 +493,30 @@ int sa_cmd_run(int argc, char **argv)
             dir = optarg;
             break;
         case 'n':
-            if (sa_parse_u64(optarg, 1, MAX_FRAMES, &frames) != 0)
+            if (sa_parse_u64(optarg, 1, SA_CONFIG_MAX_FRAMES, &frames) != 0)
                 sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
-                       MAX_FRAMES);
+                       SA_CONFIG_MAX_FRAMES);
             break;
         case 'S':
-            if (parse_signal(optarg, &snapsig, &signame) != 0)
+            if (sa_config_parse_signal(optarg, &snapsig) != 0)
                 sa_die("--signal", "'%s' is not a usable signal (USR1, USR2, WINCH, URG, CHLD, "
                        "CONT or a real-time signal: one whose default action does not end or "
                        "stop the program)", optarg);
             break;
         case 'I':
-            if (sa_parse_seconds(optarg) != 0)
-                sa_die("--interval", "'%s' is not a number of seconds (e.g. 5, 0.5) up to 86400",
-                       optarg);
+            if (sa_config_parse_seconds(optarg, &ns) != 0)
+                sa_die("--interval", "'%s' is not a number of seconds " SA_CONFIG_SECONDS_RANGE
+                       " (e.g. 5, 0.5)", optarg);
             interval = optarg;
             break;
         case 'P':
-            if (sa_parse_bytes(optarg, &peak) != 0 || peak == 0)
+            if (sa_config_parse_bytes(optarg, &peak) != 0)
                 sa_die("--peak", "'%s' is not a positive size in bytes (K, M, G suffixes allowed)",
                        optarg);
             have_peak = 1;
             break;
         case 'U':
-            if (strcmp(optarg, "fp") != 0 && strcmp(optarg, "libunwind") != 0)
+            if (sa_config_parse_unwind(optarg, &unwind_method) != 0)
                 sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
             unwind = optarg;
             break;
@@ -616,10 +560,8 @@ int sa_cmd_run(int argc, char **argv)
     free(tmpl);
     sa_set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", exit_snapshot ? "1" : "0");
     char sigbuf[32];
-    if (signame)
-        snprintf(sigbuf, sizeof sigbuf, "%s%s", signame[0] >= '0' && signame[0] <= '9' ? "" : "SIG",
-                 signame);
-    sa_set_env("SNAPALLOC_SIGNAL", signame ? sigbuf : NULL);
+    snprintf(sigbuf, sizeof sigbuf, "%d", snapsig);
+    sa_set_env("SNAPALLOC_SIGNAL", snapsig ? sigbuf : NULL);
     sa_set_env("SNAPALLOC_INTERVAL", interval);
     char peakbuf[32];
     snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)peak);

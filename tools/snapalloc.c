@@ -39,47 +39,12 @@ void sa_die(const char *what, const char *fmt, ...)
 
 int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
-    uint64_t v = 0;
-    if (!s || !*s)
-        return -1;
-    for (; *s; s++) {
-        if (*s < '0' || *s > '9')
-            return -1;
-        if (v > (UINT64_MAX - (uint64_t)(*s - '0')) / 10)
-            return -1;
-        v = v * 10 + (uint64_t)(*s - '0');
-    }
-    if (v < min || v > max)
-        return -1;
-    *out = v;
-    return 0;
+    return sa_config_parse_u64(s, min, max, out);
 }
 
 int sa_parse_bytes(const char *s, uint64_t *out)
 {
-    char digits[32];
-    size_t n = strspn(s, "0123456789");
-    if (n == 0 || n >= sizeof digits)
-        return -1;
-    memcpy(digits, s, n);
-    digits[n] = '\0';
-    uint64_t v, mult = 1;
-    if (sa_parse_u64(digits, 0, UINT64_MAX, &v) != 0)
-        return -1;
-    const char *suf = s + n;
-    switch (*suf) {
-    case 'k': case 'K': mult = 1ULL << 10; suf++; break;
-    case 'm': case 'M': mult = 1ULL << 20; suf++; break;
-    case 'g': case 'G': mult = 1ULL << 30; suf++; break;
-    }
-    if (mult > 1 && strcmp(suf, "iB") == 0)
-        suf += 2;
-    else if (strcmp(suf, "B") == 0)
-        suf += 1;
-    if (*suf != '\0' || (v && mult > UINT64_MAX / v))
-        return -1;
-    *out = v * mult;
-    return 0;
+    return sa_config_parse_size(s, out);
 }
 
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg)

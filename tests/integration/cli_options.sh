@@ -52,6 +52,12 @@ bad "run -n abc" run -n abc -- touch "$marker"
 bad "run --interval -1" run --interval -1 -- touch "$marker"
 bad "run --interval 0" run --interval 0 -- touch "$marker"
 bad "run --interval x" run --interval x -- touch "$marker"
+# The library's own range (SNAPALLOC_INTERVAL): it ignored 0.0001 with a
+# warning while the command took it.
+bad "run --interval 0.0001" run --interval 0.0001 -- touch "$marker"
+bad "run --interval 1000000001" run --interval 1000000001 -- touch "$marker"
+bad "check --warmup 0.0001" check --warmup 0.0001 -- touch "$marker"
+bad "run --signal TERM" run --signal TERM -- touch "$marker"
 bad "run --peak garbage" run --peak 12Q -- touch "$marker"
 bad "run --peak 0" run --peak 0 -- touch "$marker"
 bad "run --signal bogus" run --signal SIGBOGUS -- touch "$marker"
@@ -63,4 +69,14 @@ bad "run missing --" run touch "$marker"
 bad "run missing program" run --
 bad "run nothing" run
 [ ! -e "$marker" ] || fail "a run with bad options ran the program"
+
+# What the command accepts, the library accepts: the value reaches the
+# program's environment and the library takes it without a warning.
+sa run -o "$T/o" --interval 86401 --peak 64KiB --signal usr2 -- \
+    sh -c 'env | grep -E "^SNAPALLOC_(INTERVAL|PEAK|SIGNAL)=" | sort'
+expect_rc 0 "run --interval 86401 --peak 64KiB --signal usr2"
+grep -qx 'SNAPALLOC_INTERVAL=86401' "$T/out" || fail "--interval 86401 refused or changed"
+grep -qx 'SNAPALLOC_PEAK=65536' "$T/out" || fail "--peak 64KiB"
+grep -qx "SNAPALLOC_SIGNAL=$(kill -l USR2)" "$T/out" || fail "--signal usr2"
+grep -q '^snapalloc: SNAPALLOC_' "$T/err" && fail "the library warned about what the command gave it: $(cat "$T/err")"
 exit 0

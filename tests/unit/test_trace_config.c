@@ -117,7 +117,14 @@ Test(trace_config, bytes)
     cr_assert_eq(v, 2ull << 30);
     cr_assert_eq(sa_config_parse_bytes("18446744073709551615", &v), 0);
     cr_assert_eq(v, UINT64_MAX);
-    const char *bad[] = {"", "0", "0K", "-1", "K", "10KB", "10T", "1.5M", " 1", "1 ",
+    /* As the command's options: an optional B, or iB after a multiplier. */
+    cr_assert_eq(sa_config_parse_bytes("10KB", &v), 0);
+    cr_assert_eq(v, 10240);
+    cr_assert_eq(sa_config_parse_bytes("64KiB", &v), 0);
+    cr_assert_eq(v, 65536);
+    cr_assert_eq(sa_config_parse_bytes("100B", &v), 0);
+    cr_assert_eq(v, 100);
+    const char *bad[] = {"", "0", "0K", "-1", "K", "10iB", "10KBB", "10T", "1.5M", " 1", "1 ",
                          "18446744073709551616", "17179869184G", "abc"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         cr_assert_eq(sa_config_parse_bytes(bad[i], &v), -1, "accepted \"%s\"", bad[i]);
