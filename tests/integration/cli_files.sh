@@ -61,7 +61,7 @@ for n in 1 2 3 4 5 6 7 8; do [ -d "$T/d.$n" ] || fail "directory d.$n replaced";
 # A FIFO planted at a leak check's PID.done: the program does not hang, and
 # says why its set is incomplete.
 mkdir "$T/cd"
-SNAPALLOC_CHECK=1 SNAPALLOC_CHECK_DIR=$T/cd pre sh -c 'mkfifo "$0/$$.done"; exec "$1"' "$T/cd" "$PROG"
+SNAPALLOC_CHECK=1 SNAPALLOC_CHECK_DIR=$T/cd SNAPALLOC_SNAPSHOT=$T/api.%p.snap pre sh -c 'mkfifo "$0/$$.done"; exec "$1"' "$T/cd" "$PROG"
 expect_rc 0 "FIFO at PID.done"
 pid=$(cd "$T/cd" && for f in *.done; do if [ -p "$f" ]; then echo "${f%.done}"; fi; done)
 [ -n "$pid" ] || fail "FIFO at PID.done replaced"

@@ -25,7 +25,7 @@ same_fds() {
         sa_fail "run '$1' sees other fds than the plain run"
     }
 }
-sa_run_preload_nostats trace env SNAPALLOC_TRACE=32 "$PROG" list
+sa_run_preload_nostats trace env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_TMP/%e.%p.%n.snap" "$PROG" list
 same_fds trace
 sa__run run env SNAPALLOC_LIB="$SNAPALLOC_LIB" "$CMD" run -o "$SA_TMP/snaps" -- "$PROG" list
 same_fds run
@@ -34,7 +34,7 @@ same_fds check
 
 # 2. Files on fds 3 and 4 while libunwind validates addresses.
 mkdir "$SA_TMP/reuse"
-sa_run_preload_nostats reuse env SNAPALLOC_TRACE=32 "$PROG" reuse "$SA_TMP/reuse"
+sa_run_preload_nostats reuse env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_TMP/%e.%p.%n.snap" "$PROG" reuse "$SA_TMP/reuse"
 sa_expect_status reuse 0
 [ "$(cat "$SA_TMP/reuse/a")" = data-a ] || sa_fail "fd 3's file holds '$(cat "$SA_TMP/reuse/a")', expected data-a"
 [ "$(cat "$SA_TMP/reuse/b")" = data-b ] || sa_fail "fd 4's file holds '$(cat "$SA_TMP/reuse/b")', expected data-b"

@@ -15,7 +15,7 @@ sa_expect_status plain 0
 sa_run_preload_nostats preload "$prog"
 sa_expect_status preload 0
 sa_same_stdout plain preload
-sa_run_preload_nostats trace env SNAPALLOC_TRACE=32 "$prog"
+sa_run_preload_nostats trace env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_TMP/%e.%p.%n.snap" "$prog"
 sa_expect_status trace 0
 sa_same_stdout plain trace
 mkdir "$SA_TMP/check"
