@@ -290,7 +290,7 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
                 continue;
             char *path = set_path(dir, p->pid, files[k]);
             sa_snapshot *s = sa_load_snapshot(path);
-            check_header(path, s, p->pid, SA_CHECK_TRIGGER_LEAK, (uint32_t)k + 1, 1);
+            check_header(path, s, p->pid, SA_SNAP_TRIGGER_LEAK, (uint32_t)k + 1, 1);
             if (!p->exe) {
                 p->exe = s->exe ? sa_intern(s->exe) : NULL;
                 p->cmdline = s->cmdline ? sa_intern(s->cmdline) : NULL;
@@ -317,7 +317,7 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
                 continue;
             }
             sa_snapshot *s = sa_load_snapshot(path);
-            check_header(path, s, p->pid, SA_CHECK_TRIGGER_LEAK, SA_CHECK_HEUR_SEQ + (uint32_t)h, 1);
+            check_header(path, s, p->pid, SA_SNAP_TRIGGER_LEAK, SA_CHECK_HEUR_SEQ + (uint32_t)h, 1);
             p->heur[h].bytes = s->total_size;
             p->heur[h].blocks = s->total_count;
             r->heur[h].bytes += s->total_size;
@@ -333,7 +333,7 @@ void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
         if (stat(p->baseline_path, &st) != 0 && errno == ENOENT)
             continue;   /* no baseline taken */
         p->baseline = sa_load_snapshot(p->baseline_path);
-        check_header(p->baseline_path, p->baseline, p->pid, SA_CHECK_TRIGGER_BASELINE, 0, 0);
+        check_header(p->baseline_path, p->baseline, p->pid, SA_SNAP_TRIGGER_BASELINE, 0, 0);
         p->exit_path = set_path(dir, p->pid, "exit.snap");
         p->exit = sa_load_snapshot(p->exit_path);
         check_header(p->exit_path, p->exit, p->pid, SA_SNAP_TRIGGER_EXIT, 0, 0);

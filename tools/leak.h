@@ -23,9 +23,8 @@ enum {
 };
 #define SA_KIND_BIT(k) (1u << (k))
 
-/* The triggers of check's files (snapshot.h names 0..4). */
-#define SA_CHECK_TRIGGER_LEAK 5
-#define SA_CHECK_TRIGGER_BASELINE 6
+/* check's files carry SA_SNAP_TRIGGER_LEAK (the classes) or
+ * SA_SNAP_TRIGGER_BASELINE (snapshot.h). */
 /* Heuristic h's file, PID.heuristic-NAME.snap (written only when the
  * heuristic reached a block), holds sequence SA_CHECK_HEUR_SEQ + h. */
 #define SA_CHECK_HEUR_SEQ 5
