@@ -195,6 +195,19 @@ lc_compare() {
     sa_run_plain "$lc_tag.vg" sh "$LC_ENV_EXEC" "$SA_TMP/env.vg" valgrind --leak-check=full ${LC_VG_OPTS:-} "$@"
     grep -q 'ERROR SUMMARY' "$SA_TMP/$lc_tag.vg.err" || { sa_show "$lc_tag.vg"; lc_failed "$lc_tag: valgrind did not finish"; return 0; }
     lc_vg=$(lc_vg_numbers "$SA_TMP/$lc_tag.vg.err")
+    # memcheck's scan is conservative too: a value that happens to point
+    # into a lost block (a register or stack word whose value depends on
+    # the address layout) makes it "possibly lost" in that one run (seen
+    # once in CI: three_helpers' 1 MiB block).  A run that disagrees with
+    # the program's documented answer is repeated, twice at most; the
+    # check is then compared with the run that agrees.
+    lc_try=0
+    while [ -n "$lc_want" ] && ! lc_match "$lc_vg" "$lc_want" && [ $lc_try -lt 2 ]; do
+        lc_try=$((lc_try + 1))
+        echo "$SA_NAME: $lc_tag: memcheck said '$(echo $lc_vg)', not the documented answer: run again"
+        sa_run_plain "$lc_tag.vg" sh "$LC_ENV_EXEC" "$SA_TMP/env.vg" valgrind --leak-check=full ${LC_VG_OPTS:-} "$@"
+        lc_vg=$(lc_vg_numbers "$SA_TMP/$lc_tag.vg.err")
+    done
     if [ -n "$lc_want" ] && ! lc_match "$lc_vg" "$lc_want"; then
         lc_failed "$lc_tag: CORPUS: memcheck says '$lc_vg', the case documents '$lc_want'"
     fi
