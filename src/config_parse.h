@@ -9,7 +9,7 @@
 
 #include <stdint.h>
 
-#define SA_TRACE_DEFAULT_FRAMES 32   /* SNAPALLOC_TRACE=1 and -n's default */
+#define SA_TRACE_DEFAULT_FRAMES 32   /* snapalloc_start(0), the check, -n's default */
 #define SA_CONFIG_MAX_FRAMES 128     /* = SNAPALLOC_MAX_FRAMES */
 enum { SA_UNWIND_LIBUNWIND = 0, SA_UNWIND_FP = 1 };
 /* The leak check's stop signal is SIGRTMIN + this (never a snapshot's). */
