@@ -9,7 +9,7 @@
 #define SA_TOOLS_CLI_H
 
 #include <stdint.h>
-#include "config_parse.h"
+#include "common/config_parse.h"
 #include <sys/types.h>
 
 #define SA_EXIT_USAGE 2

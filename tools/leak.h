@@ -9,9 +9,9 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "leak_heur.h"
+#include "leak/heur.h"
 #include "report.h"
-#include "snapshot.h"
+#include "format/snapshot.h"
 #include "suppress.h"
 #include "symbolize.h"
 

@@ -14,7 +14,7 @@
 
 #include <stdint.h>
 #include <stdio.h>
-#include "snapshot.h"
+#include "format/snapshot.h"
 #include "symbolize.h"
 
 typedef enum sa_group_by {

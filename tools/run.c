@@ -41,7 +41,7 @@
 
 #include "cli.h"
 #include "report.h"
-#include "snapshot.h"
+#include "format/snapshot.h"
 #include "util.h"
 
 #ifndef SNAPALLOC_LIBDIR

@@ -18,7 +18,7 @@
 
 #include "cli.h"
 #include "report.h"
-#include "snapshot.h"
+#include "format/snapshot.h"
 #include "util.h"
 
 #ifndef PACKAGE_VERSION

@@ -10,7 +10,7 @@
 #define SA_TOOLS_SYMBOLIZE_H
 
 #include <stdint.h>
-#include "snapshot.h"
+#include "format/snapshot.h"
 
 typedef struct sa_sym_frame {
     const char *function;     /* demangled; "module+0xOFF" without symbols */

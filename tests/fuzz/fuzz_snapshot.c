@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "report.h"
-#include "snapshot.h"
+#include "format/snapshot.h"
 
 /* The command's helpers the report code uses (snapalloc.c holds main). */
 void sa_die(const char *what, const char *fmt, ...)

@@ -34,7 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "snapshot.h"
+#include "format/snapshot.h"
 
 #define MAX_STACKS 64
 #define MAX_FRAMES 32

@@ -30,7 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "snapshot.h"
+#include "format/snapshot.h"
 
 #define MAX_STACKS 16
 #define MAX_FRAMES 32

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "snapshot.h"
+#include "format/snapshot.h"
 
 int main(int argc, char **argv)
 {

@@ -5,11 +5,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "arena.h"
-#include "internal.h"
-#include "pagemap.h"
+#include "alloc/arena.h"
+#include "alloc/alloc.h"
+#include "alloc/pagemap.h"
 #include "resident.h"
-#include "sizeclass.h"
+#include "alloc/sizeclass.h"
 
 static void setup(void) { sa_init(); }
 TestSuite(arena, .init = setup);

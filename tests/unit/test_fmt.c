@@ -5,8 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fmt.h"
-#include "meta.h"
+#include "common/fmt.h"
+#include "alloc/meta.h"
 
 Test(fmt, numbers)
 {

@@ -5,10 +5,10 @@
 #include <signal.h>
 #include <string.h>
 
-#include "heap.h"
-#include "internal.h"
-#include "large.h"
-#include "pagemap.h"
+#include "alloc/heap.h"
+#include "alloc/alloc.h"
+#include "alloc/large.h"
+#include "alloc/pagemap.h"
 #include "resident.h"
 
 static void setup(void) { sa_init(); }
@@ -547,7 +547,7 @@ Test(heap, aligned_allocations)
         }
 }
 
-#include "walk.h"
+#include "alloc/walk.h"
 
 struct walk_count { int small, large; size_t bytes; void *want; int seen; };
 

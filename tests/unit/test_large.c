@@ -6,10 +6,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "arena.h"
-#include "internal.h"
-#include "large.h"
-#include "pagemap.h"
+#include "alloc/arena.h"
+#include "alloc/alloc.h"
+#include "alloc/large.h"
+#include "alloc/pagemap.h"
 #include "resident.h"
 
 static void setup(void) { sa_init(); }

@@ -17,9 +17,9 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "large.h"
-#include "pagemap.h"
+#include "alloc/alloc.h"
+#include "alloc/large.h"
+#include "alloc/pagemap.h"
 
 static unsigned long granules_released, still_registered;
 /* The block under test: granules elsewhere (the test runner's, the

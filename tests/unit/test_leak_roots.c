@@ -14,9 +14,9 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "internal.h"
-#include "leak.h"
-#include "meta.h"
+#include "alloc/alloc.h"
+#include "leak/leak.h"
+#include "alloc/meta.h"
 #include "snapalloc.h"
 
 static void *t_malloc(size_t n)

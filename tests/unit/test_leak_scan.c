@@ -10,8 +10,8 @@
 
 #include <string.h>
 
-#include "internal.h"
-#include "leak.h"
+#include "alloc/alloc.h"
+#include "leak/leak.h"
 #include "snapalloc.h"
 
 static void *roots[8];

@@ -10,8 +10,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "internal.h"
-#include "leak.h"
+#include "alloc/alloc.h"
+#include "leak/leak.h"
 
 #define NTHREADS 4
 #define MASK ((uintptr_t)0x5a5a5a5a5a5a5a5aull)

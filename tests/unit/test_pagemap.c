@@ -2,7 +2,7 @@
  * 48-bit space and never-mapped leaves read as "not ours". */
 #include <criterion/criterion.h>
 
-#include "pagemap.h"
+#include "alloc/pagemap.h"
 
 Test(pagemap, unknown_addresses_are_not_ours)
 {

@@ -3,7 +3,7 @@
  * reciprocal division is exact for every offset a pool can have. */
 #include <criterion/criterion.h>
 
-#include "sizeclass.h"
+#include "alloc/sizeclass.h"
 
 static void setup(void) { sa_sizeclass_init(); }
 TestSuite(sizeclass, .init = setup);

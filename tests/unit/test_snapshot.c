@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "snapshot.h"
+#include "format/snapshot.h"
 
 /* ---- helpers ---------------------------------------------------------- */
 

@@ -10,11 +10,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "alloc_inline.h"
-#include "internal.h"
+#include "alloc/alloc_inline.h"
+#include "alloc/alloc.h"
 #include "snapalloc.h"
-#include "snapshot.h"
-#include "trace_config.h"
+#include "format/snapshot.h"
+#include "trace/config.h"
 
 static void *t_malloc(size_t n)
 {

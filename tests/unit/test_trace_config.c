@@ -9,8 +9,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "trace_config.h"
-#include "trace_unwind.h"
+#include "trace/config.h"
+#include "trace/unwind.h"
 
 Test(trace_config, depth)
 {

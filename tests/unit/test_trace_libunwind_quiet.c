@@ -15,8 +15,8 @@
 #include <signal.h>
 #include <string.h>
 
-#include "trace_libunwind.h"
-#include "trace_unwind.h"
+#include "trace/libunwind.h"
+#include "trace/unwind.h"
 
 static long mask_calls;
 

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "snapalloc.h"
-#include "trace_stack.h"
+#include "trace/stack.h"
 
 static void fill(uintptr_t *f, int n, uintptr_t seed)
 {

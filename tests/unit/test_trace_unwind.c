@@ -7,7 +7,7 @@
 #include <pthread.h>
 
 #include "snapalloc.h"
-#include "trace_unwind.h"
+#include "trace/unwind.h"
 
 #define MAXF 64
 

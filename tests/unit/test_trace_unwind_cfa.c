@@ -9,7 +9,7 @@
 #include <signal.h>
 #include <string.h>
 
-#include "trace_unwind.h"
+#include "trace/unwind.h"
 
 #define MAXF 48
 

@@ -1,0 +1,116 @@
+/* alloc/alloc_inline.h - the free() fast path, shared by alloc/alloc.c and the
+ * exported entry points in preload/override.c so both inline it. */
+#ifndef SA_ALLOC_INLINE_H
+#define SA_ALLOC_INLINE_H
+
+#include "alloc/heap.h"
+#include "alloc/large.h"
+#include "alloc/pagemap.h"
+
+/* The pool of p, which must be an allocated small/medium block of arena
+ * entry e; reports misuse on behalf of fn otherwise. */
+SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
+{
+    sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);
+    uintptr_t base;
+    sa_pool *pool = sa_block_pool(a, p, &base);
+    if (SA_UNLIKELY(!pool))
+        sa_misuse(fn, "double free or invalid pointer", p);
+    uint32_t off = (uint32_t)((uintptr_t)p - base);
+    /* off is a block start iff off * recip leaves less than recip in the
+     * low word (alloc/sizeclass.h; checked for every class and offset by the
+     * unit tests): no divide, no multiply by the size, no table load. */
+    uint64_t prod = (uint64_t)off * pool->recip;
+    if (SA_UNLIKELY(off >= pool->carve || (uint32_t)prod >= pool->recip))
+        sa_misuse(fn, "invalid pointer", p);
+    sa_block *b = p;
+    if (SA_UNLIKELY(b->key == ((uintptr_t)b ^ sa_secret)))
+        sa_misuse(fn, "double free detected", p);
+    return pool;
+}
+
+/* The tracer's record of p, a block in a page whose entry in leaf is pe
+ * (nonzero), if its pool has records; else NULL.  From the page map
+ * (alloc/pagemap.h), not the pool descriptor. */
+SA_INLINE sa_trace_rec *sa_trace_page_rec(const sa_pm_leaf *leaf, unsigned pe, const void *p)
+{
+    sa_trace_rec *recs = sa_pagemap_pool_recs(leaf, pe, p);
+    if (SA_UNLIKELY(recs == NULL))
+        return NULL;
+    uint32_t off = sa_pagemap_page_offset(pe, p);
+    return &recs[((uint64_t)off * sa_classes[pe & SA_PM_PAGE_CLASS].recip) >> 32];
+}
+
+/* The tracer's record of p, a block the allocator has just returned, if
+ * p is an arena block whose pool has its records already; else NULL.
+ * Never allocates (the page map and the record's line only). */
+SA_INLINE sa_trace_rec *sa_trace_slot_ready(void *p)
+{
+    sa_pm_leaf *leaf = sa_pagemap_leaf(p);
+    if (SA_UNLIKELY(leaf == NULL))
+        return NULL;
+    unsigned pe = sa_pagemap_page_get(leaf, p);
+    if (SA_UNLIKELY(pe == 0))
+        return NULL;   /* a large block */
+    return sa_trace_page_rec(leaf, pe, p);
+}
+
+/* The same, creating the pool's records or finding a large block's:
+ * sa_trace_slot(p, 1) without its checks on the common path. */
+SA_INLINE sa_trace_rec *sa_trace_slot_new(void *p)
+{
+    sa_trace_rec *rec = sa_trace_slot_ready(p);
+    return SA_LIKELY(rec != NULL) ? rec : sa_trace_slot(p, 1);
+}
+
+/* free()'s report of misuse of arena block p (checked_pool's message);
+ * not noreturn, so that free() reaches it by a jump and its fast path
+ * needs no stack frame for a call. */
+SA_NOINLINE __attribute__((cold)) void sa_free_misuse(void *p);
+/* free() of p in a range of ours whose page entry is 0: a large block,
+ * or misuse. */
+SA_NOINLINE void sa_free_other(const sa_pm_leaf *leaf, void *p);
+
+/* Whether b, in a page whose entry pe is nonzero (a page of carved
+ * blocks of class cls = pe & SA_PM_PAGE_CLASS), is an allocated block: a
+ * block start, inside the pool, not free already.  From the page entry
+ * and the class table only. */
+SA_INLINE int sa_page_block_ok(unsigned pe, size_t cls, const sa_block *b)
+{
+    const sa_class_info *ci = &sa_classes[cls];
+    uint32_t off = sa_pagemap_page_offset(pe, b);
+    uint64_t prod = (uint64_t)off * ci->recip;
+    return !((uint32_t)prod >= ci->recip || off >= ci->limit ||
+             b->key == ((uintptr_t)b ^ sa_secret));
+}
+
+/* Whether p, which free() was given, in a page whose entry pe is
+ * nonzero, is an allocated block; if not, the misuse is reported. */
+SA_INLINE int sa_free_page_ok(unsigned pe, void *p)
+{
+    if (SA_UNLIKELY(!sa_page_block_ok(pe, pe & SA_PM_PAGE_CLASS, p))) {
+        sa_free_misuse(p);
+        return 0;
+    }
+    return 1;
+}
+
+/* free(): a block whose page holds carved blocks is validated from its
+ * page entry and the class table and goes in the thread's cache; the
+ * pool descriptor is read only if it does not fit there (alloc/pagemap.h says
+ * why). */
+SA_INLINE void sa_free_inline(void *p)
+{
+    sa_pm_leaf *leaf = sa_pagemap_leaf(p);
+    if (SA_UNLIKELY(leaf == NULL))
+        return;   /* NULL, or memory we do not own */
+    unsigned pe = sa_pagemap_page_get(leaf, p);
+    if (SA_LIKELY(pe != 0)) {
+        if (SA_LIKELY(sa_free_page_ok(pe, p)))
+            sa_heap_free_class(pe, pe & SA_PM_PAGE_CLASS, p);
+        return;
+    }
+    sa_free_other(leaf, p);
+}
+
+#endif

@@ -1,0 +1,416 @@
+/* alloc/large.c - directly mapped blocks and their cache (see alloc/large.h).
+ *
+ * Threads: a range leaves us (munmap, or mremap moving or shrinking a
+ * block) only after its page-map entries stopped naming a live block;
+ * once it is gone another thread may map and register a block there,
+ * which a later clear would unregister.  doc/design.md, "Large blocks
+ * across threads", lists every path reviewed against that rule. */
+#include <errno.h>
+#include <string.h>
+
+#include "alloc/tunables.h"
+#include "alloc/alloc.h"
+#include "alloc/large.h"
+#include "alloc/arena.h"
+#include "common/lock.h"
+#include "alloc/meta.h"
+#include "common/os.h"
+#include "alloc/pagemap.h"
+
+static sa_lock large_lock = SA_LOCK_INIT;
+static sa_large *cache[SA_LARGE_CACHE_SLOTS];  /* most recent last */
+static unsigned ncached;
+static size_t cached_bytes, resident_bytes;
+/* The growth clock (alloc/arena.h) when the cache was last used. */
+static uint64_t used_at;
+
+static void grew(size_t bytes);
+static uint64_t live_blocks, live_bytes, total_allocs, total_frees;
+static sa_large *all_large;   /* every descriptor (live or cached) */
+
+static void registry_add(sa_large *d)
+{
+    sa_lock_acquire(&large_lock);
+    d->prev = NULL;
+    d->next = all_large;
+    if (all_large)
+        all_large->prev = d;
+    all_large = d;
+    sa_lock_release(&large_lock);
+}
+
+static void registry_remove(sa_large *d)
+{
+    sa_lock_acquire(&large_lock);
+    if (d->prev)
+        d->prev->next = d->next;
+    else
+        all_large = d->next;
+    if (d->next)
+        d->next->prev = d->prev;
+    sa_lock_release(&large_lock);
+}
+
+static size_t page_round(size_t n)
+{
+    return (n + SA_PAGE - 1) & ~(size_t)(SA_PAGE - 1);
+}
+
+static void account(long blocks, long bytes)
+{
+    __atomic_fetch_add(&live_blocks, (uint64_t)blocks, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&live_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
+}
+
+/* sa_os_map, once more after giving back the cached and free memory if
+ * it failed: a program that freed its small blocks under a ulimit -v
+ * should not be refused a large one that fits once those arenas are gone
+ * (glibc's heap would serve it). */
+static void *map_retry(size_t size, size_t align)
+{
+    void *p = sa_os_map(size, align);
+    if (!p && sa_release_cached_memory())
+        p = sa_os_map(size, align);
+    return p;
+}
+
+/* Unmap d's block, leaving a tombstone so a later free(base) is caught. */
+static void unmap_block(sa_large *d)
+{
+    registry_remove(d);
+    sa_pagemap_set((uintptr_t)d->base, d->size, (uintptr_t)d->base | SA_PM_FREED);
+    sa_os_unmap(d->base, d->size);
+    sa_meta_free(d, sizeof *d);
+}
+
+/* Under large_lock: take cache[i] out of the cache, live. */
+static sa_large *cache_remove(unsigned i)
+{
+    sa_large *c = cache[i];
+    memmove(&cache[i], &cache[i + 1], (ncached - i - 1) * sizeof cache[0]);
+    ncached--;
+    cached_bytes -= c->size;
+    if (c->resident)
+        resident_bytes -= c->size;
+    c->live = 1;
+    c->trace.stack = 0;
+    __atomic_store_n(&used_at, sa_growth_now(), __ATOMIC_RELAXED);
+    return c;
+}
+
+/* A cached block of at least size bytes and at most 1/4 more, or up to
+ * twice as big if it kept its pages: a program that callocs and frees
+ * buffers of varied sizes reuses resident pages instead of faulting in
+ * fresh ones, as glibc reuses the top of its heap (the realloc bench:
+ * 69k page faults a run -> 57k; glibc 22k).  The most recent first. */
+static sa_large *cache_take(size_t size, size_t align)
+{
+    sa_large *d = NULL;
+    sa_lock_acquire(&large_lock);
+    for (unsigned i = ncached; i-- > 0;) {
+        sa_large *c = cache[i];
+        size_t room = c->resident ? size : size / 4;
+        if (c->size >= size && c->size - size <= room &&
+            ((uintptr_t)c->base & (align - 1)) == 0) {
+            d = cache_remove(i);
+            break;
+        }
+    }
+    sa_lock_release(&large_lock);
+    return d;
+}
+
+/* For a block growing by realloc: the smallest cached block of at least
+ * size bytes that still has its pages.  Any bigger size will do: its
+ * pages are resident already, and a growing block tends to keep growing. */
+static sa_large *cache_take_resident(size_t size)
+{
+    if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
+        return NULL;
+    sa_large *d = NULL;
+    sa_lock_acquire(&large_lock);
+    unsigned best = ncached;
+    for (unsigned i = 0; i < ncached; i++)
+        if (cache[i]->resident && cache[i]->size >= size &&
+            (best == ncached || cache[i]->size < cache[best]->size))
+            best = i;
+    if (best < ncached)
+        d = cache_remove(best);
+    sa_lock_release(&large_lock);
+    return d;
+}
+
+void *sa_large_alloc(size_t n, size_t align, int zero)
+{
+    if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE || align > ((size_t)1 << 40)) {
+        errno = ENOMEM;
+        return NULL;
+    }
+    size_t size = page_round(n ? n : 1);
+    if (align < SA_ARENA_SIZE)
+        align = SA_ARENA_SIZE;
+    sa_large *d = cache_take(size, align);
+    int resident = d && d->resident;
+    if (resident) {
+        if (zero)
+            memset(d->base, 0, n);   /* released pages read as zeros */
+    } else if (!d) {
+        d = sa_meta_alloc(sizeof *d);
+        if (!d) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        d->base = map_retry(size, align);
+        if (!d->base) {
+            sa_meta_free(d, sizeof *d);
+            errno = ENOMEM;
+            return NULL;
+        }
+        d->size = size;
+        d->live = 1;
+        if (sa_pagemap_set((uintptr_t)d->base, size, (uintptr_t)d | SA_PM_LARGE) != 0) {
+            sa_os_unmap(d->base, size);
+            sa_meta_free(d, sizeof *d);
+            errno = ENOMEM;
+            return NULL;
+        }
+        registry_add(d);
+        grew(size);
+    }
+    /* calloc'd memory is read (the zero page mapped in, a fault a page)
+     * and then written (a copy-on-write fault a page): one system call
+     * does both for blocks the size of those glibc serves from its heap,
+     * where calloc would clear them and make them resident anyway.  Bigger
+     * ones stay lazy: sparse tables rely on that. */
+    if (zero && !resident && size <= SA_LARGE_CACHE_MAXBLK)
+        sa_os_populate(d->base, size);
+    d->trace.stack = 0;
+    d->want = n;
+    account(1, (long)d->size);
+    __atomic_fetch_add(&total_allocs, 1, __ATOMIC_RELAXED);
+    return d->base;
+}
+
+void sa_large_free(sa_large *d, void *p)
+{
+    if (SA_UNLIKELY(p != d->base))
+        sa_misuse("free()", "invalid pointer", p);
+    if (SA_UNLIKELY(!__atomic_exchange_n(&d->live, 0, __ATOMIC_ACQ_REL)))
+        sa_misuse("free()", "double free detected", p);
+    account(-1, -(long)d->size);
+    __atomic_fetch_add(&total_frees, 1, __ATOMIC_RELAXED);
+    if (d->size > SA_LARGE_CACHE_MAXBLK) {
+        unmap_block(d);
+        return;
+    }
+    sa_large *evict[SA_LARGE_CACHE_SLOTS];
+    unsigned nevict = 0;
+    sa_lock_acquire(&large_lock);
+    while (ncached && (ncached == SA_LARGE_CACHE_SLOTS ||
+                       cached_bytes + d->size > SA_LARGE_CACHE_BYTES)) {
+        evict[nevict++] = cache[0];
+        cached_bytes -= cache[0]->size;
+        if (cache[0]->resident)
+            resident_bytes -= cache[0]->size;
+        memmove(&cache[0], &cache[1], --ncached * sizeof cache[0]);
+    }
+    cache[ncached++] = d;
+    cached_bytes += d->size;
+    __atomic_store_n(&used_at, sa_growth_now(), __ATOMIC_RELAXED);
+    d->resident = 1;
+    resident_bytes += d->size;
+    /* Oldest first, entries beyond the resident budget give their pages
+     * back.  Under the lock: once listed, an entry may be taken by any
+     * thread, so its pages must not be released behind that thread. */
+    for (unsigned i = 0; i < ncached && resident_bytes > SA_LARGE_CACHE_RESIDENT; i++)
+        if (cache[i]->resident) {
+            sa_os_discard(cache[i]->base, cache[i]->size);
+            cache[i]->resident = 0;
+            resident_bytes -= cache[i]->size;
+        }
+    sa_lock_release(&large_lock);
+    /* Syscalls outside the lock. */
+    while (nevict)
+        unmap_block(evict[--nevict]);
+}
+
+/* Give back the pages of every cached block, keeping the mappings. */
+static void cache_release(void)
+{
+    /* Cheap when there is nothing to do: this runs whenever an arena run
+     * is taken on fresh pages. */
+    if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
+        return;
+    sa_lock_acquire(&large_lock);
+    for (unsigned i = 0; i < ncached; i++)
+        if (cache[i]->resident) {
+            sa_os_discard(cache[i]->base, cache[i]->size);
+            cache[i]->resident = 0;
+        }
+    __atomic_store_n(&resident_bytes, 0, __ATOMIC_RELAXED);
+    sa_lock_release(&large_lock);
+}
+
+void sa_large_heap_grew(uint64_t now)
+{
+    if (__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED) &&
+        now - __atomic_load_n(&used_at, __ATOMIC_RELAXED) >= SA_IDLE_PAGES)
+        cache_release();
+}
+
+/* The large path faulted in pages: let go of idle memory (no lock held). */
+static void grew(size_t bytes)
+{
+    uint64_t now = sa_growth_advance(bytes / SA_PAGE);
+    sa_arena_heap_grew(now);
+    sa_large_heap_grew(now);
+}
+
+/* A block grown by realloc from old to size bytes: the program is about
+ * to write past its old end, so the pages there are faulted in by one
+ * system call instead of a fault each (half the cost a page in a VM).
+ * At most old / 4: a block grown by 1.25x (a buffer appended to) is
+ * filled whole, one doubled (a vector's capacity) may not be, and its
+ * untouched pages should not count in the resident set (sqlite3's sorter
+ * doubles its buffer and fills the last one partly: 2,700 pages populated
+ * for nothing when the whole growth was). */
+static void populate_growth(char *base, size_t old, size_t size)
+{
+    size_t len = size - old, cap = (old / 4) & ~(size_t)(SA_PAGE - 1);
+    sa_os_populate(base + old, len < cap ? len : cap);
+}
+
+void *sa_large_realloc(sa_large *d, void *p, size_t n)
+{
+    if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE) {
+        errno = ENOMEM;   /* before page_round, which would wrap */
+        return NULL;
+    }
+    size_t old = d->size, size = page_round(n);
+    if (size <= old && (n >= d->want || size >= old / 2)) {
+        /* Growing into the block's room (it may have come bigger from
+         * the cache, below), or shrinking by less than half: stay. */
+        d->want = n;
+        return p;
+    }
+    if (size < old) {
+        /* Shrink in place; the freed tail granules are no longer ours.
+         * Their entries are cleared before the pages are unmapped: once
+         * unmapped, another thread may map a block there and register it,
+         * and clearing after that made its free() and realloc() take it
+         * for a foreign pointer (a leak, and a realloc that kept one
+         * page of the contents). */
+        uintptr_t keep = ((uintptr_t)d->base + size + SA_ARENA_SIZE - 1) & ~(uintptr_t)(SA_ARENA_SIZE - 1);
+        uintptr_t end = (uintptr_t)d->base + old;
+        if (end > keep)
+            sa_pagemap_set(keep, end - keep, 0);
+        d->size = size;
+        sa_os_unmap(d->base + size, old - size);
+        d->want = n;
+        account(0, -(long)(old - size));
+        return p;
+    }
+    /* Growing: a cached block that kept its pages takes the contents.  A
+     * copy costs less than the page faults of fresh pages, and a program
+     * that builds a buffer by realloc over and over (CPython's string and
+     * list growth: 19k page faults against glibc's 4.6k, which reuses its
+     * freed chunks) reuses the buffer of the last time. */
+    sa_large *c = cache_take_resident(size);
+    if (c) {
+        memcpy(c->base, p, old);
+        c->want = n;
+        account(1, (long)c->size);
+        __atomic_fetch_add(&total_allocs, 1, __ATOMIC_RELAXED);
+        sa_large_free(d, p);
+        return c->base;
+    }
+    grew(size - old);
+    /* Grow in place when the neighbouring pages are free. */
+    if (sa_os_remap_inplace(d->base, old, size) == 0) {
+        if (sa_pagemap_set((uintptr_t)d->base, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
+            populate_growth(d->base, old, size);
+            d->size = size;
+            d->want = n;
+            account(0, (long)(size - old));
+            return p;
+        }
+        sa_os_remap_inplace(d->base, size, old);
+    }
+    /* Move the pages to a fresh aligned place: no copy.  The old range's
+     * entries are cleared before mremap unmaps it, for the reason the
+     * shrink above clears the tail's first (the block is the caller's:
+     * no other thread may look it up meanwhile).  The destination is
+     * mapped accountable, not reserved PROT_NONE: the kernel refuses a
+     * size it cannot back here, before the page map is asked to describe
+     * it (a realloc to 2^46 bytes mapped 174 GB of page-map leaves and
+     * wrote 2 GB of entries before mremap refused it). */
+    void *dest = map_retry(size, SA_ARENA_SIZE);
+    if (dest) {
+        if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
+            sa_pagemap_set((uintptr_t)d->base, old, 0);
+            if (sa_os_remap_to(d->base, old, size, dest) != dest)
+                goto restore;   /* the old range is still mapped, ours */
+            populate_growth(dest, old, size);
+            d->base = dest;
+            d->size = size;
+            d->want = n;
+            account(0, (long)(size - old));
+            return dest;
+        restore:
+            /* Its leaves exist: this cannot fail. */
+            sa_pagemap_set((uintptr_t)d->base, old, (uintptr_t)d | SA_PM_LARGE);
+        }
+        sa_pagemap_set((uintptr_t)dest, size, 0);
+        sa_os_unmap(dest, size);
+    }
+    /* mremap refused: under an address-space limit (ulimit -v) it wants
+     * room for the reservation and the growth at once.  A fresh block
+     * and a copy need only the new block's. */
+    void *q = sa_large_alloc(n, 0, 0);
+    if (q) {
+        memcpy(q, p, old);
+        sa_large_free(d, p);
+    }
+    return q;
+}
+
+void sa_large_get_counts(sa_large_counts *out)
+{
+    out->live_blocks = __atomic_load_n(&live_blocks, __ATOMIC_RELAXED);
+    out->live_bytes = __atomic_load_n(&live_bytes, __ATOMIC_RELAXED);
+    out->total_allocs = __atomic_load_n(&total_allocs, __ATOMIC_RELAXED);
+    out->total_frees = __atomic_load_n(&total_frees, __ATOMIC_RELAXED);
+    sa_lock_acquire(&large_lock);
+    out->cached_blocks = ncached;
+    out->cached_bytes = cached_bytes;
+    out->resident_bytes = resident_bytes;
+    sa_lock_release(&large_lock);
+}
+
+int sa_large_trim(void)
+{
+    sa_large *evict[SA_LARGE_CACHE_SLOTS];
+    sa_lock_acquire(&large_lock);
+    unsigned n = ncached;
+    memcpy(evict, cache, n * sizeof cache[0]);
+    ncached = 0;
+    cached_bytes = 0;
+    resident_bytes = 0;
+    sa_lock_release(&large_lock);
+    for (unsigned i = 0; i < n; i++)
+        unmap_block(evict[i]);
+    return n > 0;
+}
+
+void sa_large_foreach(void (*fn)(sa_large *d, void *ctx), void *ctx)
+{
+    sa_lock_acquire(&large_lock);
+    for (sa_large *d = all_large; d; d = d->next)
+        if (__atomic_load_n(&d->live, __ATOMIC_ACQUIRE))
+            fn(d, ctx);
+    sa_lock_release(&large_lock);
+}
+
+void sa_large_prefork(void) { sa_lock_acquire(&large_lock); }
+void sa_large_postfork_parent(void) { sa_lock_release(&large_lock); }
+void sa_large_postfork_child(void) { sa_lock_reinit(&large_lock); }

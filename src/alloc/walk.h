@@ -1,0 +1,46 @@
+/* alloc/walk.h - the heap as a set of live blocks, enumerated for the leak
+ * checker's conservative scan (which indexes them itself).  Does not
+ * allocate.
+ *
+ * A block is live unless it is free; free blocks are recognised by their
+ * key (address ^ sa_secret, see alloc/arena.h), which every free block carries:
+ * those on a pool's free list, in a thread cache, or on a remote list.
+ * Untouched blocks (at or past a pool's carve offset) are not blocks yet.
+ *
+ * The results are exact only while no other thread allocates or frees:
+ * the caller stops the world first (or accepts a racy answer: the arena
+ * lock keeps every pool it reads mapped, and a block changing state
+ * meanwhile is visited or not, never unsafely).
+ */
+#ifndef SA_WALK_H
+#define SA_WALK_H
+
+#include <stddef.h>
+
+#include "trace/trace.h"
+
+typedef struct sa_block_info {
+    void *start;
+    size_t size;            /* usable size */
+    sa_trace_rec *rec;      /* the trace record, or NULL if none exists */
+} sa_block_info;
+
+/* Call fn for every live block.  Takes the arena and large-block locks:
+ * fn must not allocate or free. */
+void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx);
+
+/* Call fn with a copy of every trace record that names a stack (one
+ * 8-byte load each), and its block.  With check_free, the records of live
+ * blocks only: sa_block_foreach's walk, so a stale record that free()
+ * left behind (lazy counters, trace/trace.c) is never seen, at the price of
+ * reading every block's first word.  Without, the records alone, for
+ * when free() clears the record of every block it frees.  Takes the
+ * arena and large-block locks: fn must not allocate or free. */
+void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx,
+                          int check_free);
+
+/* Non-zero if p is a free block of an arena pool (it carries the free
+ * key).  p must be a block start in a live pool (sa_trace_slot found it). */
+int sa_block_is_free(const void *p);
+
+#endif

@@ -1,0 +1,56 @@
+/* common/os.h - the platform layer.  common/os.c is the only file that calls mmap,
+ * munmap, mremap, madvise or raw write(2); everything above it speaks in
+ * sa_os_* terms.  Every function preserves errno unless it says otherwise.
+ */
+#ifndef SA_OS_H
+#define SA_OS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SA_OS_PAGE 4096u
+
+/* Map size bytes (a multiple of SA_OS_PAGE) of zeroed read-write memory
+ * aligned to align (a power of two >= SA_OS_PAGE).  NULL on failure,
+ * with errno = ENOMEM. */
+void *sa_os_map(size_t size, size_t align);
+void sa_os_unmap(void *p, size_t size);
+/* Grow or shrink a mapping in place.  Returns 0, or -1 if the
+ * neighbouring range is taken. */
+int sa_os_remap_inplace(void *p, size_t old_size, size_t new_size);
+/* Move a mapping to a fixed destination (a mapping it replaces). */
+void *sa_os_remap_to(void *p, size_t old_size, size_t new_size, void *dest);
+/* Tell the kernel the pages are unused (contents are lost, RSS drops). */
+void sa_os_discard(void *p, size_t size);
+/* Fault in [p, p + size) for writing now, in one system call
+ * (MADV_POPULATE_WRITE, Linux 5.14): pages about to be written cost one
+ * kernel entry per call instead of one page fault each.  Returns 0, or
+ * -1 if the kernel cannot (an older kernel: never asked again). */
+int sa_os_populate(void *p, size_t size);
+/* Ask for transparent huge pages on [p, p + size) (MADV_HUGEPAGE).
+ * Returns 0, or -1 if the kernel has none to give. */
+int sa_os_hugepages(void *p, size_t size);
+
+/* write(2) all of buf, retrying on EINTR and short writes.
+ * Returns 0 or a negative errno. */
+int sa_os_write_all(int fd, const void *buf, size_t len);
+/* Remember which file stderr is, for messages printed at exit: programs
+ * such as coreutils close fd 2 in an atexit handler, before library
+ * destructors run.  sa_os_stderr() returns a descriptor of that file
+ * (fd 2 while it still is; else one opened at that moment, close-on-exec,
+ * kept for later messages), or 2 if sa_os_keep_stderr was not called.
+ * No descriptor is held before then (common/os.c). */
+void sa_os_keep_stderr(void);
+int sa_os_stderr(void);
+
+/* 64 random bits (from AT_RANDOM/getrandom), for heap secrets. */
+uint64_t sa_os_random(void);
+/* A coarse monotonic clock in milliseconds (the vDSO: no system call,
+ * no allocation). */
+uint64_t sa_os_now_ms(void);
+/* Print "snapalloc: <msg>\n" on stderr and abort().  Never allocates. */
+__attribute__((noreturn, cold)) void sa_os_fatal(const char *msg);
+/* operator new failed with no way to throw std::bad_alloc. */
+__attribute__((noreturn, cold)) void sa_os_fatal_oom(void);
+
+#endif

@@ -1,0 +1,489 @@
+/* format/read.c - reads and validates a snapshot file for the snapalloc
+ * command (a normal program: malloc and stdio are fine here).
+ *
+ * Owns: parsing doc/snapshot-format.md versions 1 and 2 into sa_snapshot, and
+ * every check that keeps a damaged or hostile file from misparsing.  The
+ * rules: every count and length is checked against the bytes left before
+ * anything is allocated or read (so a lying field costs an error message,
+ * never a large allocation or an out-of-bounds read); every accepted file
+ * has passed its checksum; errors are one line without the file name.
+ *
+ * Order of checks: magic, version, then the checksum if the file ends
+ * with the end marker (so a flipped bit reads as "checksum mismatch", not
+ * as whatever field it happened to hit), then the structure, which reports
+ * truncation precisely: a file without an end marker in its last 16 bytes
+ * can never parse, since a successful parse ends on that marker.
+ */
+#include "format/snapshot.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define R_MAGIC      "SNAPALC\0"
+#define R_END_MAGIC  "SNAPEND\0"
+#define R_VERSION    2u    /* and 1, whose modules have no flags */
+#define R_END_STACKS 0xFFFFFFFFu
+#define R_HEADER     64u     /* fixed header bytes */
+/* What is read from a non-regular file at most. */
+#define SA_SNAP_READ_MAX (1u << 30)
+#define R_TRAILER    40u     /* nstacks, reserved, 2 totals, end magic, checksum */
+#define R_MODULE_MIN 20u     /* path_len, build_id_len, nsegments, base (+ flags in v2) */
+#define R_SEGMENT    20u     /* vaddr, memsz, flags */
+#define R_STACK_MIN  20u     /* nframes, size, count */
+#define R_FRAME      12u     /* module, offset */
+
+#define FNV_OFFSET 0xcbf29ce484222325ull
+#define FNV_PRIME  0x100000001b3ull
+
+/* The public struct plus what sa_snapshot_free needs. */
+typedef struct snap_alloc {
+    sa_snapshot pub;
+    sa_snap_frame *frame_block;   /* every stack's frames, back to back */
+} snap_alloc;
+
+typedef struct rd {
+    const unsigned char *p;
+    size_t len, pos;
+    char *err;
+    size_t errlen;
+} rd;
+
+__attribute__((format(printf, 2, 3)))
+static void fail(rd *r, const char *fmt, ...)
+{
+    if (!r->err || !r->errlen)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r->err, r->errlen, fmt, ap);
+    va_end(ap);
+}
+
+/* Are n more bytes there?  n is 64-bit so that count * size cannot wrap. */
+static int need(rd *r, uint64_t n)
+{
+    if (n <= r->len - r->pos)
+        return 0;
+    fail(r, "truncated file: expected %llu more bytes at offset %zu, file ends at %zu",
+         (unsigned long long)n, r->pos, r->len);
+    return -1;
+}
+
+/* Is there room for count records of at least size bytes each? */
+static int need_records(rd *r, uint64_t count, uint64_t size, const char *what)
+{
+    if (count * size <= r->len - r->pos)
+        return 0;
+    fail(r, "truncated file: %llu %s need at least %llu bytes at offset %zu, only %zu left",
+         (unsigned long long)count, what, (unsigned long long)(count * size), r->pos,
+         r->len - r->pos);
+    return -1;
+}
+
+static uint32_t le32(const unsigned char *b)
+{
+    return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static uint64_t le64(const unsigned char *b)
+{
+    return (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
+}
+
+static int get32(rd *r, uint32_t *v)
+{
+    if (need(r, 4))
+        return -1;
+    *v = le32(r->p + r->pos);
+    r->pos += 4;
+    return 0;
+}
+
+static int get64(rd *r, uint64_t *v)
+{
+    if (need(r, 8))
+        return -1;
+    *v = le64(r->p + r->pos);
+    r->pos += 8;
+    return 0;
+}
+
+/* A string of len bytes with no NUL, copied and NUL-terminated. */
+static int get_str(rd *r, uint32_t len, char **out, const char *what)
+{
+    if (need(r, len))
+        return -1;
+    const unsigned char *s = r->p + r->pos;
+    if (memchr(s, '\0', len)) {
+        fail(r, "corrupt file: NUL byte in %s at offset %zu", what, r->pos);
+        return -1;
+    }
+    char *c = malloc((size_t)len + 1);
+    if (!c) {
+        fail(r, "out of memory");
+        return -1;
+    }
+    memcpy(c, s, len);
+    c[len] = '\0';
+    *out = c;
+    r->pos += len;
+    return 0;
+}
+
+static uint64_t fnv1a(const unsigned char *p, size_t n)
+{
+    uint64_t h = FNV_OFFSET;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ p[i]) * FNV_PRIME;
+    return h;
+}
+
+void sa_snapshot_free(sa_snapshot *snap)
+{
+    if (!snap)
+        return;
+    snap_alloc *a = (snap_alloc *)snap;
+    free(snap->exe);
+    free(snap->cmdline);
+    if (snap->modules) {
+        for (uint32_t i = 0; i < snap->nmodules; i++) {
+            free(snap->modules[i].path);
+            free(snap->modules[i].segments);
+        }
+        free(snap->modules);
+    }
+    free(snap->stacks);
+    free(a->frame_block);
+    free(a);
+}
+
+static int parse_header(rd *r, sa_snapshot *s, uint32_t *exe_len, uint32_t *cmd_len)
+{
+    uint64_t t;
+    r->pos = 12;    /* magic and version were checked by the caller */
+    if (get32(r, &s->pid) || get64(r, &t) || get64(r, &s->traced_current) ||
+        get64(r, &s->traced_peak) || get32(r, &s->frame_limit) ||
+        get32(r, &s->trigger) || get32(r, &s->sequence) ||
+        get32(r, &s->nmodules) || get32(r, exe_len) || get32(r, cmd_len))
+        return -1;
+    s->time_ns = (int64_t)t;
+    return 0;
+}
+
+static int parse_modules(rd *r, sa_snapshot *s)
+{
+    if (need_records(r, s->nmodules, R_MODULE_MIN + (s->version >= 2 ? 4 : 0), "modules"))
+        return -1;
+    s->modules = calloc(s->nmodules ? s->nmodules : 1, sizeof *s->modules);
+    if (!s->modules) {
+        s->nmodules = 0;
+        fail(r, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < s->nmodules; i++) {
+        sa_snap_module *m = &s->modules[i];
+        uint32_t path_len;
+        size_t at = r->pos;
+        if (get32(r, &path_len) || get32(r, &m->build_id_len) ||
+            get32(r, &m->nsegments) || get64(r, &m->base) ||
+            (s->version >= 2 && get32(r, &m->flags)))
+            return -1;
+        if (m->flags & ~SA_SNAP_MODULE_UNLOADED) {
+            fail(r, "corrupt file: module %u at offset %zu has unknown flags 0x%x",
+                 i, at, m->flags);
+            return -1;
+        }
+        if (m->build_id_len > sizeof m->build_id) {
+            fail(r, "corrupt file: module %u at offset %zu has a %u-byte build-id (at most %zu)",
+                 i, at, m->build_id_len, sizeof m->build_id);
+            return -1;
+        }
+        uint32_t nseg = m->nsegments;
+        m->nsegments = 0;   /* until segments is allocated, for free() */
+        if (get_str(r, path_len, &m->path, "module path"))
+            return -1;
+        if (need(r, m->build_id_len))
+            return -1;
+        memcpy(m->build_id, r->p + r->pos, m->build_id_len);
+        r->pos += m->build_id_len;
+        if (need_records(r, nseg, R_SEGMENT, "segments"))
+            return -1;
+        m->segments = calloc(nseg ? nseg : 1, sizeof *m->segments);
+        if (!m->segments) {
+            fail(r, "out of memory");
+            return -1;
+        }
+        m->nsegments = nseg;
+        for (uint32_t k = 0; k < nseg; k++) {
+            sa_snap_segment *g = &m->segments[k];
+            if (get64(r, &g->vaddr) || get64(r, &g->memsz) || get32(r, &g->flags))
+                return -1;
+        }
+    }
+    return 0;
+}
+
+/* First pass over the stacks: bounds only, to count them and their frames
+ * before allocating.  Leaves r->pos after the end-of-stacks marker. */
+static int scan_stacks(rd *r, uint64_t *nstacks, uint64_t *nrefs)
+{
+    *nstacks = 0;
+    *nrefs = 0;
+    for (;;) {
+        uint32_t nframes;
+        if (get32(r, &nframes))
+            return -1;
+        if (nframes == R_END_STACKS)
+            return 0;
+        if (need(r, 16 + (uint64_t)nframes * 4))
+            return -1;
+        r->pos += 16 + (size_t)nframes * 4;
+        ++*nstacks;
+        *nrefs += nframes;
+    }
+}
+
+static int parse_frames(rd *r, const sa_snapshot *s, sa_snap_frame **table, uint32_t *n)
+{
+    if (get32(r, n) || need_records(r, *n, R_FRAME, "frames"))
+        return -1;
+    *table = malloc(((size_t)*n ? *n : 1) * sizeof **table);
+    if (!*table) {
+        fail(r, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < *n; i++) {
+        size_t at = r->pos;
+        sa_snap_frame *f = &(*table)[i];
+        if (get32(r, &f->module) || get64(r, &f->offset))
+            return -1;
+        if (f->module != SA_SNAP_NO_MODULE && f->module >= s->nmodules) {
+            fail(r, "corrupt file: frame %u at offset %zu refers to module %u of %u",
+                 i, at, f->module, s->nmodules);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Second pass: fill the stacks, resolving frame indices. */
+static int fill_stacks(rd *r, size_t start, snap_alloc *a, const sa_snap_frame *table,
+                       uint32_t ntable)
+{
+    sa_snapshot *s = &a->pub;
+    size_t ref = 0;
+    r->pos = start;
+    for (uint32_t i = 0; i < s->nstacks; i++) {
+        sa_snap_stack *st = &s->stacks[i];
+        /* Bounds were checked by scan_stacks over the same bytes. */
+        get32(r, &st->nframes);
+        get64(r, &st->size);
+        get64(r, &st->count);
+        st->frames = a->frame_block + ref;
+        for (uint32_t k = 0; k < st->nframes; k++) {
+            uint32_t fi;
+            size_t at = r->pos;
+            get32(r, &fi);
+            if (fi >= ntable) {
+                fail(r, "corrupt file: stack %u at offset %zu refers to frame %u of %u",
+                     i, at, fi, ntable);
+                return -1;
+            }
+            st->frames[k] = table[fi];
+        }
+        ref += st->nframes;
+        s->total_size += st->size;
+        s->total_count += st->count;
+    }
+    return 0;
+}
+
+static int parse_trailer(rd *r, const sa_snapshot *s)
+{
+    uint32_t nstacks, reserved;
+    uint64_t total_size, total_count;
+    size_t at = r->pos;
+    if (get32(r, &nstacks) || get32(r, &reserved) || get64(r, &total_size) ||
+        get64(r, &total_count) || need(r, 16))
+        return -1;
+    if (memcmp(r->p + r->pos, R_END_MAGIC, 8) != 0) {
+        fail(r, "corrupt file: no end marker at offset %zu", r->pos);
+        return -1;
+    }
+    r->pos += 16;
+    if (r->pos != r->len) {
+        fail(r, "corrupt file: %zu bytes of unexpected data after the end marker at offset %zu",
+             r->len - r->pos, r->pos);
+        return -1;
+    }
+    if (reserved != 0) {
+        fail(r, "corrupt file: reserved trailer field at offset %zu is %u, not 0", at + 4, reserved);
+        return -1;
+    }
+    if (nstacks != s->nstacks) {
+        fail(r, "corrupt file: trailer at offset %zu counts %u stacks, the file holds %u",
+             at, nstacks, s->nstacks);
+        return -1;
+    }
+    if (total_size != s->total_size || total_count != s->total_count) {
+        fail(r, "corrupt file: trailer totals do not match the stacks");
+        return -1;
+    }
+    return 0;
+}
+
+sa_snapshot *sa_snapshot_parse(const void *buf, size_t len, char *err, size_t errlen)
+{
+    rd r = {.p = buf, .len = len, .pos = 0, .err = err, .errlen = errlen};
+    if (err && errlen)
+        err[0] = '\0';
+    if (len == 0) {
+        fail(&r, "empty file (not a snapalloc snapshot)");
+        return NULL;
+    }
+    if (memcmp(buf, R_MAGIC, len < 8 ? len : 8) != 0) {
+        fail(&r, "not a snapalloc snapshot");
+        return NULL;
+    }
+    uint32_t version;
+    if (len < 12) {
+        fail(&r, "truncated file: expected %zu more bytes at offset %zu, file ends at %zu",
+             12 - len, len, len);
+        return NULL;
+    }
+    r.pos = 8;
+    get32(&r, &version);
+    if (version < 1 || version > R_VERSION) {
+        fail(&r, "unsupported snapshot version %u (this snapalloc reads versions 1 to %u)",
+             version, R_VERSION);
+        return NULL;
+    }
+    if (len >= R_HEADER + R_TRAILER &&
+        memcmp(r.p + len - 16, R_END_MAGIC, 8) == 0 &&
+        fnv1a(r.p, len - 8) != le64(r.p + len - 8)) {
+        fail(&r, "corrupt file: checksum mismatch");
+        return NULL;
+    }
+
+    snap_alloc *a = calloc(1, sizeof *a);
+    if (!a) {
+        fail(&r, "out of memory");
+        return NULL;
+    }
+    sa_snapshot *s = &a->pub;
+    s->version = version;
+    sa_snap_frame *table = NULL;
+    uint32_t ntable = 0, exe_len, cmd_len;
+    uint64_t nstacks, nrefs;
+
+    if (parse_header(&r, s, &exe_len, &cmd_len) ||
+        get_str(&r, exe_len, &s->exe, "executable path") ||
+        get_str(&r, cmd_len, &s->cmdline, "command line") ||
+        parse_modules(&r, s))
+        goto bad;
+    size_t stacks_at = r.pos;
+    if (scan_stacks(&r, &nstacks, &nrefs))
+        goto bad;
+    if (nstacks > UINT32_MAX) {
+        fail(&r, "corrupt file: more than %u stacks", UINT32_MAX);
+        goto bad;
+    }
+    if (parse_frames(&r, s, &table, &ntable))
+        goto bad;
+    size_t trailer_at = r.pos;
+    /* Both bounded by the bytes scanned: at least 20 per stack, 4 per frame. */
+    s->stacks = calloc(nstacks ? nstacks : 1, sizeof *s->stacks);
+    a->frame_block = malloc((nrefs ? nrefs : 1) * sizeof *a->frame_block);
+    if (!s->stacks || !a->frame_block) {
+        fail(&r, "out of memory");
+        goto bad;
+    }
+    s->nstacks = (uint32_t)nstacks;
+    if (fill_stacks(&r, stacks_at, a, table, ntable))
+        goto bad;
+    r.pos = trailer_at;
+    if (parse_trailer(&r, s))
+        goto bad;
+    free(table);
+    return s;
+
+bad:
+    free(table);
+    sa_snapshot_free(s);
+    return NULL;
+}
+
+sa_snapshot *sa_snapshot_read(const char *path, char *err, size_t errlen)
+{
+    if (err && errlen)
+        err[0] = '\0';
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0) {
+        snprintf(err, errlen, "%s", strerror(errno));
+        close(fd);
+        return NULL;
+    }
+    if (S_ISDIR(st.st_mode)) {
+        snprintf(err, errlen, "%s", strerror(EISDIR));
+        close(fd);
+        return NULL;
+    }
+    /* Read to EOF rather than trusting st_size (pipes, /proc, growth). */
+    size_t cap = S_ISREG(st.st_mode) && st.st_size > 0 ? (size_t)st.st_size + 1 : 65536;
+    size_t len = 0;
+    unsigned char *buf = malloc(cap);
+    for (;;) {
+        if (!buf) {
+            snprintf(err, errlen, "out of memory reading %zu bytes", cap);
+            close(fd);
+            return NULL;
+        }
+        if (len == cap) {
+            unsigned char *bigger = cap > SIZE_MAX / 2 ? NULL : realloc(buf, cap * 2);
+            if (!bigger)
+                free(buf);
+            buf = bigger;
+            cap *= 2;
+            continue;
+        }
+        ssize_t n = read(fd, buf + len, cap - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            snprintf(err, errlen, "%s", strerror(errno));
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+        if (n == 0)
+            break;
+        len += (size_t)n;
+        /* A device or a FIFO may never end (/dev/zero): what does not
+         * start as a snapshot is rejected at once, and what is not a
+         * regular file is read up to a bound. */
+        if (len >= 8 && len - (size_t)n < 8 && memcmp(buf, R_MAGIC, 8) != 0)
+            break;
+        if (!S_ISREG(st.st_mode) && len > SA_SNAP_READ_MAX) {
+            snprintf(err, errlen, "not a regular file and larger than %u MiB",
+                     SA_SNAP_READ_MAX >> 20);
+            free(buf);
+            close(fd);
+            return NULL;
+        }
+    }
+    close(fd);
+    sa_snapshot *s = sa_snapshot_parse(buf, len, err, errlen);
+    free(buf);
+    return s;
+}

@@ -1,0 +1,113 @@
+/* format/snapshot.h - the snapshot file: writer (in the traced process) and
+ * reader (in the snapalloc command).  The format is documented in
+ * doc/snapshot-format.md.
+ *
+ * Frames are stored module-relative: (module index, offset from the
+ * module's load base), so that addresses can be symbolized offline despite
+ * ASLR and two runs of the same binary compare equal.
+ */
+#ifndef SA_SNAPSHOT_H
+#define SA_SNAPSHOT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SA_SNAP_NO_MODULE UINT32_MAX   /* frame outside every known module */
+#define SA_SNAP_MODULE_UNLOADED 1u     /* sa_snap_module.flags: dlclose'd before the snapshot */
+
+/* ---- Writer (async-signal-unsafe but malloc-free) --------------------- */
+
+/* One interned stack as the tracer hands it to the writer. */
+typedef struct sa_snap_wstack {
+    uint32_t nframes;
+    const uintptr_t *frames;   /* absolute return addresses, innermost first */
+    uint64_t size;             /* live requested bytes */
+    uint64_t count;            /* live blocks */
+} sa_snap_wstack;
+
+typedef struct sa_snap_winfo {
+    uint32_t frame_limit;      /* nframe of snapalloc_start */
+    uint64_t traced_current;
+    uint64_t traced_peak;
+    uint32_t trigger;          /* SA_SNAP_TRIGGER_* */
+    uint32_t sequence;         /* %n of the template */
+} sa_snap_winfo;
+
+enum {
+    SA_SNAP_TRIGGER_API = 0, SA_SNAP_TRIGGER_EXIT = 1, SA_SNAP_TRIGGER_SIGNAL = 2,
+    SA_SNAP_TRIGGER_INTERVAL = 3, SA_SNAP_TRIGGER_PEAK = 4,
+    SA_SNAP_TRIGGER_LEAK = 5,       /* a leak check class; sequence = class */
+    SA_SNAP_TRIGGER_BASELINE = 6,   /* the leak check's baseline */
+};
+
+/* Iterator over the live stacks: fills *out and returns 1, or returns 0
+ * at the end.  Stacks with count 0 may be skipped by the iterator. */
+typedef int (*sa_snap_next_fn)(void *ctx, sa_snap_wstack *out);
+
+/* Write a snapshot to path atomically (tmp file + rename, O_EXCL|
+ * O_NOFOLLOW|O_CLOEXEC, mode 0600).  Never calls malloc; its buffers come
+ * from mmap.  Returns 0 or a negative errno; on failure no file is left
+ * under path. */
+int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
+                      sa_snap_next_fn next, void *ctx);
+
+/* Remember every object loaded now (path, build-id, segments), so that a
+ * later snapshot can still place frames in the ones unloaded by then.
+ * Called before dlclose; never calls malloc; preserves errno. */
+void sa_snapshot_note_modules(void);
+
+/* ---- Reader (used by the snapalloc command; may use malloc) ------------ */
+
+typedef struct sa_snap_segment {
+    uint64_t vaddr;            /* p_vaddr of the PT_LOAD segment */
+    uint64_t memsz;
+    uint32_t flags;            /* p_flags (PF_R/PF_W/PF_X) */
+} sa_snap_segment;
+
+typedef struct sa_snap_module {
+    char *path;                /* as the loader saw it ("" for the main program is replaced by the exe path) */
+    uint8_t build_id[64];
+    uint32_t build_id_len;
+    uint64_t base;             /* load bias (dlpi_addr) */
+    uint32_t flags;            /* SA_SNAP_MODULE_UNLOADED (version 2; 0 in version 1) */
+    uint32_t nsegments;
+    sa_snap_segment *segments;
+} sa_snap_module;
+
+typedef struct sa_snap_frame {
+    uint32_t module;           /* index into modules, or SA_SNAP_NO_MODULE */
+    uint64_t offset;           /* address - base, or the absolute address */
+} sa_snap_frame;
+
+typedef struct sa_snap_stack {
+    uint32_t nframes;
+    sa_snap_frame *frames;     /* innermost first */
+    uint64_t size;
+    uint64_t count;
+} sa_snap_stack;
+
+typedef struct sa_snapshot {
+    uint32_t version;
+    uint32_t pid;
+    int64_t time_ns;           /* CLOCK_REALTIME when written */
+    char *exe;                 /* executable path */
+    char *cmdline;             /* arguments joined by single spaces */
+    uint32_t frame_limit;
+    uint32_t trigger;
+    uint32_t sequence;
+    uint64_t traced_current, traced_peak;
+    uint64_t total_size, total_count;   /* sums over stacks */
+    uint32_t nmodules;
+    sa_snap_module *modules;
+    uint32_t nstacks;
+    sa_snap_stack *stacks;
+} sa_snapshot;
+
+/* Read and validate path.  On error returns NULL and writes a one-line
+ * reason (no trailing newline, no file name) into err. */
+sa_snapshot *sa_snapshot_read(const char *path, char *err, size_t errlen);
+/* Same, from a memory buffer (used by the fuzz-style tests). */
+sa_snapshot *sa_snapshot_parse(const void *buf, size_t len, char *err, size_t errlen);
+void sa_snapshot_free(sa_snapshot *snap);
+
+#endif

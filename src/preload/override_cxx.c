@@ -1,0 +1,85 @@
+/* preload/override_cxx.c - C++ operator new and delete (all sized, aligned and
+ * nothrow forms), written in C under their Itanium-ABI names so that the
+ * library does not depend on libstdc++.  A C++ program brings libstdc++
+ * along, and with it std::get_new_handler and std::__throw_bad_alloc,
+ * which we reach through weak references.  Compiled with -fexceptions so
+ * that bad_alloc can unwind through these frames.
+ */
+#include <stddef.h>
+
+#include "alloc/alloc_inline.h"
+#include "alloc/alloc.h"
+#include "leak/leak.h"
+#include "common/os.h"
+
+#define SA_EXPORT __attribute__((visibility("default")))
+
+typedef void (*new_handler_fn)(void);
+extern new_handler_fn _ZSt15get_new_handlerv(void) __attribute__((weak));
+extern void _ZSt17__throw_bad_allocv(void) __attribute__((weak, noreturn));
+
+/* operator new's failure path: call the new-handler until it gives up,
+ * then throw std::bad_alloc (or return NULL for the nothrow forms). */
+static SA_NOINLINE void *new_failed(size_t n, size_t align, int nothrow)
+{
+    for (;;) {
+        new_handler_fn h = _ZSt15get_new_handlerv ? _ZSt15get_new_handlerv() : NULL;
+        if (!h)
+            break;
+        h();
+        void *p = align > SA_ALIGNMENT ? sa_aligned(align, n) : sa_malloc(n);
+        if (p)
+            return p;
+    }
+    if (nothrow)
+        return NULL;
+    if (_ZSt17__throw_bad_allocv)
+        _ZSt17__throw_bad_allocv();
+    sa_os_fatal_oom();
+}
+
+SA_INLINE void *cxx_new(size_t n, size_t align, int nothrow)
+{
+    void *p = align > SA_ALIGNMENT ? sa_aligned(align, n) : sa_heap_malloc(n);
+    if (SA_UNLIKELY(!p))
+        p = new_failed(n, align, nothrow);
+    if (SA_UNLIKELY(sa_trace_on) && p) {
+        if (SA_UNLIKELY(sa_leak_scrub_on))
+            sa_leak_scrub(p, 0, sa_usable_size(p));   /* leak/leak.h: what the program did not write */
+        sa_trace_alloc_entry(p, n);
+    }
+    return p;
+}
+
+SA_INLINE void cxx_delete(void *p)
+{
+    if (SA_UNLIKELY(sa_trace_free_on) && p) {
+        sa_trace_free_block(p);
+        return;
+    }
+    sa_free_inline(p);
+}
+
+typedef struct nothrow_t nothrow_t;
+
+SA_EXPORT void *_Znwm(size_t n) { return cxx_new(n, 0, 0); }
+SA_EXPORT void *_Znam(size_t n) { return cxx_new(n, 0, 0); }
+SA_EXPORT void *_ZnwmRKSt9nothrow_t(size_t n, const nothrow_t *t) { (void)t; return cxx_new(n, 0, 1); }
+SA_EXPORT void *_ZnamRKSt9nothrow_t(size_t n, const nothrow_t *t) { (void)t; return cxx_new(n, 0, 1); }
+SA_EXPORT void *_ZnwmSt11align_val_t(size_t n, size_t a) { return cxx_new(n, a, 0); }
+SA_EXPORT void *_ZnamSt11align_val_t(size_t n, size_t a) { return cxx_new(n, a, 0); }
+SA_EXPORT void *_ZnwmSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const nothrow_t *t) { (void)t; return cxx_new(n, a, 1); }
+SA_EXPORT void *_ZnamSt11align_val_tRKSt9nothrow_t(size_t n, size_t a, const nothrow_t *t) { (void)t; return cxx_new(n, a, 1); }
+
+SA_EXPORT void _ZdlPv(void *p) { cxx_delete(p); }
+SA_EXPORT void _ZdaPv(void *p) { cxx_delete(p); }
+SA_EXPORT void _ZdlPvm(void *p, size_t n) { (void)n; cxx_delete(p); }
+SA_EXPORT void _ZdaPvm(void *p, size_t n) { (void)n; cxx_delete(p); }
+SA_EXPORT void _ZdlPvRKSt9nothrow_t(void *p, const nothrow_t *t) { (void)t; cxx_delete(p); }
+SA_EXPORT void _ZdaPvRKSt9nothrow_t(void *p, const nothrow_t *t) { (void)t; cxx_delete(p); }
+SA_EXPORT void _ZdlPvSt11align_val_t(void *p, size_t a) { (void)a; cxx_delete(p); }
+SA_EXPORT void _ZdaPvSt11align_val_t(void *p, size_t a) { (void)a; cxx_delete(p); }
+SA_EXPORT void _ZdlPvmSt11align_val_t(void *p, size_t n, size_t a) { (void)n; (void)a; cxx_delete(p); }
+SA_EXPORT void _ZdaPvmSt11align_val_t(void *p, size_t n, size_t a) { (void)n; (void)a; cxx_delete(p); }
+SA_EXPORT void _ZdlPvSt11align_val_tRKSt9nothrow_t(void *p, size_t a, const nothrow_t *t) { (void)a; (void)t; cxx_delete(p); }
+SA_EXPORT void _ZdaPvSt11align_val_tRKSt9nothrow_t(void *p, size_t a, const nothrow_t *t) { (void)a; (void)t; cxx_delete(p); }

@@ -1,0 +1,87 @@
+/* trace/config.h - the tracer's environment variables and the snapshot
+ * triggers they configure (trace/config.c).
+ *
+ *   SNAPALLOC_TRACE=N            trace from start-up with N frames (1..128), 0 = off
+ *   SNAPALLOC_SNAPSHOT=TEMPLATE  snapshot path; %p pid, %n sequence, %e exe name, %%
+ *   SNAPALLOC_SNAPSHOT_AT_EXIT=0|1   snapshot at exit (default 1 with SNAPALLOC_TRACE)
+ *   SNAPALLOC_SIGNAL=SIG         snapshot on a signal (USR1, SIGUSR1, 10)
+ *   SNAPALLOC_INTERVAL=SECONDS   snapshot every SECONDS (fractions allowed)
+ *   SNAPALLOC_PEAK=BYTES[K|M|G]  snapshot at each new peak >= last dumped peak + BYTES
+ *   SNAPALLOC_UNWIND=libunwind|fp
+ *
+ * The parsers are pure functions (string in, value out, 0 or -1) so that
+ * they can be tested with garbage directly.
+ */
+#ifndef SA_TRACE_CONFIG_H
+#define SA_TRACE_CONFIG_H
+
+#include "common/compiler.h"
+#include "common/config_parse.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SA_SNAPSHOT_DEFAULT_TEMPLATE "snapalloc.%e.%p.%n.snap"
+#define SA_PATH_MAX 4096
+
+typedef struct sa_trace_config {
+    int depth;              /* SNAPALLOC_TRACE; 0 = off */
+    int at_exit;            /* SNAPALLOC_SNAPSHOT_AT_EXIT */
+    int signo;              /* 0 = none */
+    uint64_t interval_ns;   /* 0 = none */
+    uint64_t peak_step;     /* 0 = none */
+    int unwind;             /* SA_UNWIND_* */
+    char tmpl[SA_PATH_MAX]; /* SNAPALLOC_SNAPSHOT */
+    char report_sock[64];   /* SNAPALLOC_REPORT_SOCKET: abstract socket name, "" = none */
+} sa_trace_config;
+
+/* Parsers: 0 and *out set, or -1 (out untouched). */
+int sa_config_parse_template(const char *s);               /* usable template? */
+
+/* Expand a snapshot path template into dst (dstlen bytes, NUL-terminated).
+ * Unknown %x sequences and a trailing % are copied as they are.  Returns
+ * the length, or -1 if it does not fit. */
+int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
+                     uint32_t pid, uint32_t seq, const char *exe);
+
+/* Fill *c from the environment (secure_getenv); each malformed variable
+ * gets one warning line on fd and its safe default. */
+void sa_config_read(sa_trace_config *c, int fd);
+
+/* The configuration read at start-up (trace/config.c). */
+extern SA_HIDDEN sa_trace_config sa_trace_cfg;
+
+/* Errno as text without strerror (it may allocate for the locale):
+ * "Permission denied" etc. for common errors, NULL otherwise. */
+const char *sa_config_errno_text(int err);
+
+/* Triggers (trace/config.c), used by trace/trace.c. */
+void sa_trigger_setup(void);          /* after sa_trace_cfg is read: signal handler */
+void sa_trigger_helper_ensure(void);  /* start the helper thread if wanted and allowed */
+void sa_trigger_postfork_child(void);
+/* Print "snapalloc: cannot write snapshot PATH: WHY" on the stderr the
+ * library saved, once per path and error: a trigger failing again is not
+ * reported again. */
+void sa_trigger_report(const char *path, int err);
+/* The same with note appended to the line. */
+void sa_trigger_report_note(const char *path, int err, const char *note);
+
+/* trace/trace.c services for the triggers. */
+/* Write a snapshot (path NULL: the template), serialised with the other
+ * snapshot writers; with wait 0, give up with -EALREADY if one is running.
+ * The path used is copied to used (SA_PATH_MAX bytes) when not NULL.
+ * Returns 0 or a negative errno (-EINVAL when not tracing). */
+int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used);
+/* The reentrancy guard: enter returns the previous state for leave. */
+int sa_trace_guard_enter(void);
+void sa_trace_guard_leave(int prev);
+/* Make the next traced allocation take the slow path (to restart the
+ * helper thread in a fork child). */
+void sa_trace_request_slowpath(void);
+/* The live traced memory recorded by snapalloc_mark_baseline(): returns
+ * 1 and fills size/count if it was called, else 0. */
+int sa_trace_baseline(uint64_t *size, uint64_t *count);
+/* Read the configuration once (sa_trace_init_from_env is its public face). */
+void sa_trace_config_once(void);
+
+#endif

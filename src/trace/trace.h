@@ -1,0 +1,81 @@
+/* trace/trace.h - the tracer as the allocator sees it (tracer side: trace*.c).
+ *
+ * The allocator's entry points (preload/override.c) call into the tracer only
+ * behind one branch on sa_trace_on, jemalloc-style:
+ *
+ *     p = sa_malloc(n);
+ *     if (SA_UNLIKELY(sa_trace_on) && p) sa_trace_alloc(p, n);
+ *
+ *     if (SA_UNLIKELY(sa_trace_free_on) && p) { sa_trace_free_block(p); return; }
+ *     sa_free(p);          // sa_trace_free_block forgets the record and frees
+ *
+ * Under the leak check (lazy counters, trace/trace.c) free() leaves the tracer
+ * out: a freed block's record goes stale, and whoever reads records asks
+ * the block whether it is free (alloc/walk.h).
+ *
+ * The per-block record lives in allocator metadata (see sa_trace_slot in
+ * alloc/alloc.h): 8 bytes per block, a 32-bit stack id and the requested size.
+ *
+ * Stack ids: 0 means "not traced".  The top 8 bits hold the tracing
+ * generation, bumped by snapalloc_clear_traces()/snapalloc_stop(), so that
+ * records left over from an earlier generation are ignored without walking
+ * the heap; the low 24 bits index the interned stack table.
+ */
+#ifndef SA_TRACE_H
+#define SA_TRACE_H
+
+#include "common/compiler.h"
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Per-block trace record, kept by the allocator next to each block. */
+typedef struct __attribute__((aligned(8))) sa_trace_rec {
+    uint32_t stack;  /* interned stack id; 0 = untraced */
+    uint32_t size;   /* requested bytes; UINT32_MAX = ">= 4 GiB, ask sa_usable_size" */
+} sa_trace_rec;      /* aligned: read whole with one load (alloc/walk.c) */
+
+/* The record of a block allocated while the tracer's guard was set: by
+ * the tracer itself or by what it called (dlopen of libunwind, libunwind's
+ * caches, the leak checker).  Not the program's, so neither in snapshots
+ * nor in leak reports; the leak scan takes such blocks as roots.  Its
+ * generation, 0, is never a live one: no stack id ever equals it. */
+#define SA_TRACE_OWN 0x00ffffffu
+
+/* Non-zero while tracing.  Read on every malloc: keep it alone. */
+extern SA_HIDDEN int sa_trace_on;
+/* Non-zero while tracing with live counters: free() must forget the
+ * block's record (sa_trace_free_block).  Read on every free. */
+extern SA_HIDDEN int sa_trace_free_on;
+
+/* Record a new live block ptr of size requested bytes (noinline). */
+void sa_trace_alloc(void *ptr, size_t size);
+/* The same, called directly by an exported entry point compiled with a
+ * frame pointer (override*.c): it may use the unwind cache. */
+void sa_trace_alloc_entry(void *ptr, size_t size);
+/* Forget the record of ptr, which is about to be freed (noinline). */
+void sa_trace_free(void *ptr);
+/* free() while tracing: forget ptr's record and free it, finding its pool
+ * once for both (noinline). */
+void sa_trace_free_block(void *ptr);
+/* realloc support: detach ptr's record before the realloc (returns it),
+ * re-attach it to ptr if the realloc failed. */
+sa_trace_rec sa_trace_detach(void *ptr);
+void sa_trace_reattach(void *ptr, sa_trace_rec rec);
+
+/* Called once from sa_init, after the allocator works: reads the
+ * SNAPALLOC_* tracing variables and starts tracing if asked to. */
+void sa_trace_init_from_env(void);
+/* The exit snapshot, when configured (once per process): our destructor,
+ * or alloc/init.c's sa_exit_quick for _exit. */
+void sa_trace_exit_snapshot(void);
+/* leak/leak.c: the exit-time leak check when SNAPALLOC_CHECK is on (once per
+ * process).  Returns the exit status the process must end with because
+ * the check failed, or 0. */
+int sa_leak_exit_check(void);
+/* Fork handlers for the tracer's locks (called from the allocator's). */
+void sa_trace_prefork(void);
+void sa_trace_postfork_parent(void);
+void sa_trace_postfork_child(void);
+
+#endif
