@@ -1,7 +1,7 @@
 /* alloc/alloc.c - the allocator's API with malloc semantics: routing between
  * the small/medium heap path and the large path, ownership checks through
  * the page map, misuse detection, calloc/realloc/aligned allocation, and
- * the tracer's per-block records.  No exported malloc names here: those
+ * the per-block tags (tag.h).  No exported malloc names here: those
  * are in preload/override.c, so unit tests can link this core next to glibc. */
 #include <errno.h>
 #include <stdint.h>
@@ -16,7 +16,7 @@
 #include "alloc/alloc_inline.h"
 
 uintptr_t sa_secret;
-size_t sa_trace_slot_mem;
+size_t sa_tag_mem;
 
 SA_NOINLINE void sa_misuse(const char *fn, const char *what, const void *p)
 {
@@ -190,12 +190,12 @@ void *sa_aligned(size_t align, size_t size)
     return sa_large_alloc(size, align, 0);
 }
 
-sa_trace_rec *sa_trace_slot(const void *p, int create)
+sa_tag *sa_tag_slot(const void *p, int create)
 {
     uintptr_t e = sa_pagemap_get(p);
     if ((e & SA_PM_TAG) == SA_PM_LARGE) {
         sa_large *d = (sa_large *)(e - SA_PM_LARGE);
-        return d->base == p ? &d->trace : NULL;
+        return d->base == p ? &d->tag : NULL;
     }
     if ((e & SA_PM_TAG) != SA_PM_ARENA)
         return NULL;
@@ -208,26 +208,26 @@ sa_trace_rec *sa_trace_slot(const void *p, int create)
     uint32_t idx = sa_class_index(pool->cls, off);
     if (idx * sa_classes[pool->cls].size != off || off >= pool->limit)
         return NULL;
-    sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
-    if (!recs) {
+    sa_tag *tags = __atomic_load_n(&pool->tags, __ATOMIC_ACQUIRE);
+    if (!tags) {
         if (!create)
             return NULL;
-        /* Only the owner thread creates records (it is allocating). */
-        size_t bytes = sa_classes[pool->cls].capacity * sizeof(sa_trace_rec);
-        sa_trace_rec *fresh = sa_meta_alloc(bytes);
+        /* Only the owner thread creates tags (it is allocating). */
+        size_t bytes = sa_classes[pool->cls].capacity * sizeof(sa_tag);
+        sa_tag *fresh = sa_meta_alloc(bytes);
         if (!fresh)
             return NULL;
         /* Normally only the owner gets here; the shared heap's users race. */
-        if (__atomic_compare_exchange_n(&pool->trace, &recs, fresh, 0,
+        if (__atomic_compare_exchange_n(&pool->tags, &tags, fresh, 0,
                                         __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-            recs = fresh;
-            __atomic_fetch_add(&sa_trace_slot_mem, bytes, __ATOMIC_RELAXED);
+            tags = fresh;
+            __atomic_fetch_add(&sa_tag_mem, bytes, __ATOMIC_RELAXED);
         } else {
             sa_meta_free(fresh, bytes);
         }
-        /* Winner and loser both publish (the same array), each before it
-         * writes a record that a free elsewhere will look up there. */
-        sa_pagemap_set_pool_recs(base, recs);
+        /* Winner and loser both publish (the same array), each before its
+         * client writes a tag that a free elsewhere will look up there. */
+        sa_pagemap_set_pool_tags(base, tags);
     }
-    return &recs[idx];
+    return &tags[idx];
 }

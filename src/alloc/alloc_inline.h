@@ -29,22 +29,22 @@ SA_INLINE sa_pool *checked_pool(uintptr_t e, void *p, const char *fn)
     return pool;
 }
 
-/* The tracer's record of p, a block in a page whose entry in leaf is pe
- * (nonzero), if its pool has records; else NULL.  From the page map
- * (alloc/pagemap.h), not the pool descriptor. */
-SA_INLINE sa_trace_rec *sa_trace_page_rec(const sa_pm_leaf *leaf, unsigned pe, const void *p)
+/* The tag of p, a block in a page whose entry in leaf is pe (nonzero),
+ * if its pool has tags; else NULL.  From the page map (pagemap.h), not
+ * the pool descriptor. */
+SA_INLINE sa_tag *sa_tag_page_slot(const sa_pm_leaf *leaf, unsigned pe, const void *p)
 {
-    sa_trace_rec *recs = sa_pagemap_pool_recs(leaf, pe, p);
-    if (SA_UNLIKELY(recs == NULL))
+    sa_tag *tags = sa_pagemap_pool_tags(leaf, pe, p);
+    if (SA_UNLIKELY(tags == NULL))
         return NULL;
     uint32_t off = sa_pagemap_page_offset(pe, p);
-    return &recs[((uint64_t)off * sa_classes[pe & SA_PM_PAGE_CLASS].recip) >> 32];
+    return &tags[((uint64_t)off * sa_classes[pe & SA_PM_PAGE_CLASS].recip) >> 32];
 }
 
-/* The tracer's record of p, a block the allocator has just returned, if
- * p is an arena block whose pool has its records already; else NULL.
- * Never allocates (the page map and the record's line only). */
-SA_INLINE sa_trace_rec *sa_trace_slot_ready(void *p)
+/* The tag of p, a block the allocator has just returned, if p is an arena
+ * block whose pool has its tags already; else NULL.  Never allocates (the
+ * page map and the tag's line only). */
+SA_INLINE sa_tag *sa_tag_slot_ready(void *p)
 {
     sa_pm_leaf *leaf = sa_pagemap_leaf(p);
     if (SA_UNLIKELY(leaf == NULL))
@@ -52,15 +52,15 @@ SA_INLINE sa_trace_rec *sa_trace_slot_ready(void *p)
     unsigned pe = sa_pagemap_page_get(leaf, p);
     if (SA_UNLIKELY(pe == 0))
         return NULL;   /* a large block */
-    return sa_trace_page_rec(leaf, pe, p);
+    return sa_tag_page_slot(leaf, pe, p);
 }
 
-/* The same, creating the pool's records or finding a large block's:
- * sa_trace_slot(p, 1) without its checks on the common path. */
-SA_INLINE sa_trace_rec *sa_trace_slot_new(void *p)
+/* The same, creating the pool's tags or finding a large block's:
+ * sa_tag_slot(p, 1) without its checks on the common path. */
+SA_INLINE sa_tag *sa_tag_slot_new(void *p)
 {
-    sa_trace_rec *rec = sa_trace_slot_ready(p);
-    return SA_LIKELY(rec != NULL) ? rec : sa_trace_slot(p, 1);
+    sa_tag *tag = sa_tag_slot_ready(p);
+    return SA_LIKELY(tag != NULL) ? tag : sa_tag_slot(p, 1);
 }
 
 /* free()'s report of misuse of arena block p (checked_pool's message);

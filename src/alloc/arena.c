@@ -416,7 +416,7 @@ sa_pool *sa_arena_take_pool(unsigned cls, int growing)
     pool->free = NULL;
     pool->next = pool->prev = NULL;
     pool->heap = NULL;
-    pool->trace = NULL;
+    pool->tags = NULL;
     pool->carve = 0;
     pool->limit = sa_classes[cls].capacity * sa_classes[cls].size;
     pool->recip = sa_classes[cls].recip;
@@ -444,15 +444,15 @@ void sa_arena_return_pool(sa_pool *pool)
     sa_arena *a = sa_pool_arena(pool);
     unsigned first = (unsigned)(pool - a->pools);
     unsigned cls = pool->cls, n = sa_classes[cls].pages;
-    sa_trace_rec *trace = pool->trace;
+    sa_tag *tags = pool->tags;
     uint64_t run = (((uint64_t)1 << n) - 1) << first;
 
-    if (trace)
-        sa_pagemap_set_pool_recs((uintptr_t)sa_pool_base(pool), NULL);
+    if (tags)
+        sa_pagemap_set_pool_tags((uintptr_t)sa_pool_base(pool), NULL);
     sa_lock_acquire(&arena_lock);
     pool->state = SA_POOL_EMPTY;
     pool->heap = NULL;
-    pool->trace = NULL;
+    pool->tags = NULL;
     pool->free = NULL;
     for (unsigned i = 0; i < n; i++) {
         a->run_start[first + i] = SA_NO_RUN;
@@ -479,10 +479,10 @@ void sa_arena_return_pool(sa_pool *pool)
     if (counts.dirty_pages)
         decay_dirty();
     sa_lock_release(&arena_lock);
-    if (trace) {
-        size_t bytes = sa_classes[cls].capacity * sizeof(sa_trace_rec);
-        sa_meta_free(trace, bytes);
-        __atomic_fetch_sub(&sa_trace_slot_mem, bytes, __ATOMIC_RELAXED);
+    if (tags) {
+        size_t bytes = sa_classes[cls].capacity * sizeof(sa_tag);
+        sa_meta_free(tags, bytes);
+        __atomic_fetch_sub(&sa_tag_mem, bytes, __ATOMIC_RELAXED);
     }
 }
 

@@ -88,7 +88,7 @@
 #include <stdint.h>
 
 #include "alloc/tunables.h"
-#include "trace/trace.h"
+#include "alloc/tag.h"
 
 typedef struct sa_block {
     struct sa_block *next;
@@ -112,7 +112,7 @@ typedef struct sa_pool {
     uint16_t used;                /* allocated blocks, incl. remote-freed
                                      ones the owner has not collected */
     uint32_t limit;               /* capacity * size: carve stops here */
-    sa_trace_rec *trace;          /* capacity trace records, or NULL */
+    sa_tag *tags;           /* capacity block tags (tag.h), or NULL */
     sa_block *free;               /* owner's free list */
     struct sa_pool *next, *prev;  /* owner's used[cls] list (USED only) */
 } sa_pool;

@@ -93,7 +93,7 @@ static sa_large *cache_remove(unsigned i)
     if (c->resident)
         resident_bytes -= c->size;
     c->live = 1;
-    c->trace.stack = 0;
+    c->tag.id = 0;
     __atomic_store_n(&used_at, sa_growth_now(), __ATOMIC_RELAXED);
     return c;
 }
@@ -184,7 +184,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
      * ones stay lazy: sparse tables rely on that. */
     if (zero && !resident && size <= SA_LARGE_CACHE_MAXBLK)
         sa_os_populate(d->base, size);
-    d->trace.stack = 0;
+    d->tag.id = 0;
     d->want = n;
     account(1, (long)d->size);
     __atomic_fetch_add(&total_allocs, 1, __ATOMIC_RELAXED);

@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "trace/trace.h"
+#include "alloc/tag.h"
 
 typedef struct sa_large {
     char *base;                /* the block (== mapping start) */
@@ -26,7 +26,7 @@ typedef struct sa_large {
     size_t want;               /* bytes last asked for (malloc or realloc) */
     int live;                  /* 0 while in the cache */
     int resident;              /* cached with its pages (else released) */
-    sa_trace_rec trace;
+    sa_tag tag;
     struct sa_large *next, *prev;   /* every descriptor, for heap walks */
 } sa_large;
 

@@ -7,7 +7,7 @@
  *                  root index (15)  leaf index (15)  inside granule
  *
  * The root (32768 pointers) lives in BSS; a leaf (32768 granule entries,
- * 256 KiB, the page entries below, 4 MiB, and the tracer's record
+ * 256 KiB, the page entries below, 4 MiB, and the pools' tag
  * pointers, 16 MiB, covering 8 GiB of address space) is mapped the first
  * time a granule in its range becomes ours, and
  * is never unmapped; only the lines describing our memory are touched.
@@ -33,10 +33,10 @@
  *               the pool clears it); the entry of every other page is 0
  *   bits 0..6   the pool's size class
  *
- * And, for the tracer, a pointer for every page: at the first page of a
- * pool whose blocks have trace records, that pool's record array (the
- * pool descriptor's trace, set and cleared with it; NULL everywhere else).
- * A traced malloc or free finds a block's record from its page entry and
+ * And a pointer for every page: at the first page of a pool whose blocks
+ * have tags (tag.h), that pool's tag array (the pool descriptor's tags,
+ * set and cleared with it; NULL everywhere else).  A traced malloc or
+ * free finds a block's tag from its page entry and
  * this pointer, 8 bytes per pool packed with its neighbours', instead of
  * reading the pool's descriptor first: one cold line less on each
  * (16 MiB of address space per leaf, touched only under tracing).
@@ -74,12 +74,12 @@ enum { SA_PM_ARENA = 1, SA_PM_LARGE = 2, SA_PM_FREED = 3, SA_PM_TAG = 3 };
 _Static_assert(SA_NCLASSES <= SA_PM_PAGE_CLASS + 1, "a class fits 7 bits");
 _Static_assert(SA_ARENA_COLORS <= 16, "the header's page fits 4 bits");
 
-struct sa_trace_rec;
+struct sa_tag;
 
 typedef struct sa_pm_leaf {
     uintptr_t entry[1u << SA_PM_LEAF_BITS];
     uint16_t page[1u << SA_PM_PAGE_BITS];
-    struct sa_trace_rec *recs[1u << SA_PM_PAGE_BITS];   /* at pools' first pages */
+    struct sa_tag *tags[1u << SA_PM_PAGE_BITS];   /* at pools' first pages */
 } sa_pm_leaf;
 _Static_assert(SA_MAX_POOL_PAGES <= 16, "a page's distance to its pool's first fits 4 bits");
 
@@ -141,23 +141,23 @@ static inline void sa_pagemap_page_set(uintptr_t addr, unsigned entry)
                      (uint16_t)entry, __ATOMIC_RELAXED);
 }
 
-/* The trace records of the pool that holds p, whose page entry in leaf
+/* The tags of the pool that holds p, whose page entry in leaf
  * is pe (nonzero), or NULL if the pool has none yet. */
-SA_INLINE struct sa_trace_rec *sa_pagemap_pool_recs(const sa_pm_leaf *leaf, unsigned pe,
-                                                    const void *p)
+SA_INLINE struct sa_tag *sa_pagemap_pool_tags(const sa_pm_leaf *leaf, unsigned pe,
+                                              const void *p)
 {
     size_t page = ((uintptr_t)p >> SA_PAGE_SHIFT) & ((1u << SA_PM_PAGE_BITS) - 1);
-    return __atomic_load_n(&leaf->recs[page - ((pe & SA_PM_PAGE_DISTANCE) >> 8)],
+    return __atomic_load_n(&leaf->tags[page - ((pe & SA_PM_PAGE_DISTANCE) >> 8)],
                            __ATOMIC_ACQUIRE);
 }
 
-/* Publish (or, with NULL, withdraw) the record array of the pool whose
+/* Publish (or, with NULL, withdraw) the tag array of the pool whose
  * first page is at addr, in an arena (so its leaf exists). */
-static inline void sa_pagemap_set_pool_recs(uintptr_t addr, struct sa_trace_rec *recs)
+static inline void sa_pagemap_set_pool_tags(uintptr_t addr, struct sa_tag *tags)
 {
     sa_pm_leaf *leaf = sa_pm_root[addr >> (SA_ARENA_SHIFT + SA_PM_LEAF_BITS)];
-    __atomic_store_n(&leaf->recs[(addr >> SA_PAGE_SHIFT) & ((1u << SA_PM_PAGE_BITS) - 1)],
-                     recs, __ATOMIC_RELEASE);
+    __atomic_store_n(&leaf->tags[(addr >> SA_PAGE_SHIFT) & ((1u << SA_PM_PAGE_BITS) - 1)],
+                     tags, __ATOMIC_RELEASE);
 }
 
 /* Set the entries of every granule of [start, start + size) to value.

@@ -61,9 +61,6 @@ static void walk_heap(sa_heap *h, void *ctx)
         w->abandoned++;
 }
 
-struct sa_totals { size_t arena, inuse, free_small, large; };
-void sa_stats_totals(struct sa_totals *t);
-
 void sa_stats_totals(struct sa_totals *t)
 {
     sa_init();

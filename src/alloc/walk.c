@@ -45,13 +45,13 @@ static void walk_arena(sa_arena *a, void *arg)
         if (!pool)
             continue;
         const sa_class_info *ci = &sa_classes[pool->cls];
-        sa_trace_rec *recs = __atomic_load_n(&pool->trace, __ATOMIC_ACQUIRE);
+        sa_tag *tags = __atomic_load_n(&pool->tags, __ATOMIC_ACQUIRE);
         uint32_t carve = __atomic_load_n(&pool->carve, __ATOMIC_RELAXED);
         for (uint32_t off = 0, idx = 0; off < carve; off += ci->size, idx++) {
             sa_block *b = (sa_block *)(base + off);
             if (w->check_free && block_is_free(b))
                 continue;
-            sa_block_info info = { b, ci->size, recs ? &recs[idx] : NULL };
+            sa_block_info info = { b, ci->size, tags ? &tags[idx] : NULL };
             w->fn(&info, w->ctx);
         }
     }
@@ -60,7 +60,7 @@ static void walk_arena(sa_arena *a, void *arg)
 static void walk_large(sa_large *d, void *arg)
 {
     walk_ctx *w = arg;
-    sa_block_info info = { d->base, d->size, &d->trace };
+    sa_block_info info = { d->base, d->size, &d->tag };
     w->fn(&info, w->ctx);
 }
 
@@ -79,32 +79,32 @@ void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx)
     walk_blocks(fn, ctx, 1);
 }
 
-/* ---- Trace records ---------------------------------------------------- */
+/* ---- Tags ------------------------------------------------------------------ */
 
-typedef struct rec_ctx {
-    void (*fn)(sa_trace_rec rec, void *block, void *ctx);
+typedef struct tag_ctx {
+    void (*fn)(sa_tag tag, void *block, void *ctx);
     void *ctx;
-} rec_ctx;
+} tag_ctx;
 
-static sa_trace_rec rec_load(const sa_trace_rec *r)
+static sa_tag tag_load(const sa_tag *t)
 {
-    uint64_t w = __atomic_load_n((const uint64_t *)r, __ATOMIC_RELAXED);
-    sa_trace_rec out;
+    uint64_t w = __atomic_load_n((const uint64_t *)t, __ATOMIC_RELAXED);
+    sa_tag out;
     memcpy(&out, &w, sizeof out);
     return out;
 }
 
-static void rec_of_block(const sa_block_info *b, void *arg)
+static void tag_of_block(const sa_block_info *b, void *arg)
 {
-    rec_ctx *w = arg;
-    sa_trace_rec r = b->rec ? rec_load(b->rec) : (sa_trace_rec){0, 0};
-    if (r.stack)
+    tag_ctx *w = arg;
+    sa_tag r = b->tag ? tag_load(b->tag) : (sa_tag){0, 0};
+    if (r.id)
         w->fn(r, b->start, w->ctx);
 }
 
-void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx,
-                          int check_free)
+void sa_tag_foreach(void (*fn)(sa_tag tag, void *block, void *ctx), void *ctx,
+                    int check_free)
 {
-    rec_ctx w = { fn, ctx };
-    walk_blocks(rec_of_block, &w, check_free);
+    tag_ctx w = { fn, ctx };
+    walk_blocks(tag_of_block, &w, check_free);
 }

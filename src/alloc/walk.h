@@ -17,30 +17,30 @@
 
 #include <stddef.h>
 
-#include "trace/trace.h"
+#include "alloc/tag.h"
 
 typedef struct sa_block_info {
     void *start;
     size_t size;            /* usable size */
-    sa_trace_rec *rec;      /* the trace record, or NULL if none exists */
+    sa_tag *tag;            /* the block's tag, or NULL if none exists */
 } sa_block_info;
 
 /* Call fn for every live block.  Takes the arena and large-block locks:
  * fn must not allocate or free. */
 void sa_block_foreach(void (*fn)(const sa_block_info *b, void *ctx), void *ctx);
 
-/* Call fn with a copy of every trace record that names a stack (one
- * 8-byte load each), and its block.  With check_free, the records of live
- * blocks only: sa_block_foreach's walk, so a stale record that free()
- * left behind (lazy counters, trace/trace.c) is never seen, at the price of
- * reading every block's first word.  Without, the records alone, for
- * when free() clears the record of every block it frees.  Takes the
- * arena and large-block locks: fn must not allocate or free. */
-void sa_trace_rec_foreach(void (*fn)(sa_trace_rec rec, void *block, void *ctx), void *ctx,
-                          int check_free);
+/* Call fn with a copy of every tag whose id is not 0 (one 8-byte load
+ * each), and its block.  With check_free, the tags of live blocks only:
+ * sa_block_foreach's walk, so a stale tag that free() left behind (tag.h)
+ * is never seen, at the price of reading every block's first word.
+ * Without, the tags alone, for a client that clears the tag of every
+ * block freed.  Takes the arena and large-block locks: fn must not
+ * allocate or free. */
+void sa_tag_foreach(void (*fn)(sa_tag tag, void *block, void *ctx), void *ctx,
+                    int check_free);
 
 /* Non-zero if p is a free block of an arena pool (it carries the free
- * key).  p must be a block start in a live pool (sa_trace_slot found it). */
+ * key).  p must be a block start in a live pool (sa_tag_slot found it). */
 int sa_block_is_free(const void *p);
 
 #endif

@@ -23,13 +23,14 @@
  * scanned, and a pointer into its slack does not point into it.
  *
  * Locks: sa_block_foreach takes the arena and large-block locks, and a
- * stopped thread might hold one.  So the check first takes every allocator
- * lock (the fork prepare handler, sa_lock_all), stops the world, and
+ * stopped thread might hold one.  So the check first takes every lock of
+ * the library (the fork prepare handlers'), stops the world, and
  * releases them: no stopped thread is inside a locked section.  A thread
  * stopped inside a lock-free fast path (a pool free list being updated)
  * can make one block read wrongly; LeakSanitizer has the same race.
  *
- * Exit order: the check runs from libsnapalloc's destructor, which the
+ * Exit order: the check runs first in libsnapalloc's exit sequence
+ * (preload/lifecycle.c), from its destructor, which the
  * loader calls after the program's atexit handlers, its static destructors
  * and those of libraries that depend on nothing of ours; libraries
  * finalised after us (libstdc++, libc) may still hold blocks they free
@@ -61,6 +62,7 @@
 #include "snapalloc.h"
 #include "format/snapshot.h"
 #include "trace/stack.h"
+#include "trace/trace.h"
 #include "alloc/walk.h"
 
 #ifndef SNAPALLOC_BINDIR
@@ -70,6 +72,7 @@
 extern char **environ;
 
 sa_leak_config sa_leak_cfg;
+sa_exit_state sa_exit_point;
 
 static size_t page_round(size_t n)
 {
@@ -109,6 +112,9 @@ void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
                      "the leak check needs tracing; tracing with 32 frames");
         t->depth = SA_TRACE_DEFAULT_FRAMES;
     }
+    /* The check needs the records, not the counts, while the program runs
+     * (trace/trace.c's lazy counting); peak snapshots need the counts. */
+    t->lazy_counters = !t->peak_step;
     /* The check writes its own exit snapshot. */
     if (!secure_getenv("SNAPALLOC_SNAPSHOT_AT_EXIT"))
         t->at_exit = 0;
@@ -201,12 +207,12 @@ static void fill_cb(const sa_block_info *bi, void *ctx)
     b->size = bi->size;
     b->stack = 0;
     b->state = ST_UNREACHED;
-    if (bi->rec && bi->rec->stack == SA_TRACE_OWN) {
+    if (bi->tag && bi->tag->id == SA_TRACE_OWN) {
         b->stack = SA_TRACE_OWN;   /* the tracer's: a root, never reported */
-    } else if (bi->rec && bi->rec->stack && sa_stack_get(bi->rec->stack)) {
-        b->stack = bi->rec->stack;
-        if (bi->rec->size != UINT32_MAX && bi->rec->size <= bi->size)
-            b->size = bi->rec->size;
+    } else if (bi->tag && bi->tag->id && sa_stack_get(bi->tag->id)) {
+        b->stack = bi->tag->id;
+        if (bi->tag->size != UINT32_MAX && bi->tag->size <= bi->size)
+            b->size = bi->tag->size;
     }
 }
 
@@ -646,9 +652,13 @@ static SA_NOINLINE int scan_impl(sa_leak_result *out, uintptr_t self_sp,
     sa_leak_range loader;
     int rc = sa_leak_roots_modules(&mods, &loader);   /* the loader lock: before the stop */
     if (rc == 0) {
-        sa_lock_all();
+        /* Every lock of the library, the tracer's first (the fork
+         * handlers' order): no thread stops inside a locked section. */
+        sa_trace_prefork();
+        sa_alloc_prefork();
         rc = sa_leak_world_stop(&w, sa_os_stderr());
-        sa_unlock_all();
+        sa_alloc_postfork_parent();
+        sa_trace_postfork_parent();
     }
     if (rc == 0)
         rc = sa_leak_maps_read(&maps);
@@ -1199,20 +1209,11 @@ static void warmup_start(void)
     }
 }
 
-__attribute__((constructor)) static void sa_leak_ctor(void)
+void sa_leak_start(void)
 {
-    sa_trace_config_once();
-    if (sa_leak_cfg.enabled && sa_leak_cfg.warmup_ns)
+    if (!sa_leak_cfg.enabled)
+        return;
+    sa_trace_baseline_hook = sa_leak_baseline;   /* PID.baseline.snap */
+    if (sa_leak_cfg.warmup_ns)
         warmup_start();
-}
-
-__attribute__((destructor)) static void sa_leak_dtor(void)
-{
-    int status = sa_leak_exit_check();
-    if (status > 0) {
-        /* The check failed: end with its status.  The program's buffered
-         * output would be lost by an exit that flushes nothing. */
-        fflush(NULL);
-        syscall(SYS_exit_group, status);
-    }
 }

@@ -49,8 +49,10 @@ extern SA_HIDDEN sa_leak_config sa_leak_cfg;
 
 /* Read the SNAPALLOC_CHECK* variables into *c (warnings on fd) and adjust
  * the tracer's configuration t: CHECK=1 implies tracing (depth 32 unless
- * SNAPALLOC_TRACE says otherwise) and no tracer exit snapshot unless
- * SNAPALLOC_SNAPSHOT_AT_EXIT is set.  Called by sa_config_read. */
+ * SNAPALLOC_TRACE says otherwise), lazy counting (unless peak snapshots
+ * need the live total) and no tracer exit snapshot unless
+ * SNAPALLOC_SNAPSHOT_AT_EXIT is set.  Called after sa_trace_config_read
+ * (preload/lifecycle.c). */
 void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd);
 
 /* Under the check (set with the configuration): blocks are cleared where
@@ -63,11 +65,29 @@ void sa_leak_scrub(void *p, size_t from, size_t to);
 /* snapalloc_mark_baseline() under the check: write PID.baseline.snap. */
 void sa_leak_baseline(void);
 
-/* ---- alloc/init.c ------------------------------------------------------------ */
+/* Start the check's threads (the warmup baseline) and hooks
+ * (snapalloc_mark_baseline's file), once the configuration is read and
+ * tracing started (preload/lifecycle.c). */
+void sa_leak_start(void);
 
-/* Take / release every lock of the library (the fork handlers). */
-void sa_lock_all(void);
-void sa_unlock_all(void);
+/* Where the program called exit, _exit or _Exit (preload/override_exit.c
+ * records it before the wrapper's own frame exists): the calling thread's
+ * thread pointer, its stack pointer before the call, and its callee-saved
+ * registers (x86-64: rbx, rbp, r12-r15).  The scan starts that thread's
+ * stack at sp.  Offsets are fixed: the wrapper writes them from
+ * assembly. */
+#define SA_EXIT_NREGS 6
+typedef struct sa_exit_state {
+    uintptr_t tp;
+    uintptr_t sp;
+    uintptr_t regs[SA_EXIT_NREGS];
+} sa_exit_state;
+extern SA_HIDDEN sa_exit_state sa_exit_point;
+
+/* The exit-time check when SNAPALLOC_CHECK is on (once per process;
+ * preload/lifecycle.c's exit sequence).  Returns the exit status the
+ * process must end with because the check failed, or 0. */
+int sa_leak_exit_check(void);
 
 /* ---- The scan (leak/leak.c) ------------------------------------------------ */
 

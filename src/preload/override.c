@@ -20,6 +20,7 @@
 #include "alloc/alloc.h"
 #include "alloc/large.h"
 #include "leak/leak.h"
+#include "trace/trace.h"
 #include "alloc/sizeclass.h"
 
 #define SA_EXPORT __attribute__((visibility("default")))
@@ -100,7 +101,7 @@ SA_EXPORT void *realloc(void *p, size_t n)
      * (malloc_usable_size gives the program every usable byte, and redis's
      * strings use them), to the new usable size. */
     size_t written = sa_leak_scrub_on ? sa_usable_size(p) : 0;
-    sa_trace_rec rec = sa_trace_detach(p);
+    sa_tag rec = sa_trace_detach(p);
     void *q = sa_realloc(p, n);
     if (q && sa_leak_scrub_on)
         sa_leak_scrub(q, written, sa_usable_size(q));
@@ -214,9 +215,6 @@ SA_EXPORT void malloc_stats(void)
 {
     sa_stats_print(2);
 }
-
-struct sa_totals { size_t arena, inuse, free_small, large; };
-void sa_stats_totals(struct sa_totals *t);
 
 SA_EXPORT struct mallinfo2 mallinfo2(void)
 {

@@ -10,6 +10,7 @@
 #include "alloc/alloc_inline.h"
 #include "alloc/alloc.h"
 #include "leak/leak.h"
+#include "trace/trace.h"
 #include "common/os.h"
 
 #define SA_EXPORT __attribute__((visibility("default")))

@@ -13,10 +13,9 @@
  * scan starts that thread's stack there (leak/leak.c).
  *
  * _exit and _Exit end the process without destructors: the wrapper runs
- * the exit snapshot and the leak check (alloc/init.c's
- * sa_exit_quick) first, as memcheck checks at _exit too.  A vfork child
- * shares its parent's memory and must not: sa_exit_quick tells it by
- * its pid.
+ * the exit sequence (preload/lifecycle.c's sa_exit_quick) first, as
+ * memcheck checks at _exit too.  A vfork child shares its parent's memory
+ * and must not: the sequence tells it by its pid.
  *
  * A return from main reaches exit inside libc, which calls its own exit
  * directly, not through our wrapper: so __libc_start_main is wrapped too
@@ -24,7 +23,7 @@
  * dynamically linked program does), and hands libc a main of ours that
  * calls the program's main and passes its result to our exit.
  *
- * The real exit is found with dlsym(RTLD_NEXT) at start-up (alloc/init.c); the
+ * The real exit is found with dlsym(RTLD_NEXT) at start-up (lifecycle.c); the
  * real _exit is the exit_group system call.
  */
 #include <dlfcn.h>
@@ -33,7 +32,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "alloc/alloc.h"
+#include "leak/leak.h"
+#include "preload/lifecycle.h"
 
 #define SA_EXPORT __attribute__((visibility("default")))
 

@@ -7,15 +7,15 @@
  *     flag and posts a semaphore (both async-signal-safe); the helper waits
  *     on the semaphore, with a deadline when an interval is set, and writes
  *     the snapshot outside any signal context or allocator lock.  It is
- *     created by this file's constructor, after libc is initialised and
+ *     started by sa_trace_start (libsnapalloc's constructor), after libc is initialised and
  *     outside allocator locks, with the reentrancy guard set (pthread_create
  *     allocates the new thread's TLS vector).  A fork child has no helper:
  *     the child's first traced allocation starts a new one (trace/trace.c's slow
  *     path), again outside allocator locks.
- *   - at exit: a destructor, which runs after the program's own atexit
- *     handlers and destructors, so the snapshot shows what they left alive.
- *     _exit() and _Exit() write it too (alloc/init.c's sa_exit_quick); a fatal
- *     signal writes nothing.
+ *   - at exit: the exit sequence (preload/lifecycle.c), from libsnapalloc's
+ *     destructor, which runs after the program's own atexit handlers and
+ *     destructors, so the snapshot shows what they left alive.  _exit()
+ *     and _Exit() write it too; a fatal signal writes nothing.
  *   - peak: synchronously, in the allocating thread, at the end of the
  *     traced malloc (trace/trace.c): the hook runs after the allocator has
  *     released its locks, the guard keeps the writer's own allocations
@@ -41,7 +41,6 @@
 
 #include "common/fmt.h"
 #include "alloc/alloc.h"
-#include "leak/leak.h"
 #include "common/os.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
@@ -135,10 +134,11 @@ static void parse_report_sock(const char *v, sa_trace_config *c)
     memcpy(c->report_sock, v, n + 1);
 }
 
-void sa_config_read(sa_trace_config *c, int fd)
+void sa_trace_config_read(sa_trace_config *c, int fd)
 {
     const char *v;
     c->depth = 0;
+    c->lazy_counters = 0;
     c->signo = 0;
     c->interval_ns = 0;
     c->peak_step = 0;
@@ -176,7 +176,6 @@ void sa_config_read(sa_trace_config *c, int fd)
     c->report_sock[0] = '\0';
     if ((v = secure_getenv("SNAPALLOC_REPORT_SOCKET")))
         parse_report_sock(v, c);   /* set by `snapalloc run`: silently ignored if bad */
-    sa_leak_config_read(&sa_leak_cfg, c, fd);   /* SNAPALLOC_CHECK implies tracing */
 }
 
 /* ---- Triggers ----------------------------------------------------------- */
@@ -185,7 +184,7 @@ static sem_t wake;
 static int wake_ready;        /* sem_init done (in this process) */
 static int signal_pending;    /* atomic */
 static int helper_state;      /* atomic: 0 none, 1 starting or running */
-static int helper_allowed;    /* set by the constructor: libc is ready */
+static int helper_allowed;    /* set by sa_trigger_start_helper: libc is ready */
 
 /* Whether (path, err) was reported already; remembers the first few. */
 static int already_reported(const char *path, int err)
@@ -399,9 +398,8 @@ void sa_trigger_postfork_child(void)
         sa_trace_request_slowpath();
 }
 
-__attribute__((constructor)) static void sa_trigger_ctor(void)
+void sa_trigger_start_helper(void)
 {
-    sa_trace_config_once();
     __atomic_store_n(&helper_allowed, 1, __ATOMIC_RELEASE);
     sa_trigger_helper_ensure();
 }
@@ -412,9 +410,4 @@ void sa_trace_exit_snapshot(void)
     if (sa_trace_cfg.at_exit && snapalloc_is_tracing() &&
         !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
         dump(SA_SNAP_TRIGGER_EXIT, 1);
-}
-
-__attribute__((destructor)) static void sa_trigger_at_exit(void)
-{
-    sa_trace_exit_snapshot();
 }

@@ -33,6 +33,8 @@ typedef struct sa_trace_config {
     int unwind;             /* SA_UNWIND_* */
     char tmpl[SA_PATH_MAX]; /* SNAPALLOC_SNAPSHOT */
     char report_sock[64];   /* SNAPALLOC_REPORT_SOCKET: abstract socket name, "" = none */
+    int lazy_counters;      /* no live counts while running (set by the leak
+                               check's configuration, leak/leak.h) */
 } sa_trace_config;
 
 /* Parsers: 0 and *out set, or -1 (out untouched). */
@@ -46,7 +48,7 @@ int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
 
 /* Fill *c from the environment (secure_getenv); each malformed variable
  * gets one warning line on fd and its safe default. */
-void sa_config_read(sa_trace_config *c, int fd);
+void sa_trace_config_read(sa_trace_config *c, int fd);
 
 /* The configuration read at start-up (trace/config.c). */
 extern SA_HIDDEN sa_trace_config sa_trace_cfg;
@@ -58,6 +60,7 @@ const char *sa_config_errno_text(int err);
 /* Triggers (trace/config.c), used by trace/trace.c. */
 void sa_trigger_setup(void);          /* after sa_trace_cfg is read: signal handler */
 void sa_trigger_helper_ensure(void);  /* start the helper thread if wanted and allowed */
+void sa_trigger_start_helper(void);   /* from sa_trace_start: allow and start it */
 void sa_trigger_postfork_child(void);
 /* Print "snapalloc: cannot write snapshot PATH: WHY" on the stderr the
  * library saved, once per path and error: a trigger failing again is not
@@ -81,7 +84,5 @@ void sa_trace_request_slowpath(void);
 /* The live traced memory recorded by snapalloc_mark_baseline(): returns
  * 1 and fills size/count if it was called, else 0. */
 int sa_trace_baseline(uint64_t *size, uint64_t *count);
-/* Read the configuration once (sa_trace_init_from_env is its public face). */
-void sa_trace_config_once(void);
 
 #endif

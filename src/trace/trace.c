@@ -44,13 +44,11 @@
 #include <sys/single_threaded.h>
 #include <link.h>
 #include <pthread.h>
-#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "alloc/alloc_inline.h"
 #include "alloc/alloc.h"
-#include "leak/leak.h"
 #include "common/lock.h"
 #include "common/os.h"
 #include "snapalloc.h"
@@ -340,17 +338,37 @@ static SA_NOINLINE void trace_slow(size_t cur)
     rearm();
 }
 
-/* The current and peak traced memory after a new block's record took
+/* ---- The recording path --------------------------------------------------
+ *
+ * Every traced allocation takes the same three steps, whichever entry
+ * point it came from (sa_trace_alloc_entry from the exported entry
+ * points, sa_trace_alloc from elsewhere):
+ *
+ *   decide   not inside the tracer (the guard: then the block is marked
+ *            as the tracer's own), and recording (trace_limit > 0);
+ *            where sampling and per-block flags will go
+ *   capture  the stack's interned id: from the validated unwind cache
+ *            (trace/ucache.h) when the call site is known, else by
+ *            unwinding and interning (capture_slow, with the guard set)
+ *   store    the block's tag and the counts (store, then trigger_check)
+ *
+ * The common case (a known call site, a pool whose tags exist, this
+ * thread's counter cache made) runs without the guard, errno saving or
+ * the unwinder's arrays: nothing on it allocates or sets errno but
+ * trace_slow, which gets both.  The leak check's lazy counting takes the
+ * same path and stops after the tag. */
+
+/* The current and peak traced memory after a new block's tag took
  * bytes.  Returns the new current, or NOT_MOVED
  * when the change is pending in this thread's cache or the block raced
  * with clear/stop (then it belongs to no generation: its counts are
- * taken back and its record cleared). */
-static inline size_t count_current(sa_trace_rec *rec, uint32_t id, size_t bytes)
+ * taken back and its tag cleared). */
+static inline size_t count_current(sa_tag *rec, uint32_t id, size_t bytes)
 {
     size_t cur = current_add(bytes, SA_STACK_GEN(id));
     if (SA_UNLIKELY(sa_stack_generation() != SA_STACK_GEN(id))) {
         current_add(-bytes, SA_STACK_GEN(id));
-        rec->stack = 0;
+        rec->id = 0;
         return NOT_MOVED;
     }
     if (cur != NOT_MOVED)
@@ -358,42 +376,59 @@ static inline size_t count_current(sa_trace_rec *rec, uint32_t id, size_t bytes)
     return cur;
 }
 
-/* Record a new block with the stack frames[0..n) (id: its interned id,
- * or 0 to intern it here). */
+/* Store: the tag of the block ptr of size requested bytes from stack id,
+ * and (unless counting lazily) the counts.  Returns the new traced
+ * current or NOT_MOVED (store's counts did not move it, or lazily). */
+static inline size_t store(sa_tag *rec, void *ptr, size_t size, uint32_t id)
+{
+    uint32_t recsize = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
+    rec->size = recsize;
+    rec->id = id;
+    if (lazy_counters)
+        return NOT_MOVED;
+    return count_current(rec, id, block_size(ptr, recsize));
+}
+
+/* Whether the slow path is due after a store that returned cur: a new
+ * peak past the trigger, or a forced slow path (trigger 0: a fork
+ * child's helper thread to restart). */
+static inline int slow_due(size_t cur, size_t trigger)
+{
+    return cur != NOT_MOVED ? cur >= trigger : trigger == 0;
+}
+
+/* The slow path after a store, with the guard set by the caller. */
+static SA_NOINLINE void store_slow(size_t cur)
+{
+    trace_slow(cur != NOT_MOVED ? cur : current_now());
+}
+
+/* Capture and store, the general case: intern frames[0..n) unless id is
+ * already known, find or make the block's tag, store.  With the guard
+ * set (interning and tag storage may allocate). */
 static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint32_t id)
 {
     if (!id)
         id = sa_stack_intern(frames, (uint32_t)n);
-    sa_trace_rec *rec = sa_trace_slot_new(ptr);
-    if (rec && id) {
-        uint32_t recsize = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-        rec->size = recsize;
-        rec->stack = id;
-        if (lazy_counters) {
-            if (SA_UNLIKELY(__atomic_load_n(&trigger_at, __ATOMIC_RELAXED) == 0))
-                trace_slow(0);   /* a fork child's helper to restart */
-            return;
-        }
-        size_t bytes = block_size(ptr, recsize);
-        size_t cur = count_current(rec, id, bytes);
-        if (cur != NOT_MOVED) {
-            if (SA_UNLIKELY(cur >= __atomic_load_n(&trigger_at, __ATOMIC_RELAXED)))
-                trace_slow(cur);
-        } else if (rec->stack && SA_UNLIKELY(__atomic_load_n(&trigger_at, __ATOMIC_RELAXED) == 0)) {
-            trace_slow(current_now());   /* a fork child's helper to restart */
-        }
-    } else if (rec) {
-        rec->stack = 0;   /* stack table full */
+    sa_tag *rec = sa_tag_slot_new(ptr);
+    if (!rec)
+        return;
+    if (!id) {
+        rec->id = 0;   /* stack table full */
+        return;
     }
+    size_t cur = store(rec, ptr, size, id);
+    if (SA_UNLIKELY(slow_due(cur, __atomic_load_n(&trigger_at, __ATOMIC_RELAXED))))
+        store_slow(cur);
 }
 
-/* While the guard is set: the tracer's own block (no stale record may
- * claim it for a stack). */
+/* Decide, for an allocation inside the tracer: the tracer's own block
+ * (no stale tag may claim it for a stack). */
 static void untraced(void *ptr)
 {
-    sa_trace_rec *rec = sa_trace_slot(ptr, 1);
+    sa_tag *rec = sa_tag_slot(ptr, 1);
     if (rec) {
-        rec->stack = SA_TRACE_OWN;
+        rec->id = SA_TRACE_OWN;
         rec->size = 0;
     }
 }
@@ -416,67 +451,8 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
     errno = saved;
 }
 
-/* The leak check's traced malloc from a stack the unwind cache knows
- * with its interned id, into a pool that has its records: one record
- * store.  Nothing on this path allocates or touches errno, so it needs
- * neither the guard nor errno saved, and it is short, which matters more
- * than it seems: a program's own cache misses overlap only as far as the
- * CPU sees ahead, and every instruction here narrows that window.
- * Returns 0 when the full path must run. */
-static inline int lazy_record_known(void *ptr, size_t size, uintptr_t ra, uintptr_t sp)
-{
-    sa_ucache_entry *e = sa_ucache_lookup(ra, sp, __atomic_load_n(&trace_limit, __ATOMIC_RELAXED));
-    if (!e)
-        return 0;
-    uint32_t id = e->id;
-    if (SA_UNLIKELY(!id || SA_STACK_GEN(id) != sa_stack_generation()
-                    || __atomic_load_n(&trigger_at, __ATOMIC_RELAXED) == 0))
-        return 0;
-    sa_trace_rec *rec = sa_trace_slot_ready(ptr);
-    if (SA_UNLIKELY(!rec))
-        return 0;
-    rec->size = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-    rec->stack = id;
-    return 1;
-}
-
-/* The same for counted tracing: the common traced malloc (its call site
- * in the validated unwind cache with a current stack id, its pool's
- * records present, this thread's cache of the traced current made) does
- * record()'s work without alloc_entry_full's frame (the unwinder's
- * arrays), errno or the guard: nothing here allocates or sets errno but
- * trace_slow, which gets both.  Returns 0, having changed nothing, when
- * the full path must run. */
-static inline int record_known(void *ptr, size_t size, uintptr_t ra, uintptr_t sp)
-{
-    int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
-    size_t trigger = __atomic_load_n(&trigger_at, __ATOMIC_RELAXED);
-    if (limit <= 0 || trigger == 0 || size >= UINT32_MAX)
-        return 0;
-    sa_ucache_entry *e = sa_ucache_lookup(ra, sp, limit);
-    if (!e)
-        return 0;
-    uint32_t id = e->id;
-    if (!id || SA_STACK_GEN(id) != sa_stack_generation())
-        return 0;
-    sa_trace_rec *rec = sa_trace_slot_ready(ptr);
-    if (!rec || SA_UNLIKELY(!sa_stack_my_tc))
-        return 0;
-    rec->size = (uint32_t)size;
-    rec->stack = id;
-    size_t cur = count_current(rec, id, size);
-    if (cur != NOT_MOVED && SA_UNLIKELY(cur >= trigger)) {
-        int saved = errno;
-        guard = 1;
-        trace_slow(cur);
-        guard = 0;
-        errno = saved;
-    }
-    return 1;
-}
-
-static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
-                                                  const uintptr_t *entry_frame);
+static SA_FRAME SA_NOINLINE void capture_slow(void *ptr, size_t size,
+                                              const uintptr_t *entry_frame);
 
 /* The hook of the exported entry points (override*.c), which keep a frame
  * pointer: the caller's frame gives the program's return address and
@@ -484,20 +460,42 @@ static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
  * (trace/ucache.h).  A hit skips both the unwind and the interning. */
 SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
 {
+    /* Decide. */
     if (guard) {
         untraced(ptr);
         return;
     }
-    /* Our frame's saved frame pointer is the entry point's frame. */
+    int limit = __atomic_load_n(&trace_limit, __ATOMIC_RELAXED);
+    size_t trigger = __atomic_load_n(&trigger_at, __ATOMIC_RELAXED);
+    /* Capture, from the cache: our frame's saved frame pointer is the
+     * entry point's frame. */
     const uintptr_t *entry_frame = *(uintptr_t *const *)__builtin_frame_address(0);
-    uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
-    if (lazy_counters ? lazy_record_known(ptr, size, ra, sp) : record_known(ptr, size, ra, sp))
-        return;
-    alloc_entry_full(ptr, size, entry_frame);
+    if (SA_LIKELY(limit > 0 && trigger != 0)) {
+        sa_ucache_entry *e = sa_ucache_lookup(entry_frame[1], (uintptr_t)(entry_frame + 2), limit);
+        uint32_t id = e ? e->id : 0;
+        sa_tag *rec;
+        if (SA_LIKELY(id && SA_STACK_GEN(id) == sa_stack_generation())
+            && SA_LIKELY((rec = sa_tag_slot_ready(ptr)) != NULL)
+            && SA_LIKELY(lazy_counters || sa_stack_my_tc != NULL)) {
+            /* Store. */
+            size_t cur = store(rec, ptr, size, id);
+            if (SA_UNLIKELY(slow_due(cur, trigger))) {
+                int saved = errno;
+                guard = 1;
+                store_slow(cur);
+                guard = 0;
+                errno = saved;
+            }
+            return;
+        }
+    }
+    capture_slow(ptr, size, entry_frame);
 }
 
-static SA_FRAME SA_NOINLINE void alloc_entry_full(void *ptr, size_t size,
-                                                  const uintptr_t *entry_frame)
+/* Capture by unwinding (offering the stack to the unwind cache), or an
+ * entry the cache has without a current id, then store. */
+static SA_FRAME SA_NOINLINE void capture_slow(void *ptr, size_t size,
+                                              const uintptr_t *entry_frame)
 {
     int limit = __atomic_load_n(&trace_limit, __ATOMIC_ACQUIRE);
     if (limit <= 0)
@@ -545,26 +543,26 @@ done:
 
 /* Forget the record rec of ptr; returns it (stack 0 if it was not
  * counted). */
-static inline sa_trace_rec forget_rec(sa_trace_rec *rec, void *ptr)
+static inline sa_tag forget_rec(sa_tag *rec, void *ptr)
 {
-    sa_trace_rec out = {0, 0};
-    if (!rec || !rec->stack)
+    sa_tag out = {0, 0};
+    if (!rec || !rec->id)
         return out;
     out = *rec;
-    rec->stack = 0;
-    if (!sa_stack_current(out.stack)) {
-        out.stack = 0;
+    rec->id = 0;
+    if (!sa_stack_current(out.id)) {
+        out.id = 0;
         return out;
     }
     if (lazy_counters)
         return out;
     size_t bytes = block_size(ptr, out.size);
-    current_add(-bytes, SA_STACK_GEN(out.stack));
+    current_add(-bytes, SA_STACK_GEN(out.id));
     return out;
 }
 
 /* free() while tracing: as sa_free_inline, with the block's record found
- * and forgotten on the way, from the page map as sa_trace_slot_ready
+ * and forgotten on the way, from the page map as sa_tag_slot_ready
  * does (no pool descriptor read). */
 SA_NOINLINE void sa_trace_free_block(void *ptr)
 {
@@ -573,11 +571,11 @@ SA_NOINLINE void sa_trace_free_block(void *ptr)
     if (SA_LIKELY(pe != 0)) {
         if (SA_UNLIKELY(!sa_free_page_ok(pe, ptr)))
             return;
-        forget_rec(sa_trace_page_rec(leaf, pe, ptr), ptr);
+        forget_rec(sa_tag_page_slot(leaf, pe, ptr), ptr);
         sa_heap_free_class(pe, pe & SA_PM_PAGE_CLASS, ptr);
         return;
     }
-    forget_rec(sa_trace_slot(ptr, 0), ptr);
+    forget_rec(sa_tag_slot(ptr, 0), ptr);
     sa_free_inline(ptr);
 }
 
@@ -585,34 +583,34 @@ SA_NOINLINE void sa_trace_free(void *ptr)
 {
     /* Under lazy counters a freed block's record may go stale (alloc/walk.h). */
     if (ptr && !lazy_counters)
-        forget_rec(sa_trace_slot(ptr, 0), ptr);
+        forget_rec(sa_tag_slot(ptr, 0), ptr);
 }
 
-sa_trace_rec sa_trace_detach(void *ptr)
+sa_tag sa_trace_detach(void *ptr)
 {
-    sa_trace_rec none = {0, 0};
-    return ptr ? forget_rec(sa_trace_slot(ptr, 0), ptr) : none;
+    sa_tag none = {0, 0};
+    return ptr ? forget_rec(sa_tag_slot(ptr, 0), ptr) : none;
 }
 
-void sa_trace_reattach(void *ptr, sa_trace_rec r)
+void sa_trace_reattach(void *ptr, sa_tag r)
 {
-    if (!ptr || !r.stack)
+    if (!ptr || !r.id)
         return;
-    sa_trace_rec *rec = sa_trace_slot(ptr, 0);
-    if (!sa_stack_current(r.stack) || !rec)
+    sa_tag *rec = sa_tag_slot(ptr, 0);
+    if (!sa_stack_current(r.id) || !rec)
         return;
     *rec = r;
     if (lazy_counters)
         return;
     size_t bytes = block_size(ptr, r.size);
-    current_add(bytes, SA_STACK_GEN(r.stack));
+    current_add(bytes, SA_STACK_GEN(r.id));
 }
 
 /* ---- Snapshots ---------------------------------------------------------- */
 
-static void recount_block(sa_trace_rec r, void *block, void *ctx)
+static void recount_block(sa_tag r, void *block, void *ctx)
 {
-    sa_stack *s = sa_stack_get(r.stack);
+    sa_stack *s = sa_stack_get(r.id);
     if (!s)
         return;   /* an older generation */
     size_t bytes = block_size(block, r.size);
@@ -631,7 +629,7 @@ static void recount_stacks(void)
 {
     size_t cur = 0;
     sa_stack_clear_totals();
-    sa_trace_rec_foreach(recount_block, &cur, lazy_counters);
+    sa_tag_foreach(recount_block, &cur, lazy_counters);
     if (lazy_counters) {
         __atomic_store_n(&traced.current, cur, __ATOMIC_RELAXED);
         peak_update(cur);
@@ -711,19 +709,11 @@ int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
 
 /* ---- Start-up and fork -------------------------------------------------- */
 
-static int config_state;   /* 0 unread, 1 reading, 2 done */
+void (*sa_trace_baseline_hook)(void);
 
-void sa_trace_config_once(void)
+void sa_trace_start(void)
 {
-    int expected = 0;
-    if (!__atomic_compare_exchange_n(&config_state, &expected, 1, 0,
-                                     __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
-        while (__atomic_load_n(&config_state, __ATOMIC_ACQUIRE) != 2)
-            sched_yield();
-        return;
-    }
-    sa_config_read(&sa_trace_cfg, 2);
-    lazy_counters = sa_leak_cfg.enabled && !sa_trace_cfg.peak_step;
+    lazy_counters = sa_trace_cfg.lazy_counters;
     sa_trigger_setup();
     if (sa_trace_cfg.depth > 0 && snapalloc_start(sa_trace_cfg.depth) != 0) {
         static const char msg[] = "snapalloc: SNAPALLOC_TRACE: cannot initialise the "
@@ -737,12 +727,7 @@ void sa_trace_config_once(void)
         static const char off[] = "; tracing stays off\n";
         sa_os_write_all(2, off, sizeof off - 1);
     }
-    __atomic_store_n(&config_state, 2, __ATOMIC_RELEASE);
-}
-
-void sa_trace_init_from_env(void)
-{
-    sa_trace_config_once();
+    sa_trigger_start_helper();
 }
 
 /* ctl_lock is not taken here: start/stop may allocate under it (the
@@ -880,17 +865,17 @@ SA_API void snapalloc_clear_traces(void)
 
 SA_API size_t snapalloc_get_tracemalloc_memory(void)
 {
-    return sa_stack_mapped_bytes() + __atomic_load_n(&sa_trace_slot_mem, __ATOMIC_RELAXED);
+    return sa_stack_mapped_bytes() + __atomic_load_n(&sa_tag_mem, __ATOMIC_RELAXED);
 }
 
 SA_API int snapalloc_get_object_traceback(const void *ptr, void **frames, int max)
 {
     if (!ptr || !frames || max <= 0 || !snapalloc_is_tracing())
         return 0;
-    sa_trace_rec *rec = sa_trace_slot(ptr, 0);
+    sa_tag *rec = sa_tag_slot(ptr, 0);
     if (!rec || (lazy_counters && sa_block_is_free(ptr)))   /* a stale record */
         return 0;
-    sa_stack *s = sa_stack_get(rec->stack);
+    sa_stack *s = sa_stack_get(rec->id);
     if (!s)
         return 0;
     int n = s->nframes < max ? s->nframes : max;
@@ -924,7 +909,9 @@ SA_API void snapalloc_mark_baseline(void)
     baseline.count = count;
     baseline.marked = 1;
     sa_lock_release(&ctl_lock);
-    sa_leak_baseline();   /* SNAPALLOC_CHECK: PID.baseline.snap */
+    void (*hook)(void) = sa_trace_baseline_hook;
+    if (hook)
+        hook();   /* SNAPALLOC_CHECK: PID.baseline.snap */
 }
 
 int sa_trace_baseline(uint64_t *size, uint64_t *count)

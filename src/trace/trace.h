@@ -1,6 +1,7 @@
-/* trace/trace.h - the tracer as the allocator sees it (tracer side: trace*.c).
+/* trace/trace.h - the tracer as the entry points see it (src/preload), and
+ * its start, exit and fork hooks (preload/lifecycle.c).
  *
- * The allocator's entry points (preload/override.c) call into the tracer only
+ * The exported entry points (preload/override.c) call into the tracer only
  * behind one branch on sa_trace_on, jemalloc-style:
  *
  *     p = sa_malloc(n);
@@ -13,8 +14,9 @@
  * out: a freed block's record goes stale, and whoever reads records asks
  * the block whether it is free (alloc/walk.h).
  *
- * The per-block record lives in allocator metadata (see sa_trace_slot in
- * alloc/alloc.h): 8 bytes per block, a 32-bit stack id and the requested size.
+ * The per-block record is the block's tag, which the allocator keeps for
+ * the tracer (alloc/tag.h): 8 bytes per block, the stack id and the
+ * requested size.
  *
  * Stack ids: 0 means "not traced".  The top 8 bits hold the tracing
  * generation, bumped by snapalloc_clear_traces()/snapalloc_stop(), so that
@@ -24,16 +26,15 @@
 #ifndef SA_TRACE_H
 #define SA_TRACE_H
 
+#include "alloc/tag.h"
 #include "common/compiler.h"
 
 #include <stddef.h>
 #include <stdint.h>
 
-/* Per-block trace record, kept by the allocator next to each block. */
-typedef struct __attribute__((aligned(8))) sa_trace_rec {
-    uint32_t stack;  /* interned stack id; 0 = untraced */
-    uint32_t size;   /* requested bytes; UINT32_MAX = ">= 4 GiB, ask sa_usable_size" */
-} sa_trace_rec;      /* aligned: read whole with one load (alloc/walk.c) */
+/* A block's record is its tag (alloc/tag.h): id = the interned stack id,
+ * 0 = untraced; size = the requested bytes, UINT32_MAX = ">= 4 GiB, ask
+ * sa_usable_size". */
 
 /* The record of a block allocated while the tracer's guard was set: by
  * the tracer itself or by what it called (dlopen of libunwind, libunwind's
@@ -60,20 +61,21 @@ void sa_trace_free(void *ptr);
 void sa_trace_free_block(void *ptr);
 /* realloc support: detach ptr's record before the realloc (returns it),
  * re-attach it to ptr if the realloc failed. */
-sa_trace_rec sa_trace_detach(void *ptr);
-void sa_trace_reattach(void *ptr, sa_trace_rec rec);
+sa_tag sa_trace_detach(void *ptr);
+void sa_trace_reattach(void *ptr, sa_tag rec);
 
-/* Called once from sa_init, after the allocator works: reads the
- * SNAPALLOC_* tracing variables and starts tracing if asked to. */
-void sa_trace_init_from_env(void);
-/* The exit snapshot, when configured (once per process): our destructor,
- * or alloc/init.c's sa_exit_quick for _exit. */
+/* Start what sa_trace_cfg (trace/config.h, read first) asks for: tracing,
+ * the snapshot triggers and their helper thread.  Once, from
+ * libsnapalloc's constructor (preload/lifecycle.c). */
+void sa_trace_start(void);
+/* The exit snapshot, when configured (once per process): the exit
+ * sequence (preload/lifecycle.c), at exit or _exit. */
 void sa_trace_exit_snapshot(void);
-/* leak/leak.c: the exit-time leak check when SNAPALLOC_CHECK is on (once per
- * process).  Returns the exit status the process must end with because
- * the check failed, or 0. */
-int sa_leak_exit_check(void);
-/* Fork handlers for the tracer's locks (called from the allocator's). */
+/* Called by snapalloc_mark_baseline() after it marked the baseline, when
+ * set (the leak check sets it to write its baseline file). */
+extern SA_HIDDEN void (*sa_trace_baseline_hook)(void);
+/* Fork handlers for the tracer's locks, registered after the allocator's
+ * (preload/lifecycle.c) so that they take the tracer's locks first. */
 void sa_trace_prefork(void);
 void sa_trace_postfork_parent(void);
 void sa_trace_postfork_child(void);

@@ -440,15 +440,15 @@ Test(heap, foreign_pointers_are_ignored)
 Test(heap, trace_slots_are_per_block)
 {
     char *a = sa_malloc(64), *b = sa_malloc(64), *c = sa_malloc(200000);
-    cr_assert_null(sa_trace_slot(a, 0), "no records until asked for");
-    sa_trace_rec *ra = sa_trace_slot(a, 1), *rb = sa_trace_slot(b, 1);
+    cr_assert_null(sa_tag_slot(a, 0), "no records until asked for");
+    sa_tag *ra = sa_tag_slot(a, 1), *rb = sa_tag_slot(b, 1);
     cr_assert_not_null(ra);
     cr_assert_eq(rb, ra + 1);
-    cr_assert_eq(sa_trace_slot(a, 0), ra);
-    cr_assert_not_null(sa_trace_slot(c, 1));
-    cr_assert_null(sa_trace_slot(a + 16, 1));
+    cr_assert_eq(sa_tag_slot(a, 0), ra);
+    cr_assert_not_null(sa_tag_slot(c, 1));
+    cr_assert_null(sa_tag_slot(a + 16, 1));
     static char foreign[16];
-    cr_assert_null(sa_trace_slot(foreign, 1));
+    cr_assert_null(sa_tag_slot(foreign, 1));
 }
 
 Test(heap, double_free_small_aborts, .signal = SIGABRT)

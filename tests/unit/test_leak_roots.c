@@ -16,6 +16,7 @@
 
 #include "alloc/alloc.h"
 #include "leak/leak.h"
+#include "trace/trace.h"
 #include "alloc/meta.h"
 #include "snapalloc.h"
 

@@ -12,6 +12,7 @@
 
 #include "alloc/alloc.h"
 #include "leak/leak.h"
+#include "trace/trace.h"
 #include "snapalloc.h"
 
 static void *roots[8];

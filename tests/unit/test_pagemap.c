@@ -41,7 +41,7 @@ Test(pagemap, pool_records_from_any_page)
     uintptr_t base = (uintptr_t)0x7f5678000000;
     cr_assert_eq(sa_pagemap_set(base, SA_ARENA_SIZE, base | SA_PM_ARENA), 0);
     uintptr_t first = base + 5 * SA_PAGE;   /* a 4-page pool at pages 5..8 */
-    struct sa_trace_rec *recs = (struct sa_trace_rec *)0x1000;
+    struct sa_tag *recs = (struct sa_tag *)0x1000;
     sa_pm_leaf *leaf = sa_pagemap_leaf((void *)first);
     cr_assert_not_null(leaf);
     for (unsigned d = 0; d < 4; d++)
@@ -49,21 +49,21 @@ Test(pagemap, pool_records_from_any_page)
     for (unsigned d = 0; d < 4; d++) {
         const void *p = (const void *)(first + d * SA_PAGE + 48);
         unsigned pe = sa_pagemap_page_get(leaf, p);
-        cr_assert_null(sa_pagemap_pool_recs(leaf, pe, p), "none published yet (page %u)", d);
+        cr_assert_null(sa_pagemap_pool_tags(leaf, pe, p), "none published yet (page %u)", d);
     }
-    sa_pagemap_set_pool_recs(first, recs);
+    sa_pagemap_set_pool_tags(first, recs);
     for (unsigned d = 0; d < 4; d++) {
         const void *p = (const void *)(first + d * SA_PAGE + 48);
         unsigned pe = sa_pagemap_page_get(leaf, p);
-        cr_assert_eq(sa_pagemap_pool_recs(leaf, pe, p), recs, "page %u", d);
+        cr_assert_eq(sa_pagemap_pool_tags(leaf, pe, p), recs, "page %u", d);
         cr_assert_eq(sa_pagemap_page_offset(pe, p), d * SA_PAGE + 48);
     }
     /* A one-page pool right after it has its own pointer. */
     uintptr_t next = first + 4 * SA_PAGE;
     sa_pagemap_page_set(next, sa_pagemap_page_entry(3, 0, 0));
     unsigned pe = sa_pagemap_page_get(leaf, (void *)next);
-    cr_assert_null(sa_pagemap_pool_recs(leaf, pe, (void *)next));
-    sa_pagemap_set_pool_recs(first, NULL);
+    cr_assert_null(sa_pagemap_pool_tags(leaf, pe, (void *)next));
+    sa_pagemap_set_pool_tags(first, NULL);
     pe = sa_pagemap_page_get(leaf, (void *)(first + 3 * SA_PAGE));
-    cr_assert_null(sa_pagemap_pool_recs(leaf, pe, (void *)(first + 3 * SA_PAGE)));
+    cr_assert_null(sa_pagemap_pool_tags(leaf, pe, (void *)(first + 3 * SA_PAGE)));
 }

@@ -15,6 +15,7 @@
 #include "snapalloc.h"
 #include "format/snapshot.h"
 #include "trace/config.h"
+#include "trace/trace.h"
 
 static void *t_malloc(size_t n)
 {
@@ -96,8 +97,8 @@ Test(trace_api, realloc_detach_reattach)
     cr_assert_eq(snapalloc_start(8), 0);
     size_t cur;
     void *p = t_malloc(200);
-    sa_trace_rec r = sa_trace_detach(p);
-    cr_assert_neq(r.stack, 0);
+    sa_tag r = sa_trace_detach(p);
+    cr_assert_neq(r.id, 0);
     cr_assert_eq(r.size, 200);
     snapalloc_get_traced_memory(&cur, NULL);
     cr_assert_eq(cur, 0, "detached: not counted");
@@ -206,7 +207,7 @@ Test(trace_api, tracer_memory_and_baseline)
 }
 
 /* The traced fast paths find a block's record through the page map
- * (sa_trace_slot_ready, sa_trace_free_block): the same record as the
+ * (sa_tag_slot_ready, sa_trace_free_block): the same record as the
  * pool descriptor gives, in one-page pools and on every page of a
  * multi-page run, and none once the pool went back to its arena. */
 Test(trace_api, page_map_finds_the_pool_records)
@@ -221,21 +222,21 @@ Test(trace_api, page_map_finds_the_pool_records)
         for (int i = 0; i < N; i++) {
             p[i] = t_malloc(sizes[k]);
             cr_assert_not_null(p[i]);
-            sa_trace_rec *rec = sa_trace_slot(p[i], 0);
+            sa_tag *rec = sa_tag_slot(p[i], 0);
             cr_assert_not_null(rec, "size %zu block %d has a record", sizes[k], i);
-            cr_assert_eq(sa_trace_slot_ready(p[i]), rec, "size %zu block %d", sizes[k], i);
+            cr_assert_eq(sa_tag_slot_ready(p[i]), rec, "size %zu block %d", sizes[k], i);
             cr_assert_eq(rec->size, sizes[k]);
-            cr_assert_neq(rec->stack, 0);
+            cr_assert_neq(rec->id, 0);
         }
         size_t cur;
         snapalloc_get_traced_memory(&cur, NULL);
         cr_assert_eq(cur - before, N * sizes[k], "size %zu: %zu -> %zu", sizes[k], before, cur);
         /* free() while tracing, as override.c calls it: each record forgotten. */
         for (int i = 0; i < N; i++) {
-            sa_trace_rec *rec = sa_trace_slot(p[i], 0);
+            sa_tag *rec = sa_tag_slot(p[i], 0);
             sa_trace_free_block(p[i]);
-            if (sa_trace_slot(p[i], 0) == rec)   /* the pool is still there */
-                cr_assert_eq(rec->stack, 0, "size %zu block %d forgotten", sizes[k], i);
+            if (sa_tag_slot(p[i], 0) == rec)   /* the pool is still there */
+                cr_assert_eq(rec->id, 0, "size %zu block %d forgotten", sizes[k], i);
         }
         snapalloc_get_traced_memory(&cur, NULL);
         cr_assert_eq(cur, before, "size %zu: %zu -> %zu", sizes[k], before, cur);
@@ -253,21 +254,21 @@ Test(trace_api, tracer_memory_gives_back_returned_pools)
     for (int i = 1; i < N; i++)
         cr_assert_not_null(p[i] = t_malloc(4096));
     size_t during = snapalloc_get_tracemalloc_memory();
-    cr_assert_eq(during - before, (N - 1) * sizeof(sa_trace_rec),
+    cr_assert_eq(during - before, (N - 1) * sizeof(sa_tag),
                  "one record array of one record per new pool");
     for (int i = 0; i < N; i++)
         sa_trace_free_block(p[i]);
     sa_heap_flush_cache();   /* the thread cache's blocks back to their pools */
     size_t after = snapalloc_get_tracemalloc_memory();
     /* Every pool but the class's last went back to its arena. */
-    cr_assert_eq(during - after, (N - 1) * sizeof(sa_trace_rec), "%zu -> %zu -> %zu",
+    cr_assert_eq(during - after, (N - 1) * sizeof(sa_tag), "%zu -> %zu -> %zu",
                  before, during, after);
     /* The pages go to pools of another class, untraced: no record array
      * of the old pools may be found for their blocks. */
     snapalloc_stop();
     for (int i = 0; i < N * 20; i++) {
         void *q = sa_malloc(48);
-        cr_assert_null(sa_trace_slot_ready(q), "block %d at %p", i, q);
+        cr_assert_null(sa_tag_slot_ready(q), "block %d at %p", i, q);
     }
 }
 

@@ -185,7 +185,7 @@ static char *read_with_warnings(sa_trace_config *c)
     static char out[4096];
     int fds[2];
     cr_assert_eq(pipe(fds), 0);
-    sa_config_read(c, fds[1]);
+    sa_trace_config_read(c, fds[1]);
     close(fds[1]);
     ssize_t n = read(fds[0], out, sizeof out - 1);
     close(fds[0]);
