@@ -487,3 +487,27 @@ uint32_t sa_sym_lookup(sa_symbolizer *sym, const sa_snap_frame *frame,
     *out = e->frames;
     return e->nframes;
 }
+
+int sa_sym_unsymbolized(const char *function, const char *module)
+{
+    size_t n = strlen(module);
+    return (strncmp(function, module, n) == 0 && strncmp(function + n, "+0x", 3) == 0) ||
+           strncmp(function, "0x", 2) == 0;
+}
+
+static void *sym_dwfl_open(const sa_snapshot *snap)
+{
+    return sa_sym_new(snap);
+}
+
+static uint32_t sym_dwfl_lookup(void *sym, const sa_snap_frame *frame, const sa_sym_frame **out)
+{
+    return sa_sym_lookup(sym, frame, out);
+}
+
+static void sym_dwfl_close(void *sym)
+{
+    sa_sym_free(sym);
+}
+
+const sa_sym_ops sa_sym_dwfl = {sym_dwfl_open, sym_dwfl_lookup, sym_dwfl_close};
