@@ -288,11 +288,7 @@ static void run_option(int c, check_args *a, char **argv)
             sa_die("--format", "'%s' is not one of json, junit", optarg);
         a->format = optarg;
         break;
-    case 'n':
-        if (sa_parse_u64(optarg, 1, SA_CONFIG_MAX_FRAMES, &a->frames) != 0)
-            sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
-                   SA_CONFIG_MAX_FRAMES);
-        break;
+    case 'n': a->frames = sa_parse_frames(optarg); break;
     case OPT_UNWIND:
         if (sa_config_parse_unwind(optarg, &unwind_method) != 0)
             sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);

@@ -43,6 +43,14 @@ int sa_parse_bytes(const char *s, uint64_t *out)
     return sa_config_parse_size(s, out);
 }
 
+uint64_t sa_parse_frames(const char *s)
+{
+    uint64_t n;
+    if (sa_parse_u64(s, 1, SA_CONFIG_MAX_FRAMES, &n) != 0)
+        sa_die("-n", "'%s' is not a number of frames between 1 and %d", s, SA_CONFIG_MAX_FRAMES);
+    return n;
+}
+
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg)
 {
     char name[64];

@@ -29,6 +29,10 @@ int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * trailing "B" or "iB"); 0 allowed. */
 int sa_parse_bytes(const char *s, uint64_t *out);
 
+/* -n/--frames N: frames stored per stack, 1..SA_CONFIG_MAX_FRAMES (or
+ * exit 2). */
+uint64_t sa_parse_frames(const char *s);
+
 /* The common handling of getopt's '?' and ':' results. */
 __attribute__((noreturn))
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg);

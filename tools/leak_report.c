@@ -447,17 +447,10 @@ static void xml_str(FILE *out, const char *s)
             continue;
         }
         int n = sa_utf8_len(p);
-        int ok = n > 0;
         /* XML 1.0 also excludes U+FFFE and U+FFFF. */
         if (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
-            ok = 0;
-        if (ok) {
-            fwrite(p, 1, (size_t)n, out);
-            p += n;
-        } else {
-            fputs("\xef\xbf\xbd", out);
-            p++;
-        }
+            n = 0;
+        p += sa_utf8_put(out, p, n, "\xef\xbf\xbd");
     }
 }
 
@@ -487,19 +480,57 @@ static int junit_case(const sa_leak *l, const sa_check_opts *o, size_t *per)
     return 1;
 }
 
+static void junit_leak(FILE *out, const sa_leak_proc *p, const sa_leak *l)
+{
+    char b[40], n[40];
+    fprintf(out, "    <testcase classname=\"snapalloc.leak.%s\" name=\"",
+            sa_leak_kind_name(l->kind));
+    xml_printed(out, print_site, l);
+    fprintf(out, "\">\n      <failure message=\"%s: %s bytes in %s blocks\" "
+            "type=\"leak\">", sa_leak_kind_label(l->kind),
+            sa_leak_commas(b, sizeof b, l->bytes), sa_leak_commas(n, sizeof n, l->blocks));
+    fprintf(out, "pid %" PRIu32 ", %" PRIu32 " stack%s, the largest:&#10;", p->pid,
+            l->nstacks, l->nstacks == 1 ? "" : "s");
+    xml_printed(out, print_frames, l);
+    fputs("</failure>\n    </testcase>\n", out);
+}
+
+/* The failing test cases of p's leaks, written when out is not NULL;
+ * returns how many there are. */
+static size_t junit_leaks(FILE *out, const sa_leak_proc *p, const sa_check_opts *o)
+{
+    size_t per[SA_LEAK_NCLASSES] = {0}, cases = 0;
+    for (size_t j = 0; j < p->nleaks; j++) {
+        if (!junit_case(&p->leaks[j], o, per))
+            continue;
+        cases++;
+        if (out)
+            junit_leak(out, p, &p->leaks[j]);
+    }
+    return cases;
+}
+
+static void junit_growth(FILE *out, const sa_leak_proc *p, const sa_check_opts *o)
+{
+    char g[40], m[40];
+    uint64_t mag = p->growth < 0 ? -(uint64_t)p->growth : (uint64_t)p->growth;
+    fprintf(out, "    <testcase classname=\"snapalloc.growth\" name=\"pid %" PRIu32 "\"", p->pid);
+    if (p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH)))
+        fprintf(out, ">\n      <failure message=\"growth: %s%s bytes since the baseline, "
+                "budget %s bytes\" type=\"growth\"/>\n    </testcase>\n",
+                p->growth < 0 ? "-" : "+", sa_leak_commas(g, sizeof g, mag),
+                sa_leak_commas(m, sizeof m, o->max_growth));
+    else
+        fputs("/>\n", out);
+}
+
 void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opts *o)
 {
     /* Count first: the attributes come before the cases. */
     size_t tests = 0, failures = 0, leaks = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
         const sa_leak_proc *p = &r->procs[i];
-        size_t per[SA_LEAK_NCLASSES] = {0};
-        for (size_t j = 0; j < p->nleaks; j++) {
-            const sa_leak *l = &p->leaks[j];
-            if (!junit_case(l, o, per))
-                continue;
-            leaks++;
-        }
+        leaks += junit_leaks(NULL, p, o);
         if (o->have_max_growth && p->checked && p->baseline) {
             tests++;
             failures += p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH));
@@ -522,36 +553,9 @@ void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opt
     }
     for (size_t i = 0; i < r->nprocs; i++) {
         const sa_leak_proc *p = &r->procs[i];
-        size_t per[SA_LEAK_NCLASSES] = {0};
-        for (size_t j = 0; j < p->nleaks; j++) {
-            const sa_leak *l = &p->leaks[j];
-            if (!junit_case(l, o, per))
-                continue;
-            char b[40], n[40];
-            fprintf(out, "    <testcase classname=\"snapalloc.leak.%s\" name=\"",
-                    sa_leak_kind_name(l->kind));
-            xml_printed(out, print_site, l);
-            fprintf(out, "\">\n      <failure message=\"%s: %s bytes in %s blocks\" "
-                    "type=\"leak\">", sa_leak_kind_label(l->kind),
-                    sa_leak_commas(b, sizeof b, l->bytes), sa_leak_commas(n, sizeof n, l->blocks));
-            fprintf(out, "pid %" PRIu32 ", %" PRIu32 " stack%s, the largest:&#10;", p->pid,
-                    l->nstacks, l->nstacks == 1 ? "" : "s");
-            xml_printed(out, print_frames, l);
-            fputs("</failure>\n    </testcase>\n", out);
-        }
-        if (o->have_max_growth && p->checked && p->baseline) {
-            char g[40], m[40];
-            uint64_t mag = p->growth < 0 ? -(uint64_t)p->growth : (uint64_t)p->growth;
-            fprintf(out, "    <testcase classname=\"snapalloc.growth\" name=\"pid %" PRIu32 "\"",
-                    p->pid);
-            if (p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH)))
-                fprintf(out, ">\n      <failure message=\"growth: %s%s bytes since the baseline, "
-                        "budget %s bytes\" type=\"growth\"/>\n    </testcase>\n",
-                        p->growth < 0 ? "-" : "+", sa_leak_commas(g, sizeof g, mag),
-                        sa_leak_commas(m, sizeof m, o->max_growth));
-            else
-                fputs("/>\n", out);
-        }
+        junit_leaks(out, p, o);
+        if (o->have_max_growth && p->checked && p->baseline)
+            junit_growth(out, p, o);
     }
     if (!leaks && !errors)
         fputs("    <testcase classname=\"snapalloc.leak\" name=\"no leaks\"/>\n", out);

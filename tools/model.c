@@ -177,41 +177,28 @@ static void *table_alloc(group_table *t, size_t size)
 
 static sa_key_frame project(const sa_sym_frame *f, sa_group_by by)
 {
-    sa_key_frame k = {0};
     static const char *unknown;
     if (!unknown)
         unknown = sa_intern("??");
-    switch (by) {
-    case SA_BY_LINE:
-    case SA_BY_TRACEBACK:
+    int by_line = by == SA_BY_LINE || by == SA_BY_TRACEBACK;
+    /* Unknown files stay apart per module. */
+    int module = by_line || by == SA_BY_FUNCTION || by == SA_BY_MODULE ||
+                 (by == SA_BY_FILE && f->file == unknown);
+    sa_key_frame k = {0};
+    if (by_line || by == SA_BY_FUNCTION)
         k.function = f->function;
+    if (by_line || by == SA_BY_FILE)
         k.file = f->file;
+    if (module) {
         k.module = f->module;
         k.unloaded = f->unloaded;
+    }
+    if (by_line || by == SA_BY_FUNCTION || by == SA_BY_MODULE)
+        k.module_path = f->module_path;
+    if (by_line) {
         k.line = f->line;
         k.offset = f->line ? 0 : f->offset;
         k.shown_offset = f->offset;
-        k.module_path = f->module_path;
-        break;
-    case SA_BY_FUNCTION:
-        k.function = f->function;
-        k.module = f->module;
-        k.unloaded = f->unloaded;
-        k.module_path = f->module_path;
-        break;
-    case SA_BY_FILE:
-        k.file = f->file;
-        /* Unknown files stay apart per module. */
-        if (f->file == unknown) {
-            k.module = f->module;
-            k.unloaded = f->unloaded;
-        }
-        break;
-    case SA_BY_MODULE:
-        k.module = f->module;
-        k.unloaded = f->unloaded;
-        k.module_path = f->module_path;
-        break;
     }
     return k;
 }

@@ -30,6 +30,16 @@ int sa_utf8_len(const unsigned char *p)
     return n;
 }
 
+size_t sa_utf8_put(FILE *out, const unsigned char *p, int n, const char *bad)
+{
+    if (n <= 0) {
+        fputs(bad, out);
+        return 1;
+    }
+    fwrite(p, 1, (size_t)n, out);
+    return (size_t)n;
+}
+
 void sa_json_str(FILE *out, const char *s)
 {
     if (!s) {
@@ -56,15 +66,7 @@ void sa_json_str(FILE *out, const char *s)
             fputc((int)c, out);
             p++;
         } else {
-            int n = sa_utf8_len(p);
-            int ok = n > 0;
-            if (ok) {
-                fwrite(p, 1, (size_t)n, out);
-                p += n;
-            } else {
-                fputs("\\ufffd", out);
-                p++;
-            }
+            p += sa_utf8_put(out, p, sa_utf8_len(p), "\\ufffd");
         }
     }
     fputc('"', out);

@@ -65,6 +65,9 @@ void sa_format_size(char *buf, size_t len, double size, int sign);
 void sa_json_str(FILE *out, const char *s);
 /* Length of the valid UTF-8 sequence at p (2..4 bytes), or 0. */
 int sa_utf8_len(const unsigned char *p);
+/* Writes the n bytes at p (a valid sequence, sa_utf8_len) or, n <= 0,
+ * bad in place of p's first byte; returns the bytes of p consumed. */
+size_t sa_utf8_put(FILE *out, const unsigned char *p, int n, const char *bad);
 /* The JSON diff document without its final newline, to embed. */
 void sa_json_diff_value(FILE *out, const sa_model *m, const sa_report_src *old_snap,
                         const sa_report_src *new_snap);

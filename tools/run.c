@@ -337,11 +337,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
                 sa_die("-o", "empty directory name");
             r->dir = optarg;
             break;
-        case 'n':
-            if (sa_parse_u64(optarg, 1, SA_CONFIG_MAX_FRAMES, &r->frames) != 0)
-                sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
-                       SA_CONFIG_MAX_FRAMES);
-            break;
+        case 'n': r->frames = sa_parse_frames(optarg); break;
         case 'S':
             if (sa_config_parse_signal(optarg, &r->snapsig) != 0)
                 sa_die("--signal", "'%s' is not a usable signal (USR1, USR2, WINCH, URG, CHLD, "
