@@ -39,7 +39,10 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "leak.h"
+#include "report.h"
+#include "spawn.h"
 #include "util.h"
 
 #define DEFAULT_EXITCODE 23
@@ -206,13 +209,134 @@ enum {
     OPT_REPORT, OPT_FORMAT, OPT_TOP, OPT_WRAPPER, OPT_ANALYZE, OPT_UNWIND, OPT_HEURISTICS,
 };
 
-static void push(const char ***list, size_t *n, const char *p)
+typedef struct check_args {
+    sa_check_opts o;
+    int have_fail, junit;
+    const char *warmup, *report, *format, *outdir, *analyze, *unwind, *heuristics;
+    const char **supp_files;
+    size_t nsupp;
+    uint64_t frames;
+    char **prog;               /* NULL with --analyze */
+} check_args;
+
+/* The options of the verdict: what fails, what is shown, how it ends.
+ * Returns 0 if c is not one of them. */
+static int verdict_option(int c, check_args *a)
 {
-    *list = sa_xrealloc(*list, *n + 1, sizeof **list);
-    (*list)[(*n)++] = p;
+    sa_check_opts *o = &a->o;
+    uint64_t v;
+    switch (c) {
+    case OPT_FAIL_ON:
+        if (sa_leak_kinds_parse(optarg, 1, &o->fail) != 0)
+            sa_die("--fail-on", "'%s' is not a comma list of definite, indirect, possible, "
+                   "reachable, growth", optarg);
+        a->have_fail = 1;
+        return 1;
+    case OPT_SHOW:
+        if (sa_leak_kinds_parse(optarg, 0, &o->show) != 0)
+            sa_die("--show", "'%s' is not a comma list of definite, indirect, possible, "
+                   "reachable", optarg);
+        return 1;
+    case OPT_EXITCODE:
+        if (sa_parse_u64(optarg, 1, 255, &v) != 0)
+            sa_die("--exitcode", "'%s' is not a number between 1 and 255", optarg);
+        o->exitcode = (int)v;
+        return 1;
+    case OPT_MAX_GROWTH:
+        if (sa_parse_bytes(optarg, &o->max_growth) != 0)
+            sa_die("--max-growth", "'%s' is not a size in bytes (K, M, G suffixes allowed)",
+                   optarg);
+        o->have_max_growth = 1;
+        return 1;
+    case OPT_SUPPRESSIONS: sa_push_arg(&a->supp_files, &a->nsupp, optarg); return 1;
+    case OPT_TOP:
+        if (sa_parse_u64(optarg, 0, SIZE_MAX, &v) != 0)
+            sa_die("--top", "'%s' is not a number (0 for all)", optarg);
+        o->top = (size_t)v;
+        o->ropts.top = v ? (size_t)v : 10;
+        return 1;
+    case OPT_WRAPPER: sa_push_arg(&o->ropts.wrappers, &o->ropts.nwrappers, optarg); return 1;
+    }
+    return 0;
 }
 
-int sa_cmd_check(int argc, char **argv)
+/* A non-empty name for option opt. */
+static const char *name_arg(const char *opt, const char *what)
+{
+    if (!*optarg)
+        sa_die(opt, "empty %s name", what);
+    return optarg;
+}
+
+/* The options of the run and of the files: how the program is traced,
+ * where the sets and the report go. */
+static void run_option(int c, check_args *a, char **argv)
+{
+    uint64_t ns;
+    unsigned heur_mask;
+    int unwind_method;
+    switch (c) {
+    case OPT_WARMUP:
+        if (sa_config_parse_seconds(optarg, &ns) != 0)
+            sa_die("--warmup", "'%s' is not a number of seconds " SA_CONFIG_SECONDS_RANGE
+                   " (e.g. 5, 0.5)", optarg);
+        a->warmup = optarg;
+        break;
+    case OPT_REPORT: a->report = name_arg("--report", "file"); break;
+    case OPT_FORMAT:
+        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "junit") != 0)
+            sa_die("--format", "'%s' is not one of json, junit", optarg);
+        a->format = optarg;
+        break;
+    case 'n': a->frames = sa_parse_frames(optarg); break;
+    case OPT_UNWIND:
+        if (sa_config_parse_unwind(optarg, &unwind_method) != 0)
+            sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
+        a->unwind = optarg;
+        break;
+    case OPT_HEURISTICS:
+        if (sa_leak_heur_parse(optarg, &heur_mask) != 0)
+            sa_die("--heuristics", "'%s' is not all, none or a comma list of stdstring, "
+                   "length64, newarray, multipleinheritance", optarg);
+        a->heuristics = optarg;
+        break;
+    case 'o': a->outdir = name_arg("-o", "directory"); break;
+    case OPT_ANALYZE: a->analyze = name_arg("--analyze", "directory"); break;
+    default:
+        sa_bad_option("check", c, optopt, argv[optind - 1]);
+    }
+}
+
+/* What the options say together: the default --fail-on, the report's
+ * format, and the program (none with --analyze). */
+static void check_combination(check_args *a, int argc, char **argv)
+{
+    sa_check_opts *o = &a->o;
+    if (!a->have_fail)
+        o->fail = SA_KIND_BIT(SA_LEAK_DEFINITE) | SA_KIND_BIT(SA_LEAK_INDIRECT) |
+                  (o->have_max_growth ? SA_KIND_BIT(SA_LEAK_GROWTH) : 0);
+    if ((o->fail & SA_KIND_BIT(SA_LEAK_GROWTH)) && !o->have_max_growth)
+        sa_die("--fail-on", "growth needs a budget (--max-growth BYTES)");
+    if (a->format && !a->report)
+        sa_die("--format", "needs --report FILE");
+    const char *rep = a->report;
+    a->junit = a->format ? strcmp(a->format, "junit") == 0
+                         : rep && strlen(rep) >= 4 && strcmp(rep + strlen(rep) - 4, ".xml") == 0;
+    if (!a->analyze) {
+        a->prog = sa_program_args("check", argc, argv, optind);
+        return;
+    }
+    int dashdash = optind >= 1 && optind <= argc && strcmp(argv[optind - 1], "--") == 0;
+    if (dashdash || optind < argc)
+        sa_die("check", "--analyze DIR takes no program (snapalloc check --analyze DIR "
+               "[OPTIONS])");
+    if (a->outdir || a->warmup || a->heuristics)
+        sa_die(a->outdir ? "-o" : a->warmup ? "--warmup" : "--heuristics",
+               "cannot be used with --analyze");
+}
+
+/* Parses the command line; returns 0, or 1 after --help. */
+static int parse_check_args(int argc, char **argv, check_args *a)
 {
     static const struct option longopts[] = {
         {"fail-on", required_argument, NULL, OPT_FAIL_ON},
@@ -233,203 +357,107 @@ int sa_cmd_check(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    sa_check_opts o;
-    memset(&o, 0, sizeof o);
-    o.show = SA_KIND_BIT(SA_LEAK_DEFINITE) | SA_KIND_BIT(SA_LEAK_INDIRECT) |
-             SA_KIND_BIT(SA_LEAK_POSSIBLE);
-    o.exitcode = DEFAULT_EXITCODE;
-    o.ropts.by = SA_BY_LINE;
-    o.ropts.top = 10;
-    int have_fail = 0;
-    const char *warmup = NULL, *report = NULL, *format = NULL, *outdir = NULL, *analyze = NULL;
-    const char *unwind = NULL, *heuristics = NULL;
-    unsigned heur_mask;
-    int unwind_method;
-    uint64_t ns;
-    const char **supp_files = NULL;
-    size_t nsupp = 0;
-    uint64_t frames = SA_TRACE_DEFAULT_FRAMES, v;
-
+    memset(a, 0, sizeof *a);
+    a->o.show = SA_KIND_BIT(SA_LEAK_DEFINITE) | SA_KIND_BIT(SA_LEAK_INDIRECT) |
+                SA_KIND_BIT(SA_LEAK_POSSIBLE);
+    a->o.exitcode = DEFAULT_EXITCODE;
+    sa_model_opts_init(&a->o.ropts);
+    a->frames = SA_TRACE_DEFAULT_FRAMES;
     opterr = 0;
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "+:n:o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_FAIL_ON:
-            if (sa_leak_kinds_parse(optarg, 1, &o.fail) != 0)
-                sa_die("--fail-on", "'%s' is not a comma list of definite, indirect, possible, "
-                       "reachable, growth", optarg);
-            have_fail = 1;
-            break;
-        case OPT_SHOW:
-            if (sa_leak_kinds_parse(optarg, 0, &o.show) != 0)
-                sa_die("--show", "'%s' is not a comma list of definite, indirect, possible, "
-                       "reachable", optarg);
-            break;
-        case OPT_EXITCODE:
-            if (sa_parse_u64(optarg, 1, 255, &v) != 0)
-                sa_die("--exitcode", "'%s' is not a number between 1 and 255", optarg);
-            o.exitcode = (int)v;
-            break;
-        case OPT_MAX_GROWTH:
-            if (sa_parse_bytes(optarg, &o.max_growth) != 0)
-                sa_die("--max-growth", "'%s' is not a size in bytes (K, M, G suffixes allowed)",
-                       optarg);
-            o.have_max_growth = 1;
-            break;
-        case OPT_WARMUP:
-            if (sa_config_parse_seconds(optarg, &ns) != 0)
-                sa_die("--warmup", "'%s' is not a number of seconds " SA_CONFIG_SECONDS_RANGE
-                       " (e.g. 5, 0.5)", optarg);
-            warmup = optarg;
-            break;
-        case OPT_SUPPRESSIONS: push(&supp_files, &nsupp, optarg); break;
-        case OPT_REPORT:
-            if (!*optarg)
-                sa_die("--report", "empty file name");
-            report = optarg;
-            break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "json") != 0 && strcmp(optarg, "junit") != 0)
-                sa_die("--format", "'%s' is not one of json, junit", optarg);
-            format = optarg;
-            break;
-        case OPT_TOP:
-            if (sa_parse_u64(optarg, 0, SIZE_MAX, &v) != 0)
-                sa_die("--top", "'%s' is not a number (0 for all)", optarg);
-            o.top = (size_t)v;
-            o.ropts.top = v ? (size_t)v : 10;
-            break;
-        case OPT_WRAPPER: push(&o.ropts.wrappers, &o.ropts.nwrappers, optarg); break;
-        case 'n':
-            if (sa_parse_u64(optarg, 1, SA_CONFIG_MAX_FRAMES, &frames) != 0)
-                sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
-                       SA_CONFIG_MAX_FRAMES);
-            break;
-        case OPT_UNWIND:
-            if (sa_config_parse_unwind(optarg, &unwind_method) != 0)
-                sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
-            unwind = optarg;
-            break;
-        case OPT_HEURISTICS:
-            if (sa_leak_heur_parse(optarg, &heur_mask) != 0)
-                sa_die("--heuristics", "'%s' is not all, none or a comma list of stdstring, "
-                       "length64, newarray, multipleinheritance", optarg);
-            heuristics = optarg;
-            break;
-        case 'o':
-            if (!*optarg)
-                sa_die("-o", "empty directory name");
-            outdir = optarg;
-            break;
-        case OPT_ANALYZE:
-            if (!*optarg)
-                sa_die("--analyze", "empty directory name");
-            analyze = optarg;
-            break;
-        case 'h':
+        if (c == 'h') {
             fputs(usage_check, stdout);
-            return 0;
-        default:
-            sa_bad_option("check", c, optopt, argv[optind - 1]);
+            return 1;
         }
+        if (!verdict_option(c, a))
+            run_option(c, a, argv);
     }
-    if (!have_fail)
-        o.fail = SA_KIND_BIT(SA_LEAK_DEFINITE) | SA_KIND_BIT(SA_LEAK_INDIRECT) |
-                 (o.have_max_growth ? SA_KIND_BIT(SA_LEAK_GROWTH) : 0);
-    if ((o.fail & SA_KIND_BIT(SA_LEAK_GROWTH)) && !o.have_max_growth)
-        sa_die("--fail-on", "growth needs a budget (--max-growth BYTES)");
-    if (format && !report)
-        sa_die("--format", "needs --report FILE");
-    int junit = format ? strcmp(format, "junit") == 0
-                       : report && strlen(report) >= 4 &&
-                             strcmp(report + strlen(report) - 4, ".xml") == 0;
+    check_combination(a, argc, argv);
+    return 0;
+}
 
-    int dashdash = optind >= 1 && optind <= argc && strcmp(argv[optind - 1], "--") == 0;
-    char **prog = NULL;
-    if (analyze) {
-        if (dashdash || optind < argc)
-            sa_die("check", "--analyze DIR takes no program (snapalloc check --analyze DIR "
-                   "[OPTIONS])");
-        if (outdir || warmup || heuristics)
-            sa_die(outdir ? "-o" : warmup ? "--warmup" : "--heuristics",
-                   "cannot be used with --analyze");
-    } else {
-        if (!dashdash) {
-            if (optind < argc)
-                sa_die("check", "missing '--' before the program (snapalloc check [OPTIONS] -- "
-                       "PROGRAM)");
-            sa_die("check", "missing PROGRAM (snapalloc check [OPTIONS] -- PROGRAM [ARGS...])");
-        }
-        if (optind >= argc)
-            sa_die("check", "missing PROGRAM (snapalloc check [OPTIONS] -- PROGRAM [ARGS...])");
-        prog = argv + optind;
+/* ---- Running and reporting ------------------------------------------ */
+
+/* Runs the program with the check configured, its sets going to a new
+ * directory (into dirbuf).  Returns its status; *pid is set. */
+static int run_checked(const check_args *a, char *dirbuf, size_t len, pid_t *pid,
+                       int *exec_failed)
+{
+    char *lib = sa_find_library();
+    make_run_dir(a->outdir, dirbuf, len);
+    char num[32];
+    sa_preload_env(lib);
+    free(lib);
+    snprintf(num, sizeof num, "%llu", (unsigned long long)a->frames);
+    sa_set_env("SNAPALLOC_CHECK", "1");
+    sa_set_env("SNAPALLOC_CHECK_DIR", dirbuf);
+    sa_set_env("SNAPALLOC_TRACE", num);
+    sa_set_env("SNAPALLOC_CHECK_WARMUP", a->warmup);
+    sa_set_env("SNAPALLOC_CHECK_OPTIONS", NULL);
+    sa_set_env("SNAPALLOC_UNWIND", a->unwind);
+    sa_set_env("SNAPALLOC_CHECK_HEURISTICS", a->heuristics);
+    *exec_failed = 0;
+    return sa_spawn_wait(a->prog, 0, pid, exec_failed);
+}
+
+/* Analyzes dir, prints the text report and writes the report file;
+ * returns the exit status. */
+static int analyze_and_report(check_args *a, const char *dir, FILE *rf, const char *program,
+                              int prog_status, pid_t pid)
+{
+    sa_check_opts *o = &a->o;
+    sa_check_result r;
+    sa_leak_analyze(dir, o, &r);
+    if (a->prog)
+        check_killed(&r, pid, a->prog[0]);
+    int status = r.passed ? (a->prog ? prog_status : 0)
+                 : r.failed ? o->exitcode : SA_CHECK_NOT_CHECKED;
+    sa_leak_print_text(stderr, &r, o);
+    if (a->outdir)
+        fprintf(stderr, "snapalloc check: leak files kept in %s\n", dir);
+    if (rf) {
+        if (a->junit)
+            sa_leak_write_junit(rf, &r, o);
+        else
+            sa_leak_write_json(rf, &r, o, program, prog_status, status);
+        report_commit(rf, a->report);
     }
+    sa_check_result_free(&r);
+    return status;
+}
+
+int sa_cmd_check(int argc, char **argv)
+{
+    check_args a;
+    if (parse_check_args(argc, argv, &a))
+        return 0;
     /* Bad suppression files fail before the program runs. */
-    for (size_t i = 0; i < nsupp; i++)
-        sa_supp_load(&o.supp, supp_files[i]);
-
+    for (size_t i = 0; i < a.nsupp; i++)
+        sa_supp_load(&a.o.supp, a.supp_files[i]);
     /* So is an unwritable report file. */
-    FILE *rf = report ? report_open(report) : NULL;
+    FILE *rf = a.report ? report_open(a.report) : NULL;
 
     char dirbuf[PATH_MAX];
-    const char *dir = analyze;
+    const char *dir = a.analyze;
     int prog_status = -1;
     char *program = NULL;
     pid_t pid = 0;
-    if (prog) {
-        char *lib = sa_find_library();
-        make_run_dir(outdir, dirbuf, sizeof dirbuf);
-        dir = dirbuf;
-        char num[32];
-        sa_preload_env(lib);
-        free(lib);
-        snprintf(num, sizeof num, "%llu", (unsigned long long)frames);
-        sa_set_env("SNAPALLOC_CHECK", "1");
-        sa_set_env("SNAPALLOC_CHECK_DIR", dir);
-        sa_set_env("SNAPALLOC_TRACE", num);
-        sa_set_env("SNAPALLOC_CHECK_WARMUP", warmup);
-        sa_set_env("SNAPALLOC_CHECK_OPTIONS", NULL);
-        sa_set_env("SNAPALLOC_UNWIND", unwind);
-        sa_set_env("SNAPALLOC_CHECK_HEURISTICS", heuristics);
-
-        size_t len = 1;
-        for (char **a = prog; *a; a++)
-            len += strlen(*a) + 1;
-        program = sa_xcalloc(len, 1);
-        for (char **a = prog; *a; a++) {
-            if (a != prog)
-                strcat(program, " ");
-            strcat(program, *a);
-        }
-        int exec_failed = 0;
-        prog_status = sa_spawn_wait(prog, 0, &pid, &exec_failed);
+    if (a.prog) {
+        int exec_failed;
+        program = sa_join_args(a.prog);
+        prog_status = run_checked(&a, dirbuf, sizeof dirbuf, &pid, &exec_failed);
         if (exec_failed) {
             free(program);
             return prog_status;
         }
+        dir = dirbuf;
     }
-
-    sa_check_result r;
-    sa_leak_analyze(dir, &o, &r);
-    if (prog)
-        check_killed(&r, pid, prog[0]);
-    int status = r.passed ? (prog ? prog_status : 0)
-                 : r.failed ? o.exitcode : SA_CHECK_NOT_CHECKED;
-    sa_leak_print_text(stderr, &r, &o);
-    if (outdir)
-        fprintf(stderr, "snapalloc check: leak files kept in %s\n", dir);
-    if (rf) {
-        if (junit)
-            sa_leak_write_junit(rf, &r, &o);
-        else
-            sa_leak_write_json(rf, &r, &o, program, prog_status, status);
-        report_commit(rf, report);
-    }
-    sa_check_result_free(&r);
-    sa_supp_free(&o.supp);
-    free(supp_files);
-    free(o.ropts.wrappers);
+    int status = analyze_and_report(&a, dir, rf, program, prog_status, pid);
+    sa_supp_free(&a.o.supp);
+    free(a.supp_files);
+    free(a.o.ropts.wrappers);
     free(program);
     return status;
 }

@@ -1,5 +1,5 @@
-/* cli.h - what the subcommands of the snapalloc command share: option value
- * parsing with one-line errors, and the subcommand entry points.
+/* cli.h - what the subcommands of the snapalloc command share: one-line
+ * errors, option value parsing, reading a snapshot (cli.c).
  *
  * Exit statuses (documented in snapalloc.1): 0 success; 2 usage error or
  * unreadable/corrupt input, after exactly one line "snapalloc: WHAT: WHY"
@@ -8,9 +8,10 @@
 #ifndef SA_TOOLS_CLI_H
 #define SA_TOOLS_CLI_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include "common/config_parse.h"
-#include <sys/types.h>
+#include "format/snapshot.h"
 
 #define SA_EXIT_USAGE 2
 
@@ -18,7 +19,7 @@
 __attribute__((noreturn, format(printf, 2, 3)))
 void sa_die(const char *what, const char *fmt, ...);
 /* Read a snapshot or die with `snapalloc: PATH: why` (exit 2). */
-struct sa_snapshot *sa_load_snapshot(const char *path);
+sa_snapshot *sa_load_snapshot(const char *path);
 
 /* The library's parsers (src/config_parse.h), so that an option and its
  * environment variable accept the same values.  Strict decimal in
@@ -28,28 +29,22 @@ int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * trailing "B" or "iB"); 0 allowed. */
 int sa_parse_bytes(const char *s, uint64_t *out);
 
+/* -n/--frames N: frames stored per stack, 1..SA_CONFIG_MAX_FRAMES (or
+ * exit 2). */
+uint64_t sa_parse_frames(const char *s);
+
 /* The common handling of getopt's '?' and ':' results. */
 __attribute__((noreturn))
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg);
 
-int sa_cmd_run(int argc, char **argv);
-int sa_cmd_check(int argc, char **argv);
+/* Append s to a growing list (a repeatable option's values). */
+void sa_push_arg(const char ***list, size_t *n, const char *s);
 
-/* Running a program under the library (run.c), shared by run and check. */
-/* The libsnapalloc.so to preload: SNAPALLOC_LIB, else the build tree's
- * next to an uninstalled command, else the installed one (or exit 2). */
-char *sa_find_library(void);
-/* setenv/unsetenv (value NULL) that exits on failure. */
-void sa_set_env(const char *name, const char *value);
-/* Prepend lib to LD_PRELOAD, keeping what was there. */
-void sa_preload_env(const char *lib);
-/* fork + execvp prog, forwarding signals sent to the command (and
- * extra_sig, if not 0) to it, and wait.  Returns the program's status
- * (128+N if killed by signal N); 127 with *exec_failed set, after one
- * error line, if it could not be executed. */
-int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed);
-/* The signal that ended the program sa_spawn_wait last waited for; 0 if
- * it exited. */
-extern int sa_spawn_signal;
+/* The program's words joined by single spaces (malloc'd). */
+char *sa_join_args(char *const *argv);
+
+/* `-- PROGRAM [ARGS...]` at argv[optind - 1]: the program, or exit 2
+ * with "missing '--'" / "missing PROGRAM" naming cmd. */
+char **sa_program_args(const char *cmd, int argc, char **argv, int optind_);
 
 #endif

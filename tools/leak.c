@@ -1,7 +1,7 @@
 /* leak.c - reading and analyzing the leak sets of `snapalloc check` (see
  * leak.h; the files are described in doc/leak-report.md).
  *
- * Per class file, every stack is symbolized (report.c's pipeline: inlined
+ * Per class file, every stack is symbolized (the model's pipeline: inlined
  * frames expand, allocation functions fold so the stack starts at the
  * call site), tested against the suppressions on ALL its frames, folded
  * ones included (as LSan does), then stacks with the same call site and
@@ -20,10 +20,15 @@
 #include "leak.h"
 #include "util.h"
 
-static const char *const kind_names[] = {"definite", "indirect", "possible", "reachable",
-                                         "growth"};
-static const char *const kind_labels[] = {"definitely lost", "indirectly lost",
-                                          "possibly lost", "still reachable"};
+static const char *const kind_names[] = {
+    [SA_LEAK_DEFINITE] = "definite", [SA_LEAK_INDIRECT] = "indirect",
+    [SA_LEAK_POSSIBLE] = "possible", [SA_LEAK_REACHABLE] = "reachable",
+    [SA_LEAK_GROWTH] = "growth",
+};
+static const char *const kind_labels[] = {
+    [SA_LEAK_DEFINITE] = "definitely lost", [SA_LEAK_INDIRECT] = "indirectly lost",
+    [SA_LEAK_POSSIBLE] = "possibly lost", [SA_LEAK_REACHABLE] = "still reachable",
+};
 
 const char *sa_leak_kind_name(int kind) { return kind_names[kind]; }
 const char *sa_leak_kind_label(int kind) { return kind_labels[kind]; }
@@ -35,7 +40,7 @@ int sa_leak_kinds_parse(const char *s, int allow_growth, unsigned *mask)
     for (;;) {
         size_t n = strcspn(p, ",");
         int k;
-        for (k = 0; k <= SA_LEAK_GROWTH; k++)
+        for (k = SA_LEAK_FIRST; k <= SA_LEAK_GROWTH; k++)
             if (strlen(kind_names[k]) == n && strncmp(p, kind_names[k], n) == 0)
                 break;
         if (k > SA_LEAK_GROWTH || (k == SA_LEAK_GROWTH && !allow_growth))
@@ -156,11 +161,6 @@ static int cmp_item_key(const void *pa, const void *pb)
     return site_cmp(a->site, b->site);
 }
 
-static int strcmp_null(const char *a, const char *b)
-{
-    return a == b ? 0 : !a ? -1 : !b ? 1 : strcmp(a, b);
-}
-
 /* Report order: largest first; ties by site text so output is stable. */
 static int cmp_leak(const void *pa, const void *pb)
 {
@@ -176,11 +176,11 @@ static int cmp_leak(const void *pa, const void *pb)
     if (a->nframes && b->nframes) {
         const sa_sym_frame *x = &a->frames[0], *y = &b->frames[0];
         int c;
-        if ((c = strcmp_null(x->file, y->file)))
+        if ((c = sa_strcmp_null(x->file, y->file)))
             return c;
         if (x->line != y->line)
             return x->line < y->line ? -1 : 1;
-        if ((c = strcmp_null(x->function, y->function)))
+        if ((c = sa_strcmp_null(x->function, y->function)))
             return c;
         if (x->offset != y->offset)
             return x->offset < y->offset ? -1 : 1;
@@ -190,12 +190,12 @@ static int cmp_leak(const void *pa, const void *pb)
 
 /* The frames of st from its call site on, fully symbolized, in a copy
  * that outlives the symbolizer. */
-static sa_sym_frame *site_frames(sa_symbolizer *sym, const sa_snap_stack *st,
-                                 const sa_report_opts *ro, const sa_sym_frame ***frames,
+static sa_sym_frame *site_frames(void *sym, const sa_snap_stack *st,
+                                 const sa_model_opts *ro, const sa_sym_frame ***frames,
                                  size_t *cap, uint32_t *nframes)
 {
     size_t first = 0;
-    size_t n = sa_report_symbolize(sym, st, ro, frames, cap, &first, 0);
+    size_t n = sa_model_symbolize(sym, st, ro, frames, cap, &first, 0);
     *nframes = (uint32_t)(n - first);
     if (n == 0)
         return NULL;
@@ -212,7 +212,7 @@ static sa_sym_frame *site_frames(sa_symbolizer *sym, const sa_snap_stack *st,
  * module that none of these reach is never read. */
 static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_check_opts *o)
 {
-    sa_symbolizer *sym = sa_sym_new(snap);
+    void *sym = o->ropts.sym->open(snap);
     const sa_sym_frame **frames = NULL;
     size_t cap = 0;
     item *items = sa_xcalloc(snap->nstacks, sizeof *items);
@@ -223,7 +223,7 @@ static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_che
         if (st->size == 0 && st->count == 0)
             continue;
         size_t first = 0;
-        size_t n = sa_report_symbolize(sym, st, &o->ropts, &frames, &cap, &first, !match_all);
+        size_t n = sa_model_symbolize(sym, st, &o->ropts, &frames, &cap, &first, !match_all);
         item *it = &items[nitems++];
         it->bytes = st->size;
         it->blocks = st->count;
@@ -258,7 +258,7 @@ static void add_class(sa_leak_proc *p, int kind, const sa_snapshot *snap, sa_che
     }
     free(items);
     free(frames);
-    sa_sym_free(sym);
+    o->ropts.sym->close(sym);
 }
 
 static void check_header(const char *path, const sa_snapshot *s, uint32_t pid, uint32_t trigger,
@@ -272,81 +272,101 @@ static void check_header(const char *path, const sa_snapshot *s, uint32_t pid, u
                s->trigger, s->sequence, trigger, seq);
 }
 
+/* The class files of process p (the classes considered), into its leaks
+ * and the totals. */
+static void read_classes(const char *dir, sa_leak_proc *p, sa_check_opts *o, sa_check_result *r)
+{
+    static const char *const files[] = {
+        [SA_LEAK_DEFINITE] = "definite.snap", [SA_LEAK_INDIRECT] = "indirect.snap",
+        [SA_LEAK_POSSIBLE] = "possible.snap", [SA_LEAK_REACHABLE] = "reachable.snap",
+    };
+    unsigned considered = (o->show | o->fail) & SA_LEAK_CLASS_BITS;
+    for (int k = SA_LEAK_FIRST; k < SA_LEAK_NCLASSES; k++) {
+        if (!(considered & SA_KIND_BIT(k)))
+            continue;
+        char *path = set_path(dir, p->pid, files[k]);
+        sa_snapshot *s = sa_load_snapshot(path);
+        check_header(path, s, p->pid, SA_SNAP_TRIGGER_LEAK, (uint32_t)k, 1);
+        if (!p->exe) {
+            p->exe = s->exe ? sa_intern(s->exe) : NULL;
+            p->cmdline = s->cmdline ? sa_intern(s->cmdline) : NULL;
+        }
+        add_class(p, k, s, o);
+        sa_snapshot_free(s);
+        free(path);
+        r->total[k].bytes += p->total[k].bytes;
+        r->total[k].blocks += p->total[k].blocks;
+        r->suppressed.bytes += p->suppressed[k].bytes;
+        r->suppressed.blocks += p->suppressed[k].blocks;
+        if ((o->fail & SA_KIND_BIT(k)) && (p->total[k].bytes || p->total[k].blocks))
+            r->failed |= SA_KIND_BIT(k);
+    }
+    if (p->nleaks > 1)
+        qsort(p->leaks, p->nleaks, sizeof *p->leaks, cmp_leak);
+}
+
+/* The heuristic files of p (only those the heuristics reached exist). */
+static void read_heuristics(const char *dir, sa_leak_proc *p, sa_check_result *r)
+{
+    for (int h = 0; h < SA_LEAK_NHEUR; h++) {
+        char name[64];
+        snprintf(name, sizeof name, "heuristic-%s.snap", sa_leak_heur_names[h]);
+        char *path = set_path(dir, p->pid, name);
+        struct stat hst;
+        if (stat(path, &hst) != 0 && errno == ENOENT) {
+            free(path);   /* the heuristic reached nothing */
+            continue;
+        }
+        sa_snapshot *s = sa_load_snapshot(path);
+        check_header(path, s, p->pid, SA_SNAP_TRIGGER_LEAK, SA_CHECK_HEUR_SEQ + (uint32_t)h, 1);
+        p->heur[h].bytes = s->total_size;
+        p->heur[h].blocks = s->total_count;
+        r->heur[h].bytes += s->total_size;
+        r->heur[h].blocks += s->total_count;
+        sa_snapshot_free(s);
+        free(path);
+    }
+}
+
+/* --max-growth: p's baseline and exit snapshots, if a baseline was taken. */
+static void read_growth(const char *dir, sa_leak_proc *p, const sa_check_opts *o,
+                        sa_check_result *r)
+{
+    p->baseline_path = set_path(dir, p->pid, "baseline.snap");
+    struct stat st;
+    if (stat(p->baseline_path, &st) != 0 && errno == ENOENT)
+        return;   /* no baseline taken */
+    p->baseline = sa_load_snapshot(p->baseline_path);
+    check_header(p->baseline_path, p->baseline, p->pid, SA_SNAP_TRIGGER_BASELINE, 0, 0);
+    p->exit_path = set_path(dir, p->pid, "exit.snap");
+    p->exit = sa_load_snapshot(p->exit_path);
+    check_header(p->exit_path, p->exit, p->pid, SA_SNAP_TRIGGER_EXIT, 0, 0);
+    p->growth = (int64_t)(p->exit->total_size - p->baseline->total_size);
+    if (p->growth > 0 && (uint64_t)p->growth > o->max_growth) {
+        p->growth_exceeded = 1;
+        if (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH))
+            r->failed |= SA_KIND_BIT(SA_LEAK_GROWTH);
+    }
+    if (!p->exe) {
+        p->exe = p->exit->exe ? sa_intern(p->exit->exe) : NULL;
+        p->cmdline = p->exit->cmdline ? sa_intern(p->exit->cmdline) : NULL;
+    }
+}
+
 void sa_leak_analyze(const char *dir, sa_check_opts *o, sa_check_result *r)
 {
     memset(r, 0, sizeof *r);
     r->dir = dir;
     scan_dir(dir, r);
-    unsigned considered = (o->show | o->fail) & (SA_KIND_BIT(SA_LEAK_NKINDS) - 1);
-    static const char *const files[] = {"definite.snap", "indirect.snap", "possible.snap",
-                                        "reachable.snap"};
     for (size_t i = 0; i < r->nprocs; i++) {
         sa_leak_proc *p = &r->procs[i];
         if (!p->checked)
             continue;
         r->nchecked++;
-        for (int k = 0; k < SA_LEAK_NKINDS; k++) {
-            if (!(considered & SA_KIND_BIT(k)))
-                continue;
-            char *path = set_path(dir, p->pid, files[k]);
-            sa_snapshot *s = sa_load_snapshot(path);
-            check_header(path, s, p->pid, SA_SNAP_TRIGGER_LEAK, (uint32_t)k + 1, 1);
-            if (!p->exe) {
-                p->exe = s->exe ? sa_intern(s->exe) : NULL;
-                p->cmdline = s->cmdline ? sa_intern(s->cmdline) : NULL;
-            }
-            add_class(p, k, s, o);
-            sa_snapshot_free(s);
-            free(path);
-            r->total[k].bytes += p->total[k].bytes;
-            r->total[k].blocks += p->total[k].blocks;
-            r->suppressed.bytes += p->suppressed[k].bytes;
-            r->suppressed.blocks += p->suppressed[k].blocks;
-            if ((o->fail & SA_KIND_BIT(k)) && (p->total[k].bytes || p->total[k].blocks))
-                r->failed |= SA_KIND_BIT(k);
-        }
-        if (p->nleaks > 1)
-            qsort(p->leaks, p->nleaks, sizeof *p->leaks, cmp_leak);
-        for (int h = 0; h < SA_LEAK_NHEUR; h++) {
-            char name[64];
-            snprintf(name, sizeof name, "heuristic-%s.snap", sa_leak_heur_names[h]);
-            char *path = set_path(dir, p->pid, name);
-            struct stat hst;
-            if (stat(path, &hst) != 0 && errno == ENOENT) {
-                free(path);   /* the heuristic reached nothing */
-                continue;
-            }
-            sa_snapshot *s = sa_load_snapshot(path);
-            check_header(path, s, p->pid, SA_SNAP_TRIGGER_LEAK, SA_CHECK_HEUR_SEQ + (uint32_t)h, 1);
-            p->heur[h].bytes = s->total_size;
-            p->heur[h].blocks = s->total_count;
-            r->heur[h].bytes += s->total_size;
-            r->heur[h].blocks += s->total_count;
-            sa_snapshot_free(s);
-            free(path);
-        }
-
-        if (!o->have_max_growth)
-            continue;
-        p->baseline_path = set_path(dir, p->pid, "baseline.snap");
-        struct stat st;
-        if (stat(p->baseline_path, &st) != 0 && errno == ENOENT)
-            continue;   /* no baseline taken */
-        p->baseline = sa_load_snapshot(p->baseline_path);
-        check_header(p->baseline_path, p->baseline, p->pid, SA_SNAP_TRIGGER_BASELINE, 0, 0);
-        p->exit_path = set_path(dir, p->pid, "exit.snap");
-        p->exit = sa_load_snapshot(p->exit_path);
-        check_header(p->exit_path, p->exit, p->pid, SA_SNAP_TRIGGER_EXIT, 0, 0);
-        p->growth = (int64_t)(p->exit->total_size - p->baseline->total_size);
-        if (p->growth > 0 && (uint64_t)p->growth > o->max_growth) {
-            p->growth_exceeded = 1;
-            if (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH))
-                r->failed |= SA_KIND_BIT(SA_LEAK_GROWTH);
-        }
-        if (!p->exe) {
-            p->exe = p->exit->exe ? sa_intern(p->exit->exe) : NULL;
-            p->cmdline = p->exit->cmdline ? sa_intern(p->exit->cmdline) : NULL;
-        }
+        read_classes(dir, p, o, r);
+        read_heuristics(dir, p, r);
+        if (o->have_max_growth)
+            read_growth(dir, p, o, r);
     }
     if (r->nchecked == 0 && r->nprocs > 0)
         snprintf(r->not_checked, sizeof r->not_checked,

@@ -10,18 +10,23 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "leak/heur.h"
-#include "report.h"
+#include "model.h"
 #include "format/snapshot.h"
 #include "suppress.h"
 #include "symbolize.h"
 
-/* Leak classes, in report order; the file of class k holds sequence k+1. */
+/* Leak classes, in report order, numbered as the library numbers them
+ * (src/leak.h): the file of class k holds sequence k.  Arrays indexed by
+ * class have SA_LEAK_NCLASSES entries, the first unused. */
 enum {
-    SA_LEAK_DEFINITE, SA_LEAK_INDIRECT, SA_LEAK_POSSIBLE, SA_LEAK_REACHABLE,
-    SA_LEAK_NKINDS,
-    SA_LEAK_GROWTH = SA_LEAK_NKINDS,   /* a bit of the --fail-on mask only */
+    SA_LEAK_DEFINITE = 1, SA_LEAK_INDIRECT = 2, SA_LEAK_POSSIBLE = 3, SA_LEAK_REACHABLE = 4,
+    SA_LEAK_NCLASSES = 5,
+    SA_LEAK_GROWTH = SA_LEAK_NCLASSES,   /* a bit of the --fail-on mask only */
 };
+#define SA_LEAK_FIRST SA_LEAK_DEFINITE
 #define SA_KIND_BIT(k) (1u << (k))
+/* The bits of the four classes (growth aside). */
+#define SA_LEAK_CLASS_BITS (SA_KIND_BIT(SA_LEAK_NCLASSES) - SA_KIND_BIT(SA_LEAK_FIRST))
 
 /* check's files carry SA_SNAP_TRIGGER_LEAK (the classes) or
  * SA_SNAP_TRIGGER_BASELINE (snapshot.h). */
@@ -63,8 +68,8 @@ typedef struct sa_leak_proc {
     const char *exe, *cmdline; /* from its leak files (NULL if not checked) */
     sa_leak *leaks;            /* by kind, then largest first */
     size_t nleaks;
-    sa_leak_total total[SA_LEAK_NKINDS];       /* not suppressed */
-    sa_leak_total suppressed[SA_LEAK_NKINDS];
+    sa_leak_total total[SA_LEAK_NCLASSES];       /* not suppressed */
+    sa_leak_total suppressed[SA_LEAK_NCLASSES];
     /* Still reachable only through heuristic h (memcheck's "reachable via
      * heuristic"): part of total[SA_LEAK_REACHABLE], suppressions aside. */
     sa_leak_total heur[SA_LEAK_NHEUR];
@@ -82,7 +87,7 @@ typedef struct sa_check_opts {
     uint64_t max_growth;
     size_t top;                /* call sites per kind in text and JUnit; 0: all */
     int exitcode;
-    sa_report_opts ropts;      /* --wrapper, and --top for the growth diff */
+    sa_model_opts ropts;       /* --wrapper, and --top for the growth diff */
     sa_supp_list supp;
 } sa_check_opts;
 
@@ -90,7 +95,7 @@ typedef struct sa_check_result {
     const char *dir;
     sa_leak_proc *procs;       /* by pid */
     size_t nprocs, nchecked;
-    sa_leak_total total[SA_LEAK_NKINDS];   /* over processes, not suppressed */
+    sa_leak_total total[SA_LEAK_NCLASSES];   /* over processes, not suppressed */
     sa_leak_total suppressed;              /* over the kinds considered */
     sa_leak_total heur[SA_LEAK_NHEUR];     /* over processes */
     unsigned failed;           /* kinds (and SA_LEAK_GROWTH) that failed */

@@ -17,20 +17,20 @@
 #include <string.h>
 
 #include "leak.h"
+#include "report.h"
+#include "symbolize.h"
 #include "util.h"
 
 #define NO_FRAMES "<allocated before tracing started>"
 
 static unsigned reported(const sa_check_opts *o)
 {
-    return (o->show | o->fail) & (SA_KIND_BIT(SA_LEAK_NKINDS) - 1);
+    return (o->show | o->fail) & SA_LEAK_CLASS_BITS;
 }
 
 static int unsymbolized(const sa_sym_frame *f)
 {
-    size_t n = strlen(f->module);
-    return (strncmp(f->function, f->module, n) == 0 && strncmp(f->function + n, "+0x", 3) == 0) ||
-           strncmp(f->function, "0x", 2) == 0;
+    return sa_sym_unsymbolized(f->function, f->module);
 }
 
 /* "file:line function" (with line), "function (module+0xOFF)" without. */
@@ -92,14 +92,44 @@ static void print_growth(FILE *out, const sa_leak_proc *p, const sa_check_opts *
             sa_leak_commas(c, sizeof c, p->exit->total_size),
             sa_leak_commas(m, sizeof m, o->max_growth),
             p->growth_exceeded ? "exceeded" : "ok");
-    if (p->growth_exceeded) {
-        sa_report_opts d = o->ropts;
-        d.json = 0;
-        sa_report_diff(out, p->baseline_path, p->baseline, p->exit_path, p->exit, &d);
-    }
+    if (p->growth_exceeded)
+        sa_report_diff(out, &sa_out_text, p->baseline_path, p->baseline, p->exit_path, p->exit,
+                       &o->ropts);
 }
 
-void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts *o)
+/* The unsuppressed leaks of class k in p, the first --top of them with
+ * their stacks, then one line for the rest. */
+static void print_class(FILE *out, const sa_leak_proc *p, int k, const sa_check_opts *o)
+{
+    size_t shown = 0, more = 0;
+    sa_leak_total rest = {0, 0};
+    char b[40], n[40];
+    for (size_t j = 0; j < p->nleaks; j++) {
+        const sa_leak *l = &p->leaks[j];
+        if (l->kind != k || l->supp >= 0)
+            continue;
+        if (o->top && shown >= o->top) {
+            more++;
+            rest.bytes += l->bytes;
+            rest.blocks += l->blocks;
+            continue;
+        }
+        shown++;
+        fprintf(out, "\n%s bytes in %s blocks are %s at ", sa_leak_commas(b, sizeof b, l->bytes),
+                sa_leak_commas(n, sizeof n, l->blocks), sa_leak_kind_label(k));
+        print_site(out, l);
+        if (l->nstacks > 1)
+            fprintf(out, " (%" PRIu32 " stacks, the largest shown)", l->nstacks);
+        fputc('\n', out);
+        print_frames(out, l);
+    }
+    if (more)
+        fprintf(out, "\n... %zu more call site%s: %s bytes in %s blocks %s\n", more,
+                more == 1 ? "" : "s", sa_leak_commas(b, sizeof b, rest.bytes),
+                sa_leak_commas(n, sizeof n, rest.blocks), sa_leak_kind_label(k));
+}
+
+static void print_procs(FILE *out, const sa_check_result *r, const sa_check_opts *o)
 {
     unsigned rep = reported(o);
     for (size_t i = 0; i < r->nprocs; i++) {
@@ -111,53 +141,22 @@ void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts
         }
         fprintf(out, "snapalloc check: pid %" PRIu32 ": %s\n", p->pid,
                 p->cmdline && *p->cmdline ? p->cmdline : p->exe ? p->exe : "?");
-        for (int k = 0; k < SA_LEAK_NKINDS; k++) {
-            if (!(rep & SA_KIND_BIT(k)))
-                continue;
-            size_t shown = 0, more = 0;
-            sa_leak_total rest = {0, 0};
-            for (size_t j = 0; j < p->nleaks; j++) {
-                const sa_leak *l = &p->leaks[j];
-                if (l->kind != k || l->supp >= 0)
-                    continue;
-                if (o->top && shown >= o->top) {
-                    more++;
-                    rest.bytes += l->bytes;
-                    rest.blocks += l->blocks;
-                    continue;
-                }
-                shown++;
-                char b[40], n[40];
-                fprintf(out, "\n%s bytes in %s blocks are %s at ",
-                        sa_leak_commas(b, sizeof b, l->bytes),
-                        sa_leak_commas(n, sizeof n, l->blocks), sa_leak_kind_label(k));
-                print_site(out, l);
-                if (l->nstacks > 1)
-                    fprintf(out, " (%" PRIu32 " stacks, the largest shown)", l->nstacks);
-                fputc('\n', out);
-                print_frames(out, l);
-            }
-            if (more) {
-                char b[40], n[40];
-                fprintf(out, "\n... %zu more call site%s: %s bytes in %s blocks %s\n", more,
-                        more == 1 ? "" : "s", sa_leak_commas(b, sizeof b, rest.bytes),
-                        sa_leak_commas(n, sizeof n, rest.blocks), sa_leak_kind_label(k));
-            }
-        }
+        for (int k = SA_LEAK_FIRST; k < SA_LEAK_NCLASSES; k++)
+            if (rep & SA_KIND_BIT(k))
+                print_class(out, p, k, o);
         fputc('\n', out);
     }
-    if (r->nchecked == 0) {
-        fprintf(out, "snapalloc check: NOT CHECKED: %s (exit status %d)\n", r->not_checked,
-                SA_CHECK_NOT_CHECKED);
-        fflush(out);
-        return;
-    }
+}
 
+/* valgrind's LEAK SUMMARY, with memcheck's "of which reachable via
+ * heuristic" lines. */
+static void print_summary(FILE *out, const sa_check_result *r, const sa_check_opts *o)
+{
+    unsigned rep = reported(o);
     fputs("LEAK SUMMARY:\n", out);
-    for (int k = 0; k < SA_LEAK_NKINDS; k++)
+    for (int k = SA_LEAK_FIRST; k < SA_LEAK_NCLASSES; k++)
         if (rep & SA_KIND_BIT(k))
             print_total(out, sa_leak_kind_label(k), &r->total[k]);
-    /* memcheck's "of which reachable via heuristic" lines. */
     for (int h = 0; h < SA_LEAK_NHEUR; h++)
         if (r->heur[h].blocks) {
             char label[96];
@@ -167,49 +166,70 @@ void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts
             print_total(out, label, &r->heur[h]);
         }
     print_total(out, "suppressed", &r->suppressed);
+}
 
+/* LSan's "Suppressions used" table, then the suppressions unused. */
+static void print_suppressions(FILE *out, const sa_supp_list *l)
+{
     int used = 0;
-    for (size_t i = 0; i < o->supp.n; i++)
-        used |= o->supp.v[i].leaks > 0;
+    for (size_t i = 0; i < l->n; i++)
+        used |= l->v[i].leaks > 0;
     if (used) {
         fputs("Suppressions used:\n  count      bytes template\n", out);
-        for (size_t i = 0; i < o->supp.n; i++)
-            if (o->supp.v[i].leaks)
-                fprintf(out, "%7" PRIu64 " %10" PRIu64 " %s\n", o->supp.v[i].leaks,
-                        o->supp.v[i].bytes, o->supp.v[i].pattern);
+        for (size_t i = 0; i < l->n; i++)
+            if (l->v[i].leaks)
+                fprintf(out, "%7" PRIu64 " %10" PRIu64 " %s\n", l->v[i].leaks, l->v[i].bytes,
+                        l->v[i].pattern);
     }
     int unused = 0;
-    for (size_t i = 0; i < o->supp.n; i++)
-        if (!o->supp.v[i].leaks) {
+    for (size_t i = 0; i < l->n; i++)
+        if (!l->v[i].leaks) {
             if (!unused++)
                 fputs("Unused suppressions:\n", out);
-            fprintf(out, "  %s:%u: leak:%s\n", o->supp.v[i].file, o->supp.v[i].line,
-                    o->supp.v[i].pattern);
+            fprintf(out, "  %s:%u: leak:%s\n", l->v[i].file, l->v[i].line, l->v[i].pattern);
         }
+}
 
+static void print_verdict(FILE *out, const sa_check_result *r, const sa_check_opts *o)
+{
+    if (r->passed) {
+        fputs("snapalloc check: passed\n", out);
+        return;
+    }
+    if (!r->failed) {
+        fprintf(out, "snapalloc check: NOT CHECKED: %s (exit status %d)\n", r->not_checked,
+                SA_CHECK_NOT_CHECKED);
+        return;
+    }
+    if (r->not_checked[0])
+        fprintf(out, "snapalloc check: also not checked: %s\n", r->not_checked);
+    fputs("snapalloc check: FAILED:", out);
+    const char *sep = " ";
+    for (int k = SA_LEAK_FIRST; k <= SA_LEAK_GROWTH; k++)
+        if (r->failed & SA_KIND_BIT(k)) {
+            fprintf(out, "%s%s", sep,
+                    k == SA_LEAK_GROWTH ? "growth over budget" : sa_leak_kind_label(k));
+            sep = ", ";
+        }
+    fprintf(out, " (exit status %d)\n", o->exitcode);
+}
+
+void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts *o)
+{
+    print_procs(out, r, o);
+    if (r->nchecked == 0) {
+        fprintf(out, "snapalloc check: NOT CHECKED: %s (exit status %d)\n", r->not_checked,
+                SA_CHECK_NOT_CHECKED);
+        fflush(out);
+        return;
+    }
+    print_summary(out, r, o);
+    print_suppressions(out, &o->supp);
     if (o->have_max_growth)
         for (size_t i = 0; i < r->nprocs; i++)
             if (r->procs[i].checked)
                 print_growth(out, &r->procs[i], o);
-
-    if (r->passed) {
-        fputs("snapalloc check: passed\n", out);
-    } else if (!r->failed) {
-        fprintf(out, "snapalloc check: NOT CHECKED: %s (exit status %d)\n", r->not_checked,
-                SA_CHECK_NOT_CHECKED);
-    } else {
-        if (r->not_checked[0])
-            fprintf(out, "snapalloc check: also not checked: %s\n", r->not_checked);
-        fputs("snapalloc check: FAILED:", out);
-        const char *sep = " ";
-        for (int k = 0; k <= SA_LEAK_GROWTH; k++)
-            if (r->failed & SA_KIND_BIT(k)) {
-                fprintf(out, "%s%s", sep,
-                        k == SA_LEAK_GROWTH ? "growth over budget" : sa_leak_kind_label(k));
-                sep = ", ";
-            }
-        fprintf(out, " (exit status %d)\n", o->exitcode);
-    }
+    print_verdict(out, r, o);
     fflush(out);
 }
 
@@ -225,7 +245,7 @@ static void json_kinds(FILE *out, unsigned mask)
 {
     fputc('[', out);
     const char *sep = "";
-    for (int k = 0; k <= SA_LEAK_GROWTH; k++)
+    for (int k = SA_LEAK_FIRST; k <= SA_LEAK_GROWTH; k++)
         if (mask & SA_KIND_BIT(k)) {
             fprintf(out, "%s\"%s\"", sep, sa_leak_kind_name(k));
             sep = ", ";
@@ -244,22 +264,123 @@ static void json_frame(FILE *out, const sa_sym_frame *f)
     fprintf(out, ", \"offset\": %" PRIu64 "}", f->offset);
 }
 
-/* The diff report of show/diff's JSON, embedded. */
+/* The diff report of show/diff's JSON, embedded: the model of baseline ->
+ * exit in the JSON format. */
 static void json_diff(FILE *out, const sa_leak_proc *p, const sa_check_opts *o)
 {
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *m = open_memstream(&buf, &len);
-    if (!m)
-        sa_oom();
-    sa_report_opts d = o->ropts;
-    d.json = 1;
-    sa_report_diff(m, p->baseline_path, p->baseline, p->exit_path, p->exit, &d);
-    fclose(m);
-    while (len > 0 && buf[len - 1] == '\n')
-        len--;
-    fwrite(buf, 1, len, out);
-    free(buf);
+    sa_model m;
+    sa_model_build(&m, p->baseline, p->exit, &o->ropts);
+    sa_report_src a = {p->baseline_path, p->baseline}, b = {p->exit_path, p->exit};
+    sa_json_diff_value(out, &m, &a, &b);
+    sa_model_free(&m);
+}
+
+static void json_summary(FILE *out, const sa_check_result *r, unsigned rep)
+{
+    fputs(",\n \"summary\": {", out);
+    const char *sep = "";
+    for (int k = SA_LEAK_FIRST; k < SA_LEAK_NCLASSES; k++)
+        if (rep & SA_KIND_BIT(k)) {
+            fputs(sep, out);
+            json_total(out, sa_leak_kind_name(k), &r->total[k]);
+            sep = ", ";
+        }
+    fputs(sep, out);
+    json_total(out, "suppressed", &r->suppressed);
+    fputs(", \"reachable_via_heuristic\": {", out);
+    for (int h = 0; h < SA_LEAK_NHEUR; h++) {
+        fputs(h ? ", " : "", out);
+        json_total(out, sa_leak_heur_names[h], &r->heur[h]);
+    }
+    fputs("}}", out);
+}
+
+static void json_leak(FILE *out, const sa_leak_proc *p, const sa_leak *l, const sa_check_opts *o)
+{
+    fprintf(out, "{\"pid\": %" PRIu32 ", \"kind\": \"%s\", \"bytes\": %" PRIu64
+            ", \"blocks\": %" PRIu64 ", \"stacks\": %" PRIu32 ", \"fails\": %s, \"site\": ",
+            p->pid, sa_leak_kind_name(l->kind), l->bytes, l->blocks, l->nstacks,
+            l->supp < 0 && (o->fail & SA_KIND_BIT(l->kind)) ? "true" : "false");
+    if (l->nframes == 0) {
+        fputs("null", out);
+    } else {
+        const sa_sym_frame *f = &l->frames[0];
+        fputs("{\"function\": ", out);
+        sa_json_str(out, f->function);
+        fputs(", \"file\": ", out);
+        sa_json_str(out, strcmp(f->file, "??") ? f->file : NULL);
+        fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", f->line);
+        sa_json_str(out, f->module);
+        fputc('}', out);
+    }
+    fputs(", \"frames\": [", out);
+    for (uint32_t k = 0; k < l->nframes; k++) {
+        if (k)
+            fputs(", ", out);
+        json_frame(out, &l->frames[k]);
+    }
+    fputs("], \"suppressed_by\": ", out);
+    sa_json_str(out, l->supp >= 0 ? o->supp.v[l->supp].pattern : NULL);
+    fputc('}', out);
+}
+
+static void json_suppressions(FILE *out, const sa_supp_list *l)
+{
+    fputs(",\n \"suppressions\": [", out);
+    for (size_t i = 0; i < l->n; i++) {
+        const sa_supp *s = &l->v[i];
+        fputs(i ? ", {\"pattern\": " : "{\"pattern\": ", out);
+        sa_json_str(out, s->pattern);
+        fputs(", \"file\": ", out);
+        sa_json_str(out, s->file);
+        fprintf(out, ", \"line\": %u, \"leaks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", s->line,
+                s->leaks, s->bytes);
+    }
+    fputc(']', out);
+}
+
+static void json_growth(FILE *out, const sa_check_result *r, const sa_check_opts *o)
+{
+    fputs(",\n \"growth\": ", out);
+    if (!o->have_max_growth) {
+        fputs("null", out);
+        return;
+    }
+    fprintf(out, "{\"max_growth\": %" PRIu64 ", \"exceeded\": %s, \"processes\": [",
+            o->max_growth, r->failed & SA_KIND_BIT(SA_LEAK_GROWTH) ? "true" : "false");
+    const char *sep = "";
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const sa_leak_proc *p = &r->procs[i];
+        if (!p->checked)
+            continue;
+        fprintf(out, "%s{\"pid\": %" PRIu32 ", \"baseline\": %s", sep, p->pid,
+                p->baseline ? "true" : "false");
+        sep = ",\n  ";
+        if (p->baseline) {
+            fprintf(out, ", \"baseline_bytes\": %" PRIu64 ", \"exit_bytes\": %" PRIu64
+                    ", \"growth_bytes\": %" PRId64 ", \"exceeded\": %s, \"diff\": ",
+                    p->baseline->total_size, p->exit->total_size, p->growth,
+                    p->growth_exceeded ? "true" : "false");
+            json_diff(out, p, o);
+        }
+        fputc('}', out);
+    }
+    fputs("]}", out);
+}
+
+static void json_processes(FILE *out, const sa_check_result *r)
+{
+    fputs(",\n \"processes\": [", out);
+    for (size_t i = 0; i < r->nprocs; i++) {
+        const sa_leak_proc *p = &r->procs[i];
+        fprintf(out, "%s{\"pid\": %" PRIu32 ", \"checked\": %s, \"exe\": ", i ? ", " : "",
+                p->pid, p->checked ? "true" : "false");
+        sa_json_str(out, p->exe);
+        fputs(", \"cmdline\": ", out);
+        sa_json_str(out, p->cmdline);
+        fputc('}', out);
+    }
+    fputc(']', out);
 }
 
 void sa_leak_write_json(FILE *out, const sa_check_result *r, const sa_check_opts *o,
@@ -281,101 +402,20 @@ void sa_leak_write_json(FILE *out, const sa_check_result *r, const sa_check_opts
     json_kinds(out, rep);
     fputs(", \"failed\": ", out);
     json_kinds(out, r->failed);
-    fputs(",\n \"summary\": {", out);
-    const char *sep = "";
-    for (int k = 0; k < SA_LEAK_NKINDS; k++)
-        if (rep & SA_KIND_BIT(k)) {
+    json_summary(out, r, rep);
+    fputs(",\n \"leaks\": [", out);
+    const char *sep = "\n  ";
+    for (size_t i = 0; i < r->nprocs; i++)
+        for (size_t j = 0; j < r->procs[i].nleaks; j++) {
             fputs(sep, out);
-            json_total(out, sa_leak_kind_name(k), &r->total[k]);
-            sep = ", ";
-        }
-    fputs(sep, out);
-    json_total(out, "suppressed", &r->suppressed);
-    fputs(", \"reachable_via_heuristic\": {", out);
-    for (int h = 0; h < SA_LEAK_NHEUR; h++) {
-        fputs(h ? ", " : "", out);
-        json_total(out, sa_leak_heur_names[h], &r->heur[h]);
-    }
-    fputs("}},\n \"leaks\": [", out);
-    sep = "\n  ";
-    for (size_t i = 0; i < r->nprocs; i++) {
-        const sa_leak_proc *p = &r->procs[i];
-        for (size_t j = 0; j < p->nleaks; j++) {
-            const sa_leak *l = &p->leaks[j];
-            fprintf(out, "%s{\"pid\": %" PRIu32 ", \"kind\": \"%s\", \"bytes\": %" PRIu64
-                    ", \"blocks\": %" PRIu64 ", \"stacks\": %" PRIu32 ", \"fails\": %s, \"site\": ",
-                    sep, p->pid, sa_leak_kind_name(l->kind), l->bytes, l->blocks, l->nstacks,
-                    l->supp < 0 && (o->fail & SA_KIND_BIT(l->kind)) ? "true" : "false");
+            json_leak(out, &r->procs[i], &r->procs[i].leaks[j], o);
             sep = ",\n  ";
-            if (l->nframes == 0) {
-                fputs("null", out);
-            } else {
-                const sa_sym_frame *f = &l->frames[0];
-                fputs("{\"function\": ", out);
-                sa_json_str(out, f->function);
-                fputs(", \"file\": ", out);
-                sa_json_str(out, strcmp(f->file, "??") ? f->file : NULL);
-                fprintf(out, ", \"line\": %" PRIu32 ", \"module\": ", f->line);
-                sa_json_str(out, f->module);
-                fputc('}', out);
-            }
-            fputs(", \"frames\": [", out);
-            for (uint32_t k = 0; k < l->nframes; k++) {
-                if (k)
-                    fputs(", ", out);
-                json_frame(out, &l->frames[k]);
-            }
-            fputs("], \"suppressed_by\": ", out);
-            sa_json_str(out, l->supp >= 0 ? o->supp.v[l->supp].pattern : NULL);
-            fputc('}', out);
         }
-    }
-    fputs("],\n \"suppressions\": [", out);
-    for (size_t i = 0; i < o->supp.n; i++) {
-        const sa_supp *s = &o->supp.v[i];
-        fputs(i ? ", {\"pattern\": " : "{\"pattern\": ", out);
-        sa_json_str(out, s->pattern);
-        fputs(", \"file\": ", out);
-        sa_json_str(out, s->file);
-        fprintf(out, ", \"line\": %u, \"leaks\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", s->line,
-                s->leaks, s->bytes);
-    }
-    fputs("],\n \"growth\": ", out);
-    if (!o->have_max_growth) {
-        fputs("null", out);
-    } else {
-        fprintf(out, "{\"max_growth\": %" PRIu64 ", \"exceeded\": %s, \"processes\": [",
-                o->max_growth, r->failed & SA_KIND_BIT(SA_LEAK_GROWTH) ? "true" : "false");
-        sep = "";
-        for (size_t i = 0; i < r->nprocs; i++) {
-            const sa_leak_proc *p = &r->procs[i];
-            if (!p->checked)
-                continue;
-            fprintf(out, "%s{\"pid\": %" PRIu32 ", \"baseline\": %s", sep, p->pid,
-                    p->baseline ? "true" : "false");
-            sep = ",\n  ";
-            if (p->baseline) {
-                fprintf(out, ", \"baseline_bytes\": %" PRIu64 ", \"exit_bytes\": %" PRIu64
-                        ", \"growth_bytes\": %" PRId64 ", \"exceeded\": %s, \"diff\": ",
-                        p->baseline->total_size, p->exit->total_size, p->growth,
-                        p->growth_exceeded ? "true" : "false");
-                json_diff(out, p, o);
-            }
-            fputc('}', out);
-        }
-        fputs("]}", out);
-    }
-    fputs(",\n \"processes\": [", out);
-    for (size_t i = 0; i < r->nprocs; i++) {
-        const sa_leak_proc *p = &r->procs[i];
-        fprintf(out, "%s{\"pid\": %" PRIu32 ", \"checked\": %s, \"exe\": ", i ? ", " : "",
-                p->pid, p->checked ? "true" : "false");
-        sa_json_str(out, p->exe);
-        fputs(", \"cmdline\": ", out);
-        sa_json_str(out, p->cmdline);
-        fputc('}', out);
-    }
-    fputs("]}\n", out);
+    fputc(']', out);
+    json_suppressions(out, &o->supp);
+    json_growth(out, r, o);
+    json_processes(out, r);
+    fputs("}\n", out);
 }
 
 /* ---- JUnit XML ------------------------------------------------------ */
@@ -407,17 +447,10 @@ static void xml_str(FILE *out, const char *s)
             continue;
         }
         int n = sa_utf8_len(p);
-        int ok = n > 0;
         /* XML 1.0 also excludes U+FFFE and U+FFFF. */
         if (n == 3 && p[0] == 0xef && p[1] == 0xbf && p[2] >= 0xbe)
-            ok = 0;
-        if (ok) {
-            fwrite(p, 1, (size_t)n, out);
-            p += n;
-        } else {
-            fputs("\xef\xbf\xbd", out);
-            p++;
-        }
+            n = 0;
+        p += sa_utf8_put(out, p, n, "\xef\xbf\xbd");
     }
 }
 
@@ -447,19 +480,57 @@ static int junit_case(const sa_leak *l, const sa_check_opts *o, size_t *per)
     return 1;
 }
 
+static void junit_leak(FILE *out, const sa_leak_proc *p, const sa_leak *l)
+{
+    char b[40], n[40];
+    fprintf(out, "    <testcase classname=\"snapalloc.leak.%s\" name=\"",
+            sa_leak_kind_name(l->kind));
+    xml_printed(out, print_site, l);
+    fprintf(out, "\">\n      <failure message=\"%s: %s bytes in %s blocks\" "
+            "type=\"leak\">", sa_leak_kind_label(l->kind),
+            sa_leak_commas(b, sizeof b, l->bytes), sa_leak_commas(n, sizeof n, l->blocks));
+    fprintf(out, "pid %" PRIu32 ", %" PRIu32 " stack%s, the largest:&#10;", p->pid,
+            l->nstacks, l->nstacks == 1 ? "" : "s");
+    xml_printed(out, print_frames, l);
+    fputs("</failure>\n    </testcase>\n", out);
+}
+
+/* The failing test cases of p's leaks, written when out is not NULL;
+ * returns how many there are. */
+static size_t junit_leaks(FILE *out, const sa_leak_proc *p, const sa_check_opts *o)
+{
+    size_t per[SA_LEAK_NCLASSES] = {0}, cases = 0;
+    for (size_t j = 0; j < p->nleaks; j++) {
+        if (!junit_case(&p->leaks[j], o, per))
+            continue;
+        cases++;
+        if (out)
+            junit_leak(out, p, &p->leaks[j]);
+    }
+    return cases;
+}
+
+static void junit_growth(FILE *out, const sa_leak_proc *p, const sa_check_opts *o)
+{
+    char g[40], m[40];
+    uint64_t mag = p->growth < 0 ? -(uint64_t)p->growth : (uint64_t)p->growth;
+    fprintf(out, "    <testcase classname=\"snapalloc.growth\" name=\"pid %" PRIu32 "\"", p->pid);
+    if (p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH)))
+        fprintf(out, ">\n      <failure message=\"growth: %s%s bytes since the baseline, "
+                "budget %s bytes\" type=\"growth\"/>\n    </testcase>\n",
+                p->growth < 0 ? "-" : "+", sa_leak_commas(g, sizeof g, mag),
+                sa_leak_commas(m, sizeof m, o->max_growth));
+    else
+        fputs("/>\n", out);
+}
+
 void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opts *o)
 {
     /* Count first: the attributes come before the cases. */
     size_t tests = 0, failures = 0, leaks = 0;
     for (size_t i = 0; i < r->nprocs; i++) {
         const sa_leak_proc *p = &r->procs[i];
-        size_t per[SA_LEAK_NKINDS] = {0};
-        for (size_t j = 0; j < p->nleaks; j++) {
-            const sa_leak *l = &p->leaks[j];
-            if (!junit_case(l, o, per))
-                continue;
-            leaks++;
-        }
+        leaks += junit_leaks(NULL, p, o);
         if (o->have_max_growth && p->checked && p->baseline) {
             tests++;
             failures += p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH));
@@ -482,36 +553,9 @@ void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opt
     }
     for (size_t i = 0; i < r->nprocs; i++) {
         const sa_leak_proc *p = &r->procs[i];
-        size_t per[SA_LEAK_NKINDS] = {0};
-        for (size_t j = 0; j < p->nleaks; j++) {
-            const sa_leak *l = &p->leaks[j];
-            if (!junit_case(l, o, per))
-                continue;
-            char b[40], n[40];
-            fprintf(out, "    <testcase classname=\"snapalloc.leak.%s\" name=\"",
-                    sa_leak_kind_name(l->kind));
-            xml_printed(out, print_site, l);
-            fprintf(out, "\">\n      <failure message=\"%s: %s bytes in %s blocks\" "
-                    "type=\"leak\">", sa_leak_kind_label(l->kind),
-                    sa_leak_commas(b, sizeof b, l->bytes), sa_leak_commas(n, sizeof n, l->blocks));
-            fprintf(out, "pid %" PRIu32 ", %" PRIu32 " stack%s, the largest:&#10;", p->pid,
-                    l->nstacks, l->nstacks == 1 ? "" : "s");
-            xml_printed(out, print_frames, l);
-            fputs("</failure>\n    </testcase>\n", out);
-        }
-        if (o->have_max_growth && p->checked && p->baseline) {
-            char g[40], m[40];
-            uint64_t mag = p->growth < 0 ? -(uint64_t)p->growth : (uint64_t)p->growth;
-            fprintf(out, "    <testcase classname=\"snapalloc.growth\" name=\"pid %" PRIu32 "\"",
-                    p->pid);
-            if (p->growth_exceeded && (o->fail & SA_KIND_BIT(SA_LEAK_GROWTH)))
-                fprintf(out, ">\n      <failure message=\"growth: %s%s bytes since the baseline, "
-                        "budget %s bytes\" type=\"growth\"/>\n    </testcase>\n",
-                        p->growth < 0 ? "-" : "+", sa_leak_commas(g, sizeof g, mag),
-                        sa_leak_commas(m, sizeof m, o->max_growth));
-            else
-                fputs("/>\n", out);
-        }
+        junit_leaks(out, p, o);
+        if (o->have_max_growth && p->checked && p->baseline)
+            junit_growth(out, p, o);
     }
     if (!leaks && !errors)
         fputs("    <testcase classname=\"snapalloc.leak\" name=\"no leaks\"/>\n", out);

@@ -1,76 +1,75 @@
-/* report.h - `snapalloc show` and `snapalloc diff`: grouping the stacks of
- * snapshots by call site (or function, file, module, whole traceback),
- * sorting, and printing as text, JSON or collapsed stacks.  The model is
- * Python's tracemalloc: Snapshot.statistics() and Snapshot.compare_to().
+/* report.h - the reports of `show` and `diff` (and check's growth diff):
+ * the grouping model (model.h) printed in one of the output formats.
  *
- * Collapsed stacks are the input format of flame-graph tools
- * (flamegraph.pl, inferno, speedscope): one line per distinct stack, its
- * frames outermost first joined by ';', then the live bytes; diff prints
- * the old and the new bytes, difffolded.pl's two-column form, which
- * flamegraph.pl draws as a differential flame graph.
+ * A format is a table entry (report.c) with a show and a diff printer that
+ * read the model and the snapshots' headers; each lives in its own file
+ * (out_text.c, out_json.c, out_collapsed.c).  Adding one (HTML, pprof) is
+ * a new file and one entry in the table.
  */
 #ifndef SA_TOOLS_REPORT_H
 #define SA_TOOLS_REPORT_H
 
 #include <stdint.h>
 #include <stdio.h>
+#include "model.h"
 #include "format/snapshot.h"
-#include "symbolize.h"
 
-typedef enum sa_group_by {
-    SA_BY_LINE, SA_BY_FUNCTION, SA_BY_FILE, SA_BY_MODULE, SA_BY_TRACEBACK,
-} sa_group_by;
+/* A snapshot and the path it was read from (only printed). */
+typedef struct sa_report_src {
+    const char *path;
+    const sa_snapshot *snap;
+} sa_report_src;
 
-typedef struct sa_report_opts {
-    sa_group_by by;
-    int cumulative;            /* charge every frame of a stack (not traceback) */
-    size_t top;                /* groups printed; 0: all */
-    const char **include;      /* fnmatch patterns; a trace is kept if any matches */
-    size_t ninclude;
-    const char **exclude;      /* a trace is dropped if any matches */
-    size_t nexclude;
-    int all_frames;            /* filters test every frame, not the call site */
-    const char **wrappers;     /* extra allocation wrappers to fold (fnmatch) */
-    size_t nwrappers;
-    uint64_t min_diff;         /* diff: omit groups with |size_diff| below */
-    int json;
-    int collapsed;             /* collapsed stacks; by names the frames */
-} sa_report_opts;
+typedef struct sa_output_format {
+    const char *name;          /* as --format takes it */
+    /* The format draws whole stacks (sa_model_opts.whole_stacks): frames
+     * named by function unless --by is given, every group unless --top
+     * is, and no --cumulative. */
+    int whole_stacks;
+    void (*show)(FILE *out, const sa_model *m, const sa_report_src *snap);
+    void (*diff)(FILE *out, const sa_model *m, const sa_report_src *old_snap,
+                 const sa_report_src *new_snap);
+} sa_output_format;
 
-/* Parses "line", "function", ... ; returns 0 or -1. */
-int sa_group_by_parse(const char *s, sa_group_by *out);
+extern const sa_output_format sa_out_text, sa_out_json, sa_out_collapsed;
 
-/* The report for one snapshot (path is only printed).  Returns 0, or -1
- * after printing one error line if writing the output failed. */
-int sa_report_show(FILE *out, const char *path, const sa_snapshot *snap,
-                   const sa_report_opts *opts);
+/* The format named name, or NULL. */
+const sa_output_format *sa_output_format_find(const char *name);
+/* "text, json, collapsed": the names, for messages. */
+const char *sa_output_format_names(void);
 
-/* The differences from old to new, matched by symbol, not by address. */
-int sa_report_diff(FILE *out, const char *old_path, const sa_snapshot *old_snap,
-                   const char *new_path, const sa_snapshot *new_snap,
-                   const sa_report_opts *opts);
+/* The defaults of show and diff: by line, top 10, libdwfl symbols. */
+void sa_model_opts_init(sa_model_opts *o);
 
-/* Symbolize every frame of st (inlined chains expand, innermost first)
- * into *frames, grown as needed (*cap entries); *first is set to the
- * call site: the index of the first frame after the leading allocation
- * functions (malloc, operator new, libsnapalloc, o->wrappers), or the
- * outermost frame if the stack holds only those.  Returns the number of
- * frames, 0 for a stack recorded without any.
- *
- * With site_only, symbolization stops at the call site (the frames
- * returned end there): grouping by site needs no more, and every frame
- * left out is debug information not read (the first libc frame costs
- * decompressing libc's whole DWARF, ~0.1 s). */
-size_t sa_report_symbolize(sa_symbolizer *sym, const sa_snap_stack *st,
-                           const sa_report_opts *o, const sa_sym_frame ***frames,
-                           size_t *cap, size_t *first, int site_only);
+/* The report of one snapshot, or of old -> new, in format f.  Returns 0,
+ * or -1 after printing one error line if writing the output failed. */
+int sa_report_show(FILE *out, const sa_output_format *f, const char *path,
+                   const sa_snapshot *snap, const sa_model_opts *o);
+int sa_report_diff(FILE *out, const sa_output_format *f, const char *old_path,
+                   const sa_snapshot *old_snap, const char *new_path,
+                   const sa_snapshot *new_snap, const sa_model_opts *o);
 
-/* s as a JSON string ("null" for NULL); invalid UTF-8 becomes U+FFFD. */
-void sa_json_str(FILE *out, const char *s);
+/* ---- For the formats ------------------------------------------------- */
 
-/* tracemalloc's _format_size: "512 B", "40.0 KiB", "1024 KiB", "+1.5 MiB". */
+/* "api", "exit", ... (SA_SNAP_TRIGGER_*), "unknown" past them. */
+const char *sa_report_trigger_name(uint32_t trigger);
+/* ns since the epoch, UTC: "2026-01-02 03:04:05 UTC", or ISO 8601. */
+void sa_report_time(char *buf, size_t len, int64_t ns, int iso);
+
+/* tracemalloc's _format_size: "512 B", "40.0 KiB", "1024 KiB", "+1.5 MiB"
+ * (out_text.c). */
 void sa_format_size(char *buf, size_t len, double size, int sign);
 
+/* s as a JSON string ("null" for NULL); invalid UTF-8 becomes U+FFFD
+ * (out_json.c). */
+void sa_json_str(FILE *out, const char *s);
+/* Length of the valid UTF-8 sequence at p (2..4 bytes), or 0. */
 int sa_utf8_len(const unsigned char *p);
+/* Writes the n bytes at p (a valid sequence, sa_utf8_len) or, n <= 0,
+ * bad in place of p's first byte; returns the bytes of p consumed. */
+size_t sa_utf8_put(FILE *out, const unsigned char *p, int n, const char *bad);
+/* The JSON diff document without its final newline, to embed. */
+void sa_json_diff_value(FILE *out, const sa_model *m, const sa_report_src *old_snap,
+                        const sa_report_src *new_snap);
 
 #endif

@@ -4,22 +4,15 @@
  * through the SNAPALLOC_* environment variables the library reads, waits
  * for it, lists the snapshot files written during the run and prints the
  * top call sites of the last one.  Everything the command itself prints
- * goes to stderr, so the program's stdout stays its own.
- *
- * The program runs as a child (fork + exec), not in place of the command,
- * because the command must report afterwards.  Signals sent to the
- * command (kill PID) are forwarded to the child; signals the terminal sends
- * to the whole foreground process group (si_code SI_KERNEL) already reach
- * the child, so they are not sent twice.
- *
- * Finding the library, preloading it and running the child with signal
- * forwarding are shared with `check` (declared in cli.h).
+ * goes to stderr, so the program's stdout stays its own.  Finding the
+ * library, preloading it and running the child with signal forwarding
+ * are spawn.c's, shared with `check`.
  */
 #ifdef HAVE_CONFIG_H
 #include <config.h>
 #endif
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1   /* pipe2, strverscmp */
+#define _GNU_SOURCE 1   /* strverscmp */
 #endif
 #include <dirent.h>
 #include <errno.h>
@@ -40,13 +33,11 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "commands.h"
 #include "report.h"
 #include "format/snapshot.h"
+#include "spawn.h"
 #include "util.h"
-
-#ifndef SNAPALLOC_LIBDIR
-#define SNAPALLOC_LIBDIR "/usr/local/lib"
-#endif
 
 #define DEFAULT_DIR "snapalloc-out"
 
@@ -76,43 +67,6 @@ static const char usage_run[] =
     "\n"
     "Exit status: the program's own; 128+N if it was killed by signal N; 127 if\n"
     "it could not be executed; 2 for a usage error.\n";
-
-/* ---- Locating the library ------------------------------------------- */
-
-char *sa_find_library(void)
-{
-    const char *env = getenv("SNAPALLOC_LIB");
-    char buf[PATH_MAX];
-    if (env && *env) {
-        if (!realpath(env, buf))
-            sa_die(env, "%s (from SNAPALLOC_LIB)", strerror(errno));
-        return strdup(buf);
-    }
-    /* Uninstalled: the library sits in .libs next to the command (or next
-     * to the real binary, when the command runs through a libtool
-     * wrapper). */
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 1);
-    if (n > 0) {
-        buf[n] = '\0';
-        char *slash = strrchr(buf, '/');
-        if (slash) {
-            *slash = '\0';
-            const char *cands[] = {"/.libs/libsnapalloc.so", "/libsnapalloc.so"};
-            for (size_t i = 0; i < 2; i++) {
-                char path[PATH_MAX + 32], real[PATH_MAX];
-                snprintf(path, sizeof path, "%s%s", buf, cands[i]);
-                if (i == 1 && !strstr(buf, "/.libs"))
-                    continue;
-                if (access(path, R_OK) == 0 && realpath(path, real))
-                    return strdup(real);
-            }
-        }
-    }
-    const char *inst = SNAPALLOC_LIBDIR "/libsnapalloc.so";
-    if (access(inst, R_OK) != 0)
-        sa_die(inst, "%s (set SNAPALLOC_LIB to the library's path)", strerror(errno));
-    return strdup(inst);
-}
 
 /* ---- The output directory ------------------------------------------- */
 
@@ -211,117 +165,6 @@ static int newer(const dir_entry *a, const dir_entry *b)
     return strverscmp(a->name, b->name) > 0;
 }
 
-/* ---- Signal forwarding ---------------------------------------------- */
-
-static volatile sig_atomic_t child_pid;
-
-static void forward(int sig, siginfo_t *si, void *uc)
-{
-    (void)uc;
-    int saved = errno;
-    if (child_pid > 0 && si->si_code != SI_KERNEL)
-        kill((pid_t)child_pid, sig);
-    errno = saved;
-}
-
-static const int forwarded[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2, SIGALRM,
-                                SIGWINCH};
-
-/* ---- Running the program ------------------------------------------ */
-
-void sa_set_env(const char *name, const char *value)
-{
-    if (value ? setenv(name, value, 1) : unsetenv(name))
-        sa_oom();
-}
-
-void sa_preload_env(const char *lib)
-{
-    if (strpbrk(lib, ": "))
-        sa_die(lib, "cannot be preloaded: its path contains ':' or a space");
-    const char *old_preload = getenv("LD_PRELOAD");
-    size_t plen = strlen(lib) + (old_preload ? strlen(old_preload) : 0) + 2;
-    char *preload = sa_xcalloc(plen, 1);
-    snprintf(preload, plen, "%s%s%s", lib,
-             old_preload && *old_preload ? ":" : "", old_preload ? old_preload : "");
-    sa_set_env("LD_PRELOAD", preload);
-    free(preload);
-}
-
-int sa_spawn_signal;
-
-int sa_spawn_wait(char **prog, int extra_sig, pid_t *pid_out, int *exec_failed)
-{
-    sa_spawn_signal = 0;
-    /* Block the forwarded signals across fork so none is lost or sent to
-     * pid 0; the child restores the dispositions and mask it inherited. */
-    sigset_t block, oldmask;
-    sigemptyset(&block);
-    for (size_t i = 0; i < sizeof forwarded / sizeof *forwarded; i++)
-        sigaddset(&block, forwarded[i]);
-    if (extra_sig)
-        sigaddset(&block, extra_sig);
-    sigprocmask(SIG_BLOCK, &block, &oldmask);
-    struct sigaction sa, old[NSIG];
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = forward;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigfillset(&sa.sa_mask);
-    for (int s = 1; s < NSIG; s++)
-        if (sigismember(&block, s))
-            sigaction(s, &sa, &old[s]);
-
-    int errpipe[2];
-    if (pipe2(errpipe, O_CLOEXEC) != 0)
-        sa_die("pipe", "%s", strerror(errno));
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0)
-        sa_die("fork", "%s", strerror(errno));
-    if (pid == 0) {
-        for (int s = 1; s < NSIG; s++)
-            if (sigismember(&block, s))
-                sigaction(s, &old[s], NULL);
-        sigprocmask(SIG_SETMASK, &oldmask, NULL);
-        close(errpipe[0]);
-        execvp(prog[0], prog);
-        int e = errno;
-        ssize_t w = write(errpipe[1], &e, sizeof e);
-        (void)w;
-        _exit(127);
-    }
-    child_pid = pid;
-    *pid_out = pid;
-    *exec_failed = 0;
-    sigprocmask(SIG_SETMASK, &oldmask, NULL);
-    close(errpipe[1]);
-    int exec_errno = 0;
-    ssize_t r;
-    do
-        r = read(errpipe[0], &exec_errno, sizeof exec_errno);
-    while (r < 0 && errno == EINTR);
-    close(errpipe[0]);
-
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0) {
-        if (errno != EINTR) {
-            fprintf(stderr, "snapalloc: waitpid: %s\n", strerror(errno));
-            *exec_failed = 1;
-            return 127;
-        }
-    }
-    child_pid = 0;
-    if (r == (ssize_t)sizeof exec_errno) {
-        fprintf(stderr, "snapalloc: %s: cannot execute: %s\n", prog[0], strerror(exec_errno));
-        *exec_failed = 1;
-        return 127;
-    }
-    if (WIFSIGNALED(status))
-        sa_spawn_signal = WTERMSIG(status);
-    return WIFEXITED(status) ? WEXITSTATUS(status)
-           : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 127;
-}
-
 /* ---- run ------------------------------------------------------------ */
 
 
@@ -369,12 +212,10 @@ static void show_results(const char *absdir, const dir_list *before, pid_t pid)
         free(path);
         goto out;
     }
-    sa_report_opts o;
-    memset(&o, 0, sizeof o);
-    o.by = SA_BY_LINE;
-    o.top = 10;
+    sa_model_opts o;
+    sa_model_opts_init(&o);
     fputc('\n', stderr);
-    sa_report_show(stderr, path, snap, &o);
+    sa_report_show(stderr, &sa_out_text, path, snap, &o);
     sa_snapshot_free(snap);
     free(path);
 out:
@@ -461,7 +302,16 @@ static void report_failures(void)
     free(buf);
 }
 
-int sa_cmd_run(int argc, char **argv)
+/* ---- Options and environment ----------------------------------------- */
+
+typedef struct run_opts {
+    const char *dir, *unwind, *interval;
+    uint64_t frames, peak;
+    int snapsig, exit_snapshot, have_peak;
+} run_opts;
+
+/* Parses the options; returns the program's argv, or NULL after --help. */
+static char **parse_run_args(int argc, char **argv, run_opts *r)
 {
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -474,14 +324,9 @@ int sa_cmd_run(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    const char *dir = DEFAULT_DIR, *unwind = NULL;
-    int snapsig = 0, exit_snapshot = 1, unwind_method;
+    *r = (run_opts){.dir = DEFAULT_DIR, .frames = SA_TRACE_DEFAULT_FRAMES, .exit_snapshot = 1};
+    int unwind_method;
     uint64_t ns;
-    uint64_t frames = SA_TRACE_DEFAULT_FRAMES, peak = 0;
-    const char *interval = NULL;
-    int have_peak = 0;
-    char num[32];
-
     opterr = 0;
     optind = 1;
     int c;
@@ -490,15 +335,11 @@ int sa_cmd_run(int argc, char **argv)
         case 'o':
             if (!*optarg)
                 sa_die("-o", "empty directory name");
-            dir = optarg;
+            r->dir = optarg;
             break;
-        case 'n':
-            if (sa_parse_u64(optarg, 1, SA_CONFIG_MAX_FRAMES, &frames) != 0)
-                sa_die("-n", "'%s' is not a number of frames between 1 and %d", optarg,
-                       SA_CONFIG_MAX_FRAMES);
-            break;
+        case 'n': r->frames = sa_parse_frames(optarg); break;
         case 'S':
-            if (sa_config_parse_signal(optarg, &snapsig) != 0)
+            if (sa_config_parse_signal(optarg, &r->snapsig) != 0)
                 sa_die("--signal", "'%s' is not a usable signal (USR1, USR2, WINCH, URG, CHLD, "
                        "CONT or a real-time signal: one whose default action does not end or "
                        "stop the program)", optarg);
@@ -507,80 +348,81 @@ int sa_cmd_run(int argc, char **argv)
             if (sa_config_parse_seconds(optarg, &ns) != 0)
                 sa_die("--interval", "'%s' is not a number of seconds " SA_CONFIG_SECONDS_RANGE
                        " (e.g. 5, 0.5)", optarg);
-            interval = optarg;
+            r->interval = optarg;
             break;
         case 'P':
-            if (sa_config_parse_bytes(optarg, &peak) != 0)
+            if (sa_config_parse_bytes(optarg, &r->peak) != 0)
                 sa_die("--peak", "'%s' is not a positive size in bytes (K, M, G suffixes allowed)",
                        optarg);
-            have_peak = 1;
+            r->have_peak = 1;
             break;
         case 'U':
             if (sa_config_parse_unwind(optarg, &unwind_method) != 0)
                 sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
-            unwind = optarg;
+            r->unwind = optarg;
             break;
-        case 'X':
-            exit_snapshot = 0;
-            break;
+        case 'X': r->exit_snapshot = 0; break;
         case 'h':
             fputs(usage_run, stdout);
-            return 0;
+            return NULL;
         default:
             sa_bad_option("run", c, optopt, argv[optind - 1]);
         }
     }
-    if (optind < 1 || optind > argc || strcmp(argv[optind - 1], "--") != 0) {
-        if (optind < argc)
-            sa_die("run", "missing '--' before the program (snapalloc run [OPTIONS] -- PROGRAM)");
-        sa_die("run", "missing PROGRAM (snapalloc run [OPTIONS] -- PROGRAM [ARGS...])");
-    }
-    if (optind >= argc)
-        sa_die("run", "missing PROGRAM (snapalloc run [OPTIONS] -- PROGRAM [ARGS...])");
-    char **prog = argv + optind;
+    return sa_program_args("run", argc, argv, optind);
+}
 
-    char *lib = sa_find_library();
-    if (strpbrk(lib, ": "))
-        sa_die(lib, "cannot be preloaded: its path contains ':' or a space");
-    make_dirs(dir);
-    char absdir[PATH_MAX];
-    if (!realpath(dir, absdir))
-        sa_die(dir, "%s", strerror(errno));
-
-    /* The environment the library reads; unset what the options leave
-     * out, so that `run` does what its command line says. */
-    sa_preload_env(lib);
-    free(lib);
-    snprintf(num, sizeof num, "%llu", (unsigned long long)frames);
+/* The environment the library reads; what the options leave out is
+ * unset, so that `run` does what its command line says. */
+static void set_run_env(const run_opts *r, const char *absdir)
+{
+    char num[32];
+    snprintf(num, sizeof num, "%llu", (unsigned long long)r->frames);
     sa_set_env("SNAPALLOC_TRACE", num);
     size_t tlen = strlen(absdir) + 32;
     char *tmpl = sa_xcalloc(tlen, 1);
     snprintf(tmpl, tlen, "%s/%%e.%%p.%%n.snap", absdir);
     sa_set_env("SNAPALLOC_SNAPSHOT", tmpl);
     free(tmpl);
-    sa_set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", exit_snapshot ? "1" : "0");
+    sa_set_env("SNAPALLOC_SNAPSHOT_AT_EXIT", r->exit_snapshot ? "1" : "0");
     char sigbuf[32];
-    snprintf(sigbuf, sizeof sigbuf, "%d", snapsig);
-    sa_set_env("SNAPALLOC_SIGNAL", snapsig ? sigbuf : NULL);
-    sa_set_env("SNAPALLOC_INTERVAL", interval);
+    snprintf(sigbuf, sizeof sigbuf, "%d", r->snapsig);
+    sa_set_env("SNAPALLOC_SIGNAL", r->snapsig ? sigbuf : NULL);
+    sa_set_env("SNAPALLOC_INTERVAL", r->interval);
     char peakbuf[32];
-    snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)peak);
-    sa_set_env("SNAPALLOC_PEAK", have_peak ? peakbuf : NULL);
-    sa_set_env("SNAPALLOC_UNWIND", unwind);
+    snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)r->peak);
+    sa_set_env("SNAPALLOC_PEAK", r->have_peak ? peakbuf : NULL);
+    sa_set_env("SNAPALLOC_UNWIND", r->unwind);
+}
+
+int sa_cmd_run(int argc, char **argv)
+{
+    run_opts r;
+    char **prog = parse_run_args(argc, argv, &r);
+    if (!prog)
+        return 0;
+    char *lib = sa_find_library();
+    if (strpbrk(lib, ": "))
+        sa_die(lib, "cannot be preloaded: its path contains ':' or a space");
+    make_dirs(r.dir);
+    char absdir[PATH_MAX];
+    if (!realpath(r.dir, absdir))
+        sa_die(r.dir, "%s", strerror(errno));
+    sa_preload_env(lib);
+    free(lib);
+    set_run_env(&r, absdir);
 
     dir_list before = list_snapshots(absdir);
     report_sock_open();
-
     int exec_failed = 0;
     pid_t pid;
-    int rc = sa_spawn_wait(prog, snapsig, &pid, &exec_failed);
+    int rc = sa_spawn_wait(prog, r.snapsig, &pid, &exec_failed);
     if (exec_failed) {
         dir_list_free(&before);
         if (report_sock >= 0)
             close(report_sock);
         return rc;
     }
-
     show_results(absdir, &before, pid);
     dir_list_free(&before);
     report_failures();

@@ -41,55 +41,6 @@ static uint64_t mix64(uint64_t x)
     return x ^ (x >> 33);
 }
 
-/* ---- String interning ----------------------------------------------- */
-
-static struct {
-    char **slots;
-    size_t cap, used;
-} strtab;
-
-static uint64_t str_hash(const char *s)
-{
-    uint64_t h = 1469598103934665603ULL;   /* FNV-1a */
-    for (; *s; s++)
-        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-    return h;
-}
-
-static void strtab_grow(void)
-{
-    size_t ncap = strtab.cap ? strtab.cap * 2 : 1024;
-    char **ns = sa_xcalloc(ncap, sizeof *ns);
-    for (size_t i = 0; i < strtab.cap; i++) {
-        char *s = strtab.slots[i];
-        if (!s)
-            continue;
-        size_t j = str_hash(s) & (ncap - 1);
-        while (ns[j])
-            j = (j + 1) & (ncap - 1);
-        ns[j] = s;
-    }
-    free(strtab.slots);
-    strtab.slots = ns;
-    strtab.cap = ncap;
-}
-
-const char *sa_intern(const char *s)
-{
-    if ((strtab.used + 1) * 2 > strtab.cap)
-        strtab_grow();
-    size_t j = str_hash(s) & (strtab.cap - 1);
-    for (; strtab.slots[j]; j = (j + 1) & (strtab.cap - 1))
-        if (strcmp(strtab.slots[j], s) == 0)
-            return strtab.slots[j];
-    char *copy = strdup(s);
-    if (!copy)
-        sa_oom();
-    strtab.slots[j] = copy;
-    strtab.used++;
-    return copy;
-}
-
 /* ---- Modules -------------------------------------------------------- */
 
 enum { MOD_UNOPENED, MOD_OK, MOD_FAILED };
@@ -335,6 +286,84 @@ static const char *source_path(const char *src, Dwarf_Die *cudie)
     return sa_intern(n ? out : "/");
 }
 
+/* The first function scope (subprogram or inlined subroutine) among
+ * scopes[from..n), into *out; 0 if there is none.  Frees scopes. */
+static int first_function_scope(Dwarf_Die *scopes, int from, int n, Dwarf_Die *out)
+{
+    int have = 0;
+    for (int i = from; i < n && !have; i++)
+        if (is_function_scope(&scopes[i])) {
+            *out = scopes[i];
+            have = 1;
+        }
+    free(scopes);
+    return have;
+}
+
+/* The name of function scope die: for the real (outermost) function, the
+ * ELF symbol names it as the linker and the user know it (malloc, not
+ * glibc's internal __GI___libc_malloc DWARF name), unless it is a GCC
+ * clone (foo.part.0, foo.cold), where DWARF has the source name. */
+static const char *scope_name(Dwarf_Die *die, int inlined, const char *symname)
+{
+    const char *name = NULL;
+    if (!inlined && symname && !strchr(symname, '.'))
+        name = demangled(symname);
+    if (!name)
+        name = die_function_name(die);
+    if (!name && !inlined)
+        name = demangled(symname);
+    return name;
+}
+
+/* Where inlined subroutine die was called from: its call_file:call_line,
+ * into f's file and line. */
+static void call_site(Dwarf_Die *die, Dwarf_Files *files, size_t nfiles, Dwarf_Die *cudie,
+                      sa_sym_frame *f)
+{
+    Dwarf_Attribute attr;
+    Dwarf_Word callfile = 0, callline = 0;
+    const char *cf = NULL;
+    if (dwarf_formudata(dwarf_attr(die, DW_AT_call_file, &attr), &callfile) == 0 && files &&
+        callfile < nfiles)
+        cf = dwarf_filesrc(files, callfile, NULL, NULL);
+    dwarf_formudata(dwarf_attr(die, DW_AT_call_line, &attr), &callline);
+    f->file = cf && callline ? source_path(cf, cudie) : sa_intern("??");
+    f->line = cf ? (uint32_t)callline : 0;
+}
+
+/* Inlined chain: the innermost function scope holds the line-table
+ * location (already in *f); each inlined_subroutine's caller is the next
+ * function scope that contains it, at the subroutine's
+ * call_file:call_line.  dwarf_getscopes continues into the abstract
+ * origin after an inlined scope, so the containing concrete scopes come
+ * from dwarf_getscopes_die on the subroutine itself (as eu-addr2line
+ * does). */
+static void push_scopes(Dwarf_Die *cudie, Dwarf_Addr addr, const char *symname,
+                        const char *fallback, sa_sym_frame *f, frame_vec *fv)
+{
+    Dwarf_Die *scopes = NULL;
+    int nscopes = dwarf_getscopes(cudie, addr, &scopes);
+    Dwarf_Files *files = NULL;
+    size_t nfiles = 0;
+    if (dwarf_getsrcfiles(cudie, &files, &nfiles) != 0)
+        files = NULL;
+    Dwarf_Die cur;
+    int have = first_function_scope(scopes, 0, nscopes, &cur);
+    for (int depth = 0; have && depth < 64; depth++) {
+        int inlined = dwarf_tag(&cur) == DW_TAG_inlined_subroutine;
+        const char *name = scope_name(&cur, inlined, symname);
+        f->function = name ? name : fallback;
+        push_frame(fv, f);
+        if (!inlined)
+            break;
+        call_site(&cur, files, nfiles, cudie, f);
+        Dwarf_Die *chain = NULL;
+        int nchain = dwarf_getscopes_die(&cur, &chain);
+        have = first_function_scope(chain, 1, nchain, &cur);
+    }
+}
+
 static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
 {
     sa_sym_frame f = {
@@ -367,63 +396,8 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
             f.line = (uint32_t)lineno;
         }
     }
-
-    /* Inlined chain: the innermost function scope holds the line-table
-     * location; each inlined_subroutine's caller is the next function
-     * scope that contains it, at the subroutine's call_file:call_line.
-     * dwarf_getscopes continues into the abstract origin after an inlined
-     * scope, so the containing concrete scopes come from
-     * dwarf_getscopes_die on the subroutine itself (as eu-addr2line does). */
-    Dwarf_Die *scopes = NULL;
-    int nscopes = cudie ? dwarf_getscopes(cudie, addr - bias, &scopes) : 0;
-    Dwarf_Files *files = NULL;
-    size_t nfiles = 0;
-    if (cudie && dwarf_getsrcfiles(cudie, &files, &nfiles) != 0)
-        files = NULL;
-    Dwarf_Die cur;
-    int have = 0;
-    for (int i = 0; i < nscopes && !have; i++)
-        if (is_function_scope(&scopes[i])) {
-            cur = scopes[i];
-            have = 1;
-        }
-    free(scopes);
-    for (int depth = 0; have && depth < 64; depth++) {
-        int tag = dwarf_tag(&cur);
-        const char *name = NULL;
-        /* The real (outermost) function: the ELF symbol names it as the
-         * linker and the user know it (malloc, not glibc's internal
-         * __GI___libc_malloc DWARF name), unless it is a GCC clone
-         * (foo.part.0, foo.cold), where DWARF has the source name. */
-        if (tag != DW_TAG_inlined_subroutine && symname && !strchr(symname, '.'))
-            name = demangled(symname);
-        if (!name)
-            name = die_function_name(&cur);
-        if (!name && tag != DW_TAG_inlined_subroutine)
-            name = demangled(symname);
-        f.function = name ? name : fallback;
-        push_frame(fv, &f);
-        if (tag != DW_TAG_inlined_subroutine)
-            break;
-        Dwarf_Attribute attr;
-        Dwarf_Word callfile = 0, callline = 0;
-        const char *cf = NULL;
-        if (dwarf_formudata(dwarf_attr(&cur, DW_AT_call_file, &attr), &callfile) == 0 &&
-            files && callfile < nfiles)
-            cf = dwarf_filesrc(files, callfile, NULL, NULL);
-        dwarf_formudata(dwarf_attr(&cur, DW_AT_call_line, &attr), &callline);
-        f.file = cf && callline ? source_path(cf, cudie) : sa_intern("??");
-        f.line = cf ? (uint32_t)callline : 0;
-        Dwarf_Die *chain = NULL;
-        int nchain = dwarf_getscopes_die(&cur, &chain);
-        have = 0;
-        for (int i = 1; i < nchain && !have; i++)
-            if (is_function_scope(&chain[i])) {
-                cur = chain[i];
-                have = 1;
-            }
-        free(chain);
-    }
+    if (cudie)
+        push_scopes(cudie, addr - bias, symname, fallback, &f, fv);
     if (fv->n == 0) {
         f.function = symname ? demangled(symname) : fallback;
         push_frame(fv, &f);
@@ -487,3 +461,27 @@ uint32_t sa_sym_lookup(sa_symbolizer *sym, const sa_snap_frame *frame,
     *out = e->frames;
     return e->nframes;
 }
+
+int sa_sym_unsymbolized(const char *function, const char *module)
+{
+    size_t n = strlen(module);
+    return (strncmp(function, module, n) == 0 && strncmp(function + n, "+0x", 3) == 0) ||
+           strncmp(function, "0x", 2) == 0;
+}
+
+static void *sym_dwfl_open(const sa_snapshot *snap)
+{
+    return sa_sym_new(snap);
+}
+
+static uint32_t sym_dwfl_lookup(void *sym, const sa_snap_frame *frame, const sa_sym_frame **out)
+{
+    return sa_sym_lookup(sym, frame, out);
+}
+
+static void sym_dwfl_close(void *sym)
+{
+    sa_sym_free(sym);
+}
+
+const sa_sym_ops sa_sym_dwfl = {sym_dwfl_open, sym_dwfl_lookup, sym_dwfl_close};

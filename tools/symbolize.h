@@ -38,4 +38,18 @@ void sa_sym_free(sa_symbolizer *sym);
 uint32_t sa_sym_lookup(sa_symbolizer *sym, const sa_snap_frame *frame,
                        const sa_sym_frame **out);
 
+/* How the grouping model symbolizes (model.h): the calls above behind
+ * pointers, so that a unit test can hand the model a stub.  lookup's
+ * frames stay valid until close. */
+typedef struct sa_sym_ops {
+    void *(*open)(const sa_snapshot *snap);
+    uint32_t (*lookup)(void *sym, const sa_snap_frame *frame, const sa_sym_frame **out);
+    void (*close)(void *sym);
+} sa_sym_ops;
+extern const sa_sym_ops sa_sym_dwfl;
+
+/* Whether a symbolized function name is the address itself
+ * ("module+0xOFF" or "0xADDR": no symbol was found). */
+int sa_sym_unsymbolized(const char *function, const char *module);
+
 #endif

@@ -1,12 +1,14 @@
 /* util.h - small helpers shared by the snapalloc command's files: memory
  * that never returns NULL (the command has nothing useful to do without
- * it, so it exits with the documented status 2 and one line).
+ * it, so it exits with the documented status 2 and one line), and the
+ * ordering of optional strings.
  */
 #ifndef SA_TOOLS_UTIL_H
 #define SA_TOOLS_UTIL_H
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static inline void sa_oom(void)
 {
@@ -31,6 +33,12 @@ static inline void *sa_xrealloc(void *p, size_t n, size_t size)
     if (!p)
         sa_oom();
     return p;
+}
+
+/* strcmp with NULL first: key fields outside the grouping are NULL. */
+static inline int sa_strcmp_null(const char *a, const char *b)
+{
+    return a == b ? 0 : !a ? -1 : !b ? 1 : strcmp(a, b);
 }
 
 #endif

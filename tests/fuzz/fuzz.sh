@@ -27,8 +27,9 @@ if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$T/probe.c" -o "$T/probe" 2>"
 fi
 if ! "$CLANG" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 \
         -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" -I"$S/include" -I"$S/src" \
-        -I"$S/tools" "$S/tests/fuzz/fuzz_snapshot.c" "$S/tools/report.c" "$S/tools/symbolize.c" \
-        "$S/tools/fold.c" "$S/src/format/read.c" "$S/src/leak/heur_names.c" \
+        -I"$S/tools" "$S/tests/fuzz/fuzz_snapshot.c" "$S/tools/report.c" "$S/tools/model.c" \
+        "$S/tools/out_text.c" "$S/tools/out_json.c" "$S/tools/out_collapsed.c" \
+        "$S/tools/symbolize.c" "$S/tools/intern.c" "$S/tools/fold.c" "$S/src/format/read.c" "$S/src/leak/heur_names.c" \
         "$S/src/common/config_parse.c" -ldw -lelf -lstdc++ -lm -o "$T/fuzz" 2>"$T/cc.err"; then
     cat "$T/cc.err"
     fail "the harness does not build"

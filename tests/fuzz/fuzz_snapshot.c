@@ -18,7 +18,7 @@
 #include "report.h"
 #include "format/snapshot.h"
 
-/* The command's helpers the report code uses (snapalloc.c holds main). */
+/* The command's helper the report code could reach (cli.c, not linked). */
 void sa_die(const char *what, const char *fmt, ...)
 {
     (void)fmt;
@@ -28,15 +28,13 @@ void sa_die(const char *what, const char *fmt, ...)
 
 static FILE *sink;
 
-static void report(const sa_snapshot *s, int by, int json, int collapsed)
+static void report(const sa_snapshot *s, sa_group_by by, const sa_output_format *f)
 {
-    sa_report_opts o;
-    memset(&o, 0, sizeof o);
+    sa_model_opts o;
+    sa_model_opts_init(&o);
     o.by = by;
-    o.top = 10;
-    o.json = json;
-    o.collapsed = collapsed;
-    sa_report_show(sink, "fuzz.snap", s, &o);
+    o.whole_stacks = f->whole_stacks;
+    sa_report_show(sink, f, "fuzz.snap", s, &o);
 }
 
 /* FNV-1a 64, the snapshot checksum (doc/snapshot-format.md). */
@@ -86,12 +84,12 @@ static void one(const uint8_t *data, size_t size, int with_report)
         sa_snapshot_free(s);
         return;
     }
-    report(s, SA_BY_LINE, 0, 0);
-    report(s, SA_BY_TRACEBACK, 1, 0);
-    report(s, SA_BY_FUNCTION, 0, 1);
-    sa_report_opts o;
-    memset(&o, 0, sizeof o);
-    o.by = SA_BY_LINE;
-    sa_report_diff(sink, "a.snap", s, "b.snap", s, &o);
+    report(s, SA_BY_LINE, &sa_out_text);
+    report(s, SA_BY_TRACEBACK, &sa_out_json);
+    report(s, SA_BY_FUNCTION, &sa_out_collapsed);
+    sa_model_opts o;
+    sa_model_opts_init(&o);
+    o.top = 0;
+    sa_report_diff(sink, &sa_out_text, "a.snap", s, "b.snap", s, &o);
     sa_snapshot_free(s);
 }

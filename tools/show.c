@@ -1,0 +1,192 @@
+/* show.c - `snapalloc show SNAPSHOT` and `snapalloc diff OLD NEW`: their
+ * options, then the report (report.h): the grouping model printed in the
+ * format --format names (text, json, collapsed; --json is json).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "report.h"
+#include "format/snapshot.h"
+
+#define REPORT_OPTIONS_HELP \
+    "  --by KEY           group by line (default: call site file:line and function),\n" \
+    "                     function, file, module, or traceback (whole stack)\n" \
+    "  --cumulative       charge every frame of a stack, not only the call site\n" \
+    "                     (not with --by traceback)\n" \
+    "  --top N            print the N largest groups (default 10; 0: all)\n" \
+    "  --include PATTERN  keep traces whose call site matches PATTERN (fnmatch on\n" \
+    "                     the file, function or module name); repeatable\n" \
+    "  --exclude PATTERN  drop traces whose call site matches PATTERN; repeatable\n" \
+    "  --all-frames       --include/--exclude test every frame of the stack\n" \
+    "  --wrapper PATTERN  fold functions matching PATTERN into the allocation,\n" \
+    "                     like malloc (e.g. xmalloc, g_malloc); repeatable\n" \
+    "  --format FORMAT    text (default), json, or collapsed: one line per stack,\n" \
+    "                     frames outermost first joined by ';', then its bytes\n" \
+    "                     (show) or old and new bytes (diff), for flame-graph\n" \
+    "                     tools; frames are named by --by (default function),\n" \
+    "                     every group is printed unless --top is given\n" \
+    "  --json             same as --format json\n" \
+    "  -h, --help         print this help\n"
+
+static const char usage_show[] =
+    "Usage: snapalloc show SNAPSHOT [OPTIONS]\n"
+    "Print the live memory of SNAPSHOT grouped by call site, largest first\n"
+    "(as Python's tracemalloc Snapshot.statistics()).\n"
+    "\n"
+    "Options:\n" REPORT_OPTIONS_HELP;
+
+static const char usage_diff[] =
+    "Usage: snapalloc diff OLD NEW [OPTIONS]\n"
+    "Print how live memory changed from snapshot OLD to snapshot NEW, per group,\n"
+    "largest change first (as Python's tracemalloc Snapshot.compare_to()).\n"
+    "Groups are matched by symbol, so snapshots of two runs compare correctly.\n"
+    "\n"
+    "Options:\n" REPORT_OPTIONS_HELP
+    "  --min-diff BYTES   omit groups whose size changed by less than BYTES\n"
+    "                     (K, M, G suffixes allowed)\n";
+
+/* ---- Options --------------------------------------------------------- */
+
+enum {
+    OPT_BY = 256, OPT_CUMULATIVE, OPT_TOP, OPT_INCLUDE, OPT_EXCLUDE, OPT_ALL_FRAMES,
+    OPT_WRAPPER, OPT_FORMAT, OPT_JSON, OPT_MIN_DIFF,
+};
+
+static const struct option report_longopts[] = {
+    {"by", required_argument, NULL, OPT_BY},
+    {"cumulative", no_argument, NULL, OPT_CUMULATIVE},
+    {"top", required_argument, NULL, OPT_TOP},
+    {"include", required_argument, NULL, OPT_INCLUDE},
+    {"exclude", required_argument, NULL, OPT_EXCLUDE},
+    {"all-frames", no_argument, NULL, OPT_ALL_FRAMES},
+    {"wrapper", required_argument, NULL, OPT_WRAPPER},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"min-diff", required_argument, NULL, OPT_MIN_DIFF},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct report_args {
+    sa_model_opts o;
+    const sa_output_format *format;
+    int by_given, top_given;
+} report_args;
+
+/* One option of show (nfiles 1) or diff (nfiles 2). */
+static void report_option(const char *cmd, int c, int nfiles, char **argv, report_args *a)
+{
+    sa_model_opts *o = &a->o;
+    uint64_t v;
+    switch (c) {
+    case OPT_BY:
+        if (sa_group_by_parse(optarg, &o->by) != 0)
+            sa_die("--by", "'%s' is not one of line, function, file, module, traceback", optarg);
+        a->by_given = 1;
+        break;
+    case OPT_CUMULATIVE: o->cumulative = 1; break;
+    case OPT_TOP:
+        if (sa_parse_u64(optarg, 0, SIZE_MAX, &v) != 0)
+            sa_die("--top", "'%s' is not a number (0 for all)", optarg);
+        o->top = (size_t)v;
+        a->top_given = 1;
+        break;
+    case OPT_INCLUDE: sa_push_arg(&o->include, &o->ninclude, optarg); break;
+    case OPT_EXCLUDE: sa_push_arg(&o->exclude, &o->nexclude, optarg); break;
+    case OPT_ALL_FRAMES: o->all_frames = 1; break;
+    case OPT_WRAPPER: sa_push_arg(&o->wrappers, &o->nwrappers, optarg); break;
+    case OPT_FORMAT:
+        a->format = sa_output_format_find(optarg);
+        if (!a->format)
+            sa_die("--format", "'%s' is not one of %s", optarg, sa_output_format_names());
+        break;
+    case OPT_JSON: a->format = &sa_out_json; break;
+    case OPT_MIN_DIFF:
+        if (nfiles != 2)
+            sa_bad_option(cmd, '?', 0, argv[optind - 1]);
+        if (sa_parse_bytes(optarg, &o->min_diff) != 0)
+            sa_die("--min-diff", "'%s' is not a size in bytes (K, M, G suffixes allowed)", optarg);
+        break;
+    case 'h':
+        fputs(nfiles == 1 ? usage_show : usage_diff, stdout);
+        exit(0);
+    default:
+        sa_bad_option(cmd, c, optopt, argv[optind - 1]);
+    }
+}
+
+/* Parses the options of show (nfiles 1) or diff (nfiles 2); files are the
+ * positional arguments, wherever they appear. */
+static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles,
+                              const char **files, report_args *a)
+{
+    memset(a, 0, sizeof *a);
+    sa_model_opts_init(&a->o);
+    a->format = &sa_out_text;
+    opterr = 0;
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, ":h", report_longopts, NULL)) != -1)
+        report_option(cmd, c, nfiles, argv, a);
+    sa_model_opts *o = &a->o;
+    if (o->cumulative && o->by == SA_BY_TRACEBACK)
+        sa_die("--cumulative", "cannot be used with --by traceback");
+    if (a->format->whole_stacks) {
+        /* A flame graph wants every stack, its frames named by function
+         * unless --by says otherwise. */
+        if (o->cumulative)
+            sa_die("--cumulative", "cannot be used with --format %s (stacks are whole)",
+                   a->format->name);
+        o->whole_stacks = 1;
+        if (!a->by_given)
+            o->by = SA_BY_FUNCTION;
+        if (!a->top_given)
+            o->top = 0;
+    }
+    int npos = argc - optind;
+    if (npos != nfiles)
+        sa_die(cmd, "%s (see 'snapalloc %s --help')",
+               npos < nfiles ? (nfiles == 1 ? "missing SNAPSHOT" : "needs two snapshots, OLD and NEW")
+                             : "too many arguments", cmd);
+    for (int i = 0; i < nfiles; i++)
+        files[i] = argv[optind + i];
+}
+
+static void free_report_args(report_args *a)
+{
+    free(a->o.include);
+    free(a->o.exclude);
+    free(a->o.wrappers);
+}
+
+/* ---- The commands ---------------------------------------------------- */
+
+int sa_cmd_show(int argc, char **argv)
+{
+    const char *files[1];
+    report_args a;
+    parse_report_args("show", argc, argv, 1, files, &a);
+    sa_snapshot *s = sa_load_snapshot(files[0]);
+    int rc = sa_report_show(stdout, a.format, files[0], s, &a.o);
+    sa_snapshot_free(s);
+    free_report_args(&a);
+    return rc == 0 ? 0 : SA_EXIT_USAGE;
+}
+
+int sa_cmd_diff(int argc, char **argv)
+{
+    const char *files[2];
+    report_args a;
+    parse_report_args("diff", argc, argv, 2, files, &a);
+    sa_snapshot *old_snap = sa_load_snapshot(files[0]);
+    sa_snapshot *new_snap = sa_load_snapshot(files[1]);
+    int rc = sa_report_diff(stdout, a.format, files[0], old_snap, files[1], new_snap, &a.o);
+    sa_snapshot_free(old_snap);
+    sa_snapshot_free(new_snap);
+    free_report_args(&a);
+    return rc == 0 ? 0 : SA_EXIT_USAGE;
+}
