@@ -101,6 +101,5 @@ void sa_unwind_stack_bounds(uintptr_t *lo, uintptr_t *hi);
 /* The text range treated as "our own" when stripping (tests override it;
  * lo == hi means none). */
 void sa_unwind_set_self_range(uintptr_t lo, uintptr_t hi);
-void sa_unwind_get_self_range(uintptr_t *lo, uintptr_t *hi);
 
 #endif

@@ -1,0 +1,78 @@
+/* trace/tracer.h - the tracer's state shared by its files (private to
+ * src/trace): the recording path (trace.c) owns the counters and the
+ * switches it reads on every traced allocation, the capture (capture.c)
+ * the unwinder and our own text range, the snapshot writer (dump.c) and
+ * the API (api.c) their locks.
+ *
+ * Invariants:
+ *   - sa_trace_limit > 0 only while tracing (sa_trace_on) and after the
+ *     unwinder is set up; 0 while starting or stopping (nothing recorded);
+ *   - sa_trace_lazy is set once, before tracing starts, and never changes:
+ *     with it free() never calls the tracer and tags of freed blocks go
+ *     stale (walk.h tells them apart);
+ *   - sa_traced.current is the traced current minus the changes pending
+ *     in the threads' counter caches (sa_trace_current_now adds them);
+ *     sa_traced.peak >= every value sa_traced.current has had;
+ *   - lock order: sa_trace_ctl_lock, then sa_trace_snap_lock, then the
+ *     stack table's, then the allocator's; none is held across a call
+ *     that may allocate through us except with the guard set.
+ */
+#ifndef SA_TRACE_TRACER_H
+#define SA_TRACE_TRACER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/alloc.h"
+#include "common/compiler.h"
+#include "common/lock.h"
+
+/* Frame pointers in the functions on the capture path, whatever the
+ * build flags, so the fp walker can cross them (trace/unwind_fp.c). */
+#define SA_FRAME __attribute__((optimize("no-omit-frame-pointer")))
+
+/* The traced-memory counters share a cache line on purpose: every traced
+ * malloc touches both.  And only they: in a multi-threaded program the
+ * line moves between cores, and a variable beside them (sa_trace_limit
+ * was, read on every traced malloc: 70% of larson's traced malloc path
+ * with 4 threads) would miss on every read. */
+typedef struct sa_traced_counters {
+    size_t current;
+    size_t peak;
+    char pad[64 - 2 * sizeof(size_t)];
+} __attribute__((aligned(64))) sa_traced_counters;
+
+/* trace.c: the recording path's state and counters. */
+extern SA_HIDDEN sa_traced_counters sa_traced;
+extern SA_HIDDEN int sa_trace_limit;        /* frames per stack; see above */
+extern SA_HIDDEN int sa_trace_lazy;         /* lazy counting (the leak check) */
+extern SA_HIDDEN size_t sa_trace_peak_next; /* traced current that fires a peak snapshot */
+size_t sa_trace_current_now(void);          /* with the pending changes */
+void sa_trace_peak_update(size_t cur);
+/* Zero the counters and re-arm the peak trigger (start, clear). */
+void sa_trace_counters_reset(void);
+
+/* The bytes a tag of requested size recsize stands for.  Blocks of 4 GiB
+ * or more keep UINT32_MAX in their tag; they are counted by usable size
+ * on both alloc and free so the counters stay balanced (the reported size
+ * is then rounded up to the allocator's granularity, a page). */
+SA_INLINE size_t sa_trace_block_size(void *ptr, uint32_t recsize)
+{
+    return recsize == UINT32_MAX ? sa_usable_size(ptr) : recsize;
+}
+
+/* capture.c: the unwinder in use (SA_UNWIND_*) and libsnapalloc's text,
+ * whose frames a captured stack never starts with. */
+extern SA_HIDDEN int sa_unwind_backend;
+extern SA_HIDDEN uintptr_t sa_unwind_self_lo, sa_unwind_self_hi;
+
+/* dump.c: one snapshot writer at a time; the %n of the last snapshot;
+ * every stack's live totals recounted from the tags (under the lock). */
+extern SA_HIDDEN sa_lock sa_trace_snap_lock;
+extern SA_HIDDEN uint32_t sa_trace_sequence;
+void sa_trace_recount(void);
+
+/* api.c: start/stop/clear. */
+extern SA_HIDDEN sa_lock sa_trace_ctl_lock;
+
+#endif
