@@ -88,6 +88,7 @@
 #include <stdint.h>
 
 #include "alloc/tunables.h"
+#include "alloc/pagemap.h"
 #include "alloc/tag.h"
 
 typedef struct sa_block {
@@ -193,9 +194,9 @@ static inline sa_pool *sa_block_pool(sa_arena *a, const void *p, uintptr_t *base
 static inline sa_pool *sa_arena_entry_pool(unsigned pe, const void *p)
 {
     uintptr_t base = (uintptr_t)p & ~(uintptr_t)(SA_ARENA_SIZE - 1);
-    sa_arena *a = (sa_arena *)(base + (uintptr_t)(pe >> 12) * SA_PAGE);
+    sa_arena *a = (sa_arena *)(base + (uintptr_t)sa_pagemap_page_color(pe) * SA_PAGE);
     unsigned page = (unsigned)((uintptr_t)p >> SA_PAGE_SHIFT) & (SA_ARENA_PAGES - 1);
-    return &a->pools[page - ((pe >> 8) & 15u)];
+    return &a->pools[page - sa_pagemap_page_distance(pe)];
 }
 
 extern SA_HIDDEN uintptr_t sa_secret;

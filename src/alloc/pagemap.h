@@ -71,6 +71,8 @@ enum { SA_PM_ARENA = 1, SA_PM_LARGE = 2, SA_PM_FREED = 3, SA_PM_TAG = 3 };
 #define SA_PM_PAGE_VALID 0x80u
 #define SA_PM_PAGE_CLASS 0x7fu
 #define SA_PM_PAGE_DISTANCE 0x0f00u
+#define SA_PM_PAGE_DISTANCE_SHIFT 8
+#define SA_PM_PAGE_COLOR_SHIFT 12
 _Static_assert(SA_NCLASSES <= SA_PM_PAGE_CLASS + 1, "a class fits 7 bits");
 _Static_assert(SA_ARENA_COLORS <= 16, "the header's page fits 4 bits");
 
@@ -121,7 +123,19 @@ static inline uintptr_t sa_pagemap_get(const void *p)
  * class cls, in an arena whose header is its page color. */
 static inline unsigned sa_pagemap_page_entry(unsigned cls, unsigned distance, unsigned color)
 {
-    return color << 12 | distance << 8 | SA_PM_PAGE_VALID | cls;
+    return color << SA_PM_PAGE_COLOR_SHIFT | distance << SA_PM_PAGE_DISTANCE_SHIFT |
+           SA_PM_PAGE_VALID | cls;
+}
+
+/* The fields of a nonzero page entry pe (the layout above). */
+SA_INLINE unsigned sa_pagemap_page_distance(unsigned pe)
+{
+    return (pe & SA_PM_PAGE_DISTANCE) >> SA_PM_PAGE_DISTANCE_SHIFT;
+}
+
+SA_INLINE unsigned sa_pagemap_page_color(unsigned pe)
+{
+    return pe >> SA_PM_PAGE_COLOR_SHIFT;
 }
 
 /* The offset of p from the first page of its pool, whose page entry is pe
@@ -129,7 +143,7 @@ static inline unsigned sa_pagemap_page_entry(unsigned cls, unsigned distance, un
 SA_INLINE uint32_t sa_pagemap_page_offset(unsigned pe, const void *p)
 {
     return (uint32_t)((uintptr_t)p & (SA_PAGE - 1)) +
-           ((pe & SA_PM_PAGE_DISTANCE) << (SA_PAGE_SHIFT - 8));
+           ((pe & SA_PM_PAGE_DISTANCE) << (SA_PAGE_SHIFT - SA_PM_PAGE_DISTANCE_SHIFT));
 }
 
 /* Set the page entry of the page at addr, whose granule is mapped as an
@@ -147,7 +161,7 @@ SA_INLINE struct sa_tag *sa_pagemap_pool_tags(const sa_pm_leaf *leaf, unsigned p
                                               const void *p)
 {
     size_t page = ((uintptr_t)p >> SA_PAGE_SHIFT) & ((1u << SA_PM_PAGE_BITS) - 1);
-    return __atomic_load_n(&leaf->tags[page - ((pe & SA_PM_PAGE_DISTANCE) >> 8)],
+    return __atomic_load_n(&leaf->tags[page - sa_pagemap_page_distance(pe)],
                            __ATOMIC_ACQUIRE);
 }
 
