@@ -10,30 +10,31 @@
 #     heuristic" line and the JSON report's reachable_via_heuristic, and
 #     --heuristics LIST chooses them as memcheck's option does.
 set -eu
-. "$top_srcdir/tests/leak/corpus_lib.sh"
-lc_init heuristics
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/leak/memcheck_lib.sh"
+mc_init heuristics
 
 SNAPALLOC_CHECK_HEURISTICS=none
-LC_VG_OPTS=--leak-check-heuristics=none
+MC_VG_OPTS=--leak-check-heuristics=none
 export SNAPALLOC_CHECK_HEURISTICS
-lc_case heur_stdstring "0/0 0/0 64/1" "0/0 0/0 64/1"
-lc_case heur_length64 "0/0 0/0 72/1" "0/0 0/0 72/1"
-lc_case heur_newarray "0/0 0/0 168/1" "0/0 0/0 168/1"
-lc_case heur_multi_inherit "0/0 0/0 40/1" "0/0 0/0 40/1"
+mc_case heur_stdstring "0/0 0/0 64/1" "0/0 0/0 64/1"
+mc_case heur_length64 "0/0 0/0 72/1" "0/0 0/0 72/1"
+mc_case heur_newarray "0/0 0/0 168/1" "0/0 0/0 168/1"
+mc_case heur_multi_inherit "0/0 0/0 40/1" "0/0 0/0 40/1"
 # Only the named heuristics are on.  length64's block (a first word of 64
 # before 64 bytes) is also what newarray recognises: memcheck reaches it
 # "via heuristic newarray" then, and so must the check; the C++ object
 # stays possibly lost.
 SNAPALLOC_CHECK_HEURISTICS=stdstring,newarray
-LC_VG_OPTS=--leak-check-heuristics=stdstring,newarray
-lc_case heur_length64 "0/0 0/0 0/0" "0/0 0/0 0/0"
-lc_case heur_newarray "0/0 0/0 0/0" "0/0 0/0 0/0"
-lc_case heur_multi_inherit "0/0 0/0 40/1" "0/0 0/0 40/1"
+MC_VG_OPTS=--leak-check-heuristics=stdstring,newarray
+mc_case heur_length64 "0/0 0/0 0/0" "0/0 0/0 0/0"
+mc_case heur_newarray "0/0 0/0 0/0" "0/0 0/0 0/0"
+mc_case heur_multi_inherit "0/0 0/0 40/1" "0/0 0/0 40/1"
 unset SNAPALLOC_CHECK_HEURISTICS
-LC_VG_OPTS=
+MC_VG_OPTS=
 
 # The command.
-P=$LC_BIN/heur_length64_O2
+P=$MC_BIN/heur_length64_O2
 sa_run_plain cmd_all "$SNAPALLOC_CMD" check --show definite,indirect,possible,reachable \
     --report "$SA_TMP/all.json" -- "$P"
 [ "$(sa_status cmd_all)" = 0 ] || { sa_show cmd_all; sa_fail "check (all heuristics): exit $(sa_status cmd_all)"; }
@@ -73,4 +74,4 @@ done
 sa_run_plain cmd_an "$SNAPALLOC_CMD" check --analyze "$SA_TMP" --heuristics none
 [ "$(sa_status cmd_an)" = 2 ] || sa_fail "--heuristics with --analyze accepted"
 
-lc_done
+mc_done
