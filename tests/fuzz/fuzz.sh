@@ -14,17 +14,13 @@ MK=$(sa_helper cli_mksnap)
 
 S=$top_srcdir
 CLANG=${CLANG:-clang}
-if ! command -v "$CLANG" >/dev/null 2>&1; then
-    echo "SKIP: no clang (apt-get install clang)"
-    exit 77
-fi
+command -v "$CLANG" >/dev/null 2>&1 || sa_skip "no clang (apt-get install clang)"
 # SKIP only when clang cannot build a libFuzzer program at all; a harness
 # that does not build is a failure.
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return (int)(d && n) * 0; }\n' \
     >"$SA_TMP/probe.c"
 if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$SA_TMP/probe.c" -o "$SA_TMP/probe" 2>"$SA_TMP/cc.err"; then
-    echo "SKIP: $CLANG cannot build a libFuzzer program (apt-get install libclang-rt-14-dev): $(tail -1 "$SA_TMP/cc.err")"
-    exit 77
+    sa_skip "$CLANG cannot build a libFuzzer program (apt-get install libclang-rt-14-dev): $(tail -1 "$SA_TMP/cc.err")"
 fi
 if ! "$CLANG" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 \
         -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" -I"$S/include" -I"$S/src" \

@@ -80,4 +80,4 @@ sa_expect_json "$SA_TMP/cmd.out" "(d['stats'][0]['site']['function'], d['stats']
 sa_expect_json "$SA_TMP/cmd.out" "[(s['size'], s['size_diff'], s['count'], s['count_diff']) for s in d['stats'] if s['site']['function'] == 'alloc_gone']" "[(0, -40, 0, -5)]" "diff JSON vanished group"
 sa_expect_json "$SA_TMP/cmd.out" "(d['old']['total_size'], d['new']['total_size'])" "(1092344, 1101776)" "diff JSON headers"
 sa_expect_json "$SA_TMP/cmd.out" "sum(s['size_diff'] for s in d['stats'])" 9432 "diff JSON size_diff sum"
-exit 0
+sa_pass

@@ -80,4 +80,4 @@ grep -qx 'SNAPALLOC_INTERVAL=86401' "$SA_TMP/cmd.out" || sa_fail "--interval 864
 grep -qx 'SNAPALLOC_PEAK=65536' "$SA_TMP/cmd.out" || sa_fail "--peak 64KiB"
 grep -qx "SNAPALLOC_SIGNAL=12" "$SA_TMP/cmd.out" || sa_fail "--signal usr2"
 grep -q '^snapalloc: SNAPALLOC_' "$SA_TMP/cmd.err" && sa_fail "the library warned about what the command gave it: $(cat "$SA_TMP/cmd.err")"
-exit 0
+sa_pass

@@ -15,8 +15,7 @@ san="-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-fram
 # command that does not build is a failure.
 printf 'int main(void) { return 0; }\n' >"$SA_TMP/probe.c"
 if ! $CC_SAN $san "$SA_TMP/probe.c" -o "$SA_TMP/probe" 2>"$SA_TMP/cc.err"; then
-    echo "SKIP: $CC_SAN cannot build with $san: $(tail -1 "$SA_TMP/cc.err")"
-    exit 77
+    sa_skip "$CC_SAN cannot build with $san: $(tail -1 "$SA_TMP/cc.err")"
 fi
 # The command: tools/ and the reader library's sources.
 if ! $CC_SAN $san -g -O1 -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" \

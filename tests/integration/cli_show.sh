@@ -170,4 +170,4 @@ sa_cmd show "$odd" --json
 sa_expect_status cmd 0 "JSON escapes"
 sa_expect_json "$SA_TMP/cmd.out" "'q\"b\\\\s\\tx\\ufffd.snap small=1' in d['snapshot']['cmdline']" True "JSON escapes"
 sa_expect_json "$SA_TMP/cmd.out" "d['snapshot']['path'].endswith('q\"b\\\\s\\tx\\ufffd.snap')" True "JSON escapes in path"
-exit 0
+sa_pass

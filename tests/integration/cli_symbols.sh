@@ -34,4 +34,4 @@ grep -qx "snapalloc: warning: $SA_TMP/mk: cannot open (No such file or directory
     sa_fail "missing binary: warning text"
 sa_expect_json "$SA_TMP/cmd.out" "(d['stats'][0]['size'], d['stats'][0]['site']['function'].startswith('mk+0x'), d['stats'][0]['site']['file'], d['stats'][0]['site']['line'])" \
     "(1048576, True, '??', 0)" "missing binary JSON"
-exit 0
+sa_pass

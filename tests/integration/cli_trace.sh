@@ -58,4 +58,4 @@ first=$(sa_site_lines cmd | head -1)
 echo "$first" | grep -Eqx "$F:$L_small alloc_small: size=18\.8 KiB \(\+12\.5 KiB\), count=300 \(\+200\), average=64 B" ||
     sa_fail "diff: first line is '$first'"
 sa_expect_line cmd "$F:$L_big alloc_big: size=1024 KiB \(\+0 B\), count=1 \(\+0\), average=1024 KiB" "diff unchanged site"
-exit 0
+sa_pass

@@ -54,5 +54,5 @@ sed -n 2,3p "$f" | grep -q '^frame leak_prog ' || { cat "$f" >&2; sa_fail "defin
 ls "$SA_TMP/direct2.d" | grep -v -e '\.txt$' -e '\.err$' | sort >"$SA_TMP/files"
 printf '%s\n' "$SA_CHECK_PID.definite.snap" "$SA_CHECK_PID.done" "$SA_CHECK_PID.exit.snap" "$SA_CHECK_PID.indirect.snap" \
     "$SA_CHECK_PID.possible.snap" "$SA_CHECK_PID.reachable.snap" | sort >"$SA_TMP/files.want"
-cmp -s "$SA_TMP/files" "$SA_TMP/files.want" || sa_fail "files written: $(cat "$SA_TMP/files")"
+sa_expect_same_file "$SA_TMP/files.want" "$SA_TMP/files" "files written"
 sa_pass

@@ -33,7 +33,7 @@ sa_expect_status fake42 42
 dir=$(sed -n 3p "$SA_TMP/fake.args")
 case $dir in /tmp/snapalloc-check.*) ;; *) sa_fail "analyzer's DIR argument is '$dir'" ;; esac
 printf '%s\n' check --analyze "$dir" --exitcode 42 --fail-on definite,possible >"$SA_TMP/args.want"
-cmp -s "$SA_TMP/args.want" "$SA_TMP/fake.args" || sa_fail "analyzer arguments: $(cat "$SA_TMP/fake.args")"
+sa_expect_same_file "$SA_TMP/args.want" "$SA_TMP/fake.args" "analyzer arguments"
 ! grep -q -e '^LD_PRELOAD=' -e '^SNAPALLOC_' "$SA_TMP/fake.env" || sa_fail "the analyzer's environment has LD_PRELOAD or SNAPALLOC_*"
 [ "$(grep -c -e '\.done$' -e '\.definite\.snap$' -e '\.exit\.snap$' "$SA_TMP/fake.files")" = 3 ] \
     || sa_fail "the analyzer saw: $(cat "$SA_TMP/fake.files")"

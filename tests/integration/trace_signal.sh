@@ -29,4 +29,4 @@ sa_run_traced term env SNAPALLOC_TRACE=8 SNAPALLOC_SIGNAL=TERM \
     SNAPALLOC_SNAPSHOT_AT_EXIT=0 SNAPALLOC_SNAPSHOT="$SA_TMP/term.snap" sh -c 'kill -TERM $$; exit 3'
 sa_expect_status term 143
 [ ! -e "$SA_TMP/term.snap" ] || sa_fail "a snapshot on SIGTERM"
-echo "PASS: trace_signal"
+sa_pass

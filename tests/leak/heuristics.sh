@@ -37,7 +37,7 @@ MC_VG_OPTS=
 P=$MC_BIN/heur_length64_O2
 sa_run_plain cmd_all "$SNAPALLOC_CMD" check --show definite,indirect,possible,reachable \
     --report "$SA_TMP/all.json" -- "$P"
-[ "$(sa_status cmd_all)" = 0 ] || { sa_show cmd_all; sa_fail "check (all heuristics): exit $(sa_status cmd_all)"; }
+sa_expect_status cmd_all 0 "check (all heuristics)"
 grep -qx '  of which reachable via heuristic length64: 72 bytes in 1 blocks' "$SA_TMP/cmd_all.err" ||
     { sa_show cmd_all; sa_fail "no 'reachable via heuristic length64' line"; }
 grep -qx 'possibly lost: 0 bytes in 0 blocks' "$SA_TMP/cmd_all.err" ||
@@ -57,21 +57,21 @@ grep -qx 'reachable via heuristic length64: 72 bytes in 1 blocks' "$SA_TMP/cmd_d
     { sa_show cmd_def; sa_fail "no 'reachable via heuristic' line by default"; }
 # --heuristics none: possibly lost, which fails with --fail-on possible.
 sa_run_plain cmd_none "$SNAPALLOC_CMD" check --heuristics none --fail-on possible -- "$P"
-[ "$(sa_status cmd_none)" = 23 ] || { sa_show cmd_none; sa_fail "--heuristics none --fail-on possible: exit $(sa_status cmd_none)"; }
+sa_expect_status cmd_none 23 "--heuristics none --fail-on possible"
 grep -qx 'possibly lost: 72 bytes in 1 blocks' "$SA_TMP/cmd_none.err" ||
     { sa_show cmd_none; sa_fail "--heuristics none: not possibly lost"; }
 grep -q 'via heuristic' "$SA_TMP/cmd_none.err" && { sa_show cmd_none; sa_fail "--heuristics none: a heuristic line"; }
 sa_run_plain cmd_one "$SNAPALLOC_CMD" check --heuristics length64 --fail-on possible -- "$P"
-[ "$(sa_status cmd_one)" = 0 ] || { sa_show cmd_one; sa_fail "--heuristics length64: exit $(sa_status cmd_one)"; }
+sa_expect_status cmd_one 0 "--heuristics length64"
 # Garbage is refused with one line, before the program runs.
 for bad in bogus "length64,," "" "all,none" "LENGTH64"; do
     sa_run_plain cmd_bad "$SNAPALLOC_CMD" check --heuristics "$bad" -- sh -c 'echo ran'
-    [ "$(sa_status cmd_bad)" = 2 ] || { sa_show cmd_bad; sa_fail "--heuristics '$bad': exit $(sa_status cmd_bad)"; }
+    sa_expect_status cmd_bad 2 "--heuristics '$bad'"
     [ "$(wc -l <"$SA_TMP/cmd_bad.err")" = 1 ] && grep -q '^snapalloc: --heuristics: ' "$SA_TMP/cmd_bad.err" ||
         { sa_show cmd_bad; sa_fail "--heuristics '$bad': not one line"; }
     [ ! -s "$SA_TMP/cmd_bad.out" ] || sa_fail "--heuristics '$bad': the program ran"
 done
 sa_run_plain cmd_an "$SNAPALLOC_CMD" check --analyze "$SA_TMP" --heuristics none
-[ "$(sa_status cmd_an)" = 2 ] || sa_fail "--heuristics with --analyze accepted"
+sa_expect_status cmd_an 2 "--heuristics with --analyze"
 
 mc_done
