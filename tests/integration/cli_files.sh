@@ -49,7 +49,7 @@ sa_run_traced prog env SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT="$SA_TMP/d.%n" SNAPA
 sa_expect_status prog 0 "directory template"
 [ "$(sed -n 1p "$SA_TMP/prog.err")" = "snapalloc: cannot write snapshot $SA_TMP/d.1: it is a directory; peak snapshots are off from now on" ] \
     || sa_fail "directory template: the first line"
-[ "$(grep -c "peak snapshots" "$SA_TMP/prog.err")" = 1 ] || sa_fail "directory template: peak snapshots retried"
+sa_expect_eq "$(grep -c "peak snapshots" "$SA_TMP/prog.err")" 1 "directory template: peak snapshots retried"
 for n in 1 2 3 4 5 6 7 8; do [ -d "$SA_TMP/d.$n" ] || sa_fail "directory d.$n replaced"; done
 
 # A FIFO planted at a leak check's PID.done: the program does not hang, and
@@ -70,7 +70,7 @@ mkfifo "$SA_TMP/mk"
 # (a hang ends at SA_TIMEOUT: status 124)
 sa_cmd show "$SA_TMP/m.snap"
 sa_expect_status cmd 0 "module FIFO"
-[ "$(grep -c "$SA_TMP/mk" "$SA_TMP/cmd.err")" = 1 ] || sa_fail "module FIFO: not one note"
+sa_expect_eq "$(grep -c "$SA_TMP/mk" "$SA_TMP/cmd.err")" 1 "module FIFO: not one note"
 grep -q "^snapalloc: warning: $SA_TMP/mk: not a regular file; its frames are shown as module+offset\$" "$SA_TMP/cmd.err" \
     || sa_fail "module FIFO: the note"
 

@@ -89,6 +89,6 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
         || sa_fail "dropped privileges: no summary"
     grep -Eq "^  pid [0-9]+: $SA_TMP/drop/cli_prog\.[0-9]+\.[0-9]+\.snap: Permission denied\$" "$SA_TMP/cmd.err" \
         || sa_fail "dropped privileges: the record"
-    [ "$(tail -n 1 "$SA_TMP/cmd.err" | cut -c1-6)" = "  pid " ] || sa_fail "dropped privileges: the summary is not last"
+    sa_expect_eq "$(tail -n 1 "$SA_TMP/cmd.err" | cut -c1-6)" "  pid " "dropped privileges: the summary is not last"
 fi
 sa_pass

@@ -142,7 +142,7 @@ sa_expect_line cmd "(.*;)?main;via_helper;alloc_small 192" "collapsed via_helper
 sa_expect_line cmd "(.*;)?main;alloc_wrapped;xmalloc 1792" "collapsed wrapper caller"
 sa_expect_line cmd "(.*;)?main;alloc_rec;alloc_rec;alloc_rec 64" "collapsed recursion"
 sa_expect_no_line cmd '(^|;)(malloc|strdup|__strdup|__libc_malloc)( |;)' "collapsed folding"
-[ "$(awk '{s += $NF} END {print s}' "$SA_TMP/cmd.out")" = 1098064 ] || sa_fail "collapsed: bytes do not add up to the total"
+sa_expect_eq "$(awk '{s += $NF} END {print s}' "$SA_TMP/cmd.out")" 1098064 "collapsed: bytes do not add up to the total"
 grep -Evq '^[^ ;][^;]*(;[^;]+)* [0-9]+$' "$SA_TMP/cmd.out" && sa_fail "collapsed: a line is not 'frame;frame;... BYTES'"
 sa_cmd show "$SA_TMP/a.snap" --format collapsed --by line --include alloc_small
 sa_expect_status cmd 0 "collapsed --by line"

@@ -42,14 +42,14 @@ check_mode clean "0 0" "0 0" "0 0"
 sa_run_checked direct2 "$PROG" direct
 n=1
 for c in definite indirect possible reachable; do
-    [ "$(sa_check_field direct2 $c trigger)" = 5 ] || sa_fail "$c.snap: trigger is not 5"
-    [ "$(sa_check_field direct2 $c sequence)" = $n ] || sa_fail "$c.snap: sequence is not $n"
+    sa_expect_eq "$(sa_check_field direct2 $c trigger)" 5 "$c.snap: trigger is not 5"
+    sa_expect_eq "$(sa_check_field direct2 $c sequence)" $n "$c.snap: sequence is not $n"
     n=$((n + 1))
 done
-[ "$(sa_check_field direct2 exit trigger)" = 1 ] || sa_fail "exit.snap: trigger is not 1"
+sa_expect_eq "$(sa_check_field direct2 exit trigger)" 1 "exit.snap: trigger is not 1"
 [ -f "$SA_TMP/direct2.d/$SA_CHECK_PID.done" ] && [ ! -s "$SA_TMP/direct2.d/$SA_CHECK_PID.done" ] || sa_fail "PID.done is not an empty file"
 f=$SA_TMP/direct2.d/$SA_CHECK_PID.definite.snap.txt
-[ "$(grep -c '^stack ' "$f")" = 1 ] || sa_fail "definite.snap: expected one stack"
+sa_expect_eq "$(grep -c '^stack ' "$f")" 1 "definite.snap: expected one stack"
 sed -n 2,3p "$f" | grep -q '^frame leak_prog ' || { cat "$f" >&2; sa_fail "definite.snap: the first frame is not in leak_prog"; }
 ls "$SA_TMP/direct2.d" | grep -v -e '\.txt$' -e '\.err$' | sort >"$SA_TMP/files"
 printf '%s\n' "$SA_CHECK_PID.definite.snap" "$SA_CHECK_PID.done" "$SA_CHECK_PID.exit.snap" "$SA_CHECK_PID.indirect.snap" \

@@ -97,7 +97,8 @@ sa_init() {
     [ -f "$SNAPALLOC_LIB" ] || sa_fail "SNAPALLOC_LIB=$SNAPALLOC_LIB does not exist (is libsnapalloc built?)"
     SA_TMP=$(mktemp -d "${TMPDIR:-/tmp}/sa-$SA_NAME.XXXXXX")
     SA_AT_EXIT=
-    trap 'sa_rc=$?; eval "$SA_AT_EXIT"; rm -rf "$SA_TMP"; exit $sa_rc' EXIT
+    # (the hooks in a subshell: one that fails or exits keeps the cleanup)
+    trap 'sa_rc=$?; (eval "$SA_AT_EXIT") || :; rm -rf "$SA_TMP"; exit $sa_rc' EXIT
     trap 'exit 1' HUP INT TERM
     SA_SNAPS=$SA_TMP/snaps
     mkdir "$SA_SNAPS"

@@ -12,7 +12,7 @@ check_snap() {   # NAME MIN: exactly one snapshot NAME.*.snap, > MIN stacks and 
     set -- "$SA_SNAPS/$1".*.snap
     [ $# = 1 ] && [ -f "$1" ] || sa_fail "expected one snapshot, have: $(ls "$SA_SNAPS")"
     sa_snapdump "$1"
-    [ "$(sa_snap_field "$1" trigger)" = 1 ] || sa_fail "$1: not an exit snapshot"
+    sa_expect_eq "$(sa_snap_field "$1" trigger)" 1 "$1: not an exit snapshot"
     [ "$(sa_snap_field "$1" stacks)" -gt "$min" ] || sa_fail "$1: not more than $min stacks"
     [ "$(sa_snap_field "$1" count)" -gt "$min" ] || sa_fail "$1: not more than $min live blocks"
     "$SNAPALLOC_CMD" show "$1" >"$SA_TMP/show.out" 2>"$SA_TMP/show.err" \

@@ -14,8 +14,8 @@ sa_expect_status signals 0
 sa_expect_stderr signals ""
 for n in 1 5 20; do
     sa_snapdump "$SA_SNAPS/s.$n.snap"
-    [ "$(sa_snap_field "$SA_SNAPS/s.$n.snap" trigger)" = 2 ] || sa_fail "s.$n.snap: trigger is not 'signal' (2)"
-    [ "$(sa_snap_field "$SA_SNAPS/s.$n.snap" sequence)" = "$n" ] || sa_fail "s.$n.snap: sequence is not $n"
+    sa_expect_eq "$(sa_snap_field "$SA_SNAPS/s.$n.snap" trigger)" 2 "s.$n.snap: trigger is not 'signal' (2)"
+    sa_expect_eq "$(sa_snap_field "$SA_SNAPS/s.$n.snap" sequence)" "$n" "s.$n.snap: sequence is not $n"
     sa_expect_trace_site "$SA_SNAPS/s.$n.snap" small "1 $((64 * n)) $n"
 done
 # Every file left is complete (written to a temporary name, then renamed).
@@ -35,7 +35,7 @@ sa_run_traced interval env SNAPALLOC_TRACE=8 SNAPALLOC_INTERVAL=0.05 \
     SNAPALLOC_SNAPSHOT_AT_EXIT=0 SNAPALLOC_SNAPSHOT="$SA_SNAPS/i.%n.snap" "$PROG" interval "$SA_SNAPS"
 sa_expect_status interval 0
 sa_snapdump "$SA_SNAPS/i.1.snap"
-[ "$(sa_snap_field "$SA_SNAPS/i.1.snap" trigger)" = 3 ] || sa_fail "i.1.snap: trigger is not 'interval' (3)"
+sa_expect_eq "$(sa_snap_field "$SA_SNAPS/i.1.snap" trigger)" 3 "i.1.snap: trigger is not 'interval' (3)"
 
 # Peaks: 10 x 256 KiB with SNAPALLOC_PEAK=1M: one snapshot at >= 1 MiB, one
 # at >= 2 MiB, none at exit.
@@ -46,7 +46,7 @@ sa_expect_status peak 0
 [ -f "$SA_SNAPS/p.2.snap" ] && [ ! -e "$SA_SNAPS/p.3.snap" ] || sa_fail "expected exactly p.1.snap and p.2.snap: $(ls "$SA_SNAPS")"
 for n in 1 2; do
     sa_snapdump "$SA_SNAPS/p.$n.snap"
-    [ "$(sa_snap_field "$SA_SNAPS/p.$n.snap" trigger)" = 4 ] || sa_fail "p.$n.snap: trigger is not 'peak' (4)"
+    sa_expect_eq "$(sa_snap_field "$SA_SNAPS/p.$n.snap" trigger)" 4 "p.$n.snap: trigger is not 'peak' (4)"
     cur=$(sa_snap_field "$SA_SNAPS/p.$n.snap" current)
     [ "$cur" -ge $((n << 20)) ] && [ "$cur" -lt $((n << 20 | 256 << 10)) ] \
         || sa_fail "p.$n.snap: traced current $cur is not the first value >= $n MiB"

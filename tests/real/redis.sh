@@ -163,7 +163,7 @@ for t in SET GET LPUSH LPOP INCR HSET; do
     grep -q "^$t: " "$SA_TMP/bench.sum" || sa_fail "redis-benchmark did not complete $t"
 done
 echo "$SA_NAME: trace: redis-benchmark completed $(wc -l <"$SA_TMP/bench.sum") tests"
-[ "$(rd_cli FLUSHALL)" = OK ] || sa_fail "FLUSHALL"
+sa_expect_eq "$(rd_cli FLUSHALL)" OK "FLUSHALL"
 rd_load trace2
 rd_expect_digest trace2
 rd_stop trace

@@ -21,5 +21,5 @@ mkdir "$SA_TMP/check"
 sa_run_plain check "$SNAPALLOC_CMD" check -o "$SA_TMP/check" -- "$prog"
 sa_same_stdout plain check
 sa_expect_status check 0
-[ "$(grep -c 'kept all usable bytes' "$(sa_out check)")" = 8 ] || sa_fail "not 8 block sizes checked"
+sa_expect_eq "$(grep -c 'kept all usable bytes' "$(sa_out check)")" 8 "not 8 block sizes checked"
 sa_pass
