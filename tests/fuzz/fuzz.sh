@@ -8,49 +8,46 @@
 # (the input that did it is printed as hex).  SKIP (77) without clang or
 # its libFuzzer.
 set -eu
-. "$top_srcdir/tests/integration/cli_lib.sh"
-cli_init fuzz
+. "$top_srcdir/tests/integration/lib.sh"
+sa_init fuzz
+MK=$(sa_helper cli_mksnap)
 
 S=$top_srcdir
 CLANG=${CLANG:-clang}
-if ! command -v "$CLANG" >/dev/null 2>&1; then
-    echo "SKIP: no clang (apt-get install clang)"
-    exit 77
-fi
+command -v "$CLANG" >/dev/null 2>&1 || sa_skip "no clang (apt-get install clang)"
 # SKIP only when clang cannot build a libFuzzer program at all; a harness
 # that does not build is a failure.
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return (int)(d && n) * 0; }\n' \
-    >"$T/probe.c"
-if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$T/probe.c" -o "$T/probe" 2>"$T/cc.err"; then
-    echo "SKIP: $CLANG cannot build a libFuzzer program (apt-get install libclang-rt-14-dev): $(tail -1 "$T/cc.err")"
-    exit 77
+    >"$SA_TMP/probe.c"
+if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$SA_TMP/probe.c" -o "$SA_TMP/probe" 2>"$SA_TMP/cc.err"; then
+    sa_skip "$CLANG cannot build a libFuzzer program (apt-get install libclang-rt-14-dev): $(tail -1 "$SA_TMP/cc.err")"
 fi
 if ! "$CLANG" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 \
         -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" -I"$S/include" -I"$S/src" \
         -I"$S/tools" "$S/tests/fuzz/fuzz_snapshot.c" "$S/tools/report.c" "$S/tools/model.c" \
         "$S/tools/out_text.c" "$S/tools/out_json.c" "$S/tools/out_collapsed.c" \
         "$S/tools/symbolize.c" "$S/tools/intern.c" "$S/tools/fold.c" "$S/src/format/read.c" "$S/src/leak/heur_names.c" \
-        "$S/src/common/config_parse.c" -ldw -lelf -lstdc++ -lm -o "$T/fuzz" 2>"$T/cc.err"; then
-    cat "$T/cc.err"
-    fail "the harness does not build"
+        "$S/src/common/config_parse.c" -ldw -lelf -lstdc++ -lm -o "$SA_TMP/fuzz" 2>"$SA_TMP/cc.err"; then
+    cat "$SA_TMP/cc.err"
+    sa_fail "the harness does not build"
 fi
 
-mkdir "$T/corpus"
-"$MK" "$T/corpus/default.snap" >/dev/null || fail "cli_mksnap"
-"$MK" "$T/corpus/mixed.snap" small=3 pages=1 big=0 dup=2 wrap=1 rec=1 helper=2 gone=1 inl=2 \
-    >/dev/null || fail "cli_mksnap mixed"
-"$MK" "$T/corpus/one.snap" small=1 pages=0 big=0 dup=0 wrap=0 rec=0 helper=0 >/dev/null ||
-    fail "cli_mksnap one"
+mkdir "$SA_TMP/corpus"
+"$MK" "$SA_TMP/corpus/default.snap" >/dev/null || sa_fail "cli_mksnap"
+"$MK" "$SA_TMP/corpus/mixed.snap" small=3 pages=1 big=0 dup=2 wrap=1 rec=1 helper=2 gone=1 inl=2 \
+    >/dev/null || sa_fail "cli_mksnap mixed"
+"$MK" "$SA_TMP/corpus/one.snap" small=1 pages=0 big=0 dup=0 wrap=0 rec=0 helper=0 >/dev/null ||
+    sa_fail "cli_mksnap one"
 
 rc=0
-ASAN_OPTIONS=detect_leaks=1 "$T/fuzz" -seed=1 -max_total_time=30 -timeout=20 -rss_limit_mb=2048 \
-    -artifact_prefix="$T/" -print_final_stats=1 "$T/corpus" >"$T/fuzz.log" 2>&1 || rc=$?
-grep -E '^(stat::number_of_executed_units|Done)' "$T/fuzz.log" || :
+ASAN_OPTIONS=detect_leaks=1 "$SA_TMP/fuzz" -seed=1 -max_total_time=30 -timeout=20 -rss_limit_mb=2048 \
+    -artifact_prefix="$SA_TMP/" -print_final_stats=1 "$SA_TMP/corpus" >"$SA_TMP/fuzz.log" 2>&1 || rc=$?
+grep -E '^(stat::number_of_executed_units|Done)' "$SA_TMP/fuzz.log" || :
 if [ $rc -ne 0 ]; then
-    grep -E 'ERROR|runtime error|SUMMARY|#[0-9]+ ' "$T/fuzz.log" | head -40
-    for f in "$T"/crash-* "$T"/leak-* "$T"/timeout-* "$T"/oom-*; do
+    grep -E 'ERROR|runtime error|SUMMARY|#[0-9]+ ' "$SA_TMP/fuzz.log" | head -40
+    for f in "$SA_TMP"/crash-* "$SA_TMP"/leak-* "$SA_TMP"/timeout-* "$SA_TMP"/oom-*; do
         [ -e "$f" ] && { echo "--- $f"; od -A d -t x1 "$f" | head -20; }
     done
-    fail "the fuzzer found a problem (exit $rc)"
+    sa_fail "the fuzzer found a problem (exit $rc)"
 fi
-echo "PASS: fuzz"
+sa_pass

@@ -1,8 +1,9 @@
 #!/bin/sh
 # api_link.sh - the installed development files: snapalloc.pc gives the
 # flags to build a program against include/snapalloc.h and -lsnapalloc,
-# and that program's C API calls (snapalloc(3)) give exact figures; the
-# snapshot it writes is read back by the command with the same totals.
+# and that program's C API calls (snapalloc(3)) give exact figures at -O0
+# and -O2; the snapshot it writes is read back by the command with the
+# same totals.
 set -eu
 . "$top_srcdir/tests/integration/lib.sh"
 sa_init api_link
@@ -22,19 +23,20 @@ fi
 case " $flags " in *" -lsnapalloc "*) ;; *) sa_fail "pkg-config --libs has no -lsnapalloc: $flags" ;; esac
 [ "$(pkg-config --modversion snapalloc)" = "$(sed -n 's/^AC_INIT(\[snapalloc\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")" ] ||
     sa_fail "pkg-config --modversion is not the package version"
-# shellcheck disable=SC2086
-${CC:-cc} -g -O2 -o "$SA_TMP/api_prog" "$top_srcdir/tests/integration/api_prog.c" $flags \
-    -Wl,-rpath,"$libdir" 2>"$SA_TMP/cc.err" || { cat "$SA_TMP/cc.err"; sa_fail "cannot build against snapalloc.pc"; }
-# Linked, not preloaded: the program's malloc is libsnapalloc's.
-ldd "$SA_TMP/api_prog" | grep -q "libsnapalloc.so => $libdir/" || sa_fail "not linked with $libdir's libsnapalloc"
-sa_run_plain prog "$SA_TMP/api_prog" "$SA_TMP/api.snap"
-[ "$(sa_status prog)" = 0 ] || { sa_show prog; sa_fail "the program exited $(sa_status prog)"; }
-want="current=101100 peak=101100 frames>0=1 snapshot=0 after_free=1100 peak=101100
+for level in O0 O2; do
+    prog=$SA_TMP/api_prog_$level
+    # shellcheck disable=SC2086
+    sa_build "$prog" "$SA_SRC/api_prog.c" $level $flags -Wl,-rpath,"$libdir"
+    # Linked, not preloaded: the program's malloc is libsnapalloc's.
+    ldd "$prog" | grep -q "libsnapalloc.so => $libdir/" || sa_fail "-$level: not linked with $libdir's libsnapalloc"
+    sa_run_plain prog-$level "$prog" "$SA_TMP/api-$level.snap"
+    sa_expect_status prog-$level 0
+    sa_expect_stdout prog-$level "current=101100 peak=101100 frames>0=1 snapshot=0 after_free=1100 peak=101100
 tracing=0 stats=1"
-[ "$(cat "$SA_TMP/prog.out")" = "$want" ] || { sa_show prog; sa_fail "API figures differ from: $want"; }
-"$SNAPALLOC_CMD" show --format json "$SA_TMP/api.snap" >"$SA_TMP/show.json" 2>&1 ||
-    { cat "$SA_TMP/show.json"; sa_fail "show"; }
-python3 - "$SA_TMP/show.json" <<'PY' || sa_fail "the snapshot read back"
+    sa_cmd show --format json "$SA_TMP/api-$level.snap"
+    sa_expect_status cmd 0 "-$level: show"
+    sa_expect_stderr cmd ""
+    python3 - "$(sa_out cmd)" <<'PY' || sa_fail "-$level: the snapshot read back"
 import json, sys
 d = json.load(open(sys.argv[1]))
 s = d["snapshot"]
@@ -46,4 +48,5 @@ if not ok:
     print(json.dumps(d, indent=1)[:2000])
     sys.exit(1)
 PY
+done
 sa_pass

@@ -3,111 +3,111 @@
 # wildcards, substring semantics, counts per suppression ("Suppressions
 # used"), unused suppressions listed, JSON suppressed_by, malformed files.
 set -eu
-. "$top_srcdir/tests/integration/check_lib.sh"
-check_init check_suppress
+. "$top_srcdir/tests/integration/lib.sh"
+sa_init check_suppress
 
-L_lib=$(line_of check_mkset_lib.c lib)
-D=$T/d
+L_lib=$(sa_line_of check_mkset_lib.c lib)
+D=$SA_TMP/d
 # definite: 3 x 64 (alloc_small), 2 x 32 (make_node), 1 x 128 (lib_alloc in
 # check_mkset_lib.c); indirect: 1 x 16 (dup_name).
-mkset "$D" definite:small=3 definite:node=2 definite:lib=1 indirect:str=1
+sa_mkset "$D" definite:small=3 definite:node=2 definite:lib=1 indirect:str=1
 
 supp() { # NAME LINES...
-    f=$T/$1
+    f=$SA_TMP/$1
     shift
     printf '%s\n' "$@" >"$f"
 }
 
 # By function (substring), and a comment and blank lines.
 supp s1 "# the node pool is freed by the OS" "" "leak:make_no" "   "
-sa check --analyze "$D" --suppressions "$T/s1"
-expect_rc 23 "partial suppression"
-expect_err_line "definitely lost: 320 bytes in 4 blocks" "function suppressed"
-expect_err_line "suppressed: 64 bytes in 2 blocks" "suppressed summary"
-expect_no_err_line "are definitely lost at .* make_node" "suppressed leak not listed"
-expect_err_line "Suppressions used:" "table"
-expect_err_line "  count      bytes template" "table header"
-expect_err_line "      1         64 make_no" "table row"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s1"
+sa_expect_status cmd 23 "partial suppression"
+sa_expect_err_line cmd "definitely lost: 320 bytes in 4 blocks" "function suppressed"
+sa_expect_err_line cmd "suppressed: 64 bytes in 2 blocks" "suppressed summary"
+sa_expect_no_err_line cmd "are definitely lost at .* make_node" "suppressed leak not listed"
+sa_expect_err_line cmd "Suppressions used:" "table"
+sa_expect_err_line cmd "  count      bytes template" "table header"
+sa_expect_err_line cmd "      1         64 make_no" "table row"
 
 # Everything suppressed: the check passes.
 supp s2 "leak:alloc_small" "leak:make_node" "leak:dup_name" "leak:lib_alloc" "leak:never_called"
-sa check --analyze "$D" --suppressions "$T/s2"
-expect_rc 0 "all suppressed"
-expect_err_line "definitely lost: 0 bytes in 0 blocks" "all suppressed summary"
-expect_err_line "suppressed: 400 bytes in 7 blocks" "all suppressed total"
-expect_err_line "Unused suppressions:" "unused header"
-expect_err_line "  $T/s2:5: leak:never_called" "unused listed with file:line"
-[ "$(grep -c '^  .*: leak:' "$T/err")" -eq 1 ] || fail "only never_called is unused"
-expect_err_line "snapalloc check: passed" "all suppressed verdict"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s2"
+sa_expect_status cmd 0 "all suppressed"
+sa_expect_err_line cmd "definitely lost: 0 bytes in 0 blocks" "all suppressed summary"
+sa_expect_err_line cmd "suppressed: 400 bytes in 7 blocks" "all suppressed total"
+sa_expect_err_line cmd "Unused suppressions:" "unused header"
+sa_expect_err_line cmd "  $SA_TMP/s2:5: leak:never_called" "unused listed with file:line"
+[ "$(grep -c '^  .*: leak:' "$SA_TMP/cmd.err")" -eq 1 ] || sa_fail "only never_called is unused"
+sa_expect_err_line cmd "snapalloc check: passed" "all suppressed verdict"
 
 # By source file: only lib_alloc is in check_mkset_lib.c.
 supp s3 "leak:check_mkset_lib.c"
-sa check --analyze "$D" --suppressions "$T/s3"
-expect_err_line "definitely lost: 256 bytes in 5 blocks" "file suppressed"
-expect_err_line "      1        128 check_mkset_lib.c" "file row"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s3"
+sa_expect_err_line cmd "definitely lost: 256 bytes in 5 blocks" "file suppressed"
+sa_expect_err_line cmd "      1        128 check_mkset_lib.c" "file row"
 # ^ anchors at the start of the full path: a bare file name does not match.
 supp s4 "leak:^check_mkset_lib.c"
-sa check --analyze "$D" --suppressions "$T/s4"
-expect_err_line "definitely lost: 384 bytes in 6 blocks" "^ anchored file name"
-expect_err_line "  $T/s4:1: leak:\^check_mkset_lib.c" "^ pattern unused"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s4"
+sa_expect_err_line cmd "definitely lost: 384 bytes in 6 blocks" "^ anchored file name"
+sa_expect_err_line cmd "  $SA_TMP/s4:1: leak:\^check_mkset_lib.c" "^ pattern unused"
 supp s5 "leak:^/*/check_mkset_lib.c\$"
-sa check --analyze "$D" --suppressions "$T/s5"
-expect_err_line "definitely lost: 256 bytes in 5 blocks" "^...\$ with *"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s5"
+sa_expect_err_line cmd "definitely lost: 256 bytes in 5 blocks" "^...\$ with *"
 # $ anchors at the end: "alloc_smal$" matches no function.
 supp s6 'leak:alloc_smal$' 'leak:^make_node$'
-sa check --analyze "$D" --suppressions "$T/s6"
-expect_err_line "definitely lost: 320 bytes in 4 blocks" "\$ anchor"
-expect_err_line "  $T/s6:1: leak:alloc_smal\\\$" "\$ pattern unused"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s6"
+sa_expect_err_line cmd "definitely lost: 320 bytes in 4 blocks" "\$ anchor"
+sa_expect_err_line cmd "  $SA_TMP/s6:1: leak:alloc_smal\\\$" "\$ pattern unused"
 # * inside a pattern.
 supp s7 'leak:alloc_*all'
-sa check --analyze "$D" --suppressions "$T/s7"
-expect_err_line "definitely lost: 192 bytes in 3 blocks" "* wildcard"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s7"
+sa_expect_err_line cmd "definitely lost: 192 bytes in 3 blocks" "* wildcard"
 # By module path: every leak has a frame in the helper executable.
 supp s8 'leak:/check_mkset$'
-sa check --analyze "$D" --suppressions "$T/s8"
-expect_rc 0 "module suppressed"
-expect_err_line "suppressed: 400 bytes in 7 blocks" "module suppresses all"
-expect_err_line "      4        400 /check_mkset\\\$" "module row counts call sites"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s8"
+sa_expect_status cmd 0 "module suppressed"
+sa_expect_err_line cmd "suppressed: 400 bytes in 7 blocks" "module suppresses all"
+sa_expect_err_line cmd "      4        400 /check_mkset\\\$" "module row counts call sites"
 # Frames outside the call site count too: main is on every stack.
 supp s9 'leak:^main$'
-sa check --analyze "$D" --suppressions "$T/s9"
-expect_rc 0 "outer frame suppressed"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s9"
+sa_expect_status cmd 0 "outer frame suppressed"
 # The first matching suppression wins; several files.
 supp s10 'leak:alloc_small'
-sa check --analyze "$D" --suppressions "$T/s10" --suppressions "$T/s9"
-expect_err_line "      1        192 alloc_small" "first file wins"
-expect_err_line "      3        208 \^main\\\$" "second file for the rest"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s10" --suppressions "$SA_TMP/s9"
+sa_expect_err_line cmd "      1        192 alloc_small" "first file wins"
+sa_expect_err_line cmd "      3        208 \^main\\\$" "second file for the rest"
 
 # JSON: suppressed_by and the counts per suppression.
-sa check --analyze "$D" --suppressions "$T/s1" --report "$T/r.json"
-R=$T/r.json
-expect_jq "$R" "[(l['site']['function'], l['suppressed_by'], l['fails']) for l in d['leaks']]" \
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s1" --report "$SA_TMP/r.json"
+R=$SA_TMP/r.json
+sa_expect_json "$R" "[(l['site']['function'], l['suppressed_by'], l['fails']) for l in d['leaks']]" \
     "[('alloc_small', None, True), ('lib_alloc', None, True), ('make_node', 'make_no', False), ('dup_name', None, True)]" "json suppressed_by"
-expect_jq "$R" "d['suppressions']" "[{'pattern': 'make_no', 'file': '$T/s1', 'line': 3, 'leaks': 1, 'bytes': 64}]" "json suppressions"
-expect_jq "$R" "d['summary']['suppressed']" "{'bytes': 64, 'blocks': 2}" "json suppressed total"
+sa_expect_json "$R" "d['suppressions']" "[{'pattern': 'make_no', 'file': '$SA_TMP/s1', 'line': 3, 'leaks': 1, 'bytes': 64}]" "json suppressions"
+sa_expect_json "$R" "d['summary']['suppressed']" "{'bytes': 64, 'blocks': 2}" "json suppressed total"
 # JUnit: a suppressed leak is not a failed test.
-sa check --analyze "$D" --suppressions "$T/s1" --report "$T/r.xml"
-expect_xq "$T/r.xml" "x.get('tests'), x.get('failures')" "('3', '3')" "junit without the suppressed leak"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/s1" --report "$SA_TMP/r.xml"
+sa_expect_xml "$SA_TMP/r.xml" "x.get('tests'), x.get('failures')" "('3', '3')" "junit without the suppressed leak"
 
 # Malformed files: exit 2, one line naming FILE:LINE.
 supp bad1 "leak:ok" "foo:bar"
-sa check --analyze "$D" --suppressions "$T/bad1"
-expect_rc 2 "unknown type"; expect_one_error "unknown type"
-expect_err_line "snapalloc: $T/bad1:2: unknown suppression type 'foo' \(only 'leak' is supported\)" "unknown type message"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/bad1"
+sa_expect_status cmd 2 "unknown type"; sa_expect_one_error cmd "unknown type"
+sa_expect_err_line cmd "snapalloc: $SA_TMP/bad1:2: unknown suppression type 'foo' \(only 'leak' is supported\)" "unknown type message"
 supp bad2 "# x" "leak:"
-sa check --analyze "$D" --suppressions "$T/bad2"
-expect_rc 2 "empty pattern"; expect_one_error "empty pattern"
-expect_err_line "snapalloc: $T/bad2:2: empty pattern" "empty pattern message"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/bad2"
+sa_expect_status cmd 2 "empty pattern"; sa_expect_one_error cmd "empty pattern"
+sa_expect_err_line cmd "snapalloc: $SA_TMP/bad2:2: empty pattern" "empty pattern message"
 supp bad3 "leak"
-sa check --analyze "$D" --suppressions "$T/bad3"
-expect_rc 2 "no colon"; expect_one_error "no colon"
-expect_err_line "snapalloc: $T/bad3:1: expected 'leak:PATTERN', got 'leak'" "no colon message"
-sa check --analyze "$D" --suppressions "$T/missing"
-expect_rc 2 "missing file"; expect_one_error "missing file"
-expect_err_line "snapalloc: $T/missing: No such file or directory" "missing file message"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/bad3"
+sa_expect_status cmd 2 "no colon"; sa_expect_one_error cmd "no colon"
+sa_expect_err_line cmd "snapalloc: $SA_TMP/bad3:1: expected 'leak:PATTERN', got 'leak'" "no colon message"
+sa_cmd check --analyze "$D" --suppressions "$SA_TMP/missing"
+sa_expect_status cmd 2 "missing file"; sa_expect_one_error cmd "missing file"
+sa_expect_err_line cmd "snapalloc: $SA_TMP/missing: No such file or directory" "missing file message"
 # Checked before the program runs: it never starts.
-sa check --suppressions "$T/bad1" -- sh -c "touch '$T/ran'"
-expect_rc 2 "bad suppressions with a program"
-[ ! -e "$T/ran" ] || fail "the program ran despite a bad suppression file"
+sa_cmd check --suppressions "$SA_TMP/bad1" -- sh -c "touch '$SA_TMP/ran'"
+sa_expect_status cmd 2 "bad suppressions with a program"
+[ ! -e "$SA_TMP/ran" ] || sa_fail "the program ran despite a bad suppression file"
 
-echo "PASS: check_suppress"
+sa_pass

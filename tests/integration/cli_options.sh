@@ -2,49 +2,50 @@
 # exit status 2 with exactly one line "snapalloc: ..." on stderr and
 # nothing run.
 set -eu
-. "$top_srcdir/tests/integration/cli_lib.sh"
-cli_init cli_options
+. "$top_srcdir/tests/integration/lib.sh"
+sa_init cli_options
+MK=$(sa_helper cli_mksnap)
 
-"$MK" "$T/a.snap" small=1 >/dev/null || fail "cli_mksnap failed"
+"$MK" "$SA_TMP/a.snap" small=1 >/dev/null || sa_fail "cli_mksnap failed"
 
-sa --help
-expect_rc 0 "--help"; grep -q '^Usage: snapalloc COMMAND' "$T/out" || fail "--help text"
-sa --version
-expect_rc 0 "--version"; grep -Eq '^snapalloc [0-9]+\.[0-9]+' "$T/out" || fail "--version text"
+sa_cmd --help
+sa_expect_status cmd 0 "--help"; grep -q '^Usage: snapalloc COMMAND' "$SA_TMP/cmd.out" || sa_fail "--help text"
+sa_cmd --version
+sa_expect_status cmd 0 "--version"; grep -Eq '^snapalloc [0-9]+\.[0-9]+' "$SA_TMP/cmd.out" || sa_fail "--version text"
 for c in run show diff; do
-    sa $c --help
-    expect_rc 0 "$c --help"
-    grep -q "^Usage: snapalloc $c" "$T/out" || fail "$c --help text"
+    sa_cmd $c --help
+    sa_expect_status cmd 0 "$c --help"
+    grep -q "^Usage: snapalloc $c" "$SA_TMP/cmd.out" || sa_fail "$c --help text"
 done
 
 bad() { # WHAT ARGS...
     what=$1; shift
-    sa "$@"
-    expect_rc 2 "$what"
-    expect_one_error "$what"
+    sa_cmd "$@"
+    sa_expect_status cmd 2 "$what"
+    sa_expect_one_error cmd "$what"
 }
 bad "no command"
 bad "unknown command" frobnicate
 bad "unknown global option" --frob
-bad "show unknown option" show "$T/a.snap" --frob
-bad "show --top abc" show "$T/a.snap" --top abc
-bad "show --top -1" show "$T/a.snap" --top -1
-bad "show --top empty" show "$T/a.snap" --top ''
-bad "show --by nonsense" show "$T/a.snap" --by nonsense
-bad "show --by missing value" show "$T/a.snap" --by
-bad "show --format xml" show "$T/a.snap" --format xml
-bad "show --cumulative --by traceback" show "$T/a.snap" --cumulative --by traceback
+bad "show unknown option" show "$SA_TMP/a.snap" --frob
+bad "show --top abc" show "$SA_TMP/a.snap" --top abc
+bad "show --top -1" show "$SA_TMP/a.snap" --top -1
+bad "show --top empty" show "$SA_TMP/a.snap" --top ''
+bad "show --by nonsense" show "$SA_TMP/a.snap" --by nonsense
+bad "show --by missing value" show "$SA_TMP/a.snap" --by
+bad "show --format xml" show "$SA_TMP/a.snap" --format xml
+bad "show --cumulative --by traceback" show "$SA_TMP/a.snap" --cumulative --by traceback
 bad "show no file" show
-bad "show two files" show "$T/a.snap" "$T/a.snap"
-bad "show --min-diff" show "$T/a.snap" --min-diff 10
-bad "diff one file" diff "$T/a.snap"
-bad "diff three files" diff "$T/a.snap" "$T/a.snap" "$T/a.snap"
-bad "diff --min-diff abc" diff "$T/a.snap" "$T/a.snap" --min-diff abc
-bad "diff --min-diff 5X" diff "$T/a.snap" "$T/a.snap" --min-diff 5X
-grep -q -- '--min-diff' "$T/err" || fail "--min-diff error names the option"
+bad "show two files" show "$SA_TMP/a.snap" "$SA_TMP/a.snap"
+bad "show --min-diff" show "$SA_TMP/a.snap" --min-diff 10
+bad "diff one file" diff "$SA_TMP/a.snap"
+bad "diff three files" diff "$SA_TMP/a.snap" "$SA_TMP/a.snap" "$SA_TMP/a.snap"
+bad "diff --min-diff abc" diff "$SA_TMP/a.snap" "$SA_TMP/a.snap" --min-diff abc
+bad "diff --min-diff 5X" diff "$SA_TMP/a.snap" "$SA_TMP/a.snap" --min-diff 5X
+grep -q -- '--min-diff' "$SA_TMP/cmd.err" || sa_fail "--min-diff error names the option"
 
 # run: options are checked before anything is run.
-marker=$T/ran
+marker=$SA_TMP/ran
 bad "run unknown option" run --frob -- touch "$marker"
 bad "run -n 0" run -n 0 -- touch "$marker"
 bad "run -n 999" run -n 999 -- touch "$marker"
@@ -68,15 +69,15 @@ bad "run -o missing value" run -o
 bad "run missing --" run touch "$marker"
 bad "run missing program" run --
 bad "run nothing" run
-[ ! -e "$marker" ] || fail "a run with bad options ran the program"
+[ ! -e "$marker" ] || sa_fail "a run with bad options ran the program"
 
 # What the command accepts, the library accepts: the value reaches the
 # program's environment and the library takes it without a warning.
-sa run -o "$T/o" --interval 86401 --peak 64KiB --signal usr2 -- \
+sa_cmd run -o "$SA_TMP/o" --interval 86401 --peak 64KiB --signal usr2 -- \
     sh -c 'env | grep -E "^SNAPALLOC_(INTERVAL|PEAK|SIGNAL)=" | sort'
-expect_rc 0 "run --interval 86401 --peak 64KiB --signal usr2"
-grep -qx 'SNAPALLOC_INTERVAL=86401' "$T/out" || fail "--interval 86401 refused or changed"
-grep -qx 'SNAPALLOC_PEAK=65536' "$T/out" || fail "--peak 64KiB"
-grep -qx "SNAPALLOC_SIGNAL=12" "$T/out" || fail "--signal usr2"
-grep -q '^snapalloc: SNAPALLOC_' "$T/err" && fail "the library warned about what the command gave it: $(cat "$T/err")"
-exit 0
+sa_expect_status cmd 0 "run --interval 86401 --peak 64KiB --signal usr2"
+grep -qx 'SNAPALLOC_INTERVAL=86401' "$SA_TMP/cmd.out" || sa_fail "--interval 86401 refused or changed"
+grep -qx 'SNAPALLOC_PEAK=65536' "$SA_TMP/cmd.out" || sa_fail "--peak 64KiB"
+grep -qx "SNAPALLOC_SIGNAL=12" "$SA_TMP/cmd.out" || sa_fail "--signal usr2"
+grep -q '^snapalloc: SNAPALLOC_' "$SA_TMP/cmd.err" && sa_fail "the library warned about what the command gave it: $(cat "$SA_TMP/cmd.err")"
+sa_pass

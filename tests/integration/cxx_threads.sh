@@ -15,7 +15,7 @@ sa_expect_status snapalloc 0
 sa_same_stdout glibc snapalloc
 sa_expect_malloc_calls snapalloc 100000
 # With the tracer recording every allocation, too.
-sa_run_preload traced env SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$prog"
+sa_run_traced traced env SNAPALLOC_STATS=1 SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$prog"
 sa_expect_status traced 0
 sa_same_stdout glibc traced
 sa_expect_malloc_calls traced 100000

@@ -25,16 +25,16 @@ same_fds() {
         sa_fail "run '$1' sees other fds than the plain run"
     }
 }
-sa_run_preload_nostats trace env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_TMP/%e.%p.%n.snap" "$PROG" list
+sa_run_traced trace env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_TMP/%e.%p.%n.snap" "$PROG" list
 same_fds trace
-sa__run run env SNAPALLOC_LIB="$SNAPALLOC_LIB" "$CMD" run -o "$SA_TMP/snaps" -- "$PROG" list
+sa_run_plain run env SNAPALLOC_LIB="$SNAPALLOC_LIB" "$CMD" run -o "$SA_SNAPS" -- "$PROG" list
 same_fds run
-sa__run check env SNAPALLOC_LIB="$SNAPALLOC_LIB" "$CMD" check -- "$PROG" list
+sa_run_plain check env SNAPALLOC_LIB="$SNAPALLOC_LIB" "$CMD" check -- "$PROG" list
 same_fds check
 
 # 2. Files on fds 3 and 4 while libunwind validates addresses.
 mkdir "$SA_TMP/reuse"
-sa_run_preload_nostats reuse env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_TMP/%e.%p.%n.snap" "$PROG" reuse "$SA_TMP/reuse"
+sa_run_traced reuse env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_TMP/%e.%p.%n.snap" "$PROG" reuse "$SA_TMP/reuse"
 sa_expect_status reuse 0
 [ "$(cat "$SA_TMP/reuse/a")" = data-a ] || sa_fail "fd 3's file holds '$(cat "$SA_TMP/reuse/a")', expected data-a"
 [ "$(cat "$SA_TMP/reuse/b")" = data-b ] || sa_fail "fd 4's file holds '$(cat "$SA_TMP/reuse/b")', expected data-b"
@@ -53,7 +53,7 @@ sa_expect_status many 23
 many_files_intact "$SA_TMP/many" "SNAPALLOC_CHECK=1"
 grep -q 'definitely lost: 1,*060 bytes in 1 blocks' "$(sa_err many)" || { sa_show many; sa_fail "SNAPALLOC_CHECK=1: no leak report on stderr"; }
 mkdir "$SA_TMP/many2"
-sa__run many2 env SNAPALLOC_LIB="$SNAPALLOC_LIB" "$CMD" check -- "$PROG" many "$SA_TMP/many2" 120
+sa_run_plain many2 env SNAPALLOC_LIB="$SNAPALLOC_LIB" "$CMD" check -- "$PROG" many "$SA_TMP/many2" 120
 sa_expect_status many2 23
 many_files_intact "$SA_TMP/many2" "snapalloc check"
 grep -q 'definitely lost: 1,*060 bytes in 1 blocks' "$(sa_err many2)" || { sa_show many2; sa_fail "snapalloc check: no leak report on stderr"; }

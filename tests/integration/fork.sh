@@ -21,7 +21,7 @@ sa_expect_status snapalloc 0
 sa_expect_stdout snapalloc "$expected"
 sa_expect_malloc_calls snapalloc 1000
 # With the tracer on, whose locks must survive fork() as well.
-sa_run_preload traced env SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$prog"
+sa_run_traced traced env SNAPALLOC_STATS=1 SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$prog"
 sa_expect_status traced 0
 sa_expect_stdout traced "$expected"
 sa_expect_malloc_calls traced 1000

@@ -36,7 +36,7 @@ done
 # Under the leak check: no block definitely lost (memcheck's verdict: all
 # heap blocks were freed).
 : "${SNAPALLOC_CMD:?SNAPALLOC_CMD is not set (run the tests through make check)}"
-sa__run check "$SNAPALLOC_CMD" check -- "$prog" 4 20000
+sa_run_plain check "$SNAPALLOC_CMD" check -- "$prog" 4 20000
 sa_expect_status check 0
 sa_expect_stdout check ok
 grep -q '^definitely lost: 0 bytes in 0 blocks$' "$(sa_err check)" ||

@@ -5,26 +5,27 @@
 # definite, indirect and possible must agree in bytes and blocks.
 set -eu
 . "$top_srcdir/tests/integration/lib.sh"
-. "$top_srcdir/tests/integration/leak_lib.sh"
-lk_init leak_classes
+. "$top_srcdir/tests/leak/memcheck_lib.sh"
+sa_init leak_classes
+PROG=$(sa_helper leak_prog)
 
 have_valgrind=1
 command -v valgrind >/dev/null 2>&1 || { have_valgrind=0; echo "$SA_NAME: valgrind is not installed: no comparison"; }
 
 # mode "definite" "indirect" "possible" (bytes blocks each)
 check_mode() {
-    lk_run "$1" "$LK_PROG" "$1"
+    sa_run_checked "$1" "$PROG" "$1"
     sa_expect_status "$1" 0
     [ ! -s "$(sa_err "$1")" ] || { sa_show "$1"; sa_fail "run '$1' wrote to stderr"; }
-    lk_expect "$1" definite "$2"
-    lk_expect "$1" indirect "$3"
-    lk_expect "$1" possible "$4"
+    sa_expect_check_class "$1" definite "$2"
+    sa_expect_check_class "$1" indirect "$3"
+    sa_expect_check_class "$1" possible "$4"
     # Every mode keeps 32 + 5000 bytes reachable from globals.
-    set -- "$1" $(lk_class "$1" reachable)
+    set -- "$1" $(sa_check_class "$1" reachable)
     [ "$2" -ge 5032 ] && [ "$3" -ge 2 ] || sa_fail "run '$1': reachable is '$2 $3', expected at least 5032 bytes in 2 blocks"
     if [ "$have_valgrind" = 1 ]; then
-        lk_valgrind "$1" "$LK_PROG" "$1"
-        lk_same_as_valgrind "$1"
+        mc_valgrind "$1" "$PROG" "$1"
+        mc_same_as_valgrind "$1"
     fi
 }
 
@@ -38,20 +39,20 @@ check_mode clean "0 0" "0 0" "0 0"
 # The files: headers (trigger 5 = leak, sequence = class; the exit
 # snapshot's trigger 1) and the definite stack of "direct" in leak_prog's
 # function direct().
-lk_run direct2 "$LK_PROG" direct
+sa_run_checked direct2 "$PROG" direct
 n=1
 for c in definite indirect possible reachable; do
-    [ "$(lk_header direct2 $c trigger)" = 5 ] || sa_fail "$c.snap: trigger is not 5"
-    [ "$(lk_header direct2 $c sequence)" = $n ] || sa_fail "$c.snap: sequence is not $n"
+    sa_expect_eq "$(sa_check_field direct2 $c trigger)" 5 "$c.snap: trigger is not 5"
+    sa_expect_eq "$(sa_check_field direct2 $c sequence)" $n "$c.snap: sequence is not $n"
     n=$((n + 1))
 done
-[ "$(lk_header direct2 exit trigger)" = 1 ] || sa_fail "exit.snap: trigger is not 1"
-[ -f "$SA_TMP/direct2.d/$LK_PID.done" ] && [ ! -s "$SA_TMP/direct2.d/$LK_PID.done" ] || sa_fail "PID.done is not an empty file"
-f=$SA_TMP/direct2.d/$LK_PID.definite.snap.txt
-[ "$(grep -c '^stack ' "$f")" = 1 ] || sa_fail "definite.snap: expected one stack"
+sa_expect_eq "$(sa_check_field direct2 exit trigger)" 1 "exit.snap: trigger is not 1"
+[ -f "$SA_TMP/direct2.d/$SA_CHECK_PID.done" ] && [ ! -s "$SA_TMP/direct2.d/$SA_CHECK_PID.done" ] || sa_fail "PID.done is not an empty file"
+f=$SA_TMP/direct2.d/$SA_CHECK_PID.definite.snap.txt
+sa_expect_eq "$(grep -c '^stack ' "$f")" 1 "definite.snap: expected one stack"
 sed -n 2,3p "$f" | grep -q '^frame leak_prog ' || { cat "$f" >&2; sa_fail "definite.snap: the first frame is not in leak_prog"; }
 ls "$SA_TMP/direct2.d" | grep -v -e '\.txt$' -e '\.err$' | sort >"$SA_TMP/files"
-printf '%s\n' "$LK_PID.definite.snap" "$LK_PID.done" "$LK_PID.exit.snap" "$LK_PID.indirect.snap" \
-    "$LK_PID.possible.snap" "$LK_PID.reachable.snap" | sort >"$SA_TMP/files.want"
-cmp -s "$SA_TMP/files" "$SA_TMP/files.want" || sa_fail "files written: $(cat "$SA_TMP/files")"
+printf '%s\n' "$SA_CHECK_PID.definite.snap" "$SA_CHECK_PID.done" "$SA_CHECK_PID.exit.snap" "$SA_CHECK_PID.indirect.snap" \
+    "$SA_CHECK_PID.possible.snap" "$SA_CHECK_PID.reachable.snap" | sort >"$SA_TMP/files.want"
+sa_expect_same_file "$SA_TMP/files.want" "$SA_TMP/files" "files written"
 sa_pass

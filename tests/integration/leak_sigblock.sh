@@ -8,23 +8,23 @@
 # loader's blocks roots; our possible must be 0.)
 set -eu
 . "$top_srcdir/tests/integration/lib.sh"
-. "$top_srcdir/tests/integration/leak_lib.sh"
-lk_init leak_sigblock
+. "$top_srcdir/tests/leak/memcheck_lib.sh"
+sa_init leak_sigblock
 sa_need_program valgrind
 for opt in O0 O2; do
     prog=$(sa_helper leak_sigblock_$opt)
-    lk_run $opt "$prog"
+    sa_run_checked $opt "$prog"
     sa_expect_status $opt 0
     [ ! -s "$(sa_err $opt)" ] || { sa_show $opt; sa_fail "run '$opt' wrote to stderr"; }
-    grep -q '^stack size=4242 count=1 ' "$SA_TMP/$opt.d/$LK_PID.reachable.snap.txt" || {
-        head -n 20 "$SA_TMP/$opt.d/$LK_PID.reachable.snap.txt" >&2
+    grep -q '^stack size=4242 count=1 ' "$SA_TMP/$opt.d/$SA_CHECK_PID.reachable.snap.txt" || {
+        head -n 20 "$SA_TMP/$opt.d/$SA_CHECK_PID.reachable.snap.txt" >&2
         sa_fail "run '$opt': the worker's 4242-byte block is not still reachable"
     }
-    lk_valgrind $opt "$prog"
+    mc_valgrind $opt "$prog"
     for c in definite indirect; do
-        eval "want=\$LK_VG_$c"
-        lk_expect $opt $c "$want"
+        eval "want=\$MC_VG_$c"
+        sa_expect_check_class $opt $c "$want"
     done
-    lk_expect $opt possible "0 0"
+    sa_expect_check_class $opt possible "0 0"
 done
 sa_pass

@@ -23,6 +23,6 @@ sa_expect_status glibc 0
 sa_run_preload snapalloc "$py" "$script"
 sa_expect_status snapalloc 0
 sa_same_stdout glibc snapalloc
-[ "$(tail -n 1 "$(sa_out snapalloc)")" = done ] || sa_fail "workload.py did not finish"
+sa_expect_eq "$(tail -n 1 "$(sa_out snapalloc)")" done "workload.py did not finish"
 sa_expect_malloc_calls snapalloc 10000
 sa_pass

@@ -35,9 +35,9 @@ sa_run_preload cxx-snapalloc "$cxx_prog"
 expect_pass cxx-snapalloc "snapalloc differs from glibc"
 
 # Once more with the tracer on: the entry points take their traced paths.
-sa_run_preload c-traced env SNAPALLOC_TRACE=16 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$c_prog" snapalloc
+sa_run_traced c-traced env SNAPALLOC_STATS=1 SNAPALLOC_TRACE=16 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$c_prog" snapalloc
 expect_pass c-traced "snapalloc differs from glibc while tracing"
-sa_run_preload cxx-traced env SNAPALLOC_TRACE=16 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$cxx_prog"
+sa_run_traced cxx-traced env SNAPALLOC_STATS=1 SNAPALLOC_TRACE=16 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$cxx_prog"
 expect_pass cxx-traced "snapalloc differs from glibc while tracing"
 
 [ -z "$failed" ] || sa_fail "failed runs:$failed"

@@ -17,7 +17,7 @@ sa_expect_stdout snapalloc ok
 # 3 generations x 8 threads x 150000 allocations
 sa_expect_malloc_calls snapalloc 3500000
 # With the tracer recording every allocation, too.
-sa_run_preload traced env SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$prog"
+sa_run_traced traced env SNAPALLOC_STATS=1 SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$prog"
 sa_expect_status traced 0
 sa_expect_stdout traced ok
 sa_expect_malloc_calls traced 3500000

@@ -5,20 +5,17 @@
 # space (regression: an overflowing bounds check let 0xfff...ff0 through).
 # The program's output must equal the untraced run's.
 set -eu
-lib=${SNAPALLOC_LIB:?}
+. "$top_srcdir/tests/integration/lib.sh"
+sa_init trace_fp_python
 py=/usr/bin/python3
-[ -x "$py" ] || { echo "SKIP: no $py"; exit 77; }
-script="$top_srcdir/tests/integration/workload.py"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-PYTHONMALLOC=malloc "$py" "$script" >"$tmp/plain" || { echo "FAIL: plain run failed" >&2; exit 1; }
+[ -x "$py" ] || sa_skip "no $py"
+script="$SA_SRC/workload.py"
+sa_run_plain plain env PYTHONMALLOC=malloc "$py" "$script"
+sa_expect_status plain 0 "the plain run"
 for unwind in fp libunwind; do
-    if ! env PYTHONMALLOC=malloc LD_PRELOAD="$lib" SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT_AT_EXIT=0 \
-            SNAPALLOC_UNWIND=$unwind "$py" "$script" >"$tmp/$unwind"; then
-        echo "FAIL: trace_fp_python: python3 traced with SNAPALLOC_UNWIND=$unwind failed" >&2
-        exit 1
-    fi
-    cmp -s "$tmp/plain" "$tmp/$unwind" ||
-        { echo "FAIL: trace_fp_python: output differs with SNAPALLOC_UNWIND=$unwind" >&2; exit 1; }
+    sa_run_traced "$unwind" env PYTHONMALLOC=malloc SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT_AT_EXIT=0 \
+        SNAPALLOC_UNWIND=$unwind "$py" "$script"
+    sa_expect_status "$unwind" 0 "python3 traced with SNAPALLOC_UNWIND=$unwind"
+    sa_same_stdout plain "$unwind"
 done
-echo "trace_fp_python: ok"
+sa_pass

@@ -5,17 +5,16 @@
 # and that `snapalloc show` accepts.
 set -eu
 . "$top_srcdir/tests/integration/lib.sh"
-. "$top_srcdir/tests/integration/trace_lib.sh"
-tr_init trace_programs
+sa_init trace_programs
 
 check_snap() {   # NAME MIN: exactly one snapshot NAME.*.snap, > MIN stacks and blocks
     min=$2
-    set -- "$TR_DIR/$1".*.snap
-    [ $# = 1 ] && [ -f "$1" ] || sa_fail "expected one snapshot, have: $(ls "$TR_DIR")"
-    tr_dump "$1"
-    [ "$(tr_header "$1" trigger)" = 1 ] || sa_fail "$1: not an exit snapshot"
-    [ "$(tr_header "$1" stacks)" -gt "$min" ] || sa_fail "$1: not more than $min stacks"
-    [ "$(tr_header "$1" count)" -gt "$min" ] || sa_fail "$1: not more than $min live blocks"
+    set -- "$SA_SNAPS/$1".*.snap
+    [ $# = 1 ] && [ -f "$1" ] || sa_fail "expected one snapshot, have: $(ls "$SA_SNAPS")"
+    sa_snapdump "$1"
+    sa_expect_eq "$(sa_snap_field "$1" trigger)" 1 "$1: not an exit snapshot"
+    [ "$(sa_snap_field "$1" stacks)" -gt "$min" ] || sa_fail "$1: not more than $min stacks"
+    [ "$(sa_snap_field "$1" count)" -gt "$min" ] || sa_fail "$1: not more than $min live blocks"
     "$SNAPALLOC_CMD" show "$1" >"$SA_TMP/show.out" 2>"$SA_TMP/show.err" \
         || { cat "$SA_TMP/show.err" >&2; sa_fail "snapalloc show $1 failed"; }
 }
@@ -27,22 +26,22 @@ if command -v python3 >/dev/null 2>&1; then
     export PYTHONMALLOC PYTHONHASHSEED PYTHONDONTWRITEBYTECODE
     sa_run_plain py-glibc "$py" "$SA_SRC/workload.py"
     sa_expect_status py-glibc 0
-    sa_run_preload_nostats py env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$TR_DIR/py.%p.snap" \
+    sa_run_traced py env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_SNAPS/py.%p.snap" \
         "$py" "$SA_SRC/workload.py"
     sa_expect_status py 0
     sa_same_stdout py-glibc py
-    tr_expect_err py ""
+    sa_expect_stderr py ""
     check_snap py 10
     ran=$((ran + 1))
 fi
 if command -v sqlite3 >/dev/null 2>&1; then
     sa_run_plain sql-glibc sqlite3 :memory: ".read $SA_SRC/workload.sql"
     sa_expect_status sql-glibc 0
-    sa_run_preload_nostats sql env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$TR_DIR/sql.%p.snap" \
+    sa_run_traced sql env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_SNAPS/sql.%p.snap" \
         sqlite3 :memory: ".read $SA_SRC/workload.sql"
     sa_expect_status sql 0
     sa_same_stdout sql-glibc sql
-    tr_expect_err sql ""
+    sa_expect_stderr sql ""
     # sqlite3 frees nearly everything before exit; libc's locale data stays.
     check_snap sql 0
     ran=$((ran + 1))

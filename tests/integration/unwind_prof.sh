@@ -18,7 +18,7 @@ samples unwound: all"
 sa_run_plain glibc "$prog"
 sa_expect_status glibc 0
 sa_expect_stdout glibc "$expected"
-sa_run_preload traced env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$prog"
+sa_run_traced traced env SNAPALLOC_STATS=1 SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT_AT_EXIT=0 "$prog"
 sa_expect_status traced 0
 sa_expect_stdout traced "$expected"
 sa_expect_malloc_calls traced 200000

@@ -4,7 +4,7 @@
  * definitely lost the table (1 block, 8 bytes a slot), indirectly lost one
  * block a variable, "NAME=VALUE" and its terminator: numbers that depend
  * on the environment, so the check must be given the same one as memcheck
- * (corpus_lib.sh, lc_env_prepare). */
+ * (memcheck_lib.sh). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

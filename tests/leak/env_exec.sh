@@ -1,6 +1,6 @@
 #!/bin/sh
 # env_exec.sh - run a command with exactly the environment listed in a
-# file, one NAME=VALUE a line, in that order (corpus_lib.sh: memcheck and
+# file, one NAME=VALUE a line, in that order (memcheck_lib.sh: memcheck and
 # the check must run a program with the same environment).
 #
 # usage: env_exec.sh ENVFILE CMD [ARG...]

@@ -10,33 +10,34 @@
 #     heuristic" line and the JSON report's reachable_via_heuristic, and
 #     --heuristics LIST chooses them as memcheck's option does.
 set -eu
-. "$top_srcdir/tests/leak/corpus_lib.sh"
-lc_init heuristics
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/leak/memcheck_lib.sh"
+mc_init heuristics
 
 SNAPALLOC_CHECK_HEURISTICS=none
-LC_VG_OPTS=--leak-check-heuristics=none
+MC_VG_OPTS=--leak-check-heuristics=none
 export SNAPALLOC_CHECK_HEURISTICS
-lc_case heur_stdstring "0/0 0/0 64/1" "0/0 0/0 64/1"
-lc_case heur_length64 "0/0 0/0 72/1" "0/0 0/0 72/1"
-lc_case heur_newarray "0/0 0/0 168/1" "0/0 0/0 168/1"
-lc_case heur_multi_inherit "0/0 0/0 40/1" "0/0 0/0 40/1"
+mc_case heur_stdstring "0/0 0/0 64/1" "0/0 0/0 64/1"
+mc_case heur_length64 "0/0 0/0 72/1" "0/0 0/0 72/1"
+mc_case heur_newarray "0/0 0/0 168/1" "0/0 0/0 168/1"
+mc_case heur_multi_inherit "0/0 0/0 40/1" "0/0 0/0 40/1"
 # Only the named heuristics are on.  length64's block (a first word of 64
 # before 64 bytes) is also what newarray recognises: memcheck reaches it
 # "via heuristic newarray" then, and so must the check; the C++ object
 # stays possibly lost.
 SNAPALLOC_CHECK_HEURISTICS=stdstring,newarray
-LC_VG_OPTS=--leak-check-heuristics=stdstring,newarray
-lc_case heur_length64 "0/0 0/0 0/0" "0/0 0/0 0/0"
-lc_case heur_newarray "0/0 0/0 0/0" "0/0 0/0 0/0"
-lc_case heur_multi_inherit "0/0 0/0 40/1" "0/0 0/0 40/1"
+MC_VG_OPTS=--leak-check-heuristics=stdstring,newarray
+mc_case heur_length64 "0/0 0/0 0/0" "0/0 0/0 0/0"
+mc_case heur_newarray "0/0 0/0 0/0" "0/0 0/0 0/0"
+mc_case heur_multi_inherit "0/0 0/0 40/1" "0/0 0/0 40/1"
 unset SNAPALLOC_CHECK_HEURISTICS
-LC_VG_OPTS=
+MC_VG_OPTS=
 
 # The command.
-P=$LC_BIN/heur_length64_O2
+P=$MC_BIN/heur_length64_O2
 sa_run_plain cmd_all "$SNAPALLOC_CMD" check --show definite,indirect,possible,reachable \
     --report "$SA_TMP/all.json" -- "$P"
-[ "$(sa_status cmd_all)" = 0 ] || { sa_show cmd_all; sa_fail "check (all heuristics): exit $(sa_status cmd_all)"; }
+sa_expect_status cmd_all 0 "check (all heuristics)"
 grep -qx '  of which reachable via heuristic length64: 72 bytes in 1 blocks' "$SA_TMP/cmd_all.err" ||
     { sa_show cmd_all; sa_fail "no 'reachable via heuristic length64' line"; }
 grep -qx 'possibly lost: 0 bytes in 0 blocks' "$SA_TMP/cmd_all.err" ||
@@ -56,21 +57,21 @@ grep -qx 'reachable via heuristic length64: 72 bytes in 1 blocks' "$SA_TMP/cmd_d
     { sa_show cmd_def; sa_fail "no 'reachable via heuristic' line by default"; }
 # --heuristics none: possibly lost, which fails with --fail-on possible.
 sa_run_plain cmd_none "$SNAPALLOC_CMD" check --heuristics none --fail-on possible -- "$P"
-[ "$(sa_status cmd_none)" = 23 ] || { sa_show cmd_none; sa_fail "--heuristics none --fail-on possible: exit $(sa_status cmd_none)"; }
+sa_expect_status cmd_none 23 "--heuristics none --fail-on possible"
 grep -qx 'possibly lost: 72 bytes in 1 blocks' "$SA_TMP/cmd_none.err" ||
     { sa_show cmd_none; sa_fail "--heuristics none: not possibly lost"; }
 grep -q 'via heuristic' "$SA_TMP/cmd_none.err" && { sa_show cmd_none; sa_fail "--heuristics none: a heuristic line"; }
 sa_run_plain cmd_one "$SNAPALLOC_CMD" check --heuristics length64 --fail-on possible -- "$P"
-[ "$(sa_status cmd_one)" = 0 ] || { sa_show cmd_one; sa_fail "--heuristics length64: exit $(sa_status cmd_one)"; }
+sa_expect_status cmd_one 0 "--heuristics length64"
 # Garbage is refused with one line, before the program runs.
 for bad in bogus "length64,," "" "all,none" "LENGTH64"; do
     sa_run_plain cmd_bad "$SNAPALLOC_CMD" check --heuristics "$bad" -- sh -c 'echo ran'
-    [ "$(sa_status cmd_bad)" = 2 ] || { sa_show cmd_bad; sa_fail "--heuristics '$bad': exit $(sa_status cmd_bad)"; }
+    sa_expect_status cmd_bad 2 "--heuristics '$bad'"
     [ "$(wc -l <"$SA_TMP/cmd_bad.err")" = 1 ] && grep -q '^snapalloc: --heuristics: ' "$SA_TMP/cmd_bad.err" ||
         { sa_show cmd_bad; sa_fail "--heuristics '$bad': not one line"; }
     [ ! -s "$SA_TMP/cmd_bad.out" ] || sa_fail "--heuristics '$bad': the program ran"
 done
 sa_run_plain cmd_an "$SNAPALLOC_CMD" check --analyze "$SA_TMP" --heuristics none
-[ "$(sa_status cmd_an)" = 2 ] || sa_fail "--heuristics with --analyze accepted"
+sa_expect_status cmd_an 2 "--heuristics with --analyze"
 
-lc_done
+mc_done

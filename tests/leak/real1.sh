@@ -6,13 +6,14 @@
 # collections and decimal), python3 with its own allocator (pymalloc) and
 # perl.  Inputs are tiny: memcheck is slow.
 set -eu
-. "$top_srcdir/tests/leak/corpus_lib.sh"
-lc_init real1
+. "$top_srcdir/tests/integration/lib.sh"
+. "$top_srcdir/tests/leak/memcheck_lib.sh"
+mc_init real1
 
 # /usr/bin/python3: on a development machine `python3` may be a pyenv shim.
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3 || :)
-if [ -n "$PY" ] && lc_selected python3; then
+if [ -n "$PY" ] && mc_selected python3; then
     cat >"$SA_TMP/work.py" <<'PYEOF'
 import collections, decimal, json
 words = collections.Counter("the quick brown fox jumps over the lazy dog the end".split())
@@ -25,21 +26,21 @@ PYEOF
     # In the environment, not through env(1): memcheck does not follow exec.
     PYTHONMALLOC=malloc
     export PYTHONMALLOC
-    lc_compare python3 "" "" "$PY" "$SA_TMP/work.py"
+    mc_compare python3 "" "" "$PY" "$SA_TMP/work.py"
     unset PYTHONMALLOC
 fi
 # CPython's own allocator (the default, and what a child started with -I
 # or -E gets): pymalloc's arenas are mmap'ed by the program, and the only
 # pointers to many malloc blocks are in them; memcheck scans them.
-if [ -n "$PY" ] && lc_selected python3_pymalloc; then
-    lc_compare python3_pymalloc "0/0 0/0 0/0" "" "$PY" -I -c 'import json, collections, decimal'
+if [ -n "$PY" ] && mc_selected python3_pymalloc; then
+    mc_compare python3_pymalloc "0/0 0/0 0/0" "" "$PY" -I -c 'import json, collections, decimal'
 fi
-if command -v perl >/dev/null 2>&1 && lc_selected perl; then
+if command -v perl >/dev/null 2>&1 && mc_selected perl; then
     # perl randomises its hashes per run: the same seed for both runs.
     PERL_HASH_SEED=0 PERL_PERTURB_KEYS=0
     export PERL_HASH_SEED PERL_PERTURB_KEYS
-    lc_compare perl "" "" perl -e 'my %h; $h{$_ % 7} .= "x$_" for 1..200;
+    mc_compare perl "" "" perl -e 'my %h; $h{$_ % 7} .= "x$_" for 1..200;
         my @k = sort { length($h{$b}) <=> length($h{$a}) } keys %h;
         my $s = join(",", map { "$_=" . length($h{$_}) } @k); print "$s\n";'
 fi
-lc_done
+mc_done

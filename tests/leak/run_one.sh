@@ -18,8 +18,8 @@ export LEAK_CASES
 status=0
 for script in corpus1 corpus2 corpus3 corpus4 real1 real2; do
     for c in "$@"; do
-        # a script holds the case when it names it (lc_case NAME / lc_selected NAME)
-        if grep -Eq "(lc_case|lc_selected) $c( |;|\$)" "$here/$script.sh"; then
+        # a script holds the case when it names it (mc_case NAME / mc_selected NAME)
+        if grep -Eq "(mc_case|mc_selected) $c( |;|\$)" "$here/$script.sh"; then
             sh "$here/$script.sh" || status=1
             break
         fi

@@ -26,7 +26,7 @@ PY=/usr/bin/python3
 [ -x "$PY" ] || sa_skip "$PY is not installed"
 
 RD_PIDS=
-trap 'sa_rc=$?; rd_kill_all; rm -rf "$SA_TMP"; exit $sa_rc' EXIT
+sa_at_exit rd_kill_all
 # The first pid is timeout's, which passes TERM on to the server's group;
 # the server itself, if known, is then killed outright.
 rd_kill_all() {
@@ -147,7 +147,7 @@ rd_expect_digest preload
 sa_expect_malloc_calls preload 100000
 
 # Tracing, a snapshot by signal in the middle of redis-benchmark.
-rd_start trace "$SNAPALLOC_CMD" run -o "$SA_TMP/snaps" --signal USR2 --
+rd_start trace "$SNAPALLOC_CMD" run -o "$SA_SNAPS" --signal USR2 --
 rd_load trace
 rd_expect_digest trace
 timeout 120 redis-benchmark -h 127.0.0.1 -p "$RD_PORT" -n 20000 -q -t set,get,lpush,lpop,incr,hset \
@@ -163,22 +163,22 @@ for t in SET GET LPUSH LPOP INCR HSET; do
     grep -q "^$t: " "$SA_TMP/bench.sum" || sa_fail "redis-benchmark did not complete $t"
 done
 echo "$SA_NAME: trace: redis-benchmark completed $(wc -l <"$SA_TMP/bench.sum") tests"
-[ "$(rd_cli FLUSHALL)" = OK ] || sa_fail "FLUSHALL"
+sa_expect_eq "$(rd_cli FLUSHALL)" OK "FLUSHALL"
 rd_load trace2
 rd_expect_digest trace2
 rd_stop trace
 sa_expect_status trace 0
-sig=$(ls "$SA_TMP/snaps"/*."$RD_PID".1.snap 2>/dev/null) || sa_fail "no snapshot taken on SIGUSR2: $(ls "$SA_TMP/snaps")"
-ls "$SA_TMP/snaps"/*."$RD_PID".2.snap >/dev/null 2>&1 || sa_fail "no exit snapshot: $(ls "$SA_TMP/snaps")"
-"$SNAPALLOC_CMD" show "$sig" >"$SA_TMP/show.out" 2>"$SA_TMP/show.err" \
-    || { cat "$SA_TMP/show.err" >&2; sa_fail "snapalloc show $sig failed"; }
-grep -q '^ *taken: .*trigger signal' "$SA_TMP/show.out" \
-    || sa_fail "the snapshot was not taken by the signal: $(grep trigger "$SA_TMP/show.out")"
+sig=$(ls "$SA_SNAPS"/*."$RD_PID".1.snap 2>/dev/null) || sa_fail "no snapshot taken on SIGUSR2: $(ls "$SA_SNAPS")"
+ls "$SA_SNAPS"/*."$RD_PID".2.snap >/dev/null 2>&1 || sa_fail "no exit snapshot: $(ls "$SA_SNAPS")"
+sa_cmd show "$sig"
+sa_expect_status cmd 0 "snapalloc show $sig"
+grep -q '^ *taken: .*trigger signal' "$(sa_out cmd)" \
+    || sa_fail "the snapshot was not taken by the signal: $(grep trigger "$(sa_out cmd)")"
 # redis's own allocations are traced: its zmalloc is the top call site.
-grep -q '^zmalloc.*size=.*count=' "$SA_TMP/show.out" \
-    || { cat "$SA_TMP/show.out" >&2; sa_fail "no zmalloc call site in the signal snapshot"; }
+grep -q '^zmalloc.*size=.*count=' "$(sa_out cmd)" \
+    || { cat "$(sa_out cmd)" >&2; sa_fail "no zmalloc call site in the signal snapshot"; }
 echo "$SA_NAME: trace: the snapshot taken on SIGUSR2:"
-grep -E 'traced memory|^zmalloc' "$SA_TMP/show.out" | head -n 3
+grep -E 'traced memory|^zmalloc' "$(sa_out cmd)" | head -n 3
 
 # The leak check: a normal exit, the same data set; its verdict is logged.
 rd_start check "$SNAPALLOC_CMD" check --report "$SA_TMP/check.json" --

@@ -7,20 +7,19 @@
 set -eu
 . "$top_srcdir/tests/integration/lib.sh"
 sa_init usable_realloc
-prog=$top_builddir/tests/real/usable_realloc
-[ -x "$prog" ] || sa_fail "$prog is missing (make check builds it)"
+prog=$(sa_helper tests/real/usable_realloc)
 
 sa_run_plain plain "$prog"
 sa_expect_status plain 0
 sa_run_preload_nostats preload "$prog"
 sa_expect_status preload 0
 sa_same_stdout plain preload
-sa_run_preload_nostats trace env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT="$SA_TMP/%e.%p.%n.snap" "$prog"
+sa_run_traced trace env SNAPALLOC_TRACE=32 "$prog"
 sa_expect_status trace 0
 sa_same_stdout plain trace
 mkdir "$SA_TMP/check"
-sa__run check "$SNAPALLOC_CMD" check -o "$SA_TMP/check" -- "$prog"
+sa_run_plain check "$SNAPALLOC_CMD" check -o "$SA_TMP/check" -- "$prog"
 sa_same_stdout plain check
 sa_expect_status check 0
-[ "$(grep -c 'kept all usable bytes' "$(sa_out check)")" = 8 ] || sa_fail "not 8 block sizes checked"
+sa_expect_eq "$(grep -c 'kept all usable bytes' "$(sa_out check)")" 8 "not 8 block sizes checked"
 sa_pass
