@@ -65,6 +65,8 @@ static void free_local(sa_heap *h, sa_pool *pool, sa_block *b)
      * it; b is one of its allocated blocks. */
     sa_assert(pool->heap == h && pool->used > 0);
     sa_assert(pool->state == SA_POOL_FULL ? !pool->next : pool->next != NULL);
+    sa_assert((uintptr_t)b - (uintptr_t)sa_pool_base(pool) < pool->carve &&
+              ((uintptr_t)b - (uintptr_t)sa_pool_base(pool)) % sa_classes[pool->cls].size == 0);
     sa_check(sa_pool_check(pool));
     b->next = pool->free;
     b->key = (uintptr_t)b ^ sa_secret;
