@@ -5,6 +5,7 @@
 
 #include "alloc/arena.h"
 #include "alloc/alloc.h"
+#include "alloc/check.h"
 #include "common/lock.h"
 #include "alloc/large.h"
 #include "alloc/meta.h"
@@ -26,6 +27,8 @@ static uint64_t growth_clock;
 static uint64_t dirty_used_at;
 /* The arenas with dirty pages (alloc/arena.h), the most recently dirtied first. */
 static sa_arena *dirty_head;
+/* The invariants (alloc/check.h), at the end of this file. */
+static void arena_check(const sa_arena *a);
 
 uint64_t sa_growth_now(void)
 {
@@ -326,6 +329,7 @@ void sa_arena_decay_tick(void)
     if (pthread_mutex_trylock(&arena_lock) != 0)
         return;
     decay_dirty();
+    sa_check(arena_check(NULL));
     sa_lock_release(&arena_lock);
 }
 
@@ -342,6 +346,7 @@ void sa_arena_heap_grew(uint64_t now)
     sa_lock_acquire(&arena_lock);
     if (dirty_idle(now))
         purge_dirty();
+    sa_check(arena_check(NULL));
     sa_lock_release(&arena_lock);
 }
 
@@ -423,6 +428,7 @@ sa_pool *sa_arena_take_pool(unsigned cls, int growing)
     pool->used = 0;
     pool->cls = (uint8_t)cls;
     pool->state = SA_POOL_USED;
+    sa_check(arena_check(a));
     sa_lock_release(&arena_lock);
     /* Outside the lock: the arena cannot go while it holds this pool, and
      * populating pages another thread takes meanwhile is harmless (the
@@ -441,6 +447,10 @@ sa_pool *sa_arena_take_pool(unsigned cls, int growing)
 
 void sa_arena_return_pool(sa_pool *pool)
 {
+    /* Its owner's last look: every block back on its free list. */
+    sa_assert(pool->used == 0);
+    sa_check(sa_pool_check(pool));
+    sa_check(sa_pagemap_check_pool(pool));
     sa_arena *a = sa_pool_arena(pool);
     unsigned first = (unsigned)(pool - a->pools);
     unsigned cls = pool->cls, n = sa_classes[cls].pages;
@@ -476,8 +486,10 @@ void sa_arena_return_pool(sa_pool *pool)
      * again at every swing of the program's footprint costs a fault per
      * page (pymalloc keeps one spare, bpo-37257; a program of many arenas
      * swings by many). */
+    sa_check(arena_check(a));   /* before decay_dirty, which may unmap a */
     if (counts.dirty_pages)
         decay_dirty();
+    sa_check(arena_check(NULL));
     sa_lock_release(&arena_lock);
     if (tags) {
         size_t bytes = sa_classes[cls].capacity * sizeof(sa_tag);
@@ -516,6 +528,7 @@ int sa_arena_trim(void)
                 m &= j == SA_ARENA_PAGES ? 0 : ~(((uint64_t)1 << j) - 1);
             }
         }
+    sa_check(arena_check(NULL));
     sa_lock_release(&arena_lock);
     return released;
 }
@@ -540,6 +553,103 @@ void sa_arena_foreach(void (*fn)(sa_arena *a, void *ctx), void *ctx)
     for (unsigned k = 0; k < SA_ARENA_PAGES; k++)
         for (sa_arena *a = buckets[k]; a; a = a->next)
             fn(a, ctx);
+    sa_lock_release(&arena_lock);
+}
+
+/* ---- invariants (alloc/check.h) -------------------------------------- */
+
+/* The longest run of pages set in mask. */
+static unsigned longest_run(uint64_t mask)
+{
+    unsigned n = 0;
+    for (; mask; n++)
+        mask &= mask >> 1;
+    return n;
+}
+
+/* One arena's masks and the counters it adds to *active, *dirty. */
+static void arena_masks_check(const sa_arena *a, unsigned k, uint64_t *active, uint64_t *dirty)
+{
+    unsigned color = (unsigned)(((uintptr_t)a - (uintptr_t)sa_arena_base(a)) >> SA_PAGE_SHIFT);
+    sa_assert(color < SA_ARENA_COLORS && a->bucket == k && a->nfree == k);
+    sa_assert((unsigned)__builtin_popcountll(a->free_mask) == a->nfree);
+    sa_assert(!(a->free_mask >> color & 1));            /* the header is never free */
+    sa_assert((a->dirty_mask & ~a->free_mask) == 0);    /* dirty pages are free */
+    sa_assert(longest_run(a->free_mask) <= a->run_bound);
+    sa_assert(sa_pagemap_get(sa_arena_base(a)) == ((uintptr_t)a | SA_PM_ARENA));
+    *active += MAX_FREE - a->nfree;
+    *dirty += (uint64_t)__builtin_popcountll(a->dirty_mask);
+}
+
+/* The buckets, the nonempty bits and the counters over every arena. */
+static void buckets_check(void)
+{
+    uint64_t arenas = 0, active = 0, dirty = 0;
+    for (unsigned k = 0; k < SA_ARENA_PAGES; k++) {
+        sa_assert(!(nonempty >> k & 1) == !buckets[k]);
+        for (const sa_arena *a = buckets[k], *prev = NULL; a; prev = a, a = a->next) {
+            sa_assert(a->prev == prev);
+            sa_assert(++arenas <= counts.current);       /* no cycle */
+            arena_masks_check(a, k, &active, &dirty);
+        }
+    }
+    sa_assert(arenas == counts.current);
+    sa_assert(active == counts.active_pages);
+    sa_assert(dirty == counts.dirty_pages);
+}
+
+/* The dirty list holds the arenas with dirty pages, and only those. */
+static void dirty_list_check(void)
+{
+    uint64_t listed = 0, with_dirty = 0;
+    for (const sa_arena *a = dirty_head, *prev = NULL; a; prev = a, a = a->dnext) {
+        sa_assert(a->dprev == prev && a->dirty_mask != 0);
+        sa_assert(++listed <= counts.current);
+    }
+    for (unsigned k = 0; k < SA_ARENA_PAGES; k++)
+        for (const sa_arena *a = buckets[k]; a; a = a->next)
+            with_dirty += a->dirty_mask != 0;
+    sa_assert(listed == with_dirty);
+}
+
+/* The pages of a: a free (or the header) page starts no run and has a zero
+ * page entry; any other belongs to the run its run_start names, whose
+ * first page holds the pool's class. */
+static void arena_pages_check(const sa_arena *a)
+{
+    unsigned color = (unsigned)(((uintptr_t)a - (uintptr_t)sa_arena_base(a)) >> SA_PAGE_SHIFT);
+    uint64_t taken = ~a->free_mask;
+    for (unsigned i = 0; i < SA_ARENA_PAGES; i++) {
+        uintptr_t page = (uintptr_t)sa_arena_base(a) + (uintptr_t)i * SA_PAGE;
+        unsigned first = a->run_start[i];
+        if (!(taken >> i & 1) || i == color) {
+            sa_assert(first == SA_NO_RUN && a->pools[i].cls == SA_CLS_NONE);
+            sa_assert(sa_pagemap_page_get(sa_pagemap_leaf((void *)page), (void *)page) == 0);
+            continue;
+        }
+        sa_assert(first <= i && a->pools[first].cls < SA_NCLASSES);
+        sa_assert(i < first + sa_classes[a->pools[first].cls].pages);
+        sa_assert(taken >> first & 1);
+        if (i != first)
+            sa_assert(a->pools[i].cls == SA_CLS_CONT && a->pools[i].used == first);
+    }
+}
+
+/* Under arena_lock. */
+static void arena_check(const sa_arena *a)
+{
+    buckets_check();
+    dirty_list_check();
+    for (unsigned n = 0; n < SA_ARENA_PAGES; n++)
+        sa_assert(!(hint_mask >> n & 1) == !run_hint[n]);
+    if (a)
+        arena_pages_check(a);
+}
+
+void sa_arena_check(const sa_arena *a)
+{
+    sa_lock_acquire(&arena_lock);
+    arena_check(a);
     sa_lock_release(&arena_lock);
 }
 

@@ -78,7 +78,8 @@
  *
  * Locking: the free lists, carve and used count of a pool belong to its
  * owner heap's thread.  Pool ownership changes and all arena state are
- * under sa_arena_lock (taken about once per pool's worth of allocations).
+ * under arena_lock, alloc/arena.c's one lock (taken about once per pool's
+ * worth of allocations).
  */
 #ifndef SA_ARENA_H
 #define SA_ARENA_H
@@ -210,9 +211,9 @@ extern SA_HIDDEN int sa_arena_thp;
 /* Take an EMPTY pool of class cls (state USED, no owner yet), or NULL with
  * errno = ENOMEM.  growing: the heap's last pool of the class just filled
  * up, so this one will be carved whole: its fresh pages are faulted in at
- * once (populate_plan in alloc/arena.c).  Takes sa_arena_lock. */
+ * once (populate_plan in alloc/arena.c).  Takes arena_lock. */
 sa_pool *sa_arena_take_pool(unsigned cls, int growing);
-/* Give back a pool whose blocks are all free.  Takes sa_arena_lock. */
+/* Give back a pool whose blocks are all free.  Takes arena_lock. */
 void sa_arena_return_pool(sa_pool *pool);
 /* Unmap every wholly free arena and discard free pages (malloc_trim).
  * Returns 1 if memory was given back to the OS. */
@@ -238,14 +239,14 @@ void sa_arena_get_counts(sa_arena_counts *out);
 uint64_t sa_growth_now(void);
 uint64_t sa_growth_advance(uint64_t pages);
 /* The heap grew to growth clock reading now: discard the arenas' dirty
- * pages if they are idle.  Takes sa_arena_lock (call without locks). */
+ * pages if they are idle.  Takes arena_lock (call without locks). */
 void sa_arena_heap_grew(uint64_t now);
 /* Let dirty pages and free arenas decay (SA_DIRTY_DECAY_MS) if it is
  * time: for slow paths that steady traffic takes (the thread caches'
- * refills and flushes), cheap when nothing is due.  Takes sa_arena_lock
+ * refills and flushes), cheap when nothing is due.  Takes arena_lock
  * only if free (call without locks). */
 void sa_arena_decay_tick(void);
-/* Visit every arena under sa_arena_lock (statistics, leak scans). */
+/* Visit every arena under arena_lock (statistics, leak scans). */
 void sa_arena_foreach(void (*fn)(sa_arena *a, void *ctx), void *ctx);
 
 void sa_arena_prefork(void);

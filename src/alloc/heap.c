@@ -4,6 +4,7 @@
 #include <pthread.h>
 
 #include "alloc/heap.h"
+#include "alloc/check.h"
 #include "alloc/large.h"
 #include "alloc/meta.h"
 #include "common/os.h"
@@ -60,6 +61,13 @@ static void used_unlink(sa_heap *h, sa_pool *pool)
 /* Free b into its pool, owned by h; handles FULL -> USED -> EMPTY. */
 static void free_local(sa_heap *h, sa_pool *pool, sa_block *b)
 {
+    /* The pool as the owner's last change and the fast paths since left
+     * it; b is one of its allocated blocks. */
+    sa_assert(pool->heap == h && pool->used > 0);
+    sa_assert(pool->state == SA_POOL_FULL ? !pool->next : pool->next != NULL);
+    sa_assert((uintptr_t)b - (uintptr_t)sa_pool_base(pool) < pool->carve &&
+              ((uintptr_t)b - (uintptr_t)sa_pool_base(pool)) % sa_classes[pool->cls].size == 0);
+    sa_check(sa_pool_check(pool));
     b->next = pool->free;
     b->key = (uintptr_t)b ^ sa_secret;
     pool->free = b;
@@ -352,6 +360,8 @@ static void *heap_malloc_from(sa_heap *h, unsigned cls)
                 b = carve_page(pool, sa_classes[cls].size);
                 pool->used++;
                 h->nmalloc++;
+                sa_check(sa_pool_check(pool));
+                sa_check(sa_pagemap_check_pool(pool));
                 return b;
             }
             used_unlink(h, pool);
@@ -366,6 +376,8 @@ static void *heap_malloc_from(sa_heap *h, unsigned cls)
             return NULL;
         pool->heap = h;
         used_insert(h, pool, 1);
+        sa_check(sa_pool_check(pool));
+        sa_check(sa_pagemap_check_pool(pool));
     }
 }
 

@@ -12,6 +12,7 @@
 #include "alloc/alloc.h"
 #include "alloc/large.h"
 #include "alloc/arena.h"
+#include "alloc/check.h"
 #include "common/lock.h"
 #include "alloc/meta.h"
 #include "common/os.h"
@@ -27,6 +28,8 @@ static uint64_t used_at;
 static void grew(size_t bytes);
 static uint64_t live_blocks, live_bytes, total_allocs, total_frees;
 static sa_large *all_large;   /* every descriptor (live or cached) */
+static void registry_check(void);
+static void cache_check(void);
 
 static void registry_add(sa_large *d)
 {
@@ -36,6 +39,7 @@ static void registry_add(sa_large *d)
     if (all_large)
         all_large->prev = d;
     all_large = d;
+    sa_check(registry_check());
     sa_lock_release(&large_lock);
 }
 
@@ -48,6 +52,7 @@ static void registry_remove(sa_large *d)
         all_large = d->next;
     if (d->next)
         d->next->prev = d->prev;
+    sa_check(registry_check());
     sa_lock_release(&large_lock);
 }
 
@@ -116,6 +121,7 @@ static sa_large *cache_take(size_t size, size_t align)
             break;
         }
     }
+    sa_check(cache_check());
     sa_lock_release(&large_lock);
     return d;
 }
@@ -136,6 +142,7 @@ static sa_large *cache_take_resident(size_t size)
             best = i;
     if (best < ncached)
         d = cache_remove(best);
+    sa_check(cache_check());
     sa_lock_release(&large_lock);
     return d;
 }
@@ -228,6 +235,7 @@ void sa_large_free(sa_large *d, void *p)
             cache[i]->resident = 0;
             resident_bytes -= cache[i]->size;
         }
+    sa_check(cache_check());
     sa_lock_release(&large_lock);
     /* Syscalls outside the lock. */
     while (nevict)
@@ -248,6 +256,7 @@ static void cache_release(void)
             cache[i]->resident = 0;
         }
     __atomic_store_n(&resident_bytes, 0, __ATOMIC_RELAXED);
+    sa_check(cache_check());
     sa_lock_release(&large_lock);
 }
 
@@ -396,6 +405,7 @@ int sa_large_trim(void)
     ncached = 0;
     cached_bytes = 0;
     resident_bytes = 0;
+    sa_check(cache_check());
     sa_lock_release(&large_lock);
     for (unsigned i = 0; i < n; i++)
         unmap_block(evict[i]);
@@ -408,6 +418,53 @@ void sa_large_foreach(void (*fn)(sa_large *d, void *ctx), void *ctx)
     for (sa_large *d = all_large; d; d = d->next)
         if (__atomic_load_n(&d->live, __ATOMIC_ACQUIRE))
             fn(d, ctx);
+    sa_lock_release(&large_lock);
+}
+
+/* ---- invariants (alloc/check.h) -------------------------------------- */
+
+/* Under large_lock: the registry is a doubly linked list (the prev links
+ * rule out a cycle) of granule-aligned, page-rounded mappings.  (A live block's fields may
+ * change under its owner's realloc without the lock, between values that
+ * keep these properties.) */
+static void registry_check(void)
+{
+    for (const sa_large *d = all_large, *prev = NULL; d; prev = d, d = d->next) {
+        sa_assert(d->prev == prev);
+        const char *base = __atomic_load_n(&d->base, __ATOMIC_RELAXED);
+        size_t size = __atomic_load_n(&d->size, __ATOMIC_RELAXED);
+        sa_assert(((uintptr_t)base & (SA_ARENA_SIZE - 1)) == 0);
+        sa_assert(size != 0 && size % SA_PAGE == 0);
+    }
+    cache_check();
+}
+
+/* Under large_lock: the cache holds blocks that are not live, distinct,
+ * within its bounds, still ours in the page map; the byte counts are its
+ * entries' sums. */
+static void cache_check(void)
+{
+    size_t bytes = 0, resident = 0;
+    sa_assert(ncached <= SA_LARGE_CACHE_SLOTS);
+    for (unsigned i = 0; i < ncached; i++) {
+        const sa_large *c = cache[i];
+        sa_assert(!__atomic_load_n(&c->live, __ATOMIC_RELAXED));
+        sa_assert(c->size <= SA_LARGE_CACHE_MAXBLK && c->size % SA_PAGE == 0);
+        sa_assert(sa_pagemap_get(c->base) == ((uintptr_t)c | SA_PM_LARGE));
+        sa_assert(sa_pagemap_get(c->base + c->size - 1) == ((uintptr_t)c | SA_PM_LARGE));
+        for (unsigned j = 0; j < i; j++)
+            sa_assert(cache[j] != c);
+        bytes += c->size;
+        resident += c->resident ? c->size : 0;
+    }
+    sa_assert(bytes == cached_bytes && bytes <= SA_LARGE_CACHE_BYTES);
+    sa_assert(resident == resident_bytes && resident <= SA_LARGE_CACHE_RESIDENT);
+}
+
+void sa_large_check(void)
+{
+    sa_lock_acquire(&large_lock);
+    registry_check();
     sa_lock_release(&large_lock);
 }
 

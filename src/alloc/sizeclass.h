@@ -51,7 +51,10 @@ typedef struct sa_class_info {
     uint32_t capacity;   /* blocks per pool */
     uint32_t recip;      /* ceil(2^32 / size): offset / size without a divide */
     uint32_t limit;      /* capacity * size: no block starts at or past it */
-    uint32_t cache_max;  /* thread-cache bound: 16 blocks, at most ~32 KiB */
+    uint32_t cache_max;  /* thread-cache bound: SA_TCACHE_BLOCKS (64) blocks
+                            and SA_TCACHE_BYTES (32 KiB), so 0 for blocks
+                            above 32 KiB; a cache's own bound adapts
+                            below it (alloc/heap.c) */
     uint32_t unused[2];  /* 32 bytes: free() indexes the table by a shift */
 } sa_class_info;
 _Static_assert(sizeof(sa_class_info) == 32, "sa_class_info is indexed by shift");

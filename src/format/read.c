@@ -25,21 +25,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define R_MAGIC      "SNAPALC\0"
-#define R_END_MAGIC  "SNAPEND\0"
-#define R_VERSION    2u    /* and 1, whose modules have no flags */
-#define R_END_STACKS 0xFFFFFFFFu
-#define R_HEADER     64u     /* fixed header bytes */
 /* What is read from a non-regular file at most. */
 #define SA_SNAP_READ_MAX (1u << 30)
-#define R_TRAILER    40u     /* nstacks, reserved, 2 totals, end magic, checksum */
 #define R_MODULE_MIN 20u     /* path_len, build_id_len, nsegments, base (+ flags in v2) */
 #define R_SEGMENT    20u     /* vaddr, memsz, flags */
 #define R_STACK_MIN  20u     /* nframes, size, count */
 #define R_FRAME      12u     /* module, offset */
-
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME  0x100000001b3ull
 
 /* The public struct plus what sa_snapshot_free needs. */
 typedef struct snap_alloc {
@@ -138,9 +129,9 @@ static int get_str(rd *r, uint32_t len, char **out, const char *what)
 
 static uint64_t fnv1a(const unsigned char *p, size_t n)
 {
-    uint64_t h = FNV_OFFSET;
+    uint64_t h = SA_SNAP_FNV_OFFSET;
     for (size_t i = 0; i < n; i++)
-        h = (h ^ p[i]) * FNV_PRIME;
+        h = (h ^ p[i]) * SA_SNAP_FNV_PRIME;
     return h;
 }
 
@@ -239,7 +230,7 @@ static int scan_stacks(rd *r, uint64_t *nstacks, uint64_t *nrefs)
         uint32_t nframes;
         if (get32(r, &nframes))
             return -1;
-        if (nframes == R_END_STACKS)
+        if (nframes == SA_SNAP_END_STACKS)
             return 0;
         if (need(r, 16 + (uint64_t)nframes * 4))
             return -1;
@@ -312,7 +303,7 @@ static int parse_trailer(rd *r, const sa_snapshot *s)
     if (get32(r, &nstacks) || get32(r, &reserved) || get64(r, &total_size) ||
         get64(r, &total_count) || need(r, 16))
         return -1;
-    if (memcmp(r->p + r->pos, R_END_MAGIC, 8) != 0) {
+    if (memcmp(r->p + r->pos, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN) != 0) {
         fail(r, "corrupt file: no end marker at offset %zu", r->pos);
         return -1;
     }
@@ -347,7 +338,7 @@ sa_snapshot *sa_snapshot_parse(const void *buf, size_t len, char *err, size_t er
         fail(&r, "empty file (not a snapalloc snapshot)");
         return NULL;
     }
-    if (memcmp(buf, R_MAGIC, len < 8 ? len : 8) != 0) {
+    if (memcmp(buf, SA_SNAP_MAGIC, len < SA_SNAP_MAGIC_LEN ? len : SA_SNAP_MAGIC_LEN) != 0) {
         fail(&r, "not a snapalloc snapshot");
         return NULL;
     }
@@ -359,13 +350,13 @@ sa_snapshot *sa_snapshot_parse(const void *buf, size_t len, char *err, size_t er
     }
     r.pos = 8;
     get32(&r, &version);
-    if (version < 1 || version > R_VERSION) {
-        fail(&r, "unsupported snapshot version %u (this snapalloc reads versions 1 to %u)",
-             version, R_VERSION);
+    if (version < SA_SNAP_VERSION_MIN || version > SA_SNAP_VERSION) {
+        fail(&r, "unsupported snapshot version %u (this snapalloc reads versions %u to %u)",
+             version, SA_SNAP_VERSION_MIN, SA_SNAP_VERSION);
         return NULL;
     }
-    if (len >= R_HEADER + R_TRAILER &&
-        memcmp(r.p + len - 16, R_END_MAGIC, 8) == 0 &&
+    if (len >= SA_SNAP_HEADER + SA_SNAP_TRAILER &&
+        memcmp(r.p + len - 16, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN) == 0 &&
         fnv1a(r.p, len - 8) != le64(r.p + len - 8)) {
         fail(&r, "corrupt file: checksum mismatch");
         return NULL;
@@ -472,7 +463,7 @@ sa_snapshot *sa_snapshot_read(const char *path, char *err, size_t errlen)
         /* A device or a FIFO may never end (/dev/zero): what does not
          * start as a snapshot is rejected at once, and what is not a
          * regular file is read up to a bound. */
-        if (len >= 8 && len - (size_t)n < 8 && memcmp(buf, R_MAGIC, 8) != 0)
+        if (len >= 8 && len - (size_t)n < 8 && memcmp(buf, SA_SNAP_MAGIC, SA_SNAP_MAGIC_LEN) != 0)
             break;
         if (!S_ISREG(st.st_mode) && len > SA_SNAP_READ_MAX) {
             snprintf(err, errlen, "not a regular file and larger than %u MiB",

@@ -12,6 +12,20 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The file's constants, for the writer and the reader alike
+ * (doc/snapshot-format.md): one definition, so the two cannot drift. */
+#define SA_SNAP_MAGIC       "SNAPALC\0"   /* first 8 bytes */
+#define SA_SNAP_END_MAGIC   "SNAPEND\0"   /* the trailer's end marker */
+#define SA_SNAP_MAGIC_LEN   8u
+#define SA_SNAP_VERSION     2u            /* written; read: 1 to this */
+#define SA_SNAP_VERSION_MIN 1u            /* version 1: modules have no flags */
+#define SA_SNAP_END_STACKS  0xFFFFFFFFu   /* ends the stacks (an nframes value) */
+#define SA_SNAP_HEADER      64u           /* fixed header bytes */
+#define SA_SNAP_TRAILER     40u           /* nstacks, reserved, 2 totals, end magic, checksum */
+/* The checksum: FNV-1a 64 of every byte before it. */
+#define SA_SNAP_FNV_OFFSET  0xcbf29ce484222325ull
+#define SA_SNAP_FNV_PRIME   0x100000001b3ull
+
 #define SA_SNAP_NO_MODULE UINT32_MAX   /* frame outside every known module */
 #define SA_SNAP_MODULE_UNLOADED 1u     /* sa_snap_module.flags: dlclose'd before the snapshot */
 

@@ -42,18 +42,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#define W_MAGIC      "SNAPALC\0"
-#define W_END_MAGIC  "SNAPEND\0"
-#define W_VERSION    2u
-#define W_END_STACKS 0xFFFFFFFFu
-
 #define W_OUTBUF   (64u * 1024)    /* write(2) granularity */
 #define W_PATHMAX  4096u           /* PATH_MAX; paths longer fail cleanly */
 #define W_CMDMAX   (64u * 1024)    /* command line cap, documented */
 #define W_BUILDID  64u             /* sa_snap_module.build_id */
-
-#define FNV_OFFSET 0xcbf29ce484222325ull
-#define FNV_PRIME  0x100000001b3ull
 
 /* ---- growable arrays in mmap'ed memory ------------------------------- */
 
@@ -156,7 +148,7 @@ static void out_flush(wout *o)
     if (o->len && !o->err) {
         uint64_t h = o->hash;
         for (size_t i = 0; i < o->len; i++)
-            h = (h ^ o->buf[i]) * FNV_PRIME;
+            h = (h ^ o->buf[i]) * SA_SNAP_FNV_PRIME;
         o->hash = h;
         o->err = sa_os_write_all(o->fd, o->buf, o->len);
     }
@@ -589,8 +581,8 @@ static void write_header(wout *o, const sa_snap_winfo *info, const char *exe,
 {
     struct timespec ts = {0, 0};
     clock_gettime(CLOCK_REALTIME, &ts);
-    out_bytes(o, W_MAGIC, 8);
-    out_u32(o, W_VERSION);
+    out_bytes(o, SA_SNAP_MAGIC, SA_SNAP_MAGIC_LEN);
+    out_u32(o, SA_SNAP_VERSION);
     out_u32(o, (uint32_t)getpid());
     out_u64(o, (uint64_t)((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
     out_u64(o, info->traced_current);
@@ -633,7 +625,7 @@ static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
     uint64_t nstacks = 0, total_size = 0, total_count = 0;
     sa_snap_wstack st;
     while (next && !o->err && next(ctx, &st)) {
-        if (st.nframes == W_END_STACKS || nstacks == UINT32_MAX)
+        if (st.nframes == SA_SNAP_END_STACKS || nstacks == UINT32_MAX)
             return -EOVERFLOW;
         out_u32(o, st.nframes);
         out_u64(o, st.size);
@@ -649,7 +641,7 @@ static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
         total_size += st.size;       /* wraps like the reader's sum */
         total_count += st.count;
     }
-    out_u32(o, W_END_STACKS);
+    out_u32(o, SA_SNAP_END_STACKS);
     out_u32(o, w->naddrs);
     const uint64_t *addrs = w->addrs.p;
     for (uint32_t i = 0; i < w->naddrs; i++) {
@@ -662,7 +654,7 @@ static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
     out_u32(o, 0);
     out_u64(o, total_size);
     out_u64(o, total_count);
-    out_bytes(o, W_END_MAGIC, 8);
+    out_bytes(o, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN);
     out_flush(o);
     if (o->err)
         return o->err;
@@ -735,7 +727,7 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
     w.exe = tmp + W_PATHMAX;
     w.exe_len = read_exe(w.exe);
     size_t cmd_len = read_cmdline(cmd);
-    wout o = {.fd = -1, .err = 0, .hash = FNV_OFFSET, .len = 0, .buf = scratch};
+    wout o = {.fd = -1, .err = 0, .hash = SA_SNAP_FNV_OFFSET, .len = 0, .buf = scratch};
     int rc;
 
     /* dl_iterate_phdr takes the loader lock; the caller holds no

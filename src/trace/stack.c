@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
+#include "common/assert.h"
 #include "common/lock.h"
 #include "common/os.h"
 #include "snapalloc.h"
@@ -60,6 +61,9 @@ static int index_level;          /* atomic: the level readers use */
 uint32_t sa_stack_last;          /* atomic: last index handed out */
 uint8_t sa_stack_gen_now = 1;    /* atomic; 1..255 */
 static size_t mapped;            /* atomic */
+
+static void table_check(void);
+static void entry_check(uint32_t idx);
 
 /* ---- Per-thread caches of the traced current -------------------------
  *
@@ -208,6 +212,7 @@ static int index_reserve(uint32_t n)
             slot_insert(slots, mask, sa_stack_at(idx)->hash, idx);
         __atomic_store_n(&index_level, next, __ATOMIC_RELEASE);
         sa_os_discard(index_tab[level].slots, index_bytes(level));
+        sa_check(table_check());   /* every stack rehashed: amortised O(1) */
     }
     return 0;
 }
@@ -260,6 +265,7 @@ static uint32_t insert(const uintptr_t *frames, uint32_t n, uint32_t h, uint8_t 
     __atomic_store_n(&sa_stack_last, idx, __ATOMIC_RELEASE);
     int level = index_level;
     slot_insert(index_tab[level].slots, index_tab[level].mask, h, idx);
+    sa_check(entry_check(idx));
     return idx;
 }
 
@@ -276,6 +282,7 @@ uint32_t sa_stack_intern(const uintptr_t *frames, uint32_t n)
         idx = lookup(frames, n, h, gen);
         if (idx == 0)
             idx = insert(frames, n, h, gen);
+        sa_assert(idx <= sa_stack_last);
         sa_lock_release(&stack_lock);
         if (idx == 0)
             return 0;
@@ -294,6 +301,7 @@ void sa_stack_reset(void)
     int level = index_level;
     if (index_tab[level].slots)
         sa_os_discard(index_tab[level].slots, index_bytes(level));
+    sa_check(table_check());
     sa_lock_release(&stack_lock);
 }
 
@@ -340,6 +348,69 @@ uint32_t sa_stack_count(void)
 size_t sa_stack_mapped_bytes(void)
 {
     return __atomic_load_n(&mapped, __ATOMIC_RELAXED);
+}
+
+/* ---- invariants (trace/stack.h) -------------------------------------- */
+
+/* Whether the frames at f lie in a filled part of the frame arena. */
+static int in_arena(const uintptr_t *f, uint32_t n)
+{
+    for (uint32_t k = 0; k <= arena_cur && k < ARENA_MAX; k++) {
+        uint32_t used = k == arena_cur ? arena_used : ARENA_WORDS;
+        if (arena[k] && f >= arena[k] && f + n <= arena[k] + used)
+            return 1;
+    }
+    return 0;
+}
+
+/* Under stack_lock: stack idx is a complete record of the current
+ * generation whose hash is its frames', and the probe chain from its hash
+ * reaches its slot with no empty slot before it (so lookup finds it). */
+static void entry_check(uint32_t idx)
+{
+    sa_assert(idx >= 1 && idx <= sa_stack_last && idx < SA_STACK_INDEX_MASK);
+    const sa_stack *s = sa_stack_at(idx);
+    sa_assert(s->gen == sa_stack_gen_now);
+    sa_assert(s->nframes <= SNAPALLOC_MAX_FRAMES);
+    sa_assert(in_arena(s->frames, s->nframes ? s->nframes : 1));
+    sa_assert(s->hash == hash_frames(s->frames, s->nframes));
+    const uint32_t *slots = index_tab[index_level].slots;
+    uint32_t mask = index_tab[index_level].mask, i = s->hash & mask, probes = 0;
+    while (slots[i] != idx) {
+        sa_assert(slots[i] != 0 && ++probes <= mask);   /* the chain breaks */
+        i = (i + 1) & mask;
+    }
+}
+
+/* Under stack_lock: the index's level and load; every occupied slot holds
+ * an id in range (1..sa_stack_last), and there are as many as stacks; each
+ * stack is found on its probe chain.  So the slots and the stacks match
+ * one to one. */
+static void table_check(void)
+{
+    sa_assert(index_level >= 0 && index_level < INDEX_LEVELS);
+    uint32_t last = sa_stack_last, occupied = 0;
+    const uint32_t *slots = index_tab[index_level].slots;
+    uint32_t mask = index_tab[index_level].mask;
+    sa_assert(slots || last == 0);
+    if (!slots)
+        return;
+    sa_assert(mask + 1 == 1u << (INDEX_MIN_BITS + index_level));
+    sa_assert((uint64_t)last * 2 <= (uint64_t)mask + 1);
+    for (uint32_t i = 0; i <= mask; i++) {
+        sa_assert(slots[i] <= last);
+        occupied += slots[i] != 0;
+    }
+    sa_assert(occupied == last);
+    for (uint32_t idx = 1; idx <= last; idx++)
+        entry_check(idx);
+}
+
+void sa_stack_table_check(void)
+{
+    sa_lock_acquire(&stack_lock);
+    table_check();
+    sa_lock_release(&stack_lock);
 }
 
 void sa_stack_prefork(void) { sa_lock_acquire(&stack_lock); }

@@ -138,6 +138,13 @@ uint32_t sa_stack_count(void);
 /* Bytes mapped for the table (index, stack records, frame arena). */
 size_t sa_stack_mapped_bytes(void);
 
+/* The table's invariants (a debug build checks them where the table
+ * changes: common/assert.h): ids in range, each stack a complete record of
+ * the current generation hashed from its frames, found on its probe chain,
+ * and the index's slots one to one with the stacks.  Takes the insertion
+ * lock. */
+void sa_stack_table_check(void);
+
 /* Fork: the table's insertion lock. */
 void sa_stack_prefork(void);
 void sa_stack_postfork_parent(void);
