@@ -57,6 +57,7 @@
 
 #include "common/compiler.h"
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "alloc/tunables.h"

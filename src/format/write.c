@@ -1,10 +1,8 @@
 /* format/write.c - writes a snapshot file from inside the traced process.
  *
- * Owns: the module table (dl_iterate_phdr + PT_NOTE build-ids, and the
- * history of objects since unloaded), the address -> (module, offset)
- * conversion, the frame dedup table, the streamed, checksummed output and
+ * Owns: the frame dedup table, the streamed, checksummed output and
  * the tmp-file + rename dance (which never replaces what is not a regular
- * file of ours, see place_file).  The byte
+ * file of ours, see place_file); the module table is modules.c's.  The byte
  * layout is specified in doc/snapshot-format.md; keep the two in step.
  *
  * This runs while other threads may allocate, possibly with the tracer's
@@ -29,117 +27,17 @@
 #define _GNU_SOURCE
 #endif
 #include "format/snapshot.h"
+#include "format/writer.h"
 #include "common/os.h"
 #include "common/fmt.h"
 
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <link.h>
 #include <stdio.h>      /* rename(2), renameat2 only: no FILE, no buffering */
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
-
-#define W_OUTBUF   (64u * 1024)    /* write(2) granularity */
-#define W_PATHMAX  4096u           /* PATH_MAX; paths longer fail cleanly */
-#define W_CMDMAX   (64u * 1024)    /* command line cap, documented */
-#define W_BUILDID  64u             /* sa_snap_module.build_id */
-
-/* ---- growable arrays in mmap'ed memory ------------------------------- */
-
-typedef struct wvec {
-    void *p;
-    size_t cap;    /* bytes mapped */
-} wvec;
-
-static int wvec_reserve(wvec *v, size_t need)
-{
-    if (need <= v->cap)
-        return 0;
-    size_t cap = v->cap ? v->cap : 16 * SA_OS_PAGE;
-    while (cap < need) {
-        if (cap > SIZE_MAX / 2)
-            return -ENOMEM;
-        cap *= 2;
-    }
-    void *q = sa_os_map(cap, SA_OS_PAGE);
-    if (!q)
-        return -ENOMEM;
-    if (v->p) {
-        memcpy(q, v->p, v->cap);
-        sa_os_unmap(v->p, v->cap);
-    }
-    v->p = q;
-    v->cap = cap;
-    return 0;
-}
-
-static void wvec_free(wvec *v)
-{
-    if (v->p)
-        sa_os_unmap(v->p, v->cap);
-    v->p = NULL;
-    v->cap = 0;
-}
-
-/* ---- state ------------------------------------------------------------ */
-
-typedef struct wmod {
-    uint32_t path_off, path_len;   /* into its table's strings */
-    uint32_t build_id_len;
-    uint8_t build_id[W_BUILDID];
-    uint64_t base;                 /* dlpi_addr */
-    uint32_t seg_first, nseg;      /* into its table's segs */
-    uint32_t flags;                /* SA_SNAP_MODULE_* */
-} wmod;
-
-typedef struct wseg {
-    uint64_t vaddr, memsz;
-    uint32_t flags;
-} wseg;
-
-/* Lookup index: absolute [start, end) of a PT_LOAD segment, sorted. */
-typedef struct wrange {
-    uint64_t start, end;
-    uint32_t module;
-} wrange;
-
-typedef struct wout {
-    int fd;
-    int err;              /* first negative errno */
-    uint64_t hash;        /* FNV-1a of everything flushed */
-    size_t len;
-    unsigned char *buf;   /* W_OUTBUF bytes */
-} wout;
-
-/* Modules, their segments and their paths. */
-typedef struct wtable {
-    wvec mods;    uint32_t nmods;
-    wvec segs;    uint32_t nsegs;
-    wvec strings; size_t strings_len;
-} wtable;
-
-typedef struct wstate {
-    int err;
-    uint32_t objects_seen;        /* dl_iterate_phdr callbacks so far */
-    char *exe;                    /* W_PATHMAX, readlink of /proc/self/exe */
-    size_t exe_len;
-
-    wtable t;     /* the loaded modules, then the unloaded ones */
-    uint32_t nlive;               /* t's first nlive modules are loaded */
-    int history_copied;
-    wvec ranges;  /* wrange per segment of a loaded module, sorted by start */
-    uint32_t nranges;
-
-    /* Frame dedup: open addressing on the absolute address.  The address
-     * -> (module, offset) map is injective for a fixed module table, so
-     * deduplicating addresses deduplicates (module, offset) pairs, and
-     * each unique address is converted once, at the end. */
-    wvec slots;   uint32_t slot_bits;    /* uint32_t: frame index + 1, 0 empty */
-    wvec addrs;   uint32_t naddrs;       /* uint64_t per unique frame */
-} wstate;
 
 /* ---- output ----------------------------------------------------------- */
 
@@ -187,302 +85,6 @@ static void out_u64(wout *o, uint64_t v)
     out_bytes(o, b, 8);
 }
 
-/* ---- module table ----------------------------------------------------- */
-
-static int add_string(wtable *t, const char *s, size_t n, uint32_t *off)
-{
-    if (n > UINT32_MAX || t->strings_len > UINT32_MAX - n)
-        return -EOVERFLOW;
-    int rc = wvec_reserve(&t->strings, t->strings_len + n);
-    if (rc)
-        return rc;
-    memcpy((char *)t->strings.p + t->strings_len, s, n);
-    *off = (uint32_t)t->strings_len;
-    t->strings_len += n;
-    return 0;
-}
-
-/* Is [vaddr, vaddr + size) inside the file-backed part of a PT_LOAD
- * segment, i.e. mapped and readable without faulting? */
-static int note_is_mapped(const struct dl_phdr_info *info, uint64_t vaddr, uint64_t size)
-{
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && vaddr >= ph->p_vaddr &&
-            size <= ph->p_filesz && vaddr - ph->p_vaddr <= ph->p_filesz - size)
-            return 1;
-    }
-    return 0;
-}
-
-/* Find the NT_GNU_BUILD_ID note in the object's PT_NOTE segments. */
-static void find_build_id(const struct dl_phdr_info *info, wmod *m)
-{
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_NOTE || !note_is_mapped(info, ph->p_vaddr, ph->p_memsz))
-            continue;
-        /* Notes are 4-byte aligned, except in segments aligned to 8
-         * (.note.gnu.property), whose name and desc pad to 8. */
-        size_t align = ph->p_align == 8 ? 8 : 4;
-        const unsigned char *p = (const unsigned char *)(info->dlpi_addr + ph->p_vaddr);
-        size_t left = ph->p_memsz;
-        while (left >= sizeof(ElfW(Nhdr))) {
-            ElfW(Nhdr) nh;
-            memcpy(&nh, p, sizeof nh);
-            size_t off = sizeof nh;
-            size_t namesz = ((size_t)nh.n_namesz + align - 1) & ~(align - 1);
-            size_t descsz = ((size_t)nh.n_descsz + align - 1) & ~(align - 1);
-            if (namesz > left - off)
-                break;
-            const unsigned char *name = p + off;
-            off += namesz;
-            if (nh.n_descsz > left - off)
-                break;
-            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
-                memcmp(name, "GNU", 4) == 0 && nh.n_descsz > 0 &&
-                nh.n_descsz <= W_BUILDID) {
-                memcpy(m->build_id, p + off, nh.n_descsz);
-                m->build_id_len = nh.n_descsz;
-                return;
-            }
-            off = descsz > left - off ? left : off + descsz;
-            p += off;
-            left -= off;
-        }
-    }
-}
-
-static uint32_t count_loads(const struct dl_phdr_info *info)
-{
-    uint32_t nload = 0;
-    for (int i = 0; i < info->dlpi_phnum; i++)
-        nload += info->dlpi_phdr[i].p_type == PT_LOAD;
-    return nload;
-}
-
-/* Append the object (nload PT_LOAD segments) to t under the given path. */
-static int table_add(wtable *t, const struct dl_phdr_info *info, uint32_t nload,
-                     const char *name, size_t namelen)
-{
-    int rc = wvec_reserve(&t->mods, (t->nmods + 1) * sizeof(wmod));
-    if (!rc)
-        rc = wvec_reserve(&t->segs, (t->nsegs + nload) * sizeof(wseg));
-    wmod *m = rc ? NULL : (wmod *)t->mods.p + t->nmods;
-    if (m) {
-        memset(m, 0, sizeof *m);
-        rc = add_string(t, name, namelen, &m->path_off);
-    }
-    if (rc)
-        return rc;
-    m->path_len = (uint32_t)namelen;
-    m->base = info->dlpi_addr;
-    m->seg_first = t->nsegs;
-    find_build_id(info, m);
-    for (int i = 0; i < info->dlpi_phnum; i++) {
-        const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-        if (ph->p_type != PT_LOAD)
-            continue;
-        wseg *s = (wseg *)t->segs.p + t->nsegs++;
-        s->vaddr = ph->p_vaddr;
-        s->memsz = ph->p_memsz;
-        s->flags = ph->p_flags;
-    }
-    m->nseg = nload;
-    t->nmods++;
-    return 0;
-}
-
-/* Index of the module of t loaded at base under path, or UINT32_MAX. */
-static uint32_t table_find(const wtable *t, uint32_t from, uint32_t to, uint64_t base,
-                           const char *path, size_t len)
-{
-    const wmod *mods = t->mods.p;
-    for (uint32_t i = from; i < to; i++)
-        if (mods[i].base == base && mods[i].path_len == len &&
-            memcmp((const char *)t->strings.p + mods[i].path_off, path, len) == 0)
-            return i;
-    return UINT32_MAX;
-}
-
-static int phdr_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-    wstate *w = data;
-    uint32_t nth = w->objects_seen++;
-    uint32_t nload = count_loads(info);
-    if (nload == 0)
-        return 0;
-    /* The main program comes first with an empty name; an unnamed object
-     * later on is the vDSO on kernels/loaders that leave its name empty. */
-    const char *name = info->dlpi_name;
-    size_t namelen;
-    if (name && *name) {
-        namelen = strlen(name);
-    } else if (nth == 0) {
-        name = w->exe;
-        namelen = w->exe_len;
-    } else {
-        name = "[vdso]";
-        namelen = 6;
-    }
-    int rc = table_add(&w->t, info, nload, name, namelen);
-    if (rc) {
-        w->err = rc;
-        return 1;
-    }
-    return 0;
-}
-
-/* ---- modules unloaded before the snapshot -----------------------------
- *
- * A stack captured while a dlopen'ed object was loaded keeps its return
- * addresses after dlclose unmaps it; to symbolize them the snapshot needs
- * that object's path, build-id and segments.  libsnapalloc's dlclose
- * (preload/override_dlclose.c) calls sa_snapshot_note_modules() first, which keeps
- * every named object then loaded in this history (never shrinks, mmap'ed,
- * deduplicated by base and path); the writer adds the history's objects no
- * longer loaded, flagged SA_SNAP_MODULE_UNLOADED.
- *
- * No lock of ours: the history is only touched inside dl_iterate_phdr
- * callbacks, which glibc runs under its loader lock (dl_load_write_lock),
- * so recorders and the writer's copy are serialized, and fork leaves that
- * lock consistent. */
-static wtable history;
-
-static int note_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-    uint32_t nload = count_loads(info);
-    const char *name = info->dlpi_name;
-    if (nload == 0 || !name || !*name)
-        return 0;   /* the main program and the vDSO stay loaded */
-    size_t len = strlen(name);
-    if (table_find(&history, 0, history.nmods, info->dlpi_addr, name, len) != UINT32_MAX)
-        return 0;
-    return table_add(&history, info, nload, name, len) ? 1 : 0;
-}
-
-void sa_snapshot_note_modules(void)
-{
-    int saved_errno = errno;
-    dl_iterate_phdr(note_cb, NULL);
-    errno = saved_errno;
-}
-
-/* Append the history's objects that are not loaded any more (first
- * callback only; the loader lock is held). */
-static int history_cb(struct dl_phdr_info *info, size_t size, void *data)
-{
-    wstate *w = data;
-    if (w->history_copied++)
-        return 1;
-    const wmod *hm = history.mods.p;
-    for (uint32_t i = 0; i < history.nmods; i++) {
-        const char *path = (const char *)history.strings.p + hm[i].path_off;
-        if (table_find(&w->t, 0, w->nlive, hm[i].base, path, hm[i].path_len) != UINT32_MAX)
-            continue;
-        int rc = wvec_reserve(&w->t.mods, (w->t.nmods + 1) * sizeof(wmod));
-        if (!rc)
-            rc = wvec_reserve(&w->t.segs, (w->t.nsegs + hm[i].nseg) * sizeof(wseg));
-        wmod *m = rc ? NULL : (wmod *)w->t.mods.p + w->t.nmods;
-        if (m) {
-            *m = hm[i];
-            rc = add_string(&w->t, path, hm[i].path_len, &m->path_off);
-        }
-        if (rc) {
-            w->err = rc;
-            return 1;
-        }
-        memcpy((wseg *)w->t.segs.p + w->t.nsegs, (const wseg *)history.segs.p + hm[i].seg_first,
-               hm[i].nseg * sizeof(wseg));
-        m->seg_first = w->t.nsegs;
-        m->flags = SA_SNAP_MODULE_UNLOADED;
-        w->t.nsegs += hm[i].nseg;
-        w->t.nmods++;
-    }
-    return 1;
-}
-
-/* Build the sorted lookup index over all PT_LOAD segments (shell sort: a
- * few hundred entries, no recursion, no allocation). */
-static int build_ranges(wstate *w)
-{
-    if (w->t.nsegs == 0)
-        return 0;
-    int rc = wvec_reserve(&w->ranges, w->t.nsegs * sizeof(wrange));
-    if (rc)
-        return rc;
-    wrange *r = w->ranges.p;
-    const wmod *mods = w->t.mods.p;
-    const wseg *segs = w->t.segs.p;
-    uint32_t n = 0;
-    for (uint32_t mi = 0; mi < w->nlive; mi++) {
-        for (uint32_t k = 0; k < mods[mi].nseg; k++) {
-            const wseg *s = &segs[mods[mi].seg_first + k];
-            r[n].start = mods[mi].base + s->vaddr;
-            r[n].end = r[n].start + s->memsz;
-            r[n].module = mi;
-            n++;
-        }
-    }
-    w->nranges = n;
-    for (uint32_t gap = n / 2; gap > 0; gap /= 2) {
-        for (uint32_t i = gap; i < n; i++) {
-            wrange t = r[i];
-            uint32_t j = i;
-            for (; j >= gap && r[j - gap].start > t.start; j -= gap)
-                r[j] = r[j - gap];
-            r[j] = t;
-        }
-    }
-    return 0;
-}
-
-/* The unloaded module whose segment held addr, the most recently
- * recorded first; UINT32_MAX if none.  A linear scan: few objects are
- * unloaded, and only frames outside every loaded module get here. */
-static uint32_t lookup_unloaded(const wstate *w, uint64_t addr)
-{
-    const wmod *mods = w->t.mods.p;
-    const wseg *segs = w->t.segs.p;
-    for (uint32_t mi = w->t.nmods; mi-- > w->nlive;)
-        for (uint32_t k = 0; k < mods[mi].nseg; k++) {
-            const wseg *s = &segs[mods[mi].seg_first + k];
-            uint64_t start = mods[mi].base + s->vaddr;
-            if (addr >= start && addr - start < s->memsz)
-                return mi;
-        }
-    return UINT32_MAX;
-}
-
-/* Map an absolute address to (module, offset); SA_SNAP_NO_MODULE keeps
- * the absolute address.  A return address points just after its call,
- * which is still inside the caller's segment.  Loaded modules win over
- * unloaded ones that were at the same address. */
-static uint32_t lookup(const wstate *w, uint64_t addr, uint64_t *offset)
-{
-    const wrange *r = w->ranges.p;
-    uint32_t lo = 0, hi = w->nranges;    /* first range with start > addr */
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (r[mid].start <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo > 0 && addr < r[lo - 1].end) {
-        uint32_t mi = r[lo - 1].module;
-        *offset = addr - ((const wmod *)w->t.mods.p)[mi].base;
-        return mi;
-    }
-    uint32_t mi = lookup_unloaded(w, addr);
-    if (mi != UINT32_MAX) {
-        *offset = addr - ((const wmod *)w->t.mods.p)[mi].base;
-        return mi;
-    }
-    *offset = addr;
-    return SA_SNAP_NO_MODULE;
-}
-
 /* ---- frame dedup ------------------------------------------------------ */
 
 static uint32_t slot_of(uint64_t addr, uint32_t bits)
@@ -496,7 +98,7 @@ static int grow_slots(wstate *w)
     if (bits > 31)
         return -EOVERFLOW;
     wvec fresh = {0};
-    int rc = wvec_reserve(&fresh, ((size_t)1 << bits) * sizeof(uint32_t));
+    int rc = sa_wvec_reserve(&fresh, ((size_t)1 << bits) * sizeof(uint32_t));
     if (rc)
         return rc;
     uint32_t *slots = fresh.p;           /* zeroed by mmap */
@@ -508,7 +110,7 @@ static int grow_slots(wstate *w)
             s = (s + 1) & mask;
         slots[s] = i + 1;
     }
-    wvec_free(&w->slots);
+    sa_wvec_free(&w->slots);
     w->slots = fresh;
     w->slot_bits = bits;
     return 0;
@@ -531,7 +133,7 @@ static int intern(wstate *w, uint64_t addr, uint32_t *index)
             return 0;
         }
     }
-    int rc = wvec_reserve(&w->addrs, ((size_t)w->naddrs + 1) * sizeof(uint64_t));
+    int rc = sa_wvec_reserve(&w->addrs, ((size_t)w->naddrs + 1) * sizeof(uint64_t));
     if (rc)
         return rc;
     ((uint64_t *)w->addrs.p)[w->naddrs] = addr;
@@ -646,7 +248,7 @@ static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
     const uint64_t *addrs = w->addrs.p;
     for (uint32_t i = 0; i < w->naddrs; i++) {
         uint64_t offset;
-        uint32_t mi = lookup(w, addrs[i], &offset);
+        uint32_t mi = sa_wmods_lookup(w, addrs[i], &offset);
         out_u32(o, mi);
         out_u64(o, offset);
     }
@@ -733,11 +335,7 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
     /* dl_iterate_phdr takes the loader lock; the caller holds no
      * allocator lock, so a thread inside dlopen -> malloc cannot deadlock
      * with us. */
-    dl_iterate_phdr(phdr_cb, &w);
-    w.nlive = w.t.nmods;
-    if (!w.err)
-        dl_iterate_phdr(history_cb, &w);
-    rc = w.err ? w.err : build_ranges(&w);
+    rc = sa_wmods_collect(&w);
     if (rc)
         goto out;
 
@@ -771,12 +369,12 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
         unlink(tmp);
 
 out:
-    wvec_free(&w.t.mods);
-    wvec_free(&w.t.segs);
-    wvec_free(&w.t.strings);
-    wvec_free(&w.ranges);
-    wvec_free(&w.slots);
-    wvec_free(&w.addrs);
+    sa_wvec_free(&w.t.mods);
+    sa_wvec_free(&w.t.segs);
+    sa_wvec_free(&w.t.strings);
+    sa_wvec_free(&w.ranges);
+    sa_wvec_free(&w.slots);
+    sa_wvec_free(&w.addrs);
     sa_os_unmap(scratch, W_SCRATCH);
     errno = saved_errno;
     return rc;
