@@ -95,22 +95,39 @@ SA_INLINE int sa_free_page_ok(unsigned pe, void *p)
     return 1;
 }
 
+/* What a client does with a block's tag (NULL if it has none) just before
+ * the block is freed: the tracer forgets its record there. */
+typedef void sa_tag_fn(sa_tag *tag, void *p);
+
 /* free(): a block whose page holds carved blocks is validated from its
  * page entry and the class table and goes in the thread's cache; the
- * pool descriptor is read only if it does not fit there (alloc/pagemap.h says
- * why). */
-SA_INLINE void sa_free_inline(void *p)
+ * pool descriptor is read only if it does not fit there (pagemap.h says
+ * why).  With forget (a constant at every call site, so that it is
+ * inlined or, when NULL, compiled out), a valid block's tag is handed to
+ * it first: the traced free shares free()'s checks and path, not a copy
+ * of them. */
+SA_INLINE void sa_free_then(void *p, sa_tag_fn *forget)
 {
     sa_pm_leaf *leaf = sa_pagemap_leaf(p);
     if (SA_UNLIKELY(leaf == NULL))
         return;   /* NULL, or memory we do not own */
     unsigned pe = sa_pagemap_page_get(leaf, p);
     if (SA_LIKELY(pe != 0)) {
-        if (SA_LIKELY(sa_free_page_ok(pe, p)))
+        if (SA_LIKELY(sa_free_page_ok(pe, p))) {
+            if (forget)
+                forget(sa_tag_page_slot(leaf, pe, p), p);
             sa_heap_free_class(pe, pe & SA_PM_PAGE_CLASS, p);
+        }
         return;
     }
+    if (forget)
+        forget(sa_tag_slot(p, 0), p);
     sa_free_other(leaf, p);
+}
+
+SA_INLINE void sa_free_inline(void *p)
+{
+    sa_free_then(p, NULL);
 }
 
 #endif

@@ -437,22 +437,17 @@ static inline sa_tag forget_rec(sa_tag *rec, void *ptr)
     return out;
 }
 
-/* free() while tracing: as sa_free_inline, with the block's record found
- * and forgotten on the way, from the page map as sa_tag_slot_ready
- * does (no pool descriptor read). */
+static inline void forget_tag(sa_tag *tag, void *ptr)
+{
+    (void)forget_rec(tag, ptr);
+}
+
+/* free() while tracing: free()'s own path, with the block's record found
+ * and forgotten on the way (from the page map, as sa_tag_slot_ready
+ * finds it: no pool descriptor read). */
 SA_NOINLINE void sa_trace_free_block(void *ptr)
 {
-    sa_pm_leaf *leaf = sa_pagemap_leaf(ptr);
-    unsigned pe = leaf ? sa_pagemap_page_get(leaf, ptr) : 0;
-    if (SA_LIKELY(pe != 0)) {
-        if (SA_UNLIKELY(!sa_free_page_ok(pe, ptr)))
-            return;
-        forget_rec(sa_tag_page_slot(leaf, pe, ptr), ptr);
-        sa_heap_free_class(pe, pe & SA_PM_PAGE_CLASS, ptr);
-        return;
-    }
-    forget_rec(sa_tag_slot(ptr, 0), ptr);
-    sa_free_inline(ptr);
+    sa_free_then(ptr, forget_tag);
 }
 
 SA_NOINLINE void sa_trace_free(void *ptr)
