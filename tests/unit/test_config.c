@@ -78,8 +78,23 @@ static void warning_line(char *buf, size_t len, const char *name, const char *va
     snprintf(buf, len, "snapalloc: %s=\"%s\": %s\n", name, shown, why);
 }
 
-/* Does the library take value for v (as the value, not the default)?
- * *stored: the int it stored (INT kinds). */
+/* Does the field at dest hold what the table makes of s (NULL: zero)? */
+static int field_holds(const sa_config_var *v, const char *dest, const char *s)
+{
+    sa_config_value want = {.u = 0};
+    if (s)
+        cr_assert_eq(sa_config_var_check(v->name, s, &want, NULL), 0);
+    switch ((sa_config_kind)v->kind) {
+    case SA_CONFIG_STRING: case SA_CONFIG_NAME: return strcmp(dest, s ? s : "") == 0;
+    case SA_CONFIG_SECONDS: case SA_CONFIG_BYTES: return memcmp(dest, &want.u, sizeof want.u) == 0;
+    case SA_CONFIG_HEURISTICS: return memcmp(dest, &want.mask, sizeof want.mask) == 0;
+    default: return memcmp(dest, &want.i, sizeof want.i) == 0;
+    }
+}
+
+/* Does the library take value for v?  Judged by its warning line and by
+ * what the module stored: the value, or else the default (no module may
+ * read a variable on its own).  *stored: the int it stored (INT kinds). */
 static int library_accepts(const sa_config_var *v, const char *value, int *stored)
 {
     static char out[16384];
@@ -90,15 +105,23 @@ static int library_accepts(const sa_config_var *v, const char *value, int *store
         return ok;
     }
     char *dest = library_read(v, value, out, sizeof out);
-    memcpy(stored, dest + v->offset, sizeof *stored);
-    if (!v->warning)   /* silent: taken iff stored as given */
-        return strcmp(dest + v->offset, value) == 0;
+    char *field = dest + v->offset;
+    memcpy(stored, field, sizeof *stored);
     char prefix[256];
     snprintf(prefix, sizeof prefix, "snapalloc: %s=\"", v->name);
-    if (!strstr(out, prefix))
+    int warned = strstr(out, prefix) != NULL;
+    /* A silent variable is taken iff stored as given. */
+    int taken = v->warning ? !warned : strcmp(field, value) == 0;
+    if (taken) {
+        cr_assert(field_holds(v, field, value) || (!*value && (v->flags & SA_CONFIG_EMPTY_IS_UNSET)),
+                  "%s=\"%.40s\": taken but not stored as the table parses it", v->name, value);
         return 1;
-    /* Refused: exactly the table's line (the command's err), nothing else
-     * of this variable. */
+    }
+    cr_assert(field_holds(v, field, v->dflt), "%s=\"%.40s\": refused, but the field is not the "
+              "default", v->name, value);
+    if (!v->warning)
+        return 0;
+    /* Refused: exactly the table's line (the command's err). */
     const char *err = NULL;
     cr_assert_neq(sa_config_var_check(v->name, value, NULL, &err), 0,
                   "%s=\"%s\": the library warns, the command's check accepts", v->name, value);
