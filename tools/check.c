@@ -272,14 +272,9 @@ static const char *name_arg(const char *opt, const char *what)
  * where the sets and the report go. */
 static void run_option(int c, check_args *a, char **argv)
 {
-    uint64_t ns;
-    unsigned heur_mask;
-    int unwind_method;
     switch (c) {
     case OPT_WARMUP:
-        if (sa_config_parse_seconds(optarg, &ns) != 0)
-            sa_die("--warmup", "'%s' is not a number of seconds " SA_CONFIG_SECONDS_RANGE
-                   " (e.g. 5, 0.5)", optarg);
+        sa_option_value("--warmup", optarg);
         a->warmup = optarg;
         break;
     case OPT_REPORT: a->report = name_arg("--report", "file"); break;
@@ -290,14 +285,11 @@ static void run_option(int c, check_args *a, char **argv)
         break;
     case 'n': a->frames = sa_parse_frames(optarg); break;
     case OPT_UNWIND:
-        if (sa_config_parse_unwind(optarg, &unwind_method) != 0)
-            sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
+        sa_option_value("--unwind", optarg);
         a->unwind = optarg;
         break;
     case OPT_HEURISTICS:
-        if (sa_leak_heur_parse(optarg, &heur_mask) != 0)
-            sa_die("--heuristics", "'%s' is not all, none or a comma list of stdstring, "
-                   "length64, newarray, multipleinheritance", optarg);
+        sa_option_value("--heuristics", optarg);
         a->heuristics = optarg;
         break;
     case 'o': a->outdir = name_arg("-o", "directory"); break;

@@ -1,6 +1,7 @@
 /* cli.c - the helpers every subcommand shares (cli.h): one-line errors
  * with exit status 2, option values parsed by the library's own parsers,
- * getopt's errors, repeatable options, `-- PROGRAM` and reading a
+ * an option's value checked as the library will read its variable
+ * (options.c), getopt's errors, repeatable options, `-- PROGRAM` and reading a
  * snapshot.
  */
 #include <ctype.h>
@@ -43,12 +44,17 @@ int sa_parse_bytes(const char *s, uint64_t *out)
     return sa_config_parse_size(s, out);
 }
 
+sa_config_value sa_option_value(const char *option, const char *value)
+{
+    sa_config_value v;
+    if (sa_option_check(option, value, &v) != 0)
+        sa_die(option, "'%s' %s", value, sa_option_find(option)->error);
+    return v;
+}
+
 uint64_t sa_parse_frames(const char *s)
 {
-    uint64_t n;
-    if (sa_parse_u64(s, 1, SA_CONFIG_MAX_FRAMES, &n) != 0)
-        sa_die("-n", "'%s' is not a number of frames between 1 and %d", s, SA_CONFIG_MAX_FRAMES);
-    return n;
+    return (uint64_t)sa_option_value("-n", s).i;
 }
 
 void sa_bad_option(const char *cmd, int c, int optopt_, const char *arg)

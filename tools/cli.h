@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include "common/config_parse.h"
 #include "format/snapshot.h"
+#include "options.h"
 
 #define SA_EXIT_USAGE 2
 
@@ -21,7 +22,7 @@ void sa_die(const char *what, const char *fmt, ...);
 /* Read a snapshot or die with `snapalloc: PATH: why` (exit 2). */
 sa_snapshot *sa_load_snapshot(const char *path);
 
-/* The library's parsers (src/config_parse.h), so that an option and its
+/* The library's parsers (common/config_parse.h), so that an option and its
  * environment variable accept the same values.  Strict decimal in
  * [min, max]: no sign, no spaces, no trailing junk. */
 int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
@@ -29,8 +30,13 @@ int sa_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out);
  * trailing "B" or "iB"); 0 allowed. */
 int sa_parse_bytes(const char *s, uint64_t *out);
 
+/* The value of an option that sets a library variable (options.h), as
+ * the library will read it, or exit 2 with "snapalloc: OPTION: 'VALUE'
+ * is not ..." (the option's error text). */
+sa_config_value sa_option_value(const char *option, const char *value);
+
 /* -n/--frames N: frames stored per stack, 1..SA_CONFIG_MAX_FRAMES (or
- * exit 2). */
+ * exit 2): sa_option_value("-n"). */
 uint64_t sa_parse_frames(const char *s);
 
 /* The common handling of getopt's '?' and ':' results. */

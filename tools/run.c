@@ -325,8 +325,6 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         {NULL, 0, NULL, 0},
     };
     *r = (run_opts){.dir = DEFAULT_DIR, .frames = SA_TRACE_DEFAULT_FRAMES, .exit_snapshot = 1};
-    int unwind_method;
-    uint64_t ns;
     opterr = 0;
     optind = 1;
     int c;
@@ -338,27 +336,17 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
             r->dir = optarg;
             break;
         case 'n': r->frames = sa_parse_frames(optarg); break;
-        case 'S':
-            if (sa_config_parse_signal(optarg, &r->snapsig) != 0)
-                sa_die("--signal", "'%s' is not a usable signal (USR1, USR2, WINCH, URG, CHLD, "
-                       "CONT or a real-time signal: one whose default action does not end or "
-                       "stop the program)", optarg);
-            break;
+        case 'S': r->snapsig = sa_option_value("--signal", optarg).i; break;
         case 'I':
-            if (sa_config_parse_seconds(optarg, &ns) != 0)
-                sa_die("--interval", "'%s' is not a number of seconds " SA_CONFIG_SECONDS_RANGE
-                       " (e.g. 5, 0.5)", optarg);
+            sa_option_value("--interval", optarg);
             r->interval = optarg;
             break;
         case 'P':
-            if (sa_config_parse_bytes(optarg, &r->peak) != 0)
-                sa_die("--peak", "'%s' is not a positive size in bytes (K, M, G suffixes allowed)",
-                       optarg);
+            r->peak = sa_option_value("--peak", optarg).u;
             r->have_peak = 1;
             break;
         case 'U':
-            if (sa_config_parse_unwind(optarg, &unwind_method) != 0)
-                sa_die("--unwind", "'%s' is not one of libunwind, fp", optarg);
+            sa_option_value("--unwind", optarg);
             r->unwind = optarg;
             break;
         case 'X': r->exit_snapshot = 0; break;

@@ -19,6 +19,7 @@
 #include "alloc/large.h"
 #include "alloc/meta.h"
 #include "alloc/sizeclass.h"
+#include "common/config.h"
 #include "common/fmt.h"
 #include "common/os.h"
 
@@ -54,17 +55,11 @@ void sa_alloc_postfork_child(void)
 
 /* SNAPALLOC_THP: "1" backs the arenas with transparent huge pages where
  * the kernel allows (arena.h).  Read here, not with the other settings:
- * it must be known before the first arena is mapped. */
+ * it must be known before the first arena is mapped (possibly before
+ * main: the table's reader allocates nothing, common/config_read.c). */
 static void read_thp_setting(void)
 {
-    const char *v = secure_getenv("SNAPALLOC_THP");
-    if (!v || !*v || strcmp(v, "0") == 0)
-        return;
-    if (strcmp(v, "1") == 0) {
-        sa_arena_thp = 1;
-        return;
-    }
-    sa_warn_setting(2, "SNAPALLOC_THP", v, "expected 0 or 1; huge pages stay off");
+    sa_config_read_group(SA_CONFIG_ALLOC, &sa_arena_thp, 2);
 }
 
 void sa_init_slow(void)

@@ -53,6 +53,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/fmt.h"
 #include "alloc/alloc.h"
 #include "alloc/large.h"
@@ -82,26 +83,18 @@ static size_t page_round(size_t n)
 /* ---- Configuration ------------------------------------------------------ */
 
 
+/* The variables, their ranges, defaults and warnings are the table's
+ * (common/config.c); what the check implies for the tracer is here. */
 void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
 {
-    const char *v;
     /* Field by field: a memset would touch (and make resident) the 8 KiB
      * of string buffers in every process that never checks. */
-    c->enabled = 0;
     c->dir_given = 0;
     c->warmup_ns = 0;
     c->dir[0] = '\0';
     c->options[0] = '\0';
-    if ((v = secure_getenv("SNAPALLOC_CHECK")) && sa_config_parse_bool(v, &c->enabled) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_CHECK", v, "not 0 or 1; the leak check stays off");
+    sa_config_read_group(SA_CONFIG_LEAK, c, fd);   /* CHECK, CHECK_HEURISTICS */
     sa_leak_scrub_on = c->enabled;
-    c->heuristics = SA_LEAK_HEUR_ALL;
-    if ((v = secure_getenv("SNAPALLOC_CHECK_HEURISTICS")) && sa_leak_heur_parse(v, &c->heuristics) != 0) {
-        c->heuristics = SA_LEAK_HEUR_ALL;
-        sa_warn_setting(fd, "SNAPALLOC_CHECK_HEURISTICS", v,
-                        "expected all, none, or a list of stdstring, length64, newarray, "
-                        "multipleinheritance; using all");
-    }
     if (!c->enabled)
         return;
     sa_os_keep_stderr();   /* the report is printed after atexit handlers */
@@ -118,24 +111,8 @@ void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
     /* The check writes its own exit snapshot. */
     if (!secure_getenv("SNAPALLOC_SNAPSHOT_AT_EXIT"))
         t->at_exit = 0;
-    if ((v = secure_getenv("SNAPALLOC_CHECK_DIR"))) {
-        if (*v && strlen(v) < SA_PATH_MAX - 64) {
-            strcpy(c->dir, v);
-            c->dir_given = 1;
-        } else {
-            sa_warn_setting(fd, "SNAPALLOC_CHECK_DIR", v,
-                     "empty or too long; using a private directory and the analyzer");
-        }
-    }
-    if ((v = secure_getenv("SNAPALLOC_CHECK_WARMUP")) && sa_config_parse_seconds(v, &c->warmup_ns) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_CHECK_WARMUP", v,
-                 "not a number of seconds from 0.001 to 1000000000; no warmup baseline");
-    if ((v = secure_getenv("SNAPALLOC_CHECK_OPTIONS"))) {
-        if (strlen(v) < sizeof c->options)
-            strcpy(c->options, v);
-        else
-            sa_warn_setting(fd, "SNAPALLOC_CHECK_OPTIONS", v, "longer than 4095 bytes; ignored");
-    }
+    sa_config_read_group(SA_CONFIG_LEAK_ON, c, fd);   /* CHECK_DIR, _WARMUP, _OPTIONS */
+    c->dir_given = c->dir[0] != '\0';
 }
 
 /* ---- Undefined memory --------------------------------------------------- */

@@ -47,7 +47,8 @@ typedef struct sa_leak_config {
 
 extern SA_HIDDEN sa_leak_config sa_leak_cfg;
 
-/* Read the SNAPALLOC_CHECK* variables into *c (warnings on fd) and adjust
+/* Read the SNAPALLOC_CHECK* variables into *c through the table
+ * (common/config.h; warnings on fd) and adjust
  * the tracer's configuration t: CHECK=1 implies tracing (depth 32 unless
  * SNAPALLOC_TRACE says otherwise), lazy counting (unless peak snapshots
  * need the live total) and no tracer exit snapshot unless

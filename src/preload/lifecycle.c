@@ -44,6 +44,7 @@
 #include <unistd.h>
 
 #include "alloc/alloc.h"
+#include "common/config.h"
 #include "common/fmt.h"
 #include "common/os.h"
 #include "leak/leak.h"
@@ -62,18 +63,13 @@ static void trace_postfork_child(void)
     sa_trace_postfork_child();
 }
 
-/* SNAPALLOC_STATS: "1" prints the statistics on stderr at exit. */
+/* SNAPALLOC_STATS: "1" prints the statistics on stderr at exit (the
+ * table's entry, common/config.c). */
 static void read_stats_setting(void)
 {
-    const char *v = secure_getenv("SNAPALLOC_STATS");
-    if (!v || !*v || strcmp(v, "0") == 0)
-        return;
-    if (strcmp(v, "1") == 0) {
-        stats_at_exit = 1;
+    sa_config_read_group(SA_CONFIG_STATS, &stats_at_exit, 2);
+    if (stats_at_exit)
         sa_os_keep_stderr();
-        return;
-    }
-    sa_warn_setting(2, "SNAPALLOC_STATS", v, "expected 0 or 1; statistics stay off");
 }
 
 __attribute__((constructor)) static void sa_start(void)

@@ -39,6 +39,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/fmt.h"
 #include "alloc/alloc.h"
 #include "common/os.h"
@@ -122,60 +123,15 @@ const char *sa_config_errno_text(int err)
  * `snapalloc run` reads to learn which processes could not write their
  * files (a child that dropped privileges cannot write into the run's
  * directory, but anyone may send to an abstract socket).  No descriptor is
- * inherited: the program sees the same descriptors as in a plain run. */
-static void parse_report_sock(const char *v, sa_trace_config *c)
-{
-    size_t n = 0;
-    for (; v[n]; n++)
-        if (n + 1 >= sizeof c->report_sock ||
-            !((v[n] >= 'a' && v[n] <= 'z') || (v[n] >= 'A' && v[n] <= 'Z') ||
-              (v[n] >= '0' && v[n] <= '9') || v[n] == '.' || v[n] == '-' || v[n] == '_'))
-            return;
-    memcpy(c->report_sock, v, n + 1);
-}
-
+ * inherited: the program sees the same descriptors as in a plain run.
+ *
+ * The variables, their ranges, defaults and warnings are the table's
+ * (common/config.c); SNAPALLOC_SNAPSHOT_AT_EXIT defaults to whether
+ * SNAPALLOC_TRACE traces. */
 void sa_trace_config_read(sa_trace_config *c, int fd)
 {
-    const char *v;
-    c->depth = 0;
     c->lazy_counters = 0;
-    c->signo = 0;
-    c->interval_ns = 0;
-    c->peak_step = 0;
-    c->unwind = SA_UNWIND_LIBUNWIND;
-    strcpy(c->tmpl, SA_SNAPSHOT_DEFAULT_TEMPLATE);
-
-    if ((v = secure_getenv("SNAPALLOC_TRACE")) && sa_config_parse_depth(v, &c->depth) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_TRACE", v, "not a number from 0 to 128; tracing stays off");
-    c->at_exit = c->depth > 0;
-    if ((v = secure_getenv("SNAPALLOC_SNAPSHOT_AT_EXIT")) && sa_config_parse_bool(v, &c->at_exit) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_SNAPSHOT_AT_EXIT", v,
-             c->at_exit ? "not 0 or 1; using 1" : "not 0 or 1; using 0");
-    if ((v = secure_getenv("SNAPALLOC_SNAPSHOT"))) {
-        if (sa_config_parse_template(v) == 0)
-            strcpy(c->tmpl, v);
-        else
-            sa_warn_setting(fd, "SNAPALLOC_SNAPSHOT", v,
-                 "empty or longer than 4095 bytes; using " SA_SNAPSHOT_DEFAULT_TEMPLATE);
-    }
-    int sig_rc;
-    if ((v = secure_getenv("SNAPALLOC_SIGNAL")) && (sig_rc = sa_config_parse_signal(v, &c->signo)))
-        sa_warn_setting(fd, "SNAPALLOC_SIGNAL", v, sig_rc == SA_SIGNAL_REFUSED
-             ? "a handler would take away its default action (ending or stopping the program, "
-               "or reporting a fault); use USR1, USR2, WINCH, URG, CHLD, CONT or a real-time "
-               "signal; no signal trigger"
-             : "not the name or number of a signal; no signal trigger");
-    if ((v = secure_getenv("SNAPALLOC_INTERVAL")) && sa_config_parse_seconds(v, &c->interval_ns) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_INTERVAL", v,
-             "not a number of seconds from 0.001 to 1000000000; no interval trigger");
-    if ((v = secure_getenv("SNAPALLOC_PEAK")) && sa_config_parse_bytes(v, &c->peak_step) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_PEAK", v,
-             "not a positive byte count (suffixes K, M, G); no peak trigger");
-    if ((v = secure_getenv("SNAPALLOC_UNWIND")) && sa_config_parse_unwind(v, &c->unwind) != 0)
-        sa_warn_setting(fd, "SNAPALLOC_UNWIND", v, "not libunwind or fp; using libunwind");
-    c->report_sock[0] = '\0';
-    if ((v = secure_getenv("SNAPALLOC_REPORT_SOCKET")))
-        parse_report_sock(v, c);   /* set by `snapalloc run`: silently ignored if bad */
+    sa_config_read_group(SA_CONFIG_TRACE, c, fd);
 }
 
 /* ---- Triggers ----------------------------------------------------------- */

@@ -1,13 +1,9 @@
 /* trace/config.h - the tracer's environment variables and the snapshot
  * triggers they configure (trace/config.c).
  *
- *   SNAPALLOC_TRACE=N            trace from start-up with N frames (1..128), 0 = off
- *   SNAPALLOC_SNAPSHOT=TEMPLATE  snapshot path; %p pid, %n sequence, %e exe name, %%
- *   SNAPALLOC_SNAPSHOT_AT_EXIT=0|1   snapshot at exit (default 1 with SNAPALLOC_TRACE)
- *   SNAPALLOC_SIGNAL=SIG         snapshot on a signal (USR1, SIGUSR1, 10)
- *   SNAPALLOC_INTERVAL=SECONDS   snapshot every SECONDS (fractions allowed)
- *   SNAPALLOC_PEAK=BYTES[K|M|G]  snapshot at each new peak >= last dumped peak + BYTES
- *   SNAPALLOC_UNWIND=libunwind|fp
+ *   SNAPALLOC_TRACE, SNAPSHOT, SNAPSHOT_AT_EXIT, SIGNAL, INTERVAL, PEAK,
+ *   UNWIND and REPORT_SOCKET: their values, defaults and warnings are the
+ *   table's (common/config.c), which sa_trace_config_read reads.
  *
  * The parsers are pure functions (string in, value out, 0 or -1) so that
  * they can be tested with garbage directly.
