@@ -74,11 +74,6 @@ extern char **environ;
 sa_leak_config sa_leak_cfg;
 sa_exit_state sa_exit_point;
 
-static size_t page_round(size_t n)
-{
-    return (n + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
-}
-
 /* ---- Configuration ------------------------------------------------------ */
 
 
@@ -273,7 +268,7 @@ static int index_build(lk_scan *k)
     sa_block_foreach(count_cb, k);
     /* Slack for threads that could not be stopped. */
     k->cap += k->cap / 8 + 64;
-    k->mapped = page_round(k->cap * sizeof(lk_block));
+    k->mapped = sa_os_page_round(k->cap * sizeof(lk_block));
     k->b = sa_os_map(k->mapped, SA_OS_PAGE);
     if (!k->b)
         return -ENOMEM;
@@ -282,7 +277,7 @@ static int index_build(lk_scan *k)
     if (!k->tmp)
         return -ENOMEM;
     k->mark_cap = 2 * k->cap + 16;
-    k->mark_mapped = page_round(k->mark_cap * sizeof(uint32_t));
+    k->mark_mapped = sa_os_page_round(k->mark_cap * sizeof(uint32_t));
     k->mark = sa_os_map(k->mark_mapped, SA_OS_PAGE);
     if (!k->mark)
         return -ENOMEM;
@@ -450,7 +445,7 @@ static int aggregate(lk_scan *k, sa_leak_result *out)
     for (size_t i = 0; i < k->n; i++)
         if (i == 0 || by_class(&k->b[i - 1], &k->b[i]))
             runs++;
-    out->mapped = page_round((runs + nheur ? runs + nheur : 1) * sizeof(sa_leak_entry));
+    out->mapped = sa_os_page_round((runs + nheur ? runs + nheur : 1) * sizeof(sa_leak_entry));
     out->entries = sa_os_map(out->mapped, SA_OS_PAGE);
     if (!out->entries)
         return -ENOMEM;
@@ -484,17 +479,6 @@ static void mark_thread(lk_scan *k, const sa_leak_ranges *maps, const sa_leak_th
         scan_range(k, &r);
     if (sa_leak_tls_range(maps, t->tp, &r))
         scan_range(k, &r);
-}
-
-static uintptr_t own_thread_pointer(void)
-{
-#if defined(__x86_64__)
-    uintptr_t tp;
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
-    return tp;
-#else
-    return (uintptr_t)__builtin_thread_pointer();
-#endif
 }
 
 /* ---- Mappings of the program's own ---------------------------------------- */
@@ -594,13 +578,13 @@ static void scan_mapping(lk_scan *k, const sa_leak_range *m, const sa_leak_range
 static int mark_mappings(lk_scan *k, const sa_leak_ranges *maps, const sa_leak_world *w,
                          uintptr_t self_sp)
 {
-    size_t n = 0, bytes = page_round(2 * ((size_t)w->n + 1) * sizeof(uintptr_t));
+    size_t n = 0, bytes = sa_os_page_round(2 * ((size_t)w->n + 1) * sizeof(uintptr_t));
     uintptr_t *sp = sa_os_map(bytes, SA_OS_PAGE);
     if (!sp)
         return -ENOMEM;
     uintptr_t *tp = sp + w->n + 1;
     sp[n] = self_sp;
-    tp[n++] = own_thread_pointer();
+    tp[n++] = sa_os_thread_pointer();
     for (uint32_t i = 0; i < w->n; i++)
         if (w->threads[i].state == SA_LT_STOPPED) {
             sp[n] = w->threads[i].sp;
@@ -678,7 +662,7 @@ static SA_NOINLINE int scan_impl(sa_leak_result *out, uintptr_t self_sp,
             r.lo = self_sp;
             scan_range(&k, &r);
         }
-        if (sa_leak_tls_range(&maps, own_thread_pointer(), &r))
+        if (sa_leak_tls_range(&maps, sa_os_thread_pointer(), &r))
             scan_range(&k, &r);
         for (uint32_t i = 0; i < w.n; i++)
             if (w.threads[i].state == SA_LT_STOPPED)
@@ -720,7 +704,7 @@ SA_NOINLINE int sa_leak_scan(sa_leak_result *out)
      * the program's pointers from its earlier, deeper calls. */
     uintptr_t from = (uintptr_t)__builtin_dwarf_cfa();   /* our caller's sp: not our frame */
     const uintptr_t *from_regs = regs;
-    if (sa_exit_point.sp > from && sa_exit_point.tp == own_thread_pointer()) {
+    if (sa_exit_point.sp > from && sa_exit_point.tp == sa_os_thread_pointer()) {
         from = sa_exit_point.sp;
         from_regs = sa_exit_point.regs;
         nregs = SA_EXIT_NREGS;
@@ -1051,7 +1035,7 @@ static int run_analyzer(const char *dir)
         nenv++;
     size_t optlen = strlen(sa_leak_cfg.options);
     size_t nargs = 4 + optlen / 2 + 2;
-    size_t bytes = page_round((nenv + 1 + nargs) * sizeof(char *) + optlen + 1);
+    size_t bytes = sa_os_page_round((nenv + 1 + nargs) * sizeof(char *) + optlen + 1);
     char **mem = sa_os_map(bytes, SA_OS_PAGE);
     if (!mem)
         return -ENOMEM;

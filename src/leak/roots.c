@@ -56,18 +56,13 @@ extern void _dl_get_tls_static_info(size_t *size, size_t *align) __attribute__((
 #define THREAD_DESCRIPTOR_BYTES 4096
 #define RED_ZONE 128
 
-static size_t page_round(size_t n)
-{
-    return (n + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
-}
-
 int sa_leak_ranges_add(sa_leak_ranges *v, uintptr_t lo, uintptr_t hi)
 {
     if (hi <= lo)
         return 0;
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 256;
-        size_t bytes = page_round(cap * sizeof(sa_leak_range));
+        size_t bytes = sa_os_page_round(cap * sizeof(sa_leak_range));
         sa_leak_range *r = sa_os_map(bytes, SA_OS_PAGE);
         if (!r)
             return -ENOMEM;

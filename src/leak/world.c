@@ -62,17 +62,6 @@ static pid_t my_tid(void)
     return (pid_t)syscall(SYS_gettid);
 }
 
-static uintptr_t thread_pointer(void)
-{
-#if defined(__x86_64__)
-    uintptr_t tp;
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));   /* the TCB's self pointer */
-    return tp;
-#else
-    return (uintptr_t)__builtin_thread_pointer();
-#endif
-}
-
 static void save_context(sa_leak_thread *t, const ucontext_t *uc)
 {
 #if defined(__x86_64__)
@@ -116,7 +105,7 @@ static void on_stop(int sig, siginfo_t *si, void *ucv)
         return;
     }
     save_context(t, ucv);
-    t->tp = thread_pointer();
+    t->tp = sa_os_thread_pointer();
     int expected = SA_LT_SENT;
     if (!__atomic_compare_exchange_n(&t->state, &expected, SA_LT_STOPPED, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -308,7 +297,7 @@ int sa_leak_world_stop(sa_leak_world *w, int fd)
     memset(w, 0, sizeof *w);
     uint32_t guess = count_tasks();
     w->cap = guess * 4 + 256;
-    w->mapped = ((size_t)w->cap * sizeof(sa_leak_thread) + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
+    w->mapped = sa_os_page_round((size_t)w->cap * sizeof(sa_leak_thread));
     w->threads = sa_os_map(w->mapped, SA_OS_PAGE);
     if (!w->threads)
         return -ENOMEM;
