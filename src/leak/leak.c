@@ -58,6 +58,7 @@
 #include "alloc/large.h"
 #include "alloc/meta.h"
 #include "common/os.h"
+#include "common/thread.h"
 #include "alloc/pagemap.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
@@ -1171,20 +1172,7 @@ static void *warmup_main(void *arg)
 static void warmup_start(void)
 {
     int g = sa_trace_guard_enter();
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGRTMIN + SA_LEAK_SIGNAL_OFFSET);
-    pthread_sigmask(SIG_SETMASK, &all, &old);
-    pthread_attr_t attr;
-    pthread_t tid;
-    int ok = pthread_attr_init(&attr) == 0;
-    if (ok) {
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 64 * 1024);
-        ok = pthread_create(&tid, &attr, warmup_main, NULL) == 0;
-        pthread_attr_destroy(&attr);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    int ok = sa_thread_start_detached(warmup_main, 64 * 1024) == 0;
     sa_trace_guard_leave(g);
     if (!ok) {
         static const char msg[] = "snapalloc: cannot start the warmup thread; "
