@@ -26,8 +26,8 @@
  *             or of a file), as valgrind memcheck scans it: an allocator
  *             of the program's own (CPython's pymalloc arenas) keeps its
  *             pointers to malloc'ed blocks there.  Not the allocator's
- *             own memory inside them (leak/leak.c leaves out our granules and
- *             metadata), nor devices or deleted files.
+ *             own memory inside them (leak/scan_roots.c leaves out our
+ *             granules and metadata), nor devices or deleted files.
  *
  * Not roots: stacks of threads that have exited (their mappings, which
  * glibc keeps for reuse, hold dead frames and dead TLS), memory below a
