@@ -64,6 +64,12 @@ int sa_os_write_all(int fd, const void *buf, size_t len);
 void sa_os_keep_stderr(void);
 int sa_os_stderr(void);
 
+/* Call fn(dfd, name, ctx) for each entry of the open directory dfd,
+ * "." and ".." included, until fn returns non-zero; read with getdents64
+ * (opendir allocates).  Returns that non-zero value, or 0 when the
+ * entries are over or cannot be read. */
+int sa_os_dir_each(int dfd, int (*fn)(int dfd, const char *name, void *ctx), void *ctx);
+
 /* 64 random bits (from AT_RANDOM/getrandom), for heap secrets. */
 uint64_t sa_os_random(void);
 /* A coarse monotonic clock in milliseconds (the vDSO: no system call,

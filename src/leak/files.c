@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/config_parse.h"
@@ -153,36 +152,38 @@ static void dir_failed(const char *where, int err)
     sa_buf_flush(&b);
 }
 
+typedef struct own_dir_search {
+    const char *base, *prefix;
+    size_t blen, plen;
+    char *out;
+} own_dir_search;
+
+/* One entry of base: "PREFIX" and 6 characters, a directory of ours. */
+static int own_dir_entry(int dfd, const char *name, void *ctx)
+{
+    own_dir_search *s = ctx;
+    struct stat st;
+    if (strncmp(name, s->prefix, s->plen) != 0 || strlen(name) != s->plen + 6 ||
+        s->blen + 1 + s->plen + 7 > SA_PATH_MAX ||
+        fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
+        st.st_uid != geteuid())
+        return 0;
+    memcpy(s->out, s->base, s->blen);
+    s->out[s->blen] = '/';
+    memcpy(s->out + s->blen + 1, name, s->plen + 7);
+    return 1;
+}
+
 /* A directory "snapalloc-check.PID.XXXXXX" of ours in base that an earlier
  * image of this process (before an exec) made: its path into out, 1; else
- * 0.  Read with getdents64: opendir would allocate. */
+ * 0. */
 static int find_own_dir(const char *base, const char *prefix, char *out)
 {
     int dfd = open(base, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return 0;
-    char buf[4096] __attribute__((aligned(8)));
-    long n;
-    int found = 0;
-    size_t plen = strlen(prefix), blen = strlen(base);
-    while (!found && (n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
-        for (long off = 0; off < n && !found;) {
-            unsigned short reclen;
-            memcpy(&reclen, buf + off + 16, sizeof reclen);
-            const char *name = buf + off + 19;
-            off += reclen;
-            struct stat st;
-            if (strncmp(name, prefix, plen) != 0 || strlen(name) != plen + 6 ||
-                blen + 1 + plen + 7 > SA_PATH_MAX ||
-                fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode) ||
-                st.st_uid != geteuid())
-                continue;
-            memcpy(out, base, blen);
-            out[blen] = '/';
-            memcpy(out + blen + 1, name, plen + 7);
-            found = 1;
-        }
-    }
+    own_dir_search s = { base, prefix, strlen(base), strlen(prefix), out };
+    int found = sa_os_dir_each(dfd, own_dir_entry, &s);
     close(dfd);
     return found;
 }
@@ -232,22 +233,19 @@ const char *sa_leak_check_dir(void)
     return private_dir;
 }
 
+static int remove_entry(int dfd, const char *name, void *ctx)
+{
+    (void)ctx;
+    if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
+        unlinkat(dfd, name, 0);
+    return 0;
+}
+
 void sa_leak_remove_dir(const char *dir)
 {
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd >= 0) {
-        char buf[4096] __attribute__((aligned(8)));
-        long n;
-        while ((n = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0) {
-            for (long off = 0; off < n;) {
-                unsigned short reclen;
-                memcpy(&reclen, buf + off + 16, sizeof reclen);
-                const char *name = buf + off + 19;
-                off += reclen;
-                if (strcmp(name, ".") != 0 && strcmp(name, "..") != 0)
-                    unlinkat(dfd, name, 0);
-            }
-        }
+        sa_os_dir_each(dfd, remove_entry, NULL);
         close(dfd);
     }
     rmdir(dir);
