@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "common/os.h"
+#include "common/search.h"
 
 /* glibc (ld.so, GLIBC_PRIVATE): the size and alignment of the static TLS
  * area, TCB included.  Weak: another libc may lack it. */
@@ -334,14 +335,8 @@ int sa_leak_roots_mappings(const sa_leak_ranges *maps, const uintptr_t *sps, siz
 int sa_leak_maps_find(const sa_leak_ranges *maps, uintptr_t addr, sa_leak_range *m)
 {
     /* The kernel lists mappings in address order. */
-    size_t lo = 0, hi = maps->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (maps->r[mid].hi <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = sa_search_first_above(maps->r, maps->n, sizeof *maps->r,
+                                      offsetof(sa_leak_range, hi), addr);
     if (lo < maps->n && maps->r[lo].lo <= addr && addr < maps->r[lo].hi) {
         /* Never merged with its neighbours: the next one up may be
          * another thread's guard page. */

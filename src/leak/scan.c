@@ -29,6 +29,7 @@
 #include "alloc/pagemap.h"
 #include "alloc/walk.h"
 #include "common/os.h"
+#include "common/search.h"
 #include "trace/stack.h"
 #include "trace/trace.h"
 
@@ -163,14 +164,7 @@ static ptrdiff_t lookup(const sa_leak_scanner *k, uintptr_t p)
 {
     if (p < k->lo || p >= k->hi || !sa_pagemap_get((const void *)p))
         return -1;
-    size_t lo = 0, hi = k->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (k->b[mid].start <= p)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = sa_search_first_above(k->b, k->n, sizeof *k->b, offsetof(sa_leak_block, start), p);
     if (lo == 0)
         return -1;
     const sa_leak_block *b = &k->b[lo - 1];
