@@ -59,20 +59,76 @@ static int has_prefix(const char *s, const char *p)
     return strncmp(s, p, strlen(p)) == 0;
 }
 
-/* Run `CMD check --analyze DIR OPTIONS...`; its exit status, or -errno if
- * it could not be started. */
+/* The analyzer's path into cmd (SA_PATH_MAX): SNAPALLOC_CMD, else the
+ * installed command.  0 or -ENAMETOOLONG. */
+static int analyzer_path(char *cmd)
+{
+    const char *env_cmd = secure_getenv("SNAPALLOC_CMD");
+    if (env_cmd && *env_cmd && strlen(env_cmd) < SA_PATH_MAX) {
+        strcpy(cmd, env_cmd);
+        return 0;
+    }
+    const char *bin = SNAPALLOC_BINDIR "/snapalloc";
+    if (strlen(bin) >= SA_PATH_MAX)
+        return -ENAMETOOLONG;
+    strcpy(cmd, bin);
+    return 0;
+}
+
+/* argv: "snapalloc check --analyze DIR", then SNAPALLOC_CHECK_OPTIONS
+ * split at spaces in opts (a copy of them, which this cuts up). */
+static void analyzer_argv(char **argv, const char *dir, char *opts)
+{
+    size_t a = 0;
+    argv[a++] = "snapalloc";
+    argv[a++] = "check";
+    argv[a++] = "--analyze";
+    argv[a++] = (char *)dir;
+    for (char *p = opts; *p;) {
+        while (*p == ' ')
+            *p++ = '\0';
+        if (!*p)
+            break;
+        argv[a++] = p;
+        while (*p && *p != ' ')
+            p++;
+    }
+    argv[a] = NULL;
+}
+
+/* Start cmd and wait for it: its exit status (128 + the signal that
+ * killed it), or -errno if it could not be started. */
+static int spawn_wait(const char *cmd, char **argv, char **envp)
+{
+    pid_t pid;
+    /* The analyzer reports on the program's stderr, even if the program
+     * closed fd 2 at exit (coreutils do). */
+    posix_spawn_file_actions_t fa;
+    int have_fa = sa_os_stderr() != 2 && posix_spawn_file_actions_init(&fa) == 0;
+    if (have_fa)
+        posix_spawn_file_actions_adddup2(&fa, sa_os_stderr(), 2);
+    int rc = posix_spawn(&pid, cmd, have_fa ? &fa : NULL, NULL, argv, envp);
+    if (have_fa)
+        posix_spawn_file_actions_destroy(&fa);
+    if (rc != 0)
+        return -rc;
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -errno;
+    if (WIFEXITED(status))
+        return WEXITSTATUS(status);
+    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 2;
+}
+
+/* Run `CMD check --analyze DIR OPTIONS...` with the program's environment
+ * but LD_PRELOAD and SNAPALLOC_*; its exit status, or -errno if it could
+ * not be started.  Its arrays are mapped: we must not allocate here. */
 static int run_analyzer(const char *dir)
 {
     char cmd[SA_PATH_MAX];
-    const char *env_cmd = secure_getenv("SNAPALLOC_CMD");
-    if (env_cmd && *env_cmd && strlen(env_cmd) < sizeof cmd) {
-        strcpy(cmd, env_cmd);
-    } else {
-        const char *bin = SNAPALLOC_BINDIR "/snapalloc";
-        if (strlen(bin) >= sizeof cmd)
-            return -ENAMETOOLONG;
-        strcpy(cmd, bin);
-    }
+    if (analyzer_path(cmd) != 0)
+        return -ENAMETOOLONG;
     size_t nenv = 0;
     for (char **e = environ; e && *e; e++)
         nenv++;
@@ -89,42 +145,11 @@ static int run_analyzer(const char *dir)
         if (!has_prefix(*e, "LD_PRELOAD=") && !has_prefix(*e, "SNAPALLOC_"))
             envp[k++] = *e;
     envp[k] = NULL;
-    size_t a = 0;
-    argv[a++] = "snapalloc";
-    argv[a++] = "check";
-    argv[a++] = "--analyze";
-    argv[a++] = (char *)dir;
     memcpy(opts, sa_leak_cfg.options, optlen + 1);
-    for (char *p = opts; *p;) {
-        while (*p == ' ')
-            *p++ = '\0';
-        if (!*p)
-            break;
-        argv[a++] = p;
-        while (*p && *p != ' ')
-            p++;
-    }
-    argv[a] = NULL;
-    pid_t pid;
-    /* The analyzer reports on the program's stderr, even if the program
-     * closed fd 2 at exit (coreutils do). */
-    posix_spawn_file_actions_t fa;
-    int have_fa = sa_os_stderr() != 2 && posix_spawn_file_actions_init(&fa) == 0;
-    if (have_fa)
-        posix_spawn_file_actions_adddup2(&fa, sa_os_stderr(), 2);
-    int rc = posix_spawn(&pid, cmd, have_fa ? &fa : NULL, NULL, argv, envp);
-    if (have_fa)
-        posix_spawn_file_actions_destroy(&fa);
+    analyzer_argv(argv, dir, opts);
+    int rc = spawn_wait(cmd, argv, envp);
     sa_os_unmap(mem, bytes);
-    if (rc != 0)
-        return -rc;
-    int status;
-    while (waitpid(pid, &status, 0) < 0)
-        if (errno != EINTR)
-            return -errno;
-    if (WIFEXITED(status))
-        return WEXITSTATUS(status);
-    return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 2;
+    return rc;
 }
 
 static void analyzer_failed(int err)
