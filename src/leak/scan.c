@@ -159,6 +159,8 @@ void sa_leak_scanner_free(sa_leak_scanner *k)
         sa_os_unmap(k->mark, k->mark_mapped);
 }
 
+/* ---- Marking ---------------------------------------------------------- */
+
 /* The block holding p (start or interior, within its requested size), or -1. */
 static ptrdiff_t lookup(const sa_leak_scanner *k, uintptr_t p)
 {

@@ -26,6 +26,10 @@
 #include "trace/stack.h"
 #include "trace/trace.h"
 
+/* ---- Threads ------------------------------------------------------------ */
+
+/* A stopped thread's registers, its stack from its stack pointer, and its
+ * static TLS and descriptor. */
 static void mark_thread(sa_leak_scanner *k, const sa_leak_ranges *maps, const sa_leak_thread *t)
 {
     sa_leak_range r;
@@ -175,6 +179,7 @@ static void mark_loader_blocks(sa_leak_scanner *k, const sa_leak_range *loader)
     sa_leak_drain(k);
 }
 
+/* ---- The run ------------------------------------------------------------ */
 
 /* The scan proper; self_sp is the lowest address of the caller's part of
  * the stack, self_regs the caller's callee-saved registers. */
