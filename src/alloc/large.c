@@ -56,11 +56,6 @@ static void registry_remove(sa_large *d)
     sa_lock_release(&large_lock);
 }
 
-static size_t page_round(size_t n)
-{
-    return (n + SA_PAGE - 1) & ~(size_t)(SA_PAGE - 1);
-}
-
 static void account(long blocks, long bytes)
 {
     __atomic_fetch_add(&live_blocks, (uint64_t)blocks, __ATOMIC_RELAXED);
@@ -153,7 +148,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
         errno = ENOMEM;
         return NULL;
     }
-    size_t size = page_round(n ? n : 1);
+    size_t size = sa_os_page_round(n ? n : 1);
     if (align < SA_ARENA_SIZE)
         align = SA_ARENA_SIZE;
     sa_large *d = cache_take(size, align);
@@ -292,10 +287,10 @@ static void populate_growth(char *base, size_t old, size_t size)
 void *sa_large_realloc(sa_large *d, void *p, size_t n)
 {
     if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE) {
-        errno = ENOMEM;   /* before page_round, which would wrap */
+        errno = ENOMEM;   /* before sa_os_page_round, which would wrap */
         return NULL;
     }
-    size_t old = d->size, size = page_round(n);
+    size_t old = d->size, size = sa_os_page_round(n);
     if (size <= old && (n >= d->want || size >= old / 2)) {
         /* Growing into the block's room (it may have come bigger from
          * the cache, below), or shrinking by less than half: stay. */

@@ -89,12 +89,6 @@ void sa_buf_u64w(sa_buf *b, uint64_t v, int width)
     sa_buf_mem(b, tmp, n);
 }
 
-void sa_buf_hex(sa_buf *b, uint64_t v)
-{
-    char tmp[19];
-    sa_buf_mem(b, tmp, sa_fmt_hex(tmp, v));
-}
-
 void sa_warn_setting(int fd, const char *var, const char *val, const char *why)
 {
     sa_buf b;

@@ -25,7 +25,6 @@ void sa_buf_char(sa_buf *b, char c);
 void sa_buf_u64(sa_buf *b, uint64_t v);
 /* Right-aligned in a field of width characters. */
 void sa_buf_u64w(sa_buf *b, uint64_t v, int width);
-void sa_buf_hex(sa_buf *b, uint64_t v);   /* 0x-prefixed */
 int sa_buf_flush(sa_buf *b);
 
 /* Decimal/hex into a caller buffer; return the length (no NUL counted,

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -241,4 +242,27 @@ uint64_t sa_os_now_ms(void)
         ts.tv_sec = ts.tv_nsec = 0;
     errno = saved;
     return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+int sa_os_dir_each(int dfd, int (*fn)(int dfd, const char *name, void *ctx), void *ctx)
+{
+    /* struct linux_dirent64: d_ino (8), d_off (8), d_reclen (2),
+     * d_type (1), d_name. */
+    char buf[4096] __attribute__((aligned(8)));
+    for (;;) {
+        long n = syscall(SYS_getdents64, dfd, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return 0;
+        for (long off = 0; off < n;) {
+            unsigned short reclen;
+            memcpy(&reclen, buf + off + 16, sizeof reclen);
+            const char *name = buf + off + 19;
+            off += reclen;
+            int r = fn(dfd, name, ctx);
+            if (r)
+                return r;
+        }
+    }
 }

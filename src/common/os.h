@@ -10,6 +10,27 @@
 
 #define SA_OS_PAGE 4096u
 
+/* n rounded up to a whole number of pages (n + SA_OS_PAGE - 1 must not
+ * wrap: callers check sizes near SIZE_MAX first). */
+static inline size_t sa_os_page_round(size_t n)
+{
+    return (n + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
+}
+
+/* The calling thread's thread pointer (x86-64: the %fs base, read as the
+ * TCB's self pointer at %fs:0, which glibc keeps equal to it): what a
+ * thread's static TLS and descriptor are found by. */
+static inline uintptr_t sa_os_thread_pointer(void)
+{
+#if defined(__x86_64__)
+    uintptr_t tp;
+    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));
+    return tp;
+#else
+    return (uintptr_t)__builtin_thread_pointer();
+#endif
+}
+
 /* Map size bytes (a multiple of SA_OS_PAGE) of zeroed read-write memory
  * aligned to align (a power of two >= SA_OS_PAGE).  NULL on failure,
  * with errno = ENOMEM. */
@@ -42,6 +63,12 @@ int sa_os_write_all(int fd, const void *buf, size_t len);
  * No descriptor is held before then (common/os.c). */
 void sa_os_keep_stderr(void);
 int sa_os_stderr(void);
+
+/* Call fn(dfd, name, ctx) for each entry of the open directory dfd,
+ * "." and ".." included, until fn returns non-zero; read with getdents64
+ * (opendir allocates).  Returns that non-zero value, or 0 when the
+ * entries are over or cannot be read. */
+int sa_os_dir_each(int dfd, int (*fn)(int dfd, const char *name, void *ctx), void *ctx);
 
 /* 64 random bits (from AT_RANDOM/getrandom), for heap secrets. */
 uint64_t sa_os_random(void);

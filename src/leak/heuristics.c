@@ -18,7 +18,7 @@
  *                        points at and the block's first word are vtable
  *                        addresses (a base-class subobject of a C++ object)
  *
- * Words the program did not write read as zeros under the check (leak/leak.c,
+ * Words the program did not write read as zeros under the check (leak/scrub.c,
  * sa_leak_scrub), which stands for memcheck's definedness test.
  *
  * A vtable address: memcheck asks the debug info for a "_ZTV" symbol; we

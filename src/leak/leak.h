@@ -1,6 +1,7 @@
-/* leak/leak.h - the in-process leak checker (leak*.c): a conservative
- * mark-and-sweep over the live blocks at exit, LeakSanitizer's roots and
- * valgrind memcheck's classes.  The other side, `snapalloc check`, reads
+/* leak/leak.h - the in-process leak checker (src/leak, one concern a
+ * file; leak/leak.c lists them): a conservative mark-and-sweep over the
+ * live blocks at exit, LeakSanitizer's roots and valgrind memcheck's
+ * classes.  The other side, `snapalloc check`, reads
  * the files it writes (doc: the check interface, /tmp/leak_iface.md in
  * issue 5).
  *
@@ -10,12 +11,12 @@
  *   module roots (dl_iterate_phdr, before the stop)
  *   take the allocator's locks; stop every other thread (leak/world.c);
  *   release the locks (no stopped thread can be inside them)
- *   index the live blocks, mark from the roots, classify (leak/leak.c)
+ *   index the live blocks, mark from the roots, classify (leak/scan.c)
  *   resume the world
  *   four class snapshots, aggregated by stack       PID.{definite,indirect,
  *                                                    possible,reachable}.snap
  *   an empty marker, last                          PID.done
- *   standalone: run `snapalloc check --analyze DIR`
+ *   standalone: run `snapalloc check --analyze DIR` (leak/analyzer.c)
  *
  * Memory: everything the scan uses comes from sa_os_map; nothing between
  * the stop and the resume allocates or takes a lock a stopped thread could
@@ -56,12 +57,16 @@ extern SA_HIDDEN sa_leak_config sa_leak_cfg;
  * (preload/lifecycle.c). */
 void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd);
 
+/* ---- Scrubbing (leak/scrub.c) ------------------------------------------- */
+
 /* Under the check (set with the configuration): blocks are cleared where
  * the program has not written them (sa_leak_scrub, called by the entry
  * points for [from, to) of a block p: all of a new block, the grown tail
  * of a realloc). */
 extern SA_HIDDEN int sa_leak_scrub_on;
 void sa_leak_scrub(void *p, size_t from, size_t to);
+
+/* ---- Start, baseline and exit (leak/check.c) ----------------------------- */
 
 /* snapalloc_mark_baseline() under the check: write PID.baseline.snap. */
 void sa_leak_baseline(void);
@@ -90,7 +95,7 @@ extern SA_HIDDEN sa_exit_state sa_exit_point;
  * process must end with because the check failed, or 0. */
 int sa_leak_exit_check(void);
 
-/* ---- The scan (leak/leak.c) ------------------------------------------------ */
+/* ---- The scan (leak/scan.c, leak/scan_roots.c) --------------------------- */
 
 enum { SA_LEAK_DEFINITE = 1, SA_LEAK_INDIRECT = 2, SA_LEAK_POSSIBLE = 3,
        SA_LEAK_REACHABLE = 4, SA_LEAK_NCLASSES = 5 };
@@ -129,10 +134,10 @@ typedef struct sa_leak_result {
 int sa_leak_scan(sa_leak_result *out);
 void sa_leak_result_free(sa_leak_result *r);
 
-/* Write the class snapshots and PID.done into dir; 0 or a negative errno. */
+/* Write the class snapshots and PID.done into dir (leak/files.c); 0 or a negative errno. */
 int sa_leak_write(const char *dir, const sa_leak_result *r);
 
-/* The whole exit-time check (sa_leak_exit_check when enabled): the exit
+/* The whole exit-time check (leak/check.c; sa_leak_exit_check when enabled): the exit
  * snapshot, the scan, the files; standalone, the analyzer's verdict.
  * Returns the status the process must exit with (the analyzer's non-zero
  * status), or 0. */

@@ -26,8 +26,8 @@
  *             or of a file), as valgrind memcheck scans it: an allocator
  *             of the program's own (CPython's pymalloc arenas) keeps its
  *             pointers to malloc'ed blocks there.  Not the allocator's
- *             own memory inside them (leak/leak.c leaves out our granules and
- *             metadata), nor devices or deleted files.
+ *             own memory inside them (leak/scan_roots.c leaves out our
+ *             granules and metadata), nor devices or deleted files.
  *
  * Not roots: stacks of threads that have exited (their mappings, which
  * glibc keeps for reuse, hold dead frames and dead TLS), memory below a
@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "common/os.h"
+#include "common/search.h"
 
 /* glibc (ld.so, GLIBC_PRIVATE): the size and alignment of the static TLS
  * area, TCB included.  Weak: another libc may lack it. */
@@ -56,18 +57,13 @@ extern void _dl_get_tls_static_info(size_t *size, size_t *align) __attribute__((
 #define THREAD_DESCRIPTOR_BYTES 4096
 #define RED_ZONE 128
 
-static size_t page_round(size_t n)
-{
-    return (n + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
-}
-
 int sa_leak_ranges_add(sa_leak_ranges *v, uintptr_t lo, uintptr_t hi)
 {
     if (hi <= lo)
         return 0;
     if (v->n == v->cap) {
         size_t cap = v->cap ? v->cap * 2 : 256;
-        size_t bytes = page_round(cap * sizeof(sa_leak_range));
+        size_t bytes = sa_os_page_round(cap * sizeof(sa_leak_range));
         sa_leak_range *r = sa_os_map(bytes, SA_OS_PAGE);
         if (!r)
             return -ENOMEM;
@@ -339,14 +335,8 @@ int sa_leak_roots_mappings(const sa_leak_ranges *maps, const uintptr_t *sps, siz
 int sa_leak_maps_find(const sa_leak_ranges *maps, uintptr_t addr, sa_leak_range *m)
 {
     /* The kernel lists mappings in address order. */
-    size_t lo = 0, hi = maps->n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (maps->r[mid].hi <= addr)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
+    size_t lo = sa_search_first_above(maps->r, maps->n, sizeof *maps->r,
+                                      offsetof(sa_leak_range, hi), addr);
     if (lo < maps->n && maps->r[lo].lo <= addr && addr < maps->r[lo].hi) {
         /* Never merged with its neighbours: the next one up may be
          * another thread's guard page. */

@@ -62,17 +62,6 @@ static pid_t my_tid(void)
     return (pid_t)syscall(SYS_gettid);
 }
 
-static uintptr_t thread_pointer(void)
-{
-#if defined(__x86_64__)
-    uintptr_t tp;
-    __asm__ volatile("mov %%fs:0, %0" : "=r"(tp));   /* the TCB's self pointer */
-    return tp;
-#else
-    return (uintptr_t)__builtin_thread_pointer();
-#endif
-}
-
 static void save_context(sa_leak_thread *t, const ucontext_t *uc)
 {
 #if defined(__x86_64__)
@@ -116,7 +105,7 @@ static void on_stop(int sig, siginfo_t *si, void *ucv)
         return;
     }
     save_context(t, ucv);
-    t->tp = thread_pointer();
+    t->tp = sa_os_thread_pointer();
     int expected = SA_LT_SENT;
     if (!__atomic_compare_exchange_n(&t->state, &expected, SA_LT_STOPPED, 0,
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
@@ -226,6 +215,58 @@ static int known(const sa_leak_world *w, pid_t tid)
     return 0;
 }
 
+/* A round of signals (round_signal): its arguments and its count. */
+typedef struct round_ctx {
+    sa_leak_world *w;
+    int fd, sig;
+    pid_t self;
+    int *full_warned;
+    int added;
+} round_ctx;
+
+/* One entry of /proc/self/task: a thread not seen yet gets a slot and
+ * the stop signal (or is left to ptrace if it blocks the signal). */
+static int round_task(int dfd, const char *name, void *ctx)
+{
+    (void)dfd;
+    round_ctx *c = ctx;
+    sa_leak_world *w = c->w;
+    pid_t tid = 0;
+    const char *p = name;
+    if (*p < '0' || *p > '9')
+        return 0;
+    for (; *p >= '0' && *p <= '9'; p++)
+        tid = tid * 10 + (*p - '0');
+    if (tid == c->self || known(w, tid))
+        return 0;
+    if (w->n == w->cap) {
+        if (!*c->full_warned) {
+            sa_leak_warn_thread(c->fd, tid, "too many threads; its stack and registers are not scanned");
+            *c->full_warned = 1;
+        }
+        w->skipped++;
+        return 0;
+    }
+    sa_leak_thread *t = &w->threads[w->n];
+    t->tid = tid;
+    c->added++;
+    if (blocks_signal(tid, c->sig)) {
+        t->state = SA_LT_SKIPPED;
+        sa_leak_trace_want(w, (uint32_t)(t - w->threads));
+    } else {
+        t->state = SA_LT_SENT;
+    }
+    /* Publish the slot before the signal can arrive. */
+    __atomic_store_n(&cur_n, w->n + 1, __ATOMIC_RELEASE);
+    w->n++;
+    if (t->state == SA_LT_SENT &&
+        syscall(SYS_tgkill, (pid_t)getpid(), tid, c->sig) != 0) {
+        /* ESRCH: it exited meanwhile; nothing to scan. */
+        t->state = SA_LT_SKIPPED;
+    }
+    return 0;
+}
+
 /* One round: signal every task not seen yet.  Returns the number of new
  * tasks, or -1 if /proc/self/task cannot be read. */
 static int round_signal(sa_leak_world *w, int fd, pid_t self, int sig, int *full_warned)
@@ -233,55 +274,18 @@ static int round_signal(sa_leak_world *w, int fd, pid_t self, int sig, int *full
     int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (dfd < 0)
         return -1;
-    int added = 0;
-    char buf[4096] __attribute__((aligned(8)));
-    for (;;) {
-        long nread = syscall(SYS_getdents64, dfd, buf, sizeof buf);
-        if (nread < 0 && errno == EINTR)
-            continue;
-        if (nread <= 0)
-            break;
-        for (long off = 0; off < nread;) {
-            struct { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; } *d =
-                (void *)(buf + off);
-            off += d->reclen;
-            pid_t tid = 0;
-            const char *p = d->name;
-            if (*p < '0' || *p > '9')
-                continue;
-            for (; *p >= '0' && *p <= '9'; p++)
-                tid = tid * 10 + (*p - '0');
-            if (tid == self || known(w, tid))
-                continue;
-            if (w->n == w->cap) {
-                if (!*full_warned) {
-                    sa_leak_warn_thread(fd, tid, "too many threads; its stack and registers are not scanned");
-                    *full_warned = 1;
-                }
-                w->skipped++;
-                continue;
-            }
-            sa_leak_thread *t = &w->threads[w->n];
-            t->tid = tid;
-            added++;
-            if (blocks_signal(tid, sig)) {
-                t->state = SA_LT_SKIPPED;
-                sa_leak_trace_want(w, (uint32_t)(t - w->threads));
-            } else {
-                t->state = SA_LT_SENT;
-            }
-            /* Publish the slot before the signal can arrive. */
-            __atomic_store_n(&cur_n, w->n + 1, __ATOMIC_RELEASE);
-            w->n++;
-            if (t->state == SA_LT_SENT &&
-                syscall(SYS_tgkill, (pid_t)getpid(), tid, sig) != 0) {
-                /* ESRCH: it exited meanwhile; nothing to scan. */
-                t->state = SA_LT_SKIPPED;
-            }
-        }
-    }
+    round_ctx c = { w, fd, sig, self, full_warned, 0 };
+    sa_os_dir_each(dfd, round_task, &c);
     close(dfd);
-    return added;
+    return c.added;
+}
+
+static int count_entry(int dfd, const char *name, void *ctx)
+{
+    (void)dfd;
+    (void)name;
+    (*(uint32_t *)ctx)++;
+    return 0;
 }
 
 static uint32_t count_tasks(void)
@@ -290,15 +294,7 @@ static uint32_t count_tasks(void)
     if (dfd < 0)
         return 0;
     uint32_t n = 0;
-    char buf[4096] __attribute__((aligned(8)));
-    long nread;
-    while ((nread = syscall(SYS_getdents64, dfd, buf, sizeof buf)) > 0)
-        for (long off = 0; off < nread;) {
-            unsigned short reclen;
-            memcpy(&reclen, buf + off + 16, sizeof reclen);
-            off += reclen;
-            n++;
-        }
+    sa_os_dir_each(dfd, count_entry, &n);
     close(dfd);
     return n;
 }
@@ -308,7 +304,7 @@ int sa_leak_world_stop(sa_leak_world *w, int fd)
     memset(w, 0, sizeof *w);
     uint32_t guess = count_tasks();
     w->cap = guess * 4 + 256;
-    w->mapped = ((size_t)w->cap * sizeof(sa_leak_thread) + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
+    w->mapped = sa_os_page_round((size_t)w->cap * sizeof(sa_leak_thread));
     w->threads = sa_os_map(w->mapped, SA_OS_PAGE);
     if (!w->threads)
         return -ENOMEM;

@@ -10,7 +10,7 @@
  * pointer as inaccessible).  So each wrapper records, before it runs a
  * single instruction of its own frame, the caller's stack pointer and
  * callee-saved registers and the calling thread (sa_exit_point), and the
- * scan starts that thread's stack there (leak/leak.c).
+ * scan starts that thread's stack there (leak/scan_roots.c).
  *
  * _exit and _Exit end the process without destructors: the wrapper runs
  * the exit sequence (preload/lifecycle.c's sa_exit_quick) first, as

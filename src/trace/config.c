@@ -43,6 +43,7 @@
 #include "common/fmt.h"
 #include "alloc/alloc.h"
 #include "common/os.h"
+#include "common/thread.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
 #include "trace/unwind.h"
@@ -321,20 +322,8 @@ void sa_trigger_helper_ensure(void)
                                      __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
         return;
     int g = sa_trace_guard_enter();
-    sigset_t all, old;
-    sigfillset(&all);
-    sigdelset(&all, SIGRTMIN + SA_LEAK_SIGNAL_OFFSET);   /* but the leak check may stop it */
-    pthread_sigmask(SIG_SETMASK, &all, &old);   /* the helper takes no signals */
-    pthread_attr_t attr;
-    pthread_t tid;
-    int ok = pthread_attr_init(&attr) == 0;
-    if (ok) {
-        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-        pthread_attr_setstacksize(&attr, 256 * 1024);
-        ok = pthread_create(&tid, &attr, helper_main, NULL) == 0;
-        pthread_attr_destroy(&attr);
-    }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* The helper takes no signals but the leak check's stop signal. */
+    int ok = sa_thread_start_detached(helper_main, 256 * 1024) == 0;
     sa_trace_guard_leave(g);
     if (!ok) {
         static const char msg[] = "snapalloc: cannot start the snapshot helper thread; "
