@@ -284,6 +284,77 @@ static void populate_growth(char *base, size_t old, size_t size)
     sa_os_populate(base + old, len < cap ? len : cap);
 }
 
+/* realloc's shrink of d by at least half, in place: the freed tail
+ * granules are no longer ours.  Their entries are cleared before the
+ * pages are unmapped: once unmapped, another thread may map a block there
+ * and register it, and clearing after that made its free() and realloc()
+ * take it for a foreign pointer (a leak, and a realloc that kept one page
+ * of the contents). */
+static void shrink_in_place(sa_large *d, size_t n, size_t size)
+{
+    size_t old = d->size;
+    uintptr_t keep = ((uintptr_t)d->base + size + SA_ARENA_SIZE - 1) & ~(uintptr_t)(SA_ARENA_SIZE - 1);
+    uintptr_t end = (uintptr_t)d->base + old;
+    if (end > keep)
+        sa_pagemap_set(keep, end - keep, 0);
+    d->size = size;
+    sa_os_unmap(d->base + size, old - size);
+    d->want = n;
+    account(0, -(long)(old - size));
+}
+
+/* realloc's growth of d to size bytes when the neighbouring pages are
+ * free: 1 done, 0 not possible (d unchanged). */
+static int grow_in_place(sa_large *d, size_t n, size_t size)
+{
+    size_t old = d->size;
+    if (sa_os_remap_inplace(d->base, old, size) != 0)
+        return 0;
+    if (sa_pagemap_set((uintptr_t)d->base, size, (uintptr_t)d | SA_PM_LARGE) != 0) {
+        sa_os_remap_inplace(d->base, size, old);
+        return 0;
+    }
+    populate_growth(d->base, old, size);
+    d->size = size;
+    d->want = n;
+    account(0, (long)(size - old));
+    return 1;
+}
+
+/* realloc's growth of d by moving its pages to a fresh aligned place: no
+ * copy.  The old range's entries are cleared before mremap unmaps it, for
+ * the reason shrink_in_place clears the tail's first (the block is the
+ * caller's: no other thread may look it up meanwhile).  The destination
+ * is mapped accountable, not reserved PROT_NONE: the kernel refuses a size
+ * it cannot back here, before the page map is asked to describe it (a
+ * realloc to 2^46 bytes mapped 174 GB of page-map leaves and wrote 2 GB
+ * of entries before mremap refused it).  The new address, or NULL (d
+ * unchanged). */
+static void *move_pages(sa_large *d, size_t n, size_t size)
+{
+    size_t old = d->size;
+    void *dest = map_retry(size, SA_ARENA_SIZE);
+    if (!dest)
+        return NULL;
+    if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
+        sa_pagemap_set((uintptr_t)d->base, old, 0);
+        if (sa_os_remap_to(d->base, old, size, dest) == dest) {
+            populate_growth(dest, old, size);
+            d->base = dest;
+            d->size = size;
+            d->want = n;
+            account(0, (long)(size - old));
+            return dest;
+        }
+        /* The old range is still mapped, ours, and its leaves exist: this
+         * cannot fail. */
+        sa_pagemap_set((uintptr_t)d->base, old, (uintptr_t)d | SA_PM_LARGE);
+    }
+    sa_pagemap_set((uintptr_t)dest, size, 0);
+    sa_os_unmap(dest, size);
+    return NULL;
+}
+
 void *sa_large_realloc(sa_large *d, void *p, size_t n)
 {
     if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE) {
@@ -298,20 +369,7 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         return p;
     }
     if (size < old) {
-        /* Shrink in place; the freed tail granules are no longer ours.
-         * Their entries are cleared before the pages are unmapped: once
-         * unmapped, another thread may map a block there and register it,
-         * and clearing after that made its free() and realloc() take it
-         * for a foreign pointer (a leak, and a realloc that kept one
-         * page of the contents). */
-        uintptr_t keep = ((uintptr_t)d->base + size + SA_ARENA_SIZE - 1) & ~(uintptr_t)(SA_ARENA_SIZE - 1);
-        uintptr_t end = (uintptr_t)d->base + old;
-        if (end > keep)
-            sa_pagemap_set(keep, end - keep, 0);
-        d->size = size;
-        sa_os_unmap(d->base + size, old - size);
-        d->want = n;
-        account(0, -(long)(old - size));
+        shrink_in_place(d, n, size);
         return p;
     }
     /* Growing: a cached block that kept its pages takes the contents.  A
@@ -329,44 +387,11 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         return c->base;
     }
     grew(size - old);
-    /* Grow in place when the neighbouring pages are free. */
-    if (sa_os_remap_inplace(d->base, old, size) == 0) {
-        if (sa_pagemap_set((uintptr_t)d->base, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
-            populate_growth(d->base, old, size);
-            d->size = size;
-            d->want = n;
-            account(0, (long)(size - old));
-            return p;
-        }
-        sa_os_remap_inplace(d->base, size, old);
-    }
-    /* Move the pages to a fresh aligned place: no copy.  The old range's
-     * entries are cleared before mremap unmaps it, for the reason the
-     * shrink above clears the tail's first (the block is the caller's:
-     * no other thread may look it up meanwhile).  The destination is
-     * mapped accountable, not reserved PROT_NONE: the kernel refuses a
-     * size it cannot back here, before the page map is asked to describe
-     * it (a realloc to 2^46 bytes mapped 174 GB of page-map leaves and
-     * wrote 2 GB of entries before mremap refused it). */
-    void *dest = map_retry(size, SA_ARENA_SIZE);
-    if (dest) {
-        if (sa_pagemap_set((uintptr_t)dest, size, (uintptr_t)d | SA_PM_LARGE) == 0) {
-            sa_pagemap_set((uintptr_t)d->base, old, 0);
-            if (sa_os_remap_to(d->base, old, size, dest) != dest)
-                goto restore;   /* the old range is still mapped, ours */
-            populate_growth(dest, old, size);
-            d->base = dest;
-            d->size = size;
-            d->want = n;
-            account(0, (long)(size - old));
-            return dest;
-        restore:
-            /* Its leaves exist: this cannot fail. */
-            sa_pagemap_set((uintptr_t)d->base, old, (uintptr_t)d | SA_PM_LARGE);
-        }
-        sa_pagemap_set((uintptr_t)dest, size, 0);
-        sa_os_unmap(dest, size);
-    }
+    if (grow_in_place(d, n, size))
+        return p;
+    void *dest = move_pages(d, n, size);
+    if (dest)
+        return dest;
     /* mremap refused: under an address-space limit (ulimit -v) it wants
      * room for the reservation and the growth at once.  A fresh block
      * and a copy need only the new block's. */

@@ -128,6 +128,28 @@ int sa_os_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+long sa_os_read_file(const char *path, void *buf, size_t len)
+{
+    int saved = errno;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        errno = saved;
+        return -1;
+    }
+    size_t got = 0;
+    while (got < len) {
+        ssize_t n = read(fd, (char *)buf + got, len - got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    errno = saved;
+    return (long)got;
+}
+
 /* The program's stderr for messages printed at exit, without holding a
  * descriptor: a copy kept open for the program's whole life is one the
  * program sees (in /proc/self/fd, to a closerange, as the number its

@@ -55,6 +55,10 @@ int sa_os_hugepages(void *p, size_t size);
 /* write(2) all of buf, retrying on EINTR and short writes.
  * Returns 0 or a negative errno. */
 int sa_os_write_all(int fd, const void *buf, size_t len);
+/* Read the file at path (a small /proc file) into buf, at most len bytes,
+ * retrying on EINTR and short reads.  Returns the bytes read, or -1 if it
+ * cannot be opened.  errno is preserved. */
+long sa_os_read_file(const char *path, void *buf, size_t len);
 /* Remember which file stderr is, for messages printed at exit: programs
  * such as coreutils close fd 2 in an atexit handler, before library
  * destructors run.  sa_os_stderr() returns a descriptor of that file

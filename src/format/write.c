@@ -154,19 +154,8 @@ static size_t read_exe(char *buf)
  * dropped, at most W_CMDMAX bytes. */
 static size_t read_cmdline(char *buf)
 {
-    int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return 0;
-    size_t len = 0;
-    while (len < W_CMDMAX) {
-        ssize_t n = read(fd, buf + len, W_CMDMAX - len);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-    }
-    close(fd);
+    long got = sa_os_read_file("/proc/self/cmdline", buf, W_CMDMAX);
+    size_t len = got > 0 ? (size_t)got : 0;
     if (len && buf[len - 1] == '\0')
         len--;
     for (size_t i = 0; i < len; i++)

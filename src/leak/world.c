@@ -166,21 +166,9 @@ void sa_leak_warn_thread(int fd, pid_t tid, const char *why)
 /* Read a whole small /proc file into buf (NUL-terminated); length or -1. */
 ssize_t sa_leak_read_small(const char *path, char *buf, size_t len)
 {
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    size_t got = 0;
-    while (got + 1 < len) {
-        ssize_t n = read(fd, buf + got, len - 1 - got);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        got += (size_t)n;
-    }
-    close(fd);
-    buf[got] = '\0';
-    return (ssize_t)got;
+    long got = sa_os_read_file(path, buf, len - 1);
+    buf[got > 0 ? got : 0] = '\0';
+    return got;
 }
 
 /* 1 if thread tid blocks sig (its SigBlk mask), else 0 (also when unknown). */
