@@ -215,6 +215,66 @@ static void remember(sa_unwind_last *last, const uintptr_t *frames, const uintpt
     last->reused = reused;
 }
 
+/* One step outwards by a trusted rule w of the frame at (*ra, *sp, *rbp):
+ * 0, or SA_CFA_UNSAFE when the rule leads outside the stack [lo, hi]. */
+static inline int rule_step(uint64_t w, uintptr_t lo, uintptr_t hi, uintptr_t *ra,
+                            uintptr_t *sp, uintptr_t *rbp)
+{
+    uintptr_t base = (w & SHAPE_RBP_BASED) ? *rbp : *sp;
+    uintptr_t cfa = base + (uintptr_t)(intptr_t)(int32_t)(w >> 32);
+    if (*sp < lo || *sp > hi || cfa <= *sp || cfa > hi || base > hi || base < lo)
+        return SA_CFA_UNSAFE;
+    if (w & SHAPE_RBP_SAVED) {
+        uintptr_t at = cfa + (uintptr_t)(intptr_t)(int16_t)(w >> 16);
+        if (at < *sp || at > cfa - sizeof(uintptr_t))
+            return SA_CFA_UNSAFE;
+        *rbp = *(const uintptr_t *)at;
+    }
+    *sp = cfa;
+    *ra = *(const uintptr_t *)(cfa - sizeof(uintptr_t));
+    return *ra == 0 ? SA_CFA_UNSAFE : 0;   /* libunwind would have ended: let it */
+}
+
+/* One step outwards from a frame without a rule yet: libunwind's cursor
+ * (already at the frame) steps, and the frame's shape is learnt.  0 and
+ * the caller's frame in (*ra, *sp, *rbp); 1 at the outermost frame; or
+ * SA_CFA_UNSAFE.  *learnt counts the frames libunwind stepped. */
+static int learn_step(unw_cursor_t *cur, uintptr_t hi, uintptr_t *ra, uintptr_t *sp,
+                      uintptr_t *rbp, int *learnt)
+{
+    if (sa_unw.is_signal_frame(cur) > 0) {
+        rule_learn(*ra, RULE_UNSAFE, 0);
+        return SA_CFA_UNSAFE;
+    }
+    (*learnt)++;
+    if (sa_unw.step(cur) <= 0) {
+        rule_learn(*ra, RULE_END, 0);
+        return 1;
+    }
+    unw_word_t nip = 0, nsp = 0, nrbp = 0;
+    unw_save_loc_t loc;
+    sa_unw.get_reg(cur, UNW_REG_IP, &nip);
+    sa_unw.get_reg(cur, UNW_REG_SP, &nsp);
+    sa_unw.get_reg(cur, UNW_X86_64_RBP, &nrbp);
+    if (sa_unw.get_save_loc(cur, UNW_X86_64_RBP, &loc) != 0)
+        loc.type = UNW_SLT_REG;
+    uint64_t shape = nsp <= *sp || nsp > hi ||
+                     *(const uintptr_t *)(nsp - sizeof(uintptr_t)) != nip
+                         ? 0 : frame_shape(*sp, *rbp, nsp, nrbp, &loc);
+    if (!shape) {
+        rule_learn(*ra, RULE_UNSAFE, 0);
+        return SA_CFA_UNSAFE;
+    }
+    /* No room to remember it: every walk through here would step
+     * libunwind's cursor again, dearer than unw_backtrace's own cache. */
+    if (rule_learn(*ra, RULE_ONCE, shape) != 0)
+        return SA_CFA_UNSAFE;
+    *ra = nip;
+    *sp = nsp;
+    *rbp = nrbp;
+    return 0;
+}
+
 static int cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames,
                     uintptr_t *slots, int max, int *learnt, sa_unwind_last *last)
 {
@@ -245,73 +305,34 @@ static int cfa_walk(uintptr_t ra, uintptr_t sp, uintptr_t rbp, uintptr_t *frames
             old_n = 0;   /* its outer frames changed: walk on */
         }
         uint64_t w = rule_get(ra);
-        int state = (int)(w & 0xff);
-        if (state == RULE_END) {
-            if (last)
-                remember(last, frames, slots, n, 1, 0);
-            return n;
+        int state = (int)(w & 0xff), rc;
+        if (state == RULE_TRUSTED) {
+            if (rule_step(w, lo, hi, &ra, &sp, &rbp) != 0)
+                return SA_CFA_UNSAFE;
+            continue;
         }
         if (state == RULE_UNSAFE)
             return SA_CFA_UNSAFE;
-        if (state == RULE_TRUSTED) {
-            uintptr_t base = (w & SHAPE_RBP_BASED) ? rbp : sp;
-            uintptr_t cfa = base + (uintptr_t)(intptr_t)(int32_t)(w >> 32);
-            if (sp < lo || sp > hi || cfa <= sp || cfa > hi || base > hi || base < lo)
-                return SA_CFA_UNSAFE;
-            if (w & SHAPE_RBP_SAVED) {
-                uintptr_t at = cfa + (uintptr_t)(intptr_t)(int16_t)(w >> 16);
-                if (at < sp || at > cfa - sizeof(uintptr_t))
+        if (state != RULE_END) {
+            /* Not known yet: take libunwind's cursor up to this frame (it
+             * only ever moves outwards, so a walk costs libunwind steps up
+             * to its deepest unknown frame, not its whole depth), step it,
+             * learn. */
+            if (!have_cursor) {
+                if (sa_unw.getcontext(&uc) != 0 || sa_unw.init_local(&cur, &uc) != 0)
                     return SA_CFA_UNSAFE;
-                rbp = *(const uintptr_t *)at;
+                have_cursor = 1;
             }
-            sp = cfa;
-            ra = *(const uintptr_t *)(sp - sizeof(uintptr_t));
-            if (ra == 0)
-                return SA_CFA_UNSAFE;   /* libunwind would have ended: let it */
-            continue;
-        }
-        /* Not known yet: take libunwind's cursor up to this frame (it only
-         * ever moves outwards, so a walk costs libunwind steps up to its
-         * deepest unknown frame, not its whole depth), step it, learn. */
-        if (!have_cursor) {
-            if (sa_unw.getcontext(&uc) != 0 || sa_unw.init_local(&cur, &uc) != 0)
+            if (cursor_reach(&cur, ra, sp, n + 16) != 0)
                 return SA_CFA_UNSAFE;
-            have_cursor = 1;
+            if ((rc = learn_step(&cur, hi, &ra, &sp, &rbp, learnt)) == 0)
+                continue;
+            if (rc != 1)
+                return rc;
         }
-        if (cursor_reach(&cur, ra, sp, n + 16) != 0)
-            return SA_CFA_UNSAFE;
-        if (sa_unw.is_signal_frame(&cur) > 0) {
-            rule_learn(ra, RULE_UNSAFE, 0);
-            return SA_CFA_UNSAFE;
-        }
-        (*learnt)++;
-        if (sa_unw.step(&cur) <= 0) {
-            rule_learn(ra, RULE_END, 0);
-            if (last)
-                remember(last, frames, slots, n, 1, 0);
-            return n;
-        }
-        unw_word_t nip = 0, nsp = 0, nrbp = 0;
-        unw_save_loc_t loc;
-        sa_unw.get_reg(&cur, UNW_REG_IP, &nip);
-        sa_unw.get_reg(&cur, UNW_REG_SP, &nsp);
-        sa_unw.get_reg(&cur, UNW_X86_64_RBP, &nrbp);
-        if (sa_unw.get_save_loc(&cur, UNW_X86_64_RBP, &loc) != 0)
-            loc.type = UNW_SLT_REG;
-        uint64_t shape = nsp <= sp || nsp > hi ||
-                         *(const uintptr_t *)(nsp - sizeof(uintptr_t)) != nip
-                             ? 0 : frame_shape(sp, rbp, nsp, nrbp, &loc);
-        if (!shape) {
-            rule_learn(ra, RULE_UNSAFE, 0);
-            return SA_CFA_UNSAFE;
-        }
-        /* No room to remember it: every walk through here would step
-         * libunwind's cursor again, dearer than unw_backtrace's own cache. */
-        if (rule_learn(ra, RULE_ONCE, shape) != 0)
-            return SA_CFA_UNSAFE;
-        ra = nip;
-        sp = nsp;
-        rbp = nrbp;
+        if (last)   /* the outermost frame */
+            remember(last, frames, slots, n, 1, 0);
+        return n;
     }
     if (last)
         remember(last, frames, slots, n, 0, 0);
