@@ -1,7 +1,9 @@
 /* common/lock.h - the allocator's lock.  A plain pthread mutex: it never
  * allocates, sleeps instead of spinning when the holder is preempted (we
- * run on machines with few cores), and is covered by the fork handlers in
- * alloc/init.c (every sa_lock in the library must be listed there).
+ * run on machines with few cores), and is covered by the fork handlers
+ * (every sa_lock in the library must be listed there: the allocator's in
+ * alloc/init.c, the tracer's in trace/api.c, registered in that order by
+ * preload/lifecycle.c).
  */
 #ifndef SA_LOCK_H
 #define SA_LOCK_H

@@ -65,7 +65,7 @@ void sa_trigger_report(const char *path, int err);
 /* The same with note appended to the line. */
 void sa_trigger_report_note(const char *path, int err, const char *note);
 
-/* trace/trace.c services for the triggers. */
+/* The tracer's services for the triggers (trace/dump.c, trace/trace.c). */
 /* Write a snapshot (path NULL: the template), serialised with the other
  * snapshot writers; with wait 0, give up with -EALREADY if one is running.
  * The path used is copied to used (SA_PATH_MAX bytes) when not NULL.

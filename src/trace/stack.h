@@ -7,7 +7,7 @@
  *
  * The live size and count of each stack are not kept up to date by
  * malloc and free: a snapshot recounts them from the blocks' records
- * (trace/trace.c's recount_stacks).  Counting on every call cost a per-thread
+ * (trace/dump.c's sa_trace_recount).  Counting on every call cost a per-thread
  * cache lookup in each traced malloc and free, 9% of traced churn's
  * instructions, to save a walk of the records per snapshot, and a
  * snapshot is rare next to malloc.
@@ -115,7 +115,7 @@ static inline sa_stack *sa_stack_get(uint32_t id)
     return s;
 }
 
-/* The recount (trace/trace.c): zero the live totals of every stack, then add
+/* The recount (trace/dump.c): zero the live totals of every stack, then add
  * the live blocks found one by one.  Only for the single thread that
  * recounts (under the tracer's snapshot lock). */
 void sa_stack_clear_totals(void);

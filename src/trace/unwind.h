@@ -15,7 +15,7 @@
  *     themselves built with -fno-omit-frame-pointer.
  *
  * The backend-independent part (dispatch, stripping snapalloc's own frames)
- * is sa_unwind_capture in trace/trace.c.  Both raw walkers may allocate on first
+ * is sa_unwind_capture in trace/capture.c.  Both raw walkers may allocate on first
  * use in a thread (libunwind's caches, pthread_getattr_np): call them only
  * with the tracer's reentrancy guard set.
  */
@@ -41,12 +41,12 @@ int sa_unwind_init(int backend);
 
 /* Up to max return addresses, innermost first, starting with the frame
  * of sa_unwind_capture's caller and with leading frames inside
- * libsnapalloc itself dropped (see trace/trace.c).  Returns the count. */
+ * libsnapalloc itself dropped (see trace/capture.c).  Returns the count. */
 int sa_unwind_capture(uintptr_t *frames, int max);
 
 /* Raw walkers: up to max addresses, innermost first, starting somewhere
- * at or above their own frame.  Never call them directly outside trace/trace.c
- * and the tests. */
+ * at or above their own frame.  Never call them directly outside
+ * trace/capture.c, trace/trace.c's recording path and the tests. */
 int sa_unwind_libunwind_setup(void);
 int sa_unwind_libunwind_raw(uintptr_t *frames, int max);
 int sa_unwind_fp_raw(uintptr_t *frames, int max);
