@@ -107,6 +107,25 @@ pprof -top -nodefraction=0 -sample_index=inuse_objects -diff_base "$SA_TMP/p1.pb
 first=$(sed -n '/ flat%/{n;p;q}' "$SA_TMP/pprof.out")
 echo "$first" | grep -Eq '^ *200 .* alloc_small$' || sa_fail "diff_base objects: first row is '$first'"
 
+# Inlined calls: fold_cxx at -O2 (GCC inlines grow_string into main) gives
+# one location of two lines, innermost first, at one address.
+FOLD=$(sa_helper fold_cxx_O2)
+L_gs=$(sa_line_of fold_cxx.cc grow_string)
+L_main_gs=$(grep -n 'grow_string(text' "$SA_SRC/fold_cxx.cc" | head -1 | cut -d: -f1)
+sa_cmd run -o "$SA_TMP/fx" -- "$FOLD"
+sa_expect_status cmd 0 "run fold_cxx_O2"
+sa_cmd show --format pprof -o "$SA_TMP/fx.pb.gz" "$(ls "$SA_TMP/fx"/*.snap | head -1)"
+sa_expect_status cmd 0 "show fold_cxx_O2"
+pprof -raw "$SA_TMP/fx.pb.gz"
+chain=$(awk -v at="/fold_cxx.cc:$L_gs" '
+    found { print $1 " " $2; exit }
+    $1 ~ /^[0-9]+:$/ && $4 == "grow_string" && substr($5, length($5) - length(at) + 1) == at { found = 1 }
+    ' "$SA_TMP/pprof.out")
+case "$chain" in
+    "main "*"/fold_cxx.cc:$L_main_gs") ;;
+    *) sa_fail "inlined grow_string: the line after it in its location is '$chain'" ;;
+esac
+
 # Errors: one line, exit 2, no file left.
 sa_cmd diff "$snap1" "$snap3" --format pprof
 sa_expect_status cmd 2 "diff --format pprof"
