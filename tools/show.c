@@ -29,11 +29,12 @@
     "  --all-frames       --include/--exclude test every frame of the stack\n" \
     "  --wrapper PATTERN  fold functions matching PATTERN into the allocation,\n" \
     "                     like malloc (e.g. xmalloc, g_malloc); repeatable\n" \
-    "  --format FORMAT    text (default), json, or collapsed: one line per stack,\n" \
-    "                     frames outermost first joined by ';', then its bytes\n" \
-    "                     (show) or old and new bytes (diff), for flame-graph\n" \
-    "                     tools; frames are named by --by (default function),\n" \
-    "                     every group is printed unless --top is given;\n" \
+    "  --format FORMAT    text (default), json, collapsed or pprof; collapsed:\n" \
+    "                     one line per stack, frames outermost first joined by\n" \
+    "                     ';', then its bytes (show) or old and new bytes\n" \
+    "                     (diff), for flame-graph tools; frames are named by\n" \
+    "                     --by (default function), every group is printed\n" \
+    "                     unless --top is given;\n" \
     "                     pprof (show only): a gzipped profile.proto for\n" \
     "                     go tool pprof, one sample per stack (inuse_space,\n" \
     "                     inuse_objects), to -o FILE or a non-terminal stdout\n" \
