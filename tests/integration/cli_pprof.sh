@@ -42,6 +42,12 @@ ls "$SA_TMP"/p1.pb.gz.tmp.* >/dev/null 2>&1 && sa_fail "pprof -o: temporary file
 "$SNAPALLOC_CMD" show --format pprof "$snap1" >"$SA_TMP/p1b.pb.gz" || sa_fail "pprof to stdout"
 sa_expect_same_file "$SA_TMP/p1.pb.gz" "$SA_TMP/p1b.pb.gz" "pprof on stdout and with -o"
 
+# -o with a text format: the same report as on stdout.
+sa_cmd show "$snap1" --top 0 -o "$SA_TMP/show.txt"
+sa_expect_status cmd 0 "show -o (text)"
+"$SNAPALLOC_CMD" show "$snap1" --top 0 >"$SA_TMP/show.stdout" || sa_fail "show to stdout"
+sa_expect_same_file "$SA_TMP/show.txt" "$SA_TMP/show.stdout" "show -o and stdout"
+
 # -raw: "COUNT BYTES" of the samples whose innermost location is FUNC at
 # cli_prog.c:LINE (the allocator's frames folded: the site comes first).
 pprof -raw "$SA_TMP/p1.pb.gz"
