@@ -199,6 +199,7 @@ static sa_key_frame project(const sa_sym_frame *f, sa_group_by by)
         k.line = f->line;
         k.offset = f->line ? 0 : f->offset;
         k.shown_offset = f->offset;
+        k.inlined = f->inlined;
     }
     return k;
 }
@@ -238,7 +239,7 @@ static int key_frame_equal(const sa_key_frame *a, const sa_key_frame *b)
 static int frame_identical(const sa_key_frame *a, const sa_key_frame *b)
 {
     return key_frame_equal(a, b) && a->shown_offset == b->shown_offset &&
-           a->module_path == b->module_path;
+           a->module_path == b->module_path && a->inlined == b->inlined;
 }
 
 /* The table's copy of k (every field equal). */

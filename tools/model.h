@@ -47,6 +47,8 @@ typedef struct sa_key_frame {
     uint64_t shown_offset;       /* informational (JSON) */
     const char *module_path;     /* informational (JSON) */
     int unloaded;                /* the module was dlclose'd (part of the key with module) */
+    int inlined;                 /* informational (pprof): inlined into the next
+                                    frame, one address with it */
 } sa_key_frame;
 
 typedef struct sa_group {

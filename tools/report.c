@@ -11,7 +11,7 @@
 
 /* The formats, in the order --help and messages list them. */
 static const sa_output_format *const formats[] = {
-    &sa_out_text, &sa_out_json, &sa_out_collapsed,
+    &sa_out_text, &sa_out_json, &sa_out_collapsed, &sa_out_pprof,
 };
 #define NFORMATS (sizeof formats / sizeof *formats)
 

@@ -3,8 +3,8 @@
  *
  * A format is a table entry (report.c) with a show and a diff printer that
  * read the model and the snapshots' headers; each lives in its own file
- * (out_text.c, out_json.c, out_collapsed.c).  Adding one (HTML, pprof) is
- * a new file and one entry in the table.
+ * (out_text.c, out_json.c, out_collapsed.c, out_pprof.c).  Adding one
+ * (HTML) is a new file and one entry in the table.
  */
 #ifndef SA_TOOLS_REPORT_H
 #define SA_TOOLS_REPORT_H
@@ -26,16 +26,23 @@ typedef struct sa_output_format {
      * named by function unless --by is given, every group unless --top
      * is, and no --cumulative. */
     int whole_stacks;
+    /* Whole stacks of line-level frames (function, file, line, address),
+     * whatever --by says: --by is refused. */
+    int line_frames;
+    /* Bytes, not text: never through the terminal-escaping stdout, and
+     * never to a terminal. */
+    int binary;
+    /* diff is NULL for a format that has no diff (pprof). */
     void (*show)(FILE *out, const sa_model *m, const sa_report_src *snap);
     void (*diff)(FILE *out, const sa_model *m, const sa_report_src *old_snap,
                  const sa_report_src *new_snap);
 } sa_output_format;
 
-extern const sa_output_format sa_out_text, sa_out_json, sa_out_collapsed;
+extern const sa_output_format sa_out_text, sa_out_json, sa_out_collapsed, sa_out_pprof;
 
 /* The format named name, or NULL. */
 const sa_output_format *sa_output_format_find(const char *name);
-/* "text, json, collapsed": the names, for messages. */
+/* "text, json, collapsed, pprof": the names, for messages. */
 const char *sa_output_format_names(void);
 
 /* The defaults of show and diff: by line, top 10, libdwfl symbols. */

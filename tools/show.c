@@ -1,15 +1,20 @@
 /* show.c - `snapalloc show SNAPSHOT` and `snapalloc diff OLD NEW`: their
  * options, then the report (report.h): the grouping model printed in the
- * format --format names (text, json, collapsed; --json is json).
+ * format --format names (text, json, collapsed, pprof; --json is json),
+ * on stdout or, with -o FILE, into FILE atomically.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
 #include "report.h"
+#include "util.h"
 #include "format/snapshot.h"
 
 #define REPORT_OPTIONS_HELP \
@@ -24,12 +29,18 @@
     "  --all-frames       --include/--exclude test every frame of the stack\n" \
     "  --wrapper PATTERN  fold functions matching PATTERN into the allocation,\n" \
     "                     like malloc (e.g. xmalloc, g_malloc); repeatable\n" \
-    "  --format FORMAT    text (default), json, or collapsed: one line per stack,\n" \
-    "                     frames outermost first joined by ';', then its bytes\n" \
-    "                     (show) or old and new bytes (diff), for flame-graph\n" \
-    "                     tools; frames are named by --by (default function),\n" \
-    "                     every group is printed unless --top is given\n" \
+    "  --format FORMAT    text (default), json, collapsed or pprof; collapsed:\n" \
+    "                     one line per stack, frames outermost first joined by\n" \
+    "                     ';', then its bytes (show) or old and new bytes\n" \
+    "                     (diff), for flame-graph tools; frames are named by\n" \
+    "                     --by (default function), every group is printed\n" \
+    "                     unless --top is given;\n" \
+    "                     pprof (show only): a gzipped profile.proto for\n" \
+    "                     go tool pprof, one sample per stack (inuse_space,\n" \
+    "                     inuse_objects), to -o FILE or a non-terminal stdout\n" \
     "  --json             same as --format json\n" \
+    "  -o FILE            write the report to FILE (a temporary file renamed\n" \
+    "                     onto FILE once whole), not to stdout\n" \
     "  -h, --help         print this help\n"
 
 static const char usage_show[] =
@@ -74,6 +85,7 @@ static const struct option report_longopts[] = {
 typedef struct report_args {
     sa_model_opts o;
     const sa_output_format *format;
+    const char *output;        /* -o FILE, or NULL for stdout */
     int by_given, top_given;
 } report_args;
 
@@ -105,6 +117,7 @@ static void report_option(const char *cmd, int c, int nfiles, char **argv, repor
             sa_die("--format", "'%s' is not one of %s", optarg, sa_output_format_names());
         break;
     case OPT_JSON: a->format = &sa_out_json; break;
+    case 'o': a->output = optarg; break;
     case OPT_MIN_DIFF:
         if (nfiles != 2)
             sa_bad_option(cmd, '?', 0, argv[optind - 1]);
@@ -130,11 +143,21 @@ static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles
     opterr = 0;
     optind = 1;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", report_longopts, NULL)) != -1)
+    while ((c = getopt_long(argc, argv, ":ho:", report_longopts, NULL)) != -1)
         report_option(cmd, c, nfiles, argv, a);
     sa_model_opts *o = &a->o;
     if (o->cumulative && o->by == SA_BY_TRACEBACK)
         sa_die("--cumulative", "cannot be used with --by traceback");
+    if (nfiles == 2 && !a->format->diff)
+        sa_die("diff", "--format %s is not supported (go tool pprof -diff_base OLD NEW "
+               "compares two profiles written by show)", a->format->name);
+    if (a->format->line_frames) {
+        if (a->by_given)
+            sa_die("--by", "cannot be used with --format %s (its frames are lines)",
+                   a->format->name);
+        o->by = SA_BY_TRACEBACK;
+        a->by_given = 1;
+    }
     if (a->format->whole_stacks) {
         /* A flame graph wants every stack, its frames named by function
          * unless --by says otherwise. */
@@ -163,6 +186,64 @@ static void free_report_args(report_args *a)
     free(a->o.wrappers);
 }
 
+/* ---- The output ----------------------------------------------------- */
+
+static char *output_tmp;   /* unlinked at exit unless renamed */
+
+static void remove_output_tmp(void)
+{
+    if (output_tmp)
+        unlink(output_tmp);
+}
+
+/* Where the report goes: a new temporary file beside -o FILE (renamed
+ * onto it by output_commit), else stdout; a binary format gets fd 1 raw
+ * (stdout escapes control bytes) and never a terminal. */
+static FILE *output_open(const report_args *a, const char *cmd)
+{
+    if (!a->output) {
+        if (!a->format->binary)
+            return stdout;
+        if (isatty(STDOUT_FILENO))
+            sa_die(cmd, "--format %s is binary: give -o FILE or redirect stdout",
+                   a->format->name);
+        FILE *raw = fdopen(dup(STDOUT_FILENO), "w");
+        if (!raw)
+            sa_die(cmd, "stdout: %s", strerror(errno));
+        return raw;
+    }
+    size_t len = strlen(a->output) + 32;
+    output_tmp = sa_xcalloc(len, 1);
+    snprintf(output_tmp, len, "%s.tmp.%ld", a->output, (long)getpid());
+    int fd = open(output_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        sa_die(a->output, "%s", strerror(errno));
+    atexit(remove_output_tmp);
+    FILE *f = fdopen(fd, "w");
+    if (!f)
+        sa_oom();
+    return f;
+}
+
+/* Closes out (rc: the report's status) and, with -o, renames the
+ * temporary file onto FILE if the report is whole.  Returns 0 or -1. */
+static int output_commit(FILE *out, const report_args *a, int rc)
+{
+    if (out == stdout)
+        return rc;
+    if (fclose(out) != 0 && rc == 0) {
+        fprintf(stderr, "snapalloc: %s: write error\n", a->output ? a->output : "stdout");
+        rc = -1;
+    }
+    if (!a->output || rc != 0)
+        return rc;
+    if (rename(output_tmp, a->output) != 0)
+        sa_die(a->output, "%s", strerror(errno));
+    free(output_tmp);
+    output_tmp = NULL;
+    return 0;
+}
+
 /* ---- The commands ---------------------------------------------------- */
 
 int sa_cmd_show(int argc, char **argv)
@@ -171,7 +252,9 @@ int sa_cmd_show(int argc, char **argv)
     report_args a;
     parse_report_args("show", argc, argv, 1, files, &a);
     sa_snapshot *s = sa_load_snapshot(files[0]);
-    int rc = sa_report_show(stdout, a.format, files[0], s, &a.o);
+    FILE *out = output_open(&a, "show");
+    int rc = sa_report_show(out, a.format, files[0], s, &a.o);
+    rc = output_commit(out, &a, rc);
     sa_snapshot_free(s);
     free_report_args(&a);
     return rc == 0 ? 0 : SA_EXIT_USAGE;
@@ -184,7 +267,9 @@ int sa_cmd_diff(int argc, char **argv)
     parse_report_args("diff", argc, argv, 2, files, &a);
     sa_snapshot *old_snap = sa_load_snapshot(files[0]);
     sa_snapshot *new_snap = sa_load_snapshot(files[1]);
-    int rc = sa_report_diff(stdout, a.format, files[0], old_snap, files[1], new_snap, &a.o);
+    FILE *out = output_open(&a, "diff");
+    int rc = sa_report_diff(out, a.format, files[0], old_snap, files[1], new_snap, &a.o);
+    rc = output_commit(out, &a, rc);
     sa_snapshot_free(old_snap);
     sa_snapshot_free(new_snap);
     free_report_args(&a);

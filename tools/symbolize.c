@@ -354,6 +354,7 @@ static void push_scopes(Dwarf_Die *cudie, Dwarf_Addr addr, const char *symname,
         int inlined = dwarf_tag(&cur) == DW_TAG_inlined_subroutine;
         const char *name = scope_name(&cur, inlined, symname);
         f->function = name ? name : fallback;
+        f->inlined = inlined;
         push_frame(fv, f);
         if (!inlined)
             break;
@@ -400,6 +401,7 @@ static void symbolize_in_module(sym_module *m, uint64_t offset, frame_vec *fv)
         push_scopes(cudie, addr - bias, symname, fallback, &f, fv);
     if (fv->n == 0) {
         f.function = symname ? demangled(symname) : fallback;
+        f.inlined = 0;
         push_frame(fv, &f);
     }
 }

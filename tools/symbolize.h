@@ -20,6 +20,7 @@ typedef struct sa_sym_frame {
     const char *module_path;  /* as recorded in the snapshot */
     uint64_t offset;          /* the snapshot's offset (a return address) */
     int unloaded;             /* the module was dlclose'd before the snapshot */
+    int inlined;              /* inlined into the next frame (same offset) */
 } sa_sym_frame;
 
 /* The interned copy of s (never freed: the command is short-lived). */

@@ -24,10 +24,11 @@ if ! "$CLANG" -fsanitize=fuzzer,address,undefined "$SA_TMP/probe.c" -o "$SA_TMP/
 fi
 if ! "$CLANG" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 \
         -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" -I"$S/include" -I"$S/src" \
-        -I"$S/tools" "$S/tests/fuzz/fuzz_snapshot.c" "$S/tools/report.c" "$S/tools/model.c" \
+        -I"$S/tools" -I"$top_builddir/tools" "$S/tests/fuzz/fuzz_snapshot.c" "$S/tools/report.c" "$S/tools/model.c" \
         "$S/tools/out_text.c" "$S/tools/out_json.c" "$S/tools/out_collapsed.c" \
+        "$S/tools/out_pprof.c" "$top_builddir/tools/profile.pb-c.c" \
         "$S/tools/symbolize.c" "$S/tools/intern.c" "$S/tools/fold.c" "$S/src/format/read.c" "$S/src/leak/heur_names.c" \
-        "$S/src/common/config_parse.c" -ldw -lelf -lstdc++ -lm -o "$SA_TMP/fuzz" 2>"$SA_TMP/cc.err"; then
+        "$S/src/common/config_parse.c" -ldw -lelf -lprotobuf-c -lz -lstdc++ -lm -o "$SA_TMP/fuzz" 2>"$SA_TMP/cc.err"; then
     cat "$SA_TMP/cc.err"
     sa_fail "the harness does not build"
 fi

@@ -1,7 +1,7 @@
 /* fuzz_snapshot.c - a libFuzzer harness for the snapshot reader and the
  * report path of `snapalloc show`/`diff`: every input is parsed as a
  * snapshot (sa_snapshot_parse, the code `show` runs on a file); one that
- * parses is reported as text, JSON and collapsed stacks, grouped by line
+ * parses is reported as text, JSON, collapsed stacks and pprof, grouped by line
  * and by traceback, and diffed against itself, into /dev/null.  Every
  * accepted file has passed its checksum, so each input is tried a second
  * time with its last 8 bytes set to the right checksum: the mutations then
@@ -87,6 +87,7 @@ static void one(const uint8_t *data, size_t size, int with_report)
     report(s, SA_BY_LINE, &sa_out_text);
     report(s, SA_BY_TRACEBACK, &sa_out_json);
     report(s, SA_BY_FUNCTION, &sa_out_collapsed);
+    report(s, SA_BY_TRACEBACK, &sa_out_pprof);
     sa_model_opts o;
     sa_model_opts_init(&o);
     o.top = 0;

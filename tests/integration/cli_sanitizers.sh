@@ -20,8 +20,9 @@ fi
 # The command: tools/ and the reader library's sources.
 if ! $CC_SAN $san -g -O1 -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" \
         -I"$S/include" -I"$S/src" -DSNAPALLOC_LIBDIR='"/nonexistent"' \
-        "$S"/tools/*.c "$S/src/format/read.c" "$S/src/leak/heur_names.c" \
-        "$S/src/common/config_parse.c" "$S/src/common/config.c" -ldw -lelf -lstdc++ -lm \
+        -I"$top_builddir/tools" "$S"/tools/*.c "$top_builddir/tools/profile.pb-c.c" \
+        "$S/src/format/read.c" "$S/src/leak/heur_names.c" \
+        "$S/src/common/config_parse.c" "$S/src/common/config.c" -ldw -lelf -lprotobuf-c -lz -lstdc++ -lm \
         -o "$SA_TMP/snapalloc" 2>"$SA_TMP/cc.err"; then
     cat "$SA_TMP/cc.err"
     sa_fail "the command does not build with $san"
