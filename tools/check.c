@@ -116,43 +116,6 @@ static void remove_tmpdir(void)
     rmdir(tmpdir);
 }
 
-/* ---- The report file ------------------------------------------------ */
-
-static char *report_tmp;   /* unlinked at exit unless renamed */
-
-static void remove_report_tmp(void)
-{
-    if (report_tmp)
-        unlink(report_tmp);
-}
-
-/* A new temporary file beside path (so that an unwritable report fails
- * before the program runs); renamed onto path once the report is whole. */
-static FILE *report_open(const char *path)
-{
-    size_t len = strlen(path) + 32;
-    report_tmp = sa_xcalloc(len, 1);
-    snprintf(report_tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    int fd = open(report_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        sa_die(path, "%s", strerror(errno));
-    atexit(remove_report_tmp);
-    FILE *f = fdopen(fd, "w");
-    if (!f)
-        sa_oom();
-    return f;
-}
-
-static void report_commit(FILE *f, const char *path)
-{
-    if (fflush(f) != 0 || ferror(f) || fclose(f) != 0)
-        sa_die(path, "write error");
-    if (rename(report_tmp, path) != 0)
-        sa_die(path, "%s", strerror(errno));
-    free(report_tmp);
-    report_tmp = NULL;
-}
-
 /* ---- The run directory ---------------------------------------------- */
 
 /* A new directory for this run's files: DIR/check.XXXXXX with -o DIR,
@@ -414,7 +377,8 @@ static int analyze_and_report(check_args *a, const char *dir, FILE *rf, const ch
             sa_leak_write_junit(rf, &r, o);
         else
             sa_leak_write_json(rf, &r, o, program, prog_status, status);
-        report_commit(rf, a->report);
+        if (sa_atomic_commit(rf, a->report, 1) != 0)
+            exit(SA_EXIT_USAGE);
     }
     sa_check_result_free(&r);
     return status;
@@ -429,7 +393,7 @@ int sa_cmd_check(int argc, char **argv)
     for (size_t i = 0; i < a.nsupp; i++)
         sa_supp_load(&a.o.supp, a.supp_files[i]);
     /* So is an unwritable report file. */
-    FILE *rf = a.report ? report_open(a.report) : NULL;
+    FILE *rf = a.report ? sa_atomic_open(a.report) : NULL;
 
     char dirbuf[PATH_MAX];
     const char *dir = a.analyze;

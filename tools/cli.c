@@ -5,10 +5,13 @@
  * snapshot.
  */
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "util.h"
@@ -100,4 +103,49 @@ char **sa_program_args(const char *cmd, int argc, char **argv, int optind_)
     if (!dashdash || optind_ >= argc)
         sa_die(cmd, "missing PROGRAM (snapalloc %s [OPTIONS] -- PROGRAM [ARGS...])", cmd);
     return argv + optind_;
+}
+
+/* ---- Output files written atomically ---------------------------------- */
+
+static char *atomic_tmp;   /* unlinked at exit unless renamed */
+
+static void remove_atomic_tmp(void)
+{
+    if (atomic_tmp)
+        unlink(atomic_tmp);
+}
+
+FILE *sa_atomic_open(const char *path)
+{
+    size_t len = strlen(path) + 32;
+    atomic_tmp = sa_xcalloc(len, 1);
+    snprintf(atomic_tmp, len, "%s.tmp.%ld", path, (long)getpid());
+    int fd = open(atomic_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd < 0)
+        sa_die(path, "%s", strerror(errno));
+    static int registered;
+    if (!registered++)
+        atexit(remove_atomic_tmp);
+    FILE *f = fdopen(fd, "w");
+    if (!f)
+        sa_oom();
+    return f;
+}
+
+int sa_atomic_commit(FILE *f, const char *path, int whole)
+{
+    int bad = fflush(f) != 0 || ferror(f);
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad && whole) {
+        fprintf(stderr, "snapalloc: %s: write error\n", path);
+        return -1;
+    }
+    if (!whole || bad)
+        return -1;   /* the temporary file goes at exit */
+    if (rename(atomic_tmp, path) != 0)
+        sa_die(path, "%s", strerror(errno));
+    free(atomic_tmp);
+    atomic_tmp = NULL;
+    return 0;
 }

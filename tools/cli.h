@@ -9,6 +9,7 @@
 #define SA_TOOLS_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 #include "common/config_parse.h"
 #include "format/snapshot.h"
@@ -52,5 +53,15 @@ char *sa_join_args(char *const *argv);
 /* `-- PROGRAM [ARGS...]` at argv[optind - 1]: the program, or exit 2
  * with "missing '--'" / "missing PROGRAM" naming cmd. */
 char **sa_program_args(const char *cmd, int argc, char **argv, int optind_);
+
+/* An output file written atomically: a new temporary file beside path
+ * (so that an unwritable path fails before any work), unlinked at exit
+ * unless sa_atomic_commit renames it onto path.  One at a time. */
+FILE *sa_atomic_open(const char *path);
+/* Close f and, if whole (the caller wrote everything it meant to) and
+ * the writes succeeded, rename it onto path.  Returns 0, or -1 after one
+ * error line ("write error") when a whole file could not be written; a
+ * rename failure exits 2. */
+int sa_atomic_commit(FILE *f, const char *path, int whole);
 
 #endif

@@ -188,14 +188,6 @@ static void free_report_args(report_args *a)
 
 /* ---- The output ----------------------------------------------------- */
 
-static char *output_tmp;   /* unlinked at exit unless renamed */
-
-static void remove_output_tmp(void)
-{
-    if (output_tmp)
-        unlink(output_tmp);
-}
-
 /* Where the report goes: a new temporary file beside -o FILE (renamed
  * onto it by output_commit), else stdout; a binary format gets fd 1 raw
  * (stdout escapes control bytes) and never a terminal. */
@@ -212,17 +204,7 @@ static FILE *output_open(const report_args *a, const char *cmd)
             sa_die(cmd, "stdout: %s", strerror(errno));
         return raw;
     }
-    size_t len = strlen(a->output) + 32;
-    output_tmp = sa_xcalloc(len, 1);
-    snprintf(output_tmp, len, "%s.tmp.%ld", a->output, (long)getpid());
-    int fd = open(output_tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (fd < 0)
-        sa_die(a->output, "%s", strerror(errno));
-    atexit(remove_output_tmp);
-    FILE *f = fdopen(fd, "w");
-    if (!f)
-        sa_oom();
-    return f;
+    return sa_atomic_open(a->output);
 }
 
 /* Closes out (rc: the report's status) and, with -o, renames the
@@ -231,17 +213,15 @@ static int output_commit(FILE *out, const report_args *a, int rc)
 {
     if (out == stdout)
         return rc;
+    if (a->output) {
+        int committed = sa_atomic_commit(out, a->output, rc == 0);
+        return rc != 0 ? rc : committed;
+    }
     if (fclose(out) != 0 && rc == 0) {
-        fprintf(stderr, "snapalloc: %s: write error\n", a->output ? a->output : "stdout");
+        fprintf(stderr, "snapalloc: stdout: write error\n");
         rc = -1;
     }
-    if (!a->output || rc != 0)
-        return rc;
-    if (rename(output_tmp, a->output) != 0)
-        sa_die(a->output, "%s", strerror(errno));
-    free(output_tmp);
-    output_tmp = NULL;
-    return 0;
+    return rc;
 }
 
 /* ---- The commands ---------------------------------------------------- */
