@@ -152,4 +152,29 @@ if command -v script >/dev/null 2>&1; then
     grep -q 'rc=2' "$SA_TMP/tty.out" || sa_fail "terminal: exit status"
 fi
 
+# A large input: 100k distinct stacks (bench's generator, tracegen) make a
+# profile of a few hundred KB that go tool pprof loads whole, with the
+# snapshot's exact stacks, bytes and blocks.
+sa_build "$SA_TMP/tracegen" "$top_srcdir/bench/workloads/tracegen.c" O2 \
+    -I"$top_srcdir/include" -fno-optimize-sibling-calls
+sa_run_traced big env SNAPALLOC_TRACE=32 SNAPALLOC_SNAPSHOT_AT_EXIT=0 \
+    "$SA_TMP/tracegen" diffsnap "$SA_TMP/big.snap" 100000 1
+sa_expect_status big 0 "tracegen"
+sa_cmd show --json --by traceback --top 0 "$SA_TMP/big.snap"
+sa_expect_status cmd 0 "show --json of the 100k-stack snapshot"
+want=$(python3 -c 'import json, sys
+d = json.load(open(sys.argv[1]))
+print(len(d["stats"]), sum(s["count"] for s in d["stats"]), sum(s["size"] for s in d["stats"]))' "$SA_TMP/cmd.out")
+sa_expect_eq "${want%% *}" 100000 "distinct stacks in the generated snapshot"
+sa_cmd show --format pprof -o "$SA_TMP/big.pb.gz" "$SA_TMP/big.snap"
+sa_expect_status cmd 0 "show --format pprof of 100k stacks"
+bytes=$(wc -c <"$SA_TMP/big.pb.gz")
+[ "$bytes" -lt 4000000 ] || sa_fail "100k stacks: a $bytes-byte profile"
+pprof -raw "$SA_TMP/big.pb.gz"
+got=$(awk '/^Samples:/ { s = 1; next } /^Locations/ { s = 0 }
+           s && /^ *[0-9]+ +[0-9]+:/ { n++; c += $1; b += $2 + 0 }
+           END { printf "%d %d %d\n", n, c, b }' "$SA_TMP/pprof.out")
+echo "pprof: $got; show: $want" >&2
+sa_expect_eq "$got" "$want" "100k stacks: samples, objects and bytes as go tool pprof reads them"
+
 sa_pass
