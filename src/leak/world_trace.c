@@ -198,6 +198,22 @@ static int proc_syscall_regs(sa_leak_thread *t)
     return 1;
 }
 
+/* Whether thread tid has exited or is exiting (a zombie, or dead): no
+ * user stack is left to scan, and nothing to warn about.  A thread in
+ * glibc's last steps of pthread_exit blocks every signal and cannot be
+ * traced either (CPython's daemon threads at shutdown end so, dozens at
+ * once). */
+static int thread_gone(pid_t tid)
+{
+    char path[64] = "/proc/self/task/", buf[512];
+    sa_fmt_u64(path + strlen(path), (uint64_t)tid);
+    strcat(path, "/stat");
+    if (sa_leak_read_small(path, buf, sizeof buf) <= 0)
+        return 1;
+    const char *p = strrchr(buf, ')');   /* "tid (comm) S ...": comm may hold ')' */
+    return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X' || p[2] == 'x');
+}
+
 void sa_leak_trace_stop(sa_leak_world *w, int fd)
 {
     if (!job || job->n == 0)
@@ -213,6 +229,8 @@ void sa_leak_trace_stop(sa_leak_world *w, int fd)
             if (!warned++)
                 sa_leak_warn_thread(fd, t->tid, "cannot be stopped (no signal, no ptrace); "
                                                 "its stack is scanned from where it sleeps");
+        } else if (thread_gone(t->tid)) {
+            continue;   /* exited meanwhile: nothing to scan, nothing to say */
         } else {
             w->skipped++;
             sa_leak_warn_thread(fd, t->tid, "cannot be stopped (no signal, no ptrace); "
