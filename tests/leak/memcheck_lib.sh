@@ -243,15 +243,28 @@ mc_compare() {
     if [ -n "$mc_want" ] && ! mc_match "$mc_vg" "$mc_want"; then
         sa_defer_fail "$mc_tag: CORPUS: memcheck says '$mc_vg', the case documents '$mc_want'"
     fi
-    # One directory for every run: its name is in the environment.
-    rm -rf "$MC_CHECK_DIR"
-    mkdir -p "$MC_CHECK_DIR"
-    sa_run_plain "$mc_tag" sh "$MC_ENV_EXEC" "$SA_TMP/env.check" "$@"
-    rm -rf "$SA_TMP/$mc_tag.d"   # a case may run twice (heuristics.sh)
-    mv "$MC_CHECK_DIR" "$SA_TMP/$mc_tag.d"
-    mc_rc=$(sa_status "$mc_tag")
-    mc_sa=$(mc_sa_numbers "$SA_TMP/$mc_tag.d")
     mc_ref=${mc_own:-$mc_vg}
+    # A real program (no documented answer) is compared run against run,
+    # and the address layout of each run (ASLR in ours, valgrind's own in
+    # memcheck's) decides whether a stray word points into a lost block
+    # (seen once in CI: perl's one 4 KiB block indirect in our run,
+    # possible in memcheck's).  A check that disagrees is run again,
+    # twice at most, and compared with the run that agrees.
+    mc_try=0
+    while :; do
+        # One directory for every run: its name is in the environment.
+        rm -rf "$MC_CHECK_DIR"
+        mkdir -p "$MC_CHECK_DIR"
+        sa_run_plain "$mc_tag" sh "$MC_ENV_EXEC" "$SA_TMP/env.check" "$@"
+        rm -rf "$SA_TMP/$mc_tag.d"   # a case may run twice (heuristics.sh)
+        mv "$MC_CHECK_DIR" "$SA_TMP/$mc_tag.d"
+        mc_rc=$(sa_status "$mc_tag")
+        mc_sa=$(mc_sa_numbers "$SA_TMP/$mc_tag.d")
+        [ -z "$mc_want" ] && [ -z "$mc_own" ] && [ -n "$mc_sa" ] && [ $mc_try -lt 2 ] &&
+            ! mc_match "$mc_sa" "$mc_ref" || break
+        mc_try=$((mc_try + 1))
+        echo "$SA_NAME: $mc_tag: the check said '$(echo $mc_sa)', memcheck '$(echo $mc_ref)': run the check again"
+    done
     if [ -z "$mc_sa" ]; then
         sa_defer_fail "$mc_tag: the check wrote no complete set (status $mc_rc); memcheck: '$mc_vg'"
     elif ! mc_match "$mc_sa" "$mc_ref"; then
