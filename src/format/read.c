@@ -142,6 +142,7 @@ void sa_snapshot_free(sa_snapshot *snap)
     snap_alloc *a = (snap_alloc *)snap;
     free(snap->exe);
     free(snap->cmdline);
+    free(snap->timeline);
     if (snap->modules) {
         for (uint32_t i = 0; i < snap->nmodules; i++) {
             free(snap->modules[i].path);

@@ -100,6 +100,13 @@ typedef struct sa_snap_stack {
     uint64_t count;
 } sa_snap_stack;
 
+/* One point of the run's memory over time (the timeline section). */
+typedef struct sa_snap_point {
+    int64_t time_ns;           /* CLOCK_REALTIME */
+    uint64_t traced;           /* traced current memory */
+    uint64_t rss;              /* resident set size */
+} sa_snap_point;
+
 typedef struct sa_snapshot {
     uint32_t version;
     uint32_t pid;
@@ -115,6 +122,12 @@ typedef struct sa_snapshot {
     sa_snap_module *modules;
     uint32_t nstacks;
     sa_snap_stack *stacks;
+    /* Sampling: the mean interval in bytes (0: every allocation traced;
+     * then size and count are exact, else estimates). */
+    uint64_t sample_interval;
+    /* Memory over the run so far, oldest first (0 points when absent). */
+    uint32_t ntimeline;
+    sa_snap_point *timeline;
 } sa_snapshot;
 
 /* Read and validate path.  On error returns NULL and writes a one-line
