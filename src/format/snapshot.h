@@ -128,6 +128,11 @@ typedef struct sa_snapshot {
     /* Memory over the run so far, oldest first (0 points when absent). */
     uint32_t ntimeline;
     sa_snap_point *timeline;
+    /* Live blocks by size, exact: bucket i holds the blocks of requested
+     * size s with bit-length(s) == i (bucket 0: size 0; bucket i >= 1:
+     * 2^(i-1) <= s < 2^i).  has_histogram 0 when the file has none. */
+    int has_histogram;
+    uint64_t hist_count[65], hist_size[65];
 } sa_snapshot;
 
 /* Read and validate path.  On error returns NULL and writes a one-line
