@@ -33,6 +33,7 @@ import platform
 import shutil
 import statistics
 import struct
+import zlib
 import subprocess
 import sys
 import tempfile
@@ -761,10 +762,13 @@ SNAPWRITE_TARGET_BYTES = 10 * 1000 * 1000  # "a few MB"
 
 
 def trailer_nstacks(path):
-    """nstacks from a snapshot's 40-byte trailer (doc/snapshot-format.md)."""
+    """nstacks from a snapshot's 40-byte trailer (doc/snapshot-format.md);
+    a version-3 file's trailer is inside its deflated container."""
     with open(path, "rb") as f:
-        f.seek(-40, os.SEEK_END)
-        return struct.unpack("<I", f.read(4))[0]
+        data = f.read()
+    if data[:8] == b"SNAPALZ\0":
+        data = zlib.decompress(data[24:])
+    return struct.unpack_from("<I", data, len(data) - 40)[0]
 
 
 def section_snapwrite(ctx, args):

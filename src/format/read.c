@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 /* What is read from a non-regular file at most. */
 #define SA_SNAP_READ_MAX (1u << 30)
@@ -31,6 +32,11 @@
 #define R_SEGMENT    20u     /* vaddr, memsz, flags */
 #define R_STACK_MIN  20u     /* nframes, size, count */
 #define R_FRAME      12u     /* module, offset */
+/* Version 3: a stack tree deeper than this, or stacks that together
+ * hold more frames, is a lie (the tracer keeps at most
+ * SNAPALLOC_MAX_FRAMES per stack), refused before allocating. */
+#define R_MAX_DEPTH  1024u
+#define R_MAX_REFS   (1u << 27)
 
 /* The public struct plus what sa_snapshot_free needs. */
 typedef struct snap_alloc {
@@ -69,7 +75,7 @@ static int need(rd *r, uint64_t n)
 /* Is there room for count records of at least size bytes each? */
 static int need_records(rd *r, uint64_t count, uint64_t size, const char *what)
 {
-    if (count * size <= r->len - r->pos)
+    if (count <= (r->len - r->pos) / size)    /* size > 0; no product to wrap */
         return 0;
     fail(r, "truncated file: %llu %s need at least %llu bytes at offset %zu, only %zu left",
          (unsigned long long)count, what, (unsigned long long)(count * size), r->pos,
@@ -296,6 +302,225 @@ static int fill_stacks(rd *r, size_t start, snap_alloc *a, const sa_snap_frame *
     return 0;
 }
 
+/* ---- version 3: varints and the stack tree ---------------------------- */
+
+static int get_varint(rd *r, uint64_t *v)
+{
+    uint64_t x = 0;
+    size_t at = r->pos;
+    for (unsigned shift = 0;; shift += 7) {
+        if (need(r, 1))
+            return -1;
+        unsigned char b = r->p[r->pos++];
+        if (shift == 63 && b > 1) {
+            fail(r, "corrupt file: number at offset %zu does not fit 64 bits", at);
+            return -1;
+        }
+        x |= (uint64_t)(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            break;
+    }
+    *v = x;
+    return 0;
+}
+
+/* The stack tree: node i's parent (index + 1, 0 for none, always an
+ * earlier node), frame and depth. */
+typedef struct rtree {
+    uint32_t n;
+    uint32_t *parent, *frame, *depth;
+} rtree;
+
+static void rtree_free(rtree *t)
+{
+    free(t->parent);
+    free(t->frame);
+    free(t->depth);
+}
+
+static int parse_tree(rd *r, rtree *t)
+{
+    uint64_t n;
+    if (get_varint(r, &n) || need_records(r, n, 2, "tree nodes"))
+        return -1;
+    t->n = (uint32_t)n;    /* < 2^32: bounded by the bytes left */
+    t->parent = malloc((n ? n : 1) * sizeof *t->parent);
+    t->frame = malloc((n ? n : 1) * sizeof *t->frame);
+    t->depth = malloc((n ? n : 1) * sizeof *t->depth);
+    if (!t->parent || !t->frame || !t->depth) {
+        fail(r, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < t->n; i++) {
+        uint64_t back, frame;
+        size_t at = r->pos;
+        if (get_varint(r, &back) || get_varint(r, &frame))
+            return -1;
+        /* The parent is back nodes before this one, i + 1 - back (index
+         * + 1; 0: none), so never a later node. */
+        if (back == 0 || back > (uint64_t)i + 1 || frame >= UINT32_MAX) {
+            fail(r, "corrupt file: tree node %u at offset %zu refers to %s %llu", i, at,
+                 frame >= UINT32_MAX ? "frame" : "parent distance",
+                 (unsigned long long)(frame >= UINT32_MAX ? frame : back));
+            return -1;
+        }
+        uint64_t parent = (uint64_t)i + 1 - back;
+        t->parent[i] = (uint32_t)parent;
+        t->frame[i] = (uint32_t)frame;
+        t->depth[i] = parent ? t->depth[parent - 1] + 1 : 1;
+        if (t->depth[i] > R_MAX_DEPTH) {
+            fail(r, "corrupt file: tree node %u at offset %zu is %u frames deep (at most %u)",
+                 i, at, t->depth[i], R_MAX_DEPTH);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_frames_v3(rd *r, const sa_snapshot *s, sa_snap_frame **table, uint32_t *n)
+{
+    uint64_t count;
+    if (get_varint(r, &count) || need_records(r, count, 2, "frames"))
+        return -1;
+    *n = (uint32_t)count;
+    *table = malloc((count ? count : 1) * sizeof **table);
+    if (!*table) {
+        fail(r, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < *n; i++) {
+        uint64_t module;
+        size_t at = r->pos;
+        sa_snap_frame *f = &(*table)[i];
+        if (get_varint(r, &module) || get_varint(r, &f->offset))
+            return -1;
+        if (module > s->nmodules) {
+            fail(r, "corrupt file: frame %u at offset %zu refers to module %llu of %u",
+                 i, at, (unsigned long long)module - 1, s->nmodules);
+            return -1;
+        }
+        f->module = module ? (uint32_t)module - 1 : SA_SNAP_NO_MODULE;
+    }
+    return 0;
+}
+
+/* One stack record: *code 0 at the end, else the zigzag-coded change of
+ * the node from the last stack's, plus 1. */
+static int get_stack_v3(rd *r, uint64_t *code, uint64_t *size, uint64_t *count)
+{
+    if (get_varint(r, code))
+        return -1;
+    return *code ? get_varint(r, size) || get_varint(r, count) : 0;
+}
+
+/* The node (index + 1; 0: no frames) a code names after *last (updated). */
+static uint64_t node_of(uint64_t code, uint64_t *last)
+{
+    uint64_t z = code - 1;
+    uint64_t d = (z >> 1) ^ (0 - (z & 1));     /* zigzag: 0, -1, 1, -2, ... */
+    *last += d;                                 /* modulo 2^64, as the writer's */
+    return *last;
+}
+
+/* Every node a stack names exists and every node's frame too; the frames
+ * the stacks hold together are counted into *nrefs. */
+static int check_stacks_v3(rd *r, size_t start, const rtree *t, uint32_t ntable, uint64_t *nrefs)
+{
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (t->frame[i] >= ntable) {
+            fail(r, "corrupt file: tree node %u refers to frame %u of %u", i, t->frame[i], ntable);
+            return -1;
+        }
+    }
+    *nrefs = 0;
+    r->pos = start;
+    uint64_t last = 0;
+    for (uint32_t i = 0;; i++) {
+        uint64_t code, size, count;
+        size_t at = r->pos;
+        get_stack_v3(r, &code, &size, &count);   /* bounds checked by the scan */
+        if (!code)
+            return 0;
+        uint64_t node = node_of(code, &last);
+        if (node > t->n) {
+            fail(r, "corrupt file: stack %u at offset %zu refers to tree node %lld of %u",
+                 i, at, (long long)node - 1, t->n);
+            return -1;
+        }
+        *nrefs += node ? t->depth[node - 1] : 0;
+        if (*nrefs > R_MAX_REFS) {
+            fail(r, "corrupt file: the stacks hold more than %u frames", R_MAX_REFS);
+            return -1;
+        }
+    }
+}
+
+static void fill_stacks_v3(rd *r, size_t start, snap_alloc *a, const rtree *t,
+                           const sa_snap_frame *table)
+{
+    sa_snapshot *s = &a->pub;
+    size_t ref = 0;
+    r->pos = start;
+    uint64_t last = 0;
+    for (uint32_t i = 0; i < s->nstacks; i++) {
+        sa_snap_stack *st = &s->stacks[i];
+        uint64_t code;
+        get_stack_v3(r, &code, &st->size, &st->count);
+        uint64_t node = node_of(code, &last);
+        st->frames = a->frame_block + ref;
+        st->nframes = node ? t->depth[node - 1] : 0;
+        /* The node is the innermost frame; its parents lead outward. */
+        uint32_t k = 0;
+        for (uint64_t at = node; at; at = t->parent[at - 1])
+            st->frames[k++] = table[t->frame[at - 1]];
+        ref += st->nframes;
+        s->total_size += st->size;
+        s->total_count += st->count;
+    }
+}
+
+/* Stacks, tree and frames of a version-3 file, from r->pos. */
+static int parse_stacks_v3(rd *r, snap_alloc *a)
+{
+    sa_snapshot *s = &a->pub;
+    size_t start = r->pos;
+    uint64_t nstacks = 0, code, size, count, nrefs;
+    for (;;) {
+        if (get_stack_v3(r, &code, &size, &count))
+            return -1;
+        if (!code)
+            break;
+        nstacks++;
+    }
+    if (nstacks > UINT32_MAX) {
+        fail(r, "corrupt file: more than %u stacks", UINT32_MAX);
+        return -1;
+    }
+    rtree t = {0};
+    sa_snap_frame *table = NULL;
+    uint32_t ntable = 0;
+    int rc = -1;
+    if (parse_tree(r, &t) || parse_frames_v3(r, s, &table, &ntable))
+        goto out;
+    size_t trailer_at = r->pos;
+    if (check_stacks_v3(r, start, &t, ntable, &nrefs))
+        goto out;
+    s->stacks = calloc(nstacks ? nstacks : 1, sizeof *s->stacks);
+    a->frame_block = malloc((nrefs ? nrefs : 1) * sizeof *a->frame_block);
+    if (!s->stacks || !a->frame_block) {
+        fail(r, "out of memory");
+        goto out;
+    }
+    s->nstacks = (uint32_t)nstacks;
+    fill_stacks_v3(r, start, a, &t, table);
+    r->pos = trailer_at;
+    rc = 0;
+out:
+    rtree_free(&t);
+    free(table);
+    return rc;
+}
+
 static int parse_trailer(rd *r, const sa_snapshot *s)
 {
     uint32_t nstacks, reserved;
@@ -330,6 +555,163 @@ static int parse_trailer(rd *r, const sa_snapshot *s)
     return 0;
 }
 
+/* Stacks and frames of a version 1 or 2 file, from r->pos. */
+static int parse_stacks_v2(rd *r, snap_alloc *a)
+{
+    sa_snapshot *s = &a->pub;
+    sa_snap_frame *table = NULL;
+    uint32_t ntable = 0;
+    uint64_t nstacks, nrefs;
+    size_t stacks_at = r->pos;
+    if (scan_stacks(r, &nstacks, &nrefs))
+        return -1;
+    if (nstacks > UINT32_MAX) {
+        fail(r, "corrupt file: more than %u stacks", UINT32_MAX);
+        return -1;
+    }
+    if (parse_frames(r, s, &table, &ntable))
+        goto bad;
+    size_t trailer_at = r->pos;
+    /* Both bounded by the bytes scanned: at least 20 per stack, 4 per frame. */
+    s->stacks = calloc(nstacks ? nstacks : 1, sizeof *s->stacks);
+    a->frame_block = malloc((nrefs ? nrefs : 1) * sizeof *a->frame_block);
+    if (!s->stacks || !a->frame_block) {
+        fail(r, "out of memory");
+        goto bad;
+    }
+    s->nstacks = (uint32_t)nstacks;
+    if (fill_stacks(r, stacks_at, a, table, ntable))
+        goto bad;
+    r->pos = trailer_at;
+    free(table);
+    return 0;
+bad:
+    free(table);
+    return -1;
+}
+
+/* A logical file (the container's content, or a file of version 1 or 2). */
+static sa_snapshot *parse_logical(rd *r, int in_container)
+{
+    size_t len = r->len;
+    if (memcmp(r->p, SA_SNAP_MAGIC, len < SA_SNAP_MAGIC_LEN ? len : SA_SNAP_MAGIC_LEN) != 0) {
+        fail(r, in_container ? "corrupt file: the compressed data is not a snapshot"
+                             : "not a snapalloc snapshot");
+        return NULL;
+    }
+    uint32_t version;
+    if (len < 12) {
+        fail(r, "truncated file: expected %zu more bytes at offset %zu, file ends at %zu",
+             12 - len, len, len);
+        return NULL;
+    }
+    r->pos = 8;
+    get32(r, &version);
+    if (version < SA_SNAP_VERSION_MIN || version > SA_SNAP_VERSION) {
+        fail(r, "unsupported snapshot version %u (this snapalloc reads versions %u to %u)",
+             version, SA_SNAP_VERSION_MIN, SA_SNAP_VERSION);
+        return NULL;
+    }
+    if (in_container != (version >= 3)) {
+        fail(r, "corrupt file: a version-%u snapshot %s a compressed container", version,
+             in_container ? "inside" : "outside");
+        return NULL;
+    }
+    if (len >= SA_SNAP_HEADER + SA_SNAP_TRAILER &&
+        memcmp(r->p + len - 16, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN) == 0 &&
+        fnv1a(r->p, len - 8) != le64(r->p + len - 8)) {
+        fail(r, "corrupt file: checksum mismatch");
+        return NULL;
+    }
+
+    snap_alloc *a = calloc(1, sizeof *a);
+    if (!a) {
+        fail(r, "out of memory");
+        return NULL;
+    }
+    sa_snapshot *s = &a->pub;
+    s->version = version;
+    uint32_t exe_len, cmd_len;
+    if (parse_header(r, s, &exe_len, &cmd_len) ||
+        get_str(r, exe_len, &s->exe, "executable path") ||
+        get_str(r, cmd_len, &s->cmdline, "command line") ||
+        parse_modules(r, s) ||
+        (version >= 3 ? parse_stacks_v3(r, a) : parse_stacks_v2(r, a)) ||
+        parse_trailer(r, s)) {
+        sa_snapshot_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+/* The container of version 3: its header, then the logical file
+ * deflated, which is inflated whole (bounded by the length the header
+ * claims, itself bounded) and parsed. */
+static sa_snapshot *parse_container(rd *r)
+{
+    if (r->len < SA_SNAPZ_HEADER) {
+        fail(r, "truncated file: the compressed snapshot's header needs %u bytes, file ends at %zu",
+             SA_SNAPZ_HEADER, r->len);
+        return NULL;
+    }
+    uint32_t version = le32(r->p + 8), reserved = le32(r->p + 12);
+    uint64_t logical = le64(r->p + 16);
+    if (version != 3) {
+        fail(r, "unsupported compressed snapshot version %u (this snapalloc reads version 3)",
+             version);
+        return NULL;
+    }
+    if (reserved != 0 || logical < SA_SNAP_HEADER + SA_SNAP_TRAILER || logical > SA_SNAP_READ_MAX) {
+        fail(r, "corrupt file: compressed snapshot header claims %llu bytes (reserved %u)",
+             (unsigned long long)logical, reserved);
+        return NULL;
+    }
+    /* One byte more than claimed: output that reaches it holds more. */
+    unsigned char *out = malloc(logical + 1);
+    if (!out) {
+        fail(r, "out of memory inflating %llu bytes", (unsigned long long)logical);
+        return NULL;
+    }
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    size_t in_len = r->len - SA_SNAPZ_HEADER;
+    int zr = inflateInit(&z);
+    if (zr == Z_OK) {
+        z.next_in = (Bytef *)(uintptr_t)(r->p + SA_SNAPZ_HEADER);
+        z.avail_in = in_len > UINT32_MAX ? UINT32_MAX : (uInt)in_len;
+        z.next_out = out;
+        z.avail_out = (uInt)logical + 1;
+        zr = inflate(&z, Z_FINISH);
+    }
+    if (zr == Z_STREAM_END && (z.avail_in || in_len > UINT32_MAX))
+        fail(r, "corrupt file: %zu bytes after the compressed data", in_len - (size_t)z.total_in);
+    else if (zr == Z_STREAM_END && z.total_out != logical)
+        fail(r, "corrupt file: the compressed data holds %lu bytes, its header claims %llu",
+             z.total_out, (unsigned long long)logical);
+    else if (zr == Z_BUF_ERROR && z.avail_out == 0)
+        fail(r, "corrupt file: the compressed data holds more than the %llu bytes its header claims",
+             (unsigned long long)logical);
+    else if (zr == Z_BUF_ERROR)
+        fail(r, "truncated file: the compressed data ends early");
+    else if (zr == Z_MEM_ERROR)
+        fail(r, "out of memory");
+    else if (zr != Z_STREAM_END)
+        fail(r, "corrupt file: compressed data: %s", z.msg ? z.msg : "invalid");
+    inflateEnd(&z);
+    sa_snapshot *s = NULL;
+    if (zr == Z_STREAM_END && !z.avail_in && in_len <= UINT32_MAX && z.total_out == logical) {
+        rd inner = {.p = out, .len = logical, .pos = 0, .err = r->err, .errlen = r->errlen};
+        s = parse_logical(&inner, 1);
+    }
+    free(out);
+    return s;
+}
+
+static int magic_prefix(const void *buf, size_t len, const char *magic)
+{
+    return memcmp(buf, magic, len < SA_SNAP_MAGIC_LEN ? len : SA_SNAP_MAGIC_LEN) == 0;
+}
+
 sa_snapshot *sa_snapshot_parse(const void *buf, size_t len, char *err, size_t errlen)
 {
     rd r = {.p = buf, .len = len, .pos = 0, .err = err, .errlen = errlen};
@@ -339,76 +721,9 @@ sa_snapshot *sa_snapshot_parse(const void *buf, size_t len, char *err, size_t er
         fail(&r, "empty file (not a snapalloc snapshot)");
         return NULL;
     }
-    if (memcmp(buf, SA_SNAP_MAGIC, len < SA_SNAP_MAGIC_LEN ? len : SA_SNAP_MAGIC_LEN) != 0) {
-        fail(&r, "not a snapalloc snapshot");
-        return NULL;
-    }
-    uint32_t version;
-    if (len < 12) {
-        fail(&r, "truncated file: expected %zu more bytes at offset %zu, file ends at %zu",
-             12 - len, len, len);
-        return NULL;
-    }
-    r.pos = 8;
-    get32(&r, &version);
-    if (version < SA_SNAP_VERSION_MIN || version > SA_SNAP_VERSION) {
-        fail(&r, "unsupported snapshot version %u (this snapalloc reads versions %u to %u)",
-             version, SA_SNAP_VERSION_MIN, SA_SNAP_VERSION);
-        return NULL;
-    }
-    if (len >= SA_SNAP_HEADER + SA_SNAP_TRAILER &&
-        memcmp(r.p + len - 16, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN) == 0 &&
-        fnv1a(r.p, len - 8) != le64(r.p + len - 8)) {
-        fail(&r, "corrupt file: checksum mismatch");
-        return NULL;
-    }
-
-    snap_alloc *a = calloc(1, sizeof *a);
-    if (!a) {
-        fail(&r, "out of memory");
-        return NULL;
-    }
-    sa_snapshot *s = &a->pub;
-    s->version = version;
-    sa_snap_frame *table = NULL;
-    uint32_t ntable = 0, exe_len, cmd_len;
-    uint64_t nstacks, nrefs;
-
-    if (parse_header(&r, s, &exe_len, &cmd_len) ||
-        get_str(&r, exe_len, &s->exe, "executable path") ||
-        get_str(&r, cmd_len, &s->cmdline, "command line") ||
-        parse_modules(&r, s))
-        goto bad;
-    size_t stacks_at = r.pos;
-    if (scan_stacks(&r, &nstacks, &nrefs))
-        goto bad;
-    if (nstacks > UINT32_MAX) {
-        fail(&r, "corrupt file: more than %u stacks", UINT32_MAX);
-        goto bad;
-    }
-    if (parse_frames(&r, s, &table, &ntable))
-        goto bad;
-    size_t trailer_at = r.pos;
-    /* Both bounded by the bytes scanned: at least 20 per stack, 4 per frame. */
-    s->stacks = calloc(nstacks ? nstacks : 1, sizeof *s->stacks);
-    a->frame_block = malloc((nrefs ? nrefs : 1) * sizeof *a->frame_block);
-    if (!s->stacks || !a->frame_block) {
-        fail(&r, "out of memory");
-        goto bad;
-    }
-    s->nstacks = (uint32_t)nstacks;
-    if (fill_stacks(&r, stacks_at, a, table, ntable))
-        goto bad;
-    r.pos = trailer_at;
-    if (parse_trailer(&r, s))
-        goto bad;
-    free(table);
-    return s;
-
-bad:
-    free(table);
-    sa_snapshot_free(s);
-    return NULL;
+    if (magic_prefix(buf, len, SA_SNAPZ_MAGIC))
+        return parse_container(&r);
+    return parse_logical(&r, 0);
 }
 
 sa_snapshot *sa_snapshot_read(const char *path, char *err, size_t errlen)
@@ -464,7 +779,8 @@ sa_snapshot *sa_snapshot_read(const char *path, char *err, size_t errlen)
         /* A device or a FIFO may never end (/dev/zero): what does not
          * start as a snapshot is rejected at once, and what is not a
          * regular file is read up to a bound. */
-        if (len >= 8 && len - (size_t)n < 8 && memcmp(buf, SA_SNAP_MAGIC, SA_SNAP_MAGIC_LEN) != 0)
+        if (len >= 8 && len - (size_t)n < 8 && !magic_prefix(buf, len, SA_SNAP_MAGIC) &&
+            !magic_prefix(buf, len, SA_SNAPZ_MAGIC))
             break;
         if (!S_ISREG(st.st_mode) && len > SA_SNAP_READ_MAX) {
             snprintf(err, errlen, "not a regular file and larger than %u MiB",

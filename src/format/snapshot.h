@@ -17,7 +17,9 @@
 #define SA_SNAP_MAGIC       "SNAPALC\0"   /* first 8 bytes */
 #define SA_SNAP_END_MAGIC   "SNAPEND\0"   /* the trailer's end marker */
 #define SA_SNAP_MAGIC_LEN   8u
-#define SA_SNAP_VERSION     2u            /* written; read: 1 to this */
+#define SA_SNAP_VERSION     3u            /* written; read: 1 to this */
+#define SA_SNAPZ_MAGIC      "SNAPALZ\0"   /* a compressed container's first 8 bytes */
+#define SA_SNAPZ_HEADER     24u           /* magic, version, 0, logical length */
 #define SA_SNAP_VERSION_MIN 1u            /* version 1: modules have no flags */
 #define SA_SNAP_END_STACKS  0xFFFFFFFFu   /* ends the stacks (an nframes value) */
 #define SA_SNAP_HEADER      64u           /* fixed header bytes */

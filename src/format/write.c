@@ -11,15 +11,22 @@
  * to sa_os_write_all.  It does not print either; the caller reports the
  * negative errno it returns.
  *
- * Layout in one picture (all integers little-endian, no padding):
+ * Layout in one picture (version 3; integers little-endian, no padding;
+ * v: an unsigned LEB128 varint):
  *
- *     header (64 bytes) | exe | cmdline | modules... |
- *     stacks... | 0xFFFFFFFF | nframes | frames... |
- *     trailer: nstacks, 0, total_size, total_count, "SNAPEND\0", fnv1a64
+ *     container: "SNAPALZ\0", version, 0 (u32 each), logical length (u64),
+ *     then the logical file deflated (zlib format):
+ *       header (64 bytes) | exe | cmdline | modules... |
+ *       stacks: (v zigzag(node - last node)+1, v size, v count)... v 0 |
+ *       tree: v nnodes, (v parent distance, v frame)... |
+ *       frames: v nframes, (v module+1, v offset)... |
+ *       trailer: nstacks, 0, total_size, total_count, "SNAPEND\0", fnv1a64
  *
- * Stacks are streamed as the iterator yields them and refer to frames by
- * index; the frame table (unique addresses seen so far) is only complete
- * at the end, so it follows the stacks.  The counts that are only known at
+ * Stacks are streamed as the iterator yields them and refer to a node of
+ * the stack tree, whose nodes refer to frames by index; the tree and the
+ * frame table are only complete at the end, so they follow the stacks.
+ * Sharing the outer frames is what makes a file of 100k distinct deep
+ * stacks small: each stack adds about one node, not 32 frame indices.  The counts that are only known at
  * the end (stacks, totals) live in the trailer, so the file is written
  * strictly front to back and the checksum can be computed on the fly.
  */
@@ -48,7 +55,9 @@ static void out_flush(wout *o)
         for (size_t i = 0; i < o->len; i++)
             h = (h ^ o->buf[i]) * SA_SNAP_FNV_PRIME;
         o->hash = h;
-        o->err = sa_os_write_all(o->fd, o->buf, o->len);
+        o->logical += o->len;
+        o->err = o->z ? sa_wz_write(o->z, o->buf, o->len)
+                      : sa_os_write_all(o->fd, o->buf, o->len);
     }
     o->len = 0;
 }
@@ -83,6 +92,21 @@ static void out_u64(wout *o, uint64_t v)
     for (int i = 0; i < 8; i++)
         b[i] = (unsigned char)(v >> (8 * i));
     out_bytes(o, b, 8);
+}
+
+/* LEB128: 7 bits a byte, low first, the high bit set on all but the last. */
+static void out_varint(wout *o, uint64_t v)
+{
+    unsigned char b[10];
+    size_t n = 0;
+    do {
+        b[n] = (unsigned char)(v & 0x7f);
+        v >>= 7;
+        if (v)
+            b[n] |= 0x80;
+        n++;
+    } while (v);
+    out_bytes(o, b, n);
 }
 
 /* ---- frame dedup ------------------------------------------------------ */
@@ -139,6 +163,84 @@ static int intern(wstate *w, uint64_t addr, uint32_t *index)
     ((uint64_t *)w->addrs.p)[w->naddrs] = addr;
     slots[s] = w->naddrs + 1;
     *index = w->naddrs++;
+    return 0;
+}
+
+/* ---- the stack tree --------------------------------------------------- */
+
+static uint32_t node_slot(uint32_t parent, uint32_t frame, uint32_t bits)
+{
+    uint64_t key = (uint64_t)parent << 32 | frame;
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+}
+
+static int grow_nslots(wstate *w)
+{
+    uint32_t bits = w->nslot_bits ? w->nslot_bits + 1 : 12;
+    if (bits > 31)
+        return -EOVERFLOW;
+    wvec fresh = {0};
+    int rc = sa_wvec_reserve(&fresh, ((size_t)1 << bits) * sizeof(uint32_t));
+    if (rc)
+        return rc;
+    uint32_t *slots = fresh.p;
+    uint32_t mask = (1u << bits) - 1;
+    const wnode *nodes = w->nodes.p;
+    for (uint32_t i = 0; i < w->nnodes; i++) {
+        uint32_t s = node_slot(nodes[i].parent, nodes[i].frame, bits);
+        while (slots[s])
+            s = (s + 1) & mask;
+        slots[s] = i + 1;
+    }
+    sa_wvec_free(&w->nslots);
+    w->nslots = fresh;
+    w->nslot_bits = bits;
+    return 0;
+}
+
+/* The node (index + 1) of frame under parent (index + 1, or 0), added if new. */
+static int node_child(wstate *w, uint32_t parent, uint32_t frame, uint32_t *node)
+{
+    if (w->nslot_bits == 0 || w->nnodes >= (1u << (w->nslot_bits - 1))) {
+        int rc = grow_nslots(w);
+        if (rc)
+            return rc;
+    }
+    uint32_t *slots = w->nslots.p;
+    uint32_t mask = (1u << w->nslot_bits) - 1;
+    uint32_t s = node_slot(parent, frame, w->nslot_bits);
+    for (; slots[s]; s = (s + 1) & mask) {
+        const wnode *n = &((const wnode *)w->nodes.p)[slots[s] - 1];
+        if (n->parent == parent && n->frame == frame) {
+            *node = slots[s];
+            return 0;
+        }
+    }
+    if (w->nnodes == UINT32_MAX - 1)
+        return -EOVERFLOW;
+    int rc = sa_wvec_reserve(&w->nodes, ((size_t)w->nnodes + 1) * sizeof(wnode));
+    if (rc)
+        return rc;
+    ((wnode *)w->nodes.p)[w->nnodes] = (wnode){parent, frame};
+    slots[s] = ++w->nnodes;
+    *node = w->nnodes;
+    return 0;
+}
+
+/* The node of a stack's innermost frame (index + 1; 0 for no frames),
+ * walking in from the outermost. */
+static int stack_node(wstate *w, const sa_snap_wstack *st, uint32_t *node)
+{
+    uint32_t at = 0;
+    for (uint32_t i = st->nframes; i-- > 0;) {
+        uint32_t frame;
+        int rc = intern(w, (uint64_t)st->frames[i], &frame);
+        if (rc == 0)
+            rc = node_child(w, at, frame, &at);
+        if (rc)
+            return rc;
+    }
+    *node = at;
     return 0;
 }
 
@@ -210,36 +312,49 @@ static void write_modules(wout *o, const wstate *w)
     }
 }
 
-/* Stream the stacks, then the frame table and the trailer. */
+/* Stream the stacks (each its node of the stack tree: index + 1, 0 for
+ * no frames, coded as below; then size and count; a 0 ends them), then the tree, the frame table and the
+ * trailer, whose last 8 bytes are the checksum of the bytes before. */
 static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
 {
     uint64_t nstacks = 0, total_size = 0, total_count = 0;
+    uint32_t last_node = 0;
     sa_snap_wstack st;
     while (next && !o->err && next(ctx, &st)) {
-        if (st.nframes == SA_SNAP_END_STACKS || nstacks == UINT32_MAX)
+        if (nstacks == UINT32_MAX)
             return -EOVERFLOW;
-        out_u32(o, st.nframes);
-        out_u64(o, st.size);
-        out_u64(o, st.count);
-        for (uint32_t i = 0; i < st.nframes; i++) {
-            uint32_t index;
-            int rc = intern(w, (uint64_t)st.frames[i], &index);
-            if (rc)
-                return rc;
-            out_u32(o, index);
-        }
+        uint32_t node;
+        int rc = stack_node(w, &st, &node);
+        if (rc)
+            return rc;
+        /* The node as the zigzag-coded change from the last stack's,
+         * plus 1 (0 ends the stacks): a stack that made new nodes names
+         * the last one, so consecutive stacks mostly differ by a little. */
+        int64_t d = (int64_t)node - (int64_t)last_node;
+        last_node = node;
+        out_varint(o, ((uint64_t)d << 1 ^ (uint64_t)(d >> 63)) + 1);
+        out_varint(o, st.size);
+        out_varint(o, st.count);
         nstacks++;
         total_size += st.size;       /* wraps like the reader's sum */
         total_count += st.count;
     }
-    out_u32(o, SA_SNAP_END_STACKS);
-    out_u32(o, w->naddrs);
+    out_varint(o, 0);
+    out_varint(o, w->nnodes);
+    const wnode *nodes = w->nodes.p;
+    /* A parent as its distance back (node i's parent is i + 1 - d; d =
+     * i + 1 for none): a chain of new frames costs one byte a link. */
+    for (uint32_t i = 0; i < w->nnodes; i++) {
+        out_varint(o, (uint64_t)i + 1 - nodes[i].parent);
+        out_varint(o, nodes[i].frame);
+    }
+    out_varint(o, w->naddrs);
     const uint64_t *addrs = w->addrs.p;
     for (uint32_t i = 0; i < w->naddrs; i++) {
         uint64_t offset;
         uint32_t mi = sa_wmods_lookup(w, addrs[i], &offset);
-        out_u32(o, mi);
-        out_u64(o, offset);
+        out_varint(o, mi == SA_SNAP_NO_MODULE ? 0 : (uint64_t)mi + 1);
+        out_varint(o, offset);
     }
     out_u32(o, (uint32_t)nstacks);
     out_u32(o, 0);
@@ -247,13 +362,42 @@ static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
     out_u64(o, total_count);
     out_bytes(o, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN);
     out_flush(o);
-    if (o->err)
-        return o->err;
-    /* The checksum covers every byte before it and is not itself hashed. */
-    unsigned char sum[8];
+    /* The checksum covers every logical byte before it. */
+    uint64_t sum = o->hash;
+    out_u64(o, sum);
+    out_flush(o);
+    return o->err;
+}
+
+/* The container: its header raw, then the logical file deflated; the
+ * logical length, known at the end, is written into the header last. */
+static int write_compressed(wout *o, wstate *w, const sa_snap_winfo *info,
+                            const char *cmd, size_t cmd_len, sa_snap_next_fn next, void *ctx)
+{
+    unsigned char head[SA_SNAPZ_HEADER] = {0};
+    memcpy(head, SA_SNAPZ_MAGIC, SA_SNAP_MAGIC_LEN);
+    head[8] = (unsigned char)SA_SNAP_VERSION;
+    int rc = sa_os_write_all(o->fd, head, sizeof head);
+    if (rc)
+        return rc;
+    o->z = sa_wz_begin(o->fd);
+    if (!o->z)
+        return -ENOMEM;
+    write_header(o, info, w->exe, w->exe_len, cmd, cmd_len, w->t.nmods);
+    write_modules(o, w);
+    rc = write_stacks(o, w, next, ctx);
+    if (rc == 0)
+        rc = sa_wz_finish(o->z);
+    sa_wz_end(o->z);
+    o->z = NULL;
+    if (rc)
+        return rc;
+    unsigned char len[8];
     for (int i = 0; i < 8; i++)
-        sum[i] = (unsigned char)(o->hash >> (8 * i));
-    return sa_os_write_all(o->fd, sum, 8);
+        len[i] = (unsigned char)(o->logical >> (8 * i));
+    if (pwrite(o->fd, len, 8, 16) != 8)
+        return errno ? -errno : -EIO;
+    return 0;
 }
 
 /* "<path>.tmp.<pid>.<counter>" into tmp (W_PATHMAX bytes). */
@@ -318,7 +462,7 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
     w.exe = tmp + W_PATHMAX;
     w.exe_len = read_exe(w.exe);
     size_t cmd_len = read_cmdline(cmd);
-    wout o = {.fd = -1, .err = 0, .hash = SA_SNAP_FNV_OFFSET, .len = 0, .buf = scratch};
+    wout o = {.fd = -1, .hash = SA_SNAP_FNV_OFFSET, .buf = scratch};
     int rc;
 
     /* dl_iterate_phdr takes the loader lock; the caller holds no
@@ -342,9 +486,7 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
             goto out;
     }
 
-    write_header(&o, info, w.exe, w.exe_len, cmd, cmd_len, w.t.nmods);
-    write_modules(&o, &w);
-    rc = write_stacks(&o, &w, next, ctx);
+    rc = write_compressed(&o, &w, info, cmd, cmd_len, next, ctx);
     /* No fsync: the rename below already guarantees that readers see the
      * old file or the complete new one while the system stays up.  Making
      * it survive a power cut would stall the traced program on a disk
@@ -364,6 +506,8 @@ out:
     sa_wvec_free(&w.ranges);
     sa_wvec_free(&w.slots);
     sa_wvec_free(&w.addrs);
+    sa_wvec_free(&w.nslots);
+    sa_wvec_free(&w.nodes);
     sa_os_unmap(scratch, W_SCRATCH);
     errno = saved_errno;
     return rc;

@@ -50,12 +50,21 @@ typedef struct wrange {
     uint32_t module;
 } wrange;
 
+/* compress.c: a deflate stream to fd, its memory from sa_os_map. */
+typedef struct sa_wz sa_wz;
+sa_wz *sa_wz_begin(int fd);                          /* NULL: out of memory */
+int sa_wz_write(sa_wz *c, const void *p, size_t n);  /* n <= W_OUTBUF; 0 or -errno */
+int sa_wz_finish(sa_wz *c);                          /* ends the stream */
+void sa_wz_end(sa_wz *c);                            /* frees it */
+
 typedef struct wout {
     int fd;
     int err;              /* first negative errno */
-    uint64_t hash;        /* FNV-1a of everything flushed */
+    uint64_t hash;        /* FNV-1a of every logical byte flushed */
+    uint64_t logical;     /* logical bytes flushed */
     size_t len;
     unsigned char *buf;   /* W_OUTBUF bytes */
+    sa_wz *z;             /* set: flushed bytes are deflated */
 } wout;
 
 /* Modules, their segments and their paths. */
@@ -83,7 +92,20 @@ typedef struct wstate {
      * each unique address is converted once, at the end. */
     wvec slots;   uint32_t slot_bits;    /* uint32_t: frame index + 1, 0 empty */
     wvec addrs;   uint32_t naddrs;       /* uint64_t per unique frame */
+
+    /* The stack tree: a node is (parent node, frame index), a stack the
+     * node of its innermost frame, so stacks share their outer frames.
+     * Nodes are numbered in creation order, a parent before its
+     * children (the reader relies on it: no cycles).  Open addressing on
+     * (parent, frame) as for the frames. */
+    wvec nslots;  uint32_t nslot_bits;   /* uint32_t: node index + 1, 0 empty */
+    wvec nodes;   uint32_t nnodes;       /* wnode per node */
 } wstate;
+
+typedef struct wnode {
+    uint32_t parent;   /* node index + 1; 0: an outermost frame */
+    uint32_t frame;    /* index into the frame table */
+} wnode;
 
 /* modules.c: fill w's module table with the loaded objects and those
  * unloaded since (sa_snapshot_note_modules' history), and build the

@@ -39,6 +39,13 @@ mkdir "$SA_TMP/corpus"
     >/dev/null || sa_fail "cli_mksnap mixed"
 "$MK" "$SA_TMP/corpus/one.snap" small=1 pages=0 big=0 dup=0 wrap=0 rec=0 helper=0 >/dev/null ||
     sa_fail "cli_mksnap one"
+# The logical files inside the containers, for mutations past zlib.
+for f in "$SA_TMP"/corpus/*.snap; do
+    python3 -c 'import sys, zlib
+b = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(zlib.decompress(b[24:]))' "$f" "${f%.snap}.logical" ||
+        sa_fail "inflating $f"
+done
 
 rc=0
 ASAN_OPTIONS=detect_leaks=1 "$SA_TMP/fuzz" -seed=1 -max_total_time=30 -timeout=20 -rss_limit_mb=2048 \

@@ -23,6 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <zlib.h>
+
 #include "format/snapshot.h"
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -137,8 +139,9 @@ static int write_small(const char *path)
     return sa_snapshot_write(path, &k_info, iter_next, &it);
 }
 
-/* The bytes of the three-stack snapshot. */
-static unsigned char *small_bytes(size_t *len)
+/* The bytes of the three-stack snapshot file as written (version 3: a
+ * compressed container). */
+static unsigned char *small_file(size_t *len)
 {
     char *dir = make_dir();
     char *path = join(dir, "s.snap");
@@ -150,6 +153,8 @@ static unsigned char *small_bytes(size_t *len)
     free(dir);
     return b;
 }
+
+static unsigned char *small_bytes(size_t *len);   /* below: as version 2 */
 
 static uint32_t get32(const unsigned char *b)
 {
@@ -180,6 +185,198 @@ static uint64_t fnv1a(const unsigned char *p, size_t n)
 static void fix_checksum(unsigned char *b, size_t len)
 {
     put64(b + len - 8, fnv1a(b, len - 8));
+}
+
+/* ---- version 3: the container and the logical file ------------------ */
+
+static uint64_t get64(const unsigned char *b)
+{
+    return (uint64_t)get32(b) | (uint64_t)get32(b + 4) << 32;
+}
+
+/* The logical file inside a container, inflated with zlib directly. */
+static unsigned char *unwrap(const unsigned char *b, size_t len, size_t *out)
+{
+    cr_assert_geq(len, 24);
+    cr_assert_eq(memcmp(b, "SNAPALZ\0", 8), 0);
+    cr_assert_eq(get32(b + 8), 3);
+    cr_assert_eq(get32(b + 12), 0);
+    uLongf n = (uLongf)get64(b + 16);
+    unsigned char *l = malloc(n);
+    cr_assert_eq(uncompress(l, &n, b + 24, (uLong)(len - 24)), Z_OK);
+    cr_assert_eq(n, get64(b + 16));
+    *out = n;
+    return l;
+}
+
+/* A container around logical bytes, deflated with zlib directly. */
+static unsigned char *wrap(const unsigned char *l, size_t n, size_t *out)
+{
+    uLongf cap = compressBound((uLong)n);
+    unsigned char *b = malloc(24 + cap);
+    memcpy(b, "SNAPALZ\0", 8);
+    put32(b + 8, 3);
+    put32(b + 12, 0);
+    put64(b + 16, n);
+    cr_assert_eq(compress2(b + 24, &cap, l, (uLong)n, 6), Z_OK);
+    *out = 24 + cap;
+    return b;
+}
+
+static unsigned char *small_logical(size_t *len)
+{
+    size_t n;
+    unsigned char *b = small_file(&n);
+    unsigned char *l = unwrap(b, n, len);
+    free(b);
+    return l;
+}
+
+static size_t varint_at(const unsigned char *b, size_t p, uint64_t *v)
+{
+    uint64_t x = 0;
+    for (unsigned shift = 0;; shift += 7) {
+        x |= (uint64_t)(b[p] & 0x7f) << shift;
+        if (!(b[p++] & 0x80))
+            break;
+    }
+    if (v)
+        *v = x;
+    return p;
+}
+
+static void put_byte_buf(unsigned char **b, size_t *n, size_t *cap, const void *p, size_t k)
+{
+    if (*n + k > *cap) {
+        *cap = (*n + k) * 2;
+        *b = realloc(*b, *cap);
+    }
+    memcpy(*b + *n, p, k);
+    *n += k;
+}
+
+static void put32_buf(unsigned char **b, size_t *n, size_t *cap, uint32_t v)
+{
+    unsigned char x[4];
+    put32(x, v);
+    put_byte_buf(b, n, cap, x, 4);
+}
+
+static void put64_buf(unsigned char **b, size_t *n, size_t *cap, uint64_t v)
+{
+    unsigned char x[8];
+    put64(x, v);
+    put_byte_buf(b, n, cap, x, 8);
+}
+
+/* A parsed snapshot encoded as version 2, from doc/snapshot-format.md's
+ * description of that version (every frame reference its own entry of
+ * the frame table), so that the tests of the version-2 reader keep
+ * running on files the current writer no longer makes. */
+static unsigned char *encode_v2(const sa_snapshot *s, size_t *len)
+{
+    unsigned char *b = NULL;
+    size_t n = 0, cap = 0;
+    put_byte_buf(&b, &n, &cap, "SNAPALC\0", 8);
+    put32_buf(&b, &n, &cap, 2);
+    put32_buf(&b, &n, &cap, s->pid);
+    put64_buf(&b, &n, &cap, (uint64_t)s->time_ns);
+    put64_buf(&b, &n, &cap, s->traced_current);
+    put64_buf(&b, &n, &cap, s->traced_peak);
+    put32_buf(&b, &n, &cap, s->frame_limit);
+    put32_buf(&b, &n, &cap, s->trigger);
+    put32_buf(&b, &n, &cap, s->sequence);
+    put32_buf(&b, &n, &cap, s->nmodules);
+    put32_buf(&b, &n, &cap, (uint32_t)strlen(s->exe));
+    put32_buf(&b, &n, &cap, (uint32_t)strlen(s->cmdline));
+    put_byte_buf(&b, &n, &cap, s->exe, strlen(s->exe));
+    put_byte_buf(&b, &n, &cap, s->cmdline, strlen(s->cmdline));
+    for (uint32_t i = 0; i < s->nmodules; i++) {
+        const sa_snap_module *m = &s->modules[i];
+        put32_buf(&b, &n, &cap, (uint32_t)strlen(m->path));
+        put32_buf(&b, &n, &cap, m->build_id_len);
+        put32_buf(&b, &n, &cap, m->nsegments);
+        put64_buf(&b, &n, &cap, m->base);
+        put32_buf(&b, &n, &cap, m->flags);
+        put_byte_buf(&b, &n, &cap, m->path, strlen(m->path));
+        put_byte_buf(&b, &n, &cap, m->build_id, m->build_id_len);
+        for (uint32_t k = 0; k < m->nsegments; k++) {
+            put64_buf(&b, &n, &cap, m->segments[k].vaddr);
+            put64_buf(&b, &n, &cap, m->segments[k].memsz);
+            put32_buf(&b, &n, &cap, m->segments[k].flags);
+        }
+    }
+    uint32_t ref = 0;
+    for (uint32_t i = 0; i < s->nstacks; i++) {
+        put32_buf(&b, &n, &cap, s->stacks[i].nframes);
+        put64_buf(&b, &n, &cap, s->stacks[i].size);
+        put64_buf(&b, &n, &cap, s->stacks[i].count);
+        for (uint32_t k = 0; k < s->stacks[i].nframes; k++)
+            put32_buf(&b, &n, &cap, ref++);
+    }
+    put32_buf(&b, &n, &cap, 0xFFFFFFFFu);
+    put32_buf(&b, &n, &cap, ref);
+    for (uint32_t i = 0; i < s->nstacks; i++)
+        for (uint32_t k = 0; k < s->stacks[i].nframes; k++) {
+            put32_buf(&b, &n, &cap, s->stacks[i].frames[k].module);
+            put64_buf(&b, &n, &cap, s->stacks[i].frames[k].offset);
+        }
+    put32_buf(&b, &n, &cap, s->nstacks);
+    put32_buf(&b, &n, &cap, 0);
+    put64_buf(&b, &n, &cap, s->total_size);
+    put64_buf(&b, &n, &cap, s->total_count);
+    put_byte_buf(&b, &n, &cap, "SNAPEND\0", 8);
+    put64_buf(&b, &n, &cap, 0);
+    fix_checksum(b, n);
+    *len = n;
+    return b;
+}
+
+/* The three-stack snapshot as a version-2 file. */
+static unsigned char *small_bytes(size_t *len)
+{
+    size_t n;
+    unsigned char *b = small_file(&n);
+    char err[256];
+    sa_snapshot *s = sa_snapshot_parse(b, n, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    unsigned char *v2 = encode_v2(s, len);
+    sa_snapshot_free(s);
+    free(b);
+    return v2;
+}
+
+/* Offsets in the logical version-3 file, walked as the spec describes. */
+typedef struct layout3 {
+    size_t stacks, tree, frames, trailer;
+    uint64_t nnodes, nframes;
+} layout3;
+
+static layout3 walk3(const unsigned char *b, size_t len)
+{
+    layout3 l;
+    uint32_t nmod = get32(b + 52);
+    size_t p = 64 + get32(b + 56) + get32(b + 60);
+    for (uint32_t i = 0; i < nmod; i++)
+        p += 24 + get32(b + p) + get32(b + p + 4) + 20 * (size_t)get32(b + p + 8);
+    l.stacks = p;
+    for (uint64_t node;;) {
+        p = varint_at(b, p, &node);
+        if (!node)
+            break;
+        p = varint_at(b, varint_at(b, p, NULL), NULL);
+    }
+    l.tree = p;
+    p = varint_at(b, p, &l.nnodes);
+    for (uint64_t i = 0; i < 2 * l.nnodes; i++)
+        p = varint_at(b, p, NULL);
+    l.frames = p;
+    p = varint_at(b, p, &l.nframes);
+    for (uint64_t i = 0; i < 2 * l.nframes; i++)
+        p = varint_at(b, p, NULL);
+    l.trailer = p;
+    cr_assert_eq(l.trailer + 40, len, "layout walk does not end at the file end");
+    return l;
 }
 
 /* Offsets of the variable sections, walked as the spec describes. */
@@ -279,7 +476,7 @@ Test(snapshot, round_trip)
     sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
     cr_assert_not_null(s, "read: %s", err);
     cr_assert_str_eq(err, "");
-    cr_assert_eq(s->version, 2);
+    cr_assert_eq(s->version, 3);
     cr_assert_eq(s->pid, (uint32_t)getpid());
     cr_assert_eq(s->frame_limit, 16);
     cr_assert_eq(s->traced_current, 123456789012ull);
@@ -378,13 +575,21 @@ Test(snapshot, module_table_matches_loader)
         have_libc |= strstr(s->modules[i].path, "libc.so") != NULL;
     }
     cr_assert(have_libc);
-    /* The checksum is FNV-1a 64 of everything before it. */
+    sa_snapshot_free(s);
+    free(b);
+    /* The file is a container around the logical file, whose checksum
+     * is FNV-1a 64 of everything before it. */
+    b = small_logical(&len);
     uint64_t stored = (uint64_t)get32(b + len - 8) | (uint64_t)get32(b + len - 4) << 32;
     cr_assert_eq(stored, fnv1a(b, len - 8));
     cr_assert_eq(memcmp(b, "SNAPALC\0", 8), 0);
+    cr_assert_eq(get32(b + 8), 3);
     cr_assert_eq(memcmp(b + len - 16, "SNAPEND\0", 8), 0);
-    walk(b, len);
-    sa_snapshot_free(s);
+    layout3 l = walk3(b, len);
+    /* Three stacks: 3 frames, 2 frames sharing none of the first's outer
+     * ones, none; so 5 nodes and 4 distinct frames. */
+    cr_assert_eq(l.nnodes, 5);
+    cr_assert_eq(l.nframes, 4);
     free(b);
 }
 
@@ -449,18 +654,23 @@ Test(snapshot, replaces_existing_file)
     rmdir(dir);
 }
 
-/* Many stacks, so that the file is well over the size limit below. */
+/* Many stacks of pseudo-random frames (nothing for the tree or deflate
+ * to share), so that the file is well over the size limit below. */
 static int write_big(const char *path, size_t nstacks)
 {
-    static uintptr_t frames[8];
+    uintptr_t *frames = malloc(nstacks * 8 * sizeof *frames);
     sa_snap_wstack *st = calloc(nstacks, sizeof *st);
-    for (int k = 0; k < 8; k++)
-        frames[k] = 0x1000 + (uintptr_t)k;
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < nstacks * 8; i++) {
+        x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+        frames[i] = (uintptr_t)x;
+    }
     for (size_t i = 0; i < nstacks; i++)
-        st[i] = (sa_snap_wstack){8, frames, i, 1};
+        st[i] = (sa_snap_wstack){8, frames + 8 * i, i, 1};
     iter it = {st, nstacks, 0};
     int rc = sa_snapshot_write(path, &k_info, iter_next, &it);
     free(st);
+    free(frames);
     return rc;
 }
 
@@ -617,15 +827,20 @@ Test(snapshot, wrong_version)
 {
     size_t len;
     unsigned char *b = small_bytes(&len);
-    put32(b + 8, 3);
+    put32(b + 8, 4);
     fix_checksum(b, len);
     char err[256];
     cr_assert_null(sa_snapshot_parse(b, len, err, sizeof err));
-    cr_assert_str_eq(err, "unsupported snapshot version 3 (this snapalloc reads versions 1 to 2)");
+    cr_assert_str_eq(err, "unsupported snapshot version 4 (this snapalloc reads versions 1 to 3)");
     put32(b + 8, 0);
     fix_checksum(b, len);
     cr_assert_null(sa_snapshot_parse(b, len, err, sizeof err));
-    cr_assert_str_eq(err, "unsupported snapshot version 0 (this snapalloc reads versions 1 to 2)");
+    cr_assert_str_eq(err, "unsupported snapshot version 0 (this snapalloc reads versions 1 to 3)");
+    /* Version 3 only inside its container. */
+    put32(b + 8, 3);
+    fix_checksum(b, len);
+    cr_assert_null(sa_snapshot_parse(b, len, err, sizeof err));
+    cr_assert_str_eq(err, "corrupt file: a version-3 snapshot outside a compressed container");
     free(b);
 }
 
@@ -803,4 +1018,211 @@ Test(snapshot, version1_still_reads)
     sa_snapshot_free(s2);
     free(v1);
     free(b);
+}
+
+/* ---- version 3: container and stack tree ------------------------------ */
+
+Test(snapshot_v3, every_truncation_fails)
+{
+    size_t len;
+    unsigned char *b = small_file(&len);
+    cr_assert_gt(len, 100);
+    for (size_t n = 1; n < len; n++) {
+        unsigned char *copy = malloc(n);    /* exact size: overreads show */
+        memcpy(copy, b, n);
+        char err[256] = "";
+        sa_snapshot *s = sa_snapshot_parse(copy, n, err, sizeof err);
+        cr_assert_null(s, "truncated to %zu of %zu bytes, it parsed", n, len);
+        cr_assert_not_null(strstr(err, "truncated file: "), "at %zu: \"%s\"", n, err);
+        free(copy);
+    }
+    free(b);
+}
+
+Test(snapshot_v3, random_flips_are_detected)
+{
+    size_t len;
+    unsigned char *b = small_file(&len);
+    unsigned char *copy = malloc(len);
+    uint64_t x = 0x5eed5eed12345678ull;
+    int rejected = 0, tried = 0;
+    for (int trial = 0; trial < 2000; trial++) {
+        memcpy(copy, b, len);
+        for (int f = 0; f < 1 + trial % 4; f++) {
+            x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+            copy[x % len] ^= (unsigned char)(1u << ((x >> 32) % 8));
+        }
+        if (memcmp(copy, b, len) == 0)
+            continue;
+        tried++;
+        char err[256] = "";
+        sa_snapshot *s = sa_snapshot_parse(copy, len, err, sizeof err);
+        if (s) {
+            assert_coherent(s);
+            sa_snapshot_free(s);
+        } else {
+            cr_assert_neq(err[0], '\0');
+            cr_assert_null(strchr(err, '\n'));
+            rejected++;
+        }
+    }
+    /* zlib's Adler-32 and the logical file's FNV-1a catch every damage
+     * to the content; what passes is a flip of the few padding bits
+     * after deflate's last code, which leaves the content as it was. */
+    cr_assert_geq(rejected, tried - 5, "only %d of %d damaged files were rejected", rejected, tried);
+    free(copy);
+    free(b);
+}
+
+/* Parse a container around logical bytes and expect the error want. */
+static void expect_wrapped_error(const unsigned char *l, size_t n, const char *want)
+{
+    size_t len;
+    unsigned char *b = wrap(l, n, &len);
+    expect_error(b, len, want);
+    free(b);
+}
+
+/* Replace old bytes at `at` of *b by the k bytes of p. */
+static void splice_bytes(unsigned char **b, size_t *len, size_t at, size_t old, const void *p, size_t k)
+{
+    unsigned char *n = malloc(*len - old + k);
+    memcpy(n, *b, at);
+    memcpy(n + at, p, k);
+    memcpy(n + at + k, *b + at + old, *len - at - old);
+    free(*b);
+    *b = n;
+    *len = *len - old + k;
+}
+
+#define LIE3_TEST(name, want, patch)                        \
+    Test(snapshot_v3_lies, name)                            \
+    {                                                       \
+        size_t len;                                         \
+        unsigned char *b = small_logical(&len);             \
+        layout3 l = walk3(b, len);                          \
+        (void)l;                                            \
+        patch;                                              \
+        fix_checksum(b, len);                               \
+        limit_as((rlim_t)1 << 30);                          \
+        expect_wrapped_error(b, len, want);                 \
+        free(b);                                            \
+    }
+
+static const unsigned char k_huge[] = {0x80, 0x80, 0x80, 0x80, 0x10};   /* 2^32 */
+static const unsigned char k_overlong[] = {0xff, 0xff, 0xff, 0xff, 0xff,
+                                           0xff, 0xff, 0xff, 0xff, 0x7f};
+
+LIE3_TEST(stack_node_out_of_range, "corrupt file: stack 0 at offset",
+          b[l.stacks] = 0x7f)
+LIE3_TEST(tree_parent_later, "refers to parent distance 5",
+          b[l.tree + 1] = 0x05)
+LIE3_TEST(tree_frame_out_of_range, "corrupt file: tree node 0 refers to frame 127 of 4",
+          b[l.tree + 2] = 0x7f)
+LIE3_TEST(nnodes_huge, "truncated file: 4294967296 tree nodes need at least",
+          splice_bytes(&b, &len, l.tree, 1, k_huge, sizeof k_huge))
+LIE3_TEST(nframes_huge, "truncated file: 4294967296 frames need at least",
+          splice_bytes(&b, &len, l.frames, 1, k_huge, sizeof k_huge))
+LIE3_TEST(frame_module_out_of_range, "corrupt file: frame 0 at offset",
+          b[l.frames + 1] = (unsigned char)(get32(b + 52) + 1))
+LIE3_TEST(overlong_number, "does not fit 64 bits",
+          splice_bytes(&b, &len, l.stacks + 1, 1, k_overlong, sizeof k_overlong))
+LIE3_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
+          put64(b + l.trailer + 8, 1))
+
+Test(snapshot_v3_lies, container_fields)
+{
+    size_t len;
+    unsigned char *b = small_file(&len);
+    uint64_t logical = get64(b + 16);
+    put64(b + 16, logical + 1);
+    expect_error(b, len, "its header claims");
+    put64(b + 16, logical - 1);
+    expect_error(b, len, "corrupt file: the compressed data holds ");
+    put64(b + 16, logical - 100);
+    expect_error(b, len, "corrupt file: the compressed data holds more than");
+    put64(b + 16, (uint64_t)1 << 40);
+    expect_error(b, len, "corrupt file: compressed snapshot header claims 1099511627776 bytes");
+    put64(b + 16, logical);
+    put32(b + 12, 1);
+    expect_error(b, len, "corrupt file: compressed snapshot header claims");
+    put32(b + 12, 0);
+    put32(b + 8, 4);
+    expect_error(b, len, "unsupported compressed snapshot version 4");
+    put32(b + 8, 3);
+    b = realloc(b, len + 3);
+    memcpy(b + len, "abc", 3);
+    expect_error(b, len + 3, "corrupt file: 3 bytes after the compressed data");
+    b[30] ^= 0xff;
+    expect_error(b, len, "corrupt file: compressed data: ");
+    free(b);
+}
+
+Test(snapshot_v3_lies, container_content)
+{
+    unsigned char zeros[200] = {0};
+    expect_wrapped_error(zeros, sizeof zeros, "corrupt file: the compressed data is not a snapshot");
+    size_t len;
+    unsigned char *v2 = small_bytes(&len);
+    expect_wrapped_error(v2, len, "corrupt file: a version-2 snapshot inside a compressed container");
+    free(v2);
+}
+
+/* The writer takes any depth; the reader refuses a stack deeper than any
+ * tracer makes (it would let a small file claim a huge frame block). */
+Test(snapshot_v3_lies, too_deep)
+{
+    enum { DEPTH = 1100 };
+    static uintptr_t frames[DEPTH];
+    for (int k = 0; k < DEPTH; k++)
+        frames[k] = 0x1000 + (uintptr_t)k;
+    sa_snap_wstack st = {DEPTH, frames, 1, 1};
+    char *dir = make_dir();
+    char *path = join(dir, "deep.snap");
+    iter it = {&st, 1, 0};
+    cr_assert_eq(sa_snapshot_write(path, &k_info, iter_next, &it), 0);
+    char err[256];
+    cr_assert_null(sa_snapshot_read(path, err, sizeof err));
+    cr_assert_not_null(strstr(err, "is 1025 frames deep (at most 1024)"), "%s", err);
+    unlink(path);
+    rmdir(dir);
+}
+
+/* Stacks that share outer frames share their nodes; a stack that is a
+ * suffix of another (the same outer frames, fewer inner ones) names an
+ * inner node of the tree; both read back exactly. */
+Test(snapshot_v3, shared_prefixes_round_trip)
+{
+    static uintptr_t a[] = {0x10, 0x20, 0x30, 0x40};
+    static uintptr_t b2[] = {0x11, 0x20, 0x30, 0x40};
+    static uintptr_t c[] = {0x30, 0x40};
+    sa_snap_wstack st[] = {{4, a, 1, 1}, {4, b2, 2, 1}, {2, c, 3, 1}, {0, NULL, 4, 2}};
+    char *dir = make_dir();
+    char *path = join(dir, "t.snap");
+    iter it = {st, 4, 0};
+    cr_assert_eq(sa_snapshot_write(path, &k_info, iter_next, &it), 0);
+    size_t flen, len;
+    unsigned char *f = slurp(path, &flen);
+    unsigned char *l = unwrap(f, flen, &len);
+    layout3 lay = walk3(l, len);
+    cr_assert_eq(lay.nnodes, 5, "nodes: 0x40, 0x30, 0x20, 0x10, 0x11");
+    cr_assert_eq(lay.nframes, 5);
+    char err[256];
+    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    cr_assert_eq(s->nstacks, 4);
+    const uintptr_t *want[] = {a, b2, c};
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(s->stacks[i].nframes, st[i].nframes);
+        for (uint32_t k = 0; k < st[i].nframes; k++)
+            cr_assert_eq(s->stacks[i].frames[k].offset, want[i][k], "stack %d frame %u", i, k);
+        cr_assert_eq(s->stacks[i].size, st[i].size);
+    }
+    cr_assert_eq(s->stacks[3].nframes, 0);
+    cr_assert_eq(s->total_count, 5);
+    sa_snapshot_free(s);
+    free(f);
+    free(l);
+    unlink(path);
+    rmdir(dir);
 }
