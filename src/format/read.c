@@ -1,7 +1,7 @@
 /* format/read.c - reads and validates a snapshot file for the snapalloc
  * command (a normal program: malloc and stdio are fine here).
  *
- * Owns: parsing doc/snapshot-format.md versions 1 and 2 into sa_snapshot, and
+ * Owns: parsing doc/snapshot-format.md versions 1 to 3 into sa_snapshot, and
  * every check that keeps a damaged or hostile file from misparsing.  The
  * rules: every count and length is checked against the bytes left before
  * anything is allocated or read (so a lying field costs an error message,
@@ -31,6 +31,8 @@
 #define R_SEGMENT    20u     /* vaddr, memsz, flags */
 #define R_STACK_MIN  20u     /* nframes, size, count */
 #define R_FRAME      12u     /* module, offset */
+#define R_POINT      24u     /* time_ns, traced, rss */
+#define R_BUCKET     16u     /* count, size */
 
 /* The public struct plus what sa_snapshot_free needs. */
 typedef struct snap_alloc {
@@ -296,6 +298,75 @@ static int fill_stacks(rd *r, size_t start, snap_alloc *a, const sa_snap_frame *
     return 0;
 }
 
+/* Version 3: the timeline, oldest point first; time never goes back. */
+static int parse_timeline(rd *r, sa_snapshot *s)
+{
+    uint32_t n;
+    size_t at = r->pos;
+    if (get32(r, &n))
+        return -1;
+    if (n > SA_SNAP_TIMELINE_MAX) {
+        fail(r, "corrupt file: timeline at offset %zu has %u points (at most %u)", at, n,
+             SA_SNAP_TIMELINE_MAX);
+        return -1;
+    }
+    if (need_records(r, n, R_POINT, "timeline points"))
+        return -1;
+    s->timeline = calloc(n ? n : 1, sizeof *s->timeline);
+    if (!s->timeline) {
+        fail(r, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        sa_snap_point *pt = &s->timeline[i];
+        uint64_t t;
+        at = r->pos;
+        get64(r, &t);   /* bounds checked above */
+        get64(r, &pt->traced);
+        get64(r, &pt->rss);
+        pt->time_ns = (int64_t)t;
+        if (pt->time_ns < 0 || (i && pt->time_ns < s->timeline[i - 1].time_ns)) {
+            fail(r, "corrupt file: timeline point %u at offset %zu goes back in time", i, at);
+            return -1;
+        }
+    }
+    s->ntimeline = n;
+    return 0;
+}
+
+/* Version 3: the size histogram, 0 or 65 buckets; a bucket's bytes must
+ * lie between its count times its bounds. */
+static int parse_histogram(rd *r, sa_snapshot *s)
+{
+    uint32_t n;
+    size_t at = r->pos;
+    if (get32(r, &n))
+        return -1;
+    if (n != 0 && n != SA_SNAP_HIST_BUCKETS) {
+        fail(r, "corrupt file: histogram at offset %zu has %u buckets, not 0 or %u", at, n,
+             SA_SNAP_HIST_BUCKETS);
+        return -1;
+    }
+    if (need_records(r, n, R_BUCKET, "histogram buckets"))
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        at = r->pos;
+        get64(r, &s->hist_count[i]);
+        get64(r, &s->hist_size[i]);
+        unsigned __int128 c = s->hist_count[i];
+        unsigned __int128 lo = i ? (unsigned __int128)1 << (i - 1) : 0;
+        unsigned __int128 hi = i ? ((unsigned __int128)1 << i) - 1 : 0;
+        if (s->hist_size[i] < c * lo || s->hist_size[i] > c * hi) {
+            fail(r, "corrupt file: histogram bucket %u at offset %zu: %llu bytes cannot be "
+                 "%llu blocks of that size", i, at, (unsigned long long)s->hist_size[i],
+                 (unsigned long long)s->hist_count[i]);
+            return -1;
+        }
+    }
+    s->has_histogram = n != 0;
+    return 0;
+}
+
 static int parse_trailer(rd *r, const sa_snapshot *s)
 {
     uint32_t nstacks, reserved;
@@ -387,6 +458,8 @@ sa_snapshot *sa_snapshot_parse(const void *buf, size_t len, char *err, size_t er
         goto bad;
     }
     if (parse_frames(&r, s, &table, &ntable))
+        goto bad;
+    if (version >= 3 && (parse_timeline(&r, s) || parse_histogram(&r, s)))
         goto bad;
     size_t trailer_at = r.pos;
     /* Both bounded by the bytes scanned: at least 20 per stack, 4 per frame. */

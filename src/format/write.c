@@ -15,6 +15,7 @@
  *
  *     header (64 bytes) | exe | cmdline | modules... |
  *     stacks... | 0xFFFFFFFF | nframes | frames... |
+ *     npoints | points... | nbuckets | buckets... |      (version 3)
  *     trailer: nstacks, 0, total_size, total_count, "SNAPEND\0", fnv1a64
  *
  * Stacks are streamed as the iterator yields them and refer to frames by
@@ -210,8 +211,30 @@ static void write_modules(wout *o, const wstate *w)
     }
 }
 
-/* Stream the stacks, then the frame table and the trailer. */
-static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
+/* Version 3's sections, after the frame table: the timeline (u32 count,
+ * then time, traced, rss per point) and the size histogram (u32 0 or 65,
+ * then count and size per bucket).  Each is self-contained: a reader
+ * validates it on its own. */
+static void write_sections(wout *o, const sa_snap_winfo *info)
+{
+    uint32_t n = info->timeline ? info->ntimeline : 0;
+    out_u32(o, n);
+    for (uint32_t i = 0; i < n; i++) {
+        out_u64(o, (uint64_t)info->timeline[i].time_ns);
+        out_u64(o, info->timeline[i].traced);
+        out_u64(o, info->timeline[i].rss);
+    }
+    int hist = info->hist_count && info->hist_size;
+    out_u32(o, hist ? SA_SNAP_HIST_BUCKETS : 0);
+    for (uint32_t i = 0; hist && i < SA_SNAP_HIST_BUCKETS; i++) {
+        out_u64(o, info->hist_count[i]);
+        out_u64(o, info->hist_size[i]);
+    }
+}
+
+/* Stream the stacks, then the frame table, the sections and the trailer. */
+static int write_stacks(wout *o, wstate *w, const sa_snap_winfo *info,
+                        sa_snap_next_fn next, void *ctx)
 {
     uint64_t nstacks = 0, total_size = 0, total_count = 0;
     sa_snap_wstack st;
@@ -241,6 +264,7 @@ static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
         out_u32(o, mi);
         out_u64(o, offset);
     }
+    write_sections(o, info);
     out_u32(o, (uint32_t)nstacks);
     out_u32(o, 0);
     out_u64(o, total_size);
@@ -344,7 +368,7 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
 
     write_header(&o, info, w.exe, w.exe_len, cmd, cmd_len, w.t.nmods);
     write_modules(&o, &w);
-    rc = write_stacks(&o, &w, next, ctx);
+    rc = write_stacks(&o, &w, info, next, ctx);
     /* No fsync: the rename below already guarantees that readers see the
      * old file or the complete new one while the system stays up.  Making
      * it survive a power cut would stall the traced program on a disk

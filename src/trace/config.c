@@ -46,6 +46,7 @@
 #include "common/thread.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
+#include "trace/tracer.h"
 #include "trace/unwind.h"
 
 _Static_assert(SA_CONFIG_MAX_FRAMES == SNAPALLOC_MAX_FRAMES, "one frame limit");
@@ -64,8 +65,16 @@ int sa_config_parse_template(const char *s)
 int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
                      uint32_t pid, uint32_t seq, const char *exe)
 {
+    return sa_config_expand_seq(dst, dstlen, tmpl, pid, NULL, seq, exe, NULL);
+}
+
+int sa_config_expand_seq(char *dst, size_t dstlen, const char *tmpl, uint32_t pid,
+                         const char *seq_text, uint32_t seq, const char *exe, int *has_n)
+{
     size_t n = 0;
     char num[21];
+    if (has_n)
+        *has_n = 0;
     for (const char *p = tmpl; *p; p++) {
         const char *add = p;
         size_t len = 1;
@@ -73,7 +82,17 @@ int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
             p++;
             switch (*p) {
             case 'p': len = sa_fmt_u64(num, pid); add = num; break;
-            case 'n': len = sa_fmt_u64(num, seq); add = num; break;
+            case 'n':
+                if (has_n)
+                    *has_n = 1;
+                if (seq_text) {
+                    add = seq_text;
+                    len = strlen(seq_text);
+                } else {
+                    len = sa_fmt_u64(num, seq);
+                    add = num;
+                }
+                break;
             case 'e': add = exe; len = strlen(exe); break;
             case '%': add = p; len = 1; break;
             default:  add = p - 1; len = 2; break;   /* unknown: as is */
@@ -133,6 +152,11 @@ void sa_trace_config_read(sa_trace_config *c, int fd)
 {
     c->lazy_counters = 0;
     sa_config_read_group(SA_CONFIG_TRACE, c, fd);
+    /* The high-water mark by default while tracing; not for a bad value
+     * (its warning said "no peak trigger"). */
+    c->peak_defaulted = c->depth > 0 && !secure_getenv("SNAPALLOC_PEAK");
+    if (c->peak_defaulted)
+        c->peak_step = SA_CONFIG_PEAK_AUTO;
 }
 
 /* ---- Triggers ----------------------------------------------------------- */
@@ -337,6 +361,7 @@ void sa_trigger_postfork_child(void)
     /* The helper thread did not survive the fork; the semaphore may have
      * been copied mid-operation. */
     __atomic_store_n(&helper_state, 0, __ATOMIC_RELEASE);
+    sa_trace_timeline_postfork();
     if (wake_ready)
         sem_init(&wake, 0, 0);
     if (sa_trace_cfg.signo || sa_trace_cfg.interval_ns)

@@ -14,10 +14,11 @@
  *     traced current += size, peak = max        a plain add while single-
  *                                               threaded, batched per thread
  *                                               when several trace, rare CAS
- *     current >= trigger_at?  -> slow path (peak snapshot, helper restart)
+ *     current >= trigger_at?  -> slow path (peak snapshot, timeline point,
+ *                                          helper restart)
  *
  * and per traced free: read and clear the block's record, traced current
- * -= its size.  The stacks' live sizes and counts are not touched: a
+ * -= its size (below the timeline's low mark? a timeline point).  The stacks' live sizes and counts are not touched: a
  * snapshot recounts them from the records (recount_stacks), which are
  * exact by construction.  Counting per stack on every call cost a lookup
  * in a per-thread counter cache in each malloc and free: 9% of traced
@@ -45,13 +46,17 @@
 #include <errno.h>
 #include <sys/single_threaded.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc/alloc_inline.h"
 #include "alloc/alloc.h"
+#include "common/config.h"
+#include "common/os.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
 #include "trace/config.h"
 #include "trace/stack.h"
+#include "trace/timeline.h"
 #include "trace/tracer.h"
 #include "trace/ucache.h"
 #include "trace/unwind.h"
@@ -81,11 +86,27 @@ sa_traced_counters sa_traced;
  * total it (or a snapshot) has seen. */
 int sa_trace_lazy;
 
-/* Slow-path threshold: the next peak snapshot (or 0 to force the slow
- * path).  SIZE_MAX when nothing is armed. */
+/* Slow-path threshold: the next peak snapshot or timeline point, the
+ * lower (or 0 to force the slow path).  SIZE_MAX when nothing is armed. */
 static size_t trigger_at = SIZE_MAX;
 size_t sa_trace_peak_next = SIZE_MAX;
 static int slow_requested;
+
+/* The timeline: a point when the traced current moves by a 16th (256 KiB
+ * at least) from the last one's: up, seen by the malloc that crosses
+ * timeline_high (the slow path, through trigger_at: nothing added to
+ * the malloc path); down, by the free that crosses
+ * sa_traced.timeline_low (one compare on the traced free path, on the
+ * counters' line).  Every snapshot adds one too.  So the points cost a
+ * clock read and a read of /proc/self/statm each, at most one per
+ * period, and the series follows every move of a 16th.  A thread of our
+ * own could sample by time, but a second thread would turn every traced
+ * malloc of a single-threaded program from a plain add into a locked
+ * one (current_add). */
+#define TIMELINE_STEP_MIN ((size_t)256 << 10)
+static size_t timeline_high = SIZE_MAX;
+static sa_timeline timeline = {.n = 0, .period_ns = SA_TIMELINE_PERIOD_NS};
+static int timeline_busy;   /* the series' lock: taken by trylock only */
 
 /* ---- The guard ---------------------------------------------------------- */
 
@@ -167,9 +188,68 @@ void sa_trace_peak_update(size_t cur)
 
 static void rearm(void)
 {
-    size_t t = __atomic_load_n(&slow_requested, __ATOMIC_ACQUIRE) ? 0
-             : __atomic_load_n(&sa_trace_peak_next, __ATOMIC_ACQUIRE);
+    size_t t = __atomic_load_n(&sa_trace_peak_next, __ATOMIC_ACQUIRE);
+    size_t hi = __atomic_load_n(&timeline_high, __ATOMIC_ACQUIRE);
+    if (hi < t)
+        t = hi;
+    if (__atomic_load_n(&slow_requested, __ATOMIC_ACQUIRE))
+        t = 0;
     __atomic_store_n(&trigger_at, t, __ATOMIC_RELEASE);
+}
+
+/* ---- The timeline ------------------------------------------------------- */
+
+/* The marks a 16th of cur (TIMELINE_STEP_MIN at least) either side.  Not
+ * with lazy counters: the current is not kept while running. */
+static void timeline_marks(size_t cur)
+{
+    if (sa_trace_lazy)
+        return;
+    size_t step = cur / 16 > TIMELINE_STEP_MIN ? cur / 16 : TIMELINE_STEP_MIN;
+    __atomic_store_n(&sa_traced.timeline_low, cur > step ? cur - step : 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&timeline_high, cur < SIZE_MAX - step ? cur + step : SIZE_MAX - 1,
+                     __ATOMIC_RELEASE);
+}
+
+void sa_trace_point(size_t cur, int replace)
+{
+    int saved = errno;
+    timeline_marks(cur);
+    struct timespec ts = {0, 0};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    /* Read unlocked: a stale answer costs one point or one statm read. */
+    if (replace || sa_timeline_due(&timeline, now)) {
+        uint64_t rss = sa_os_rss();
+        if (!__atomic_exchange_n(&timeline_busy, 1, __ATOMIC_ACQUIRE)) {
+            sa_timeline_add(&timeline, now, cur, rss, replace);
+            __atomic_store_n(&timeline_busy, 0, __ATOMIC_RELEASE);
+        }
+    }
+    errno = saved;
+}
+
+uint32_t sa_trace_timeline_copy(sa_snap_point *dst)
+{
+    /* The holder only copies a point: spin. */
+    while (__atomic_exchange_n(&timeline_busy, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+    uint32_t n = timeline.n;
+    memcpy(dst, timeline.pt, n * sizeof *dst);
+    __atomic_store_n(&timeline_busy, 0, __ATOMIC_RELEASE);
+    return n;
+}
+
+void sa_trace_timeline_postfork(void)
+{
+    __atomic_store_n(&timeline_busy, 0, __ATOMIC_RELEASE);
+}
+
+/* A traced free took the current below the low mark. */
+static SA_NOINLINE void timeline_fell(size_t cur)
+{
+    sa_trace_point(cur, 0);
+    rearm();
 }
 
 void sa_trace_request_slowpath(void)
@@ -183,8 +263,20 @@ void sa_trace_counters_reset(void)
     __atomic_store_n(&sa_traced.current, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&sa_traced.peak, 0, __ATOMIC_RELAXED);
     size_t step = sa_trace_cfg.peak_step;
-    __atomic_store_n(&sa_trace_peak_next, step ? step : SIZE_MAX, __ATOMIC_RELEASE);
+    size_t first = step == SA_CONFIG_PEAK_AUTO ? SA_TRACE_PEAK_FLOOR : step ? step : SIZE_MAX;
+    __atomic_store_n(&sa_trace_peak_next, first, __ATOMIC_RELEASE);
+    timeline_marks(0);
     rearm();
+}
+
+/* The next peak to write after one at cur: 1% above for the high-water
+ * mark (so the file holds at least 99% of the true peak), step above
+ * for SNAPALLOC_PEAK=BYTES. */
+static size_t peak_after(size_t cur, size_t step)
+{
+    size_t add = step == SA_CONFIG_PEAK_AUTO ? cur / 100 + 1 : step;
+    size_t next = cur > SIZE_MAX - 1 - add ? SIZE_MAX - 1 : cur + add;
+    return step == SA_CONFIG_PEAK_AUTO && next < SA_TRACE_PEAK_FLOOR ? SA_TRACE_PEAK_FLOOR : next;
 }
 
 /* Rare: a peak snapshot is due, or a fork child must restart the helper.
@@ -199,7 +291,8 @@ static SA_NOINLINE void trace_slow(size_t cur)
         && __atomic_compare_exchange_n(&sa_trace_peak_next, &at, SIZE_MAX, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         char used[SA_PATH_MAX];
         used[0] = '\0';
-        int rc = sa_trace_dump(NULL, SA_SNAP_TRIGGER_PEAK, 0, used);
+        int rc = step == SA_CONFIG_PEAK_AUTO ? sa_trace_dump_peak(used)
+                 : sa_trace_dump(NULL, SA_SNAP_TRIGGER_PEAK, 0, used);
         if (rc == -EALREADY) {
             __atomic_store_n(&sa_trace_peak_next, at, __ATOMIC_RELEASE);   /* try again later */
         } else if (rc < 0 && rc != -EINVAL) {
@@ -207,10 +300,11 @@ static SA_NOINLINE void trace_slow(size_t cur)
              * the peak trigger stays off, sa_trace_peak_next at SIZE_MAX. */
             sa_trigger_report_note(used, rc, "; peak snapshots are off from now on");
         } else {
-            size_t next = cur > SIZE_MAX - step ? SIZE_MAX - 1 : cur + step;
-            __atomic_store_n(&sa_trace_peak_next, next, __ATOMIC_RELEASE);
+            __atomic_store_n(&sa_trace_peak_next, peak_after(cur, step), __ATOMIC_RELEASE);
         }
     }
+    if (cur >= __atomic_load_n(&timeline_high, __ATOMIC_ACQUIRE))
+        sa_trace_point(cur, 0);
     rearm();
 }
 
@@ -433,7 +527,9 @@ static inline sa_tag forget_rec(sa_tag *rec, void *ptr)
     if (sa_trace_lazy)
         return out;
     size_t bytes = sa_trace_block_size(ptr, out.size);
-    current_add(-bytes, SA_STACK_GEN(out.id));
+    size_t cur = current_add(-bytes, SA_STACK_GEN(out.id));
+    if (SA_UNLIKELY(cur < __atomic_load_n(&sa_traced.timeline_low, __ATOMIC_RELAXED)))
+        timeline_fell(cur);
     return out;
 }
 
