@@ -377,6 +377,8 @@ void sa_trigger_start_helper(void)
 void sa_trace_exit_snapshot(void)
 {
     static int done;
+    /* A peak memory never fell from: the state now is within 1% of it. */
+    sa_trace_peak_flush();
     if (sa_trace_cfg.at_exit && snapalloc_is_tracing() &&
         !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
         dump(SA_SNAP_TRIGGER_EXIT, 1);

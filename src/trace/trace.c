@@ -97,7 +97,8 @@ static int slow_requested;
  * timeline_high (the slow path, through trigger_at: nothing added to
  * the malloc path); down, by the free that crosses
  * sa_traced.timeline_low (one compare on the traced free path, on the
- * counters' line).  Every snapshot adds one too.  So the points cost a
+ * counters' line, shared with the high-water mark's).  Every snapshot
+ * adds one too.  So the points cost a
  * clock read and a read of /proc/self/statm each, at most one per
  * period, and the series follows every move of a 16th.  A thread of our
  * own could sample by time, but a second thread would turn every traced
@@ -105,8 +106,37 @@ static int slow_requested;
  * one (current_add). */
 #define TIMELINE_STEP_MIN ((size_t)256 << 10)
 static size_t timeline_high = SIZE_MAX;
+static size_t timeline_low;
 static sa_timeline timeline = {.n = 0, .period_ns = SA_TIMELINE_PERIOD_NS};
 static int timeline_busy;   /* the series' lock: taken by trylock only */
+
+/* The high-water mark (SNAPALLOC_PEAK=auto): one file holding the live
+ * blocks of a moment whose traced total is within 1% of the run's peak.
+ * Writing it at every 1% of growth would recount every record each time:
+ * 100 x ln(peak / 1 MiB) recounts for a program that only grows, which
+ * cost traced churn far more than the 10% allowed.  So it is written when
+ * memory starts to fall from a peak instead, once per peak:
+ *
+ *   - a malloc that takes the current to peak_next (0.5% above the last
+ *     crossing, through trigger_at) marks a peak pending at that level C
+ *     and arms peak_fall at 0.995 C: no write;
+ *   - the free that would take the current below peak_fall writes the
+ *     file from the state just before it (its block put back for the
+ *     write), whose total is >= 0.995 C, while the true peak was < 1.005 C:
+ *     within 1%, whatever the size of the block freed;
+ *   - the next peak is pending only above 1/0.99 of the total written;
+ *   - a peak still pending at exit is written then (the state at exit is
+ *     >= 0.995 C too: no free crossed the mark).
+ *
+ * A program that only grows writes the file once, at exit; one that
+ * churns on a plateau writes it when the plateau rises by 1%.  Only while
+ * one thread traces is the peak exact; with several, each one's 64 KiB of
+ * pending changes blur it (current_add).  pending/written are changed
+ * under peak_lock (a trylock: a racing thread skips). */
+static size_t peak_pending;   /* the crossing level C, 0: none */
+static size_t peak_written;   /* the total in the file, 0: none */
+static size_t peak_fall;      /* 0.995 C while pending, else 0 */
+static int peak_lock;
 
 /* ---- The guard ---------------------------------------------------------- */
 
@@ -199,6 +229,14 @@ static void rearm(void)
 
 /* ---- The timeline ------------------------------------------------------- */
 
+/* The free path's mark: the higher of the timeline's and the peak's. */
+static void fall_rearm(void)
+{
+    size_t lo = __atomic_load_n(&timeline_low, __ATOMIC_RELAXED);
+    size_t pf = __atomic_load_n(&peak_fall, __ATOMIC_RELAXED);
+    __atomic_store_n(&sa_traced.fall_mark, lo > pf ? lo : pf, __ATOMIC_RELAXED);
+}
+
 /* The marks a 16th of cur (TIMELINE_STEP_MIN at least) either side.  Not
  * with lazy counters: the current is not kept while running. */
 static void timeline_marks(size_t cur)
@@ -206,9 +244,10 @@ static void timeline_marks(size_t cur)
     if (sa_trace_lazy)
         return;
     size_t step = cur / 16 > TIMELINE_STEP_MIN ? cur / 16 : TIMELINE_STEP_MIN;
-    __atomic_store_n(&sa_traced.timeline_low, cur > step ? cur - step : 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&timeline_low, cur > step ? cur - step : 0, __ATOMIC_RELAXED);
     __atomic_store_n(&timeline_high, cur < SIZE_MAX - step ? cur + step : SIZE_MAX - 1,
                      __ATOMIC_RELEASE);
+    fall_rearm();
 }
 
 void sa_trace_point(size_t cur, int replace)
@@ -243,12 +282,86 @@ uint32_t sa_trace_timeline_copy(sa_snap_point *dst)
 void sa_trace_timeline_postfork(void)
 {
     __atomic_store_n(&timeline_busy, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
 }
 
-/* A traced free took the current below the low mark. */
-static SA_NOINLINE void timeline_fell(size_t cur)
+/* ---- The high-water mark file ------------------------------------------ */
+
+/* A malloc took the current to cur >= sa_trace_peak_next: a new peak
+ * pending at cur (written when memory falls from it). */
+static void peak_rise(size_t cur)
 {
-    sa_trace_point(cur, 0);
+    if (__atomic_exchange_n(&peak_lock, 1, __ATOMIC_ACQUIRE))
+        return;
+    __atomic_store_n(&peak_pending, cur, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_fall, cur - cur / 200, __ATOMIC_RELAXED);
+    size_t next = cur < SIZE_MAX - cur / 200 - 1 ? cur + cur / 200 + 1 : SIZE_MAX - 1;
+    __atomic_store_n(&sa_trace_peak_next, next, __ATOMIC_RELEASE);
+    fall_rearm();
+    __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Write the pending peak's file from the state now, whose traced total
+ * is total.  Under peak_lock, with no allocator lock held. */
+static void peak_write(size_t total)
+{
+    char used[SA_PATH_MAX];
+    used[0] = '\0';
+    int rc = sa_trace_dump_peak(used);
+    if (rc == -EALREADY)
+        return;   /* another snapshot is being written: at the next fall */
+    __atomic_store_n(&peak_pending, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_fall, 0, __ATOMIC_RELAXED);
+    if (rc < 0 && rc != -EINVAL) {
+        /* Not retried on every new peak (a storm of failing writes). */
+        __atomic_store_n(&sa_trace_peak_next, SIZE_MAX, __ATOMIC_RELEASE);
+        sa_trigger_report_note(used, rc, "; peak snapshots are off from now on");
+    } else {
+        __atomic_store_n(&peak_written, total, __ATOMIC_RELAXED);
+        size_t next = total + total / 99 + 1;
+        if (next < SA_TRACE_PEAK_FLOOR)
+            next = SA_TRACE_PEAK_FLOOR;
+        __atomic_store_n(&sa_trace_peak_next, next, __ATOMIC_RELEASE);
+    }
+    fall_rearm();
+}
+
+void sa_trace_peak_flush(void)
+{
+    if (!__atomic_load_n(&peak_pending, __ATOMIC_ACQUIRE) ||
+        __atomic_exchange_n(&peak_lock, 1, __ATOMIC_ACQUIRE))
+        return;
+    if (peak_pending)
+        peak_write(sa_trace_current_now());
+    __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
+    rearm();
+}
+
+/* A traced free of the block rec (stack id, bytes) took the current
+ * to cur, below the fall mark.  If below the pending peak's, the file is
+ * written from the state before this free: the block put back for it. */
+static SA_NOINLINE void trace_fell(sa_tag *rec, uint32_t id, size_t bytes, size_t cur)
+{
+    int wrote = 0;
+    if (__atomic_load_n(&peak_pending, __ATOMIC_ACQUIRE) &&
+        cur < __atomic_load_n(&peak_fall, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&peak_lock, 1, __ATOMIC_ACQUIRE)) {
+        if (peak_pending) {
+            int saved = errno;
+            rec->id = id;
+            current_add(bytes, SA_STACK_GEN(id));
+            peak_write(cur + bytes);
+            wrote = 1;
+            rec->id = 0;
+            current_add(-bytes, SA_STACK_GEN(id));
+            errno = saved;
+        }
+        __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
+    }
+    /* The write's own point shows the state before this free: the state
+     * after it takes its place. */
+    if (wrote || cur < __atomic_load_n(&timeline_low, __ATOMIC_RELAXED))
+        sa_trace_point(cur, wrote);
     rearm();
 }
 
@@ -265,18 +378,11 @@ void sa_trace_counters_reset(void)
     size_t step = sa_trace_cfg.peak_step;
     size_t first = step == SA_CONFIG_PEAK_AUTO ? SA_TRACE_PEAK_FLOOR : step ? step : SIZE_MAX;
     __atomic_store_n(&sa_trace_peak_next, first, __ATOMIC_RELEASE);
+    __atomic_store_n(&peak_pending, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_written, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_fall, 0, __ATOMIC_RELAXED);
     timeline_marks(0);
     rearm();
-}
-
-/* The next peak to write after one at cur: 1% above for the high-water
- * mark (so the file holds at least 99% of the true peak), step above
- * for SNAPALLOC_PEAK=BYTES. */
-static size_t peak_after(size_t cur, size_t step)
-{
-    size_t add = step == SA_CONFIG_PEAK_AUTO ? cur / 100 + 1 : step;
-    size_t next = cur > SIZE_MAX - 1 - add ? SIZE_MAX - 1 : cur + add;
-    return step == SA_CONFIG_PEAK_AUTO && next < SA_TRACE_PEAK_FLOOR ? SA_TRACE_PEAK_FLOOR : next;
 }
 
 /* Rare: a peak snapshot is due, or a fork child must restart the helper.
@@ -287,12 +393,13 @@ static SA_NOINLINE void trace_slow(size_t cur)
         sa_trigger_helper_ensure();
     size_t step = sa_trace_cfg.peak_step;
     size_t at = __atomic_load_n(&sa_trace_peak_next, __ATOMIC_ACQUIRE);
-    if (step && cur >= at
+    if (step == SA_CONFIG_PEAK_AUTO && cur >= at) {
+        peak_rise(cur);
+    } else if (step && cur >= at
         && __atomic_compare_exchange_n(&sa_trace_peak_next, &at, SIZE_MAX, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         char used[SA_PATH_MAX];
         used[0] = '\0';
-        int rc = step == SA_CONFIG_PEAK_AUTO ? sa_trace_dump_peak(used)
-                 : sa_trace_dump(NULL, SA_SNAP_TRIGGER_PEAK, 0, used);
+        int rc = sa_trace_dump(NULL, SA_SNAP_TRIGGER_PEAK, 0, used);
         if (rc == -EALREADY) {
             __atomic_store_n(&sa_trace_peak_next, at, __ATOMIC_RELEASE);   /* try again later */
         } else if (rc < 0 && rc != -EINVAL) {
@@ -300,7 +407,8 @@ static SA_NOINLINE void trace_slow(size_t cur)
              * the peak trigger stays off, sa_trace_peak_next at SIZE_MAX. */
             sa_trigger_report_note(used, rc, "; peak snapshots are off from now on");
         } else {
-            __atomic_store_n(&sa_trace_peak_next, peak_after(cur, step), __ATOMIC_RELEASE);
+            size_t next = cur > SIZE_MAX - step ? SIZE_MAX - 1 : cur + step;
+            __atomic_store_n(&sa_trace_peak_next, next, __ATOMIC_RELEASE);
         }
     }
     if (cur >= __atomic_load_n(&timeline_high, __ATOMIC_ACQUIRE))
@@ -528,8 +636,8 @@ static inline sa_tag forget_rec(sa_tag *rec, void *ptr)
         return out;
     size_t bytes = sa_trace_block_size(ptr, out.size);
     size_t cur = current_add(-bytes, SA_STACK_GEN(out.id));
-    if (SA_UNLIKELY(cur < __atomic_load_n(&sa_traced.timeline_low, __ATOMIC_RELAXED)))
-        timeline_fell(cur);
+    if (SA_UNLIKELY(cur < __atomic_load_n(&sa_traced.fall_mark, __ATOMIC_RELAXED)))
+        trace_fell(rec, out.id, bytes, cur);
     return out;
 }
 

@@ -40,7 +40,8 @@
 typedef struct sa_traced_counters {
     size_t current;
     size_t peak;
-    size_t timeline_low;   /* a free that takes current below: a timeline point */
+    size_t fall_mark;      /* a free that takes current below: the slow path
+                              (a timeline point, the high-water mark file) */
     char pad[64 - 3 * sizeof(size_t)];
 } __attribute__((aligned(64))) sa_traced_counters;
 
@@ -53,15 +54,18 @@ size_t sa_trace_current_now(void);          /* with the pending changes */
 void sa_trace_peak_update(size_t cur);
 /* Zero the counters and re-arm the peak trigger (start, clear). */
 void sa_trace_counters_reset(void);
-/* SNAPALLOC_PEAK=auto: the high-water mark is rewritten when the traced
- * current passes the last one's by 1%, from SA_TRACE_PEAK_FLOOR up. */
+/* SNAPALLOC_PEAK=auto: the high-water mark file, from this much traced
+ * memory up (trace.c). */
 #define SA_TRACE_PEAK_FLOOR ((size_t)1 << 20)
+/* Write the high-water mark file now if a peak is pending (at exit). */
+void sa_trace_peak_flush(void);
 
 /* The timeline (trace/timeline.h): take a point of traced current cur
  * now (replace: a snapshot's point, kept even when not due), and re-arm
  * the marks whose crossing takes the next one.  No allocation, no
  * waiting; errno preserved.  _copy fills dst (SA_TIMELINE_POINTS) and
- * returns the count; _postfork frees the series' lock in a fork child. */
+ * returns the count; _postfork frees the series' lock and the high-water
+ * mark's in a fork child. */
 void sa_trace_point(size_t cur, int replace);
 uint32_t sa_trace_timeline_copy(sa_snap_point *dst);
 void sa_trace_timeline_postfork(void);
