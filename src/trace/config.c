@@ -1,6 +1,7 @@
 /* trace/config.c - the tracer's environment variables (parsed once at
  * start-up) and the snapshot triggers they set up: at exit, on a signal,
- * every N seconds, at new peaks.
+ * every N seconds, at new peaks (SNAPALLOC_PEAK=BYTES), the high-water
+ * mark file (SNAPALLOC_PEAK=auto, trace/trace.c).
  *
  * Where snapshots are written from, and why:
  *   - signal and interval: a helper thread.  The signal handler only sets a
@@ -23,6 +24,10 @@
  *     like jemalloc's prof_gdump.  If another snapshot is being written the
  *     peak snapshot is skipped rather than waited for (no lock-order
  *     inversion with the writer's dl_iterate_phdr).
+ *   - the high-water mark file: in the thread whose free first takes the
+ *     traced current below a new peak (the traced free path, before the
+ *     block is freed and with no allocator lock held), skipped the same
+ *     way; or at exit, before the exit snapshot.
  */
 #include "trace/config.h"
 

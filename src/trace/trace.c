@@ -18,8 +18,9 @@
  *                                          helper restart)
  *
  * and per traced free: read and clear the block's record, traced current
- * -= its size (below the timeline's low mark? a timeline point).  The stacks' live sizes and counts are not touched: a
- * snapshot recounts them from the records (recount_stacks), which are
+ * -= its size (below the fall mark? a timeline point or the high-water
+ * mark file, the slow path).  The stacks' live sizes and counts are not
+ * touched: a snapshot recounts them from the records (recount_stacks), which are
  * exact by construction.  Counting per stack on every call cost a lookup
  * in a per-thread counter cache in each malloc and free: 9% of traced
  * churn's instructions, and 10-25% of its time over interleaved runs (a
@@ -95,12 +96,12 @@ static int slow_requested;
 /* The timeline: a point when the traced current moves by a 16th (256 KiB
  * at least) from the last one's: up, seen by the malloc that crosses
  * timeline_high (the slow path, through trigger_at: nothing added to
- * the malloc path); down, by the free that crosses
- * sa_traced.timeline_low (one compare on the traced free path, on the
+ * the malloc path); down, by the free that crosses timeline_low (through
+ * sa_traced.fall_mark: one compare on the traced free path, on the
  * counters' line, shared with the high-water mark's).  Every snapshot
- * adds one too.  So the points cost a
- * clock read and a read of /proc/self/statm each, at most one per
- * period, and the series follows every move of a 16th.  A thread of our
+ * adds one too.  So the points cost a clock read and a read of
+ * /proc/self/statm each, at most one per period, and the series follows
+ * every move of a 16th.  A thread of our
  * own could sample by time, but a second thread would turn every traced
  * malloc of a single-threaded program from a plain add into a locked
  * one (current_add). */
@@ -113,8 +114,9 @@ static int timeline_busy;   /* the series' lock: taken by trylock only */
 /* The high-water mark (SNAPALLOC_PEAK=auto): one file holding the live
  * blocks of a moment whose traced total is within 1% of the run's peak.
  * Writing it at every 1% of growth would recount every record each time:
- * 100 x ln(peak / 1 MiB) recounts for a program that only grows, which
- * cost traced churn far more than the 10% allowed.  So it is written when
+ * 100 x ln(peak / 1 MiB) recounts for a program that only grows (traced
+ * churn took 1.1x to 2.4x as long in three interleaved runs; 10% is
+ * allowed).  So it is written when
  * memory starts to fall from a peak instead, once per peak:
  *
  *   - a malloc that takes the current to peak_next (0.5% above the last
