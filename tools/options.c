@@ -19,7 +19,7 @@ const sa_option_var sa_option_vars[] = {
      "is not a usable signal (USR1, USR2, WINCH, URG, CHLD, CONT or a real-time signal: one "
      "whose default action does not end or stop the program)"},
     {"--interval", "SNAPALLOC_INTERVAL", 0, SECONDS_ERROR},
-    {"--peak", "SNAPALLOC_PEAK", 0, "is not a positive size in bytes (K, M, G suffixes allowed)"},
+    {"--peak", "SNAPALLOC_PEAK", 0, "is not auto, off, 0 or a positive size in bytes (K, M, G suffixes allowed)"},
     {"--unwind", "SNAPALLOC_UNWIND", 0, "is not one of libunwind, fp"},
     {"--warmup", "SNAPALLOC_CHECK_WARMUP", 0, SECONDS_ERROR},
     {"--heuristics", "SNAPALLOC_CHECK_HEURISTICS", 0,

@@ -72,6 +72,37 @@ void sa_json_str(FILE *out, const char *s)
     fputc('"', out);
 }
 
+/* The memory over time and the size histogram, when the file has them
+ * (version 3): "timeline" [{time_ns, traced, rss}...] and "histogram"
+ * [{lo, hi, count, size}...] of the non-empty buckets (sizes lo to hi,
+ * both included). */
+static void json_sections(FILE *out, const sa_snapshot *s)
+{
+    if (s->ntimeline) {
+        fputs(", \"timeline\": [", out);
+        for (uint32_t i = 0; i < s->ntimeline; i++)
+            fprintf(out, "%s{\"time_ns\": %" PRId64 ", \"traced\": %" PRIu64 ", \"rss\": %" PRIu64
+                    "}", i ? ", " : "", s->timeline[i].time_ns, s->timeline[i].traced,
+                    s->timeline[i].rss);
+        fputc(']', out);
+    }
+    if (s->has_histogram) {
+        fputs(", \"histogram\": [", out);
+        int first = 1;
+        for (unsigned i = 0; i < SA_SNAP_HIST_BUCKETS; i++) {
+            if (!s->hist_count[i])
+                continue;
+            uint64_t lo = i ? (uint64_t)1 << (i - 1) : 0;
+            uint64_t hi = i ? lo + (lo - 1) : 0;
+            fprintf(out, "%s{\"lo\": %" PRIu64 ", \"hi\": %" PRIu64 ", \"count\": %" PRIu64
+                    ", \"size\": %" PRIu64 "}", first ? "" : ", ", lo, hi, s->hist_count[i],
+                    s->hist_size[i]);
+            first = 0;
+        }
+        fputc(']', out);
+    }
+}
+
 static void json_header(FILE *out, const sa_report_src *src)
 {
     const sa_snapshot *s = src->snap;
@@ -87,9 +118,11 @@ static void json_header(FILE *out, const sa_report_src *src)
     fprintf(out, ", \"frame_limit\": %" PRIu32 ", \"trigger\": \"%s\", \"sequence\": %" PRIu32
             ", \"traced_current\": %" PRIu64 ", \"traced_peak\": %" PRIu64
             ", \"total_size\": %" PRIu64 ", \"total_count\": %" PRIu64
-            ", \"nstacks\": %" PRIu32 ", \"nmodules\": %" PRIu32 "}",
+            ", \"nstacks\": %" PRIu32 ", \"nmodules\": %" PRIu32,
             s->frame_limit, sa_report_trigger_name(s->trigger), s->sequence, s->traced_current,
             s->traced_peak, s->total_size, s->total_count, s->nstacks, s->nmodules);
+    json_sections(out, s);
+    fputc('}', out);
 }
 
 static void json_site(FILE *out, const sa_key_frame *k, sa_group_by by)

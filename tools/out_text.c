@@ -81,6 +81,27 @@ static void print_traceback(FILE *out, const sa_group *g)
     }
 }
 
+/* One line for the memory over time, when the file has it: its points,
+ * the span and the highest traced and resident values among them. */
+static void print_timeline(FILE *out, const sa_snapshot *s)
+{
+    if (!s->ntimeline)
+        return;
+    uint64_t traced = 0, rss = 0;
+    for (uint32_t i = 0; i < s->ntimeline; i++) {
+        if (s->timeline[i].traced > traced)
+            traced = s->timeline[i].traced;
+        if (s->timeline[i].rss > rss)
+            rss = s->timeline[i].rss;
+    }
+    char t[32], r[32];
+    sa_format_size(t, sizeof t, (double)traced, 0);
+    sa_format_size(r, sizeof r, (double)rss, 0);
+    double span = (double)(s->timeline[s->ntimeline - 1].time_ns - s->timeline[0].time_ns) / 1e9;
+    fprintf(out, "  timeline: %" PRIu32 " point%s over %.1f s, highest traced=%s, rss=%s\n",
+            s->ntimeline, s->ntimeline == 1 ? "" : "s", span, t, r);
+}
+
 static void print_header(FILE *out, const char *label, const sa_report_src *src)
 {
     const sa_snapshot *s = src->snap;
@@ -96,6 +117,7 @@ static void print_header(FILE *out, const char *label, const sa_report_src *src)
     fprintf(out, "  taken: %s, trigger %s, sequence %" PRIu32 ", frame limit %" PRIu32 "\n",
             t, sa_report_trigger_name(s->trigger), s->sequence, s->frame_limit);
     fprintf(out, "  traced memory: current=%s, peak=%s\n", cur, peak);
+    print_timeline(out, s);
     fprintf(out, "  total: size=%s, count=%" PRIu64 ", stacks=%" PRIu32 "\n",
             tot, s->total_count, s->nstacks);
 }

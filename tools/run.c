@@ -33,6 +33,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/config.h"
 #include "commands.h"
 #include "report.h"
 #include "format/snapshot.h"
@@ -44,9 +45,10 @@
 static const char usage_run[] =
     "Usage: snapalloc run [OPTIONS] -- PROGRAM [ARGS...]\n"
     "Run PROGRAM with libsnapalloc preloaded and tracing on.  Snapshots are\n"
-    "written to DIR as EXE.PID.N.snap (child processes write their own); at\n"
-    "the end the files written are listed and the top 10 call sites of the\n"
-    "last snapshot are printed, all on stderr.\n"
+    "written to DIR as EXE.PID.N.snap (child processes write their own), and\n"
+    "the live memory at the run's peak of traced memory (within 1%, from 1 MiB)\n"
+    "as EXE.PID.peak.snap; at the end the files written are listed and the top\n"
+    "10 call sites of the last snapshot are printed, all on stderr.\n"
     "\n"
     "Options:\n"
     "  -o, --output DIR        directory for the snapshots (default: " DEFAULT_DIR ";\n"
@@ -56,8 +58,10 @@ static const char usage_run[] =
     "                          (e.g. USR2, SIGUSR2, or a real-time signal number)\n"
     "      --interval SECONDS  take a snapshot every SECONDS seconds (e.g. 5, 0.5;\n"
     "                          0.001 to 1000000000)\n"
-    "      --peak BYTES        take a snapshot at each new peak of traced memory\n"
-    "                          exceeding the last one dumped by BYTES (K, M, G)\n"
+    "      --peak BYTES        instead of the peak file, take a numbered snapshot\n"
+    "                          at each new peak of traced memory exceeding the\n"
+    "                          last one dumped by BYTES (K, M, G)\n"
+    "      --no-peak           no peak file (same as --peak off)\n"
     "      --unwind METHOD     libunwind (default) or fp (frame pointers)\n"
     "      --no-exit-snapshot  no snapshot when the program exits\n"
     "  -h, --help              print this help\n"
@@ -194,13 +198,17 @@ static void show_results(const char *absdir, const dir_list *before, pid_t pid)
         fprintf(stderr, "  ... and %zu more\n", nfresh - 20);
 
     /* The last snapshot of the program itself (its children write files
-     * too), else the last of any process. */
+     * too), else the last of any process; a peak file only if there is
+     * nothing else (it was written earlier than its mtime says: it is
+     * the state at the peak). */
     char mine[32];
     snprintf(mine, sizeof mine, ".%ld.", (long)pid);
     const dir_entry *last = NULL;
-    for (int pass = 0; pass < 2 && !last; pass++)
+    for (int pass = 0; pass < 4 && !last; pass++)
         for (size_t i = 0; i < nfresh; i++)
-            if ((pass == 1 || strstr(fresh[i].name, mine)) && (!last || newer(&fresh[i], last)))
+            if ((pass >= 2 || strstr(fresh[i].name, mine)) &&
+                ((pass & 1) || !strstr(fresh[i].name, ".peak.snap")) &&
+                (!last || newer(&fresh[i], last)))
                 last = &fresh[i];
     size_t len = strlen(absdir) + strlen(last->name) + 2;
     char *path = sa_xcalloc(len, 1);
@@ -306,9 +314,22 @@ static void report_failures(void)
 
 typedef struct run_opts {
     const char *dir, *unwind, *interval;
-    uint64_t frames, peak;
-    int snapsig, exit_snapshot, have_peak;
+    const char *peak;   /* SNAPALLOC_PEAK; NULL: the library's default */
+    uint64_t frames;
+    int snapsig, exit_snapshot;
 } run_opts;
+
+/* SNAPALLOC_PEAK for a checked --peak value: auto, off, or the bytes. */
+static const char *peak_value(uint64_t v)
+{
+    static char buf[32];
+    if (v == SA_CONFIG_PEAK_AUTO)
+        return "auto";
+    if (v == 0)
+        return "off";
+    snprintf(buf, sizeof buf, "%llu", (unsigned long long)v);
+    return buf;
+}
 
 /* Parses the options; returns the program's argv, or NULL after --help. */
 static char **parse_run_args(int argc, char **argv, run_opts *r)
@@ -319,6 +340,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         {"signal", required_argument, NULL, 'S'},
         {"interval", required_argument, NULL, 'I'},
         {"peak", required_argument, NULL, 'P'},
+        {"no-peak", no_argument, NULL, 'K'},
         {"unwind", required_argument, NULL, 'U'},
         {"no-exit-snapshot", no_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
@@ -342,9 +364,9 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
             r->interval = optarg;
             break;
         case 'P':
-            r->peak = sa_option_value("--peak", optarg).u;
-            r->have_peak = 1;
+            r->peak = peak_value(sa_option_value("--peak", optarg).u);
             break;
+        case 'K': r->peak = "off"; break;
         case 'U':
             sa_option_value("--unwind", optarg);
             r->unwind = optarg;
@@ -377,9 +399,7 @@ static void set_run_env(const run_opts *r, const char *absdir)
     snprintf(sigbuf, sizeof sigbuf, "%d", r->snapsig);
     sa_set_env("SNAPALLOC_SIGNAL", r->snapsig ? sigbuf : NULL);
     sa_set_env("SNAPALLOC_INTERVAL", r->interval);
-    char peakbuf[32];
-    snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)r->peak);
-    sa_set_env("SNAPALLOC_PEAK", r->have_peak ? peakbuf : NULL);
+    sa_set_env("SNAPALLOC_PEAK", r->peak);
     sa_set_env("SNAPALLOC_UNWIND", r->unwind);
 }
 

@@ -46,9 +46,11 @@ const sa_config_var sa_config_vars[] = {
     {"SNAPALLOC_INTERVAL", SA_CONFIG_SECONDS, TRACE(interval_ns), 0, 0, NULL, NULL,
      SECONDS_WARNING("no interval trigger"), NULL, NULL,
      "a snapshot every SECONDS (default none)"},
-    {"SNAPALLOC_PEAK", SA_CONFIG_BYTES, TRACE(peak_step), 0, 0, NULL, NULL,
-     "not a positive byte count (suffixes K, M, G); no peak trigger", NULL, NULL,
-     "a snapshot at each new peak BYTES above the last one (default none)"},
+    /* Unset: auto when SNAPALLOC_TRACE traces (sa_trace_config_read). */
+    {"SNAPALLOC_PEAK", SA_CONFIG_PEAK, TRACE(peak_step), 0, 0, NULL, NULL,
+     "not auto, off, 0 or a positive byte count (suffixes K, M, G); no peak trigger", NULL, NULL,
+     "auto: keep the high-water mark in one peak file (default when SNAPALLOC_TRACE traces); "
+     "BYTES: a snapshot at each new peak BYTES above the last; off or 0: none"},
     {"SNAPALLOC_UNWIND", SA_CONFIG_UNWIND, TRACE(unwind), 0, 0, "libunwind", NULL,
      "not libunwind or fp; using libunwind", NULL, NULL,
      "the unwinder: libunwind or fp (frame pointers)"},
@@ -125,6 +127,16 @@ int sa_config_parse_var(const sa_config_var *v, const char *s, sa_config_value *
     case SA_CONFIG_SIGNAL: return sa_config_parse_signal(s, &out->i);
     case SA_CONFIG_SECONDS: return sa_config_parse_seconds(s, &out->u);
     case SA_CONFIG_BYTES: return sa_config_parse_bytes(s, &out->u);
+    case SA_CONFIG_PEAK:
+        if (strcmp(s, "off") == 0 || strcmp(s, "0") == 0) {
+            out->u = 0;
+            return 0;
+        }
+        if (strcmp(s, "auto") == 0) {
+            out->u = SA_CONFIG_PEAK_AUTO;
+            return 0;
+        }
+        return sa_config_parse_bytes(s, &out->u);
     case SA_CONFIG_UNWIND: return sa_config_parse_unwind(s, &out->i);
     case SA_CONFIG_HEURISTICS: return sa_leak_heur_parse(s, &out->mask);
     case SA_CONFIG_NAME:

@@ -23,6 +23,7 @@ typedef enum sa_config_kind {
     SA_CONFIG_SIGNAL,     /* sa_config_parse_signal -> int */
     SA_CONFIG_SECONDS,    /* sa_config_parse_seconds -> uint64_t ns */
     SA_CONFIG_BYTES,      /* sa_config_parse_bytes (> 0) -> uint64_t */
+    SA_CONFIG_PEAK,       /* off or 0 -> 0, auto -> SA_CONFIG_PEAK_AUTO, else BYTES */
     SA_CONFIG_UNWIND,     /* libunwind, fp -> int SA_UNWIND_* */
     SA_CONFIG_HEURISTICS, /* sa_leak_heur_parse -> unsigned mask */
     SA_CONFIG_STRING,     /* copied; length in [min, max] -> char[max + 1] */
@@ -38,6 +39,9 @@ typedef enum sa_config_group {
     SA_CONFIG_STATS,      /* an int: statistics at exit (preload/lifecycle.c) */
     SA_CONFIG_ON_USE,     /* read where it is used (sa_config_var_get) */
 } sa_config_group;
+
+/* SNAPALLOC_PEAK=auto: the high-water mark file (trace/trace.c). */
+#define SA_CONFIG_PEAK_AUTO UINT64_MAX
 
 /* Flags. */
 #define SA_CONFIG_EMPTY_IS_UNSET 1u  /* "" means unset (no warning) */

@@ -128,6 +128,25 @@ int sa_os_write_all(int fd, const void *buf, size_t len)
     return 0;
 }
 
+uint64_t sa_os_rss(void)
+{
+    /* "size resident shared ...", in pages: the second field. */
+    char buf[128];
+    long n = sa_os_read_file("/proc/self/statm", buf, sizeof buf - 1);
+    if (n <= 0)
+        return 0;
+    buf[n] = '\0';
+    const char *p = buf;
+    while (*p && *p != ' ')
+        p++;
+    if (!*p)
+        return 0;
+    uint64_t pages = 0;
+    for (p++; *p >= '0' && *p <= '9'; p++)
+        pages = pages * 10 + (uint64_t)(*p - '0');
+    return pages * SA_OS_PAGE;
+}
+
 long sa_os_read_file(const char *path, void *buf, size_t len)
 {
     int saved = errno;

@@ -59,6 +59,9 @@ int sa_os_write_all(int fd, const void *buf, size_t len);
  * retrying on EINTR and short reads.  Returns the bytes read, or -1 if it
  * cannot be opened.  errno is preserved. */
 long sa_os_read_file(const char *path, void *buf, size_t len);
+/* The process's resident set size in bytes (/proc/self/statm), or 0 if
+ * it cannot be read.  No allocation; errno is preserved. */
+uint64_t sa_os_rss(void);
 /* Remember which file stderr is, for messages printed at exit: programs
  * such as coreutils close fd 2 in an atexit handler, before library
  * destructors run.  sa_os_stderr() returns a descriptor of that file

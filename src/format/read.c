@@ -1,7 +1,7 @@
 /* format/read.c - reads and validates a snapshot file for the snapalloc
  * command (a normal program: malloc and stdio are fine here).
  *
- * Owns: parsing doc/snapshot-format.md versions 1 and 2 into sa_snapshot, and
+ * Owns: parsing doc/snapshot-format.md versions 1 to 3 into sa_snapshot, and
  * every check that keeps a damaged or hostile file from misparsing.  The
  * rules: every count and length is checked against the bytes left before
  * anything is allocated or read (so a lying field costs an error message,
@@ -37,6 +37,8 @@
  * SNAPALLOC_MAX_FRAMES per stack), refused before allocating. */
 #define R_MAX_DEPTH  1024u
 #define R_MAX_REFS   (1u << 27)
+#define R_POINT      24u     /* time_ns, traced, rss */
+#define R_BUCKET     16u     /* count, size */
 
 /* The public struct plus what sa_snapshot_free needs. */
 typedef struct snap_alloc {
@@ -302,6 +304,75 @@ static int fill_stacks(rd *r, size_t start, snap_alloc *a, const sa_snap_frame *
     return 0;
 }
 
+/* Version 3: the timeline, oldest point first; time never goes back. */
+static int parse_timeline(rd *r, sa_snapshot *s)
+{
+    uint32_t n;
+    size_t at = r->pos;
+    if (get32(r, &n))
+        return -1;
+    if (n > SA_SNAP_TIMELINE_MAX) {
+        fail(r, "corrupt file: timeline at offset %zu has %u points (at most %u)", at, n,
+             SA_SNAP_TIMELINE_MAX);
+        return -1;
+    }
+    if (need_records(r, n, R_POINT, "timeline points"))
+        return -1;
+    s->timeline = calloc(n ? n : 1, sizeof *s->timeline);
+    if (!s->timeline) {
+        fail(r, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        sa_snap_point *pt = &s->timeline[i];
+        uint64_t t;
+        at = r->pos;
+        get64(r, &t);   /* bounds checked above */
+        get64(r, &pt->traced);
+        get64(r, &pt->rss);
+        pt->time_ns = (int64_t)t;
+        if (pt->time_ns < 0 || (i && pt->time_ns < s->timeline[i - 1].time_ns)) {
+            fail(r, "corrupt file: timeline point %u at offset %zu goes back in time", i, at);
+            return -1;
+        }
+    }
+    s->ntimeline = n;
+    return 0;
+}
+
+/* Version 3: the size histogram, 0 or 65 buckets; a bucket's bytes must
+ * lie between its count times its bounds. */
+static int parse_histogram(rd *r, sa_snapshot *s)
+{
+    uint32_t n;
+    size_t at = r->pos;
+    if (get32(r, &n))
+        return -1;
+    if (n != 0 && n != SA_SNAP_HIST_BUCKETS) {
+        fail(r, "corrupt file: histogram at offset %zu has %u buckets, not 0 or %u", at, n,
+             SA_SNAP_HIST_BUCKETS);
+        return -1;
+    }
+    if (need_records(r, n, R_BUCKET, "histogram buckets"))
+        return -1;
+    for (uint32_t i = 0; i < n; i++) {
+        at = r->pos;
+        get64(r, &s->hist_count[i]);
+        get64(r, &s->hist_size[i]);
+        unsigned __int128 c = s->hist_count[i];
+        unsigned __int128 lo = i ? (unsigned __int128)1 << (i - 1) : 0;
+        unsigned __int128 hi = i ? ((unsigned __int128)1 << i) - 1 : 0;
+        if (s->hist_size[i] < c * lo || s->hist_size[i] > c * hi) {
+            fail(r, "corrupt file: histogram bucket %u at offset %zu: %llu bytes cannot be "
+                 "%llu blocks of that size", i, at, (unsigned long long)s->hist_size[i],
+                 (unsigned long long)s->hist_count[i]);
+            return -1;
+        }
+    }
+    s->has_histogram = n != 0;
+    return 0;
+}
+
 /* ---- version 3: varints and the stack tree ---------------------------- */
 
 static int get_varint(rd *r, uint64_t *v)
@@ -479,7 +550,7 @@ static void fill_stacks_v3(rd *r, size_t start, snap_alloc *a, const rtree *t,
     }
 }
 
-/* Stacks, tree and frames of a version-3 file, from r->pos. */
+/* Stacks, tree, frames and sections of a version-3 file, from r->pos. */
 static int parse_stacks_v3(rd *r, snap_alloc *a)
 {
     sa_snapshot *s = &a->pub;
@@ -500,7 +571,8 @@ static int parse_stacks_v3(rd *r, snap_alloc *a)
     sa_snap_frame *table = NULL;
     uint32_t ntable = 0;
     int rc = -1;
-    if (parse_tree(r, &t) || parse_frames_v3(r, s, &table, &ntable))
+    if (parse_tree(r, &t) || parse_frames_v3(r, s, &table, &ntable) ||
+        parse_timeline(r, s) || parse_histogram(r, s))
         goto out;
     size_t trailer_at = r->pos;
     if (check_stacks_v3(r, start, &t, ntable, &nrefs))

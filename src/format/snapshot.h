@@ -27,9 +27,22 @@
 /* The checksum: FNV-1a 64 of every byte before it. */
 #define SA_SNAP_FNV_OFFSET  0xcbf29ce484222325ull
 #define SA_SNAP_FNV_PRIME   0x100000001b3ull
+/* Version 3's sections after the frame table (doc/snapshot-format.md). */
+#define SA_SNAP_TIMELINE_MAX 65536u       /* points a reader accepts */
+#define SA_SNAP_HIST_BUCKETS 65u          /* bit lengths 0..64 */
 
 #define SA_SNAP_NO_MODULE UINT32_MAX   /* frame outside every known module */
 #define SA_SNAP_MODULE_UNLOADED 1u     /* sa_snap_module.flags: dlclose'd before the snapshot */
+
+/* One point of the run's memory over time (the timeline section). */
+typedef struct sa_snap_point sa_snap_point;
+
+/* The histogram bucket of a block of size bytes: its bit length (0 for
+ * 0; i >= 1 for 2^(i-1) <= size < 2^i). */
+static inline unsigned sa_snap_hist_bucket(uint64_t size)
+{
+    return size ? 64u - (unsigned)__builtin_clzll(size) : 0u;
+}
 
 /* ---- Writer (async-signal-unsafe but malloc-free) --------------------- */
 
@@ -47,6 +60,12 @@ typedef struct sa_snap_winfo {
     uint64_t traced_peak;
     uint32_t trigger;          /* SA_SNAP_TRIGGER_* */
     uint32_t sequence;         /* %n of the template */
+    /* Version 3 sections: the memory over time (ntimeline points, oldest
+     * first; 0: an empty timeline) and the live blocks by size (NULL: no
+     * histogram), SA_SNAP_HIST_BUCKETS each. */
+    uint32_t ntimeline;
+    const struct sa_snap_point *timeline;
+    const uint64_t *hist_count, *hist_size;
 } sa_snap_winfo;
 
 enum {
@@ -103,11 +122,11 @@ typedef struct sa_snap_stack {
 } sa_snap_stack;
 
 /* One point of the run's memory over time (the timeline section). */
-typedef struct sa_snap_point {
+struct sa_snap_point {
     int64_t time_ns;           /* CLOCK_REALTIME */
     uint64_t traced;           /* traced current memory */
     uint64_t rss;              /* resident set size */
-} sa_snap_point;
+};
 
 typedef struct sa_snapshot {
     uint32_t version;

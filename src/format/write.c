@@ -20,6 +20,7 @@
  *       stacks: (v zigzag(node - last node)+1, v size, v count)... v 0 |
  *       tree: v nnodes, (v parent distance, v frame)... |
  *       frames: v nframes, (v module+1, v offset)... |
+ *       timeline: u32 npoints, points... | histogram: u32 nbuckets, buckets... |
  *       trailer: nstacks, 0, total_size, total_count, "SNAPEND\0", fnv1a64
  *
  * Stacks are streamed as the iterator yields them and refer to a node of
@@ -312,10 +313,33 @@ static void write_modules(wout *o, const wstate *w)
     }
 }
 
+/* Version 3's sections, after the frame table: the timeline (u32 count,
+ * then time, traced, rss per point) and the size histogram (u32 0 or 65,
+ * then count and size per bucket).  Each is self-contained: a reader
+ * validates it on its own. */
+static void write_sections(wout *o, const sa_snap_winfo *info)
+{
+    uint32_t n = info->timeline ? info->ntimeline : 0;
+    out_u32(o, n);
+    for (uint32_t i = 0; i < n; i++) {
+        out_u64(o, (uint64_t)info->timeline[i].time_ns);
+        out_u64(o, info->timeline[i].traced);
+        out_u64(o, info->timeline[i].rss);
+    }
+    int hist = info->hist_count && info->hist_size;
+    out_u32(o, hist ? SA_SNAP_HIST_BUCKETS : 0);
+    for (uint32_t i = 0; hist && i < SA_SNAP_HIST_BUCKETS; i++) {
+        out_u64(o, info->hist_count[i]);
+        out_u64(o, info->hist_size[i]);
+    }
+}
+
 /* Stream the stacks (each its node of the stack tree: index + 1, 0 for
- * no frames, coded as below; then size and count; a 0 ends them), then the tree, the frame table and the
- * trailer, whose last 8 bytes are the checksum of the bytes before. */
-static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
+ * no frames, coded as below; then size and count; a 0 ends them), then
+ * the tree, the frame table, the sections and the trailer, whose last 8
+ * bytes are the checksum of the bytes before. */
+static int write_stacks(wout *o, wstate *w, const sa_snap_winfo *info,
+                        sa_snap_next_fn next, void *ctx)
 {
     uint64_t nstacks = 0, total_size = 0, total_count = 0;
     uint32_t last_node = 0;
@@ -356,6 +380,7 @@ static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
         out_varint(o, mi == SA_SNAP_NO_MODULE ? 0 : (uint64_t)mi + 1);
         out_varint(o, offset);
     }
+    write_sections(o, info);
     out_u32(o, (uint32_t)nstacks);
     out_u32(o, 0);
     out_u64(o, total_size);
@@ -385,7 +410,7 @@ static int write_compressed(wout *o, wstate *w, const sa_snap_winfo *info,
         return -ENOMEM;
     write_header(o, info, w->exe, w->exe_len, cmd, cmd_len, w->t.nmods);
     write_modules(o, w);
-    rc = write_stacks(o, w, next, ctx);
+    rc = write_stacks(o, w, info, next, ctx);
     if (rc == 0)
         rc = sa_wz_finish(o->z);
     sa_wz_end(o->z);

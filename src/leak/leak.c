@@ -52,6 +52,10 @@ void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
     }
     /* The check needs the records, not the counts, while the program runs
      * (trace/trace.c's lazy counting); peak snapshots need the counts. */
+    /* Not the high-water mark that tracing keeps by default: the check
+     * writes no peak file unless SNAPALLOC_PEAK asks. */
+    if (t->peak_defaulted)
+        t->peak_step = 0;
     t->lazy_counters = !t->peak_step;
     /* The check writes its own exit snapshot. */
     if (!secure_getenv("SNAPALLOC_SNAPSHOT_AT_EXIT"))

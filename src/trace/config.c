@@ -1,6 +1,7 @@
 /* trace/config.c - the tracer's environment variables (parsed once at
  * start-up) and the snapshot triggers they set up: at exit, on a signal,
- * every N seconds, at new peaks.
+ * every N seconds, at new peaks (SNAPALLOC_PEAK=BYTES), the high-water
+ * mark file (SNAPALLOC_PEAK=auto, trace/trace.c).
  *
  * Where snapshots are written from, and why:
  *   - signal and interval: a helper thread.  The signal handler only sets a
@@ -23,6 +24,10 @@
  *     like jemalloc's prof_gdump.  If another snapshot is being written the
  *     peak snapshot is skipped rather than waited for (no lock-order
  *     inversion with the writer's dl_iterate_phdr).
+ *   - the high-water mark file: in the thread whose free first takes the
+ *     traced current below a new peak (the traced free path, before the
+ *     block is freed and with no allocator lock held), skipped the same
+ *     way; or at exit, before the exit snapshot.
  */
 #include "trace/config.h"
 
@@ -46,6 +51,7 @@
 #include "common/thread.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
+#include "trace/tracer.h"
 #include "trace/unwind.h"
 
 _Static_assert(SA_CONFIG_MAX_FRAMES == SNAPALLOC_MAX_FRAMES, "one frame limit");
@@ -64,8 +70,16 @@ int sa_config_parse_template(const char *s)
 int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
                      uint32_t pid, uint32_t seq, const char *exe)
 {
+    return sa_config_expand_seq(dst, dstlen, tmpl, pid, NULL, seq, exe, NULL);
+}
+
+int sa_config_expand_seq(char *dst, size_t dstlen, const char *tmpl, uint32_t pid,
+                         const char *seq_text, uint32_t seq, const char *exe, int *has_n)
+{
     size_t n = 0;
     char num[21];
+    if (has_n)
+        *has_n = 0;
     for (const char *p = tmpl; *p; p++) {
         const char *add = p;
         size_t len = 1;
@@ -73,7 +87,17 @@ int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
             p++;
             switch (*p) {
             case 'p': len = sa_fmt_u64(num, pid); add = num; break;
-            case 'n': len = sa_fmt_u64(num, seq); add = num; break;
+            case 'n':
+                if (has_n)
+                    *has_n = 1;
+                if (seq_text) {
+                    add = seq_text;
+                    len = strlen(seq_text);
+                } else {
+                    len = sa_fmt_u64(num, seq);
+                    add = num;
+                }
+                break;
             case 'e': add = exe; len = strlen(exe); break;
             case '%': add = p; len = 1; break;
             default:  add = p - 1; len = 2; break;   /* unknown: as is */
@@ -133,6 +157,11 @@ void sa_trace_config_read(sa_trace_config *c, int fd)
 {
     c->lazy_counters = 0;
     sa_config_read_group(SA_CONFIG_TRACE, c, fd);
+    /* The high-water mark by default while tracing; not for a bad value
+     * (its warning said "no peak trigger"). */
+    c->peak_defaulted = c->depth > 0 && !secure_getenv("SNAPALLOC_PEAK");
+    if (c->peak_defaulted)
+        c->peak_step = SA_CONFIG_PEAK_AUTO;
 }
 
 /* ---- Triggers ----------------------------------------------------------- */
@@ -337,6 +366,7 @@ void sa_trigger_postfork_child(void)
     /* The helper thread did not survive the fork; the semaphore may have
      * been copied mid-operation. */
     __atomic_store_n(&helper_state, 0, __ATOMIC_RELEASE);
+    sa_trace_timeline_postfork();
     if (wake_ready)
         sem_init(&wake, 0, 0);
     if (sa_trace_cfg.signo || sa_trace_cfg.interval_ns)
@@ -352,6 +382,8 @@ void sa_trigger_start_helper(void)
 void sa_trace_exit_snapshot(void)
 {
     static int done;
+    /* A peak memory never fell from: the state now is within 1% of it. */
+    sa_trace_peak_flush();
     if (sa_trace_cfg.at_exit && snapalloc_is_tracing() &&
         !__atomic_exchange_n(&done, 1, __ATOMIC_ACQ_REL))
         dump(SA_SNAP_TRIGGER_EXIT, 1);

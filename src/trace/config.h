@@ -25,7 +25,8 @@ typedef struct sa_trace_config {
     int at_exit;            /* SNAPALLOC_SNAPSHOT_AT_EXIT */
     int signo;              /* 0 = none */
     uint64_t interval_ns;   /* 0 = none */
-    uint64_t peak_step;     /* 0 = none */
+    uint64_t peak_step;     /* 0 = none, SA_CONFIG_PEAK_AUTO = the high-water mark */
+    int peak_defaulted;     /* peak_step is auto because SNAPALLOC_PEAK is unset */
     int unwind;             /* SA_UNWIND_* */
     char tmpl[SA_PATH_MAX]; /* SNAPALLOC_SNAPSHOT */
     char report_sock[64];   /* SNAPALLOC_REPORT_SOCKET: abstract socket name, "" = none */
@@ -41,6 +42,10 @@ int sa_config_parse_template(const char *s);               /* usable template? *
  * the length, or -1 if it does not fit. */
 int sa_config_expand(char *dst, size_t dstlen, const char *tmpl,
                      uint32_t pid, uint32_t seq, const char *exe);
+/* The same with %n as seq_text when not NULL (the peak file's "peak");
+ * *has_n (when not NULL) says whether the template has a %n. */
+int sa_config_expand_seq(char *dst, size_t dstlen, const char *tmpl, uint32_t pid,
+                         const char *seq_text, uint32_t seq, const char *exe, int *has_n);
 
 /* Fill *c from the environment (secure_getenv); each malformed variable
  * gets one warning line on fd and its safe default. */

@@ -1,7 +1,8 @@
 /* trace/dump.c - writing a snapshot: the live totals of every stack
- * recounted from the blocks' tags, then the file (format/write.c), one
- * writer at a time (sa_trace_snap_lock), named from SNAPALLOC_SNAPSHOT's
- * template.
+ * and the size histogram recounted from the blocks' tags, a timeline
+ * point, then the file (format/write.c), one writer at a time
+ * (sa_trace_snap_lock), named from SNAPALLOC_SNAPSHOT's template (the
+ * high-water mark file: with %n as "peak").
  */
 #include <errno.h>
 #include <pthread.h>
@@ -13,11 +14,16 @@
 #include "format/snapshot.h"
 #include "trace/config.h"
 #include "trace/stack.h"
+#include "trace/timeline.h"
 #include "trace/trace.h"
 #include "trace/tracer.h"
 
 sa_lock sa_trace_snap_lock = SA_LOCK_INIT;
 uint32_t sa_trace_sequence;
+uint64_t sa_trace_hist_count[SA_SNAP_HIST_BUCKETS];
+uint64_t sa_trace_hist_size[SA_SNAP_HIST_BUCKETS];
+/* The writer's copy of the timeline (under sa_trace_snap_lock). */
+static sa_snap_point timeline_copy[SA_TIMELINE_POINTS];
 
 static void recount_block(sa_tag r, void *block, void *ctx)
 {
@@ -26,6 +32,9 @@ static void recount_block(sa_tag r, void *block, void *ctx)
         return;   /* an older generation */
     size_t bytes = sa_trace_block_size(block, r.size);
     sa_stack_count_block(s, bytes);
+    unsigned b = sa_snap_hist_bucket(bytes);
+    sa_trace_hist_count[b]++;
+    sa_trace_hist_size[b] += bytes;
     *(size_t *)ctx += bytes;
 }
 
@@ -40,6 +49,8 @@ void sa_trace_recount(void)
 {
     size_t cur = 0;
     sa_stack_clear_totals();
+    memset(sa_trace_hist_count, 0, sizeof sa_trace_hist_count);
+    memset(sa_trace_hist_size, 0, sizeof sa_trace_hist_size);
     sa_tag_foreach(recount_block, &cur, sa_trace_lazy);
     if (sa_trace_lazy) {
         __atomic_store_n(&sa_traced.current, cur, __ATOMIC_RELAXED);
@@ -69,7 +80,66 @@ static void exe_name(char *dst, size_t len)
     dst[l] = '\0';
 }
 
-int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
+/* The file a snapshot goes to: path, or the template's expansion (with
+ * %n the sequence number, or "peak" for the high-water mark file: a
+ * template without %n gets ".peak" appended). */
+static int snapshot_path(char *buf, const char *path, uint32_t seq, int peak)
+{
+    if (path) {
+        size_t l = strlen(path);
+        if (l >= SA_PATH_MAX)
+            return -ENAMETOOLONG;
+        memcpy(buf, path, l + 1);
+        return 0;
+    }
+    char exe[256];
+    exe_name(exe, sizeof exe);
+    int has_n = 0;
+    int n = sa_config_expand_seq(buf, SA_PATH_MAX, sa_trace_cfg.tmpl, (uint32_t)getpid(),
+                                 peak ? "peak" : NULL, seq, exe, &has_n);
+    if (n >= 0 && peak && !has_n) {
+        if ((size_t)n + sizeof ".peak" > SA_PATH_MAX)
+            n = -1;
+        else
+            memcpy(buf + n, ".peak", sizeof ".peak");
+    }
+    return n < 0 ? -ENAMETOOLONG : 0;
+}
+
+static void copy_used(char *used, const char *path)
+{
+    if (!used)
+        return;
+    size_t l = strlen(path);
+    if (l >= SA_PATH_MAX)
+        l = SA_PATH_MAX - 1;
+    memcpy(used, path, l);
+    used[l] = '\0';
+}
+
+/* Recount, take the snapshot's timeline point and write; under the
+ * snapshot lock. */
+static int write_locked(const char *path, uint32_t trigger, uint32_t seq)
+{
+    sa_trace_recount();
+    size_t cur = sa_trace_current_now();
+    sa_trace_point(cur, 1);
+    sa_snap_winfo info = {
+        .frame_limit = (uint32_t)__atomic_load_n(&sa_trace_limit, __ATOMIC_RELAXED),
+        .traced_current = cur,
+        .traced_peak = __atomic_load_n(&sa_traced.peak, __ATOMIC_RELAXED),
+        .trigger = trigger,
+        .sequence = seq,
+        .timeline = timeline_copy,
+        .hist_count = sa_trace_hist_count,
+        .hist_size = sa_trace_hist_size,
+    };
+    info.ntimeline = sa_trace_timeline_copy(timeline_copy);
+    uint32_t cursor = 0;
+    return sa_snapshot_write(path, &info, next_stack, &cursor);
+}
+
+static int dump(const char *path, uint32_t trigger, int wait, char *used, int peak)
 {
     if (!__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE))
         return -EINVAL;
@@ -81,39 +151,26 @@ int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
         sa_trace_guard_leave(g);
         return -EALREADY;   /* not a write error (rename says EBUSY for "."). */
     }
-    uint32_t seq = ++sa_trace_sequence;
+    /* The peak file takes no sequence number: the numbered files stay
+     * 1, 2, 3... whatever the peaks; its header says 0. */
+    uint32_t seq = peak ? 0 : ++sa_trace_sequence;
     char buf[SA_PATH_MAX];
-    int rc = 0;
-    if (!path) {
-        char exe[256];
-        exe_name(exe, sizeof exe);
-        if (sa_config_expand(buf, sizeof buf, sa_trace_cfg.tmpl, (uint32_t)getpid(), seq, exe) < 0) {
-            rc = -ENAMETOOLONG;
-            buf[0] = '\0';
-        }
-        path = buf;
-    }
-    if (used) {
-        size_t l = strlen(path);
-        if (l >= SA_PATH_MAX)
-            l = SA_PATH_MAX - 1;
-        memcpy(used, path, l);
-        used[l] = '\0';
-    }
-    if (rc == 0) {
-        sa_trace_recount();
-        sa_snap_winfo info = {
-            .frame_limit = (uint32_t)__atomic_load_n(&sa_trace_limit, __ATOMIC_RELAXED),
-            .traced_current = sa_trace_current_now(),
-            .traced_peak = __atomic_load_n(&sa_traced.peak, __ATOMIC_RELAXED),
-            .trigger = trigger,
-            .sequence = seq,
-        };
-        uint32_t cursor = 0;
-        rc = sa_snapshot_write(path, &info, next_stack, &cursor);
-    }
+    int rc = snapshot_path(buf, path, seq, peak);
+    copy_used(used, rc == 0 ? buf : path ? path : "");
+    if (rc == 0)
+        rc = write_locked(buf, trigger, seq);
     sa_lock_release(&sa_trace_snap_lock);
     sa_trace_guard_leave(g);
     errno = saved;
     return rc;
+}
+
+int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
+{
+    return dump(path, trigger, wait, used, 0);
+}
+
+int sa_trace_dump_peak(char *used)
+{
+    return dump(NULL, SA_SNAP_TRIGGER_PEAK, 0, used, 1);
 }

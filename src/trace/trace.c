@@ -14,11 +14,13 @@
  *     traced current += size, peak = max        a plain add while single-
  *                                               threaded, batched per thread
  *                                               when several trace, rare CAS
- *     current >= trigger_at?  -> slow path (peak snapshot, helper restart)
+ *     current >= trigger_at?  -> slow path (peak snapshot, timeline point,
+ *                                          helper restart)
  *
  * and per traced free: read and clear the block's record, traced current
- * -= its size.  The stacks' live sizes and counts are not touched: a
- * snapshot recounts them from the records (recount_stacks), which are
+ * -= its size (below the fall mark? a timeline point or the high-water
+ * mark file, the slow path).  The stacks' live sizes and counts are not
+ * touched: a snapshot recounts them from the records (recount_stacks), which are
  * exact by construction.  Counting per stack on every call cost a lookup
  * in a per-thread counter cache in each malloc and free: 9% of traced
  * churn's instructions, and 10-25% of its time over interleaved runs (a
@@ -45,13 +47,17 @@
 #include <errno.h>
 #include <sys/single_threaded.h>
 #include <string.h>
+#include <time.h>
 
 #include "alloc/alloc_inline.h"
 #include "alloc/alloc.h"
+#include "common/config.h"
+#include "common/os.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
 #include "trace/config.h"
 #include "trace/stack.h"
+#include "trace/timeline.h"
 #include "trace/tracer.h"
 #include "trace/ucache.h"
 #include "trace/unwind.h"
@@ -81,11 +87,58 @@ sa_traced_counters sa_traced;
  * total it (or a snapshot) has seen. */
 int sa_trace_lazy;
 
-/* Slow-path threshold: the next peak snapshot (or 0 to force the slow
- * path).  SIZE_MAX when nothing is armed. */
+/* Slow-path threshold: the next peak snapshot or timeline point, the
+ * lower (or 0 to force the slow path).  SIZE_MAX when nothing is armed. */
 static size_t trigger_at = SIZE_MAX;
 size_t sa_trace_peak_next = SIZE_MAX;
 static int slow_requested;
+
+/* The timeline: a point when the traced current moves by a 16th (256 KiB
+ * at least) from the last one's: up, seen by the malloc that crosses
+ * timeline_high (the slow path, through trigger_at: nothing added to
+ * the malloc path); down, by the free that crosses timeline_low (through
+ * sa_traced.fall_mark: one compare on the traced free path, on the
+ * counters' line, shared with the high-water mark's).  Every snapshot
+ * adds one too.  So the points cost a clock read and a read of
+ * /proc/self/statm each, at most one per period, and the series follows
+ * every move of a 16th.  A thread of our
+ * own could sample by time, but a second thread would turn every traced
+ * malloc of a single-threaded program from a plain add into a locked
+ * one (current_add). */
+#define TIMELINE_STEP_MIN ((size_t)256 << 10)
+static size_t timeline_high = SIZE_MAX;
+static size_t timeline_low;
+static sa_timeline timeline = {.n = 0, .period_ns = SA_TIMELINE_PERIOD_NS};
+static int timeline_busy;   /* the series' lock: taken by trylock only */
+
+/* The high-water mark (SNAPALLOC_PEAK=auto): one file holding the live
+ * blocks of a moment whose traced total is within 1% of the run's peak.
+ * Writing it at every 1% of growth would recount every record each time:
+ * 100 x ln(peak / 1 MiB) recounts for a program that only grows (traced
+ * churn took 1.1x to 2.4x as long in three interleaved runs; 10% is
+ * allowed).  So it is written when
+ * memory starts to fall from a peak instead, once per peak:
+ *
+ *   - a malloc that takes the current to peak_next (0.5% above the last
+ *     crossing, through trigger_at) marks a peak pending at that level C
+ *     and arms peak_fall at 0.995 C: no write;
+ *   - the free that would take the current below peak_fall writes the
+ *     file from the state just before it (its block put back for the
+ *     write), whose total is >= 0.995 C, while the true peak was < 1.005 C:
+ *     within 1%, whatever the size of the block freed;
+ *   - the next peak is pending only above 1/0.99 of the total written;
+ *   - a peak still pending at exit is written then (the state at exit is
+ *     >= 0.995 C too: no free crossed the mark).
+ *
+ * A program that only grows writes the file once, at exit; one that
+ * churns on a plateau writes it when the plateau rises by 1%.  Only while
+ * one thread traces is the peak exact; with several, each one's 64 KiB of
+ * pending changes blur it (current_add).  pending/written are changed
+ * under peak_lock (a trylock: a racing thread skips). */
+static size_t peak_pending;   /* the crossing level C, 0: none */
+static size_t peak_written;   /* the total in the file, 0: none */
+static size_t peak_fall;      /* 0.995 C while pending, else 0 */
+static int peak_lock;
 
 /* ---- The guard ---------------------------------------------------------- */
 
@@ -167,9 +220,151 @@ void sa_trace_peak_update(size_t cur)
 
 static void rearm(void)
 {
-    size_t t = __atomic_load_n(&slow_requested, __ATOMIC_ACQUIRE) ? 0
-             : __atomic_load_n(&sa_trace_peak_next, __ATOMIC_ACQUIRE);
+    size_t t = __atomic_load_n(&sa_trace_peak_next, __ATOMIC_ACQUIRE);
+    size_t hi = __atomic_load_n(&timeline_high, __ATOMIC_ACQUIRE);
+    if (hi < t)
+        t = hi;
+    if (__atomic_load_n(&slow_requested, __ATOMIC_ACQUIRE))
+        t = 0;
     __atomic_store_n(&trigger_at, t, __ATOMIC_RELEASE);
+}
+
+/* ---- The timeline ------------------------------------------------------- */
+
+/* The free path's mark: the higher of the timeline's and the peak's. */
+static void fall_rearm(void)
+{
+    size_t lo = __atomic_load_n(&timeline_low, __ATOMIC_RELAXED);
+    size_t pf = __atomic_load_n(&peak_fall, __ATOMIC_RELAXED);
+    __atomic_store_n(&sa_traced.fall_mark, lo > pf ? lo : pf, __ATOMIC_RELAXED);
+}
+
+/* The marks a 16th of cur (TIMELINE_STEP_MIN at least) either side.  Not
+ * with lazy counters: the current is not kept while running. */
+static void timeline_marks(size_t cur)
+{
+    if (sa_trace_lazy)
+        return;
+    size_t step = cur / 16 > TIMELINE_STEP_MIN ? cur / 16 : TIMELINE_STEP_MIN;
+    __atomic_store_n(&timeline_low, cur > step ? cur - step : 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&timeline_high, cur < SIZE_MAX - step ? cur + step : SIZE_MAX - 1,
+                     __ATOMIC_RELEASE);
+    fall_rearm();
+}
+
+void sa_trace_point(size_t cur, int replace)
+{
+    int saved = errno;
+    timeline_marks(cur);
+    struct timespec ts = {0, 0};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t now = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    /* Read unlocked: a stale answer costs one point or one statm read. */
+    if (replace || sa_timeline_due(&timeline, now)) {
+        uint64_t rss = sa_os_rss();
+        if (!__atomic_exchange_n(&timeline_busy, 1, __ATOMIC_ACQUIRE)) {
+            sa_timeline_add(&timeline, now, cur, rss, replace);
+            __atomic_store_n(&timeline_busy, 0, __ATOMIC_RELEASE);
+        }
+    }
+    errno = saved;
+}
+
+uint32_t sa_trace_timeline_copy(sa_snap_point *dst)
+{
+    /* The holder only copies a point: spin. */
+    while (__atomic_exchange_n(&timeline_busy, 1, __ATOMIC_ACQUIRE))
+        __builtin_ia32_pause();
+    uint32_t n = timeline.n;
+    memcpy(dst, timeline.pt, n * sizeof *dst);
+    __atomic_store_n(&timeline_busy, 0, __ATOMIC_RELEASE);
+    return n;
+}
+
+void sa_trace_timeline_postfork(void)
+{
+    __atomic_store_n(&timeline_busy, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* ---- The high-water mark file ------------------------------------------ */
+
+/* A malloc took the current to cur >= sa_trace_peak_next: a new peak
+ * pending at cur (written when memory falls from it). */
+static void peak_rise(size_t cur)
+{
+    if (__atomic_exchange_n(&peak_lock, 1, __ATOMIC_ACQUIRE))
+        return;
+    __atomic_store_n(&peak_pending, cur, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_fall, cur - cur / 200, __ATOMIC_RELAXED);
+    size_t next = cur < SIZE_MAX - cur / 200 - 1 ? cur + cur / 200 + 1 : SIZE_MAX - 1;
+    __atomic_store_n(&sa_trace_peak_next, next, __ATOMIC_RELEASE);
+    fall_rearm();
+    __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
+}
+
+/* Write the pending peak's file from the state now, whose traced total
+ * is total.  Under peak_lock, with no allocator lock held. */
+static void peak_write(size_t total)
+{
+    char used[SA_PATH_MAX];
+    used[0] = '\0';
+    int rc = sa_trace_dump_peak(used);
+    if (rc == -EALREADY)
+        return;   /* another snapshot is being written: at the next fall */
+    __atomic_store_n(&peak_pending, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_fall, 0, __ATOMIC_RELAXED);
+    if (rc < 0 && rc != -EINVAL) {
+        /* Not retried on every new peak (a storm of failing writes). */
+        __atomic_store_n(&sa_trace_peak_next, SIZE_MAX, __ATOMIC_RELEASE);
+        sa_trigger_report_note(used, rc, "; peak snapshots are off from now on");
+    } else {
+        __atomic_store_n(&peak_written, total, __ATOMIC_RELAXED);
+        size_t next = total + total / 99 + 1;
+        if (next < SA_TRACE_PEAK_FLOOR)
+            next = SA_TRACE_PEAK_FLOOR;
+        __atomic_store_n(&sa_trace_peak_next, next, __ATOMIC_RELEASE);
+    }
+    fall_rearm();
+}
+
+void sa_trace_peak_flush(void)
+{
+    if (!__atomic_load_n(&peak_pending, __ATOMIC_ACQUIRE) ||
+        __atomic_exchange_n(&peak_lock, 1, __ATOMIC_ACQUIRE))
+        return;
+    if (peak_pending)
+        peak_write(sa_trace_current_now());
+    __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
+    rearm();
+}
+
+/* A traced free of the block rec (stack id, bytes) took the current
+ * to cur, below the fall mark.  If below the pending peak's, the file is
+ * written from the state before this free: the block put back for it. */
+static SA_NOINLINE void trace_fell(sa_tag *rec, uint32_t id, size_t bytes, size_t cur)
+{
+    int wrote = 0;
+    if (__atomic_load_n(&peak_pending, __ATOMIC_ACQUIRE) &&
+        cur < __atomic_load_n(&peak_fall, __ATOMIC_RELAXED) &&
+        !__atomic_exchange_n(&peak_lock, 1, __ATOMIC_ACQUIRE)) {
+        if (peak_pending) {
+            int saved = errno;
+            rec->id = id;
+            current_add(bytes, SA_STACK_GEN(id));
+            peak_write(cur + bytes);
+            wrote = 1;
+            rec->id = 0;
+            current_add(-bytes, SA_STACK_GEN(id));
+            errno = saved;
+        }
+        __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
+    }
+    /* The write's own point shows the state before this free: the state
+     * after it takes its place. */
+    if (wrote || cur < __atomic_load_n(&timeline_low, __ATOMIC_RELAXED))
+        sa_trace_point(cur, wrote);
+    rearm();
 }
 
 void sa_trace_request_slowpath(void)
@@ -183,7 +378,12 @@ void sa_trace_counters_reset(void)
     __atomic_store_n(&sa_traced.current, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&sa_traced.peak, 0, __ATOMIC_RELAXED);
     size_t step = sa_trace_cfg.peak_step;
-    __atomic_store_n(&sa_trace_peak_next, step ? step : SIZE_MAX, __ATOMIC_RELEASE);
+    size_t first = step == SA_CONFIG_PEAK_AUTO ? SA_TRACE_PEAK_FLOOR : step ? step : SIZE_MAX;
+    __atomic_store_n(&sa_trace_peak_next, first, __ATOMIC_RELEASE);
+    __atomic_store_n(&peak_pending, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_written, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_fall, 0, __ATOMIC_RELAXED);
+    timeline_marks(0);
     rearm();
 }
 
@@ -195,7 +395,9 @@ static SA_NOINLINE void trace_slow(size_t cur)
         sa_trigger_helper_ensure();
     size_t step = sa_trace_cfg.peak_step;
     size_t at = __atomic_load_n(&sa_trace_peak_next, __ATOMIC_ACQUIRE);
-    if (step && cur >= at
+    if (step == SA_CONFIG_PEAK_AUTO && cur >= at) {
+        peak_rise(cur);
+    } else if (step && cur >= at
         && __atomic_compare_exchange_n(&sa_trace_peak_next, &at, SIZE_MAX, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         char used[SA_PATH_MAX];
         used[0] = '\0';
@@ -211,6 +413,8 @@ static SA_NOINLINE void trace_slow(size_t cur)
             __atomic_store_n(&sa_trace_peak_next, next, __ATOMIC_RELEASE);
         }
     }
+    if (cur >= __atomic_load_n(&timeline_high, __ATOMIC_ACQUIRE))
+        sa_trace_point(cur, 0);
     rearm();
 }
 
@@ -433,7 +637,9 @@ static inline sa_tag forget_rec(sa_tag *rec, void *ptr)
     if (sa_trace_lazy)
         return out;
     size_t bytes = sa_trace_block_size(ptr, out.size);
-    current_add(-bytes, SA_STACK_GEN(out.id));
+    size_t cur = current_add(-bytes, SA_STACK_GEN(out.id));
+    if (SA_UNLIKELY(cur < __atomic_load_n(&sa_traced.fall_mark, __ATOMIC_RELAXED)))
+        trace_fell(rec, out.id, bytes, cur);
     return out;
 }
 

@@ -26,6 +26,7 @@
 #include "alloc/alloc.h"
 #include "common/compiler.h"
 #include "common/lock.h"
+#include "format/snapshot.h"
 
 /* Frame pointers in the functions on the capture path, whatever the
  * build flags, so the fp walker can cross them (trace/unwind_fp.c). */
@@ -39,7 +40,9 @@
 typedef struct sa_traced_counters {
     size_t current;
     size_t peak;
-    char pad[64 - 2 * sizeof(size_t)];
+    size_t fall_mark;      /* a free that takes current below: the slow path
+                              (a timeline point, the high-water mark file) */
+    char pad[64 - 3 * sizeof(size_t)];
 } __attribute__((aligned(64))) sa_traced_counters;
 
 /* trace.c: the recording path's state and counters. */
@@ -51,6 +54,21 @@ size_t sa_trace_current_now(void);          /* with the pending changes */
 void sa_trace_peak_update(size_t cur);
 /* Zero the counters and re-arm the peak trigger (start, clear). */
 void sa_trace_counters_reset(void);
+/* SNAPALLOC_PEAK=auto: the high-water mark file, from this much traced
+ * memory up (trace.c). */
+#define SA_TRACE_PEAK_FLOOR ((size_t)1 << 20)
+/* Write the high-water mark file now if a peak is pending (at exit). */
+void sa_trace_peak_flush(void);
+
+/* The timeline (trace/timeline.h): take a point of traced current cur
+ * now (replace: a snapshot's point, kept even when not due), and re-arm
+ * the marks whose crossing takes the next one.  No allocation, no
+ * waiting; errno preserved.  _copy fills dst (SA_TIMELINE_POINTS) and
+ * returns the count; _postfork frees the series' lock and the high-water
+ * mark's in a fork child. */
+void sa_trace_point(size_t cur, int replace);
+uint32_t sa_trace_timeline_copy(sa_snap_point *dst);
+void sa_trace_timeline_postfork(void);
 
 /* The bytes a tag of requested size recsize stands for.  Blocks of 4 GiB
  * or more keep UINT32_MAX in their tag; they are counted by usable size
@@ -67,10 +85,17 @@ extern SA_HIDDEN int sa_unwind_backend;
 extern SA_HIDDEN uintptr_t sa_unwind_self_lo, sa_unwind_self_hi;
 
 /* dump.c: one snapshot writer at a time; the %n of the last snapshot;
- * every stack's live totals recounted from the tags (under the lock). */
+ * every stack's live totals recounted from the tags (under the lock),
+ * with the live blocks by size into sa_trace_hist_* (bucket:
+ * sa_snap_hist_bucket of the block's counted bytes); the peak file. */
 extern SA_HIDDEN sa_lock sa_trace_snap_lock;
 extern SA_HIDDEN uint32_t sa_trace_sequence;
+extern SA_HIDDEN uint64_t sa_trace_hist_count[SA_SNAP_HIST_BUCKETS];
+extern SA_HIDDEN uint64_t sa_trace_hist_size[SA_SNAP_HIST_BUCKETS];
 void sa_trace_recount(void);
+/* Write the high-water mark file (the template with %n as "peak"),
+ * giving up with -EALREADY if a snapshot is being written. */
+int sa_trace_dump_peak(char *used);
 
 /* api.c: start/stop/clear. */
 extern SA_HIDDEN sa_lock sa_trace_ctl_lock;

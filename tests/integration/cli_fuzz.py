@@ -1,9 +1,12 @@
 # cli_fuzz.py - feeds `snapalloc show` a real snapshot truncated at every
-# byte offset and with random byte flips; every damaged file must be
-# rejected with exit status 2 and exactly one stderr line "snapalloc: ...",
-# never a crash.  Usage: python3 cli_fuzz.py SNAPALLOC SNAPSHOT TMPDIR
+# byte offset and with random byte flips, and (version 3) with lying
+# timeline and histogram sections under a valid checksum; every damaged
+# file must be rejected with exit status 2 and exactly one stderr line
+# "snapalloc: ..." (for the lies: the expected one), never a crash.
+# Usage: python3 cli_fuzz.py SNAPALLOC SNAPSHOT TMPDIR
 import os
 import random
+import struct
 import subprocess
 import sys
 
@@ -13,16 +16,57 @@ bad = os.path.join(tmp, 'damaged.snap')
 failures = []
 
 
-def check(blob, what):
+def check(blob, what, want=''):
     with open(bad, 'wb') as f:
         f.write(blob)
     for extra in ([], ['--by', 'traceback', '--json']):
         p = subprocess.run([cmd, 'show', bad] + extra, stdout=subprocess.DEVNULL,
                            stderr=subprocess.PIPE)
         lines = p.stderr.decode('utf-8', 'replace').splitlines()
-        if p.returncode != 2 or len(lines) != 1 or not lines[0].startswith('snapalloc: '):
+        if p.returncode != 2 or len(lines) != 1 or not lines[0].startswith('snapalloc: ') \
+                or want not in lines[0]:
             failures.append('%s %s: status %d, stderr %r' % (what, extra, p.returncode, lines[:3]))
             return
+
+
+def u32(b, at):
+    return struct.unpack_from('<I', b, at)[0]
+
+
+def fnv1a(b):
+    h = 0xcbf29ce484222325
+    for c in b:
+        h = ((h ^ c) * 0x100000001b3) & 0xFFFFFFFFFFFFFFFF
+    return h
+
+
+def sections(b):
+    """Offsets of the timeline and histogram counts (doc/snapshot-format.md)."""
+    p = 64 + u32(b, 56) + u32(b, 60)
+    for _ in range(u32(b, 52)):
+        p += 24 + u32(b, p) + u32(b, p + 4) + 20 * u32(b, p + 8)
+    while u32(b, p) != 0xFFFFFFFF:
+        p += 20 + 4 * u32(b, p)
+    timeline = p + 8 + 12 * u32(b, p + 4)
+    return timeline, timeline + 4 + 24 * u32(b, timeline)
+
+
+def lie(fmt, at, value, want, what):
+    blob = bytearray(data)
+    struct.pack_into(fmt, blob, at, value)
+    struct.pack_into('<Q', blob, len(blob) - 8, fnv1a(bytes(blob[:-8])))
+    check(bytes(blob), what, want)
+
+
+if u32(data, 8) >= 3:
+    tl, hist = sections(data)
+    assert u32(data, tl) >= 1 and u32(data, hist) == 65, 'no timeline or histogram to lie about'
+    lie('<I', tl, 1 << 20, 'corrupt file: timeline at offset', 'timeline count')
+    lie('<I', tl, 60000, 'truncated file: 60000 timeline points', 'timeline count')
+    lie('<q', tl + 4, -1, 'timeline point 0 at offset', 'timeline time negative')
+    lie('<I', hist, 7, 'histogram at offset', 'histogram buckets')
+    big = max(range(65), key=lambda i: struct.unpack_from('<Q', data, hist + 4 + 16 * i)[0])
+    lie('<Q', hist + 4 + 16 * big + 8, 0, 'histogram bucket %d at offset' % big, 'histogram size')
 
 
 for n in range(len(data)):

@@ -30,7 +30,7 @@ sa_cmd run -o "$SA_TMP/r1" --no-exit-snapshot -- "$PROG" 1
 sa_expect_status cmd 0 "run 1"
 sa_cmd run -o "$SA_TMP/r3" --no-exit-snapshot -- "$PROG" 3
 sa_expect_status cmd 0 "run 3"
-snap1=$(ls "$SA_TMP/r1"/*.snap); snap3=$(ls "$SA_TMP/r3"/*.snap)
+snap1=$(ls "$SA_TMP/r1"/*.[0-9].snap); snap3=$(ls "$SA_TMP/r3"/*.[0-9].snap)
 
 sa_cmd show --format pprof -o "$SA_TMP/p1.pb.gz" "$snap1"
 sa_expect_status cmd 0 "show --format pprof -o"

@@ -85,10 +85,13 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null 2>&1 &&
     chmod 700 "$SA_TMP"
     sa_cmd run -o "$SA_TMP/drop" -- setpriv --reuid=65534 --regid=65534 --clear-groups "$PROG"
     sa_expect_status cmd 0 "dropped privileges"
-    grep -q '^snapalloc: 1 file could not be written (results lost):$' "$SA_TMP/cmd.err" \
+    # The peak file and the exit snapshot.
+    grep -q '^snapalloc: 2 files could not be written (results lost):$' "$SA_TMP/cmd.err" \
         || sa_fail "dropped privileges: no summary"
     grep -Eq "^  pid [0-9]+: $SA_TMP/drop/cli_prog\.[0-9]+\.[0-9]+\.snap: Permission denied\$" "$SA_TMP/cmd.err" \
         || sa_fail "dropped privileges: the record"
+    grep -Eq "^  pid [0-9]+: $SA_TMP/drop/cli_prog\.[0-9]+\.peak\.snap: Permission denied\$" "$SA_TMP/cmd.err" \
+        || sa_fail "dropped privileges: the peak file's record"
     sa_expect_eq "$(tail -n 1 "$SA_TMP/cmd.err" | cut -c1-6)" "  pid " "dropped privileges: the summary is not last"
 fi
 sa_pass

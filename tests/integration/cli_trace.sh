@@ -12,11 +12,13 @@ L_small=$(sa_line_of $S small); L_pages=$(sa_line_of $S pages); L_big=$(sa_line_
 L_dup=$(sa_line_of $S dup); L_x=$(sa_line_of $S xmalloc); L_wrapped=$(sa_line_of $S wrapped)
 F='[^ ]*cli_prog\.c'
 
-# One run: the API snapshot and the exit snapshot, report on stderr.
+# One run: the API snapshot, the exit snapshot and the peak file (the
+# program passes 1 MiB), report on stderr.
 sa_cmd run -o "$SA_TMP/d1" -- "$PROG" 1
 sa_expect_status cmd 0 "run"
-grep -q "^snapalloc: 2 snapshots in $SA_TMP/d1:\$" "$SA_TMP/cmd.err" || sa_fail "run: file list header"
+grep -q "^snapalloc: 3 snapshots in $SA_TMP/d1:\$" "$SA_TMP/cmd.err" || sa_fail "run: file list header"
 [ "$(ls "$SA_TMP/d1" | grep -c '^cli_prog\.[0-9]*\.[0-9]*\.snap$')" -eq 2 ] || sa_fail "run: expected 2 snapshot files"
+[ "$(ls "$SA_TMP/d1" | grep -c '^cli_prog\.[0-9]*\.peak\.snap$')" -eq 1 ] || sa_fail "run: expected a peak file"
 grep -Eq "^$F:$L_small alloc_small: size=6400 B, count=100, average=64 B\$" "$SA_TMP/cmd.err" ||
     sa_fail "run: report lacks alloc_small"
 [ ! -s "$SA_TMP/cmd.out" ] || sa_fail "run: the command wrote on the program's stdout"
@@ -51,7 +53,7 @@ npids=$(ls "$SA_TMP/d3" | sed -n 's/^cli_prog\.\([0-9]*\)\..*\.snap$/\1/p' | sor
 # Two separate runs (different load addresses): 100 vs 300 small blocks.
 sa_cmd run -o "$SA_TMP/r1" --no-exit-snapshot -- "$PROG" 1
 sa_cmd run -o "$SA_TMP/r3" --no-exit-snapshot -- "$PROG" 3
-old=$(ls "$SA_TMP/r1"/*.snap); new=$(ls "$SA_TMP/r3"/*.snap)
+old=$(ls "$SA_TMP/r1"/*.[0-9].snap); new=$(ls "$SA_TMP/r3"/*.[0-9].snap)
 sa_cmd diff "$old" "$new"
 sa_expect_status cmd 0 "diff of two runs"
 first=$(sa_site_lines cmd | head -1)

@@ -86,7 +86,8 @@ static int field_holds(const sa_config_var *v, const char *dest, const char *s)
         cr_assert_eq(sa_config_var_check(v->name, s, &want, NULL), 0);
     switch ((sa_config_kind)v->kind) {
     case SA_CONFIG_STRING: case SA_CONFIG_NAME: return strcmp(dest, s ? s : "") == 0;
-    case SA_CONFIG_SECONDS: case SA_CONFIG_BYTES: return memcmp(dest, &want.u, sizeof want.u) == 0;
+    case SA_CONFIG_SECONDS: case SA_CONFIG_BYTES: case SA_CONFIG_PEAK:
+        return memcmp(dest, &want.u, sizeof want.u) == 0;
     case SA_CONFIG_HEURISTICS: return memcmp(dest, &want.mask, sizeof want.mask) == 0;
     default: return memcmp(dest, &want.i, sizeof want.i) == 0;
     }
@@ -142,6 +143,7 @@ static const char *const common_values[] = {
     "64", "65", "SIGRTMIN", "NOPE",
     "libunwind", "fp", "FP", "libunwind ", "all", "none", "stdstring", "stdstring,length64",
     "newarray,multipleinheritance", "stdstring,", ",", "all,none", "bogus",
+    "auto", "off", "AUTO", "auto ", "offf",
     "snap.%p", "/tmp/x/%e.%n.snap", "a b", "run-1.2_x", "run/1", "r\x01", "\xc3\xa9",
 };
 

@@ -111,9 +111,19 @@ static char *self_exe(void)
     return buf;
 }
 
+/* Version 3's sections: three points, and a histogram of the three
+ * stacks' blocks (2 x 50 B, 1 x 4096 B, 7 x 1 B). */
+static const sa_snap_point k_points[3] = {
+    {1700000000000000000ll, 1000, 4096}, {1700000000500000000ll, 5000, 8192},
+    {1700000000500000000ll, 4203, 12288},
+};
+static const uint64_t k_hist_count[SA_SNAP_HIST_BUCKETS] = {[1] = 7, [6] = 2, [13] = 1};
+static const uint64_t k_hist_size[SA_SNAP_HIST_BUCKETS] = {[1] = 7, [6] = 100, [13] = 4096};
+
 static const sa_snap_winfo k_info = {
     .frame_limit = 16, .traced_current = 123456789012ull, .traced_peak = 987654321098ull,
     .trigger = SA_SNAP_TRIGGER_SIGNAL, .sequence = 42,
+    .ntimeline = 3, .timeline = k_points, .hist_count = k_hist_count, .hist_size = k_hist_size,
 };
 
 static uintptr_t frames_a[3], frames_b[2];
@@ -348,7 +358,7 @@ static unsigned char *small_bytes(size_t *len)
 
 /* Offsets in the logical version-3 file, walked as the spec describes. */
 typedef struct layout3 {
-    size_t stacks, tree, frames, trailer;
+    size_t stacks, tree, frames, timeline, histogram, trailer;
     uint64_t nnodes, nframes;
 } layout3;
 
@@ -374,7 +384,9 @@ static layout3 walk3(const unsigned char *b, size_t len)
     p = varint_at(b, p, &l.nframes);
     for (uint64_t i = 0; i < 2 * l.nframes; i++)
         p = varint_at(b, p, NULL);
-    l.trailer = p;
+    l.timeline = p;
+    l.histogram = l.timeline + 4 + 24 * (size_t)get32(b + l.timeline);
+    l.trailer = l.histogram + 4 + 16 * (size_t)get32(b + l.histogram);
     cr_assert_eq(l.trailer + 40, len, "layout walk does not end at the file end");
     return l;
 }
@@ -385,6 +397,8 @@ typedef struct layout {
     size_t stacks;        /* first stack record */
     size_t end_stacks;    /* the 0xFFFFFFFF marker */
     size_t frames;        /* the frame count */
+    size_t timeline;      /* version 3: the point count */
+    size_t histogram;     /* version 3: the bucket count */
     size_t trailer;
 } layout;
 
@@ -401,7 +415,13 @@ static layout walk(const unsigned char *b, size_t len)
         p += 20 + 4 * (size_t)get32(b + p);
     l.end_stacks = p;
     l.frames = p + 4;
-    l.trailer = l.frames + 4 + 12 * (size_t)get32(b + l.frames);
+    l.timeline = l.frames + 4 + 12 * (size_t)get32(b + l.frames);
+    l.histogram = l.timeline;
+    l.trailer = l.timeline;
+    if (get32(b + 8) >= 3) {
+        l.histogram = l.timeline + 4 + 24 * (size_t)get32(b + l.timeline);
+        l.trailer = l.histogram + 4 + 16 * (size_t)get32(b + l.histogram);
+    }
     cr_assert_eq(l.trailer + 40, len, "layout walk does not end at the file end");
     return l;
 }
@@ -514,6 +534,19 @@ Test(snapshot, round_trip)
     cr_assert_eq(s->stacks[2].nframes, 0);
     cr_assert_eq(s->stacks[2].size, 7);
     cr_assert_eq(s->stacks[2].count, 7);
+
+    /* The timeline and the histogram, as written. */
+    cr_assert_eq(s->ntimeline, 3);
+    for (int i = 0; i < 3; i++) {
+        cr_assert_eq(s->timeline[i].time_ns, k_points[i].time_ns);
+        cr_assert_eq(s->timeline[i].traced, k_points[i].traced);
+        cr_assert_eq(s->timeline[i].rss, k_points[i].rss);
+    }
+    cr_assert(s->has_histogram);
+    for (unsigned i = 0; i < SA_SNAP_HIST_BUCKETS; i++) {
+        cr_assert_eq(s->hist_count[i], k_hist_count[i], "bucket %u", i);
+        cr_assert_eq(s->hist_size[i], k_hist_size[i], "bucket %u", i);
+    }
 
     /* Frame in the test binary: module is the executable. */
     uint64_t base;
@@ -888,10 +921,6 @@ LIE_TEST(trailer_reserved_nonzero, "corrupt file: reserved trailer field at offs
          put32(b + l.trailer + 4, 1))
 LIE_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
          put64(b + l.trailer + 8, 1))
-LIE_TEST(nul_in_exe_path, "corrupt file: NUL byte in executable path at offset 64",
-         b[65] = '\0')
-LIE_TEST(end_marker_damaged, "corrupt file: no end marker at offset", b[len - 16] = 'X')
-
 Test(snapshot_lies, trailing_garbage)
 {
     size_t len;
@@ -974,10 +1003,72 @@ Test(snapshot, compact_for_many_stacks)
 /* Version 1 (module records without flags) still reads: the small file
  * rewritten as version 1 parses to the same modules, flags 0, and the
  * same stacks. */
+/* The small file as version 2: version 3's sections cut out. */
+static unsigned char *small_bytes_v2(size_t *len)
+{
+    unsigned char *b = small_bytes(len);
+    layout l = walk(b, *len);
+    memmove(b + l.timeline, b + l.trailer, 40);
+    *len -= l.trailer - l.timeline;
+    put32(b + 8, 2);
+    fix_checksum(b, *len);
+    return b;
+}
+
+/* Version 2 (no timeline, no histogram) still reads: the same stacks,
+ * no points and no histogram. */
+Test(snapshot, version2_still_reads)
+{
+    size_t len, len2;
+    unsigned char *b = small_bytes(&len);
+    unsigned char *b2 = small_bytes_v2(&len2);
+    char err[256];
+    sa_snapshot *s3 = sa_snapshot_parse(b, len, err, sizeof err);
+    cr_assert_not_null(s3, "v3: %s", err);
+    sa_snapshot *s2 = sa_snapshot_parse(b2, len2, err, sizeof err);
+    cr_assert_not_null(s2, "v2: %s", err);
+    cr_assert_eq(s2->version, 2);
+    cr_assert_eq(s2->ntimeline, 0);
+    cr_assert_eq(s2->has_histogram, 0);
+    cr_assert_eq(s2->nstacks, s3->nstacks);
+    cr_assert_eq(s2->total_size, s3->total_size);
+    cr_assert_eq(s2->total_count, s3->total_count);
+    sa_snapshot_free(s2);
+    sa_snapshot_free(s3);
+    free(b2);
+    free(b);
+}
+
+/* A version 3 file without points or histogram (a writer given none). */
+Test(snapshot, empty_sections)
+{
+    setup_stacks();
+    sa_snap_winfo info = k_info;
+    info.ntimeline = 0;
+    info.timeline = NULL;
+    info.hist_count = info.hist_size = NULL;
+    char *dir = make_dir();
+    char *path = join(dir, "e.snap");
+    iter it = {k_stacks, 3, 0};
+    cr_assert_eq(sa_snapshot_write(path, &info, iter_next, &it), 0);
+    char err[256];
+    sa_snapshot *s = sa_snapshot_read(path, err, sizeof err);
+    cr_assert_not_null(s, "%s", err);
+    cr_assert_eq(s->version, 3);
+    cr_assert_eq(s->ntimeline, 0);
+    cr_assert_eq(s->has_histogram, 0);
+    cr_assert_eq(s->nstacks, 3);
+    sa_snapshot_free(s);
+    unlink(path);
+    rmdir(dir);
+    free(path);
+    free(dir);
+}
+
 Test(snapshot, version1_still_reads)
 {
     size_t len;
-    unsigned char *b = small_bytes(&len);
+    unsigned char *b = small_bytes_v2(&len);
     layout l = walk(b, len);
     unsigned char *v1 = malloc(len);
     cr_assert_not_null(v1);
@@ -1129,6 +1220,28 @@ LIE3_TEST(overlong_number, "does not fit 64 bits",
           splice_bytes(&b, &len, l.stacks + 1, 1, k_overlong, sizeof k_overlong))
 LIE3_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
           put64(b + l.trailer + 8, 1))
+LIE3_TEST(timeline_count_huge, "truncated file: 65536 timeline points need at least",
+         put32(b + l.timeline, 65536))
+LIE3_TEST(timeline_count_over_max, "corrupt file: timeline at offset",
+         put32(b + l.timeline, 65537))
+LIE3_TEST(timeline_back_in_time, "corrupt file: timeline point 1 at offset",
+         put64(b + l.timeline + 4 + 24, 1600000000000000000ull))
+LIE3_TEST(timeline_negative_time, "corrupt file: timeline point 0 at offset",
+         put64(b + l.timeline + 4, (uint64_t)-5))
+LIE3_TEST(histogram_bucket_count, "corrupt file: histogram at offset",
+         put32(b + l.histogram, 64))
+LIE3_TEST(histogram_count_huge, "has 4294967295 buckets, not 0 or 65",
+         put32(b + l.histogram, 0xFFFFFFFFu))
+/* Bucket 6 holds sizes 32 to 63: 2 blocks cannot be 200 bytes, nor 10. */
+LIE3_TEST(histogram_size_too_big, "corrupt file: histogram bucket 6 at offset",
+         put64(b + l.histogram + 4 + 16 * 6 + 8, 200))
+LIE3_TEST(histogram_size_too_small, "corrupt file: histogram bucket 6 at offset",
+         put64(b + l.histogram + 4 + 16 * 6 + 8, 10))
+LIE3_TEST(histogram_bucket0_bytes, "corrupt file: histogram bucket 0 at offset",
+         put64(b + l.histogram + 4 + 8, 1))
+LIE3_TEST(nul_in_exe_path, "corrupt file: NUL byte in executable path at offset 64",
+         b[65] = '\0')
+LIE3_TEST(end_marker_damaged, "corrupt file: no end marker at offset", b[len - 16] = 'X')
 
 Test(snapshot_v3_lies, container_fields)
 {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "trace/config.h"
 #include "trace/unwind.h"
 
@@ -149,6 +150,24 @@ Test(trace_config, unwind_and_template)
     free(big);
 }
 
+/* The peak file's name: %n as "peak"; has_n says whether there was one
+ * (%%n is not). */
+Test(trace_config, expand_peak)
+{
+    char out[64];
+    int has_n = -1;
+    cr_assert_eq(sa_config_expand_seq(out, sizeof out, "d/%e.%p.%n.snap", 42, "peak", 7, "prog",
+                                      &has_n), (int)strlen("d/prog.42.peak.snap"));
+    cr_assert_str_eq(out, "d/prog.42.peak.snap");
+    cr_assert_eq(has_n, 1);
+    sa_config_expand_seq(out, sizeof out, "t.snap", 42, "peak", 7, "prog", &has_n);
+    cr_assert_str_eq(out, "t.snap");
+    cr_assert_eq(has_n, 0);
+    sa_config_expand_seq(out, sizeof out, "t%%n.snap", 42, "peak", 7, "prog", &has_n);
+    cr_assert_str_eq(out, "t%n.snap");
+    cr_assert_eq(has_n, 0);
+}
+
 Test(trace_config, expand)
 {
     char out[64];
@@ -240,6 +259,38 @@ Test(trace_config, read_valid)
     clear_env();
 }
 
+/* SNAPALLOC_PEAK: the high-water mark (auto) by default while tracing,
+ * not when tracing is off; off and 0 turn it off; a bad value turns it
+ * off too, with one line. */
+Test(trace_config, peak_auto_by_default)
+{
+    static sa_trace_config c;
+    clear_env();
+    setenv("SNAPALLOC_TRACE", "8", 1);
+    cr_assert_str_eq(read_with_warnings(&c), "");
+    cr_assert_eq(c.peak_step, SA_CONFIG_PEAK_AUTO);
+    cr_assert_eq(c.peak_defaulted, 1);
+    const char *const off[] = {"off", "0"};
+    for (int i = 0; i < 2; i++) {
+        setenv("SNAPALLOC_PEAK", off[i], 1);
+        cr_assert_str_eq(read_with_warnings(&c), "");
+        cr_assert_eq(c.peak_step, 0, "SNAPALLOC_PEAK=%s", off[i]);
+        cr_assert_eq(c.peak_defaulted, 0);
+    }
+    setenv("SNAPALLOC_PEAK", "auto", 1);
+    cr_assert_str_eq(read_with_warnings(&c), "");
+    cr_assert_eq(c.peak_step, SA_CONFIG_PEAK_AUTO);
+    cr_assert_eq(c.peak_defaulted, 0, "asked for: the leak check keeps it");
+    setenv("SNAPALLOC_PEAK", "auto2", 1);
+    cr_assert_str_eq(read_with_warnings(&c),
+        "snapalloc: SNAPALLOC_PEAK=\"auto2\": not auto, off, 0 or a positive byte count (suffixes K, M, G); no peak trigger\n");
+    cr_assert_eq(c.peak_step, 0);
+    clear_env();
+    cr_assert_str_eq(read_with_warnings(&c), "");
+    cr_assert_eq(c.peak_step, 0, "no tracing, no peak file");
+    clear_env();
+}
+
 Test(trace_config, read_garbage_one_line_each)
 {
     static sa_trace_config c;
@@ -264,7 +315,7 @@ Test(trace_config, read_garbage_one_line_each)
         "snapalloc: SNAPALLOC_SNAPSHOT=\"\": empty or longer than 4095 bytes; using snapalloc.%e.%p.%n.snap\n"
         "snapalloc: SNAPALLOC_SIGNAL=\"KILL\": a handler would take away its default action (ending or stopping the program, or reporting a fault); use USR1, USR2, WINCH, URG, CHLD, CONT or a real-time signal; no signal trigger\n"
         "snapalloc: SNAPALLOC_INTERVAL=\"-1\": not a number of seconds from 0.001 to 1000000000; no interval trigger\n"
-        "snapalloc: SNAPALLOC_PEAK=\"12Q\": not a positive byte count (suffixes K, M, G); no peak trigger\n"
+        "snapalloc: SNAPALLOC_PEAK=\"12Q\": not auto, off, 0 or a positive byte count (suffixes K, M, G); no peak trigger\n"
         "snapalloc: SNAPALLOC_UNWIND=\"dwarf?\": not libunwind or fp; using libunwind\n");
     cr_assert_eq(c.depth, 8);
     cr_assert_eq(c.at_exit, 1);
