@@ -15,7 +15,8 @@
  *
  *     header (64 bytes) | exe | cmdline | modules... |
  *     stacks... | 0xFFFFFFFF | nframes | frames... |
- *     trailer: nstacks, 0, total_size, total_count, "SNAPEND\0", fnv1a64
+ *     trailer: nstacks, sample_interval, total_size, total_count,
+ *              "SNAPEND\0", fnv1a64
  *
  * Stacks are streamed as the iterator yields them and refer to frames by
  * index; the frame table (unique addresses seen so far) is only complete
@@ -211,7 +212,8 @@ static void write_modules(wout *o, const wstate *w)
 }
 
 /* Stream the stacks, then the frame table and the trailer. */
-static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
+static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx,
+                        uint32_t sample_interval)
 {
     uint64_t nstacks = 0, total_size = 0, total_count = 0;
     sa_snap_wstack st;
@@ -242,7 +244,7 @@ static int write_stacks(wout *o, wstate *w, sa_snap_next_fn next, void *ctx)
         out_u64(o, offset);
     }
     out_u32(o, (uint32_t)nstacks);
-    out_u32(o, 0);
+    out_u32(o, sample_interval);
     out_u64(o, total_size);
     out_u64(o, total_count);
     out_bytes(o, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN);
@@ -344,7 +346,7 @@ int sa_snapshot_write(const char *path, const sa_snap_winfo *info,
 
     write_header(&o, info, w.exe, w.exe_len, cmd, cmd_len, w.t.nmods);
     write_modules(&o, &w);
-    rc = write_stacks(&o, &w, next, ctx);
+    rc = write_stacks(&o, &w, next, ctx, (uint32_t)info->sample_interval);
     /* No fsync: the rename below already guarantees that readers see the
      * old file or the complete new one while the system stays up.  Making
      * it survive a power cut would stall the traced program on a disk

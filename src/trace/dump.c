@@ -25,6 +25,14 @@ static void recount_block(sa_tag r, void *block, void *ctx)
     if (!s)
         return;   /* an older generation */
     size_t bytes = sa_trace_block_size(block, r.size);
+    uint64_t t = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
+    if (t) {   /* sampled: what the block stands for (trace/sample.h) */
+        uint64_t est, blocks;
+        sa_sample_weigh(bytes, t, &est, &blocks);
+        sa_stack_count_blocks(s, est, blocks);
+        *(size_t *)ctx += est;
+        return;
+    }
     sa_stack_count_block(s, bytes);
     *(size_t *)ctx += bytes;
 }
@@ -108,6 +116,7 @@ int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
             .traced_peak = __atomic_load_n(&sa_traced.peak, __ATOMIC_RELAXED),
             .trigger = trigger,
             .sequence = seq,
+            .sample_interval = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED),
         };
         uint32_t cursor = 0;
         rc = sa_snapshot_write(path, &info, next_stack, &cursor);

@@ -51,6 +51,7 @@
 #include "snapalloc.h"
 #include "format/snapshot.h"
 #include "trace/config.h"
+#include "trace/sample.h"
 #include "trace/stack.h"
 #include "trace/tracer.h"
 #include "trace/ucache.h"
@@ -221,8 +222,9 @@ static SA_NOINLINE void trace_slow(size_t cur)
  * points, sa_trace_alloc from elsewhere):
  *
  *   decide   not inside the tracer (the guard: then the block is marked
- *            as the tracer's own), and recording (sa_trace_limit > 0);
- *            where sampling and per-block flags will go
+ *            as the tracer's own), recording (sa_trace_limit > 0), and
+ *            under sampling this allocation chosen (sample.h: one TLS
+ *            subtraction for the others, which keep no tag)
  *   capture  the stack's interned id: from the validated unwind cache
  *            (trace/ucache.h) when the call site is known, else by
  *            unwinding and interning (capture_slow, with the guard set)
@@ -262,7 +264,7 @@ static inline size_t store(sa_tag *rec, void *ptr, size_t size, uint32_t id)
     rec->id = id;
     if (sa_trace_lazy)
         return NOT_MOVED;
-    return count_current(rec, id, sa_trace_block_size(ptr, recsize));
+    return count_current(rec, id, sa_trace_block_bytes(ptr, recsize));
 }
 
 /* Whether the slow path is due after a store that returned cur: a new
@@ -315,6 +317,8 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
         untraced(ptr);
         return;
     }
+    if (sa_sample_skip(size))
+        return;
     int limit = __atomic_load_n(&sa_trace_limit, __ATOMIC_ACQUIRE);
     if (limit <= 0)
         return;   /* starting or stopping: not recording */
@@ -341,6 +345,8 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
         untraced(ptr);
         return;
     }
+    if (sa_sample_skip(size))
+        return;   /* not chosen: no tag, as free() expects */
     int limit = __atomic_load_n(&sa_trace_limit, __ATOMIC_RELAXED);
     size_t trigger = __atomic_load_n(&trigger_at, __ATOMIC_RELAXED);
     /* Capture, from the cache: our frame's saved frame pointer is the
@@ -432,7 +438,7 @@ static inline sa_tag forget_rec(sa_tag *rec, void *ptr)
     }
     if (sa_trace_lazy)
         return out;
-    size_t bytes = sa_trace_block_size(ptr, out.size);
+    size_t bytes = sa_trace_block_bytes(ptr, out.size);
     current_add(-bytes, SA_STACK_GEN(out.id));
     return out;
 }
@@ -473,6 +479,6 @@ void sa_trace_reattach(void *ptr, sa_tag r)
     *rec = r;
     if (sa_trace_lazy)
         return;
-    size_t bytes = sa_trace_block_size(ptr, r.size);
+    size_t bytes = sa_trace_block_bytes(ptr, r.size);
     current_add(bytes, SA_STACK_GEN(r.id));
 }

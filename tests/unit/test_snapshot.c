@@ -111,7 +111,7 @@ static char *self_exe(void)
 
 static const sa_snap_winfo k_info = {
     .frame_limit = 16, .traced_current = 123456789012ull, .traced_peak = 987654321098ull,
-    .trigger = SA_SNAP_TRIGGER_SIGNAL, .sequence = 42,
+    .trigger = SA_SNAP_TRIGGER_SIGNAL, .sequence = 42, .sample_interval = 65536,
 };
 
 static uintptr_t frames_a[3], frames_b[2];
@@ -286,6 +286,7 @@ Test(snapshot, round_trip)
     cr_assert_eq(s->traced_peak, 987654321098ull);
     cr_assert_eq(s->trigger, SA_SNAP_TRIGGER_SIGNAL);
     cr_assert_eq(s->sequence, 42);
+    cr_assert_eq(s->sample_interval, 65536);
     /* The write's own wall-clock time; a minute of slack on each side
      * so that a clock step during the test cannot fail it. */
     int64_t lo = ((int64_t)t0.tv_sec - 60) * 1000000000 + t0.tv_nsec;
@@ -669,8 +670,8 @@ LIE_TEST(stack_frame_index_out_of_range, "corrupt file: stack 0 at offset",
          put32(b + l.stacks + 20, get32(b + l.frames)))
 LIE_TEST(trailer_nstacks_wrong, "corrupt file: trailer at offset",
          put32(b + l.trailer, 4))
-LIE_TEST(trailer_reserved_nonzero, "corrupt file: reserved trailer field at offset",
-         put32(b + l.trailer + 4, 1))
+LIE_TEST(trailer_sample_interval_too_large, "corrupt file: sampling interval at offset",
+         put32(b + l.trailer + 4, (1u << 30) + 1))
 LIE_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
          put64(b + l.trailer + 8, 1))
 LIE_TEST(nul_in_exe_path, "corrupt file: NUL byte in executable path at offset 64",
