@@ -58,6 +58,9 @@ static const char usage_run[] =
     "                          0.001 to 1000000000)\n"
     "      --peak BYTES        take a snapshot at each new peak of traced memory\n"
     "                          exceeding the last one dumped by BYTES (K, M, G)\n"
+    "      --sample BYTES      trace a sample: one allocation every BYTES on average\n"
+    "                          (512K is the usual interval; up to 1G): reports give\n"
+    "                          unbiased estimates, marked ~ (default: trace every one)\n"
     "      --unwind METHOD     libunwind (default) or fp (frame pointers)\n"
     "      --no-exit-snapshot  no snapshot when the program exits\n"
     "  -h, --help              print this help\n"
@@ -305,7 +308,7 @@ static void report_failures(void)
 /* ---- Options and environment ----------------------------------------- */
 
 typedef struct run_opts {
-    const char *dir, *unwind, *interval;
+    const char *dir, *unwind, *interval, *sample;
     uint64_t frames, peak;
     int snapsig, exit_snapshot, have_peak;
 } run_opts;
@@ -320,6 +323,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         {"interval", required_argument, NULL, 'I'},
         {"peak", required_argument, NULL, 'P'},
         {"unwind", required_argument, NULL, 'U'},
+        {"sample", required_argument, NULL, 'A'},
         {"no-exit-snapshot", no_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -348,6 +352,10 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         case 'U':
             sa_option_value("--unwind", optarg);
             r->unwind = optarg;
+            break;
+        case 'A':
+            sa_option_value("--sample", optarg);
+            r->sample = optarg;
             break;
         case 'X': r->exit_snapshot = 0; break;
         case 'h':
@@ -381,6 +389,7 @@ static void set_run_env(const run_opts *r, const char *absdir)
     snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)r->peak);
     sa_set_env("SNAPALLOC_PEAK", r->have_peak ? peakbuf : NULL);
     sa_set_env("SNAPALLOC_UNWIND", r->unwind);
+    sa_set_env("SNAPALLOC_SAMPLE", r->sample);
 }
 
 int sa_cmd_run(int argc, char **argv)

@@ -125,7 +125,9 @@ static int64_t draw(uint64_t t)
 {
     double u = (double)((next_random() >> 11) + 1) * (1.0 / 9007199254740992.0);
     double d = -(double)t * sa_sample_log(u);
-    return d < 1 ? 1 : d > 4e18 ? (int64_t)4e18 : (int64_t)d;
+    /* Rounded up: a count c <= s exactly when the draw is (the sample
+     * probability of s bytes stays 1 - exp(-s/t)). */
+    return d > 4e18 ? (int64_t)4e18 : (int64_t)d + 1;
 }
 
 int sa_sample_decide(size_t size, uint64_t interval)
