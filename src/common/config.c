@@ -52,11 +52,11 @@ const sa_config_var sa_config_vars[] = {
     {"SNAPALLOC_UNWIND", SA_CONFIG_UNWIND, TRACE(unwind), 0, 0, "libunwind", NULL,
      "not libunwind or fp; using libunwind", NULL, NULL,
      "the unwinder: libunwind or fp (frame pointers)"},
-    /* A bad value samples at the default mean (trace/config.c): whoever
-     * set it wanted the cheap mode, not full tracing's cost. */
+    /* A bad value samples at the usual mean (bad_value): whoever set it
+     * wanted the cheap mode, not full tracing's cost. */
     {"SNAPALLOC_SAMPLE", SA_CONFIG_BYTES, TRACE(sample), 1, 1u << 30, NULL, NULL,
      "not a byte count from 1 to 1G (suffixes K, M, G); sampling every 512K", NULL, NULL,
-     "trace a sample: one allocation every BYTES on average (default: every one)"},
+     "trace a sample: one allocation every BYTES on average (default: every one)", "512K"},
     {"SNAPALLOC_SAMPLE_SEED", SA_CONFIG_INT, TRACE(sample_seed), 1, 2147483647, NULL, NULL,
      "not a number from 1 to 2147483647; seeded from the clock", NULL, NULL,
      "for tests: a fixed seed for the sampling draws (default: the clock)"},

@@ -46,7 +46,6 @@
 #include "common/thread.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
-#include "trace/sample.h"
 #include "trace/unwind.h"
 
 _Static_assert(SA_CONFIG_MAX_FRAMES == SNAPALLOC_MAX_FRAMES, "one frame limit");
@@ -135,9 +134,6 @@ void sa_trace_config_read(sa_trace_config *c, int fd)
     c->lazy_counters = 0;
     c->exact = 0;
     sa_config_read_group(SA_CONFIG_TRACE, c, fd);
-    /* A bad SNAPALLOC_SAMPLE (warned about) samples at the default mean. */
-    if (!c->sample && secure_getenv("SNAPALLOC_SAMPLE"))
-        c->sample = SA_SAMPLE_DEFAULT;
 }
 
 /* ---- Triggers ----------------------------------------------------------- */

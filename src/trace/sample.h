@@ -29,9 +29,6 @@
 /* The upper bound of the mean interval (SNAPALLOC_SAMPLE, the API): the
  * snapshot file stores it in a u32 (doc/snapshot-format.md). */
 #define SA_SAMPLE_MAX ((uint64_t)1 << 30)
-/* The mean interval `snapalloc run --sample` and the documentation give
- * as the default, as jemalloc's lg_prof_sample=19 and Go's MemProfileRate. */
-#define SA_SAMPLE_DEFAULT ((uint64_t)512 << 10)
 
 /* The mean interval T in bytes; 0: every allocation is recorded.  Set
  * only by snapalloc_start/_sampled (under the control lock) before the
