@@ -338,15 +338,13 @@ static SA_FRAME SA_NOINLINE void capture_slow(void *ptr, size_t size,
  * pointer: the caller's frame gives the program's return address and
  * stack pointer at the malloc call, the key of the validated unwind cache
  * (trace/ucache.h).  A hit skips both the unwind and the interning. */
-SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
+SA_FRAME SA_NOINLINE void sa_trace_alloc_sampled(void *ptr, size_t size)
 {
-    /* Decide. */
+    /* Decide (sampling: trace.h's sa_trace_alloc_entry, inline). */
     if (guard) {
         untraced(ptr);
         return;
     }
-    if (sa_sample_skip(size))
-        return;   /* not chosen: no tag, as free() expects */
     int limit = __atomic_load_n(&sa_trace_limit, __ATOMIC_RELAXED);
     size_t trigger = __atomic_load_n(&trigger_at, __ATOMIC_RELAXED);
     /* Capture, from the cache: our frame's saved frame pointer is the
@@ -443,9 +441,18 @@ static inline sa_tag forget_rec(sa_tag *rec, void *ptr)
     return out;
 }
 
-static inline void forget_tag(sa_tag *tag, void *ptr)
+/* The record of a traced block, out of line: free()'s path below keeps
+ * no registers for it and stops at one test for a block without a record
+ * (every block but the sampled ones under SNAPALLOC_SAMPLE). */
+static SA_NOINLINE void forget_traced(sa_tag *tag, void *ptr)
 {
     (void)forget_rec(tag, ptr);
+}
+
+static inline void forget_tag(sa_tag *tag, void *ptr)
+{
+    if (tag && tag->id)
+        forget_traced(tag, ptr);
 }
 
 /* free() while tracing: free()'s own path, with the block's record found
