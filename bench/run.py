@@ -72,6 +72,20 @@ CONFIGS = {
         "needs_lib": True,
         "env": {"SNAPALLOC_TRACE": "32", "SNAPALLOC_SNAPSHOT_AT_EXIT": "0"},
     },
+    # Sampled tracing (issue 24) at the usual 512 KiB, and jemalloc's own
+    # sampled heap profiling at the same mean (2^19), for the A/B of
+    # RESULTS.md's "Sampled tracing" section (--configs).
+    "snapalloc-sampled": {
+        "preload": "{lib}",
+        "needs_lib": True,
+        "env": {"SNAPALLOC_TRACE": "32", "SNAPALLOC_SAMPLE": "512K",
+                "SNAPALLOC_SNAPSHOT_AT_EXIT": "0"},
+    },
+    "jemalloc-prof": {
+        "preload": LIBDIR + "/libjemalloc.so.2",
+        "env": {"MALLOC_CONF": "prof:true,lg_prof_sample:19"},
+        "reject_stderr": "Invalid conf",
+    },
     "snapalloc-traced-fp": {
         "preload": "{lib}",
         "needs_lib": True,

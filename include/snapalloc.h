@@ -52,6 +52,19 @@ SNAPALLOC_API int snapalloc_print_stats(int fd);
 #define SNAPALLOC_MAX_FRAMES 128
 SNAPALLOC_API int snapalloc_start(int nframe);
 
+/* Start tracing a sample of the allocations (as jemalloc's prof.reset
+ * with lg_sample): each thread records one allocation every interval
+ * bytes on average (exponentially distributed gaps), every request larger
+ * than interval, and nothing else; snapshots and
+ * snapalloc_get_traced_memory() then give unbiased estimates.  interval
+ * 0 traces every allocation; at most 1 GiB (else -EINVAL).  When tracing
+ * already at another interval, the traces so far are forgotten (as
+ * snapalloc_clear_traces()).  snapalloc_start(n) is
+ * snapalloc_start_sampled(n, SNAPALLOC_SAMPLE's value, 0 when unset).
+ * Under the leak check every allocation is traced whatever interval
+ * says. */
+SNAPALLOC_API int snapalloc_start_sampled(int nframe, size_t interval);
+
 /* Stop tracing and forget every trace (as tracemalloc.stop()). */
 SNAPALLOC_API void snapalloc_stop(void);
 

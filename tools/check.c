@@ -170,6 +170,7 @@ static void check_killed(sa_check_result *r, pid_t pid, const char *program)
 enum {
     OPT_FAIL_ON = 256, OPT_SHOW, OPT_EXITCODE, OPT_MAX_GROWTH, OPT_WARMUP, OPT_SUPPRESSIONS,
     OPT_REPORT, OPT_FORMAT, OPT_TOP, OPT_WRAPPER, OPT_ANALYZE, OPT_UNWIND, OPT_HEURISTICS,
+    OPT_SAMPLE,
 };
 
 typedef struct check_args {
@@ -257,6 +258,9 @@ static void run_option(int c, check_args *a, char **argv)
         break;
     case 'o': a->outdir = name_arg("-o", "directory"); break;
     case OPT_ANALYZE: a->analyze = name_arg("--analyze", "directory"); break;
+    case OPT_SAMPLE:
+        sa_die("--sample", "a leak check traces every allocation (a sampled scan cannot be "
+               "exact); use snapalloc run --sample");
     default:
         sa_bad_option("check", c, optopt, argv[optind - 1]);
     }
@@ -278,6 +282,10 @@ static void check_combination(check_args *a, int argc, char **argv)
     a->junit = a->format ? strcmp(a->format, "junit") == 0
                          : rep && strlen(rep) >= 4 && strcmp(rep + strlen(rep) - 4, ".xml") == 0;
     if (!a->analyze) {
+        const char *sample = getenv("SNAPALLOC_SAMPLE");
+        if (sample)
+            sa_die("check", "SNAPALLOC_SAMPLE is set: a leak check traces every allocation "
+                   "(a sampled scan cannot be exact); unset it");
         a->prog = sa_program_args("check", argc, argv, optind);
         return;
     }
@@ -309,6 +317,7 @@ static int parse_check_args(int argc, char **argv, check_args *a)
         {"heuristics", required_argument, NULL, OPT_HEURISTICS},
         {"output", required_argument, NULL, 'o'},
         {"analyze", required_argument, NULL, OPT_ANALYZE},
+        {"sample", required_argument, NULL, OPT_SAMPLE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

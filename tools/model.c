@@ -18,6 +18,7 @@
  * deterministic.
  */
 #include <fnmatch.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -512,6 +513,8 @@ void sa_model_build(sa_model *m, const sa_snapshot *old_snap, const sa_snapshot 
     m->by = o->by;
     m->cumulative = o->cumulative;
     m->diff = new_snap != NULL;
+    m->sample_interval[0] = old_snap->sample_interval;
+    m->sample_interval[1] = new_snap ? new_snap->sample_interval : old_snap->sample_interval;
     group_table *t = m->table = sa_xcalloc(1, sizeof *t);
     add_snapshot(t, old_snap, 0, o);
     if (new_snap) {
@@ -571,4 +574,23 @@ int sa_group_by_parse(const char *s, sa_group_by *out)
             return 0;
         }
     return -1;
+}
+
+double sa_group_size_sd(const sa_model *m, const sa_group *g, int w)
+{
+    return sqrt((double)m->sample_interval[w] * (double)g->size[w]);
+}
+
+double sa_group_diff_sd(const sa_model *m, const sa_group *g)
+{
+    return sqrt((double)m->sample_interval[0] * (double)g->size[0] +
+                (double)m->sample_interval[1] * (double)g->size[1]);
+}
+
+int sa_group_within_error(const sa_model *m, const sa_group *g)
+{
+    if (!sa_model_sampled(m))
+        return 0;
+    double d = (double)sa_group_size_diff(g);
+    return fabs(d) <= SA_SAMPLE_NOISE * sa_group_diff_sd(m, g);
 }

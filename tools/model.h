@@ -70,8 +70,26 @@ typedef struct sa_model {
     size_t ngroups;              /* after --min-diff */
     size_t nshown;               /* the first nshown are shown (--top) */
     uint64_t size[2], count[2];  /* totals over the groups */
+    /* The snapshots' sampling intervals (0: exact; else sizes and counts
+     * are estimates, format/snapshot.h). */
+    uint64_t sample_interval[2];
     struct sa_group_table *table;
 } sa_model;
+
+/* Sampling error (doc/snapshot-format.md): a site of X estimated bytes at
+ * interval T has a standard deviation of at most sqrt(T X) (the blocks
+ * larger than T, recorded always, have none); the two snapshots of a diff
+ * are sampled independently.  A change within SA_SAMPLE_NOISE standard
+ * deviations is reported as noise, not growth. */
+#define SA_SAMPLE_NOISE 2.0
+static inline int sa_model_sampled(const sa_model *m)
+{
+    return m->sample_interval[0] || m->sample_interval[1];
+}
+double sa_group_size_sd(const sa_model *m, const sa_group *g, int w);
+double sa_group_diff_sd(const sa_model *m, const sa_group *g);
+/* Whether g's size change is within the sampling error (never when exact). */
+int sa_group_within_error(const sa_model *m, const sa_group *g);
 
 /* Builds the model of old (show: new_snap NULL) or of old -> new. */
 void sa_model_build(sa_model *m, const sa_snapshot *old_snap, const sa_snapshot *new_snap,

@@ -21,6 +21,8 @@ const sa_option_var sa_option_vars[] = {
     {"--interval", "SNAPALLOC_INTERVAL", 0, SECONDS_ERROR},
     {"--peak", "SNAPALLOC_PEAK", 0, "is not auto, off, 0 or a positive size in bytes (K, M, G suffixes allowed)"},
     {"--unwind", "SNAPALLOC_UNWIND", 0, "is not one of libunwind, fp"},
+    {"--sample", "SNAPALLOC_SAMPLE", 0,
+     "is not a sampling interval from 1 byte to 1G (K, M, G suffixes allowed)"},
     {"--warmup", "SNAPALLOC_CHECK_WARMUP", 0, SECONDS_ERROR},
     {"--heuristics", "SNAPALLOC_CHECK_HEURISTICS", 0,
      "is not all, none or a comma list of stdstring, length64, newarray, multipleinheritance"},

@@ -118,9 +118,11 @@ static void json_header(FILE *out, const sa_report_src *src)
     fprintf(out, ", \"frame_limit\": %" PRIu32 ", \"trigger\": \"%s\", \"sequence\": %" PRIu32
             ", \"traced_current\": %" PRIu64 ", \"traced_peak\": %" PRIu64
             ", \"total_size\": %" PRIu64 ", \"total_count\": %" PRIu64
-            ", \"nstacks\": %" PRIu32 ", \"nmodules\": %" PRIu32,
+            ", \"nstacks\": %" PRIu32 ", \"nmodules\": %" PRIu32
+            ", \"sample_interval\": %" PRIu64 ", \"estimated\": %s",
             s->frame_limit, sa_report_trigger_name(s->trigger), s->sequence, s->traced_current,
-            s->traced_peak, s->total_size, s->total_count, s->nstacks, s->nmodules);
+            s->traced_peak, s->total_size, s->total_count, s->nstacks, s->nmodules,
+            s->sample_interval, s->sample_interval ? "true" : "false");
     json_sections(out, s);
     fputc('}', out);
 }
@@ -151,6 +153,12 @@ static void json_stat(FILE *out, const sa_group *g, const sa_model *m)
     fprintf(out, ", \"count\": %" PRIu64, g->count[w]);
     if (diff)
         fprintf(out, ", \"count_diff\": %" PRId64, sa_group_count_diff(g));
+    if (sa_model_sampled(m)) {   /* standard deviations, bytes (model.h) */
+        fprintf(out, ", \"size_error\": %.0f", sa_group_size_sd(m, g, w));
+        if (diff)
+            fprintf(out, ", \"size_diff_error\": %.0f, \"within_sampling_error\": %s",
+                    sa_group_diff_sd(m, g), sa_group_within_error(m, g) ? "true" : "false");
+    }
     fputs(", \"site\": ", out);
     json_site(out, g->key[0], m->by);
     if (m->by == SA_BY_TRACEBACK) {

@@ -1,8 +1,10 @@
 /* out_pprof.c - pprof's profile format (google/pprof proto/profile.proto,
  * tools/profile.proto), gzipped, which `go tool pprof` and pprof read:
  * one sample per distinct stack with its live count and bytes
- * (inuse_objects, inuse_space: the default), period 1 since every block
- * is traced.  Locations carry the frame's address and its source lines,
+ * (inuse_objects, inuse_space: the default), period 1 when every block
+ * is traced; a sampled snapshot's values are already the estimates (as Go
+ * writes its heap profiles), the period is the sampling interval and a
+ * comment says that the figures are estimates.  Locations carry the frame's address and its source lines,
  * an inlined chain as several lines of one location, innermost first;
  * mappings are the snapshot's modules with their build ids.  The model
  * has already folded the allocator's own frames (malloc, operator new,
@@ -14,6 +16,7 @@
  * compares two profiles itself (-diff_base), so there is no diff printer.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
@@ -243,11 +246,17 @@ static void build(pprof *b, const sa_model *m, const sa_report_src *src)
     p->sample_type[1] = value_type(b, "inuse_space", "bytes");
     p->default_sample_type = lit_id(b, "inuse_space");
     p->period_type = value_type(b, "space", "bytes");
-    p->period = 1;
+    uint64_t iv = src->snap->sample_interval;
+    p->period = iv ? (int64_t)iv : 1;
     p->time_nanos = src->snap->time_ns;
-    p->comment = sa_xcalloc(1, sizeof *p->comment);
+    p->comment = sa_xcalloc(2, sizeof *p->comment);
     if (src->snap->cmdline && src->snap->cmdline[0])
         p->comment[p->n_comment++] = str_id(b, sa_intern(src->snap->cmdline));
+    if (iv) {
+        char note[96];
+        snprintf(note, sizeof note, "estimated from samples every %" PRIu64 " bytes", iv);
+        p->comment[p->n_comment++] = str_id(b, sa_intern(note));
+    }
     add_mappings(b);
     for (size_t i = 0; i < m->nshown; i++)
         add_sample(b, m->groups[i]);

@@ -116,28 +116,48 @@ static void print_header(FILE *out, const char *label, const sa_report_src *src)
         fprintf(out, "  command: %s\n", s->cmdline);
     fprintf(out, "  taken: %s, trigger %s, sequence %" PRIu32 ", frame limit %" PRIu32 "\n",
             t, sa_report_trigger_name(s->trigger), s->sequence, s->frame_limit);
-    fprintf(out, "  traced memory: current=%s, peak=%s\n", cur, peak);
+    const char *est = s->sample_interval ? "~" : "";
+    if (s->sample_interval) {
+        char iv[32];
+        sa_format_size(iv, sizeof iv, (double)s->sample_interval, 0);
+        fprintf(out, "  estimated from samples every %s (~: an estimate)\n", iv);
+    }
+    fprintf(out, "  traced memory: current=%s%s, peak=%s%s\n", est, cur, est, peak);
     print_timeline(out, s);
-    fprintf(out, "  total: size=%s, count=%" PRIu64 ", stacks=%" PRIu32 "\n",
-            tot, s->total_count, s->nstacks);
+    fprintf(out, "  total: size=%s%s, count=%s%" PRIu64 ", stacks=%" PRIu32 "\n",
+            est, tot, est, s->total_count, s->nstacks);
+}
+
+/* Under sampling, after a diff's size change: its error, and whether the
+ * change is noise (model.h). */
+static void print_error(FILE *out, const sa_group *g, const sa_model *m)
+{
+    char e[32];
+    sa_format_size(e, sizeof e, SA_SAMPLE_NOISE * sa_group_diff_sd(m, g), 0);
+    fprintf(out, sa_group_within_error(m, g) ? " within the sampling error (+/-%s)"
+                                             : " +/-%s", e);
 }
 
 static void print_stat(FILE *out, const sa_group *g, const sa_model *m)
 {
     char size[32], sd[32], avg[32];
     int w = m->diff ? 1 : 0;
+    const char *est = sa_model_sampled(m) ? "~" : "";
     print_key_frame(out, g->key[0], m->by);
     sa_format_size(size, sizeof size, (double)g->size[w], 0);
     if (m->diff) {
         sa_format_size(sd, sizeof sd, (double)sa_group_size_diff(g), 1);
-        fprintf(out, ": size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")", size, sd,
-                g->count[1], sa_group_count_diff(g));
+        fprintf(out, ": size=%s%s (%s%s", est, size, est, sd);
+        if (*est)
+            print_error(out, g, m);
+        fprintf(out, "), count=%s%" PRIu64 " (%s%+" PRId64 ")", est, g->count[1], est,
+                sa_group_count_diff(g));
     } else {
-        fprintf(out, ": size=%s, count=%" PRIu64, size, g->count[0]);
+        fprintf(out, ": size=%s%s, count=%s%" PRIu64, est, size, est, g->count[0]);
     }
     if (g->count[w]) {
         sa_format_size(avg, sizeof avg, (double)g->size[w] / (double)g->count[w], 0);
-        fprintf(out, ", average=%s", avg);
+        fprintf(out, ", average=%s%s", est, avg);
     }
     fputc('\n', out);
     if (m->by == SA_BY_TRACEBACK)
@@ -153,14 +173,15 @@ static void print_other(FILE *out, const sa_model *m)
     sa_model_rest(m, size, count);
     size_t n = m->ngroups - m->nshown;
     char s[32], sd[32];
+    const char *est = sa_model_sampled(m) ? "~" : "";
     if (m->diff) {
         sa_format_size(s, sizeof s, (double)size[1], 0);
         sa_format_size(sd, sizeof sd, (double)(int64_t)(size[1] - size[0]), 1);
-        fprintf(out, "%zu other: size=%s (%s), count=%" PRIu64 " (%+" PRId64 ")\n", n, s, sd,
-                count[1], (int64_t)(count[1] - count[0]));
+        fprintf(out, "%zu other: size=%s%s (%s%s), count=%s%" PRIu64 " (%s%+" PRId64 ")\n", n,
+                est, s, est, sd, est, count[1], est, (int64_t)(count[1] - count[0]));
     } else {
         sa_format_size(s, sizeof s, (double)size[0], 0);
-        fprintf(out, "%zu other: size=%s, count=%" PRIu64 "\n", n, s, count[0]);
+        fprintf(out, "%zu other: size=%s%s, count=%s%" PRIu64 "\n", n, est, s, est, count[0]);
     }
 }
 

@@ -62,6 +62,9 @@ static const char usage_run[] =
     "                          at each new peak of traced memory exceeding the\n"
     "                          last one dumped by BYTES (K, M, G)\n"
     "      --no-peak           no peak file (same as --peak off)\n"
+    "      --sample BYTES      trace a sample: one allocation every BYTES on average\n"
+    "                          (512K is the usual interval; up to 1G): reports give\n"
+    "                          unbiased estimates, marked ~ (default: trace every one)\n"
     "      --unwind METHOD     libunwind (default) or fp (frame pointers)\n"
     "      --no-exit-snapshot  no snapshot when the program exits\n"
     "  -h, --help              print this help\n"
@@ -313,7 +316,7 @@ static void report_failures(void)
 /* ---- Options and environment ----------------------------------------- */
 
 typedef struct run_opts {
-    const char *dir, *unwind, *interval;
+    const char *dir, *unwind, *interval, *sample;
     const char *peak;   /* SNAPALLOC_PEAK; NULL: the library's default */
     uint64_t frames;
     int snapsig, exit_snapshot;
@@ -342,6 +345,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         {"peak", required_argument, NULL, 'P'},
         {"no-peak", no_argument, NULL, 'K'},
         {"unwind", required_argument, NULL, 'U'},
+        {"sample", required_argument, NULL, 'A'},
         {"no-exit-snapshot", no_argument, NULL, 'X'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -370,6 +374,10 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         case 'U':
             sa_option_value("--unwind", optarg);
             r->unwind = optarg;
+            break;
+        case 'A':
+            sa_option_value("--sample", optarg);
+            r->sample = optarg;
             break;
         case 'X': r->exit_snapshot = 0; break;
         case 'h':
@@ -401,6 +409,7 @@ static void set_run_env(const run_opts *r, const char *absdir)
     sa_set_env("SNAPALLOC_INTERVAL", r->interval);
     sa_set_env("SNAPALLOC_PEAK", r->peak);
     sa_set_env("SNAPALLOC_UNWIND", r->unwind);
+    sa_set_env("SNAPALLOC_SAMPLE", r->sample);
 }
 
 int sa_cmd_run(int argc, char **argv)

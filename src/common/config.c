@@ -54,6 +54,14 @@ const sa_config_var sa_config_vars[] = {
     {"SNAPALLOC_UNWIND", SA_CONFIG_UNWIND, TRACE(unwind), 0, 0, "libunwind", NULL,
      "not libunwind or fp; using libunwind", NULL, NULL,
      "the unwinder: libunwind or fp (frame pointers)"},
+    /* A bad value samples at the usual mean (bad_value): whoever set it
+     * wanted the cheap mode, not full tracing's cost. */
+    {"SNAPALLOC_SAMPLE", SA_CONFIG_BYTES, TRACE(sample), 1, 1u << 30, NULL, NULL,
+     "not a byte count from 1 to 1G (suffixes K, M, G); sampling every 512K", NULL, NULL,
+     "trace a sample: one allocation every BYTES on average (default: every one)", "512K"},
+    {"SNAPALLOC_SAMPLE_SEED", SA_CONFIG_INT, TRACE(sample_seed), 1, 2147483647, NULL, NULL,
+     "not a number from 1 to 2147483647; seeded from the clock", NULL, NULL,
+     "for tests: a fixed seed for the sampling draws (default: the clock)"},
     /* Set by `snapalloc run`; a bad name is ignored silently. */
     {"SNAPALLOC_REPORT_SOCKET", SA_CONFIG_NAME, SA_CONFIG_TRACE, SA_CONFIG_INTERNAL,
      offsetof(sa_trace_config, report_sock), 0, 62, NULL, NULL, NULL, NULL, NULL,
@@ -126,7 +134,10 @@ int sa_config_parse_var(const sa_config_var *v, const char *s, sa_config_value *
     case SA_CONFIG_BOOL: return sa_config_parse_bool(s, &out->i);
     case SA_CONFIG_SIGNAL: return sa_config_parse_signal(s, &out->i);
     case SA_CONFIG_SECONDS: return sa_config_parse_seconds(s, &out->u);
-    case SA_CONFIG_BYTES: return sa_config_parse_bytes(s, &out->u);
+    case SA_CONFIG_BYTES:
+        if (sa_config_parse_bytes(s, &out->u) != 0 || (v->max && out->u > v->max))
+            return -1;
+        return 0;
     case SA_CONFIG_PEAK:
         if (strcmp(s, "off") == 0 || strcmp(s, "0") == 0) {
             out->u = 0;

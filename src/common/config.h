@@ -66,6 +66,9 @@ typedef struct sa_config_var {
     const char *warning_on;   /* see default_follows */
     const char *refused;      /* SIGNAL: a signal a handler must not take */
     const char *doc;          /* one line: what it does */
+    /* The value a bad one stands for, in the variable's syntax (NULL: the
+     * default).  SNAPALLOC_SAMPLE: whoever set it wanted sampling. */
+    const char *bad_value;
 } sa_config_var;
 
 /* The table, in reading order. */

@@ -64,6 +64,8 @@ int sa_config_read_var(const sa_config_var *v, void *dest, int fd)
     }
     if (v->warning)
         sa_warn_setting(fd, v->name, s, sa_config_warning(v, rc, default_on));
+    if (v->bad_value && sa_config_parse_var(v, v->bad_value, &val) == 0)
+        store(v, dest, &val, v->bad_value);
     return -1;
 }
 

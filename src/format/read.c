@@ -593,12 +593,12 @@ out:
     return rc;
 }
 
-static int parse_trailer(rd *r, const sa_snapshot *s)
+static int parse_trailer(rd *r, sa_snapshot *s)
 {
-    uint32_t nstacks, reserved;
+    uint32_t nstacks, interval;
     uint64_t total_size, total_count;
     size_t at = r->pos;
-    if (get32(r, &nstacks) || get32(r, &reserved) || get64(r, &total_size) ||
+    if (get32(r, &nstacks) || get32(r, &interval) || get64(r, &total_size) ||
         get64(r, &total_count) || need(r, 16))
         return -1;
     if (memcmp(r->p + r->pos, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN) != 0) {
@@ -611,10 +611,16 @@ static int parse_trailer(rd *r, const sa_snapshot *s)
              r->len - r->pos, r->pos);
         return -1;
     }
-    if (reserved != 0) {
-        fail(r, "corrupt file: reserved trailer field at offset %zu is %u, not 0", at + 4, reserved);
+    if (s->version < 3 && interval != 0) {
+        fail(r, "corrupt file: reserved trailer field at offset %zu is %u, not 0", at + 4, interval);
         return -1;
     }
+    if (interval > SA_SNAP_SAMPLE_MAX) {
+        fail(r, "corrupt file: sampling interval at offset %zu is %u bytes, more than 1 GiB",
+             at + 4, interval);
+        return -1;
+    }
+    s->sample_interval = interval;
     if (nstacks != s->nstacks) {
         fail(r, "corrupt file: trailer at offset %zu counts %u stacks, the file holds %u",
              at, nstacks, s->nstacks);

@@ -23,7 +23,8 @@
 #define SA_SNAP_VERSION_MIN 1u            /* version 1: modules have no flags */
 #define SA_SNAP_END_STACKS  0xFFFFFFFFu   /* ends the stacks (an nframes value) */
 #define SA_SNAP_HEADER      64u           /* fixed header bytes */
-#define SA_SNAP_TRAILER     40u           /* nstacks, reserved, 2 totals, end magic, checksum */
+#define SA_SNAP_TRAILER     40u           /* nstacks, sample_interval, 2 totals, end magic, checksum */
+#define SA_SNAP_SAMPLE_MAX  (1u << 30)    /* the largest sampling interval, bytes */
 /* The checksum: FNV-1a 64 of every byte before it. */
 #define SA_SNAP_FNV_OFFSET  0xcbf29ce484222325ull
 #define SA_SNAP_FNV_PRIME   0x100000001b3ull
@@ -66,6 +67,7 @@ typedef struct sa_snap_winfo {
     uint32_t ntimeline;
     const struct sa_snap_point *timeline;
     const uint64_t *hist_count, *hist_size;
+    uint64_t sample_interval;  /* mean sampling interval (<= 1 GiB); 0: every block */
 } sa_snap_winfo;
 
 enum {

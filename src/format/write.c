@@ -21,7 +21,8 @@
  *       tree: v nnodes, (v parent distance, v frame)... |
  *       frames: v nframes, (v module+1, v offset)... |
  *       timeline: u32 npoints, points... | histogram: u32 nbuckets, buckets... |
- *       trailer: nstacks, 0, total_size, total_count, "SNAPEND\0", fnv1a64
+ *       trailer: nstacks, sample_interval, total_size, total_count,
+ *                "SNAPEND\0", fnv1a64
  *
  * Stacks are streamed as the iterator yields them and refer to a node of
  * the stack tree, whose nodes refer to frames by index; the tree and the
@@ -382,7 +383,7 @@ static int write_stacks(wout *o, wstate *w, const sa_snap_winfo *info,
     }
     write_sections(o, info);
     out_u32(o, (uint32_t)nstacks);
-    out_u32(o, 0);
+    out_u32(o, (uint32_t)info->sample_interval);
     out_u64(o, total_size);
     out_u64(o, total_count);
     out_bytes(o, SA_SNAP_END_MAGIC, SA_SNAP_MAGIC_LEN);

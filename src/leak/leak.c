@@ -50,6 +50,13 @@ void sa_leak_config_read(sa_leak_config *c, sa_trace_config *t, int fd)
                      "the leak check needs tracing; tracing with 32 frames");
         t->depth = SA_TRACE_DEFAULT_FRAMES;
     }
+    /* A sampled leak scan cannot be exact: the check traces every block. */
+    if (t->sample) {
+        sa_warn_setting(fd, "SNAPALLOC_SAMPLE", secure_getenv("SNAPALLOC_SAMPLE"),
+                        "the leak check traces every allocation; not sampling");
+        t->sample = 0;
+    }
+    t->exact = 1;
     /* The check needs the records, not the counts, while the program runs
      * (trace/trace.c's lazy counting); peak snapshots need the counts. */
     /* Not the high-water mark that tracing keeps by default: the check

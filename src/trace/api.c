@@ -15,6 +15,7 @@
 #include "snapalloc.h"
 #include "trace/config.h"
 #include "trace/libunwind.h"
+#include "trace/sample.h"
 #include "trace/stack.h"
 #include "trace/trace.h"
 #include "trace/tracer.h"
@@ -34,6 +35,7 @@ void (*sa_trace_baseline_hook)(void);
 void sa_trace_start(void)
 {
     sa_trace_lazy = sa_trace_cfg.lazy_counters;
+    sa_sample_set_seed((uint64_t)sa_trace_cfg.sample_seed);
     sa_trigger_setup();
     if (sa_trace_cfg.depth > 0 && snapalloc_start(sa_trace_cfg.depth) != 0) {
         static const char msg[] = "snapalloc: SNAPALLOC_TRACE: cannot initialise the "
@@ -72,17 +74,39 @@ void sa_trace_postfork_child(void)
     sa_lock_reinit(&sa_trace_snap_lock);
     sa_lock_reinit(&sa_trace_ctl_lock);
     sa_trace_sequence = 0;
+    sa_sample_postfork_child();
     sa_trigger_postfork_child();
 }
 
 /* ---- Public API --------------------------------------------------------- */
 
+/* A new sampling interval while tracing: the tags of the current
+ * generation were weighed at the old one, so they are forgotten (as
+ * jemalloc's prof.reset), with nothing recorded meanwhile. */
+static void sample_change(uint64_t interval, int limit)
+{
+    __atomic_store_n(&sa_trace_limit, 0, __ATOMIC_RELEASE);
+    sa_lock_acquire(&sa_trace_snap_lock);   /* not in a recount's midst */
+    __atomic_store_n(&sa_trace_sample, interval, __ATOMIC_RELEASE);
+    sa_stack_reset();
+    sa_trace_counters_reset();
+    sa_lock_release(&sa_trace_snap_lock);
+    __atomic_store_n(&sa_trace_limit, limit, __ATOMIC_RELEASE);
+}
+
 SA_API int snapalloc_start(int nframe)
 {
-    if (nframe < 0 || nframe > SNAPALLOC_MAX_FRAMES)
+    return snapalloc_start_sampled(nframe, (size_t)sa_trace_cfg.sample);
+}
+
+SA_API int snapalloc_start_sampled(int nframe, size_t interval)
+{
+    if (nframe < 0 || nframe > SNAPALLOC_MAX_FRAMES || interval > SA_SAMPLE_MAX)
         return -EINVAL;
     if (nframe == 0)
         nframe = SA_TRACE_DEFAULT_FRAMES;
+    if (sa_trace_cfg.exact)
+        interval = 0;   /* the leak check traces every block */
     int saved = errno;
     sa_lock_acquire(&sa_trace_ctl_lock);
     int was_on = __atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED);
@@ -92,6 +116,7 @@ SA_API int snapalloc_start(int nframe)
          * libunwind) is then marked as the tracer's own, not left as
          * blocks of unknown origin in the program's leak report. */
         __atomic_store_n(&sa_trace_limit, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&sa_trace_sample, (uint64_t)interval, __ATOMIC_RELEASE);
         __atomic_store_n(&sa_trace_on, 1, __ATOMIC_RELEASE);
     }
     int rc = sa_unwind_init(sa_trace_cfg.unwind);
@@ -99,6 +124,8 @@ SA_API int snapalloc_start(int nframe)
         if (!was_on) {
             sa_trace_counters_reset();
             __atomic_store_n(&sa_trace_free_on, !sa_trace_lazy, __ATOMIC_RELEASE);
+        } else if (__atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED) != interval) {
+            sample_change(interval, nframe);
         }
         __atomic_store_n(&sa_trace_limit, nframe, __ATOMIC_RELEASE);
     } else if (!was_on) {

@@ -156,6 +156,7 @@ const char *sa_config_errno_text(int err)
 void sa_trace_config_read(sa_trace_config *c, int fd)
 {
     c->lazy_counters = 0;
+    c->exact = 0;
     sa_config_read_group(SA_CONFIG_TRACE, c, fd);
     /* The high-water mark by default while tracing; not for a bad value
      * (its warning said "no peak trigger"). */

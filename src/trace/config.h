@@ -2,7 +2,7 @@
  * triggers they configure (trace/config.c).
  *
  *   SNAPALLOC_TRACE, SNAPSHOT, SNAPSHOT_AT_EXIT, SIGNAL, INTERVAL, PEAK,
- *   UNWIND and REPORT_SOCKET: their values, defaults and warnings are the
+ *   UNWIND, SAMPLE, SAMPLE_SEED and REPORT_SOCKET: their values, defaults and warnings are the
  *   table's (common/config.c), which sa_trace_config_read reads.
  *
  * The parsers are pure functions (string in, value out, 0 or -1) so that
@@ -28,8 +28,12 @@ typedef struct sa_trace_config {
     uint64_t peak_step;     /* 0 = none, SA_CONFIG_PEAK_AUTO = the high-water mark */
     int peak_defaulted;     /* peak_step is auto because SNAPALLOC_PEAK is unset */
     int unwind;             /* SA_UNWIND_* */
+    uint64_t sample;        /* SNAPALLOC_SAMPLE: mean interval, 0 = every block */
+    int sample_seed;        /* SNAPALLOC_SAMPLE_SEED (tests); 0 = the clock */
     char tmpl[SA_PATH_MAX]; /* SNAPALLOC_SNAPSHOT */
     char report_sock[64];   /* SNAPALLOC_REPORT_SOCKET: abstract socket name, "" = none */
+    int exact;              /* the leak check: every block traced, whatever
+                               snapalloc_start_sampled asks (leak/leak.h) */
     int lazy_counters;      /* no live counts while running (set by the leak
                                check's configuration, leak/leak.h) */
 } sa_trace_config;

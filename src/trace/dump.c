@@ -31,6 +31,14 @@ static void recount_block(sa_tag r, void *block, void *ctx)
     if (!s)
         return;   /* an older generation */
     size_t bytes = sa_trace_block_size(block, r.size);
+    uint64_t t = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
+    if (t) {   /* sampled: what the block stands for (trace/sample.h) */
+        uint64_t est, blocks;
+        sa_sample_weigh(bytes, t, &est, &blocks);
+        sa_stack_count_blocks(s, est, blocks);
+        *(size_t *)ctx += est;
+        return;
+    }
     sa_stack_count_block(s, bytes);
     unsigned b = sa_snap_hist_bucket(bytes);
     sa_trace_hist_count[b]++;
@@ -130,11 +138,16 @@ static int write_locked(const char *path, uint32_t trigger, uint32_t seq)
         .traced_peak = __atomic_load_n(&sa_traced.peak, __ATOMIC_RELAXED),
         .trigger = trigger,
         .sequence = seq,
+        .sample_interval = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED),
         .timeline = timeline_copy,
         .hist_count = sa_trace_hist_count,
         .hist_size = sa_trace_hist_size,
     };
     info.ntimeline = sa_trace_timeline_copy(timeline_copy);
+    /* Sampled blocks stand for estimates the histogram's exact buckets
+     * cannot hold: a sampled snapshot has none. */
+    if (info.sample_interval)
+        info.hist_count = info.hist_size = NULL;
     uint32_t cursor = 0;
     return sa_snapshot_write(path, &info, next_stack, &cursor);
 }

@@ -24,6 +24,7 @@
  * counting (trace/trace.c).
  */
 #include "trace/stack.h"
+#include "trace/sample.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -335,6 +336,10 @@ int sa_stack_next(uint32_t *cursor, sa_snap_wstack *out)
         out->frames = s->frames;
         out->size = size > 0 ? (uint64_t)size : 0;
         out->count = (uint64_t)count;
+        if (__atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED))   /* fixed point: sample.h */
+            out->count = (out->count + SA_SAMPLE_ONE / 2) / SA_SAMPLE_ONE;
+        if (!out->count)
+            out->count = 1;
         return 1;
     }
     return 0;

@@ -125,6 +125,15 @@ static inline void sa_stack_count_block(sa_stack *s, uint64_t size)
     __atomic_store_n(&s->count, s->count + 1, __ATOMIC_RELAXED);
 }
 
+/* The same for sampled blocks: size estimated bytes and count estimated
+ * blocks in units of 1/SA_SAMPLE_ONE (trace/sample.h; sa_stack_next
+ * gives whole blocks). */
+static inline void sa_stack_count_blocks(sa_stack *s, uint64_t size, uint64_t count)
+{
+    __atomic_store_n(&s->size, s->size + (int64_t)size, __ATOMIC_RELAXED);
+    __atomic_store_n(&s->count, s->count + (int64_t)count, __ATOMIC_RELAXED);
+}
+
 /* Forget every stack and start a new generation. */
 void sa_stack_reset(void);
 

@@ -56,6 +56,7 @@
 #include "snapalloc.h"
 #include "format/snapshot.h"
 #include "trace/config.h"
+#include "trace/sample.h"
 #include "trace/stack.h"
 #include "trace/timeline.h"
 #include "trace/tracer.h"
@@ -425,8 +426,9 @@ static SA_NOINLINE void trace_slow(size_t cur)
  * points, sa_trace_alloc from elsewhere):
  *
  *   decide   not inside the tracer (the guard: then the block is marked
- *            as the tracer's own), and recording (sa_trace_limit > 0);
- *            where sampling and per-block flags will go
+ *            as the tracer's own), recording (sa_trace_limit > 0), and
+ *            under sampling this allocation chosen (sample.h: one TLS
+ *            subtraction for the others, which keep no tag)
  *   capture  the stack's interned id: from the validated unwind cache
  *            (trace/ucache.h) when the call site is known, else by
  *            unwinding and interning (capture_slow, with the guard set)
@@ -466,7 +468,7 @@ static inline size_t store(sa_tag *rec, void *ptr, size_t size, uint32_t id)
     rec->id = id;
     if (sa_trace_lazy)
         return NOT_MOVED;
-    return count_current(rec, id, sa_trace_block_size(ptr, recsize));
+    return count_current(rec, id, sa_trace_block_bytes(ptr, recsize));
 }
 
 /* Whether the slow path is due after a store that returned cur: a new
@@ -519,6 +521,8 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
         untraced(ptr);
         return;
     }
+    if (sa_sample_skip(size))
+        return;
     int limit = __atomic_load_n(&sa_trace_limit, __ATOMIC_ACQUIRE);
     if (limit <= 0)
         return;   /* starting or stopping: not recording */
@@ -538,9 +542,9 @@ static SA_FRAME SA_NOINLINE void capture_slow(void *ptr, size_t size,
  * pointer: the caller's frame gives the program's return address and
  * stack pointer at the malloc call, the key of the validated unwind cache
  * (trace/ucache.h).  A hit skips both the unwind and the interning. */
-SA_FRAME SA_NOINLINE void sa_trace_alloc_entry(void *ptr, size_t size)
+SA_FRAME SA_NOINLINE void sa_trace_alloc_sampled(void *ptr, size_t size)
 {
-    /* Decide. */
+    /* Decide (sampling: trace.h's sa_trace_alloc_entry, inline). */
     if (guard) {
         untraced(ptr);
         return;
@@ -636,16 +640,25 @@ static inline sa_tag forget_rec(sa_tag *rec, void *ptr)
     }
     if (sa_trace_lazy)
         return out;
-    size_t bytes = sa_trace_block_size(ptr, out.size);
+    size_t bytes = sa_trace_block_bytes(ptr, out.size);
     size_t cur = current_add(-bytes, SA_STACK_GEN(out.id));
     if (SA_UNLIKELY(cur < __atomic_load_n(&sa_traced.fall_mark, __ATOMIC_RELAXED)))
         trace_fell(rec, out.id, bytes, cur);
     return out;
 }
 
-static inline void forget_tag(sa_tag *tag, void *ptr)
+/* The record of a traced block, out of line: free()'s path below keeps
+ * no registers for it and stops at one test for a block without a record
+ * (every block but the sampled ones under SNAPALLOC_SAMPLE). */
+static SA_NOINLINE void forget_traced(sa_tag *tag, void *ptr)
 {
     (void)forget_rec(tag, ptr);
+}
+
+static inline void forget_tag(sa_tag *tag, void *ptr)
+{
+    if (tag && tag->id)
+        forget_traced(tag, ptr);
 }
 
 /* free() while tracing: free()'s own path, with the block's record found
@@ -679,6 +692,6 @@ void sa_trace_reattach(void *ptr, sa_tag r)
     *rec = r;
     if (sa_trace_lazy)
         return;
-    size_t bytes = sa_trace_block_size(ptr, r.size);
+    size_t bytes = sa_trace_block_bytes(ptr, r.size);
     current_add(bytes, SA_STACK_GEN(r.id));
 }

@@ -28,6 +28,7 @@
 
 #include "alloc/tag.h"
 #include "common/compiler.h"
+#include "trace/sample.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -52,8 +53,16 @@ extern SA_HIDDEN int sa_trace_free_on;
 /* Record a new live block ptr of size requested bytes (noinline). */
 void sa_trace_alloc(void *ptr, size_t size);
 /* The same, called directly by an exported entry point compiled with a
- * frame pointer (override*.c): it may use the unwind cache. */
-void sa_trace_alloc_entry(void *ptr, size_t size);
+ * frame pointer (override*.c): it may use the unwind cache.  Under
+ * sampling (trace/sample.h) an allocation not chosen costs the entry
+ * point one thread-local subtraction here, inline, and no call (a call
+ * and the recorder's prologue were 35 instructions a malloc). */
+void sa_trace_alloc_sampled(void *ptr, size_t size);
+SA_INLINE void sa_trace_alloc_entry(void *ptr, size_t size)
+{
+    if (!sa_sample_skip(size))
+        sa_trace_alloc_sampled(ptr, size);
+}
 /* Forget the record of ptr, which is about to be freed (noinline). */
 void sa_trace_free(void *ptr);
 /* free() while tracing: forget ptr's record and free it, finding its pool

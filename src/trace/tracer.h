@@ -27,6 +27,7 @@
 #include "common/compiler.h"
 #include "common/lock.h"
 #include "format/snapshot.h"
+#include "trace/sample.h"
 
 /* Frame pointers in the functions on the capture path, whatever the
  * build flags, so the fp walker can cross them (trace/unwind_fp.c). */
@@ -77,6 +78,20 @@ void sa_trace_timeline_postfork(void);
 SA_INLINE size_t sa_trace_block_size(void *ptr, uint32_t recsize)
 {
     return recsize == UINT32_MAX ? sa_usable_size(ptr) : recsize;
+}
+
+/* The bytes the counters take for a block of requested size recsize:
+ * sa_trace_block_size, or under sampling what the block stands for
+ * (sample.h), so that the traced current and peak are estimates too. */
+SA_INLINE size_t sa_trace_block_bytes(void *ptr, uint32_t recsize)
+{
+    size_t b = sa_trace_block_size(ptr, recsize);
+    uint64_t t = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
+    if (SA_LIKELY(t == 0))
+        return b;
+    uint64_t bytes, blocks;
+    sa_sample_weigh(b, t, &bytes, &blocks);
+    return (size_t)bytes;
 }
 
 /* capture.c: the unwinder in use (SA_UNWIND_*) and libsnapalloc's text,

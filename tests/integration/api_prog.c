@@ -1,6 +1,10 @@
 /* api_prog.c - a program linked with -lsnapalloc (flags from pkg-config)
  * that uses the C API as snapalloc(3) documents it: exact traced sizes,
- * the traceback of a block, a snapshot file, the statistics. */
+ * the traceback of a block, a snapshot file, the statistics; then
+ * sampled tracing (snapalloc_start_sampled), whose blocks larger than the
+ * interval are always traced: exact figures again, and a second
+ * snapshot. */
+#include <errno.h>
 #include <snapalloc.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,9 +20,32 @@ static __attribute__((noinline)) void *make(size_t n)
     return p;
 }
 
+/* Full tracing, then a switch to sampling at 4 KiB, which forgets the
+ * traces so far; then three blocks of 10000 bytes, each always traced. */
+static int sampled(const char *path)
+{
+    if (snapalloc_start_sampled(8, (size_t)2 << 30) != -EINVAL || snapalloc_start(8) != 0)
+        return 5;
+    void *early = make(100);
+    if (snapalloc_start_sampled(8, 4096) != 0)
+        return 6;
+    size_t cleared = 1, cur = 0;
+    snapalloc_get_traced_memory(&cleared, NULL);
+    for (int i = 0; i < 3; i++)
+        keep[i] = make(10000);
+    snapalloc_get_traced_memory(&cur, NULL);
+    int rc = snapalloc_take_snapshot(path);
+    printf("sampled: cleared=%zu current=%zu snapshot=%d\n", cleared, cur, rc);
+    for (int i = 0; i < 3; i++)
+        free(keep[i]);
+    free(early);
+    snapalloc_stop();
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
-    if (argc != 2)
+    if (argc != 3)
         return 2;
     if (snapalloc_is_tracing() != 0 || snapalloc_start(8) != 0 || !snapalloc_is_tracing() ||
         snapalloc_get_traceback_limit() != 8)
@@ -41,5 +68,5 @@ int main(int argc, char **argv)
     fflush(stdout);
     snapalloc_stop();
     printf("tracing=%d stats=%d\n", snapalloc_is_tracing(), snapalloc_print_stats(-1) < 0);
-    return 0;
+    return sampled(argv[2]);
 }

@@ -118,8 +118,8 @@ static int library_accepts(const sa_config_var *v, const char *value, int *store
                   "%s=\"%.40s\": taken but not stored as the table parses it", v->name, value);
         return 1;
     }
-    cr_assert(field_holds(v, field, v->dflt), "%s=\"%.40s\": refused, but the field is not the "
-              "default", v->name, value);
+    cr_assert(field_holds(v, field, v->bad_value ? v->bad_value : v->dflt),
+              "%s=\"%.40s\": refused, but the field is not the default", v->name, value);
     if (!v->warning)
         return 0;
     /* Refused: exactly the table's line (the command's err). */

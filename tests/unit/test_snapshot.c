@@ -122,7 +122,7 @@ static const uint64_t k_hist_size[SA_SNAP_HIST_BUCKETS] = {[1] = 7, [6] = 100, [
 
 static const sa_snap_winfo k_info = {
     .frame_limit = 16, .traced_current = 123456789012ull, .traced_peak = 987654321098ull,
-    .trigger = SA_SNAP_TRIGGER_SIGNAL, .sequence = 42,
+    .trigger = SA_SNAP_TRIGGER_SIGNAL, .sequence = 42, .sample_interval = 65536,
     .ntimeline = 3, .timeline = k_points, .hist_count = k_hist_count, .hist_size = k_hist_size,
 };
 
@@ -503,6 +503,7 @@ Test(snapshot, round_trip)
     cr_assert_eq(s->traced_peak, 987654321098ull);
     cr_assert_eq(s->trigger, SA_SNAP_TRIGGER_SIGNAL);
     cr_assert_eq(s->sequence, 42);
+    cr_assert_eq(s->sample_interval, 65536);
     /* The write's own wall-clock time; a minute of slack on each side
      * so that a clock step during the test cannot fail it. */
     int64_t lo = ((int64_t)t0.tv_sec - 60) * 1000000000 + t0.tv_nsec;
@@ -917,6 +918,7 @@ LIE_TEST(stack_frame_index_out_of_range, "corrupt file: stack 0 at offset",
          put32(b + l.stacks + 20, get32(b + l.frames)))
 LIE_TEST(trailer_nstacks_wrong, "corrupt file: trailer at offset",
          put32(b + l.trailer, 4))
+/* Versions 1 and 2: the trailer's second field is reserved. */
 LIE_TEST(trailer_reserved_nonzero, "corrupt file: reserved trailer field at offset",
          put32(b + l.trailer + 4, 1))
 LIE_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
@@ -1218,6 +1220,8 @@ LIE3_TEST(frame_module_out_of_range, "corrupt file: frame 0 at offset",
           b[l.frames + 1] = (unsigned char)(get32(b + 52) + 1))
 LIE3_TEST(overlong_number, "does not fit 64 bits",
           splice_bytes(&b, &len, l.stacks + 1, 1, k_overlong, sizeof k_overlong))
+LIE3_TEST(trailer_sample_interval_too_large, "corrupt file: sampling interval at offset",
+          put32(b + l.trailer + 4, (1u << 30) + 1))
 LIE3_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
           put64(b + l.trailer + 8, 1))
 LIE3_TEST(timeline_count_huge, "truncated file: 65536 timeline points need at least",

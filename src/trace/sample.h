@@ -1,0 +1,79 @@
+/* trace/sample.h - sampled tracing (private to src/trace): which
+ * allocations the tracer records when SNAPALLOC_SAMPLE (or
+ * snapalloc_start_sampled) sets a mean interval T, and what a recorded
+ * block then stands for.
+ *
+ * Each thread counts down the bytes it allocates from a number drawn from
+ * an exponential distribution of mean T (a Poisson process over the
+ * bytes, as tcmalloc, jemalloc and Go sample); the allocation that takes
+ * the count to zero or below is recorded and a new count is drawn from
+ * its end.  By memorylessness every allocation of s <= T bytes is then
+ * recorded with probability p(s) = 1 - exp(-s/T), independently of the
+ * others, and one recorded block stands for s / p(s) bytes and 1 / p(s)
+ * blocks: an unbiased estimate.  A request of more than T bytes is always
+ * recorded (p = 1) and leaves the count alone.
+ *
+ * An unrecorded block has no tag (id 0): free() reads the tag as it does
+ * when every block is traced and stops at that one test.  The fast path
+ * below is one TLS subtraction; everything else (seeding, drawing) is in
+ * sample.c, out of line.
+ */
+#ifndef SA_TRACE_SAMPLE_H
+#define SA_TRACE_SAMPLE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/compiler.h"
+
+/* The upper bound of the mean interval (SNAPALLOC_SAMPLE, the API): the
+ * snapshot file stores it in a u32 (doc/snapshot-format.md). */
+#define SA_SAMPLE_MAX ((uint64_t)1 << 30)
+
+/* The mean interval T in bytes; 0: every allocation is recorded.  Set
+ * only by snapalloc_start/_sampled (under the control lock) before the
+ * generation whose tags it weighs. */
+extern SA_HIDDEN uint64_t sa_trace_sample;
+/* This thread's bytes left before the next recorded allocation. */
+extern SA_TLS SA_HIDDEN int64_t sa_sample_left;
+
+/* Out of line: whether an allocation of size bytes that the count did
+ * not let through (crossed zero, too large, or the thread not seeded) is
+ * recorded; draws the next count. */
+int sa_sample_decide(size_t size, uint64_t interval);
+
+/* Whether to skip (not record) an allocation of size bytes: the count
+ * runs on, or sa_sample_decide says. */
+SA_INLINE int sa_sample_skip(size_t size)
+{
+    uint64_t interval = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
+    if (SA_LIKELY(interval == 0))
+        return 0;
+    if (SA_LIKELY(size <= interval)) {
+        int64_t left = sa_sample_left - (int64_t)size;
+        if (SA_LIKELY(left > 0)) {
+            sa_sample_left = left;
+            return 1;
+        }
+    }
+    return !sa_sample_decide(size, interval);
+}
+
+/* 1 - exp(-x) for x >= 0, accurate for small x too (no libm). */
+double sa_sample_neg_expm1(double x);
+/* The natural logarithm of u in (0, 1] (no libm). */
+double sa_sample_log(double u);
+
+/* What one recorded block of b bytes stands for at interval t (t != 0):
+ * the estimated bytes, and blocks in units of 1/SA_SAMPLE_ONE (1/p is
+ * 16.5 for a 4 KiB block at 64 KiB: rounding each block's count to an
+ * integer would bias the total by 3%). */
+#define SA_SAMPLE_ONE ((uint64_t)1 << 16)
+void sa_sample_weigh(uint64_t b, uint64_t t, uint64_t *bytes, uint64_t *blocks);
+
+/* The configured seed (SNAPALLOC_SAMPLE_SEED, tests only; 0: from the
+ * clock), and a fork child re-seeding its one thread. */
+void sa_sample_set_seed(uint64_t seed);
+void sa_sample_postfork_child(void);
+
+#endif
