@@ -308,7 +308,7 @@ static void json_node(FILE *out, int *first, size_t parent, uint32_t frame, cons
 /* The kept nodes in preorder (a caller before its callees), each as
  * [parent's row, frame, size, count(, new size, new count)]; after a
  * node's kept callees, one row of frame -1 sums those left out. */
-static void json_nodes(FILE *out, const ftree *t, int diff)
+static void json_nodes(FILE *out, const ftree *t, const uint32_t *frame_row, int diff)
 {
     size_t *row = sa_xcalloc(t->n, sizeof *row), nrow = 0;
     uint32_t *stack = sa_xcalloc(t->n + 1, sizeof *stack);
@@ -319,8 +319,8 @@ static void json_nodes(FILE *out, const ftree *t, int diff)
         uint32_t i = stack[--sp];
         const fnode *x = &t->nodes[i];
         row[i] = nrow++;
-        json_node(out, &first, x->parent == NO_FRAME ? (size_t)-1 : row[x->parent], x->frame,
-                  x->size, x->count, diff);
+        json_node(out, &first, x->parent == NO_FRAME ? (size_t)-1 : row[x->parent],
+                  x->frame == NO_FRAME ? NO_FRAME : frame_row[x->frame], x->size, x->count, diff);
         uint64_t rest_size[2] = {0, 0}, rest_count[2] = {0, 0};
         for (uint32_t c = x->child; c != NO_FRAME; c = t->nodes[c].sibling) {
             if (t->nodes[c].keep) {
@@ -349,12 +349,21 @@ static void json_flame(FILE *out, const sa_model *m, const sa_model_opts *o)
     tree_select(&t, o->max_nodes ? o->max_nodes : DEFAULT_MAX_NODES);
     fprintf(out, "\"flame\": {\"by\": \"%s\", \"stacks\": %zu, \"nodes_total\": %zu, \"frames\": [",
             sa_group_by_name(m->by), m->ngroups, t.n);
-    for (size_t i = 0; i < t.nframes; i++) {
-        fputs(i ? ",\n" : "\n", out);
-        json_frame_row(out, t.frames[i]);
+    /* Only the frames of kept nodes, numbered as written. */
+    uint32_t *frame_row = sa_xcalloc(t.nframes, sizeof *frame_row), nrows = 0;
+    for (size_t i = 0; i < t.nframes; i++)
+        frame_row[i] = NO_FRAME;
+    for (size_t i = 1; i < t.n; i++) {
+        uint32_t f = t.nodes[i].frame;
+        if (!t.nodes[i].keep || frame_row[f] != NO_FRAME)
+            continue;
+        fputs(nrows ? ",\n" : "\n", out);
+        json_frame_row(out, t.frames[f]);
+        frame_row[f] = nrows++;
     }
     fputs("],\n\"nodes\": [", out);
-    json_nodes(out, &t, m->diff);
+    json_nodes(out, &t, frame_row, m->diff);
+    free(frame_row);
     fputs("]}", out);
     tree_free(&t);
 }
