@@ -61,7 +61,7 @@
   }
   /* a duration in ms, in the unit that shows it */
   function span(ms) {
-    return ms < 1 ? (ms * 1000).toFixed(0) + ' \u00b5s' : ms < 1000 ? ms.toFixed(ms < 10 ? 2 : 0) + ' ms'
+    return ms === 0 ? '0 s' : ms < 1 ? (ms * 1000).toFixed(0) + ' \u00b5s' : ms < 1000 ? ms.toFixed(ms < 10 ? 2 : 0) + ' ms'
          : (ms / 1000).toFixed(ms < 10000 ? 2 : 1) + ' s';
   }
   function hue(s) {
