@@ -11,6 +11,7 @@
  */
 (function () {
   'use strict';
+  var started = performance.now();
   var D = JSON.parse(document.getElementById('sa-data').textContent);
   var app = document.getElementById('app');
   var tip = document.getElementById('tip');
@@ -549,6 +550,8 @@
     else if (D.kind === 'leak') leakPage();
     else snapshotsPage();
     document.body.setAttribute('data-rendered', 'yes');
+    /* the script's own time (parse the data, draw), for bench/RESULTS.md */
+    document.body.setAttribute('data-render-ms', Math.round(performance.now() - started));
   } catch (e) {
     app.appendChild(el('pre', {id: 'error', text: 'snapalloc report: cannot draw this page: ' + e}));
     throw e;
