@@ -174,6 +174,8 @@ cp "$SA_TMP/cmd.out" "$SA_TMP/diff.json"
 dom "$SA_TMP/diff.html" "$SA_TMP/diff.dom"
 grep -q "<tr data-site=\"fill_cache\" data-file=\"[^\"]*\" data-line=\"$L_cache\" data-size=\"14400\" data-count=\"300\" data-size-diff=\"14400\" data-count-diff=\"300\"" \
     "$SA_TMP/diff.dom" || sa_fail "diff DOM: fill_cache grew by 14400 B in 300 blocks"
+grep -q "<tr data-site=\"make_table\" data-file=\"[^\"]*\" data-line=\"$L_table\" data-size=\"65536\" data-count=\"16\" data-size-diff=\"0\" data-count-diff=\"0\"" \
+    "$SA_TMP/diff.dom" || sa_fail "diff DOM: make_table unchanged at 65536 B in 16 blocks"
 "$PY" -c 'import json, sys
 d = json.load(sys.stdin); j = json.load(open(sys.argv[1]))
 assert d["kind"] == "diff" and d["tables"]["line"]["stats"] == j["stats"], "stats"
@@ -197,6 +199,11 @@ grep -q "<li>lose  [^<]*check_leaky\.c:$L_leak</li>" "$SA_TMP/leaks.dom" || sa_f
 grep -q '<li>main  [^<]*check_leaky\.c:[0-9]*</li>' "$SA_TMP/leaks.dom" || sa_fail "leak DOM: the stack's main"
 grep -q '<details class="leak" data-kind="reachable" data-site="main" data-bytes="50" data-blocks="1"' "$SA_TMP/leaks.dom" ||
     sa_fail "leak DOM: 50 bytes still reachable"
+sa_cmd check --report "$SA_TMP/leaks.out" --format html --show definite -- "$LEAKY" leak
+sa_expect_status cmd 23 "check --format html"
+grep -q 'data-kind="definite" data-site="lose" data-bytes="100" data-blocks="1"' "$SA_TMP/leaks.out" &&
+    sa_fail "check --format html: the DOM's rows are in the file (not drawn by the script)"
+grep -q '<meta http-equiv="Content-Security-Policy"' "$SA_TMP/leaks.out" || sa_fail "check --format html: not the page"
 sa_cmd check --report "$SA_TMP/leaks.json" --show definite,reachable -- "$LEAKY" leak
 "$PY" -c 'import json, sys
 d = json.load(sys.stdin)["report"]; j = json.load(open(sys.argv[1]))
