@@ -68,8 +68,9 @@ static const char usage_check[] =
     "      --suppressions FILE leak:PATTERN lines (LeakSanitizer's format);\n"
     "                          repeatable\n"
     "      --report FILE       also write the report to FILE\n"
-    "      --format FORMAT     json or junit (default: junit for a FILE ending in\n"
-    "                          .xml, else json)\n"
+    "      --format FORMAT     json, junit or html (default: junit for a FILE ending\n"
+    "                          .xml, html for .html, else json); html: one page\n"
+    "                          of the lost blocks by kind and call site, stacks\n"
     "      --top N             call sites reported per kind (default 0: all)\n"
     "      --wrapper PATTERN   fold functions matching PATTERN into the allocation,\n"
     "                          like malloc; repeatable\n"
@@ -175,7 +176,7 @@ enum {
 
 typedef struct check_args {
     sa_check_opts o;
-    int have_fail, junit;
+    int have_fail, junit, html;
     const char *warmup, *report, *format, *outdir, *analyze, *unwind, *heuristics;
     const char **supp_files;
     size_t nsupp;
@@ -243,8 +244,9 @@ static void run_option(int c, check_args *a, char **argv)
         break;
     case OPT_REPORT: a->report = name_arg("--report", "file"); break;
     case OPT_FORMAT:
-        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "junit") != 0)
-            sa_die("--format", "'%s' is not one of json, junit", optarg);
+        if (strcmp(optarg, "json") != 0 && strcmp(optarg, "junit") != 0 &&
+            strcmp(optarg, "html") != 0)
+            sa_die("--format", "'%s' is not one of json, junit, html", optarg);
         a->format = optarg;
         break;
     case 'n': a->frames = sa_parse_frames(optarg); break;
@@ -266,6 +268,12 @@ static void run_option(int c, check_args *a, char **argv)
     }
 }
 
+static int has_suffix(const char *s, const char *suffix)
+{
+    size_t n = s ? strlen(s) : 0, k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
 /* What the options say together: the default --fail-on, the report's
  * format, and the program (none with --analyze). */
 static void check_combination(check_args *a, int argc, char **argv)
@@ -279,8 +287,8 @@ static void check_combination(check_args *a, int argc, char **argv)
     if (a->format && !a->report)
         sa_die("--format", "needs --report FILE");
     const char *rep = a->report;
-    a->junit = a->format ? strcmp(a->format, "junit") == 0
-                         : rep && strlen(rep) >= 4 && strcmp(rep + strlen(rep) - 4, ".xml") == 0;
+    a->junit = a->format ? strcmp(a->format, "junit") == 0 : has_suffix(rep, ".xml");
+    a->html = a->format ? strcmp(a->format, "html") == 0 : has_suffix(rep, ".html");
     if (!a->analyze) {
         const char *sample = getenv("SNAPALLOC_SAMPLE");
         if (sample)
@@ -384,6 +392,8 @@ static int analyze_and_report(check_args *a, const char *dir, FILE *rf, const ch
     if (rf) {
         if (a->junit)
             sa_leak_write_junit(rf, &r, o);
+        else if (a->html)
+            sa_leak_write_html(rf, &r, o, program, prog_status, status);
         else
             sa_leak_write_json(rf, &r, o, program, prog_status, status);
         if (sa_atomic_commit(rf, a->report, 1) != 0)

@@ -9,5 +9,6 @@ int sa_cmd_run(int argc, char **argv);     /* run.c */
 int sa_cmd_check(int argc, char **argv);   /* check.c */
 int sa_cmd_show(int argc, char **argv);    /* show.c */
 int sa_cmd_diff(int argc, char **argv);    /* show.c */
+int sa_cmd_report(int argc, char **argv);  /* show.c */
 
 #endif

@@ -116,6 +116,9 @@ void sa_leak_print_text(FILE *out, const sa_check_result *r, const sa_check_opts
 void sa_leak_write_json(FILE *out, const sa_check_result *r, const sa_check_opts *o,
                         const char *program, int exit_status, int status);
 void sa_leak_write_junit(FILE *out, const sa_check_result *r, const sa_check_opts *o);
+/* The JSON report drawn by the HTML page (out_html.c). */
+void sa_leak_write_html(FILE *out, const sa_check_result *r, const sa_check_opts *o,
+                        const char *program, int exit_status, int status);
 
 /* 1095936 -> "1,095,936". */
 const char *sa_leak_commas(char *buf, size_t len, uint64_t v);

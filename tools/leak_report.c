@@ -1,5 +1,5 @@
 /* leak_report.c - the three outputs of `snapalloc check`: the text report
- * (stderr), JSON and JUnit XML (--report FILE).  Schemas and the JUnit
+ * (stderr), JSON, JUnit XML and HTML (--report FILE).  Schemas and the JUnit
  * mapping are documented in doc/leak-report.md.
  *
  * Text: per process, the unsuppressed leaks of the reported classes,
@@ -270,7 +270,8 @@ static void json_diff(FILE *out, const sa_leak_proc *p, const sa_check_opts *o)
 {
     sa_model m;
     sa_model_build(&m, p->baseline, p->exit, &o->ropts);
-    sa_report_src a = {p->baseline_path, p->baseline}, b = {p->exit_path, p->exit};
+    sa_report_src a = {p->baseline_path, p->baseline, &o->ropts},
+                  b = {p->exit_path, p->exit, &o->ropts};
     sa_json_diff_value(out, &m, &a, &b);
     sa_model_free(&m);
 }
@@ -416,6 +417,32 @@ void sa_leak_write_json(FILE *out, const sa_check_result *r, const sa_check_opts
     json_growth(out, r, o);
     json_processes(out, r);
     fputs("}\n", out);
+}
+
+/* ---- HTML ------------------------------------------------------------ */
+
+/* The page (out_html.c) draws the JSON report: the lost blocks by kind
+ * and call site, each with its stack. */
+typedef struct html_leak {
+    const sa_check_result *r;
+    const sa_check_opts *o;
+    const char *program;
+    int exit_status, status;
+} html_leak;
+
+static void html_leak_data(FILE *out, void *ctx)
+{
+    const html_leak *h = ctx;
+    fputs("{\"kind\": \"leak\", \"report\": ", out);
+    sa_leak_write_json(out, h->r, h->o, h->program, h->exit_status, h->status);
+    fputs("}", out);
+}
+
+void sa_leak_write_html(FILE *out, const sa_check_result *r, const sa_check_opts *o,
+                        const char *program, int exit_status, int status)
+{
+    html_leak h = {r, o, program, exit_status, status};
+    sa_html_page(out, "leak", html_leak_data, &h);
 }
 
 /* ---- JUnit XML ------------------------------------------------------ */

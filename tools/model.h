@@ -36,6 +36,7 @@ typedef struct sa_model_opts {
      * then names their frames, and with file or module a run of frames in
      * one file or module becomes one frame. */
     int whole_stacks;
+    size_t max_nodes;          /* HTML: flame-graph frames kept per snapshot (0: 4000) */
     const sa_sym_ops *sym;     /* the symbolizer (sa_sym_dwfl in the command) */
 } sa_model_opts;
 

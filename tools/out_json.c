@@ -103,7 +103,7 @@ static void json_sections(FILE *out, const sa_snapshot *s)
     }
 }
 
-static void json_header(FILE *out, const sa_report_src *src)
+void sa_json_header(FILE *out, const sa_report_src *src)
 {
     const sa_snapshot *s = src->snap;
     char t[64];
@@ -179,11 +179,12 @@ static void json_stat(FILE *out, const sa_group *g, const sa_model *m)
     fputc('}', out);
 }
 
-/* The groups and what they were built with, after the header(s). */
-static void json_groups(FILE *out, const sa_model *m)
+/* The groups and what they were built with, after the header(s) (sep
+ * ", ") or alone in an object (sep "{"). */
+void sa_json_groups(FILE *out, const sa_model *m, const char *sep)
 {
-    fprintf(out, ", \"group_by\": \"%s\", \"cumulative\": %s, \"groups\": %zu, \"stats\": [",
-            sa_group_by_name(m->by), m->cumulative ? "true" : "false", m->ngroups);
+    fprintf(out, "%s\"group_by\": \"%s\", \"cumulative\": %s, \"groups\": %zu, \"stats\": [",
+            sep, sa_group_by_name(m->by), m->cumulative ? "true" : "false", m->ngroups);
     for (size_t i = 0; i < m->nshown; i++) {
         fputs(i ? ",\n  " : "\n  ", out);
         json_stat(out, m->groups[i], m);
@@ -195,17 +196,17 @@ void sa_json_diff_value(FILE *out, const sa_model *m, const sa_report_src *old_s
                         const sa_report_src *new_snap)
 {
     fputs("{\"old\": ", out);
-    json_header(out, old_snap);
+    sa_json_header(out, old_snap);
     fputs(", \"new\": ", out);
-    json_header(out, new_snap);
-    json_groups(out, m);
+    sa_json_header(out, new_snap);
+    sa_json_groups(out, m, ", ");
 }
 
 static void json_show(FILE *out, const sa_model *m, const sa_report_src *snap)
 {
     fputs("{\"snapshot\": ", out);
-    json_header(out, snap);
-    json_groups(out, m);
+    sa_json_header(out, snap);
+    sa_json_groups(out, m, ", ");
     fputc('\n', out);
 }
 

@@ -11,7 +11,7 @@
 
 /* The formats, in the order --help and messages list them. */
 static const sa_output_format *const formats[] = {
-    &sa_out_text, &sa_out_json, &sa_out_collapsed, &sa_out_pprof,
+    &sa_out_text, &sa_out_json, &sa_out_collapsed, &sa_out_pprof, &sa_out_html,
 };
 #define NFORMATS (sizeof formats / sizeof *formats)
 
@@ -57,7 +57,7 @@ int sa_report_show(FILE *out, const sa_output_format *f, const char *path,
 {
     sa_model m;
     sa_model_build(&m, snap, NULL, o);
-    sa_report_src src = {path, snap};
+    sa_report_src src = {path, snap, o};
     f->show(out, &m, &src);
     sa_model_free(&m);
     return finish(out);
@@ -69,7 +69,7 @@ int sa_report_diff(FILE *out, const sa_output_format *f, const char *old_path,
 {
     sa_model m;
     sa_model_build(&m, old_snap, new_snap, o);
-    sa_report_src a = {old_path, old_snap}, b = {new_path, new_snap};
+    sa_report_src a = {old_path, old_snap, o}, b = {new_path, new_snap, o};
     f->diff(out, &m, &a, &b);
     sa_model_free(&m);
     return finish(out);

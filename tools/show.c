@@ -1,14 +1,22 @@
-/* show.c - `snapalloc show SNAPSHOT` and `snapalloc diff OLD NEW`: their
- * options, then the report (report.h): the grouping model printed in the
- * format --format names (text, json, collapsed, pprof; --json is json),
- * on stdout or, with -o FILE, into FILE atomically.
+/* show.c - `snapalloc show SNAPSHOT`, `snapalloc diff OLD NEW` and
+ * `snapalloc report SNAPSHOT|DIR`: their options, then the report
+ * (report.h): the grouping model printed in the format --format names
+ * (text, json, collapsed, pprof, html; --json is json), on stdout or, with
+ * -o FILE, into FILE atomically.  report is the HTML page of one snapshot
+ * or of every snapshot of one process in a directory (what `run` wrote).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1   /* strverscmp */
+#endif
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -29,7 +37,7 @@
     "  --all-frames       --include/--exclude test every frame of the stack\n" \
     "  --wrapper PATTERN  fold functions matching PATTERN into the allocation,\n" \
     "                     like malloc (e.g. xmalloc, g_malloc); repeatable\n" \
-    "  --format FORMAT    text (default), json, collapsed or pprof; collapsed:\n" \
+    "  --format FORMAT    text (default), json, collapsed, pprof or html; collapsed:\n" \
     "                     one line per stack, frames outermost first joined by\n" \
     "                     ';', then its bytes (show) or old and new bytes\n" \
     "                     (diff), for flame-graph tools; frames are named by\n" \
@@ -60,11 +68,35 @@ static const char usage_diff[] =
     "  --min-diff BYTES   omit groups whose size changed by less than BYTES\n"
     "                     (K, M, G suffixes allowed)\n";
 
+static const char usage_report[] =
+    "Usage: snapalloc report [OPTIONS] SNAPSHOT|DIR [-o FILE]\n"
+    "Write one self-contained HTML page (no network access; open it in any\n"
+    "browser, from a file) of SNAPSHOT, or of every snapshot of one process in\n"
+    "DIR (what 'snapalloc run -o DIR' wrote): a flame graph of live memory by\n"
+    "stack (zoom, search), the top groups by line, function, file and module\n"
+    "(the numbers of 'show --format json'), memory over time with a marker per\n"
+    "snapshot, and the size histogram.  The page opens on the peak snapshot\n"
+    "(the largest of trigger peak), else the last one.\n"
+    "\n"
+    "Options:\n"
+    "  -o FILE            the page (default: report.html in the current\n"
+    "                     directory; '-': stdout)\n"
+    "  --pid PID          DIR: the process whose snapshots are shown (default:\n"
+    "                     the one that wrote the newest snapshot)\n"
+    "  --by KEY           name the flame graph's frames by function (default),\n"
+    "                     line, file or module\n"
+    "  --top N            rows of each table (default 100; 0: all)\n"
+    "  --max-nodes N      frames the flame graph keeps per snapshot (default\n"
+    "                     4000; the rest of each frame's callees drawn as one)\n"
+    "  --include PATTERN, --exclude PATTERN, --all-frames, --wrapper PATTERN\n"
+    "                     as in 'snapalloc show'\n"
+    "  -h, --help         print this help\n";
+
 /* ---- Options --------------------------------------------------------- */
 
 enum {
     OPT_BY = 256, OPT_CUMULATIVE, OPT_TOP, OPT_INCLUDE, OPT_EXCLUDE, OPT_ALL_FRAMES,
-    OPT_WRAPPER, OPT_FORMAT, OPT_JSON, OPT_MIN_DIFF,
+    OPT_WRAPPER, OPT_FORMAT, OPT_JSON, OPT_MIN_DIFF, OPT_MAX_NODES, OPT_PID,
 };
 
 static const struct option report_longopts[] = {
@@ -78,6 +110,8 @@ static const struct option report_longopts[] = {
     {"format", required_argument, NULL, OPT_FORMAT},
     {"json", no_argument, NULL, OPT_JSON},
     {"min-diff", required_argument, NULL, OPT_MIN_DIFF},
+    {"max-nodes", required_argument, NULL, OPT_MAX_NODES},
+    {"pid", required_argument, NULL, OPT_PID},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -87,11 +121,45 @@ typedef struct report_args {
     const sa_output_format *format;
     const char *output;        /* -o FILE, or NULL for stdout */
     int by_given, top_given;
+    int page;                  /* the report command */
+    int have_pid;
+    uint32_t pid;              /* report --pid */
 } report_args;
 
-/* One option of show (nfiles 1) or diff (nfiles 2). */
+/* The options of the report command alone (--format is html's). */
+static int page_option(int c, report_args *a)
+{
+    uint64_t v;
+    switch (c) {
+    case OPT_PID:
+        if (!a->page)
+            sa_die("--pid", "only 'snapalloc report' takes it");
+        if (sa_parse_u64(optarg, 1, UINT32_MAX, &v) != 0)
+            sa_die("--pid", "'%s' is not a process id", optarg);
+        a->pid = (uint32_t)v;
+        a->have_pid = 1;
+        return 1;
+    case OPT_FORMAT:
+    case OPT_JSON:
+        if (a->page && (c == OPT_JSON || strcmp(optarg, "html") != 0))
+            sa_die(c == OPT_JSON ? "--json" : "--format",
+                   "report writes html only (other formats: 'snapalloc show --format')");
+        return 0;
+    case OPT_CUMULATIVE:
+    case OPT_MIN_DIFF:
+        if (a->page)
+            sa_die(c == OPT_CUMULATIVE ? "--cumulative" : "--min-diff",
+                   "cannot be used with 'snapalloc report'");
+        return 0;
+    }
+    return 0;
+}
+
+/* One option of show (nfiles 1), diff (nfiles 2) or report. */
 static void report_option(const char *cmd, int c, int nfiles, char **argv, report_args *a)
 {
+    if (page_option(c, a))
+        return;
     sa_model_opts *o = &a->o;
     uint64_t v;
     switch (c) {
@@ -117,7 +185,16 @@ static void report_option(const char *cmd, int c, int nfiles, char **argv, repor
             sa_die("--format", "'%s' is not one of %s", optarg, sa_output_format_names());
         break;
     case OPT_JSON: a->format = &sa_out_json; break;
-    case 'o': a->output = optarg; break;
+    case 'o':
+        if (!*optarg)
+            sa_die("-o", "empty file name");
+        a->output = optarg;
+        break;
+    case OPT_MAX_NODES:
+        if (sa_parse_u64(optarg, 1, UINT32_MAX, &v) != 0)
+            sa_die("--max-nodes", "'%s' is not a number of frames (1 or more)", optarg);
+        o->max_nodes = (size_t)v;
+        break;
     case OPT_MIN_DIFF:
         if (nfiles != 2)
             sa_bad_option(cmd, '?', 0, argv[optind - 1]);
@@ -125,7 +202,7 @@ static void report_option(const char *cmd, int c, int nfiles, char **argv, repor
             sa_die("--min-diff", "'%s' is not a size in bytes (K, M, G suffixes allowed)", optarg);
         break;
     case 'h':
-        fputs(nfiles == 1 ? usage_show : usage_diff, stdout);
+        fputs(a->page ? usage_report : nfiles == 1 ? usage_show : usage_diff, stdout);
         exit(0);
     default:
         sa_bad_option(cmd, c, optopt, argv[optind - 1]);
@@ -139,7 +216,8 @@ static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles
 {
     memset(a, 0, sizeof *a);
     sa_model_opts_init(&a->o);
-    a->format = &sa_out_text;
+    a->page = strcmp(cmd, "report") == 0;
+    a->format = a->page ? &sa_out_html : &sa_out_text;
     opterr = 0;
     optind = 1;
     int c;
@@ -168,12 +246,15 @@ static void parse_report_args(const char *cmd, int argc, char **argv, int nfiles
         if (!a->by_given)
             o->by = SA_BY_FUNCTION;
         if (!a->top_given)
-            o->top = 0;
+            o->top = a->format->top_default;
     }
+    if (o->max_nodes && a->format != &sa_out_html)
+        sa_die("--max-nodes", "needs --format html");
     int npos = argc - optind;
     if (npos != nfiles)
         sa_die(cmd, "%s (see 'snapalloc %s --help')",
-               npos < nfiles ? (nfiles == 1 ? "missing SNAPSHOT" : "needs two snapshots, OLD and NEW")
+               npos < nfiles ? (nfiles == 1 ? (a->page ? "missing SNAPSHOT or DIR" : "missing SNAPSHOT")
+                                            : "needs two snapshots, OLD and NEW")
                              : "too many arguments", cmd);
     for (int i = 0; i < nfiles; i++)
         files[i] = argv[optind + i];
@@ -252,6 +333,116 @@ int sa_cmd_diff(int argc, char **argv)
     rc = output_commit(out, &a, rc);
     sa_snapshot_free(old_snap);
     sa_snapshot_free(new_snap);
+    free_report_args(&a);
+    return rc == 0 ? 0 : SA_EXIT_USAGE;
+}
+
+/* ---- report ----------------------------------------------------------- */
+
+typedef struct page_snaps {
+    sa_report_src *v;
+    char **paths;              /* every file read, kept or not */
+    size_t n, npaths;
+} page_snaps;
+
+static int cmp_snap_time(const void *pa, const void *pb)
+{
+    const sa_report_src *a = pa, *b = pb;
+    if (a->snap->time_ns != b->snap->time_ns)
+        return a->snap->time_ns < b->snap->time_ns ? -1 : 1;
+    if (a->snap->sequence != b->snap->sequence)
+        return a->snap->sequence < b->snap->sequence ? -1 : 1;
+    return strverscmp(a->path, b->path);
+}
+
+/* Every *.snap of dir, read (a corrupt one exits 2 naming it). */
+static void read_dir(const char *dir, page_snaps *all)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        sa_die(dir, "%s", strerror(errno));
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        size_t len = strlen(e->d_name);
+        if (len < 6 || strcmp(e->d_name + len - 5, ".snap") != 0)
+            continue;
+        char *path = sa_xcalloc(strlen(dir) + len + 2, 1);
+        sprintf(path, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            free(path);
+            continue;
+        }
+        all->v = sa_xrealloc(all->v, all->n + 1, sizeof *all->v);
+        all->paths = sa_xrealloc(all->paths, all->n + 1, sizeof *all->paths);
+        all->paths[all->npaths++] = path;
+        all->v[all->n++] = (sa_report_src){path, sa_load_snapshot(path), NULL};
+    }
+    closedir(d);
+    if (all->n == 0)
+        sa_die(dir, "no snapshot (*.snap) in this directory");
+}
+
+/* Keeps the snapshots of one process (--pid, else the newest's), oldest
+ * first. */
+static void pick_process(page_snaps *all, const report_args *a, const char *dir)
+{
+    uint32_t pid = a->pid;
+    if (!a->have_pid) {
+        const sa_report_src *newest = &all->v[0];
+        for (size_t i = 1; i < all->n; i++)
+            if (cmp_snap_time(&all->v[i], newest) > 0)
+                newest = &all->v[i];
+        pid = newest->snap->pid;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < all->n; i++) {
+        if (all->v[i].snap->pid == pid)
+            all->v[kept++] = all->v[i];
+        else
+            sa_snapshot_free((sa_snapshot *)all->v[i].snap);
+    }
+    if (kept == 0)
+        sa_die("--pid", "no snapshot of process %" PRIu32 " in %s", pid, dir);
+    all->n = kept;
+    qsort(all->v, all->n, sizeof *all->v, cmp_snap_time);
+}
+
+int sa_cmd_report(int argc, char **argv)
+{
+    const char *files[1];
+    report_args a;
+    parse_report_args("report", argc, argv, 1, files, &a);
+    if (!a.output)
+        a.output = "report.html";
+    else if (strcmp(a.output, "-") == 0)
+        a.output = NULL;
+    page_snaps all = {0};
+    struct stat st;
+    if (stat(files[0], &st) == 0 && S_ISDIR(st.st_mode)) {
+        read_dir(files[0], &all);
+        pick_process(&all, &a, files[0]);
+    } else {
+        if (a.have_pid)
+            sa_die("--pid", "needs a directory of snapshots, not a file");
+        all.v = sa_xcalloc(1, sizeof *all.v);
+        all.v[0] = (sa_report_src){files[0], sa_load_snapshot(files[0]), NULL};
+        all.n = 1;
+    }
+    for (size_t i = 0; i < all.n; i++)
+        all.v[i].opts = &a.o;
+    FILE *out = output_open(&a, "report");
+    int rc = sa_html_snapshots(out, all.v, all.n, sa_html_initial(all.v, all.n));
+    rc = output_commit(out, &a, rc);
+    if (rc == 0 && a.output)
+        fprintf(stderr, "snapalloc: report of %zu snapshot%s written to %s (open it in a "
+                "browser)\n", all.n, all.n == 1 ? "" : "s", a.output);
+    for (size_t i = 0; i < all.n; i++)
+        sa_snapshot_free((sa_snapshot *)all.v[i].snap);
+    for (size_t i = 0; i < all.npaths; i++)
+        free(all.paths[i]);
+    free(all.v);
+    free(all.paths);
     free_report_args(&a);
     return rc == 0 ? 0 : SA_EXIT_USAGE;
 }

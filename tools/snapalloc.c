@@ -29,6 +29,8 @@ static const char usage_main[] =
     "                                      and tracing on; report its last snapshot\n"
     "  show SNAPSHOT [OPTIONS]             live memory of a snapshot, grouped\n"
     "  diff OLD NEW [OPTIONS]              what changed between two snapshots\n"
+    "  report [OPTIONS] SNAPSHOT|DIR       one self-contained HTML page: flame graph,\n"
+    "                                      tables, memory over time (report.html)\n"
     "  check [OPTIONS] -- PROGRAM [ARGS...]\n"
     "                                      run PROGRAM and check it for leaks at exit\n"
     "                                      (LeakSanitizer-style exit status 23)\n"
@@ -116,6 +118,8 @@ int main(int argc, char **argv)
         return sa_cmd_show(argc - 1, argv + 1);
     if (strcmp(cmd, "diff") == 0)
         return sa_cmd_diff(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return sa_cmd_report(argc - 1, argv + 1);
     if (cmd[0] == '-')
         sa_die(cmd, "unknown option (try 'snapalloc --help')");
     sa_die(cmd, "unknown command (try 'snapalloc --help')");

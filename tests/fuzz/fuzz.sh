@@ -27,6 +27,7 @@ if ! "$CLANG" -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefine
         -I"$S/tools" -I"$top_builddir/tools" "$S/tests/fuzz/fuzz_snapshot.c" "$S/tools/report.c" "$S/tools/model.c" \
         "$S/tools/out_text.c" "$S/tools/out_json.c" "$S/tools/out_collapsed.c" \
         "$S/tools/out_pprof.c" "$top_builddir/tools/profile.pb-c.c" \
+        "$S/tools/out_html.c" "$top_builddir/tools/html_assets.c" \
         "$S/tools/symbolize.c" "$S/tools/intern.c" "$S/tools/fold.c" "$S/src/format/read.c" "$S/src/leak/heur_names.c" \
         "$S/src/common/config_parse.c" -ldw -lelf -lprotobuf-c -lz -lstdc++ -lm -o "$SA_TMP/fuzz" 2>"$SA_TMP/cc.err"; then
     cat "$SA_TMP/cc.err"

@@ -113,6 +113,7 @@ static void one(const uint8_t *data, size_t size, int with_report)
     report(s, SA_BY_TRACEBACK, &sa_out_json);
     report(s, SA_BY_FUNCTION, &sa_out_collapsed);
     report(s, SA_BY_TRACEBACK, &sa_out_pprof);
+    report(s, SA_BY_FUNCTION, &sa_out_html);
     sa_model_opts o;
     sa_model_opts_init(&o);
     o.top = 0;
