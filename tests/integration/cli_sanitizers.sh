@@ -21,6 +21,7 @@ fi
 if ! $CC_SAN $san -g -O1 -std=gnu11 -D_GNU_SOURCE -DHAVE_CONFIG_H -I"$top_builddir" \
         -I"$S/include" -I"$S/src" -DSNAPALLOC_LIBDIR='"/nonexistent"' \
         -I"$top_builddir/tools" "$S"/tools/*.c "$top_builddir/tools/profile.pb-c.c" \
+        "$top_builddir/tools/html_assets.c" \
         "$S/src/format/read.c" "$S/src/leak/heur_names.c" \
         "$S/src/common/config_parse.c" "$S/src/common/config.c" -ldw -lelf -lprotobuf-c -lz -lstdc++ -lm \
         -o "$SA_TMP/snapalloc" 2>"$SA_TMP/cc.err"; then
