@@ -714,7 +714,7 @@ LIE_TEST(timeline_negative_time, "corrupt file: timeline point 0 at offset",
          put64(b + l.timeline + 4, (uint64_t)-5))
 LIE_TEST(histogram_bucket_count, "corrupt file: histogram at offset",
          put32(b + l.histogram, 64))
-LIE_TEST(histogram_count_huge, "truncated file: 4294967295 histogram buckets need",
+LIE_TEST(histogram_count_huge, "has 4294967295 buckets, not 0 or 65",
          put32(b + l.histogram, 0xFFFFFFFFu))
 /* Bucket 6 holds sizes 32 to 63: 2 blocks cannot be 200 bytes, nor 10. */
 LIE_TEST(histogram_size_too_big, "corrupt file: histogram bucket 6 at offset",
