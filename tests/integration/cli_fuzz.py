@@ -67,13 +67,15 @@ if u32(data, 8) >= 3:
     lie('<I', hist, 7, 'histogram at offset', 'histogram buckets')
     nlies = 3
     if lies_only:
-        assert u32(data, tl) >= 2 and u32(data, hist) == 65, 'no points or histogram to lie about'
+        assert u32(data, tl) >= 1 and u32(data, hist) == 65, 'no points or histogram to lie about'
         lie('<q', tl + 4, -1, 'timeline point 0 at offset', 'timeline time negative')
-        lie('<q', tl + 4 + 24, 0, 'timeline point 1 at offset', 'timeline time back')
+        if u32(data, tl) >= 2:
+            lie('<q', tl + 4 + 24, 0, 'timeline point 1 at offset', 'timeline time back')
+            nlies += 1
         big = max(range(65), key=lambda i: struct.unpack_from('<Q', data, hist + 4 + 16 * i)[0])
         lie('<Q', hist + 4 + 16 * big + 8, 0, 'histogram bucket %d at offset' % big,
             'histogram size')
-        nlies += 3
+        nlies += 2
 if lies_only:
     if failures:
         print('\n'.join(failures))
