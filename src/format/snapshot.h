@@ -61,6 +61,7 @@ typedef struct sa_snap_winfo {
     uint64_t traced_peak;
     uint32_t trigger;          /* SA_SNAP_TRIGGER_* */
     uint32_t sequence;         /* %n of the template */
+    int64_t time_ns;           /* the state's time (CLOCK_REALTIME); 0: now */
     /* Version 3 sections: the memory over time (ntimeline points, oldest
      * first; 0: an empty timeline) and the live blocks by size (NULL: no
      * histogram), SA_SNAP_HIST_BUCKETS each. */

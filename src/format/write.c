@@ -276,10 +276,11 @@ static void write_header(wout *o, const sa_snap_winfo *info, const char *exe,
 {
     struct timespec ts = {0, 0};
     clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t t = info->time_ns ? info->time_ns : (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
     out_bytes(o, SA_SNAP_MAGIC, SA_SNAP_MAGIC_LEN);
     out_u32(o, SA_SNAP_VERSION);
     out_u32(o, (uint32_t)getpid());
-    out_u64(o, (uint64_t)((int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec));
+    out_u64(o, (uint64_t)t);
     out_u64(o, info->traced_current);
     out_u64(o, info->traced_peak);
     out_u32(o, info->frame_limit);

@@ -304,8 +304,29 @@ static void peak_rise(size_t cur)
     __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
 }
 
-/* Write the pending peak's file from the state now, whose traced total
- * is total.  Under peak_lock, with no allocator lock held. */
+/* A peak file that could not be written: not retried on every new peak
+ * (a storm of failing writes), one line. */
+static void peak_failed(const char *used, int rc)
+{
+    __atomic_store_n(&sa_trace_peak_next, SIZE_MAX, __ATOMIC_RELEASE);
+    __atomic_store_n(&peak_pending, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&peak_fall, 0, __ATOMIC_RELAXED);
+    sa_trigger_report_note(used, rc, "; peak snapshots are off from now on");
+    fall_rearm();
+}
+
+/* Write a captured peak whose file is due (wait: at exit, whatever the
+ * time).  With the guard set or from the exit sequence. */
+static void peak_write_due(int wait)
+{
+    char used[SA_PATH_MAX];
+    int rc = sa_trace_peak_write_due(used, wait);
+    if (rc < 0 && rc != -EINVAL && rc != -EALREADY)
+        peak_failed(used, rc);
+}
+
+/* Capture the pending peak's state now, whose traced total is total (its
+ * file: dump.c).  Under peak_lock, with no allocator lock held. */
 static void peak_write(size_t total)
 {
     char used[SA_PATH_MAX];
@@ -316,9 +337,8 @@ static void peak_write(size_t total)
     __atomic_store_n(&peak_pending, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&peak_fall, 0, __ATOMIC_RELAXED);
     if (rc < 0 && rc != -EINVAL) {
-        /* Not retried on every new peak (a storm of failing writes). */
-        __atomic_store_n(&sa_trace_peak_next, SIZE_MAX, __ATOMIC_RELEASE);
-        sa_trigger_report_note(used, rc, "; peak snapshots are off from now on");
+        peak_failed(used, rc);
+        return;
     } else {
         __atomic_store_n(&peak_written, total, __ATOMIC_RELAXED);
         size_t next = total + total / 99 + 1;
@@ -331,11 +351,12 @@ static void peak_write(size_t total)
 
 void sa_trace_peak_flush(void)
 {
-    if (!__atomic_load_n(&peak_pending, __ATOMIC_ACQUIRE) ||
+    if (sa_trace_cfg.peak_step != SA_CONFIG_PEAK_AUTO ||
         __atomic_exchange_n(&peak_lock, 1, __ATOMIC_ACQUIRE))
         return;
     if (peak_pending)
         peak_write(sa_trace_current_now());
+    peak_write_due(1);
     __atomic_store_n(&peak_lock, 0, __ATOMIC_RELEASE);
     rearm();
 }
@@ -384,6 +405,7 @@ void sa_trace_counters_reset(void)
     __atomic_store_n(&peak_pending, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&peak_written, 0, __ATOMIC_RELAXED);
     __atomic_store_n(&peak_fall, 0, __ATOMIC_RELAXED);
+    sa_trace_peak_discard();
     timeline_marks(0);
     rearm();
 }
@@ -396,8 +418,10 @@ static SA_NOINLINE void trace_slow(size_t cur)
         sa_trigger_helper_ensure();
     size_t step = sa_trace_cfg.peak_step;
     size_t at = __atomic_load_n(&sa_trace_peak_next, __ATOMIC_ACQUIRE);
-    if (step == SA_CONFIG_PEAK_AUTO && cur >= at) {
-        peak_rise(cur);
+    if (step == SA_CONFIG_PEAK_AUTO) {
+        if (cur >= at)
+            peak_rise(cur);
+        peak_write_due(0);
     } else if (step && cur >= at
         && __atomic_compare_exchange_n(&sa_trace_peak_next, &at, SIZE_MAX, 0, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
         char used[SA_PATH_MAX];

@@ -108,9 +108,15 @@ extern SA_HIDDEN uint32_t sa_trace_sequence;
 extern SA_HIDDEN uint64_t sa_trace_hist_count[SA_SNAP_HIST_BUCKETS];
 extern SA_HIDDEN uint64_t sa_trace_hist_size[SA_SNAP_HIST_BUCKETS];
 void sa_trace_recount(void);
-/* Write the high-water mark file (the template with %n as "peak"),
- * giving up with -EALREADY if a snapshot is being written. */
+/* The high-water mark file (the template with %n as "peak"): capture the
+ * state now, written at once if the last file is a second old, else
+ * later (-EALREADY if a snapshot is being written).  _write_due writes a
+ * capture not written yet (wait 0: only if the last file is a second old
+ * and no snapshot is being written; 1: now, at exit).  _discard drops the
+ * capture (the stack table is reset). */
 int sa_trace_dump_peak(char *used);
+int sa_trace_peak_write_due(char *used, int wait);
+void sa_trace_peak_discard(void);
 
 /* api.c: start/stop/clear. */
 extern SA_HIDDEN sa_lock sa_trace_ctl_lock;

@@ -54,4 +54,11 @@ fi
 sa_cmd show "$SA_TMP/good.snap"
 sa_expect_status cmd 0 "good snapshot"
 python3 "$SA_SRC/cli_fuzz.py" "$SNAPALLOC_CMD" "$SA_TMP/good.snap" "$SA_TMP" || sa_fail "fuzz (see above)"
+
+# A traced run's exit snapshot has points and a histogram: lying sections
+# under a valid checksum are rejected with their one line.
+sa_cmd run -o "$SA_TMP/traced" -- "$(sa_helper cli_prog)" 1
+sa_expect_status cmd 0 "traced run"
+python3 "$SA_SRC/cli_fuzz.py" "$SNAPALLOC_CMD" "$(ls "$SA_TMP/traced"/*.2.snap)" "$SA_TMP" --lies-only ||
+    sa_fail "lying sections (see above)"
 sa_pass

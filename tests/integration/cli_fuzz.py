@@ -4,7 +4,7 @@
 # compressed container, deflated again); every damaged
 # file must be rejected with exit status 2 and exactly one stderr line
 # "snapalloc: ..." (for the lies: the expected one), never a crash.
-# Usage: python3 cli_fuzz.py SNAPALLOC SNAPSHOT TMPDIR
+# Usage: python3 cli_fuzz.py SNAPALLOC SNAPSHOT TMPDIR [--lies-only]
 import os
 import random
 import struct
@@ -13,6 +13,7 @@ import sys
 import zlib
 
 cmd, snap, tmp = sys.argv[1:4]
+lies_only = sys.argv[4:] == ['--lies-only']
 data = open(snap, 'rb').read()
 bad = os.path.join(tmp, 'damaged.snap')
 failures = []
@@ -89,16 +90,30 @@ def lie(fmt, at, value, want, what):
     check(wrap(bytes(blob)), what, want)
 
 
+nlies = 0
 if data[:8] == b'SNAPALZ\0':
     tl, hist = sections(logical)
-    assert u32(logical, tl) >= 1 and u32(logical, hist) == 65, \
-        'no timeline or histogram to lie about'
     lie('<I', tl, 1 << 20, 'corrupt file: timeline at offset', 'timeline count')
     lie('<I', tl, 60000, 'truncated file: 60000 timeline points', 'timeline count')
-    lie('<q', tl + 4, -1, 'timeline point 0 at offset', 'timeline time negative')
     lie('<I', hist, 7, 'histogram at offset', 'histogram buckets')
-    big = max(range(65), key=lambda i: struct.unpack_from('<Q', logical, hist + 4 + 16 * i)[0])
-    lie('<Q', hist + 4 + 16 * big + 8, 0, 'histogram bucket %d at offset' % big, 'histogram size')
+    nlies = 3
+    if lies_only:
+        assert u32(logical, tl) >= 1 and u32(logical, hist) == 65, \
+            'no points or histogram to lie about'
+        lie('<q', tl + 4, -1, 'timeline point 0 at offset', 'timeline time negative')
+        if u32(logical, tl) >= 2:
+            lie('<q', tl + 4 + 24, 0, 'timeline point 1 at offset', 'timeline time back')
+            nlies += 1
+        big = max(range(65), key=lambda i: struct.unpack_from('<Q', logical, hist + 4 + 16 * i)[0])
+        lie('<Q', hist + 4 + 16 * big + 8, 0, 'histogram bucket %d at offset' % big,
+            'histogram size')
+        nlies += 2
+if lies_only:
+    if failures:
+        print('\n'.join(failures))
+        sys.exit(1)
+    print('ok: %d lying sections rejected' % nlies)
+    sys.exit(0)
 
 
 def same_content(blob):

@@ -923,6 +923,9 @@ LIE_TEST(trailer_reserved_nonzero, "corrupt file: reserved trailer field at offs
          put32(b + l.trailer + 4, 1))
 LIE_TEST(trailer_total_wrong, "corrupt file: trailer totals do not match the stacks",
          put64(b + l.trailer + 8, 1))
+LIE_TEST(nul_in_exe_path, "corrupt file: NUL byte in executable path at offset 64",
+         b[65] = '\0')
+LIE_TEST(end_marker_damaged, "corrupt file: no end marker at offset", b[len - 16] = 'X')
 Test(snapshot_lies, trailing_garbage)
 {
     size_t len;
