@@ -137,11 +137,11 @@ Test(debug_checks, large_cache_bytes, .signal = SIGABRT)
 }
 
 /* A split whose head kept its whole size: the tail it cached overlaps
- * it, and the cache finds two blocks on the same pages when it next
- * changes. */
+ * it.  Caught when the cache next changes (its byte count, the page
+ * map's entry at the head's end and the overlap itself disagree). */
 Test(debug_checks, large_cache_split_overlap, .signal = SIGABRT)
 {
-    char *keep = sa_malloc(1 << 20);   /* a peak that lets the cache keep pages */
+    char *keep = sa_malloc(2 << 20);   /* a peak that lets the cache keep pages */
     char *p = sa_malloc(1 << 20);
     sa_free(keep);
     sa_free(p);
