@@ -68,8 +68,23 @@ static size_t skewed(uint64_t *r, size_t lo, size_t hi)
     return a < b ? a : b;
 }
 
-static void put(void *p, size_t n, uint64_t tag) { tag_block(p, n < 16 ? 16 : n, tag); }
-static void take(void *p, size_t n, uint64_t tag) { check_block(p, n < 16 ? 16 : n, tag, "suite"); free(p); }
+/* Tag a block (its first and last 8 bytes; one byte below 16 bytes). */
+static void put(void *p, size_t n, uint64_t tag)
+{
+    if (n >= 16)
+        tag_block(p, n, tag);
+    else
+        *(unsigned char *)p = (unsigned char)tag;
+}
+
+static void take(void *p, size_t n, uint64_t tag)
+{
+    if (n >= 16)
+        check_block(p, n, tag, "suite");
+    else if (*(unsigned char *)p != (unsigned char)tag)
+        fail("a block below 16 bytes lost its tag");
+    free(p);
+}
 
 /* ---- single thread ---------------------------------------------------- */
 
