@@ -189,6 +189,26 @@ Test(large, cached_pages_are_bounded_by_the_live_peak)
     sa_free(big);
 }
 
+Test(large, a_block_replaced_one_at_a_time_keeps_its_pages)
+{
+    /* Two 3 MiB blocks live: the peak.  Freeing one leaves room for it
+     * whole under the peak, though half the room (the budget) is less. */
+    size_t size = (size_t)3 << 20;
+    char *a = sa_malloc(size), *b = sa_malloc(size);
+    memset(a, 0x44, size);
+    sa_free(a);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, size, "the block freed last kept its pages");
+    cr_assert_eq(resident_pages(a, size), size / 4096);
+    char *again = sa_calloc(1, size);
+    cr_assert_eq(again, a);
+    for (size_t i = 0; i < size; i += 512)
+        cr_assert_eq(again[i], 0, "byte %zu", i);
+    sa_free(again);
+    sa_free(b);
+}
+
 Test(large, cache_keeps_pages_of_recent_blocks_only)
 {
     char *p[4];
