@@ -45,8 +45,8 @@
  * The dirty (resident) bytes kept are bounded by the large blocks' peak:
  * live + SHARE x cached dirty <= the peak of live large bytes (at least
  * SA_LARGE_CACHE_RESIDENT, at most SA_LARGE_DIRTY_MAX), so keeping them
- * does not raise the peak beyond what the program's own blocks reached;
- * and they decay: a block cached with its pages for SA_LARGE_DECAY_MS
+ * does not raise the peak beyond what the program's own blocks reached
+ * (the block freed last may use the whole room); and they decay: a block cached with its pages for SA_LARGE_DECAY_MS
  * gives them back. */
 #define SA_LARGE_CACHE_SLOTS   64u
 #define SA_LARGE_CACHE_MAXBLK  (32u << 20)    /* larger blocks are unmapped (glibc's
