@@ -182,6 +182,47 @@ WORKLOADS = {
                 "aggregates, update, delete, self-join",
     },
 }
+# The suite (issue 22): patterns modelled on mimalloc-bench's programs
+# (workloads/suite.c, workloads/bufgrow.c) and real programs driven as
+# users drive them (workloads/real/).  `--suite` runs them all; THREADS=N
+# in the environment sets the threads of every threaded one, `--quick`
+# (BENCH_QUICK=1) divides their op counts by about 10.
+SUITE_MODES = {
+    "cfrac": "16..64 B bignum-like temporaries, LIFO-ish frees",
+    "espresso": "16..2048 B skewed small, a live set of 20k replaced at random",
+    "fifo": "8..512 B skewed small, half temporaries, half kept in a window of 200k freed FIFO",
+    "lifo": "as fifo, the kept half freed LIFO",
+    "random": "as fifo, the kept half freed in random order",
+    "glibc-simple": "malloc/free pairs of 4..2048 B",
+    "glibc-thread": "THREADS threads of glibc-simple",
+    "alloc-test": "THREADS threads, 1000 live blocks of 16..1024 B each replaced at random",
+    "ring": "THREADS threads in a ring, each frees the blocks (16..1024 B) the previous allocated",
+    "xmalloc": "THREADS/2 producers, THREADS/2 consumers through a shared pool of batches",
+    "mstress": "THREADS threads keeping 4000 blocks of 16..4096 B, a tenth passed on each round",
+    "rptest": "THREADS threads, 16 B..16 KiB log-uniform, a quarter freed by the next thread",
+    "sh6bench": "THREADS threads, batches of 1000 blocks of 1..1000 B freed in reverse, then in order",
+    "cache-scratch": "THREADS threads writing 8-byte objects first handed out by the main thread",
+    "cache-thrash": "THREADS threads writing 8-byte objects they allocated",
+    "malloc-large": "5..25 MiB blocks, 20 live, written in part",
+}
+for _m, _d in SUITE_MODES.items():
+    WORKLOADS["s-" + _m] = {"build": "suite.c", "cmd": ["{bin}/suite", _m], "desc": _d,
+                            "extra": True, "suite": True}
+WORKLOADS["bufgrow"] = {
+    "build": "bufgrow.c", "cmd": ["{bin}/bufgrow"], "extra": True, "suite": True,
+    "desc": "doubling vectors up to 64 KiB, exact-length strings up to 4 KiB, 24 arrays "
+            "calloc'd at 64 KiB..8 MiB and written in part, posix_memalign/aligned_alloc "
+            "16..4096 in a window of 512 (issue 22's large-block row)"}
+for _r, _d in [("redis", "redis-server under redis-benchmark on loopback (set, get, lpush, lpop, "
+                         "sadd, hset; 8 clients, 200 B values); redis links jemalloc"),
+               ("perl", "perl: a hash of 1M strings built, sorted, mapped and joined"),
+               ("gcc", "gcc -O2 compiling three C files of bench/workloads"),
+               ("git", "git: 300 commits of generated files, then git gc --aggressive")]:
+    WORKLOADS["real-" + _r] = {"cmd": ["sh", "{src}/real/%s.sh" % _r], "desc": _d,
+                               "extra": True, "suite": True}
+WORKLOADS["real-python"] = dict(WORKLOADS["python"], extra=True, suite=True)
+WORKLOADS["real-sqlite"] = dict(WORKLOADS["sqlite"], extra=True, suite=True)
+SUITE_WORKLOADS = [w for w in WORKLOADS if WORKLOADS[w].get("suite")]
 DEFAULT_WORKLOADS = [w for w in WORKLOADS if not WORKLOADS[w].get("extra")]
 # Programs of the tracer sections, built like the workloads, with the flags
 # tracegen.c needs to keep its call stacks distinct (see its comment).
@@ -211,6 +252,11 @@ def parse_args(argv):
     p.add_argument("--sections", default=",".join(SECTIONS),
                    help="comma-separated sections of the report, of: " + ", ".join(SECTIONS))
     p.add_argument("--reps", type=int, default=5, help="timed runs per workload and config (5)")
+    p.add_argument("--suite", action="store_true",
+                   help="the alloc section over the whole suite (%d workloads; see README)"
+                        % len(SUITE_WORKLOADS))
+    p.add_argument("--quick", action="store_true",
+                   help="small op counts (BENCH_QUICK=1 for every workload), for CI")
     p.add_argument("--slow-reps", type=int, default=3,
                    help="runs per case in the tracing, snapwrite, tracemem, diff and leak "
                         "sections (3)")
@@ -228,6 +274,8 @@ def parse_args(argv):
     a = p.parse_args(argv)
     a.configs = [c for c in a.configs.split(",") if c]
     a.workloads = [w for w in a.workloads.split(",") if w]
+    if a.suite:
+        a.workloads = list(SUITE_WORKLOADS)
     a.sections = [x for x in a.sections.split(",") if x]
     for x in a.sections:
         if x not in SECTIONS:
@@ -481,6 +529,7 @@ def summarize(results, configs):
                 "min_wall_s": min([r["wall_s"] for r in good], default=None),
                 "max_wall_s": max([r["wall_s"] for r in good], default=None),
                 "median_cpu_s": median([r["utime_s"] + r["stime_s"] for r in good]),
+                "median_sys_s": median([r["stime_s"] for r in good]),
             }
         g = rows.get("glibc")
         g = g if g and g["ok"] else None
@@ -577,17 +626,18 @@ def alloc_markdown(args, configs, summary):
         L.append("")
         L.append(WORKLOADS[wname]["desc"] + ".")
         L.append("")
-        L.append("| config | time (s) | peak RSS (MiB) | time / glibc | RSS / glibc "
+        L.append("| config | time (s) | sys (s) | peak RSS (MiB) | time / glibc | RSS / glibc "
                  "| time / best peer | RSS / best peer | target |")
-        L.append("|---|--:|--:|--:|--:|--:|--:|---|")
+        L.append("|---|--:|--:|--:|--:|--:|--:|--:|---|")
         for c in configs:
             row = s["rows"][c]
             if not row["ok"]:
-                L.append("| %s | FAIL | | | | | | %s |" % (
+                L.append("| %s | FAIL | | | | | | | %s |" % (
                     c, (row["error"] or "no run").replace("|", "/")))
                 continue
-            L.append("| %s | %.3f | %.1f | %s | %s | %s | %s | %s |" % (
-                c, row["median_wall_s"], row["median_maxrss_kib"] / 1024.0,
+            L.append("| %s | %.3f | %.2f | %.1f | %s | %s | %s | %s | %s |" % (
+                c, row["median_wall_s"], row.get("median_sys_s", 0.0),
+                row["median_maxrss_kib"] / 1024.0,
                 fmt_ratio(row.get("time_vs_glibc")), fmt_ratio(row.get("rss_vs_glibc")),
                 fmt_ratio(row.get("time_vs_best_peer")), fmt_ratio(row.get("rss_vs_best_peer")),
                 row["target"] or ""))
@@ -1244,6 +1294,8 @@ def main(argv):
                              else shutil.which("python3"))
     tmp = tempfile.mkdtemp(prefix="snapalloc-bench.")
     env = base_env()
+    if args.quick:
+        env["BENCH_QUICK"] = "1"
     ctx = {
         "measure": os.path.join(bindir, "measure"),
         "timeout": args.timeout,

@@ -36,8 +36,9 @@ void sa_arena_check(const sa_arena *a);
 
 /* The large-block registry and cache (alloc/large.h): a well-linked
  * registry of granule-aligned mappings; cached blocks not live, within
- * the cache's bounds, still registered in the page map; the byte counts
- * the sums of the entries'.  Takes the large lock (alloc/large.c). */
+ * the cache's bounds, disjoint, still
+ * registered in the page map; the byte counts the sums of the entries'
+ * (the dirty ones within SA_LARGE_DIRTY_MAX).  Takes the large lock (alloc/large.c). */
 void sa_large_check(void);
 
 #endif

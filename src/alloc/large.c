@@ -7,6 +7,7 @@
  * across threads", lists every path reviewed against that rule. */
 #include <errno.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "alloc/tunables.h"
 #include "alloc/alloc.h"
@@ -24,12 +25,19 @@ static unsigned ncached;
 static size_t cached_bytes, resident_bytes;
 /* The growth clock (alloc/arena.h) when the cache was last used. */
 static uint64_t used_at;
+/* The most live large bytes so far: the cache keeps dirty pages up to
+ * peak - live (resident_budget).  When decay last looked (ms). */
+static uint64_t live_peak, decay_checked_at;
+/* The growth clock when the arenas' growth was last charged to the cache
+ * (sa_large_heap_grew). */
+static uint64_t shed_at;
 
 static void grew(size_t bytes);
 static uint64_t live_blocks, live_bytes, total_allocs, total_frees;
 static sa_large *all_large;   /* every descriptor (live or cached) */
 static void registry_check(void);
 static void cache_check(void);
+static void cache_put(sa_large *d);
 
 static void registry_add(sa_large *d)
 {
@@ -59,7 +67,68 @@ static void registry_remove(sa_large *d)
 static void account(long blocks, long bytes)
 {
     __atomic_fetch_add(&live_blocks, (uint64_t)blocks, __ATOMIC_RELAXED);
-    __atomic_fetch_add(&live_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
+    uint64_t live = __atomic_add_fetch(&live_bytes, (uint64_t)bytes, __ATOMIC_RELAXED);
+    /* A hint: a racing update may lose a few bytes of peak. */
+    if (live > __atomic_load_n(&live_peak, __ATOMIC_RELAXED))
+        __atomic_store_n(&live_peak, live, __ATOMIC_RELAXED);
+}
+
+/* Dirty bytes the cache may keep: a share of what the live blocks could
+ * grow back to without passing their peak, so cached pages never add to
+ * the peak (beyond the floor), capped.  The share: with all of that room
+ * a program calloc'ing partly written arrays of 64 KiB..8 MiB (bufgrow)
+ * faulted in 62% fewer pages than glibc but peaked at 1.55x its RSS (the
+ * room counts the arrays' whole size, of which a part is resident); with
+ * half, 32% fewer at 1.16x; a third, 15% fewer at 1.08x. */
+static size_t resident_budget(void)
+{
+    uint64_t live = __atomic_load_n(&live_bytes, __ATOMIC_RELAXED);
+    uint64_t peak = __atomic_load_n(&live_peak, __ATOMIC_RELAXED);
+    uint64_t room = peak > live ? (peak - live) / SA_LARGE_DIRTY_SHARE : 0;
+    if (room > SA_LARGE_DIRTY_MAX)
+        room = SA_LARGE_DIRTY_MAX;
+    return room > SA_LARGE_CACHE_RESIDENT ? (size_t)room : SA_LARGE_CACHE_RESIDENT;
+}
+
+/* Under large_lock: cache[i] gives its pages back, keeping its range. */
+static void cache_discard(unsigned i)
+{
+    sa_os_discard(cache[i]->base, cache[i]->size);
+    cache[i]->resident = 0;
+    resident_bytes -= cache[i]->size;
+}
+
+/* Under large_lock: oldest first, entries beyond the budget give their
+ * pages back, and so do those that kept them for SA_LARGE_DECAY_MS
+ * (looked at every quarter of that at most): a program that shrank for
+ * good gets the memory back, one whose footprint swings reuses it.  Under
+ * the lock: once listed, an entry may be taken by any thread, so its
+ * pages must not be released behind that thread. */
+static void cache_shed(void)
+{
+    size_t budget = resident_budget();
+    /* The block freed last keeps its pages if the room under the peak
+     * holds it whole: a program replacing big blocks one at a time (5..25
+     * MiB, mimalloc-bench's malloc-large) frees a block that only the
+     * whole room can hold, and the share alone made every replacement
+     * fault its pages in again. */
+    uint64_t live = __atomic_load_n(&live_bytes, __ATOMIC_RELAXED);
+    uint64_t peak = __atomic_load_n(&live_peak, __ATOMIC_RELAXED);
+    const sa_large *newest = ncached ? cache[ncached - 1] : NULL;
+    int keep_newest = newest && newest->resident && newest->size <= SA_LARGE_DIRTY_MAX &&
+                      peak > live && newest->size <= peak - live;
+    for (unsigned i = 0; i < ncached && resident_bytes > budget; i++)
+        if (cache[i]->resident && !(keep_newest && cache[i] == newest))
+            cache_discard(i);
+    if (!resident_bytes)
+        return;
+    uint64_t now = sa_os_now_ms();
+    if (now - decay_checked_at < SA_LARGE_DECAY_MS / 4)
+        return;
+    decay_checked_at = now;
+    for (unsigned i = 0; i < ncached; i++)
+        if (cache[i]->resident && now - cache[i]->cached_ms >= SA_LARGE_DECAY_MS)
+            cache_discard(i);
 }
 
 /* sa_os_map, once more after giving back the cached and free memory if
@@ -102,28 +171,40 @@ static sa_large *cache_remove(unsigned i)
  * twice as big if it kept its pages: a program that callocs and frees
  * buffers of varied sizes reuses resident pages instead of faulting in
  * fresh ones, as glibc reuses the top of its heap (the realloc bench:
- * 69k page faults a run -> 57k; glibc 22k).  The most recent first. */
+ * 69k page faults a run -> 57k; glibc 22k).  The smallest that kept its
+ * pages, else the most recent without. */
 static sa_large *cache_take(size_t size, size_t align)
 {
     sa_large *d = NULL;
     sa_lock_acquire(&large_lock);
+    unsigned best = ncached, bare = ncached;
     for (unsigned i = ncached; i-- > 0;) {
         sa_large *c = cache[i];
         size_t room = c->resident ? size : size / 4;
-        if (c->size >= size && c->size - size <= room &&
-            ((uintptr_t)c->base & (align - 1)) == 0) {
-            d = cache_remove(i);
-            break;
+        if (c->size < size || c->size - size > room ||
+            ((uintptr_t)c->base & (align - 1)) != 0)
+            continue;
+        if (!c->resident) {
+            if (bare == ncached)
+                bare = i;
+        } else if (best == ncached || c->size < cache[best]->size) {
+            best = i;
         }
     }
+    if (best == ncached)
+        best = bare;
+    if (best < ncached)
+        d = cache_remove(best);
     sa_check(cache_check());
     sa_lock_release(&large_lock);
     return d;
 }
 
 /* For a block growing by realloc: the smallest cached block of at least
- * size bytes that still has its pages.  Any bigger size will do: its
- * pages are resident already, and a growing block tends to keep growing. */
+ * size bytes that still has its pages, up to 4 times that: its pages are
+ * resident already, and a growing block tends to keep growing (but a
+ * buffer of 100 KiB should not take the 32 MiB block a later calloc
+ * wants back). */
 static sa_large *cache_take_resident(size_t size)
 {
     if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
@@ -132,13 +213,105 @@ static sa_large *cache_take_resident(size_t size)
     sa_lock_acquire(&large_lock);
     unsigned best = ncached;
     for (unsigned i = 0; i < ncached; i++)
-        if (cache[i]->resident && cache[i]->size >= size &&
+        if (cache[i]->resident && cache[i]->size >= size && cache[i]->size / 4 <= size &&
             (best == ncached || cache[i]->size < cache[best]->size))
             best = i;
     if (best < ncached)
         d = cache_remove(best);
     sa_check(cache_check());
     sa_lock_release(&large_lock);
+    return d;
+}
+
+/* Whether len bytes (a multiple of 64) at p are all zero. */
+static int all_zero(const char *p, size_t len)
+{
+    const uint64_t *w = (const uint64_t *)(const void *)p;
+    for (size_t i = 0; i < len / 8; i += 8)
+        if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
+            return 0;
+    return 1;
+}
+
+/* calloc's clearing of a cached block that kept its pages, without
+ * writing where writing would fault: a page present (mincore) is
+ * written only if it is not zero already (a read mapped the zero page,
+ * or the program never wrote it: writing either faults in a private
+ * copy); a page not present is discarded instead, which costs nothing if
+ * it was never touched and is what makes a swapped-out page (mincore
+ * says 0 for it too) read as zeros.  A big array written in part and
+ * calloc'd again is cleared in the part that was written. */
+void sa_large_zero_dirty(char *base, size_t n)
+{
+    unsigned char vec[1024];
+    size_t pages = (n + SA_PAGE - 1) / SA_PAGE, absent_from = SIZE_MAX;
+    for (size_t first = 0; first < pages; first += sizeof vec) {
+        size_t count = pages - first < sizeof vec ? pages - first : sizeof vec;
+        if (mincore(base + first * SA_PAGE, count * SA_PAGE, vec) != 0)
+            memset(vec, 1, count);
+        for (size_t i = 0; i < count; i++) {
+            size_t page = first + i;
+            if (!(vec[i] & 1)) {
+                if (absent_from == SIZE_MAX)
+                    absent_from = page;
+                continue;
+            }
+            if (absent_from != SIZE_MAX) {
+                sa_os_discard(base + absent_from * SA_PAGE, (page - absent_from) * SA_PAGE);
+                absent_from = SIZE_MAX;
+            }
+            char *at = base + page * SA_PAGE;
+            size_t len = page + 1 == pages ? n - page * SA_PAGE : SA_PAGE;
+            if (len < SA_PAGE || !all_zero(at, SA_PAGE))
+                memset(at, 0, len);
+        }
+    }
+    if (absent_from != SIZE_MAX)
+        sa_os_discard(base + absent_from * SA_PAGE, (pages - absent_from) * SA_PAGE);
+}
+
+/* The first granules of a cached block that kept its pages and is more
+ * than twice the size asked for; the rest (if it is big enough for a
+ * large request) goes back to the cache as a block of its own, its pages
+ * too.  A program that callocs arrays of
+ * varied sizes (64 KiB..8 MiB) found a cached block too big for 1 in 8
+ * of its requests, and faulted in a fresh one; the budget then made the
+ * cached one give its pages back: the same memory faulted in twice. */
+static sa_large *cache_take_split(size_t size, size_t align)
+{
+    size_t head = (size + SA_ARENA_SIZE - 1) & ~(size_t)(SA_ARENA_SIZE - 1);
+    if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
+        return NULL;
+    sa_large *d = NULL;
+    sa_lock_acquire(&large_lock);
+    unsigned best = ncached;
+    for (unsigned i = 0; i < ncached; i++) {
+        const sa_large *c = cache[i];
+        if (c->resident && c->size > head + SA_MEDIUM_MAX &&
+            ((uintptr_t)c->base & (align - 1)) == 0 &&
+            (best == ncached || c->size < cache[best]->size))
+            best = i;
+    }
+    if (best < ncached)
+        d = cache_remove(best);
+    sa_check(cache_check());
+    sa_lock_release(&large_lock);
+    if (!d)
+        return NULL;
+    /* d is ours (live): nobody looks its tail up until it is cached. */
+    sa_large *tail = sa_meta_alloc(sizeof *tail);
+    if (!tail)
+        return d;   /* whole, then: the caller discards the excess */
+    memset(tail, 0, sizeof *tail);
+    tail->base = d->base + head;
+    tail->size = d->size - head;
+    if (sa_pagemap_set((uintptr_t)tail->base, tail->size, (uintptr_t)tail | SA_PM_LARGE) != 0) {
+        sa_meta_free(tail, sizeof *tail);
+        return d;
+    }
+    d->size = head;
+    registry_add(tail);
+    cache_put(tail);
     return d;
 }
 
@@ -151,11 +324,21 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
     size_t size = sa_os_page_round(n ? n : 1);
     if (align < SA_ARENA_SIZE)
         align = SA_ARENA_SIZE;
+    int fresh = 0;
     sa_large *d = cache_take(size, align);
+    if (!d)
+        d = cache_take_split(size, align);
     int resident = d && d->resident;
     if (resident) {
-        if (zero)
-            memset(d->base, 0, n);   /* released pages read as zeros */
+        if (zero)   /* released pages read as zeros */
+            sa_large_zero_dirty(d->base, n);
+        /* A big block up to twice the size asked for: its pages past the
+         * size would stay resident unused (1.2 MB of bufgrow's peak).
+         * Small ones keep them: a program that callocs arrays of up to
+         * 256 KiB at random sizes (the realloc bench) faulted them in
+         * again at the next bigger one, 3.4 times the page faults. */
+        if (size > SA_LARGE_POPULATE_MAX && d->size > size)
+            sa_os_discard(d->base + size, d->size - size);
     } else if (!d) {
         d = sa_meta_alloc(sizeof *d);
         if (!d) {
@@ -177,19 +360,21 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
             return NULL;
         }
         registry_add(d);
-        grew(size);
+        fresh = 1;
     }
     /* calloc'd memory is read (the zero page mapped in, a fault a page)
      * and then written (a copy-on-write fault a page): one system call
      * does both for blocks the size of those glibc serves from its heap,
      * where calloc would clear them and make them resident anyway.  Bigger
      * ones stay lazy: sparse tables rely on that. */
-    if (zero && !resident && size <= SA_LARGE_CACHE_MAXBLK)
+    if (zero && !resident && size <= SA_LARGE_POPULATE_MAX)
         sa_os_populate(d->base, size);
     d->tag.id = 0;
     d->want = n;
     account(1, (long)d->size);
     __atomic_fetch_add(&total_allocs, 1, __ATOMIC_RELAXED);
+    if (fresh)
+        grew(size);
     return d->base;
 }
 
@@ -205,6 +390,13 @@ void sa_large_free(sa_large *d, void *p)
         unmap_block(d);
         return;
     }
+    cache_put(d);
+}
+
+/* Cache d (not live, its pages resident), the oldest entries unmapped if
+ * the cache is full. */
+static void cache_put(sa_large *d)
+{
     sa_large *evict[SA_LARGE_CACHE_SLOTS];
     unsigned nevict = 0;
     sa_lock_acquire(&large_lock);
@@ -220,16 +412,9 @@ void sa_large_free(sa_large *d, void *p)
     cached_bytes += d->size;
     __atomic_store_n(&used_at, sa_growth_now(), __ATOMIC_RELAXED);
     d->resident = 1;
+    d->cached_ms = sa_os_now_ms();
     resident_bytes += d->size;
-    /* Oldest first, entries beyond the resident budget give their pages
-     * back.  Under the lock: once listed, an entry may be taken by any
-     * thread, so its pages must not be released behind that thread. */
-    for (unsigned i = 0; i < ncached && resident_bytes > SA_LARGE_CACHE_RESIDENT; i++)
-        if (cache[i]->resident) {
-            sa_os_discard(cache[i]->base, cache[i]->size);
-            cache[i]->resident = 0;
-            resident_bytes -= cache[i]->size;
-        }
+    cache_shed();
     sa_check(cache_check());
     sa_lock_release(&large_lock);
     /* Syscalls outside the lock. */
@@ -237,37 +422,57 @@ void sa_large_free(sa_large *d, void *p)
         unmap_block(evict[--nevict]);
 }
 
-/* Give back the pages of every cached block, keeping the mappings. */
-static void cache_release(void)
+/* The arenas grew by `pages` fresh pages while the cache sat unused:
+ * as many of its resident bytes go (oldest first), keeping the mappings.
+ * The cache's pages could not serve that growth, and kept on top of it
+ * they add to the peak; shedding all of them at once (as before) made a
+ * program that mixes small blocks with large calloc'd arrays fault in
+ * every array each round. */
+static void cache_release(uint64_t now)
 {
-    /* Cheap when there is nothing to do: this runs whenever an arena run
-     * is taken on fresh pages. */
-    if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
-        return;
     sa_lock_acquire(&large_lock);
-    for (unsigned i = 0; i < ncached; i++)
-        if (cache[i]->resident) {
-            sa_os_discard(cache[i]->base, cache[i]->size);
-            cache[i]->resident = 0;
-        }
-    __atomic_store_n(&resident_bytes, 0, __ATOMIC_RELAXED);
+    uint64_t since = used_at > shed_at ? used_at : shed_at;
+    if (now > since && now - since >= SA_IDLE_PAGES) {
+        uint64_t owed = now - since >= UINT64_MAX / SA_PAGE ? UINT64_MAX : (now - since) * SA_PAGE;
+        for (unsigned i = 0; i < ncached && owed && resident_bytes; i++)
+            if (cache[i]->resident) {
+                owed = owed > cache[i]->size ? owed - cache[i]->size : 0;
+                cache_discard(i);
+            }
+        shed_at = now;
+    }
     sa_check(cache_check());
     sa_lock_release(&large_lock);
 }
 
 void sa_large_heap_grew(uint64_t now)
 {
+    /* Cheap when there is nothing to do: this runs whenever an arena run
+     * is taken on fresh pages. */
+    uint64_t used = __atomic_load_n(&used_at, __ATOMIC_RELAXED);
+    uint64_t shed = __atomic_load_n(&shed_at, __ATOMIC_RELAXED);
     if (__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED) &&
-        now - __atomic_load_n(&used_at, __ATOMIC_RELAXED) >= SA_IDLE_PAGES)
-        cache_release();
+        now - (used > shed ? used : shed) >= SA_IDLE_PAGES)
+        cache_release(now);
 }
 
-/* The large path faulted in pages: let go of idle memory (no lock held). */
+/* The large path faulted in pages: let go of idle memory (no lock held).
+ * The arenas' idle pages go by the growth clock; the cache's by its budget
+ * (live + cached dirty <= the live peak), which the growth lowered: a
+ * fresh block that no cached one could serve must not make the cached
+ * ones go (every miss of 256 KiB or more emptied the cache of its pages,
+ * and a program calloc'ing arrays of varied sizes faulted in all of them
+ * every round). */
 static void grew(size_t bytes)
 {
     uint64_t now = sa_growth_advance(bytes / SA_PAGE);
     sa_arena_heap_grew(now);
-    sa_large_heap_grew(now);
+    if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
+        return;
+    sa_lock_acquire(&large_lock);
+    cache_shed();
+    sa_check(cache_check());
+    sa_lock_release(&large_lock);
 }
 
 /* A block grown by realloc from old to size bytes: the program is about
@@ -472,13 +677,15 @@ static void cache_check(void)
         sa_assert(c->size <= SA_LARGE_CACHE_MAXBLK && c->size % SA_PAGE == 0);
         sa_assert(sa_pagemap_get(c->base) == ((uintptr_t)c | SA_PM_LARGE));
         sa_assert(sa_pagemap_get(c->base + c->size - 1) == ((uintptr_t)c | SA_PM_LARGE));
+        /* Distinct and disjoint: a split's head and tail do not overlap. */
         for (unsigned j = 0; j < i; j++)
-            sa_assert(cache[j] != c);
+            sa_assert(cache[j]->base + cache[j]->size <= c->base ||
+                      c->base + c->size <= cache[j]->base);
         bytes += c->size;
         resident += c->resident ? c->size : 0;
     }
     sa_assert(bytes == cached_bytes && bytes <= SA_LARGE_CACHE_BYTES);
-    sa_assert(resident == resident_bytes && resident <= SA_LARGE_CACHE_RESIDENT);
+    sa_assert(resident == resident_bytes && resident <= SA_LARGE_DIRTY_MAX);
 }
 
 void sa_large_check(void)

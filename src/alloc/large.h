@@ -1,14 +1,17 @@
 /* alloc/large.h - blocks above SA_MEDIUM_MAX: each its own mapping, aligned to
  * a 256 KiB granule (see alloc/pagemap.h), registered in the page map with a
  * descriptor from alloc/meta.c.  realloc moves pages with mremap instead of
- * copying.  Freed mappings of up to SA_LARGE_CACHE_MAXBLK are kept in a
- * small cache (SA_LARGE_CACHE_SLOTS, SA_LARGE_CACHE_BYTES) and reused by a
- * later large malloc of a similar size (at most 1/4 bigger; up to twice
- * the size while it keeps its pages, which saves their page faults),
- * saving mmap/munmap and the page-map updates.  Only the most recent
- * SA_LARGE_CACHE_RESIDENT bytes keep their pages; older entries give
- * them back (MADV_DONTNEED) and keep only the address range, so the
- * cache costs little RSS (and such a block needs no memset for calloc).
+ * copying.  Freed mappings of up to SA_LARGE_CACHE_MAXBLK (32 MiB) are
+ * kept in a cache (SA_LARGE_CACHE_SLOTS, SA_LARGE_CACHE_BYTES) and reused
+ * by a later large malloc of a similar size (at most 1/4 bigger; up to
+ * twice the size while it keeps its pages, which saves their page
+ * faults), saving mmap/munmap and the page-map updates.  Cached blocks
+ * keep their pages (dirty) while the live large bytes plus the cached
+ * dirty bytes stay within the live bytes' peak (at least
+ * SA_LARGE_CACHE_RESIDENT, at most SA_LARGE_DIRTY_MAX) and for
+ * SA_LARGE_DECAY_MS; then they give them back (MADV_DONTNEED), oldest
+ * first, and keep only the address range.  calloc of a dirty block
+ * clears only the pages that are present and not zero.
  * A cached block's descriptor says it is free, so a second free() of it
  * is still caught.
  */
@@ -26,9 +29,15 @@ typedef struct sa_large {
     size_t want;               /* bytes last asked for (malloc or realloc) */
     int live;                  /* 0 while in the cache */
     int resident;              /* cached with its pages (else released) */
+    uint64_t cached_ms;        /* when cached with its pages (decay) */
     sa_tag tag;
     struct sa_large *next, *prev;   /* every descriptor, for heap walks */
 } sa_large;
+
+/* Make the first n bytes of a block that kept its pages read as zeros,
+ * writing only pages that are present and not zero already (calloc of a
+ * reused dirty block). */
+void sa_large_zero_dirty(char *base, size_t n);
 
 /* align: 0 or a power of two.  zero: the result must read as zeros. */
 void *sa_large_alloc(size_t n, size_t align, int zero);

@@ -40,12 +40,25 @@
 #define SA_PAGE_HEADER      336u         /* 4096 + 336: a page plus bookkeeping */
 #define SA_MAX_POOL_PAGES   16u          /* a medium run never exceeds 64 KiB */
 
-/* Freed large mappings kept for reuse (no syscall on the next large
- * malloc of a similar size).  Bounded so RSS stays close to glibc's. */
-#define SA_LARGE_CACHE_SLOTS   16u
-#define SA_LARGE_CACHE_MAXBLK  (1u << 20)     /* larger blocks are unmapped */
-#define SA_LARGE_CACHE_BYTES   (8u << 20)
-#define SA_LARGE_CACHE_RESIDENT (2u << 20)  /* cached bytes that keep their pages */
+/* Freed large mappings kept for reuse (no syscall, and for those that keep
+ * their pages no page faults, on the next large malloc of a similar size).
+ * The dirty (resident) bytes kept are bounded by the large blocks' peak:
+ * live + SHARE x cached dirty <= the peak of live large bytes (at least
+ * SA_LARGE_CACHE_RESIDENT, at most SA_LARGE_DIRTY_MAX), so keeping them
+ * does not raise the peak beyond what the program's own blocks reached
+ * (the block freed last may use the whole room); and they decay: a block cached with its pages for SA_LARGE_DECAY_MS
+ * gives them back. */
+#define SA_LARGE_CACHE_SLOTS   64u
+#define SA_LARGE_CACHE_MAXBLK  (32u << 20)    /* larger blocks are unmapped (glibc's
+                                                 mmap threshold ceiling) */
+#define SA_LARGE_CACHE_BYTES   (256u << 20)   /* address space kept, resident or not */
+#define SA_LARGE_CACHE_RESIDENT (2u << 20)    /* dirty bytes kept whatever the peak */
+#define SA_LARGE_DIRTY_MAX     (64u << 20)    /* dirty bytes kept at most */
+#define SA_LARGE_DECAY_MS      1000u
+#define SA_LARGE_DIRTY_SHARE   2u             /* of peak - live (alloc/large.c) */
+/* A large calloc up to this size without resident pages is faulted in by
+ * one system call (alloc/large.c). */
+#define SA_LARGE_POPULATE_MAX  (1u << 20)
 
 /* Per-thread cache of just-freed blocks, per class (alloc/heap.h). */
 #define SA_TCACHE_BLOCKS    64u
@@ -86,6 +99,8 @@ _Static_assert(SA_ARENA_RESERVE % SA_ARENA_SIZE == 0, "a reserve is a whole numb
 _Static_assert(SA_ARENA_PAGES == 64, "the arena page bitmap is one uint64_t");
 _Static_assert(SA_MAX_POOL_PAGES < SA_ARENA_PAGES - 1, "a run fits in an arena");
 _Static_assert(SA_MEDIUM_MAX <= SA_MAX_POOL_PAGES * SA_PAGE, "largest medium block fits a run");
+_Static_assert(SA_LARGE_CACHE_RESIDENT <= SA_LARGE_DIRTY_MAX && SA_LARGE_DIRTY_MAX <= SA_LARGE_CACHE_BYTES,
+               "the large cache's dirty floor, cap and address-space bound nest");
 _Static_assert(SA_PAGE / SA_ALIGNMENT <= 65535, "block counts fit in uint16_t");
 
 #endif

@@ -136,6 +136,23 @@ Test(debug_checks, large_cache_bytes, .signal = SIGABRT)
     sa_malloc(100000);           /* looks in the cache */
 }
 
+/* A split whose head kept its whole size: the tail it cached overlaps
+ * it.  Caught when the cache next changes (its byte count, the page
+ * map's entry at the head's end and the overlap itself disagree). */
+Test(debug_checks, large_cache_split_overlap, .signal = SIGABRT)
+{
+    char *keep = sa_malloc(2 << 20);   /* a peak that lets the cache keep pages */
+    char *p = sa_malloc(1 << 20);
+    sa_free(keep);
+    sa_free(p);
+    char *head = sa_malloc(100000);    /* split: head p, the rest cached */
+    cr_assert_eq(head, p);
+    sa_large *d = (sa_large *)(sa_pagemap_get(head) - SA_PM_LARGE);
+    sa_free(head);
+    d->size = 1 << 20;                 /* as if the head had not shrunk */
+    sa_malloc(200000);                 /* looks in the cache */
+}
+
 /* ---- the stack table --------------------------------------------------- */
 
 /* A stack whose hash is not its frames' (lookup would never find it):

@@ -64,15 +64,17 @@ Test(large, a_cached_block_with_pages_serves_up_to_half_its_size)
     for (size_t i = 0; i < 160000; i++)
         cr_assert_eq(q[i], 0, "byte %zu", i);
     sa_free(q);
-    char *r = sa_malloc(140000);       /* 303104 > 2 * 143360: fresh */
+    /* 303104 > 2 * 143360, and what is left past its first granule
+     * (40960 bytes) is too small for a large block of its own: fresh. */
+    char *r = sa_malloc(140000);
     cr_assert_neq(r, p);
     sa_free(r);
-    /* Without its pages a block is reused within 1/4 only. */
+    sa_large_counts c;
     cr_assert_eq(sa_large_trim(), 1);
+    /* Without its pages a block is reused within 1/4 only. */
     char *big = sa_malloc(1000000);
     sa_free(big);
     sa_large_heap_grew(UINT64_MAX);    /* idle: the cache lets the pages go */
-    sa_large_counts c;
     sa_large_get_counts(&c);
     cr_assert_eq(c.cached_blocks, 1);
     cr_assert_eq(c.resident_bytes, 0);
@@ -82,6 +84,129 @@ Test(large, a_cached_block_with_pages_serves_up_to_half_its_size)
     cr_assert_eq(t, big);
     sa_free(s);
     sa_free(t);
+}
+
+Test(large, a_big_cached_block_with_pages_is_split_for_a_small_request)
+{
+    char *p = sa_malloc(900000);               /* 901120: 220 pages */
+    memset(p, 0x5a, 900000);
+    sa_free(p);
+    /* 901120 > 2 * 143360: its first granule serves it, the rest is
+     * cached as a block of its own, pages and all. */
+    char *r = sa_calloc(1, 140000);
+    cr_assert_eq(r, p);
+    cr_assert_eq(sa_usable_size(r), SA_ARENA_SIZE);
+    for (size_t i = 0; i < 140000; i++)
+        cr_assert_eq(r[i], 0, "byte %zu", i);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.live_blocks, 1);
+    cr_assert_eq(c.live_bytes, SA_ARENA_SIZE);
+    cr_assert_eq(c.cached_blocks, 1);
+    cr_assert_eq(c.cached_bytes, 901120 - SA_ARENA_SIZE);
+    cr_assert_eq(c.resident_bytes, 901120 - SA_ARENA_SIZE);
+    cr_assert_eq(sa_pagemap_get(p + SA_ARENA_SIZE) & SA_PM_TAG, SA_PM_LARGE);
+    cr_assert_neq(sa_pagemap_get(p + SA_ARENA_SIZE), sa_pagemap_get(p),
+                  "the tail has its own descriptor");
+    /* The tail serves the next request, cleared; freeing the head with
+     * the tail live and the tail after works as for any two blocks. */
+    char *tail = sa_calloc(1, 600000);
+    cr_assert_eq(tail, p + SA_ARENA_SIZE);
+    for (size_t i = 0; i < 600000; i++)
+        cr_assert_eq(tail[i], 0, "tail byte %zu", i);
+    sa_free(r);
+    sa_free(tail);
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.live_blocks, 0);
+    cr_assert_eq(c.cached_blocks, 2);
+    cr_assert_eq(sa_large_trim(), 1);
+}
+
+Test(large, calloc_of_a_reused_dirty_block_reads_zeros_where_it_was_written)
+{
+    /* Written in part: the first 100 pages, a page in the middle, the
+     * last byte; read (the zero page mapped) elsewhere; never touched
+     * in between. */
+    size_t size = (size_t)4 << 20;
+    /* A peak of two such blocks: the cache may keep one with its pages. */
+    char *other = sa_malloc(size);
+    volatile char *p = sa_malloc(size);
+    sa_free(other);
+    memset((char *)p, 0x77, 100 * 4096);
+    p[size / 2] = 1;
+    p[size - 1] = 2;
+    for (size_t i = 200 * 4096; i < 300 * 4096; i += 4096)
+        (void)p[i];
+    sa_free((char *)p);
+    char *q = sa_calloc(1, size);
+    cr_assert_eq(q, (char *)p, "the dirty block was reused");
+    /* Pages it never had stay out of the resident set (clearing them by
+     * memset would fault them in); the written ones stay in. */
+    cr_assert_eq(resident_pages(q + 400 * 4096, 100 * 4096), 0);
+    cr_assert_eq(resident_pages(q, 100 * 4096), 100);
+    for (size_t i = 0; i < size; i++)
+        cr_assert_eq(q[i], 0, "byte %zu", i);
+    sa_free(q);
+    /* And a block calloc'd with fewer bytes is cleared up to them: the
+     * rest is the program's to write before it reads. */
+    char *m = sa_malloc(size);
+    cr_assert_eq(m, q);
+    memset(m, 0x33, size);
+    sa_free(m);
+    char *z = sa_calloc(1, size - 8192);
+    cr_assert_eq(z, m);
+    for (size_t i = 0; i < size - 8192; i++)
+        cr_assert_eq(z[i], 0, "byte %zu", i);
+    sa_free(z);
+}
+
+Test(large, cached_pages_are_bounded_by_the_live_peak)
+{
+    /* Peak of live large bytes: 8 blocks of 1 MiB. */
+    char *p[8];
+    for (int i = 0; i < 8; i++) {
+        p[i] = sa_malloc(1 << 20);
+        memset(p[i], 0x21, 1 << 20);
+    }
+    for (int i = 0; i < 8; i++)
+        sa_free(p[i]);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.cached_blocks, 8);
+    /* Live 0: the cache keeps peak / SA_LARGE_DIRTY_SHARE with pages, the
+     * most recent ones. */
+    size_t budget = (8u << 20) / SA_LARGE_DIRTY_SHARE;
+    cr_assert_eq(c.resident_bytes, budget);
+    /* A block of another size that nothing cached serves grows the live
+     * bytes: the cached pages shrink to keep live + share x cached under
+     * the peak, oldest first. */
+    char *big = sa_malloc(6 << 20);
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, SA_LARGE_CACHE_RESIDENT);
+    for (int i = 0; i < 4; i++)
+        cr_assert_eq(resident_pages(p[i], 1 << 20), 0, "block %d", i);
+    cr_assert_eq(resident_pages(p[7], 1 << 20), 256);
+    sa_free(big);
+}
+
+Test(large, a_block_replaced_one_at_a_time_keeps_its_pages)
+{
+    /* Two 3 MiB blocks live: the peak.  Freeing one leaves room for it
+     * whole under the peak, though half the room (the budget) is less. */
+    size_t size = (size_t)3 << 20;
+    char *a = sa_malloc(size), *b = sa_malloc(size);
+    memset(a, 0x44, size);
+    sa_free(a);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, size, "the block freed last kept its pages");
+    cr_assert_eq(resident_pages(a, size), size / 4096);
+    char *again = sa_calloc(1, size);
+    cr_assert_eq(again, a);
+    for (size_t i = 0; i < size; i += 512)
+        cr_assert_eq(again[i], 0, "byte %zu", i);
+    sa_free(again);
+    sa_free(b);
 }
 
 Test(large, cache_keeps_pages_of_recent_blocks_only)
@@ -139,17 +264,17 @@ Test(large, realloc_grows_and_shrinks_keeping_contents)
 
 Test(large, realloc_growth_takes_over_a_cached_block_with_pages)
 {
-    /* A buffer of the last round, freed: cached with its pages. */
+    /* This round's buffer starts small, while the last round's is still
+     * live; that one is freed: cached with its pages. */
     char *old = sa_malloc(512 * 1024);
     memset(old, 0x11, 512 * 1024);
+    unsigned char *p = sa_malloc(100000);
+    cr_assert_neq((char *)p, old);
     sa_free(old);
     sa_large_counts c;
     sa_large_get_counts(&c);
     cr_assert_eq(c.resident_bytes, 512 * 1024);
-    /* This round's buffer starts small (the cached block is too big for a
-     * malloc of it) and grows: the cached block takes it over. */
-    unsigned char *p = sa_malloc(100000);
-    cr_assert_neq((char *)p, old);
+    /* This round's buffer grows: the cached block takes it over. */
     for (size_t i = 0; i < 100000; i++)
         p[i] = (unsigned char)(i * 13);
     unsigned char *q = sa_realloc(p, 200000);
@@ -239,7 +364,7 @@ Test(large, double_free_of_cached_block_aborts, .signal = SIGABRT)
 
 Test(large, double_free_of_unmapped_block_aborts, .signal = SIGABRT)
 {
-    void *p = sa_malloc(16 << 20);   /* beyond the cache: unmapped on free */
+    void *p = sa_malloc(64 << 20);   /* beyond the cache: unmapped on free */
     sa_free(p);
     sa_free(p);
 }
