@@ -22,6 +22,7 @@ const sa_option_var sa_option_vars[] = {
     {"--peak", "SNAPALLOC_PEAK", 0, "is not a positive size in bytes (K, M, G suffixes allowed)"},
     {"--unwind", "SNAPALLOC_UNWIND", 0, "is not one of libunwind, fp"},
     {"--warmup", "SNAPALLOC_CHECK_WARMUP", 0, SECONDS_ERROR},
+    {"--debug", "SNAPALLOC_DEBUG", 0, "is not 1 or report"},
     {"--heuristics", "SNAPALLOC_CHECK_HEURISTICS", 0,
      "is not all, none or a comma list of stdstring, length64, newarray, multipleinheritance"},
 };

@@ -37,6 +37,7 @@
 #include "report.h"
 #include "format/snapshot.h"
 #include "spawn.h"
+#include "debug_report.h"
 #include "util.h"
 
 #define DEFAULT_DIR "snapalloc-out"
@@ -60,6 +61,10 @@ static const char usage_run[] =
     "                          exceeding the last one dumped by BYTES (K, M, G)\n"
     "      --unwind METHOD     libunwind (default) or fp (frame pointers)\n"
     "      --no-exit-snapshot  no snapshot when the program exits\n"
+    "      --debug[=report]    debug mode (SNAPALLOC_DEBUG): guard bytes, fills and\n"
+    "                          a quarantine; heap corruption and misuse are reported\n"
+    "                          with the stacks, symbolized; the program is aborted\n"
+    "                          at the first report, or carries on with =report\n"
     "  -h, --help              print this help\n"
     "\n"
     "Environment: SNAPALLOC_LIB overrides the library preloaded; an existing\n"
@@ -305,7 +310,7 @@ static void report_failures(void)
 /* ---- Options and environment ----------------------------------------- */
 
 typedef struct run_opts {
-    const char *dir, *unwind, *interval;
+    const char *dir, *unwind, *interval, *debug;
     uint64_t frames, peak;
     int snapsig, exit_snapshot, have_peak;
 } run_opts;
@@ -321,6 +326,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         {"peak", required_argument, NULL, 'P'},
         {"unwind", required_argument, NULL, 'U'},
         {"no-exit-snapshot", no_argument, NULL, 'X'},
+        {"debug", optional_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -350,6 +356,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
             r->unwind = optarg;
             break;
         case 'X': r->exit_snapshot = 0; break;
+        case 'D': r->debug = sa_debug_option(optarg); break;
         case 'h':
             fputs(usage_run, stdout);
             return NULL;
@@ -381,6 +388,7 @@ static void set_run_env(const run_opts *r, const char *absdir)
     snprintf(peakbuf, sizeof peakbuf, "%llu", (unsigned long long)r->peak);
     sa_set_env("SNAPALLOC_PEAK", r->have_peak ? peakbuf : NULL);
     sa_set_env("SNAPALLOC_UNWIND", r->unwind);
+    sa_set_env("SNAPALLOC_DEBUG", r->debug);
 }
 
 int sa_cmd_run(int argc, char **argv)
@@ -402,9 +410,14 @@ int sa_cmd_run(int argc, char **argv)
 
     dir_list before = list_snapshots(absdir);
     report_sock_open();
+    char debug_file[PATH_MAX];
+    if (r.debug)
+        sa_debug_file_make(debug_file, sizeof debug_file);
     int exec_failed = 0;
     pid_t pid;
     int rc = sa_spawn_wait(prog, r.snapsig, &pid, &exec_failed);
+    if (r.debug)
+        sa_debug_file_show(debug_file);
     if (exec_failed) {
         dir_list_free(&before);
         if (report_sock >= 0)
