@@ -113,6 +113,17 @@ static const unsigned char *head_damage(const dblock *d)
     return NULL;
 }
 
+/* After a report (SNAPALLOC_DEBUG=report): the guards and fill as they
+ * should be, so that the damage is reported once, not again at exit. */
+static void dblock_repair(const dblock *d)
+{
+    memset(d->base, SA_DEBUG_FORBIDDEN, d->hdr - 16);
+    memset(d->user - 6, SA_DEBUG_FORBIDDEN, 6);
+    memset(d->user + d->size, SA_DEBUG_FORBIDDEN, SA_DEBUG_TAIL);
+    if (d->freed)
+        memset(d->user, SA_DEBUG_DEAD, d->size);
+}
+
 static void finding_init(sa_debug_finding *f, const dblock *d, const char *what)
 {
     memset(f, 0, sizeof *f);
@@ -148,6 +159,7 @@ static int dblock_check(const dblock *d, const sa_debug_qentry *q, int at_exit)
     f.offset = (long)(bad - d->user);
     f.at_exit = at_exit;
     sa_debug_report(&f);
+    dblock_repair(d);
     return 0;
 }
 
