@@ -19,7 +19,7 @@
 #include "leak/heur.h"
 #include "leak/leak.h"         /* sa_leak_config: where the values go (types only) */
 #include "trace/config.h"      /* sa_trace_config */
-#include "debug/debug.h"       /* sa_debug_config */
+#include "debug/debug_mode.h"       /* sa_debug_config */
 
 #define TRACE(f) SA_CONFIG_TRACE, 0, offsetof(sa_trace_config, f)
 #define LEAK(f) SA_CONFIG_LEAK, 0, offsetof(sa_leak_config, f)

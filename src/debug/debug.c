@@ -1,4 +1,4 @@
-/* debug/debug.c - debug mode's block layer (debug/debug.h has the block's
+/* debug/debug.c - debug mode's block layer (debug/debug_mode.h has the block's
  * picture): making a debug block around the allocator's, checking it when
  * it is released, in the quarantine and at exit, and telling a pointer the
  * program may release (a live debug block, or a block allocated before
@@ -6,7 +6,7 @@
  * debug/report.c's; the stacks the tracer's (the block's tag holds its
  * allocation stack, interned as for a snapshot).
  */
-#include "debug/debug.h"
+#include "debug/debug_mode.h"
 
 #include <errno.h>
 #include <string.h>

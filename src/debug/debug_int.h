@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "debug/debug.h"
+#include "debug/debug_mode.h"
 
 #define SA_DEBUG_FREED 0x80      /* in the api byte: the block is quarantined */
 #define SA_DEBUG_MAX_LOG2 20     /* the largest header: 1 MiB alignment */

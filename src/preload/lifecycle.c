@@ -51,7 +51,7 @@
 #include "common/config.h"
 #include "common/fmt.h"
 #include "common/os.h"
-#include "debug/debug.h"
+#include "debug/debug_mode.h"
 #include "leak/leak.h"
 #include "preload/lifecycle.h"
 #include "trace/config.h"

@@ -19,7 +19,7 @@
 #include "alloc/heap.h"
 #include "alloc/alloc.h"
 #include "alloc/large.h"
-#include "debug/debug.h"
+#include "debug/debug_mode.h"
 #include "leak/leak.h"
 #include "trace/trace.h"
 #include "alloc/sizeclass.h"

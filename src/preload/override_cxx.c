@@ -9,7 +9,7 @@
 
 #include "alloc/alloc_inline.h"
 #include "alloc/alloc.h"
-#include "debug/debug.h"
+#include "debug/debug_mode.h"
 #include "leak/leak.h"
 #include "trace/trace.h"
 #include "common/os.h"

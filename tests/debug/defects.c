@@ -58,12 +58,14 @@ static void push(long value, const char *name)
     list = n;
 }
 
-static void pop(void)
+static long pop(void)
 {
     struct node *n = list;
+    long value = n->value;
     printf("pop %s\n", n->name);
     list = n->next;
     free(n);   /* FREE:uaf */
+    return value;
 }
 
 static void write_after_free(const char *arg)
@@ -72,10 +74,11 @@ static void write_after_free(const char *arg)
     push(1, "first");
     push(2, "second");
     struct node *cursor = list;
-    pop();
+    long sum = pop();
     ((char *)cursor)[off] = 1;
     printf("left %s\n", list->name);
-    pop();   /* with a small quarantine, this free pushes the first out */
+    sum += pop();   /* with a small quarantine, this free pushes the first out */
+    printf("sum %ld\n", sum);
 }
 
 static void double_free(void)

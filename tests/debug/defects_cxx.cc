@@ -9,9 +9,11 @@ struct point {
     int x, y;
 };
 
-static void free_of_new()
+static void free_of_new(const char *arg)
 {
-    point *p = new point{1, 2};   // ALLOC:free_new
+    point *p = new point;   // ALLOC:free_new
+    if (std::sscanf(arg, "%d,%d", &p->x, &p->y) != 2)
+        p->x = p->y = 0;
     std::printf("%d\n", p->x + p->y);
     std::free(p);   // DETECT:free_new
 }
@@ -36,7 +38,8 @@ static void array_delete_of_malloc()
 int main(int argc, char **argv)
 {
     const char *c = argc > 1 ? argv[1] : "";
-    if (!std::strcmp(c, "free_new")) free_of_new();
+    const char *arg = argc > 2 ? argv[2] : "";
+    if (!std::strcmp(c, "free_new")) free_of_new(arg);
     else if (!std::strcmp(c, "delete_array")) delete_of_array();
     else if (!std::strcmp(c, "array_malloc")) array_delete_of_malloc();
     else return 2;

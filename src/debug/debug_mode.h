@@ -1,4 +1,4 @@
-/* debug/debug.h - debug mode (SNAPALLOC_DEBUG): pymalloc's debug hooks for
+/* debug/debug_mode.h - debug mode (SNAPALLOC_DEBUG): pymalloc's debug hooks for
  * any program, with the tracer's stacks.  The entry points
  * (preload/override*.c) enter it only from the paths they already take
  * when tracing is on (debug mode turns the tracer on), so the malloc and
@@ -20,6 +20,9 @@
  * fill and guards are checked when they leave it and at exit.  Reports
  * (debug/report.c) go to stderr or SNAPALLOC_DEBUG_FILE with raw frames
  * (module+offset) that `snapalloc run --debug` symbolizes.
+ *
+ * (Not debug/debug.h: with src/ on the include path, that name would hide
+ * libstdc++'s <debug/debug.h> from the C++ tests.)
  */
 #ifndef SA_DEBUG_H
 #define SA_DEBUG_H
