@@ -344,6 +344,13 @@ static unsigned char *user_of(unsigned char *b, size_t bytes)
     return NULL;
 }
 
+void *sa_debug_user_of(void *start, size_t bytes)
+{
+    unsigned char *u = user_of(start, bytes);
+    dblock d;
+    return u && dblock_get(u, &d) && !d.freed ? u : NULL;
+}
+
 /* Under the allocator's locks: collect, never report. */
 static void collect_damaged(const sa_block_info *bi, void *ctx)
 {

@@ -85,6 +85,10 @@ static inline void *sa_debug_base(void *u)
     return (char *)u - ((size_t)1 << ((unsigned char *)u)[-7]);
 }
 
+/* The user pointer of a live debug block in allocator block start (of
+ * usable size bytes), or NULL (the leak scan: leak/scan.c). */
+void *sa_debug_user_of(void *start, size_t bytes);
+
 /* Fork handlers (preload/lifecycle.c). */
 void sa_debug_prefork(void);
 void sa_debug_postfork_parent(void);
