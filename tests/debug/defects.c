@@ -140,6 +140,14 @@ static void in_thread(const char *arg)
     pthread_join(t, NULL);
 }
 
+/* No defect: a list kept to the end, reachable from a global. */
+static void clean(void)
+{
+    for (long i = 0; i < 10; i++)
+        push(i, "kept");
+    printf("first %s %ld\n", list->name, list->value);
+}
+
 int main(int argc, char **argv)
 {
     const char *c = argc > 1 ? argv[1] : "";
@@ -152,6 +160,7 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "exit")) exit_overflow(arg);
     else if (!strcmp(c, "api")) check_api();
     else if (!strcmp(c, "thread")) in_thread(arg);
-    else if (strcmp(c, "clean") != 0) return 2;
+    else if (!strcmp(c, "clean")) clean();
+    else return 2;
     return 0;
 }
