@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <sys/single_threaded.h>
 
 #include "alloc/alloc.h"
 #include "alloc/alloc_inline.h"
@@ -380,9 +381,15 @@ static unsigned check_heap(int at_exit)
     return dm.n;
 }
 
+/* Set in a fork child of a process with other threads: their blocks were
+ * copied mid-change (a header written, its guards not yet; a fill half
+ * done), so the child's exit check would report damage nobody did. */
+static int heap_copied_mid_change;
+static int forked_threaded;
+
 unsigned long sa_debug_exit_check(void)
 {
-    if (sa_debug_on)
+    if (sa_debug_on && !heap_copied_mid_change)
         check_heap(1);
     return sa_debug_reports();
 }
@@ -423,17 +430,24 @@ void sa_debug_start(void)
     __atomic_store_n(&sa_trace_free_on, 1, __ATOMIC_RELEASE);
 }
 
+/* Fork: the report lock, then the quarantine's (a report is never
+ * written under the quarantine lock). */
 void sa_debug_prefork(void)
 {
+    forked_threaded = !__libc_single_threaded;
+    sa_debug_report_prefork();
     sa_debug_quarantine_prefork();
 }
 
 void sa_debug_postfork_parent(void)
 {
     sa_debug_quarantine_postfork_parent();
+    sa_debug_report_postfork_parent();
 }
 
 void sa_debug_postfork_child(void)
 {
+    heap_copied_mid_change |= forked_threaded;
     sa_debug_quarantine_postfork_child();
+    sa_debug_report_postfork_child();
 }

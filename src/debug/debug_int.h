@@ -29,6 +29,9 @@ typedef struct sa_debug_finding {
 
 void sa_debug_report(const sa_debug_finding *f);
 void sa_debug_report_open(void);
+void sa_debug_report_prefork(void);
+void sa_debug_report_postfork_parent(void);
+void sa_debug_report_postfork_child(void);
 const char *sa_debug_api_name(int api);
 
 /* The quarantine. */

@@ -195,3 +195,18 @@ void sa_debug_report(const sa_debug_finding *f)
     if (sa_debug_cfg.mode == SA_DEBUG_ABORT)
         abort();
 }
+
+void sa_debug_report_prefork(void)
+{
+    sa_lock_acquire(&report_lock);
+}
+
+void sa_debug_report_postfork_parent(void)
+{
+    sa_lock_release(&report_lock);
+}
+
+void sa_debug_report_postfork_child(void)
+{
+    sa_lock_reinit(&report_lock);
+}

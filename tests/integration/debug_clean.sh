@@ -1,7 +1,8 @@
 #!/bin/sh
 # debug_clean.sh - correct programs run unchanged in debug mode
 # (SNAPALLOC_DEBUG=1: any report would abort them): python3 with
-# PYTHONMALLOC=malloc, sqlite3 and the threaded C++ program give the plain
+# PYTHONMALLOC=malloc, sqlite3, the threaded C++ program and a program
+# that forks while its threads allocate give the plain
 # run's output and status and no report, with their blocks really made by
 # debug mode (malloc_usable_size is the requested size); `snapalloc check
 # --debug` passes a clean program and fails, with the check's exit code,
@@ -22,6 +23,14 @@ sa_expect_status cxx_debug 0
 sa_same_stdout cxx_glibc cxx_debug
 sa_expect_malloc_calls cxx_debug 100000
 no_report cxx_debug
+
+# fork() while other threads allocate: the children (which _exit, and
+# are checked at exit unless threads were copied mid-change) report
+# nothing and succeed.
+forker=$(sa_helper fork_threads)
+sa_run_preload fork_debug env SNAPALLOC_DEBUG=1 "$forker"
+sa_expect_status fork_debug 0
+no_report fork_debug
 
 if command -v sqlite3 >/dev/null 2>&1; then
     sqlite=$(command -v sqlite3)
