@@ -76,8 +76,11 @@ unsigned long sa_debug_reports(void);
 /* The entry points' debug paths.  Allocation: the user pointer (the tracer
  * records the block at sa_debug_base(u), with size n). */
 void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero);
-void sa_debug_free(void *u, sa_debug_api api);
-void *sa_debug_realloc(void *u, size_t n);
+/* entry_frame: the exported entry point's frame (its saved frame pointer,
+ * then the program's return address), for the free stack through the
+ * unwind cache; NULL unwinds from here. */
+void sa_debug_free(void *u, sa_debug_api api, const void *entry_frame);
+void *sa_debug_realloc(void *u, size_t n, const void *entry_frame);
 size_t sa_debug_usable_size(void *u);
 /* The allocator block a debug user pointer lives in. */
 static inline void *sa_debug_base(void *u)

@@ -80,7 +80,7 @@ static SA_NOINLINE void *malloc_traced(size_t n)
 static SA_NOINLINE void free_traced(void *p)
 {
     if (SA_UNLIKELY(sa_debug_on))
-        sa_debug_free(p, SA_API_MALLOC);
+        sa_debug_free(p, SA_API_MALLOC, __builtin_frame_address(0));
     else
         sa_trace_free_block(p);
 }
@@ -121,7 +121,7 @@ SA_EXPORT void *realloc(void *p, size_t n)
     if (SA_LIKELY(!sa_trace_on))
         return sa_realloc(p, n);
     if (sa_debug_on)
-        return debug_traced(sa_debug_realloc(p, n), n);
+        return debug_traced(sa_debug_realloc(p, n, __builtin_frame_address(0)), n);
     if (!p)
         return traced(sa_realloc(NULL, n), n);
     if (n == 0) {

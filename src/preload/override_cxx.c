@@ -72,7 +72,7 @@ SA_INLINE void *cxx_new(size_t n, size_t align, int nothrow, sa_debug_api api)
 static SA_NOINLINE void cxx_delete_traced(void *p, sa_debug_api api)
 {
     if (SA_UNLIKELY(sa_debug_on))
-        sa_debug_free(p, api);
+        sa_debug_free(p, api, __builtin_frame_address(0));
     else
         sa_trace_free_block(p);
 }
