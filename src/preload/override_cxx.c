@@ -40,21 +40,26 @@ static SA_NOINLINE void *new_failed(size_t n, size_t align, int nothrow)
     sa_os_fatal_oom();
 }
 
-/* Debug mode's operator new (debug/debug.h), out of line; its caller's
- * frame is the entry point's, which the tracer's capture starts from. */
-static SA_NOINLINE void *cxx_new_debug(size_t n, size_t align, int nothrow, sa_debug_api api)
+/* Debug mode's operator new (debug/debug_mode.h), out of line, and the
+ * tracer's record of its block (from the entry point's frame, which is
+ * the caller's).  Out of memory, the new-handler's retry makes a plain
+ * block, which is then neither recorded nor checked. */
+static SA_NOINLINE void *cxx_new_debug(size_t n, size_t align, int nothrow, sa_debug_api api,
+                                       int *debug_block)
 {
     void *p = sa_debug_alloc(n, align > SA_ALIGNMENT ? align : 0, api, 0);
+    *debug_block = p != NULL;
     if (SA_UNLIKELY(!p))
-        p = new_failed(n, align, nothrow);   /* a plain block: freed plainly */
+        p = new_failed(n, align, nothrow);
     return p;
 }
 
 SA_INLINE void *cxx_new(size_t n, size_t align, int nothrow, sa_debug_api api)
 {
     if (SA_UNLIKELY(sa_trace_on) && sa_debug_on) {
-        void *u = cxx_new_debug(n, align, nothrow, api);
-        if (u)
+        int debug_block;
+        void *u = cxx_new_debug(n, align, nothrow, api, &debug_block);
+        if (debug_block)
             sa_trace_alloc_entry(sa_debug_base(u), n);
         return u;
     }
