@@ -114,6 +114,10 @@ CONFIGS = {
         "expect_stderr": "snapalloc check: ",
         "reject_stderr": "nothing was checked",
     },
+    # Debug mode (issue 25): guard bytes, fills, quarantine, stacks.
+    "snapalloc-debug": {"preload": "{lib}", "needs_lib": True, "env": {"SNAPALLOC_DEBUG": "1"}},
+    # glibc's own checking malloc, its strictest setting.
+    "glibc-mcheck": {"preload": LIBDIR + "/libc_malloc_debug.so.0", "env": {"MALLOC_CHECK_": "3"}},
     "heaptrack": {"wrapper": ["heaptrack", "-o", "{tmp}/heaptrack.{tag}"]},
     "memcheck": {"wrapper": ["valgrind", "--leak-check=full"]},
     # exitcode=0: leaks at exit (CPython, sqlite3 keep some) must not fail the run;

@@ -103,6 +103,12 @@ SNAPALLOC_API int snapalloc_take_snapshot(const char *path);
  * this point is what growth is measured against. */
 SNAPALLOC_API void snapalloc_mark_baseline(void);
 
+/* Debug mode (SNAPALLOC_DEBUG): check the guard bytes of every live block
+ * and the fill of every quarantined one now, reporting each damaged block
+ * (and aborting with SNAPALLOC_DEBUG=1).  Returns the number of damaged
+ * blocks found; 0 outside debug mode. */
+SNAPALLOC_API int snapalloc_debug_check(void);
+
 #ifdef __cplusplus
 }
 #endif

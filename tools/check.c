@@ -40,6 +40,7 @@
 
 #include "cli.h"
 #include "commands.h"
+#include "debug_report.h"
 #include "leak.h"
 #include "report.h"
 #include "spawn.h"
@@ -84,6 +85,9 @@ static const char usage_check[] =
     "                          shorter stacks through code without frame pointers\n"
     "  -o, --output DIR        keep the leak files in a new DIR/check.XXXXXX (default:\n"
     "                          a temporary directory in $TMPDIR, removed afterwards)\n"
+    "      --debug[=1]         debug mode as well (SNAPALLOC_DEBUG=report; =1 aborts\n"
+    "                          at the first report): heap corruption and misuse\n"
+    "                          reports, symbolized; any report fails the check\n"
     "      --analyze DIR       analyze the files in DIR instead of running a program\n"
     "  -h, --help              print this help\n"
     "\n"
@@ -171,13 +175,15 @@ static void check_killed(sa_check_result *r, pid_t pid, const char *program)
 enum {
     OPT_FAIL_ON = 256, OPT_SHOW, OPT_EXITCODE, OPT_MAX_GROWTH, OPT_WARMUP, OPT_SUPPRESSIONS,
     OPT_REPORT, OPT_FORMAT, OPT_TOP, OPT_WRAPPER, OPT_ANALYZE, OPT_UNWIND, OPT_HEURISTICS,
-    OPT_SAMPLE,
+    OPT_SAMPLE, OPT_DEBUG,
 };
 
 typedef struct check_args {
     sa_check_opts o;
     int have_fail, junit, html;
     const char *warmup, *report, *format, *outdir, *analyze, *unwind, *heuristics;
+    const char *debug;         /* --debug: SNAPALLOC_DEBUG's value, or NULL */
+    char debug_file[PATH_MAX]; /* its reports */
     const char **supp_files;
     size_t nsupp;
     uint64_t frames;
@@ -263,6 +269,7 @@ static void run_option(int c, check_args *a, char **argv)
     case OPT_SAMPLE:
         sa_die("--sample", "a leak check traces every allocation (a sampled scan cannot be "
                "exact); use snapalloc run --sample");
+    case OPT_DEBUG: a->debug = sa_debug_option(optarg ? optarg : "report"); break;
     default:
         sa_bad_option("check", c, optopt, argv[optind - 1]);
     }
@@ -301,8 +308,8 @@ static void check_combination(check_args *a, int argc, char **argv)
     if (dashdash || optind < argc)
         sa_die("check", "--analyze DIR takes no program (snapalloc check --analyze DIR "
                "[OPTIONS])");
-    if (a->outdir || a->warmup || a->heuristics)
-        sa_die(a->outdir ? "-o" : a->warmup ? "--warmup" : "--heuristics",
+    if (a->outdir || a->warmup || a->heuristics || a->debug)
+        sa_die(a->outdir ? "-o" : a->warmup ? "--warmup" : a->heuristics ? "--heuristics" : "--debug",
                "cannot be used with --analyze");
 }
 
@@ -326,6 +333,7 @@ static int parse_check_args(int argc, char **argv, check_args *a)
         {"output", required_argument, NULL, 'o'},
         {"analyze", required_argument, NULL, OPT_ANALYZE},
         {"sample", required_argument, NULL, OPT_SAMPLE},
+        {"debug", optional_argument, NULL, OPT_DEBUG},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -354,7 +362,7 @@ static int parse_check_args(int argc, char **argv, check_args *a)
 
 /* Runs the program with the check configured, its sets going to a new
  * directory (into dirbuf).  Returns its status; *pid is set. */
-static int run_checked(const check_args *a, char *dirbuf, size_t len, pid_t *pid,
+static int run_checked(check_args *a, char *dirbuf, size_t len, pid_t *pid,
                        int *exec_failed)
 {
     char *lib = sa_find_library();
@@ -370,6 +378,9 @@ static int run_checked(const check_args *a, char *dirbuf, size_t len, pid_t *pid
     sa_set_env("SNAPALLOC_CHECK_OPTIONS", NULL);
     sa_set_env("SNAPALLOC_UNWIND", a->unwind);
     sa_set_env("SNAPALLOC_CHECK_HEURISTICS", a->heuristics);
+    sa_set_env("SNAPALLOC_DEBUG", a->debug);
+    if (a->debug)
+        sa_debug_file_make(a->debug_file, sizeof a->debug_file);
     *exec_failed = 0;
     return sa_spawn_wait(a->prog, 0, pid, exec_failed);
 }
@@ -419,10 +430,12 @@ int sa_cmd_check(int argc, char **argv)
     int prog_status = -1;
     char *program = NULL;
     pid_t pid = 0;
+    int debug_reports = 0;
     if (a.prog) {
         int exec_failed;
         program = sa_join_args(a.prog);
         prog_status = run_checked(&a, dirbuf, sizeof dirbuf, &pid, &exec_failed);
+        debug_reports = a.debug ? sa_debug_file_show(a.debug_file) : 0;
         if (exec_failed) {
             free(program);
             return prog_status;
@@ -430,6 +443,12 @@ int sa_cmd_check(int argc, char **argv)
         dir = dirbuf;
     }
     int status = analyze_and_report(&a, dir, rf, program, prog_status, pid);
+    /* Debug mode's reports fail the check as leaks do. */
+    if (debug_reports && status != a.o.exitcode) {
+        fprintf(stderr, "snapalloc check: failed: %d debug mode report%s\n", debug_reports,
+                debug_reports == 1 ? "" : "s");
+        status = a.o.exitcode;
+    }
     sa_supp_free(&a.o.supp);
     free(a.supp_files);
     free(a.o.ropts.wrappers);

@@ -38,6 +38,7 @@
 #include "report.h"
 #include "format/snapshot.h"
 #include "spawn.h"
+#include "debug_report.h"
 #include "util.h"
 
 #define DEFAULT_DIR "snapalloc-out"
@@ -67,6 +68,10 @@ static const char usage_run[] =
     "                          unbiased estimates, marked ~ (default: trace every one)\n"
     "      --unwind METHOD     libunwind (default) or fp (frame pointers)\n"
     "      --no-exit-snapshot  no snapshot when the program exits\n"
+    "      --debug[=report]    debug mode (SNAPALLOC_DEBUG): guard bytes, fills and\n"
+    "                          a quarantine; heap corruption and misuse are reported\n"
+    "                          with the stacks, symbolized; the program is aborted\n"
+    "                          at the first report, or carries on with =report\n"
     "  -h, --help              print this help\n"
     "\n"
     "Environment: SNAPALLOC_LIB overrides the library preloaded; an existing\n"
@@ -316,7 +321,7 @@ static void report_failures(void)
 /* ---- Options and environment ----------------------------------------- */
 
 typedef struct run_opts {
-    const char *dir, *unwind, *interval, *sample;
+    const char *dir, *unwind, *interval, *sample, *debug;
     const char *peak;   /* SNAPALLOC_PEAK; NULL: the library's default */
     uint64_t frames;
     int snapsig, exit_snapshot;
@@ -347,6 +352,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         {"unwind", required_argument, NULL, 'U'},
         {"sample", required_argument, NULL, 'A'},
         {"no-exit-snapshot", no_argument, NULL, 'X'},
+        {"debug", optional_argument, NULL, 'D'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -380,6 +386,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
             r->sample = optarg;
             break;
         case 'X': r->exit_snapshot = 0; break;
+        case 'D': r->debug = sa_debug_option(optarg); break;
         case 'h':
             fputs(usage_run, stdout);
             return NULL;
@@ -410,6 +417,7 @@ static void set_run_env(const run_opts *r, const char *absdir)
     sa_set_env("SNAPALLOC_PEAK", r->peak);
     sa_set_env("SNAPALLOC_UNWIND", r->unwind);
     sa_set_env("SNAPALLOC_SAMPLE", r->sample);
+    sa_set_env("SNAPALLOC_DEBUG", r->debug);
 }
 
 int sa_cmd_run(int argc, char **argv)
@@ -431,9 +439,14 @@ int sa_cmd_run(int argc, char **argv)
 
     dir_list before = list_snapshots(absdir);
     report_sock_open();
+    char debug_file[PATH_MAX];
+    if (r.debug)
+        sa_debug_file_make(debug_file, sizeof debug_file);
     int exec_failed = 0;
     pid_t pid;
     int rc = sa_spawn_wait(prog, r.snapsig, &pid, &exec_failed);
+    if (r.debug)
+        sa_debug_file_show(debug_file);
     if (exec_failed) {
         dir_list_free(&before);
         if (report_sock >= 0)

@@ -19,9 +19,11 @@
 #include "leak/heur.h"
 #include "leak/leak.h"         /* sa_leak_config: where the values go (types only) */
 #include "trace/config.h"      /* sa_trace_config */
+#include "debug/debug_mode.h"       /* sa_debug_config */
 
 #define TRACE(f) SA_CONFIG_TRACE, 0, offsetof(sa_trace_config, f)
 #define LEAK(f) SA_CONFIG_LEAK, 0, offsetof(sa_leak_config, f)
+#define DEBUG(f) SA_CONFIG_DEBUG, 0, offsetof(sa_debug_config, f)
 #define LEAK_ON(f) SA_CONFIG_LEAK_ON, 0, offsetof(sa_leak_config, f)
 #define SECONDS_WARNING(then) "not a number of seconds " SA_CONFIG_SECONDS_RANGE "; " then
 
@@ -88,6 +90,19 @@ const sa_config_var sa_config_vars[] = {
     {"SNAPALLOC_CMD", SA_CONFIG_STRING, SA_CONFIG_ON_USE, 0, 0, 1, SA_PATH_MAX - 1, NULL, NULL,
      NULL, NULL, NULL, "the snapalloc command the standalone check runs"},
 
+    /* ---- debug mode (debug/debug.c) ---- */
+    {"SNAPALLOC_DEBUG", SA_CONFIG_DEBUG_MODE, DEBUG(mode), 0, 0, "0", NULL,
+     "expected 0, 1 or report; debug mode stays off", NULL, NULL,
+     "guard bytes, fills, quarantine and misuse checks: 1 aborts at the first report, "
+     "report carries on (turns tracing on)"},
+    {"SNAPALLOC_DEBUG_QUARANTINE", SA_CONFIG_BYTES, DEBUG(quarantine), 0, 0,
+     SA_DEBUG_QUARANTINE_DEFAULT, NULL,
+     "not a positive byte count (suffixes K, M, G); using " SA_DEBUG_QUARANTINE_DEFAULT, NULL, NULL,
+     "bytes of freed blocks debug mode keeps from reuse (default " SA_DEBUG_QUARANTINE_DEFAULT ")"},
+    {"SNAPALLOC_DEBUG_FILE", SA_CONFIG_STRING, DEBUG(file), 1, SA_PATH_MAX - 1, NULL, NULL,
+     "empty or longer than 4095 bytes; reports go to stderr", NULL, NULL,
+     "where debug mode appends its reports (default stderr)"},
+
     /* ---- the allocator (alloc/init.c, before the first arena) ---- */
     {"SNAPALLOC_THP", SA_CONFIG_BOOL, SA_CONFIG_ALLOC, SA_CONFIG_EMPTY_IS_UNSET, 0, 0, 1, "0",
      NULL, "expected 0 or 1; huge pages stay off", NULL, NULL,
@@ -101,6 +116,7 @@ const unsigned sa_config_nvars = sizeof sa_config_vars / sizeof sa_config_vars[0
 
 _Static_assert(sizeof(((sa_trace_config *)0)->tmpl) >= SA_PATH_MAX, "SNAPALLOC_SNAPSHOT fits");
 _Static_assert(sizeof(((sa_trace_config *)0)->report_sock) >= 63, "SNAPALLOC_REPORT_SOCKET fits");
+_Static_assert(sizeof(((sa_debug_config *)0)->file) >= SA_PATH_MAX, "SNAPALLOC_DEBUG_FILE fits");
 _Static_assert(sizeof(((sa_leak_config *)0)->dir) >= SA_PATH_MAX - 64, "SNAPALLOC_CHECK_DIR fits");
 _Static_assert(sizeof(((sa_leak_config *)0)->options) >= SA_PATH_MAX, "SNAPALLOC_CHECK_OPTIONS fits");
 
@@ -149,6 +165,7 @@ int sa_config_parse_var(const sa_config_var *v, const char *s, sa_config_value *
         }
         return sa_config_parse_bytes(s, &out->u);
     case SA_CONFIG_UNWIND: return sa_config_parse_unwind(s, &out->i);
+    case SA_CONFIG_DEBUG_MODE: return sa_config_parse_debug_mode(s, &out->i);
     case SA_CONFIG_HEURISTICS: return sa_leak_heur_parse(s, &out->mask);
     case SA_CONFIG_NAME:
         if (!name_chars_ok(s))

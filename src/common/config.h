@@ -28,6 +28,7 @@ typedef enum sa_config_kind {
     SA_CONFIG_HEURISTICS, /* sa_leak_heur_parse -> unsigned mask */
     SA_CONFIG_STRING,     /* copied; length in [min, max] -> char[max + 1] */
     SA_CONFIG_NAME,       /* a STRING of letters, digits, '.', '-', '_' */
+    SA_CONFIG_DEBUG_MODE, /* 0, 1 or report -> int 0, 1, 2 */
 } sa_config_kind;
 
 /* Which module reads a variable, and so what its offset is into. */
@@ -38,6 +39,7 @@ typedef enum sa_config_group {
     SA_CONFIG_ALLOC,      /* an int: sa_arena_thp (alloc/init.c, before any arena) */
     SA_CONFIG_STATS,      /* an int: statistics at exit (preload/lifecycle.c) */
     SA_CONFIG_ON_USE,     /* read where it is used (sa_config_var_get) */
+    SA_CONFIG_DEBUG,      /* sa_debug_config (debug/debug.c) */
 } sa_config_group;
 
 /* SNAPALLOC_PEAK=auto: the high-water mark file (trace/trace.c). */

@@ -192,3 +192,18 @@ int sa_config_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out
     return 0;
 }
 
+
+int sa_config_parse_debug_mode(const char *s, int *out)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "0") == 0)
+        *out = 0;
+    else if (strcmp(s, "1") == 0)
+        *out = 1;
+    else if (strcmp(s, "report") == 0)
+        *out = 2;
+    else
+        return -1;
+    return 0;
+}

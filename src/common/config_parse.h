@@ -32,5 +32,6 @@ int sa_config_parse_seconds(const char *s, uint64_t *ns);
 int sa_config_parse_size(const char *s, uint64_t *out);
 int sa_config_parse_bytes(const char *s, uint64_t *out);   /* > 0 */
 int sa_config_parse_unwind(const char *s, int *out);       /* libunwind, fp */
+int sa_config_parse_debug_mode(const char *s, int *out);   /* 0, 1, report -> 0, 1, 2 */
 
 #endif

@@ -17,6 +17,7 @@ static void store(const sa_config_var *v, void *dest, const sa_config_value *val
     char *at = (char *)dest + v->offset;
     switch ((sa_config_kind)v->kind) {
     case SA_CONFIG_INT: case SA_CONFIG_BOOL: case SA_CONFIG_SIGNAL: case SA_CONFIG_UNWIND:
+    case SA_CONFIG_DEBUG_MODE:
         memcpy(at, &val->i, sizeof val->i);
         break;
     case SA_CONFIG_SECONDS: case SA_CONFIG_BYTES: case SA_CONFIG_PEAK:

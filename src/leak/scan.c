@@ -22,6 +22,7 @@
  * scanned, and a pointer into its slack does not point into it.
  */
 #include "leak/scan.h"
+#include "debug/debug_mode.h"
 
 #include <errno.h>
 #include <string.h>
@@ -55,6 +56,11 @@ static void fill_cb(const sa_block_info *bi, void *ctx)
     sa_leak_block *b = &k->b[k->n++];
     b->start = (uintptr_t)bi->start;
     b->size = bi->size;
+    /* In debug mode the program holds the block past its header: that is
+     * the start its pointers are measured from (debug/debug_mode.h). */
+    void *user = sa_debug_on ? sa_debug_user_of(bi->start, bi->size) : NULL;
+    if (user)
+        b->start = (uintptr_t)user;
     b->stack = 0;
     b->state = ST_UNREACHED;
     if (bi->tag && bi->tag->id == SA_TRACE_OWN) {

@@ -8,15 +8,18 @@
  *
  *   1. the allocator (sa_init: a no-op if a malloc came first), and the
  *      real exit (dlsym) for the exit wrappers;
- *   2. the configuration: the tracer's variables, then the leak check's,
- *      which adjust the tracer's (SNAPALLOC_CHECK implies tracing), then
- *      SNAPALLOC_STATS;
+ *   2. the configuration: the tracer's variables, debug mode's (which
+ *      turns tracing on), then the leak check's, which adjust the tracer's
+ *      (SNAPALLOC_CHECK implies tracing), then SNAPALLOC_STATS;
  *   3. the tracer's fork handlers, registered after the allocator's so
  *      that fork takes the tracer's locks first (pthread_atfork runs
  *      prepare handlers in reverse order of registration) and releases
  *      them last: the library's one lock order, tracer then allocator;
  *   4. tracing, its triggers and their helper thread (sa_trace_start);
- *   5. the leak check's warmup thread and baseline hook (sa_leak_start).
+ *   5. debug mode (sa_debug_start: from here on the entry points make
+ *      debug blocks), its fork handlers registered last so that its
+ *      quarantine lock is taken first;
+ *   6. the leak check's warmup thread and baseline hook (sa_leak_start).
  *
  * Exit: the destructor, which the loader runs after the program's atexit
  * handlers and static destructors, so that all of these see what the
@@ -24,6 +27,7 @@
  * (override_exit.c), which run no destructor and call the same sequence
  * (as valgrind checks at _exit):
  *
+ *   0. debug mode's check of every live and quarantined block;
  *   1. the leak check (SNAPALLOC_CHECK): its own exit snapshot, the scan,
  *      the files, the analyzer's verdict;
  *   2. the tracer's exit snapshot (SNAPALLOC_SNAPSHOT_AT_EXIT);
@@ -47,6 +51,7 @@
 #include "common/config.h"
 #include "common/fmt.h"
 #include "common/os.h"
+#include "debug/debug_mode.h"
 #include "leak/leak.h"
 #include "preload/lifecycle.h"
 #include "trace/config.h"
@@ -78,10 +83,13 @@ __attribute__((constructor)) static void sa_start(void)
     sa_pid = (int)syscall(SYS_getpid);
     real_exit = (void (*)(int))dlsym(RTLD_NEXT, "exit");
     sa_trace_config_read(&sa_trace_cfg, 2);
+    sa_debug_config_read(2, &sa_trace_cfg.depth, &sa_trace_cfg.at_exit);
     sa_leak_config_read(&sa_leak_cfg, &sa_trace_cfg, 2);
     read_stats_setting();
     pthread_atfork(sa_trace_prefork, sa_trace_postfork_parent, trace_postfork_child);
     sa_trace_start();
+    sa_debug_start();
+    pthread_atfork(sa_debug_prefork, sa_debug_postfork_parent, sa_debug_postfork_child);
     sa_leak_start();
 }
 
@@ -95,6 +103,7 @@ static int exit_sequence(int normal)
         return 0;
     if ((int)syscall(SYS_getpid) != sa_pid)
         return 0;   /* a vfork child */
+    sa_debug_exit_check();
     int status = sa_leak_exit_check();
     sa_trace_exit_snapshot();
     if (normal && stats_at_exit)

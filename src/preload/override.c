@@ -19,6 +19,7 @@
 #include "alloc/heap.h"
 #include "alloc/alloc.h"
 #include "alloc/large.h"
+#include "debug/debug_mode.h"
 #include "leak/leak.h"
 #include "trace/trace.h"
 #include "alloc/sizeclass.h"
@@ -45,6 +46,16 @@ SA_INLINE void *traced_new(void *p, size_t n)
     return p;
 }
 
+/* Debug mode (debug/debug.h) is entered from the traced paths only (it
+ * turns tracing on): the tracer records the allocator block that holds
+ * the debug block, from the entry point's frame as for any block. */
+SA_INLINE void *debug_traced(void *u, size_t n)
+{
+    if (u)
+        sa_trace_alloc_entry(sa_debug_base(u), n);
+    return u;
+}
+
 /* malloc and free are frameless when optimized: their fast paths call
  * nothing and save no register.  Not at -O0, where the tail call below
  * would be a plain call and malloc's frame is what links the program's
@@ -60,7 +71,18 @@ SA_INLINE void *traced_new(void *p, size_t n)
  * pointer unwinder would not see were malloc itself frameless. */
 static SA_NOINLINE void *malloc_traced(size_t n)
 {
+    if (SA_UNLIKELY(sa_debug_on))
+        return debug_traced(sa_debug_alloc(n, 0, SA_API_MALLOC, 0), n);
     return traced_new(sa_heap_malloc(n), n);
+}
+
+/* free()'s traced path: debug mode's, or the tracer's. */
+static SA_NOINLINE void free_traced(void *p)
+{
+    if (SA_UNLIKELY(sa_debug_on))
+        sa_debug_free(p, SA_API_MALLOC, __builtin_frame_address(0));
+    else
+        sa_trace_free_block(p);
 }
 
 SA_EXPORT SA_FRAMELESS void *malloc(size_t n)
@@ -73,7 +95,7 @@ SA_EXPORT SA_FRAMELESS void *malloc(size_t n)
 SA_EXPORT SA_FRAMELESS void free(void *p)
 {
     if (SA_UNLIKELY(sa_trace_free_on) && p) {
-        sa_trace_free_block(p);
+        free_traced(p);
         return;
     }
     sa_free_inline(p);
@@ -83,6 +105,14 @@ SA_EXPORT void cfree(void *p) __attribute__((alias("free")));
 
 SA_EXPORT void *calloc(size_t n, size_t size)
 {
+    if (SA_UNLIKELY(sa_trace_on) && sa_debug_on) {
+        size_t total;
+        if (__builtin_mul_overflow(n, size, &total)) {
+            errno = ENOMEM;
+            return NULL;
+        }
+        return debug_traced(sa_debug_alloc(total, 0, SA_API_MALLOC, 1), total);
+    }
     return traced(sa_calloc(n, size), n * size);
 }
 
@@ -90,6 +120,8 @@ SA_EXPORT void *realloc(void *p, size_t n)
 {
     if (SA_LIKELY(!sa_trace_on))
         return sa_realloc(p, n);
+    if (sa_debug_on)
+        return debug_traced(sa_debug_realloc(p, n, __builtin_frame_address(0)), n);
     if (!p)
         return traced(sa_realloc(NULL, n), n);
     if (n == 0) {
@@ -122,17 +154,33 @@ SA_EXPORT void *reallocarray(void *p, size_t n, size_t size)
     return realloc(p, total);
 }
 
+/* The aligned allocations: the allocator's, or debug mode's. */
+SA_INLINE void *aligned_block(size_t align, size_t n)
+{
+    if (SA_UNLIKELY(sa_trace_on) && sa_debug_on)
+        return sa_debug_alloc(n, align, SA_API_MALLOC, 0);
+    return sa_aligned(align, n);
+}
+
+/* traced_new for aligned_block's result. */
+SA_INLINE void *aligned_traced(void *p, size_t n)
+{
+    if (SA_UNLIKELY(sa_trace_on) && p && sa_debug_on)
+        return debug_traced(p, n);
+    return traced_new(p, n);
+}
+
 SA_EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
     if (align < sizeof(void *) || (align & (align - 1)))
         return EINVAL;
     int saved = errno;
-    void *p = sa_aligned(align, n);
+    void *p = aligned_block(align, n);
     if (!p) {
         errno = saved;
         return ENOMEM;
     }
-    *out = traced_new(p, n);
+    *out = aligned_traced(p, n);
     return 0;
 }
 
@@ -149,7 +197,7 @@ SA_EXPORT void *memalign(size_t align, size_t n)
             a <<= 1;
         align = a;
     }
-    return traced_new(sa_aligned(align, n), n);
+    return aligned_traced(aligned_block(align, n), n);
 }
 
 /* glibc 2.36 is lenient: aligned_alloc is memalign (any size, any
@@ -159,7 +207,7 @@ SA_EXPORT void *aligned_alloc(size_t align, size_t n) __attribute__((alias("mema
 
 SA_EXPORT void *valloc(size_t n)
 {
-    return traced_new(sa_aligned(SA_PAGE, n), n);
+    return aligned_traced(aligned_block(SA_PAGE, n), n);
 }
 
 SA_EXPORT void *pvalloc(size_t n)
@@ -169,11 +217,15 @@ SA_EXPORT void *pvalloc(size_t n)
         return NULL;
     }
     size_t rounded = n ? (n + SA_PAGE - 1) & ~(size_t)(SA_PAGE - 1) : SA_PAGE;
-    return traced_new(sa_aligned(SA_PAGE, rounded), rounded);
+    return aligned_traced(aligned_block(SA_PAGE, rounded), rounded);
 }
 
+/* In debug mode, the requested size: the guard bytes are not the
+ * program's to write. */
 SA_EXPORT size_t malloc_usable_size(void *p)
 {
+    if (SA_UNLIKELY(sa_trace_on) && sa_debug_on)
+        return sa_debug_usable_size(p);
     return sa_usable_size(p);
 }
 

@@ -73,6 +73,12 @@ void sa_trace_free_block(void *ptr);
 sa_tag sa_trace_detach(void *ptr);
 void sa_trace_reattach(void *ptr, sa_tag rec);
 
+/* The interned stack id of the program's call to an entry point whose
+ * frame is entry_frame (its saved frame pointer, then the program's
+ * return address), through the unwind cache; up to limit frames.  Call
+ * with the tracer's guard set (trace/entry_stack.c). */
+uint32_t sa_trace_entry_stack(const uintptr_t *entry_frame, int limit);
+
 /* Start what sa_trace_cfg (trace/config.h, read first) asks for: tracing,
  * the snapshot triggers and their helper thread.  Once, from
  * libsnapalloc's constructor (preload/lifecycle.c). */

@@ -1,7 +1,7 @@
 /* test_config.c - the table of SNAPALLOC_* variables (common/config.c):
  * for every variable, valid, boundary and garbage values fed to the
  * library's reader (the module's own: sa_trace_config_read,
- * sa_leak_config_read, the table reader for THP and STATS) and to the
+ * sa_leak_config_read, sa_debug_config_read, the table reader for THP and STATS) and to the
  * check the command runs (sa_config_var_check; for its options,
  * tools/options.c's sa_option_check) are accepted or refused alike, with
  * the warning line the table gives; every SNAPALLOC_* name in a string
@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/config.h"
+#include "debug/debug_mode.h"
 #include "leak/leak.h"
 #include "options.h"
 #include "trace/config.h"
@@ -56,6 +57,12 @@ static void *library_read(const sa_config_var *v, const char *value, char *out, 
         sa_config_read_group((sa_config_group)v->group, &int_cfg, fds[1]);
         dest = &int_cfg;
         break;
+    case SA_CONFIG_DEBUG: {
+        int depth = 0, at_exit = 0;
+        sa_debug_config_read(fds[1], &depth, &at_exit);
+        dest = &sa_debug_cfg;
+        break;
+    }
     case SA_CONFIG_ON_USE: break;
     }
     close(fds[1]);
@@ -144,6 +151,7 @@ static const char *const common_values[] = {
     "libunwind", "fp", "FP", "libunwind ", "all", "none", "stdstring", "stdstring,length64",
     "newarray,multipleinheritance", "stdstring,", ",", "all,none", "bogus",
     "auto", "off", "AUTO", "auto ", "offf",
+    "report", "Report", "report ", "1report",
     "snap.%p", "/tmp/x/%e.%n.snap", "a b", "run-1.2_x", "run/1", "r\x01", "\xc3\xa9",
 };
 
