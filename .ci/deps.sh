@@ -5,7 +5,7 @@ SNAPALLOC_DEPS="build-essential autoconf automake libtool pkg-config
   python3 sqlite3 g++ valgrind libc6-dbg git perl clang libclang-rt-14-dev
   libpython3.11-testsuite redis-server redis-tools
   libprotobuf-c-dev protobuf-c-compiler zlib1g-dev golang-1.19-go
-  chromium python3-websocket"
+  chromium python3-websocket fonts-dejavu-core"
 sa_install_deps() {
     missing=""
     for p in $SNAPALLOC_DEPS; do
