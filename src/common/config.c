@@ -31,31 +31,31 @@ const sa_config_var sa_config_vars[] = {
     /* ---- the tracer (trace/config.c), in reading order ---- */
     {"SNAPALLOC_TRACE", SA_CONFIG_INT, TRACE(depth), 0, SA_CONFIG_MAX_FRAMES, "0", NULL,
      "not a number from 0 to 128; tracing stays off", NULL, NULL,
-     "trace from start-up storing up to N frames a stack (0: off)"},
+     "trace from start-up storing up to N frames a stack (0: off)", NULL},
     {"SNAPALLOC_SNAPSHOT_AT_EXIT", SA_CONFIG_BOOL, TRACE(at_exit), 0, 1, NULL, "SNAPALLOC_TRACE",
      "not 0 or 1; using 0", "not 0 or 1; using 1", NULL,
-     "a snapshot at exit (default 1 when SNAPALLOC_TRACE traces)"},
+     "a snapshot at exit (default 1 when SNAPALLOC_TRACE traces)", NULL},
     {"SNAPALLOC_SNAPSHOT", SA_CONFIG_STRING, TRACE(tmpl), 1, SA_PATH_MAX - 1,
      SA_SNAPSHOT_DEFAULT_TEMPLATE, NULL,
      "empty or longer than 4095 bytes; using " SA_SNAPSHOT_DEFAULT_TEMPLATE, NULL, NULL,
-     "snapshot path template: %p pid, %n sequence, %e program name, %% a %"},
+     "snapshot path template: %p pid, %n sequence, %e program name, %% a %", NULL},
     {"SNAPALLOC_SIGNAL", SA_CONFIG_SIGNAL, TRACE(signo), 0, 0, NULL, NULL,
      "not the name or number of a signal; no signal trigger", NULL,
      "a handler would take away its default action (ending or stopping the program, "
      "or reporting a fault); use USR1, USR2, WINCH, URG, CHLD, CONT or a real-time "
      "signal; no signal trigger",
-     "a snapshot when this signal arrives (default none)"},
+     "a snapshot when this signal arrives (default none)", NULL},
     {"SNAPALLOC_INTERVAL", SA_CONFIG_SECONDS, TRACE(interval_ns), 0, 0, NULL, NULL,
      SECONDS_WARNING("no interval trigger"), NULL, NULL,
-     "a snapshot every SECONDS (default none)"},
+     "a snapshot every SECONDS (default none)", NULL},
     /* Unset: auto when SNAPALLOC_TRACE traces (sa_trace_config_read). */
     {"SNAPALLOC_PEAK", SA_CONFIG_PEAK, TRACE(peak_step), 0, 0, NULL, NULL,
      "not auto, off, 0 or a positive byte count (suffixes K, M, G); no peak trigger", NULL, NULL,
      "auto: keep the high-water mark in one peak file (default when SNAPALLOC_TRACE traces); "
-     "BYTES: a snapshot at each new peak BYTES above the last; off or 0: none"},
+     "BYTES: a snapshot at each new peak BYTES above the last; off or 0: none", NULL},
     {"SNAPALLOC_UNWIND", SA_CONFIG_UNWIND, TRACE(unwind), 0, 0, "libunwind", NULL,
      "not libunwind or fp; using libunwind", NULL, NULL,
-     "the unwinder: libunwind or fp (frame pointers)"},
+     "the unwinder: libunwind or fp (frame pointers)", NULL},
     /* A bad value samples at the usual mean (bad_value): whoever set it
      * wanted the cheap mode, not full tracing's cost. */
     {"SNAPALLOC_SAMPLE", SA_CONFIG_BYTES, TRACE(sample), 1, 1u << 30, NULL, NULL,
@@ -63,54 +63,54 @@ const sa_config_var sa_config_vars[] = {
      "trace a sample: one allocation every BYTES on average (default: every one)", "512K"},
     {"SNAPALLOC_SAMPLE_SEED", SA_CONFIG_INT, TRACE(sample_seed), 1, 2147483647, NULL, NULL,
      "not a number from 1 to 2147483647; seeded from the clock", NULL, NULL,
-     "for tests: a fixed seed for the sampling draws (default: the clock)"},
+     "for tests: a fixed seed for the sampling draws (default: the clock)", NULL},
     /* Set by `snapalloc run`; a bad name is ignored silently. */
     {"SNAPALLOC_REPORT_SOCKET", SA_CONFIG_NAME, SA_CONFIG_TRACE, SA_CONFIG_INTERNAL,
      offsetof(sa_trace_config, report_sock), 0, 62, NULL, NULL, NULL, NULL, NULL,
-     "the abstract socket `snapalloc run` learns failed writes from"},
+     "the abstract socket `snapalloc run` learns failed writes from", NULL},
 
     /* ---- the leak check (leak/leak.c) ---- */
     {"SNAPALLOC_CHECK", SA_CONFIG_BOOL, LEAK(enabled), 0, 1, "0", NULL,
      "not 0 or 1; the leak check stays off", NULL, NULL,
-     "check for leaks at exit (turns tracing on)"},
+     "check for leaks at exit (turns tracing on)", NULL},
     {"SNAPALLOC_CHECK_HEURISTICS", SA_CONFIG_HEURISTICS, LEAK(heuristics), 0, 0, "all", NULL,
      "expected all, none, or a list of stdstring, length64, newarray, "
      "multipleinheritance; using all", NULL, NULL,
-     "memcheck's interior-pointer heuristics: all, none or a comma list"},
+     "memcheck's interior-pointer heuristics: all, none or a comma list", NULL},
     {"SNAPALLOC_CHECK_DIR", SA_CONFIG_STRING, LEAK_ON(dir), 1, SA_PATH_MAX - 65, NULL, NULL,
      "empty or too long; using a private directory and the analyzer", NULL, NULL,
-     "where the check's files go (default: a private directory, then the analyzer)"},
+     "where the check's files go (default: a private directory, then the analyzer)", NULL},
     {"SNAPALLOC_CHECK_WARMUP", SA_CONFIG_SECONDS, LEAK_ON(warmup_ns), 0, 0, NULL, NULL,
      SECONDS_WARNING("no warmup baseline"), NULL, NULL,
-     "take the growth baseline after SECONDS (default none)"},
+     "take the growth baseline after SECONDS (default none)", NULL},
     {"SNAPALLOC_CHECK_OPTIONS", SA_CONFIG_STRING, LEAK_ON(options), 0, SA_PATH_MAX - 1, NULL,
      NULL, "longer than 4095 bytes; ignored", NULL, NULL,
-     "the analyzer's options (standalone check)"},
+     "the analyzer's options (standalone check)", NULL},
     /* Read by the standalone check's analyzer run; bad: the installed one. */
     {"SNAPALLOC_CMD", SA_CONFIG_STRING, SA_CONFIG_ON_USE, 0, 0, 1, SA_PATH_MAX - 1, NULL, NULL,
-     NULL, NULL, NULL, "the snapalloc command the standalone check runs"},
+     NULL, NULL, NULL, "the snapalloc command the standalone check runs", NULL},
 
     /* ---- debug mode (debug/debug.c) ---- */
     {"SNAPALLOC_DEBUG", SA_CONFIG_DEBUG_MODE, DEBUG(mode), 0, 0, "0", NULL,
      "expected 0, 1 or report; debug mode stays off", NULL, NULL,
      "guard bytes, fills, quarantine and misuse checks: 1 aborts at the first report, "
-     "report carries on (turns tracing on)"},
+     "report carries on (turns tracing on)", NULL},
     {"SNAPALLOC_DEBUG_QUARANTINE", SA_CONFIG_BYTES, DEBUG(quarantine), 0, 0,
      SA_DEBUG_QUARANTINE_DEFAULT, NULL,
      "not a positive byte count (suffixes K, M, G); using " SA_DEBUG_QUARANTINE_DEFAULT, NULL, NULL,
-     "bytes of freed blocks debug mode keeps from reuse (default " SA_DEBUG_QUARANTINE_DEFAULT ")"},
+     "bytes of freed blocks debug mode keeps from reuse (default " SA_DEBUG_QUARANTINE_DEFAULT ")", NULL},
     {"SNAPALLOC_DEBUG_FILE", SA_CONFIG_STRING, DEBUG(file), 1, SA_PATH_MAX - 1, NULL, NULL,
      "empty or longer than 4095 bytes; reports go to stderr", NULL, NULL,
-     "where debug mode appends its reports (default stderr)"},
+     "where debug mode appends its reports (default stderr)", NULL},
 
     /* ---- the allocator (alloc/init.c, before the first arena) ---- */
     {"SNAPALLOC_THP", SA_CONFIG_BOOL, SA_CONFIG_ALLOC, SA_CONFIG_EMPTY_IS_UNSET, 0, 0, 1, "0",
      NULL, "expected 0 or 1; huge pages stay off", NULL, NULL,
-     "back the arenas with transparent huge pages"},
+     "back the arenas with transparent huge pages", NULL},
     /* ---- the exit sequence (preload/lifecycle.c) ---- */
     {"SNAPALLOC_STATS", SA_CONFIG_BOOL, SA_CONFIG_STATS, SA_CONFIG_EMPTY_IS_UNSET, 0, 0, 1, "0",
      NULL, "expected 0 or 1; statistics stay off", NULL, NULL,
-     "print the allocator statistics on stderr at exit"},
+     "print the allocator statistics on stderr at exit", NULL},
 };
 const unsigned sa_config_nvars = sizeof sa_config_vars / sizeof sa_config_vars[0];
 
