@@ -111,16 +111,33 @@ static void out_varint(wout *o, uint64_t v)
     out_bytes(o, b, n);
 }
 
-/* ---- frame dedup ------------------------------------------------------ */
+/* ---- open-addressing indexes ------------------------------------------ */
 
-static uint32_t slot_of(uint64_t addr, uint32_t bits)
+/* The frame dedup (key: the address) and the stack tree (key: parent and
+ * frame) are both tables of uint32_t slots holding an item's index + 1
+ * (0: empty), probed linearly from the key's hash, at most half full. */
+static uint32_t key_slot(uint64_t key, uint32_t bits)
 {
-    return (uint32_t)((addr * 0x9e3779b97f4a7c15ull) >> (64 - bits));
+    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits));
 }
 
-static int grow_slots(wstate *w)
+static uint64_t addr_key(const wstate *w, uint32_t i)
 {
-    uint32_t bits = w->slot_bits ? w->slot_bits + 1 : 12;
+    return ((const uint64_t *)w->addrs.p)[i];
+}
+
+static uint64_t node_key(const wstate *w, uint32_t i)
+{
+    const wnode *n = &((const wnode *)w->nodes.p)[i];
+    return (uint64_t)n->parent << 32 | n->frame;
+}
+
+/* Double the table *slots of *bits (4096 slots at first) and re-insert
+ * its n items. */
+static int grow_index(const wstate *w, wvec *slots_vec, uint32_t *bits_io, uint32_t n,
+                      uint64_t (*key)(const wstate *, uint32_t))
+{
+    uint32_t bits = *bits_io ? *bits_io + 1 : 12;
     if (bits > 31)
         return -EOVERFLOW;
     wvec fresh = {0};
@@ -129,30 +146,31 @@ static int grow_slots(wstate *w)
         return rc;
     uint32_t *slots = fresh.p;           /* zeroed by mmap */
     uint32_t mask = (1u << bits) - 1;
-    const uint64_t *addrs = w->addrs.p;
-    for (uint32_t i = 0; i < w->naddrs; i++) {
-        uint32_t s = slot_of(addrs[i], bits);
+    for (uint32_t i = 0; i < n; i++) {
+        uint32_t s = key_slot(key(w, i), bits);
         while (slots[s])
             s = (s + 1) & mask;
         slots[s] = i + 1;
     }
-    sa_wvec_free(&w->slots);
-    w->slots = fresh;
-    w->slot_bits = bits;
+    sa_wvec_free(slots_vec);
+    *slots_vec = fresh;
+    *bits_io = bits;
     return 0;
 }
+
+/* ---- frame dedup ------------------------------------------------------ */
 
 static int intern(wstate *w, uint64_t addr, uint32_t *index)
 {
     /* Keep the load factor at or below 1/2. */
     if (w->slot_bits == 0 || w->naddrs >= (1u << (w->slot_bits - 1))) {
-        int rc = grow_slots(w);
+        int rc = grow_index(w, &w->slots, &w->slot_bits, w->naddrs, addr_key);
         if (rc)
             return rc;
     }
     uint32_t *slots = w->slots.p;
     uint32_t mask = (1u << w->slot_bits) - 1;
-    uint32_t s = slot_of(addr, w->slot_bits);
+    uint32_t s = key_slot(addr, w->slot_bits);
     for (; slots[s]; s = (s + 1) & mask) {
         if (((const uint64_t *)w->addrs.p)[slots[s] - 1] == addr) {
             *index = slots[s] - 1;
@@ -170,47 +188,17 @@ static int intern(wstate *w, uint64_t addr, uint32_t *index)
 
 /* ---- the stack tree --------------------------------------------------- */
 
-static uint32_t node_slot(uint32_t parent, uint32_t frame, uint32_t bits)
-{
-    uint64_t key = (uint64_t)parent << 32 | frame;
-    return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> (64 - bits));
-}
-
-static int grow_nslots(wstate *w)
-{
-    uint32_t bits = w->nslot_bits ? w->nslot_bits + 1 : 12;
-    if (bits > 31)
-        return -EOVERFLOW;
-    wvec fresh = {0};
-    int rc = sa_wvec_reserve(&fresh, ((size_t)1 << bits) * sizeof(uint32_t));
-    if (rc)
-        return rc;
-    uint32_t *slots = fresh.p;
-    uint32_t mask = (1u << bits) - 1;
-    const wnode *nodes = w->nodes.p;
-    for (uint32_t i = 0; i < w->nnodes; i++) {
-        uint32_t s = node_slot(nodes[i].parent, nodes[i].frame, bits);
-        while (slots[s])
-            s = (s + 1) & mask;
-        slots[s] = i + 1;
-    }
-    sa_wvec_free(&w->nslots);
-    w->nslots = fresh;
-    w->nslot_bits = bits;
-    return 0;
-}
-
 /* The node (index + 1) of frame under parent (index + 1, or 0), added if new. */
 static int node_child(wstate *w, uint32_t parent, uint32_t frame, uint32_t *node)
 {
     if (w->nslot_bits == 0 || w->nnodes >= (1u << (w->nslot_bits - 1))) {
-        int rc = grow_nslots(w);
+        int rc = grow_index(w, &w->nslots, &w->nslot_bits, w->nnodes, node_key);
         if (rc)
             return rc;
     }
     uint32_t *slots = w->nslots.p;
     uint32_t mask = (1u << w->nslot_bits) - 1;
-    uint32_t s = node_slot(parent, frame, w->nslot_bits);
+    uint32_t s = key_slot((uint64_t)parent << 32 | frame, w->nslot_bits);
     for (; slots[s]; s = (s + 1) & mask) {
         const wnode *n = &((const wnode *)w->nodes.p)[slots[s] - 1];
         if (n->parent == parent && n->frame == frame) {
