@@ -32,11 +32,29 @@ SA_NOINLINE void sa_misuse(const char *fn, const char *what, const void *p)
     sa_os_fatal(msg);
 }
 
-void sa_free_misuse(void *p)
+sa_tag_fn *sa_free_forget;
+
+/* The tracer's forget for a block freed by a slow path. */
+static void forget_slow(void *p)
+{
+    sa_tag_fn *forget = __atomic_load_n(&sa_free_forget, __ATOMIC_ACQUIRE);
+    if (forget)
+        forget(sa_tag_slot(p, 0), p);
+}
+
+void sa_free_slow(void *p)
 {
     uintptr_t e = sa_pagemap_get(p);
-    if ((e & SA_PM_TAG) == SA_PM_ARENA)
-        checked_pool(e, p, "free()");    /* says what is wrong, and aborts */
+    if ((e & SA_PM_TAG) == SA_PM_ARENA) {
+        /* checked_pool passes only a valid block (it reports anything
+         * else and aborts), which, its page entry having failed free()'s
+         * check, is in a page marked for the slow free: checked_pool is
+         * at least as strict as that check (carve <= limit). */
+        sa_pool *pool = checked_pool(e, p, "free()");
+        forget_slow(p);
+        sa_heap_free(pool, p);
+        return;
+    }
     sa_misuse("free()", "invalid pointer", p);
 }
 
@@ -50,7 +68,10 @@ void sa_free_other(const sa_pm_leaf *leaf, void *p)
         return;
     }
     if ((e & SA_PM_TAG) == SA_PM_LARGE) {
-        sa_large_free((sa_large *)(e - SA_PM_LARGE), p);
+        sa_large *d = (sa_large *)(e - SA_PM_LARGE);
+        if (p == d->base && __atomic_load_n(&d->live, __ATOMIC_ACQUIRE))
+            forget_slow(p);
+        sa_large_free(d, p);
         return;
     }
     if ((e & SA_PM_TAG) == SA_PM_FREED && (e & ~(uintptr_t)SA_PM_TAG) == (uintptr_t)p)
@@ -125,8 +146,8 @@ void *sa_realloc(void *p, size_t size)
      * under 64 bytes, as under glibc). */
     sa_pm_leaf *leaf = sa_pagemap_leaf(p);
     unsigned pe = leaf ? sa_pagemap_page_get(leaf, p) : 0;
-    size_t cls = pe & SA_PM_PAGE_CLASS;
-    if (SA_LIKELY(pe != 0) && SA_LIKELY(sa_page_block_ok(pe, cls, p))) {
+    if (SA_LIKELY(pe != 0) && SA_LIKELY(sa_page_block_ok(pe, p))) {
+        size_t cls = pe & SA_PM_PAGE_CLASS;
         size_t have = sa_classes[cls].size;
         if (size <= have && size > have / 2)
             return p;
@@ -188,6 +209,27 @@ void *sa_aligned(size_t align, size_t size)
         return NULL;
     }
     return sa_large_alloc(size, align, 0);
+}
+
+int sa_page_has_tags(const void *p, uint32_t ignore)
+{
+    uintptr_t e = sa_pagemap_get(p);
+    if ((e & SA_PM_TAG) != SA_PM_ARENA)
+        return 0;
+    uintptr_t base;
+    sa_pool *pool = sa_block_pool((sa_arena *)(e - SA_PM_ARENA), p, &base);
+    sa_tag *tags = pool ? __atomic_load_n(&pool->tags, __ATOMIC_ACQUIRE) : NULL;
+    if (!tags)
+        return 0;
+    const sa_class_info *ci = &sa_classes[pool->cls];
+    uint32_t page = (uint32_t)(((uintptr_t)p - base) & ~(uintptr_t)(SA_PAGE - 1));
+    uint32_t end = page + SA_PAGE < ci->limit ? page + SA_PAGE : ci->limit;
+    for (uint32_t i = (page + ci->size - 1) / ci->size; i * ci->size < end; i++) {
+        uint32_t id = __atomic_load_n(&tags[i].id, __ATOMIC_RELAXED);
+        if (id != 0 && id != ignore)
+            return 1;
+    }
+    return 0;
 }
 
 sa_tag *sa_tag_slot(const void *p, int create)

@@ -27,6 +27,10 @@ size_t sa_usable_size(const void *p);          /* 0 for NULL or foreign */
  * is not a block we own; with create, the pool's tag storage is made on
  * first use (NULL if that fails). */
 sa_tag *sa_tag_slot(const void *p, int create);
+/* Whether a block that starts in the page of p, an arena block, has a tag
+ * whose id is neither 0 nor ignore (the page's blocks are those whose
+ * free reads its page entry).  Reads the pool's tags only. */
+int sa_page_has_tags(const void *p, uint32_t ignore);
 
 /* alloc/alloc.c: report misuse ("free(): double free detected: 0x...") and abort. */
 __attribute__((noreturn, cold)) void sa_misuse(const char *fn, const char *what, const void *p);

@@ -38,7 +38,7 @@ SA_INLINE sa_tag *sa_tag_page_slot(const sa_pm_leaf *leaf, unsigned pe, const vo
     if (SA_UNLIKELY(tags == NULL))
         return NULL;
     uint32_t off = sa_pagemap_page_offset(pe, p);
-    return &tags[((uint64_t)off * sa_classes[pe & SA_PM_PAGE_CLASS].recip) >> 32];
+    return &tags[((uint64_t)off * sa_class_by_entry[pe & 0xffu].recip) >> 32];
 }
 
 /* The tag of p, a block the allocator has just returned, if p is an arena
@@ -63,21 +63,34 @@ SA_INLINE sa_tag *sa_tag_slot_new(void *p)
     return SA_LIKELY(tag != NULL) ? tag : sa_tag_slot(p, 1);
 }
 
-/* free()'s report of misuse of arena block p (checked_pool's message);
- * not noreturn, so that free() reaches it by a jump and its fast path
- * needs no stack frame for a call. */
-SA_NOINLINE __attribute__((cold)) void sa_free_misuse(void *p);
+/* What a client does with a block's tag (NULL if it has none) just before
+ * the block is freed: the tracer forgets its record there. */
+typedef void sa_tag_fn(sa_tag *tag, void *p);
+
+/* The same, for the frees that reach the slow paths whatever free()'s
+ * caller did: blocks in pages marked for the slow free (pagemap.h) and
+ * large blocks.  Set by the tracer before it marks a page (sampled
+ * tracing); NULL until then.  May be called for a block whose record
+ * its caller forgot already (the record is then empty). */
+extern SA_HIDDEN sa_tag_fn *sa_free_forget;
+
+/* free() of arena block p that its page entry did not pass: a block in
+ * a page marked for the slow free (pagemap.h), or misuse, reported
+ * (checked_pool's message).  Not noreturn, so that free() reaches it by
+ * a jump and its fast path needs no stack frame for a call. */
+SA_NOINLINE void sa_free_slow(void *p);
 /* free() of p in a range of ours whose page entry is 0: a large block,
  * or misuse. */
 SA_NOINLINE void sa_free_other(const sa_pm_leaf *leaf, void *p);
 
 /* Whether b, in a page whose entry pe is nonzero (a page of carved
- * blocks of class cls = pe & SA_PM_PAGE_CLASS), is an allocated block: a
- * block start, inside the pool, not free already.  From the page entry
- * and the class table only. */
-SA_INLINE int sa_page_block_ok(unsigned pe, size_t cls, const sa_block *b)
+ * blocks), is an allocated block: a block start, inside the pool, not
+ * free already.  From the page entry and the class table only; always
+ * false in a page marked for the slow free (pagemap.h), whose class
+ * entry bounds the pool at 0. */
+SA_INLINE int sa_page_block_ok(unsigned pe, const sa_block *b)
 {
-    const sa_class_info *ci = &sa_classes[cls];
+    const sa_class_info *ci = &sa_class_by_entry[pe & 0xffu];
     uint32_t off = sa_pagemap_page_offset(pe, b);
     uint64_t prod = (uint64_t)off * ci->recip;
     return !((uint32_t)prod >= ci->recip || off >= ci->limit ||
@@ -85,19 +98,17 @@ SA_INLINE int sa_page_block_ok(unsigned pe, size_t cls, const sa_block *b)
 }
 
 /* Whether p, which free() was given, in a page whose entry pe is
- * nonzero, is an allocated block; if not, the misuse is reported. */
+ * nonzero, is an allocated block for the fast path; if not, the slow
+ * path (sa_free_slow) has freed it or reported the misuse. */
 SA_INLINE int sa_free_page_ok(unsigned pe, void *p)
 {
-    if (SA_UNLIKELY(!sa_page_block_ok(pe, pe & SA_PM_PAGE_CLASS, p))) {
-        sa_free_misuse(p);
+    if (SA_UNLIKELY(!sa_page_block_ok(pe, p))) {
+        sa_free_slow(p);
         return 0;
     }
     return 1;
 }
 
-/* What a client does with a block's tag (NULL if it has none) just before
- * the block is freed: the tracer forgets its record there. */
-typedef void sa_tag_fn(sa_tag *tag, void *p);
 
 /* free(): a block whose page holds carved blocks is validated from its
  * page entry and the class table and goes in the thread's cache; the
@@ -116,7 +127,10 @@ SA_INLINE void sa_free_then(void *p, sa_tag_fn *forget)
         if (SA_LIKELY(sa_free_page_ok(pe, p))) {
             if (forget)
                 forget(sa_tag_page_slot(leaf, pe, p), p);
-            sa_heap_free_class(pe, pe & SA_PM_PAGE_CLASS, p);
+            /* A block that passed is in a plain page (pagemap.h): its
+             * class is the entry's low byte less SA_CLASS_PLAIN, which
+             * the compiler folds into the cache's displacement. */
+            sa_heap_free_class(pe, (size_t)(pe & 0xffu) - SA_CLASS_PLAIN, p);
         }
         return;
     }

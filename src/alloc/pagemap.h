@@ -33,6 +33,18 @@
  *               the pool clears it); the entry of every other page is 0
  *   bits 0..6   the pool's size class
  *
+ * or, for a page marked for the slow free (sa_pagemap_page_mark_slow),
+ * bits 0..7 = SA_CLASS_SLOW + class (bit 7 clear, the entry still
+ * nonzero): alloc/sizeclass.h's table gives such an entry a bound of 0,
+ * so free()'s own check fails and sends the block to its slow path with
+ * no test added to the fast one.  Sampled tracing (trace/sample.h) marks
+ * the page of each block it records: free() then calls the tracer only
+ * for blocks in such pages, and every other free costs what an untraced
+ * one does.  The tracer clears the mark when the last recorded block of
+ * the page is freed (trace/trace.c, under its mark lock: a page holding
+ * a live recorded block is always marked); returning the pool clears it
+ * too.
+ *
  * And a pointer for every page: at the first page of a pool whose blocks
  * have tags (tag.h), that pool's tag array (the pool descriptor's tags,
  * set and cleared with it; NULL everywhere else).  A traced malloc or
@@ -60,6 +72,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/sizeclass.h"
 #include "alloc/tunables.h"
 
 #define SA_PM_ROOT_BITS 15
@@ -75,6 +88,7 @@ enum { SA_PM_ARENA = 1, SA_PM_LARGE = 2, SA_PM_FREED = 3, SA_PM_TAG = 3 };
 #define SA_PM_PAGE_DISTANCE_SHIFT 8
 #define SA_PM_PAGE_COLOR_SHIFT 12
 _Static_assert(SA_NCLASSES <= SA_PM_PAGE_CLASS + 1, "a class fits 7 bits");
+_Static_assert(SA_PM_PAGE_VALID == SA_CLASS_PLAIN, "a plain entry's low byte indexes sa_classes");
 _Static_assert(SA_ARENA_COLORS <= 16, "the header's page fits 4 bits");
 
 struct sa_tag;
@@ -137,6 +151,46 @@ SA_INLINE unsigned sa_pagemap_page_distance(unsigned pe)
 SA_INLINE unsigned sa_pagemap_page_color(unsigned pe)
 {
     return pe >> SA_PM_PAGE_COLOR_SHIFT;
+}
+
+/* The size class of a nonzero page entry pe, marked or not. */
+SA_INLINE unsigned sa_pagemap_page_class(unsigned pe)
+{
+    return (pe & SA_PM_PAGE_VALID) ? pe & SA_PM_PAGE_CLASS : (pe & 0xffu) - SA_CLASS_SLOW;
+}
+
+/* Whether nonzero page entry pe is marked for the slow free. */
+SA_INLINE int sa_pagemap_page_is_slow(unsigned pe)
+{
+    return !(pe & SA_PM_PAGE_VALID);
+}
+
+/* The plain entry of nonzero page entry pe (pe itself if not marked). */
+SA_INLINE unsigned sa_pagemap_page_plain(unsigned pe)
+{
+    return (pe & ~0xffu) | SA_PM_PAGE_VALID | sa_pagemap_page_class(pe);
+}
+
+/* Mark the page of p, in leaf, whose entry is nonzero, for the slow free
+ * (above).  Called by the thread that has just allocated a block there,
+ * before the program sees it: any free of that block reads the mark. */
+static inline void sa_pagemap_page_mark_slow(sa_pm_leaf *leaf, const void *p)
+{
+    uint16_t *slot = &leaf->page[((uintptr_t)p >> SA_PAGE_SHIFT) & ((1u << SA_PM_PAGE_BITS) - 1)];
+    unsigned pe = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (pe && !sa_pagemap_page_is_slow(pe))
+        __atomic_store_n(slot, (uint16_t)((pe & ~0xffu) | (SA_CLASS_SLOW + (pe & SA_PM_PAGE_CLASS))),
+                         __ATOMIC_RELAXED);
+}
+
+/* Clear the mark of p's page (in leaf) if it has one: its free is free()'s
+ * fast path again. */
+static inline void sa_pagemap_page_unmark(sa_pm_leaf *leaf, const void *p)
+{
+    uint16_t *slot = &leaf->page[((uintptr_t)p >> SA_PAGE_SHIFT) & ((1u << SA_PM_PAGE_BITS) - 1)];
+    unsigned pe = __atomic_load_n(slot, __ATOMIC_RELAXED);
+    if (pe && sa_pagemap_page_is_slow(pe))
+        __atomic_store_n(slot, (uint16_t)sa_pagemap_page_plain(pe), __ATOMIC_RELAXED);
 }
 
 /* The offset of p from the first page of its pool, whose page entry is pe

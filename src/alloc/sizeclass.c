@@ -1,7 +1,7 @@
 /* alloc/sizeclass.c - the size-class table (see alloc/sizeclass.h for the layout). */
 #include "alloc/sizeclass.h"
 
-sa_class_info sa_classes[SA_NCLASSES];
+sa_class_info sa_class_by_entry[256];
 uint8_t sa_aligned_class[SA_ALIGNED_SHIFTS][SA_NCLASSES];
 
 /* Block size of the k-th medium class (see the table in alloc/sizeclass.h). */
@@ -52,6 +52,8 @@ void sa_sizeclass_init(void)
         uint32_t by_bytes = SA_TCACHE_BYTES / size;
         sa_classes[c].cache_max = by_bytes < SA_TCACHE_BLOCKS ? by_bytes : SA_TCACHE_BLOCKS;
         sa_classes[c].recip = (uint32_t)((((uint64_t)1 << 32) + size - 1) / size);
+        sa_class_by_entry[SA_CLASS_SLOW + c] = sa_classes[c];
+        sa_class_by_entry[SA_CLASS_SLOW + c].limit = 0;
     }
     for (unsigned k = 0; k < SA_ALIGNED_SHIFTS; k++) {
         uint32_t align = (uint32_t)1 << (k + SA_ALIGNED_MIN_SHIFT);

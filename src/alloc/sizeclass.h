@@ -59,7 +59,21 @@ typedef struct sa_class_info {
 } sa_class_info;
 _Static_assert(sizeof(sa_class_info) == 32, "sa_class_info is indexed by shift");
 
-extern SA_HIDDEN sa_class_info sa_classes[SA_NCLASSES];
+/* The class table, indexed by the low byte of a page entry (alloc/
+ * pagemap.h) so that free() finds a block's class info with no test:
+ *
+ *   SA_CLASS_PLAIN + c   class c (sa_classes[c])
+ *   SA_CLASS_SLOW + c    the same for a page marked for the slow free
+ *                        (pagemap.h, sa_pagemap_page_mark_slow): limit 0,
+ *                        so free()'s bounds check sends its blocks out of
+ *                        the fast path; recip and size as class c's
+ *   anything else        zero (limit 0 too)
+ */
+#define SA_CLASS_PLAIN 0x80u
+#define SA_CLASS_SLOW 1u
+_Static_assert(SA_CLASS_SLOW + SA_NCLASSES <= SA_CLASS_PLAIN, "slow entries fit below plain ones");
+extern SA_HIDDEN sa_class_info sa_class_by_entry[256];
+#define sa_classes (sa_class_by_entry + SA_CLASS_PLAIN)
 
 /* sa_aligned_class[k][c]: the first class >= c whose block size is a
  * multiple of 2^(k + SA_ALIGNED_MIN_SHIFT), i.e. whose every block is that

@@ -41,8 +41,8 @@ static size_t live_block_bytes(const void *b)
         return 0;
     unsigned pe = sa_pagemap_page_get(leaf, b);
     if (pe) {
-        size_t cls = pe & SA_PM_PAGE_CLASS;
-        return sa_page_block_ok(pe, cls, b) ? sa_classes[cls].size : 0;
+        unsigned plain = sa_pagemap_page_plain(pe);
+        return sa_page_block_ok(plain, b) ? sa_classes[sa_pagemap_page_class(pe)].size : 0;
     }
     uintptr_t e = sa_pagemap_leaf_get(leaf, b);
     if ((e & SA_PM_TAG) == SA_PM_ARENA) {
@@ -443,6 +443,7 @@ void sa_debug_start(void)
     /* The leak check's lazy counting leaves free() alone: debug mode
      * needs it. */
     __atomic_store_n(&sa_trace_free_on, 1, __ATOMIC_RELEASE);
+    __atomic_store_n(&sa_sample_below, 0, __ATOMIC_RELEASE);   /* every malloc comes here */
 }
 
 /* Fork: the report lock, then the quarantine's (a report is never

@@ -8,9 +8,11 @@
 #include <string.h>
 
 #include "alloc/alloc.h"
+#include "alloc/alloc_inline.h"
 #include "alloc/walk.h"
 #include "common/lock.h"
 #include "common/os.h"
+#include "debug/debug_mode.h"
 #include "format/snapshot.h"
 #include "snapalloc.h"
 #include "trace/config.h"
@@ -60,16 +62,19 @@ void sa_trace_prefork(void)
 {
     sa_lock_acquire(&sa_trace_snap_lock);
     sa_stack_prefork();
+    sa_lock_acquire(&sa_trace_mark_lock);
 }
 
 void sa_trace_postfork_parent(void)
 {
+    sa_lock_release(&sa_trace_mark_lock);
     sa_stack_postfork_parent();
     sa_lock_release(&sa_trace_snap_lock);
 }
 
 void sa_trace_postfork_child(void)
 {
+    sa_lock_reinit(&sa_trace_mark_lock);
     sa_stack_postfork_child();
     sa_lock_reinit(&sa_trace_snap_lock);
     sa_lock_reinit(&sa_trace_ctl_lock);
@@ -79,6 +84,22 @@ void sa_trace_postfork_child(void)
 }
 
 /* ---- Public API --------------------------------------------------------- */
+
+/* The entry points' switches for the tracer's mode, once its counters are
+ * ready: free() calls the tracer for every block under full tracing with
+ * live counters (trace.h), and never under sampling, where the recorded
+ * blocks' pages are marked instead (sample.h); malloc counts down inline
+ * under sampling alone (sa_sample_below).  Debug mode needs every call. */
+static void switches_publish(int on)
+{
+    uint64_t t = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
+    int debug = __atomic_load_n(&sa_debug_on, __ATOMIC_RELAXED);
+    if (on)
+        __atomic_store_n(&sa_free_forget, sa_trace_forget, __ATOMIC_RELEASE);
+    __atomic_store_n(&sa_sample_below, on && t && !debug ? t + 1 : 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&sa_trace_free_on, on && (debug || (!sa_trace_lazy && t == 0)),
+                     __ATOMIC_RELEASE);
+}
 
 /* A new sampling interval while tracing: the tags of the current
  * generation were weighed at the old one, so they are forgotten (as
@@ -90,6 +111,7 @@ static void sample_change(uint64_t interval, int limit)
     __atomic_store_n(&sa_trace_sample, interval, __ATOMIC_RELEASE);
     sa_stack_reset();
     sa_trace_counters_reset();
+    switches_publish(1);
     sa_lock_release(&sa_trace_snap_lock);
     __atomic_store_n(&sa_trace_limit, limit, __ATOMIC_RELEASE);
 }
@@ -123,7 +145,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
     if (rc == 0) {
         if (!was_on) {
             sa_trace_counters_reset();
-            __atomic_store_n(&sa_trace_free_on, !sa_trace_lazy, __ATOMIC_RELEASE);
+            switches_publish(1);
         } else if (__atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED) != interval) {
             sample_change(interval, nframe);
         }
@@ -151,7 +173,7 @@ SA_API void snapalloc_stop(void)
     sa_lock_acquire(&sa_trace_ctl_lock);
     if (__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED)) {
         __atomic_store_n(&sa_trace_on, 0, __ATOMIC_RELEASE);
-        __atomic_store_n(&sa_trace_free_on, 0, __ATOMIC_RELEASE);
+        switches_publish(0);
         traces_reset();
         __atomic_store_n(&sa_trace_limit, 0, __ATOMIC_RELAXED);
     }

@@ -13,10 +13,12 @@
  * blocks: an unbiased estimate.  A request of more than T bytes is always
  * recorded (p = 1) and leaves the count alone.
  *
- * An unrecorded block has no tag (id 0): free() reads the tag as it does
- * when every block is traced and stops at that one test.  The fast path
- * below is one TLS subtraction; everything else (seeding, drawing) is in
- * sample.c, out of line.
+ * An unrecorded block has no record, and free() does not call the
+ * tracer for it: the tracer marks the page of each block it records for
+ * the slow free (alloc/pagemap.h), and only frees in marked pages and of
+ * large blocks reach it (alloc/alloc_inline.h's sa_free_forget).  The
+ * fast path below is one TLS subtraction; everything else (seeding,
+ * drawing) is in sample.c, out of line.
  */
 #ifndef SA_TRACE_SAMPLE_H
 #define SA_TRACE_SAMPLE_H
@@ -57,6 +59,30 @@ SA_INLINE int sa_sample_skip(size_t size)
         }
     }
     return !sa_sample_decide(size, interval);
+}
+
+/* malloc's own countdown (preload/override.c), before its traced path:
+ * sa_trace_sample + 1 while sampled tracing is all that takes malloc off
+ * its fast path (trace/api.c), else 0.  One comparison then both says
+ * that this is the mode and that the request is not over the interval. */
+extern SA_HIDDEN uint64_t sa_sample_below;
+
+/* Whether an allocation of size bytes is counted down and not recorded,
+ * the common case under sampling: a load, a compare and the TLS
+ * subtraction.  When it says no it changes nothing, so the traced path's
+ * sa_sample_skip then decides as if it had not been asked. */
+SA_INLINE int sa_sample_pass(size_t size)
+{
+    /* sa_sample_left is never negative (sample.c stores draws >= 1 and
+     * counts that stay above 0): compared unsigned, no test after the
+     * subtraction. */
+    uint64_t left = (uint64_t)sa_sample_left;
+    if (SA_LIKELY(size < __atomic_load_n(&sa_sample_below, __ATOMIC_RELAXED)) &&
+        SA_LIKELY(size < left)) {
+        sa_sample_left = (int64_t)(left - size);
+        return 1;
+    }
+    return 0;
 }
 
 /* 1 - exp(-x) for x >= 0, accurate for small x too (no libm). */

@@ -52,6 +52,7 @@
 #include "alloc/alloc_inline.h"
 #include "alloc/alloc.h"
 #include "common/config.h"
+#include "common/lock.h"
 #include "common/os.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
@@ -485,11 +486,59 @@ static inline size_t count_current(sa_tag *rec, uint32_t id, size_t bytes)
 /* Store: the tag of the block ptr of size requested bytes from stack id,
  * and (unless counting lazily) the counts.  Returns the new traced
  * current or NOT_MOVED (store's counts did not move it, or lazily). */
+/* Sampled tracing marks the page of each block it records for the slow
+ * free (alloc/pagemap.h): free() then reaches the tracer for that block
+ * with no test on its fast path, and for blocks in unmarked pages not at
+ * all.  Invariant, under mark_lock: a page that holds a block with a
+ * record (a nonzero id other than the tracer's own) is marked.  Records
+ * are written, and marks cleared, only under it; clearing a record needs
+ * no lock (it can only make a page unmarkable sooner).  Taken only under
+ * sampling, by a recorded allocation or the free of a recorded block
+ * (one in 512 KiB allocated on average), never around a call. */
+sa_lock sa_trace_mark_lock = SA_LOCK_INIT;
+
+static SA_NOINLINE void store_marked(sa_tag *rec, void *ptr, sa_tag r)
+{
+    sa_lock_acquire(&sa_trace_mark_lock);
+    *rec = r;
+    sa_pm_leaf *leaf = sa_pagemap_leaf(ptr);
+    if (leaf)
+        sa_pagemap_page_mark_slow(leaf, ptr);   /* a large block's entry is 0: left alone */
+    sa_lock_release(&sa_trace_mark_lock);
+}
+
+/* After the free of a recorded block in a marked page, ptr's: clear the
+ * mark if no other record is left there. */
+static SA_NOINLINE void unmark_after_free(void *ptr)
+{
+    sa_pm_leaf *leaf = sa_pagemap_leaf(ptr);
+    if (!leaf)
+        return;
+    unsigned pe = sa_pagemap_page_get(leaf, ptr);
+    if (!pe || !sa_pagemap_page_is_slow(pe))
+        return;
+    sa_lock_acquire(&sa_trace_mark_lock);
+    if (!sa_page_has_tags(ptr, SA_TRACE_OWN))
+        sa_pagemap_page_unmark(leaf, ptr);
+    sa_lock_release(&sa_trace_mark_lock);
+}
+
+/* Write record {id, size} in rec, ptr's tag (marking its page under
+ * sampling). */
+static inline void write_record(sa_tag *rec, void *ptr, uint32_t size, uint32_t id)
+{
+    if (SA_UNLIKELY(__atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED))) {
+        store_marked(rec, ptr, (sa_tag){.id = id, .size = size});
+        return;
+    }
+    rec->size = size;
+    rec->id = id;
+}
+
 static inline size_t store(sa_tag *rec, void *ptr, size_t size, uint32_t id)
 {
     uint32_t recsize = size >= UINT32_MAX ? UINT32_MAX : (uint32_t)size;
-    rec->size = recsize;
-    rec->id = id;
+    write_record(rec, ptr, recsize, id);
     if (sa_trace_lazy)
         return NOT_MOVED;
     return count_current(rec, id, sa_trace_block_bytes(ptr, recsize));
@@ -685,6 +734,16 @@ static inline void forget_tag(sa_tag *tag, void *ptr)
         forget_traced(tag, ptr);
 }
 
+void sa_trace_forget(sa_tag *tag, void *ptr)
+{
+    if (!tag || !tag->id)
+        return;
+    int own = tag->id == SA_TRACE_OWN;
+    forget_traced(tag, ptr);
+    if (!own)
+        unmark_after_free(ptr);
+}
+
 /* free() while tracing: free()'s own path, with the block's record found
  * and forgotten on the way (from the page map, as sa_tag_slot_ready
  * finds it: no pool descriptor read). */
@@ -713,7 +772,7 @@ void sa_trace_reattach(void *ptr, sa_tag r)
     sa_tag *rec = sa_tag_slot(ptr, 0);
     if (!sa_stack_current(r.id) || !rec)
         return;
-    *rec = r;
+    write_record(rec, ptr, r.size, r.id);
     if (sa_trace_lazy)
         return;
     size_t bytes = sa_trace_block_bytes(ptr, r.size);

@@ -63,6 +63,9 @@ SA_INLINE void sa_trace_alloc_entry(void *ptr, size_t size)
     if (!sa_sample_skip(size))
         sa_trace_alloc_sampled(ptr, size);
 }
+/* The tracer's forget for the allocator's slow frees (alloc_inline.h's
+ * sa_free_forget): blocks in pages marked for it, large blocks. */
+void sa_trace_forget(sa_tag *tag, void *ptr);
 /* Forget the record of ptr, which is about to be freed (noinline). */
 void sa_trace_free(void *ptr);
 /* free() while tracing: forget ptr's record and free it, finding its pool

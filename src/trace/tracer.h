@@ -14,7 +14,7 @@
  *     in the threads' counter caches (sa_trace_current_now adds them);
  *     sa_traced.peak >= every value sa_traced.current has had;
  *   - lock order: sa_trace_ctl_lock, then sa_trace_snap_lock, then the
- *     stack table's, then the allocator's; none is held across a call
+ *     stack table's, then the allocator's, then sa_trace_mark_lock; none is held across a call
  *     that may allocate through us except with the guard set.
  */
 #ifndef SA_TRACE_TRACER_H
@@ -104,6 +104,9 @@ extern SA_HIDDEN uintptr_t sa_unwind_self_lo, sa_unwind_self_hi;
  * with the live blocks by size into sa_trace_hist_* (bucket:
  * sa_snap_hist_bucket of the block's counted bytes); the peak file. */
 extern SA_HIDDEN sa_lock sa_trace_snap_lock;
+/* Sampled tracing's page marks (trace.c); a leaf: nothing is called
+ * under it. */
+extern SA_HIDDEN sa_lock sa_trace_mark_lock;
 extern SA_HIDDEN uint32_t sa_trace_sequence;
 extern SA_HIDDEN uint64_t sa_trace_hist_count[SA_SNAP_HIST_BUCKETS];
 extern SA_HIDDEN uint64_t sa_trace_hist_size[SA_SNAP_HIST_BUCKETS];

@@ -4,6 +4,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +15,9 @@
 #include "alloc/alloc.h"
 #include "snapalloc.h"
 #include "format/snapshot.h"
+#include "alloc/pagemap.h"
 #include "trace/config.h"
+#include "trace/sample.h"
 #include "trace/trace.h"
 
 static void *t_malloc(size_t n)
@@ -241,6 +244,101 @@ Test(trace_api, page_map_finds_the_pool_records)
         snapalloc_get_traced_memory(&cur, NULL);
         cr_assert_eq(cur, before, "size %zu: %zu -> %zu", sizes[k], before, cur);
     }
+}
+
+/* The page of a recorded block (trace/sample.h, alloc/pagemap.h). */
+static int page_marked(const void *p)
+{
+    sa_pm_leaf *leaf = sa_pagemap_leaf(p);
+    unsigned pe = leaf ? sa_pagemap_page_get(leaf, p) : 0;
+    return pe != 0 && sa_pagemap_page_is_slow(pe);
+}
+
+static int recorded(const void *p)
+{
+    sa_tag *rec = sa_tag_slot(p, 0);
+    return rec && rec->id;
+}
+
+enum { MARK_N = 20000 };
+static void *mark_blocks[MARK_N];
+
+static void *free_odd_recorded(void *arg)
+{
+    (void)arg;
+    for (int i = 1; i < MARK_N; i += 2)
+        if (recorded(mark_blocks[i]))
+            sa_free(mark_blocks[i]);   /* free()'s own path: no tracer call */
+    return NULL;
+}
+
+/* Sampled tracing: free() leaves the tracer out (sa_trace_free_on 0) and
+ * finds a recorded block by its page's mark; every page that holds a
+ * recorded block is marked, the mark goes with the page's last record,
+ * and the traced current comes back to 0 whoever frees the blocks. */
+Test(trace_api, sampled_records_mark_their_pages)
+{
+    sa_sample_set_seed(11);
+    cr_assert_eq(snapalloc_start_sampled(8, 4096), 0);
+    cr_assert_eq(sa_trace_free_on, 0);
+    cr_assert_eq(sa_sample_below, 4097);
+    int nrec = 0;
+    for (int i = 0; i < MARK_N; i++) {
+        mark_blocks[i] = t_malloc(i % 3 ? 48 : 1000);
+        cr_assert_not_null(mark_blocks[i]);
+        nrec += recorded(mark_blocks[i]);
+    }
+    /* p = 1 - exp(-48/4096) and 1 - exp(-1000/4096): about 1,500 of them. */
+    cr_assert(nrec > 1000 && nrec < 2200, "recorded %d", nrec);
+    size_t cur;
+    snapalloc_get_traced_memory(&cur, NULL);
+    cr_assert_gt(cur, 0);
+    int marked_pages_unrecorded = 0;
+    for (int i = 0; i < MARK_N; i++) {
+        if (recorded(mark_blocks[i]))
+            cr_assert(page_marked(mark_blocks[i]), "block %d recorded, page unmarked", i);
+        else
+            marked_pages_unrecorded += page_marked(mark_blocks[i]);
+    }
+    cr_assert_gt(marked_pages_unrecorded, 0, "unrecorded neighbours share marked pages");
+    /* The unrecorded ones first (some through the slow free), but for
+     * one in 7, which keeps its pool from being returned (that would
+     * clear the marks too): the marks stay. */
+    static char kept[MARK_N];
+    int kept_in_marked = 0;
+    for (int i = 0; i < MARK_N; i++) {
+        if (recorded(mark_blocks[i]))
+            continue;
+        if (i % 7 == 0) {
+            kept[i] = 1;
+            kept_in_marked += page_marked(mark_blocks[i]);
+        } else {
+            sa_free(mark_blocks[i]);
+        }
+    }
+    cr_assert_gt(kept_in_marked, 10);
+    for (int i = 0; i < MARK_N; i++)
+        if (recorded(mark_blocks[i]))
+            cr_assert(page_marked(mark_blocks[i]), "block %d lost its page's mark", i);
+    /* Half the records from another thread, the rest here. */
+    pthread_t t;
+    cr_assert_eq(pthread_create(&t, NULL, free_odd_recorded, NULL), 0);
+    pthread_join(t, NULL);
+    for (int i = 0; i < MARK_N; i += 2)
+        if (recorded(mark_blocks[i]))
+            sa_free(mark_blocks[i]);
+    snapalloc_get_traced_memory(&cur, NULL);
+    cr_assert_eq(cur, 0, "traced current %zu after every free", cur);
+    for (int i = 0; i < MARK_N; i++)
+        if (kept[i])
+            cr_assert(!page_marked(mark_blocks[i]), "block %d's page still marked", i);
+    for (int i = 0; i < MARK_N; i++)
+        if (kept[i])
+            sa_free(mark_blocks[i]);
+    /* Full tracing again: free() calls the tracer for every block. */
+    cr_assert_eq(snapalloc_start_sampled(8, 0), 0);
+    cr_assert_eq(sa_trace_free_on, 1);
+    cr_assert_eq(sa_sample_below, 0);
 }
 
 /* Record arrays are tracer memory while their pool lives, not after. */
