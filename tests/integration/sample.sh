@@ -9,7 +9,7 @@
 # blocks larger than the interval are exact; freed blocks leave nothing,
 # also when another thread frees them; a fork child re-seeds (its choices
 # differ from its parent's after the fork); the peak trigger works on the
-# estimates; every bad value gets one warning line and the default mean
+# estimates, and signal and interval snapshots are sampled ones; every bad value gets one warning line and the default mean
 # (512K); `run --sample` refuses bad values and `check` refuses sampling
 # (exit 2).  At -O0 and -O2.
 set -eu
@@ -153,8 +153,32 @@ sa_run_traced peak env SNAPALLOC_SAMPLE=64K SNAPALLOC_SAMPLE_SEED=1 SNAPALLOC_PE
 sa_expect_status peak 0
 n=$(ls "$SA_SNAPS" | grep -c '^peak\.' || :)
 [ "$n" -ge 3 ] || sa_fail "$n peak snapshots under sampling, expected at least 3 (22 MiB in 5 MiB steps)"
+
 sites "$SA_SNAPS/peak.1.snap" >"$SA_TMP/peak.json"
 grep -q '"_hdr": \[65536, ' "$SA_TMP/peak.json" || sa_fail "the peak snapshot is not sampled: $(cat "$SA_TMP/peak.json")"
+
+# The signal and interval triggers under sampling: their snapshots are
+# sampled ones (the interval in the header), written by the same path.
+TPROG=$(sa_helper trace_prog)
+rm -f "$SA_SNAPS"/*
+sa_run_traced sig env SNAPALLOC_TRACE=8 SNAPALLOC_SAMPLE=64K SNAPALLOC_SIGNAL=USR1 \
+    SNAPALLOC_SNAPSHOT="$SA_SNAPS/s.%n.snap" "$TPROG" signals "$SA_SNAPS" 5 0
+sa_expect_status sig 0
+sa_expect_stderr sig ""
+for k in 1 5; do
+    sa_snapdump "$SA_SNAPS/s.$k.snap"
+    sa_expect_eq "$(sa_snap_field "$SA_SNAPS/s.$k.snap" trigger)" 2 "s.$k.snap: trigger is not 'signal' (2)"
+    sa_expect_eq "$(sites "$SA_SNAPS/s.$k.snap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["_hdr"][0])')" \
+        65536 "s.$k.snap: sample_interval"
+done
+rm -f "$SA_SNAPS"/*
+sa_run_traced ival env SNAPALLOC_TRACE=8 SNAPALLOC_SAMPLE=64K SNAPALLOC_INTERVAL=0.05 \
+    SNAPALLOC_SNAPSHOT_AT_EXIT=0 SNAPALLOC_SNAPSHOT="$SA_SNAPS/i.%n.snap" "$TPROG" interval "$SA_SNAPS"
+sa_expect_status ival 0
+sa_snapdump "$SA_SNAPS/i.1.snap"
+sa_expect_eq "$(sa_snap_field "$SA_SNAPS/i.1.snap" trigger)" 3 "i.1.snap: trigger is not 'interval' (3)"
+sa_expect_eq "$(sites "$SA_SNAPS/i.1.snap" | python3 -c 'import json,sys; print(json.load(sys.stdin)["_hdr"][0])')" \
+    65536 "i.1.snap: sample_interval"
 
 # Bad values: one warning line each, sampling at the default 512 KiB.
 for v in "" 0 -1 12Q 1.5K 2G 1073741825 ' 64K'; do
