@@ -1,8 +1,9 @@
 /* trace/entry_stack.c - the interned stack of the program's call to an
- * entry point, through the unwind cache (trace/ucache.h) as a traced
- * malloc's (trace/trace.c, capture_slow): debug mode keeps one per free
- * (debug/debug.c), and a full unwind on every free cost it 10x the plain
- * run on churn. */
+ * entry point, through the unwind cache (trace/ucache.h): a traced
+ * malloc's when the cache's fast lookup missed (trace/trace.c,
+ * capture_slow), and debug mode's for every free (debug/debug.c), where
+ * a full unwind on every free cost 10x the plain run on churn.  0 only
+ * when the stack table is full. */
 #include "trace/trace.h"
 
 #include "trace/stack.h"
@@ -34,7 +35,9 @@ uint32_t sa_trace_entry_stack(const uintptr_t *entry_frame, int limit)
             return e->id;
         }
     }
+    /* Not cached: our own frame (an unoptimized build's entry point
+     * calls its traced path), or a stack the cache does not take. */
     uintptr_t frames[SNAPALLOC_MAX_FRAMES];
     int n = sa_unwind_capture(frames, limit);
-    return n > 0 ? sa_stack_intern(frames, (uint32_t)n) : 0;
+    return sa_stack_intern(frames, n > 0 ? (uint32_t)n : 0);
 }

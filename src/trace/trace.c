@@ -558,13 +558,11 @@ static SA_NOINLINE void store_slow(size_t cur)
     trace_slow(cur != NOT_MOVED ? cur : sa_trace_current_now());
 }
 
-/* Capture and store, the general case: intern frames[0..n) unless id is
- * already known, find or make the block's tag, store.  With the guard
- * set (interning and tag storage may allocate). */
-static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint32_t id)
+/* Store, the general case: find or make the block's tag and store the
+ * interned stack id (0: the stack table is full).  With the guard set
+ * (tag storage may allocate). */
+static void record_id(void *ptr, size_t size, uint32_t id)
 {
-    if (!id)
-        id = sa_stack_intern(frames, (uint32_t)n);
     sa_tag *rec = sa_tag_slot_new(ptr);
     if (!rec)
         return;
@@ -575,6 +573,12 @@ static void record(void *ptr, size_t size, const uintptr_t *frames, int n, uint3
     size_t cur = store(rec, ptr, size, id);
     if (SA_UNLIKELY(slow_due(cur, __atomic_load_n(&trigger_at, __ATOMIC_RELAXED))))
         store_slow(cur);
+}
+
+/* The same for captured frames[0..n), interned first. */
+static void record(void *ptr, size_t size, const uintptr_t *frames, int n)
+{
+    record_id(ptr, size, sa_stack_intern(frames, (uint32_t)n));
 }
 
 /* Decide, for an allocation inside the tracer: the tracer's own block
@@ -603,7 +607,7 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc(void *ptr, size_t size)
     guard = 1;
     uintptr_t frames[SNAPALLOC_MAX_FRAMES];
     int n = sa_unwind_capture(frames, limit);
-    record(ptr, size, frames, n, 0);
+    record(ptr, size, frames, n);
     guard = 0;
     errno = saved;
 }
@@ -649,8 +653,9 @@ SA_FRAME SA_NOINLINE void sa_trace_alloc_sampled(void *ptr, size_t size)
     capture_slow(ptr, size, entry_frame);
 }
 
-/* Capture by unwinding (offering the stack to the unwind cache), or an
- * entry the cache has without a current id, then store. */
+/* Capture through the unwind cache (sa_trace_entry_stack: unwinding and
+ * offering the stack to the cache, or an entry the cache has without a
+ * current id), then store. */
 static SA_FRAME SA_NOINLINE void capture_slow(void *ptr, size_t size,
                                               const uintptr_t *entry_frame)
 {
@@ -660,40 +665,7 @@ static SA_FRAME SA_NOINLINE void capture_slow(void *ptr, size_t size,
     int saved = errno;
     guard = 1;
     sa_stack_tc_get();   /* for current_add; may allocate */
-    sa_ucache_entry *e = NULL;
-    uintptr_t ra = entry_frame[1], sp = (uintptr_t)(entry_frame + 2);
-    if (!(ra >= sa_unwind_self_lo && ra < sa_unwind_self_hi)) {
-        e = sa_ucache_lookup(ra, sp, limit);
-        if (!e) {
-            /* Either walker gives each frame's slot, so its stacks can be
-             * cached: the frame-shape walker (libunwind) or the chain of
-             * frame pointers from the entry point's frame (fp, the same
-             * stack as sa_unwind_capture's). */
-            uintptr_t frames[SNAPALLOC_MAX_FRAMES], slots[SNAPALLOC_MAX_FRAMES];
-            int learnt, n;
-            sa_ucache *c = sa_ucache_mine;
-            if (__atomic_load_n(&sa_unwind_backend, __ATOMIC_RELAXED) == SA_UNWIND_LIBUNWIND)
-                n = sa_unwind_cfa_walk(ra, sp, entry_frame[0], frames, slots, limit, &learnt,
-                                       c ? &c->last : NULL);
-            else
-                n = sa_unwind_fp_walk(entry_frame, frames, slots, limit);
-            if (n > 0 && !(e = sa_ucache_offer(ra, sp, limit, frames, slots, n))) {
-                record(ptr, size, frames, n, 0);
-                goto done;
-            }
-        }
-    }
-    if (e) {
-        uint32_t gen = sa_stack_generation();
-        if (!e->id || SA_STACK_GEN(e->id) != gen)
-            e->id = sa_stack_intern(e->frame, e->n);
-        record(ptr, size, e->frame, (int)e->n, e->id);
-    } else {
-        uintptr_t frames[SNAPALLOC_MAX_FRAMES];
-        int n = sa_unwind_capture(frames, limit);
-        record(ptr, size, frames, n, 0);
-    }
-done:
+    record_id(ptr, size, sa_trace_entry_stack(entry_frame, limit));
     guard = 0;
     errno = saved;
 }
