@@ -154,7 +154,11 @@ static int write_locked(const char *path, uint32_t trigger, uint32_t seq)
     return sa_snapshot_write(path, &info, next_stack, &cursor);
 }
 
-static int dump(const char *path, uint32_t trigger, int wait, char *used, int peak)
+/* Run fn(ctx) under sa_trace_snap_lock, with the tracer's guard set and
+ * errno kept: -EINVAL when not tracing, -EALREADY when !wait and a
+ * snapshot is being written (not a write error: rename says EBUSY for
+ * "."). */
+static int under_snap_lock(int wait, int (*fn)(void *ctx), void *ctx)
 {
     if (!__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE))
         return -EINVAL;
@@ -164,20 +168,40 @@ static int dump(const char *path, uint32_t trigger, int wait, char *used, int pe
         sa_lock_acquire(&sa_trace_snap_lock);
     } else if (pthread_mutex_trylock(&sa_trace_snap_lock) != 0) {
         sa_trace_guard_leave(g);
-        return -EALREADY;   /* not a write error (rename says EBUSY for "."). */
+        return -EALREADY;
     }
-    /* The peak file takes no sequence number: the numbered files stay
-     * 1, 2, 3... whatever the peaks; its header says 0. */
-    uint32_t seq = peak ? 0 : ++sa_trace_sequence;
-    char buf[SA_PATH_MAX];
-    int rc = snapshot_path(buf, path, seq, peak);
-    copy_used(used, rc == 0 ? buf : path ? path : "");
-    if (rc == 0)
-        rc = write_locked(buf, trigger, seq);
+    int rc = fn(ctx);
     sa_lock_release(&sa_trace_snap_lock);
     sa_trace_guard_leave(g);
     errno = saved;
     return rc;
+}
+
+struct dump_req {
+    const char *path;
+    uint32_t trigger;
+    int peak;
+    char *used;
+};
+
+static int dump_locked(void *ctx)
+{
+    struct dump_req *r = ctx;
+    /* The peak file takes no sequence number: the numbered files stay
+     * 1, 2, 3... whatever the peaks; its header says 0. */
+    uint32_t seq = r->peak ? 0 : ++sa_trace_sequence;
+    char buf[SA_PATH_MAX];
+    int rc = snapshot_path(buf, r->path, seq, r->peak);
+    copy_used(r->used, rc == 0 ? buf : r->path ? r->path : "");
+    if (rc == 0)
+        rc = write_locked(buf, r->trigger, seq);
+    return rc;
+}
+
+static int dump(const char *path, uint32_t trigger, int wait, char *used, int peak)
+{
+    struct dump_req r = { path, trigger, peak, used };
+    return under_snap_lock(wait, dump_locked, &r);
 }
 
 int sa_trace_dump(const char *path, uint32_t trigger, int wait, char *used)
@@ -306,25 +330,23 @@ static int peak_locked(int capture, char *used)
     return rc == 0 && peak_dirty ? peak_file(used) : rc;
 }
 
+struct peak_req {
+    int capture;
+    char *used;
+};
+
+static int peak_req_locked(void *ctx)
+{
+    struct peak_req *r = ctx;
+    return peak_locked(r->capture, r->used);
+}
+
 static int peak_op(int capture, int wait, char *used)
 {
-    if (!__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE))
-        return -EINVAL;
     if (used)
         used[0] = '\0';
-    int saved = errno;
-    int g = sa_trace_guard_enter();
-    if (wait) {
-        sa_lock_acquire(&sa_trace_snap_lock);
-    } else if (pthread_mutex_trylock(&sa_trace_snap_lock) != 0) {
-        sa_trace_guard_leave(g);
-        return -EALREADY;
-    }
-    int rc = peak_locked(capture, used);
-    sa_lock_release(&sa_trace_snap_lock);
-    sa_trace_guard_leave(g);
-    errno = saved;
-    return rc;
+    struct peak_req r = { capture, used };
+    return under_snap_lock(wait, peak_req_locked, &r);
 }
 
 int sa_trace_dump_peak(char *used)
