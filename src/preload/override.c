@@ -85,21 +85,14 @@ static SA_NOINLINE void free_traced(void *p)
         sa_trace_free_block(p);
 }
 
-/* malloc's hook, frameless too: under sampled tracing (trace/sample.h)
- * an allocation the count lets through is a plain one after a load, a
- * compare and a thread-local subtraction; the rest goes on to the traced
- * path, with malloc's frame layout (tail calls). */
-static SA_NOINLINE SA_FRAMELESS void *malloc_hooked(size_t n)
-{
-    if (SA_LIKELY(sa_sample_pass(n)))
-        return sa_heap_malloc(n);
-    return malloc_traced(n);
-}
-
+/* Under sampled tracing (trace/sample.h) an allocation the count lets
+ * through is a plain one after a load, a compare and a thread-local
+ * subtraction, in malloc's unlikely branch, which then rejoins its fast
+ * path; the rest goes on to the traced path by a tail call. */
 SA_EXPORT SA_FRAMELESS void *malloc(size_t n)
 {
-    if (SA_UNLIKELY(sa_trace_on))
-        return malloc_hooked(n);
+    if (SA_UNLIKELY(sa_trace_on) && !sa_sample_pass(n))
+        return malloc_traced(n);
     return sa_heap_malloc(n);
 }
 
