@@ -181,6 +181,8 @@ def parse_heap(path):
                 frames = [int(x, 16) for x in line.split()[1:]]
             elif frames is not None and line.startswith("  t*:"):
                 m = re.match(r"\s*t\*: (\d+): (\d+) \[", line)
+                if not m:
+                    raise Failure("%s: not a heap_v2 count line: %s" % (path, line))
                 stacks.append((frames, int(m.group(1)), int(m.group(2))))
                 frames = None
             elif line.startswith("MAPPED_LIBRARIES:"):
@@ -409,8 +411,11 @@ def main(argv):
         shutil.rmtree(tmp, ignore_errors=True)
     sys.stdout.write(text)
     if a.out:
-        with open(a.out, "w") as f:
-            f.write(text)
+        try:
+            with open(a.out, "w") as f:
+                f.write(text)
+        except OSError as e:
+            die("--out %s: %s" % (a.out, e.strerror), 1)
     return 0
 
 
