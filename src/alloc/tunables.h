@@ -66,6 +66,9 @@
 /* Where a class's cache bound starts, and the floor it halves to for a
  * thread that only passes other threads' blocks on (alloc/heap.c). */
 #define SA_TCACHE_MIN_BLOCKS 4u
+/* A class's bound doubles only while the thread's caches together hold
+ * less than this (alloc/heap.c, cache_overflow). */
+#define SA_TCACHE_TOTAL     (128u << 10)
 
 /* Wholly free arenas kept mapped once their pages decayed (pymalloc
  * keeps one, bpo-37257); until then every one waits (alloc/arena.h). */
