@@ -209,6 +209,50 @@ Test(large, a_block_replaced_one_at_a_time_keeps_its_pages)
     sa_free(b);
 }
 
+/* A malloc a little bigger than the block freed last grows that block by
+ * mremap: its pages stay, only the growth is fresh.  A calloc does not:
+ * a big array is often written in part, and a fresh one stays lazy. */
+static void bigger_than_the_block_freed_last(int zero)
+{
+    size_t size = (size_t)3 << 20, bigger = (size_t)5 << 20;
+    char *a = sa_malloc(size), *b = sa_malloc(size);
+    memset(a, 0x44, size);
+    sa_free(a);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, size, "the block freed last kept its pages");
+    char *q = zero ? sa_calloc(1, bigger) : sa_malloc(bigger);
+    cr_assert_not_null(q);
+    cr_assert_eq((uintptr_t)q % SA_ARENA_SIZE, 0);
+    if (zero)
+        cr_assert_eq(resident_pages(q, size), 0, "calloc: a fresh block");
+    else
+        cr_assert_eq(resident_pages(q, size), size / 4096, "the old block's pages came along");
+    cr_assert_eq(resident_pages(q + size, bigger - size), 0, "the growth is not faulted in");
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.live_blocks, 2);
+    cr_assert_eq(c.live_bytes, size + bigger);
+    cr_assert_eq(c.cached_blocks, zero ? 1 : 0);
+    cr_assert_eq(c.resident_bytes, 0);   /* calloc: over the budget, the cached one lost its pages */
+    if (zero)
+        for (size_t i = 0; i < bigger; i += 512)
+            cr_assert_eq(q[i], 0, "byte %zu", i);
+    memset(q, 0x55, bigger);
+    cr_assert_eq(sa_pagemap_get(q + bigger - 1), sa_pagemap_get(q), "one block, registered whole");
+    sa_free(q);
+    sa_free(b);
+}
+
+Test(large, malloc_grows_a_smaller_cached_block_with_pages)
+{
+    bigger_than_the_block_freed_last(0);
+}
+
+Test(large, calloc_takes_a_fresh_block_over_a_smaller_cached_one)
+{
+    bigger_than_the_block_freed_last(1);
+}
+
 Test(large, cache_keeps_pages_of_recent_blocks_only)
 {
     char *p[4];
