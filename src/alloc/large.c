@@ -164,6 +164,7 @@ static sa_large *cache_remove(unsigned i)
     if (c->resident)
         resident_bytes -= c->size;
     c->live = 1;
+    c->sampled = 0;
     c->tag.id = 0;
     __atomic_store_n(&used_at, sa_growth_now(), __ATOMIC_RELAXED);
     return c;
@@ -369,6 +370,46 @@ static void *alloc_grown(size_t n, size_t size, size_t align)
     return d->base;
 }
 
+/* Whether a fresh calloc'd block of up to SA_LARGE_POPULATE_MAX is
+ * faulted in by one system call.  A program that reads its calloc'd
+ * arrays and writes them (the realloc bench checks them for zeros, then
+ * fills them) takes two faults a page on a lazy block, and populating
+ * saves both; one that uses them sparsely (git's 512 KiB hash tables;
+ * bufgrow's arrays, written in part) pays for pages it never touches:
+ * git status faulted in 385 pages to glibc's 196, bufgrow peaked at
+ * 1.24x glibc's RSS.  So the program shows which it does: every 8th such
+ * calloc (the first too) is left lazy and sampled, and its free counts
+ * the pages touched (mincore); a sample touched in 3/4 or more raises the
+ * score, another lowers it (within +-4), and the blocks in between are
+ * populated while the score is positive. */
+static int calloc_score;
+static unsigned calloc_count;
+
+static int calloc_populates(sa_large *d)
+{
+    unsigned k = __atomic_fetch_add(&calloc_count, 1, __ATOMIC_RELAXED);
+    if (k % SA_CALLOC_SAMPLE != 0 && __atomic_load_n(&calloc_score, __ATOMIC_RELAXED) > 0)
+        return 1;
+    d->sampled = 1;
+    return 0;
+}
+
+/* At the free of a sampled block: how much of it the program touched. */
+static void calloc_learn(sa_large *d)
+{
+    unsigned char vec[SA_LARGE_POPULATE_MAX / SA_PAGE];
+    size_t pages = (d->want + SA_PAGE - 1) / SA_PAGE, touched = 0;
+    d->sampled = 0;
+    if (pages > sizeof vec || mincore(d->base, pages * SA_PAGE, vec) != 0)
+        return;
+    for (size_t i = 0; i < pages; i++)
+        touched += vec[i] & 1;
+    int score = __atomic_load_n(&calloc_score, __ATOMIC_RELAXED);
+    score += touched * 4 >= pages * 3 ? 1 : -1;
+    if (score >= -4 && score <= 4)
+        __atomic_store_n(&calloc_score, score, __ATOMIC_RELAXED);
+}
+
 void *sa_large_alloc(size_t n, size_t align, int zero)
 {
     if (n > PTRDIFF_MAX - 2 * (size_t)SA_ARENA_SIZE || align > ((size_t)1 << 40)) {
@@ -412,6 +453,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
         }
         d->size = size;
         d->live = 1;
+        d->sampled = 0;
         if (sa_pagemap_set((uintptr_t)d->base, size, (uintptr_t)d | SA_PM_LARGE) != 0) {
             sa_os_unmap(d->base, size);
             sa_meta_free(d, sizeof *d);
@@ -426,7 +468,7 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
      * does both for blocks the size of those glibc serves from its heap,
      * where calloc would clear them and make them resident anyway.  Bigger
      * ones stay lazy: sparse tables rely on that. */
-    if (zero && !resident && size <= SA_LARGE_POPULATE_MAX)
+    if (zero && !resident && size <= SA_LARGE_POPULATE_MAX && calloc_populates(d))
         sa_os_populate(d->base, size);
     d->tag.id = 0;
     d->want = n;
@@ -445,6 +487,8 @@ void sa_large_free(sa_large *d, void *p)
         sa_misuse("free()", "double free detected", p);
     account(-1, -(long)d->size);
     __atomic_fetch_add(&total_frees, 1, __ATOMIC_RELAXED);
+    if (d->sampled)
+        calloc_learn(d);
     if (d->size > SA_LARGE_CACHE_MAXBLK) {
         unmap_block(d);
         return;
@@ -629,6 +673,7 @@ void *sa_large_realloc(sa_large *d, void *p, size_t n)
         return NULL;
     }
     size_t old = d->size, size = sa_os_page_round(n);
+    d->sampled = 0;   /* no longer the calloc'd block it was */
     if (size <= old && (n >= d->want || size >= old / 2)) {
         /* Growing into the block's room (it may have come bigger from
          * the cache, below), or shrinking by less than half: stay. */

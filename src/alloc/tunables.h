@@ -59,6 +59,9 @@
 /* A large calloc up to this size without resident pages is faulted in by
  * one system call (alloc/large.c). */
 #define SA_LARGE_POPULATE_MAX  (1u << 20)
+/* One in this many of those callocs is left lazy and sampled: whether the
+ * program touches its calloc'd blocks whole decides for the others. */
+#define SA_CALLOC_SAMPLE       8u
 
 /* Per-thread cache of just-freed blocks, per class (alloc/heap.h). */
 #define SA_TCACHE_BLOCKS    64u
