@@ -400,7 +400,9 @@ static void calloc_learn(sa_large *d)
     unsigned char vec[SA_LARGE_POPULATE_MAX / SA_PAGE];
     size_t pages = (d->want + SA_PAGE - 1) / SA_PAGE, touched = 0;
     d->sampled = 0;
-    if (pages > sizeof vec || mincore(d->base, pages * SA_PAGE, vec) != 0)
+    int saved = errno, failed = pages > sizeof vec || mincore(d->base, pages * SA_PAGE, vec) != 0;
+    errno = saved;
+    if (failed)
         return;
     for (size_t i = 0; i < pages; i++)
         touched += vec[i] & 1;
