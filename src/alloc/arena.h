@@ -66,7 +66,8 @@
  * that shrank for good gives its memory back.
  *
  * A run is cut from dirty pages whenever some arena has a dirty run long
- * enough, before the fullest-first order is asked: the fullest arena
+ * enough (else the run holding the most dirty pages, if any: fewer pages
+ * to fault in), before the fullest-first order is asked: the fullest arena
  * might only have pages never faulted in, and taking those while dirty
  * ones wait elsewhere adds to the resident peak (prodcons faulted all of
  * its 6 arenas, 378 pages, for a peak of 337 pages in pools; cut from

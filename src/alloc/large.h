@@ -29,6 +29,8 @@ typedef struct sa_large {
     size_t want;               /* bytes last asked for (malloc or realloc) */
     int live;                  /* 0 while in the cache */
     int resident;              /* cached with its pages (else released) */
+    int sampled;               /* a fresh calloc left lazy: its free counts
+                                  the pages the program touched */
     uint64_t cached_ms;        /* when cached with its pages (decay) */
     sa_tag tag;
     struct sa_large *next, *prev;   /* every descriptor, for heap walks */

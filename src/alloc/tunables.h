@@ -59,6 +59,9 @@
 /* A large calloc up to this size without resident pages is faulted in by
  * one system call (alloc/large.c). */
 #define SA_LARGE_POPULATE_MAX  (1u << 20)
+/* One in this many of those callocs is left lazy and sampled: whether the
+ * program touches its calloc'd blocks whole decides for the others. */
+#define SA_CALLOC_SAMPLE       8u
 
 /* Per-thread cache of just-freed blocks, per class (alloc/heap.h). */
 #define SA_TCACHE_BLOCKS    64u
@@ -66,6 +69,9 @@
 /* Where a class's cache bound starts, and the floor it halves to for a
  * thread that only passes other threads' blocks on (alloc/heap.c). */
 #define SA_TCACHE_MIN_BLOCKS 4u
+/* A class's bound doubles only while the thread's caches together hold
+ * less than this (alloc/heap.c, cache_overflow). */
+#define SA_TCACHE_TOTAL     (128u << 10)
 
 /* Wholly free arenas kept mapped once their pages decayed (pymalloc
  * keeps one, bpo-37257); until then every one waits (alloc/arena.h). */

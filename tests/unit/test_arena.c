@@ -261,6 +261,40 @@ Test(arena, dirty_pages_of_an_emptier_arena_come_before_clean_pages_of_a_fuller_
     cr_assert(reads_zero(sa_pool_base(p), SA_PAGE));
 }
 
+/* No run of dirty pages is long enough: the run with the most dirty
+ * pages wins over the first clean one, and adds fewer pages to the
+ * resident set. */
+Test(arena, a_run_partly_dirty_comes_before_a_clean_one)
+{
+    sa_pool *p[20];
+    for (int i = 0; i < 20; i++) {
+        p[i] = sa_arena_take_pool(0, 0);
+        memset(sa_pool_base(p[i]), 0xcd, SA_PAGE);
+    }
+    sa_arena *a = sa_pool_arena(p[0]);
+    for (int i = 1; i < 20; i++)
+        cr_assert_eq(sa_pool_arena(p[i]), a);
+    unsigned last = (unsigned)(p[19] - a->pools);
+    cr_assert_eq(p[3] - p[1], 2, "p[1..3] are 3 pages in a row");
+    cr_assert_eq(a->free_mask >> (last + 1) & 3, 3, "2 free pages after p[19]");
+    /* A clean hole of 3 pages low in the arena; p[19]'s dirty page
+     * followed by clean ones at the end of the used pages. */
+    for (int i = 1; i <= 3; i++)
+        sa_arena_return_pool(p[i]);
+    cr_assert_eq(sa_arena_trim(), 1);
+    cr_assert_eq(counts().dirty_pages, 0);
+    sa_arena_return_pool(p[19]);
+    cr_assert_eq(counts().dirty_pages, 1);
+    unsigned three = sa_size_class(600);
+    cr_assert_eq(sa_classes[three].pages, 3);
+    sa_pool *run = sa_arena_take_pool(three, 0);
+    cr_assert_eq(run, p[19], "the run starts at the dirty page, not at the first clean hole");
+    cr_assert_eq(counts().dirty_pages, 0);
+    cr_assert_not(reads_zero(sa_pool_base(run), SA_PAGE), "its first page is the dirty one");
+    /* The clean hole is next. */
+    cr_assert_eq(sa_arena_take_pool(three, 0), p[1]);
+}
+
 Test(arena, idle_dirty_pages_are_discarded_when_the_heap_grows)
 {
     sa_pool *p[20];

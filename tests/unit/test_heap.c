@@ -326,6 +326,51 @@ Test(heap, thread_cache_bound_adapts_to_reuse)
     cr_assert_leq(k.count, SA_TCACHE_MIN_BLOCKS);
 }
 
+/* Rounds of n mallocs of size bytes, then n frees: each round's first
+ * overflow may double the class's bound (thread_cache_bound_adapts_to_reuse). */
+static uint32_t grow_cache(size_t size, int rounds)
+{
+    enum { N = 200 };
+    void *p[N];
+    for (int round = 0; round < rounds; round++) {
+        for (int i = 0; i < N; i++)
+            p[i] = sa_malloc(size);
+        for (int i = 0; i < N; i++)
+            sa_free(p[i]);
+    }
+    return sa_heap_cache(sa_tls_heap, sa_size_class(size))->limit;
+}
+
+/* A bound doubles only while the thread's caches together hold less than
+ * SA_TCACHE_TOTAL: a thread caching a little of many classes (the suite's
+ * ring: 40 classes at up to 32 KiB each, 4 threads) otherwise keeps
+ * megabytes of blocks no malloc asks for. */
+static size_t cached_total(void)
+{
+    size_t sum = 0;
+    for (unsigned c = 0; c < SA_NCLASSES; c++)
+        sum += (size_t)sa_heap_cache(sa_tls_heap, c)->count * sa_classes[c].size;
+    return sum;
+}
+
+Test(heap, thread_caches_together_stop_growing_at_the_total)
+{
+    cr_assert_eq(SA_TCACHE_TOTAL, 128u << 10);
+    sa_free(sa_malloc(8));   /* this thread's heap, one 16 B block cached */
+    cr_assert_eq(cached_total(), 16);
+    size_t sizes[4] = { 512, 496, 480, 464 };
+    for (int k = 0; k < 4; k++)
+        cr_assert_eq(grow_cache(sizes[k], 6), 64, "%zu B: the class's own bound", sizes[k]);
+    cr_assert_eq(cached_total(), 16 + 64 * (512 + 496 + 480 + 464));   /* 124944 */
+    /* 448 B: at its first overflows the caches hold 124944 + 4 * 448 and
+     * 124944 + 8 * 448 bytes, under the total: 4 -> 8 -> 16; at the third,
+     * 124944 + 16 * 448 = 132112, over it: 16 stays (64 without the total). */
+    uint32_t got = grow_cache(448, 6);
+    cr_assert_eq(got, 16, "limit %u count %u total %zu", got, sa_heap_cache(sa_tls_heap, sa_size_class(448))->count, cached_total());
+    cr_assert_eq(sa_heap_cache(sa_tls_heap, sa_size_class(448))->count, 16);
+    cr_assert_eq(cached_total(), 124944 + 16 * 448);
+}
+
 struct foreign { void *block; void *again; sa_tcache *tc; uint32_t count; };
 
 static void *free_then_malloc(void *arg)

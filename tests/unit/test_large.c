@@ -209,6 +209,50 @@ Test(large, a_block_replaced_one_at_a_time_keeps_its_pages)
     sa_free(b);
 }
 
+/* A malloc a little bigger than the block freed last grows that block by
+ * mremap: its pages stay, only the growth is fresh.  A calloc does not:
+ * a big array is often written in part, and a fresh one stays lazy. */
+static void bigger_than_the_block_freed_last(int zero)
+{
+    size_t size = (size_t)3 << 20, bigger = (size_t)5 << 20;
+    char *a = sa_malloc(size), *b = sa_malloc(size);
+    memset(a, 0x44, size);
+    sa_free(a);
+    sa_large_counts c;
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.resident_bytes, size, "the block freed last kept its pages");
+    char *q = zero ? sa_calloc(1, bigger) : sa_malloc(bigger);
+    cr_assert_not_null(q);
+    cr_assert_eq((uintptr_t)q % SA_ARENA_SIZE, 0);
+    if (zero)
+        cr_assert_eq(resident_pages(q, size), 0, "calloc: a fresh block");
+    else
+        cr_assert_eq(resident_pages(q, size), size / 4096, "the old block's pages came along");
+    cr_assert_eq(resident_pages(q + size, bigger - size), 0, "the growth is not faulted in");
+    sa_large_get_counts(&c);
+    cr_assert_eq(c.live_blocks, 2);
+    cr_assert_eq(c.live_bytes, size + bigger);
+    cr_assert_eq(c.cached_blocks, zero ? 1 : 0);
+    cr_assert_eq(c.resident_bytes, 0);   /* calloc: over the budget, the cached one lost its pages */
+    if (zero)
+        for (size_t i = 0; i < bigger; i += 512)
+            cr_assert_eq(q[i], 0, "byte %zu", i);
+    memset(q, 0x55, bigger);
+    cr_assert_eq(sa_pagemap_get(q + bigger - 1), sa_pagemap_get(q), "one block, registered whole");
+    sa_free(q);
+    sa_free(b);
+}
+
+Test(large, malloc_grows_a_smaller_cached_block_with_pages)
+{
+    bigger_than_the_block_freed_last(0);
+}
+
+Test(large, calloc_takes_a_fresh_block_over_a_smaller_cached_one)
+{
+    bigger_than_the_block_freed_last(1);
+}
+
 Test(large, cache_keeps_pages_of_recent_blocks_only)
 {
     char *p[4];
@@ -402,20 +446,57 @@ Test(large, idle_cached_pages_go_back_when_the_heap_grows)
     sa_free(q);
 }
 
+/* A fresh calloc'd block of up to 1 MiB is faulted in at once while the
+ * program uses such blocks whole: the first (and every 8th) is left lazy,
+ * and its free counts the pages touched. */
 Test(large, calloc_faults_in_blocks_up_to_a_mebibyte_at_once)
 {
-    char *p = sa_calloc(3, 100000);                /* 300000: 74 pages */
-    cr_assert_eq(resident_pages(p, 300000), 74);
+    char *p0 = sa_calloc(3, 100000);               /* 300000: 74 pages */
+    cr_assert_eq(resident_pages(p0, 300000), 0, "the first is a sample, lazy");
     for (size_t i = 0; i < 300000; i++)
-        cr_assert_eq(p[i], 0);
+        cr_assert_eq(p0[i], 0);
+    memset(p0, 1, 300000);
+    sa_free(p0);                                   /* touched whole */
+    char *p[8];
+    p[1] = sa_calloc(3, 100000);
+    cr_assert_eq(p[1], p0, "the cached block, its pages cleared");
+    for (int k = 2; k < 8; k++) {
+        p[k] = sa_calloc(3, 100000);
+        cr_assert_eq(resident_pages(p[k], 300000), 74, "fresh calloc %d: populated", k);
+        for (size_t i = 0; i < 300000; i += 64)
+            cr_assert_eq(p[1][i] | p[k][i], 0);
+    }
     char *big = sa_calloc(1, (size_t)3 << 20);     /* sparse tables stay lazy */
     cr_assert_eq(resident_pages(big, (size_t)3 << 20), 0);
     cr_assert_eq(big[(size_t)2 << 20], 0);
     char *m = sa_malloc(300000);                   /* malloc stays lazy */
     cr_assert_eq(resident_pages(m, 300000), 0);
-    sa_free(p);
+    for (int k = 1; k < 8; k++)
+        sa_free(p[k]);
     sa_free(big);
     sa_free(m);
+}
+
+/* A program that uses its calloc'd blocks sparsely (git's hash tables)
+ * does not get them populated: pages it never touches stay out of its
+ * resident set. */
+Test(large, sparse_calloc_blocks_stay_lazy)
+{
+    char *q0 = sa_calloc(3, 100000);
+    cr_assert_eq(resident_pages(q0, 300000), 0, "the first is a sample, lazy");
+    q0[100000] = 1;                                /* one page of 74 */
+    sa_free(q0);
+    char *q1 = sa_calloc(3, 100000);
+    cr_assert_eq(q1, q0, "the cached block");
+    cr_assert_eq(q1[100000], 0);
+    for (int k = 0; k < 9; k++) {
+        char *q = sa_calloc(3, 100000);
+        cr_assert_eq(resident_pages(q, 300000), 0, "fresh calloc %d: lazy", k);
+        q[0] = 1;
+        cr_assert_eq(q[299999], 0);
+        /* kept live: the next one is fresh too */
+    }
+    sa_free(q1);
 }
 
 Test(large, realloc_growth_faults_in_up_to_a_quarter_of_the_old_size)
