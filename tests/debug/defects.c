@@ -140,6 +140,53 @@ static void in_thread(const char *arg)
     pthread_join(t, NULL);
 }
 
+/* A block freed by another thread (each thread has its own quarantine):
+ * written to after that thread ended (thread_uaf), or freed again while
+ * it still runs (thread_double). */
+static char *handed;
+static pthread_barrier_t handed_back;
+
+static void *drop_handed(void *arg)
+{
+    (void)arg;
+    free(handed);   /* FREE:thread_uaf */
+    return NULL;
+}
+
+static void *drop_handed_and_wait(void *arg)
+{
+    (void)arg;
+    free(handed);   /* FREE:thread_double */
+    pthread_barrier_wait(&handed_back);
+    pthread_barrier_wait(&handed_back);
+    return NULL;
+}
+
+static void uaf_after_thread(const char *arg)
+{
+    handed = malloc(64);   /* ALLOC:thread_uaf */
+    snprintf(handed, 64, "%s", arg);
+    puts(handed);
+    pthread_t t;
+    pthread_create(&t, NULL, drop_handed, NULL);
+    pthread_join(t, NULL);
+    handed[8] = 'x';
+}
+
+static void double_free_across_threads(const char *arg)
+{
+    handed = malloc(64);   /* ALLOC:thread_double */
+    snprintf(handed, 64, "%s", arg);
+    puts(handed);
+    pthread_barrier_init(&handed_back, NULL, 2);
+    pthread_t t;
+    pthread_create(&t, NULL, drop_handed_and_wait, NULL);
+    pthread_barrier_wait(&handed_back);
+    free(handed);   /* DETECT:thread_double */
+    pthread_barrier_wait(&handed_back);
+    pthread_join(t, NULL);
+}
+
 /* No defect: a list kept to the end, reachable from a global. */
 static void clean(void)
 {
@@ -160,6 +207,8 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "exit")) exit_overflow(arg);
     else if (!strcmp(c, "api")) check_api();
     else if (!strcmp(c, "thread")) in_thread(arg);
+    else if (!strcmp(c, "thread_uaf")) uaf_after_thread(arg);
+    else if (!strcmp(c, "thread_double")) double_free_across_threads(arg);
     else if (!strcmp(c, "clean")) clean();
     else return 2;
     return 0;

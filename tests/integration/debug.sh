@@ -105,6 +105,15 @@ for level in O0 O2; do
     run thread_$level "$c" thread 0123456789
     expect thread_$level defects.c "buffer overflow" " of 10 bytes, allocated by malloc" 10 \
         ALLOC:thread - DETECT:thread
+    # Another thread's free: its quarantine outlives it, and a double free
+    # finds the block in it while it runs.
+    run thread_uaf_$level "$c" thread_uaf 0123456789
+    expect thread_uaf_$level defects.c "write after free" " of 64 bytes, allocated by malloc" 8 \
+        ALLOC:thread_uaf FREE:thread_uaf exit
+    run thread_double_$level "$c" thread_double 0123456789
+    expect thread_double_$level defects.c "double free" \
+        " of 64 bytes, allocated by malloc, released by free()" - \
+        ALLOC:thread_double FREE:thread_double DETECT:thread_double
     run free_new_$level "$x" free_new 1,2
     expect free_new_$level defects_cxx.cc "mismatched release" \
         " of 8 bytes, allocated by operator new, released by free()" - ALLOC:free_new - DETECT:free_new
