@@ -111,22 +111,47 @@ static const unsigned char *first_not(const unsigned char *p, size_t n, unsigned
     return NULL;
 }
 
-/* A freed block's fill, to compare with: libc's memcmp reads 32 or 64
- * bytes a step, several times faster than a loop of words (the fill
- * check of every block leaving the quarantine was a quarter of debug
- * mode's time on churn, byte by byte). */
-#define DEAD_RUN 1024
-static const unsigned char dead_run[DEAD_RUN] = {[0 ... DEAD_RUN - 1] = SA_DEBUG_DEAD};
+/* Runs of the fill and guard bytes, to compare with: libc's memcmp reads
+ * 32 or 64 bytes a step, several times faster than a loop of words (the
+ * fill check of every block leaving the quarantine was a quarter of
+ * debug mode's time on churn, byte by byte). */
+#define RUN 1024
+static const unsigned char dead_run[RUN] = {[0 ... RUN - 1] = SA_DEBUG_DEAD};
+static const unsigned char forbidden_run[RUN] = {[0 ... RUN - 1] = SA_DEBUG_FORBIDDEN};
 
-/* The first byte of [p, p + n) that is not 0xDD, or NULL. */
-static const unsigned char *fill_damage(const unsigned char *p, size_t n)
+/* The first byte of [p, p + n) that is not run's byte c, or NULL. */
+static const unsigned char *run_damage(const unsigned char *p, size_t n,
+                                       const unsigned char *run, unsigned char c)
 {
-    for (size_t i = 0; i < n; i += DEAD_RUN) {
-        size_t len = n - i < DEAD_RUN ? n - i : DEAD_RUN;
-        if (memcmp(p + i, dead_run, len) != 0)
-            return first_not(p + i, len, SA_DEBUG_DEAD);
+    for (size_t i = 0; i < n; i += RUN) {
+        size_t len = n - i < RUN ? n - i : RUN;
+        if (memcmp(p + i, run, len) != 0)
+            return first_not(p + i, len, c);
     }
     return NULL;
+}
+
+/* Freed blocks up to this size have their whole fill checked; larger ones
+ * (doc/debug.md) the first and last FILL_ENDS bytes and the first line of
+ * every page between: reading megabytes back at every large free cost
+ * more than the program's own work on the realloc workload. */
+#define FILL_WHOLE 4096
+#define FILL_ENDS 1024
+#define FILL_STRIDE 4096
+#define FILL_LINE 64
+
+/* The first byte of a freed block's fill (n bytes at p) found changed, or
+ * NULL. */
+static const unsigned char *fill_damage(const unsigned char *p, size_t n)
+{
+    if (n <= FILL_WHOLE)
+        return run_damage(p, n, dead_run, SA_DEBUG_DEAD);
+    const unsigned char *bad = run_damage(p, FILL_ENDS, dead_run, SA_DEBUG_DEAD);
+    for (size_t i = FILL_STRIDE; !bad && i < n - FILL_ENDS; i += FILL_STRIDE) {
+        size_t len = n - FILL_ENDS - i < FILL_LINE ? n - FILL_ENDS - i : FILL_LINE;
+        bad = run_damage(p + i, len, dead_run, SA_DEBUG_DEAD);
+    }
+    return bad ? bad : run_damage(p + n - FILL_ENDS, FILL_ENDS, dead_run, SA_DEBUG_DEAD);
 }
 
 /* The first damaged byte of the 16 guard bytes after the block, or NULL. */
@@ -151,7 +176,8 @@ static const unsigned char *head_damage(const dblock *d)
     memcpy(&w4, d->user - 6, 4);
     memcpy(&w2, d->user - 2, 2);
     if (SA_LIKELY(w4 == 0x01010101u * SA_DEBUG_FORBIDDEN && w2 == 0x0101u * SA_DEBUG_FORBIDDEN) &&
-        (d->hdr == SA_DEBUG_HEAD || !first_not(d->base, d->hdr - 16, SA_DEBUG_FORBIDDEN)))
+        (d->hdr == SA_DEBUG_HEAD || !run_damage(d->base, d->hdr - 16, forbidden_run,
+                                                SA_DEBUG_FORBIDDEN)))
         return NULL;
     for (const unsigned char *q = d->user - 1; q >= d->user - 6; q--)
         if (*q != SA_DEBUG_FORBIDDEN)

@@ -140,6 +140,18 @@ static void in_thread(const char *arg)
     pthread_join(t, NULL);
 }
 
+/* A large buffer written at offset off after it was freed (blocks over
+ * 4 KiB have parts of their fill checked: doc/debug.md). */
+static void large_write_after_free(const char *arg)
+{
+    size_t off = (size_t)atoi(arg);
+    char *buf = malloc(65536);   /* ALLOC:uaf_large */
+    memset(buf, 'a', 65536);
+    printf("%c\n", buf[off]);
+    free(buf);   /* FREE:uaf_large */
+    buf[off] = 'b';
+}
+
 /* A block freed by another thread (each thread has its own quarantine):
  * written to after that thread ended (thread_uaf), or freed again while
  * it still runs (thread_double). */
@@ -207,6 +219,7 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "exit")) exit_overflow(arg);
     else if (!strcmp(c, "api")) check_api();
     else if (!strcmp(c, "thread")) in_thread(arg);
+    else if (!strcmp(c, "uaf_large")) large_write_after_free(arg);
     else if (!strcmp(c, "thread_uaf")) uaf_after_thread(arg);
     else if (!strcmp(c, "thread_double")) double_free_across_threads(arg);
     else if (!strcmp(c, "clean")) clean();

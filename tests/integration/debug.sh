@@ -84,6 +84,13 @@ for level in O0 O2; do
         expect uaf${off}_$level defects.c "write after free" " of 200 bytes, allocated by malloc" $off \
             ALLOC:uaf FREE:uaf exit
     done
+    # A 64 KiB block: its first and last KiB and 64 bytes of every 4 KiB
+    # are checked (doc/debug.md).
+    for off in 10 8200 65535; do
+        run uafl${off}_$level "$c" uaf_large $off
+        expect uafl${off}_$level defects.c "write after free" " of 65536 bytes, allocated by malloc" \
+            $off ALLOC:uaf_large FREE:uaf_large exit
+    done
     # A quarantine of one such block: the next free pushes it out and
     # finds the damage.
     SNAPALLOC_DEBUG_QUARANTINE=300
