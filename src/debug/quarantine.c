@@ -176,18 +176,25 @@ static void pop(qring *r, sa_debug_qentry *out)
     publish(r);
 }
 
-/* The next block to leave is read (its guards and fill) when it does,
- * long after it was last touched: start loading it now, so that its
- * lines arrive while the program runs. */
+/* The next blocks to leave are read (their guards and fill) when they
+ * do, long after they were last touched: start loading them now, so that
+ * their lines arrive while the program runs.  Each free pushes about one
+ * block out: the one PREFETCH_AHEAD places on is loaded whole (up to 512
+ * bytes), the ones before it (loaded whole on earlier frees) again by
+ * their first line. */
+#define PREFETCH_AHEAD 3
 static void prefetch_next(const qring *r)
 {
-    if (!r->count)
-        return;
-    const sa_debug_qentry *n = &r->e[r->head];
-    const char *p = (const char *)n->base;
-    size_t len = n->bytes < 512 ? n->bytes : 512;
-    for (size_t i = 0; i < len; i += 64)
-        __builtin_prefetch(p + i);
+    uint32_t k = 0;
+    for (; k < PREFETCH_AHEAD && k < r->count; k++)
+        __builtin_prefetch(r->e[(r->head + k) % RING_CAP].base);
+    if (k < r->count) {
+        const sa_debug_qentry *n = &r->e[(r->head + k) % RING_CAP];
+        const char *p = (const char *)n->base;
+        size_t len = n->bytes < 512 ? n->bytes : 512;
+        for (size_t i = 0; i < len; i += 64)
+            __builtin_prefetch(p + i);
+    }
 }
 
 static void add(qring *r, const sa_debug_qentry *e)
