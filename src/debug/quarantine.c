@@ -10,10 +10,11 @@
  * global: a thread pushes its own oldest blocks out while its ring holds
  * more than the limit, or while the whole quarantine does (the sum of the
  * rings, published in steps of PUBLISH bytes), as many bytes as it just
- * put in.  Rings outlive their threads: at thread exit the ring, blocks
- * and all, waits for the next new thread (so a block freed just before
- * its thread ended stays quarantined); frees after that thread's exit
- * (other destructors) go to a shared ring.
+ * put in, taking them first from rings whose threads ended.  Rings
+ * outlive their threads: at thread exit the ring, blocks and all, waits
+ * for the next new thread (so a block freed just before its thread ended
+ * stays quarantined); frees after that thread's exit (other destructors)
+ * go to a shared ring.
  *
  * A thread's own ring takes no lock: an atomic exchange per free was a
  * tenth of churn's time, as it waits for the stores of the 0xDD fill
@@ -42,7 +43,6 @@
 
 typedef struct qring {
     int locked;                   /* atomic: the shared ring's lock */
-    int in_use;                   /* owned by a live thread (or the shared ring) */
     uint32_t head, count;         /* oldest entry, entries held */
     uint64_t held, published;     /* bytes held; of them, in global_held */
     uint64_t debt;                /* bytes still to push out (over the global bound) */
@@ -97,10 +97,13 @@ static qring *ring_new(void)
 static void ring_thread_exit(void *arg)
 {
     qring *r = arg;
+    /* Its bytes exactly: nobody else will publish them until it is
+     * taken over. */
+    __atomic_fetch_add(&global_held, r->held - r->published, __ATOMIC_RELAXED);
+    r->published = r->held;
     my_ring = NULL;
     ring_state = 2;
     spin_lock(&list_lock);
-    r->in_use = 0;
     r->next_free = free_rings;
     free_rings = r;
     spin_unlock(&list_lock);
@@ -111,8 +114,6 @@ void sa_debug_quarantine_init(uint64_t bytes)
     limit = bytes;
     ring_key_ok = pthread_key_create(&ring_key, ring_thread_exit) == 0;
     shared_ring = ring_new();
-    if (shared_ring)
-        shared_ring->in_use = 1;
 }
 
 /* A ring of our own (a waiting one, or a new one), else the shared ring
@@ -126,22 +127,25 @@ static qring *ring_get(void)
     if (ring_state == 2 || !ring_key_ok)
         return shared_ring;
     spin_lock(&list_lock);
-    if ((r = free_rings) != NULL) {
+    if ((r = free_rings) != NULL)
         free_rings = r->next_free;
-        r->in_use = 1;
-    }
     spin_unlock(&list_lock);
-    if (!r && (r = ring_new()) != NULL)
-        r->in_use = 1;
+    if (!r)
+        r = ring_new();
     if (!r)
         return shared_ring;
+    if (pthread_setspecific(ring_key, r) != 0) {
+        ring_thread_exit(r);   /* it would never be given back */
+        ring_state = 0;
+        return shared_ring;
+    }
     my_ring = r;
     ring_state = 1;
-    pthread_setspecific(ring_key, r);
     return r;
 }
 
-/* Under r's lock: its byte count changed; publish it in steps. */
+/* By r's owner (the shared ring: under its lock): its byte count
+ * changed; publish it in steps. */
 static void publish(qring *r)
 {
     int64_t d = (int64_t)(r->held - r->published);
@@ -214,6 +218,27 @@ static void add(qring *r, const sa_debug_qentry *e)
     uint64_t others = __atomic_load_n(&global_held, __ATOMIC_RELAXED) - r->published;
     if (others + r->held > limit)
         r->debt += e->bytes;   /* the whole quarantine is full: give back as much */
+    else
+        r->debt = 0;
+}
+
+/* Over the global bound: a block from a ring no thread owns (its thread
+ * ended, and no new thread took the ring over yet) goes before our own,
+ * or a program whose workers ended would keep their blocks and none of
+ * its own.  Such a ring is ours under list_lock. */
+static int pop_idle(qring *r, sa_debug_qentry *out)
+{
+    if (!__atomic_load_n(&free_rings, __ATOMIC_RELAXED))
+        return 0;
+    int got = 0;
+    spin_lock(&list_lock);
+    for (qring *q = free_rings; q && !got; q = q->next_free)
+        if (q->count)
+            pop(q, out), got = 1;
+    spin_unlock(&list_lock);
+    if (got)
+        r->debt = r->debt > out->bytes ? r->debt - out->bytes : 0;
+    return got;
 }
 
 int sa_debug_quarantine_push(const sa_debug_qentry *e, sa_debug_qentry *out)
@@ -233,6 +258,8 @@ int sa_debug_quarantine_push(const sa_debug_qentry *e, sa_debug_qentry *out)
             pop(r, out), got = 1;
         add(r, e);
     }
+    if (!got && r->held <= limit && r->debt > 0 && r != shared_ring)
+        got = pop_idle(r, out);
     if (!got && over(r))
         pop(r, out), got = 1;
     if (!got)
@@ -298,7 +325,6 @@ void sa_debug_quarantine_postfork_child(void)
     for (qring *r = __atomic_load_n(&all_rings, __ATOMIC_ACQUIRE); r; r = r->next) {
         r->locked = 0;
         if (r != my_ring && r != shared_ring) {
-            r->in_use = 0;
             r->next_free = free_rings;
             free_rings = r;
         }

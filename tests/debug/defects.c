@@ -174,6 +174,46 @@ static void *drop_handed_and_wait(void *arg)
     return NULL;
 }
 
+/* Frees 5000 small blocks (more than a 64 KiB quarantine holds) and
+ * ends. */
+static char *names[5000];
+
+static void *drop_many(void *arg)
+{
+    for (int i = 0; i < 5000; i++) {
+        names[i] = malloc(16);
+        snprintf(names[i], 16, "%s%d", (const char *)arg, i);
+    }
+    for (int i = 0; i < 5000; i++)
+        free(names[i]);
+    return NULL;
+}
+
+/* A write after free in the main thread once a worker that filled the
+ * quarantine has ended (run with SNAPALLOC_DEBUG_QUARANTINE=64K): the
+ * worker's blocks leave to make room, not the main thread's own. */
+static void uaf_after_workers(const char *arg)
+{
+    char *first = malloc(16);
+    snprintf(first, 16, "%s", arg);
+    puts(first);
+    free(first);
+    pthread_t t;
+    pthread_create(&t, NULL, drop_many, "w");
+    pthread_join(t, NULL);
+    char *p = malloc(64);   /* ALLOC:workers_uaf */
+    snprintf(p, 64, "%s", arg);
+    puts(p);
+    for (int i = 0; i < 200; i++) {
+        names[i] = malloc(16);
+        snprintf(names[i], 16, "%s%d", arg, i);
+    }
+    free(p);   /* FREE:workers_uaf */
+    p[8] = 'x';
+    for (int i = 0; i < 200; i++)
+        free(names[i]);   /* would push p out, were the worker's blocks kept */
+}
+
 static void uaf_after_thread(const char *arg)
 {
     handed = malloc(64);   /* ALLOC:thread_uaf */
@@ -221,6 +261,7 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "thread")) in_thread(arg);
     else if (!strcmp(c, "uaf_large")) large_write_after_free(arg);
     else if (!strcmp(c, "thread_uaf")) uaf_after_thread(arg);
+    else if (!strcmp(c, "workers_uaf")) uaf_after_workers(arg);
     else if (!strcmp(c, "thread_double")) double_free_across_threads(arg);
     else if (!strcmp(c, "clean")) clean();
     else return 2;

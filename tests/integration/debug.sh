@@ -117,6 +117,14 @@ for level in O0 O2; do
     run thread_uaf_$level "$c" thread_uaf 0123456789
     expect thread_uaf_$level defects.c "write after free" " of 64 bytes, allocated by malloc" 8 \
         ALLOC:thread_uaf FREE:thread_uaf exit
+    # A worker fills the quarantine and ends: the main thread's later
+    # frees push the worker's blocks out, not its own.
+    SNAPALLOC_DEBUG_QUARANTINE=64K
+    export SNAPALLOC_DEBUG_QUARANTINE
+    run workers_uaf_$level "$c" workers_uaf 0123456789
+    unset SNAPALLOC_DEBUG_QUARANTINE
+    expect workers_uaf_$level defects.c "write after free" " of 64 bytes, allocated by malloc" 8 \
+        ALLOC:workers_uaf FREE:workers_uaf exit
     run thread_double_$level "$c" thread_double 0123456789
     expect thread_double_$level defects.c "double free" \
         " of 64 bytes, allocated by malloc, released by free()" - \
