@@ -55,6 +55,7 @@ static uint64_t limit;            /* the bound, bytes */
 static uint64_t global_held;      /* atomic: the rings' published bytes */
 static qring *all_rings;          /* atomic push only */
 static qring *free_rings;         /* under list_lock */
+static uint32_t idle_blocks;      /* atomic: blocks in free_rings (written under list_lock) */
 static int list_lock;
 static qring *shared_ring;        /* for threads past their exit, and when a ring could not be made */
 static pthread_key_t ring_key;
@@ -106,6 +107,7 @@ static void ring_thread_exit(void *arg)
     spin_lock(&list_lock);
     r->next_free = free_rings;
     free_rings = r;
+    __atomic_store_n(&idle_blocks, idle_blocks + r->count, __ATOMIC_RELAXED);
     spin_unlock(&list_lock);
 }
 
@@ -127,8 +129,10 @@ static qring *ring_get(void)
     if (ring_state == 2 || !ring_key_ok)
         return shared_ring;
     spin_lock(&list_lock);
-    if ((r = free_rings) != NULL)
+    if ((r = free_rings) != NULL) {
         free_rings = r->next_free;
+        __atomic_store_n(&idle_blocks, idle_blocks - r->count, __ATOMIC_RELAXED);
+    }
     spin_unlock(&list_lock);
     if (!r)
         r = ring_new();
@@ -228,13 +232,15 @@ static void add(qring *r, const sa_debug_qentry *e)
  * its own.  Such a ring is ours under list_lock. */
 static int pop_idle(qring *r, sa_debug_qentry *out)
 {
-    if (!__atomic_load_n(&free_rings, __ATOMIC_RELAXED))
-        return 0;
+    if (!__atomic_load_n(&idle_blocks, __ATOMIC_RELAXED))
+        return 0;   /* the common case: no lock */
     int got = 0;
     spin_lock(&list_lock);
     for (qring *q = free_rings; q && !got; q = q->next_free)
         if (q->count)
             pop(q, out), got = 1;
+    if (got)
+        __atomic_store_n(&idle_blocks, idle_blocks - 1, __ATOMIC_RELAXED);
     spin_unlock(&list_lock);
     if (got)
         r->debt = r->debt > out->bytes ? r->debt - out->bytes : 0;
@@ -322,11 +328,13 @@ void sa_debug_quarantine_postfork_parent(void)
 void sa_debug_quarantine_postfork_child(void)
 {
     free_rings = NULL;
+    idle_blocks = 0;
     for (qring *r = __atomic_load_n(&all_rings, __ATOMIC_ACQUIRE); r; r = r->next) {
         r->locked = 0;
         if (r != my_ring && r != shared_ring) {
             r->next_free = free_rings;
             free_rings = r;
+            idle_blocks += r->count;
         }
     }
     list_lock = 0;
