@@ -6,13 +6,14 @@ configuration) pair N times, checking each run's result, and writing
 bench/RESULTS.md and bench/out/results.json.  Invoked through bench/run.sh;
 see bench/README.md for the options.
 
-RESULTS.md has six sections, each selectable with --sections:
+RESULTS.md has seven sections, each selectable with --sections:
   alloc      the allocator against glibc, jemalloc, mimalloc, tcmalloc
   tracing    tracing overhead: traced (libunwind, fp) and heaptrack / untraced
   snapwrite  time and size of a snapshot of 1M blocks from 10k stacks
   tracemem   the tracer's memory per live traced allocation
   diff       `snapalloc diff` on two 100k-stack snapshots vs heaptrack_print -d
   leak       `snapalloc check` vs plain, LeakSanitizer, valgrind memcheck
+  debug      debug mode (SNAPALLOC_DEBUG=1) vs plain, libc_malloc_debug, memcheck
 
 The machine is shared and noisy, so the runs are interleaved: each repetition
 runs every workload under every configuration back to back, the order of
@@ -131,7 +132,17 @@ LEAK_MEMCHECK_REPS = 3
 LEAK_CONFIGS = ["glibc", "snapalloc", "snapalloc-traced", "snapalloc-check",
                 "snapalloc-check-env", "lsan", "memcheck"]
 LEAK_WORKLOADS = ["churn-2m", "python-4", "sqlite"]
-SECTIONS = ["alloc", "tracing", "snapwrite", "tracemem", "diff", "leak"]
+SECTIONS = ["alloc", "tracing", "snapwrite", "tracemem", "diff", "leak", "debug"]
+# Debug mode (issue 25): the allocator workloads plain, under snapalloc,
+# SNAPALLOC_DEBUG=1 and glibc's libc_malloc_debug; memcheck on smaller
+# variants of the same workloads, with their own plain runs.
+DEBUG_CONFIGS = ["glibc", "snapalloc", "snapalloc-debug", "glibc-mcheck"]
+DEBUG_WORKLOADS = ["churn", "prodcons", "larson", "realloc", "python", "sqlite"]
+DEBUG_SMALL = {"churn": "churn-2m", "prodcons": "prodcons-1m", "larson": "larson-20",
+               "realloc": "realloc-10", "python": "python-4", "sqlite": "sqlite-20k"}
+DEBUG_SMALL_CONFIGS = ["glibc", "snapalloc-debug", "memcheck"]
+DEBUG_MEMCHECK_REPS = 2
+DEBUG_TARGET = 3.0
 PEERS = ["glibc", "jemalloc", "mimalloc", "tcmalloc"]
 # Targets apply to these configurations: time <= glibc, peak RSS <= 1.1x glibc.
 TARGET_CONFIGS = ["snapalloc"]
@@ -185,6 +196,15 @@ WORKLOADS = {
         "desc": "sqlite3 in-memory: 200k-row insert in one transaction, 2 indexes, "
                 "aggregates, update, delete, self-join",
     },
+    # Smaller variants for memcheck in the debug section (20-50x slower).
+    "prodcons-1m": {"build": "prodcons.c", "cmd": ["{bin}/prodcons", "1000"], "extra": True,
+                    "desc": "prodcons with 1M objects instead of 6M"},
+    "larson-20": {"build": "larson.c", "cmd": ["{bin}/larson", "20"], "extra": True,
+                  "desc": "larson with 20 generations instead of 120"},
+    "realloc-10": {"build": "realloc.c", "cmd": ["{bin}/realloc", "10"], "extra": True,
+                   "desc": "realloc with 10 rounds instead of 60"},
+    "sqlite-20k": {"cmd": ["sqlite3", ":memory:", ".read {src}/sqlite_small.sql"], "extra": True,
+                   "desc": "sqlite with 20k rows instead of 200k"},
 }
 # The suite (issue 22): patterns modelled on mimalloc-bench's programs
 # (workloads/suite.c, workloads/bufgrow.c) and real programs driven as
@@ -1234,6 +1254,94 @@ def markdown_leak(args, d):
     return L
 
 
+# ---- Section: debug mode ----------------------------------------------------
+
+def section_debug(ctx, args):
+    configs = usable_configs(DEBUG_CONFIGS, ctx["vals"]["lib"], ctx["vals"]["cmd"])
+    if "snapalloc-debug" not in configs or "glibc" not in configs:
+        return {"skipped": "no snapalloc library"}
+    small_configs = usable_configs(DEBUG_SMALL_CONFIGS, ctx["vals"]["lib"], ctx["vals"]["cmd"])
+    workloads = [w for w in args.workloads if w in DEBUG_WORKLOADS] or DEBUG_WORKLOADS
+    results = run_matrix(ctx, "debug", workloads, configs, args.reps)
+    small = [DEBUG_SMALL[w] for w in workloads]
+    small_results = run_matrix(ctx, "debug", small, small_configs, args.slow_reps,
+                               {"memcheck": min(args.slow_reps, DEBUG_MEMCHECK_REPS)})
+    rows = rows_of(results, configs)
+    small_rows = rows_of(small_results, small_configs)
+    for res, rws in ((results, rows), (small_results, small_rows)):
+        for wname, per in rws.items():
+            for c, row in per.items():
+                row["time_vs_plain"] = paired_ratio(res[wname][c], res[wname]["glibc"]) \
+                    if row["ok"] and per["glibc"]["ok"] else None
+                row["rss_vs_plain"] = ratio(row["median_maxrss_kib"],
+                                            per["glibc"]["median_maxrss_kib"])
+    targets = []
+    for wname, per in rows.items():
+        t = per["snapalloc-debug"].get("time_vs_plain")
+        targets.append({"what": "snapalloc-debug time / plain on %s" % wname,
+                        "target": "<= %.1fx" % DEBUG_TARGET,
+                        "value": "%.2fx" % t if t else "-",
+                        "verdict": verdict(t is not None and t <= DEBUG_TARGET, t is not None)})
+    return {"configs": configs, "small_configs": small_configs, "rows": rows,
+            "small_rows": small_rows, "runs": results, "small_runs": small_results,
+            "targets": targets}
+
+
+def debug_cell(r, rss=False):
+    if not r or not r["ok"]:
+        return "FAIL" if r else "-"
+    if rss:
+        return "%.1f (%.2fx)" % (r["median_maxrss_kib"] / 1024.0, r["rss_vs_plain"])
+    return "%.3f (%.2fx)" % (r["median_wall_s"], r["time_vs_plain"])
+
+
+def markdown_debug(args, d):
+    L = ["## Debug mode cost", ""]
+    if d.get("skipped"):
+        return L + ["Skipped: %s." % d["skipped"], ""]
+    for t in d["targets"]:
+        L.append("- Target (issue 25): %s %s; measured **%s**: **%s**." % (
+            t["what"], t["target"], t["value"], t["verdict"]))
+    L.append("")
+    L.append("How: %d interleaved runs per workload and configuration, medians; ratios (in "
+             "brackets) are the median of per-repetition ratios to `glibc` (the plain run, "
+             "nothing preloaded; peak RSS: ratio of medians). `snapalloc-debug` = "
+             "`LD_PRELOAD=libsnapalloc.so SNAPALLOC_DEBUG=1` (4 MiB quarantine, allocation "
+             "and free stacks); `glibc-mcheck` = `LD_PRELOAD=libc_malloc_debug.so.0 "
+             "MALLOC_CHECK_=3` (glibc's header checks: no stacks, no quarantine). memcheck "
+             "(`valgrind --leak-check=full`) runs the smaller variant of each workload (%d "
+             "runs), next to that variant's own plain and debug-mode runs (%d runs)."
+             % (args.reps, min(args.slow_reps, DEBUG_MEMCHECK_REPS), args.slow_reps))
+    L.append("")
+    L.append("| workload | plain (s) | snapalloc | debug mode | libc_malloc_debug | "
+             "plain RSS (MiB) | debug mode RSS | libc_malloc_debug RSS |")
+    L.append("|---|--:|--:|--:|--:|--:|--:|--:|")
+    for wname, per in d["rows"].items():
+        g = per["glibc"]
+        L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
+            wname, "%.3f" % g["median_wall_s"] if g["ok"] else "FAIL",
+            debug_cell(per.get("snapalloc")), debug_cell(per.get("snapalloc-debug")),
+            debug_cell(per.get("glibc-mcheck")),
+            "%.1f" % (g["median_maxrss_kib"] / 1024.0) if g["ok"] else "FAIL",
+            debug_cell(per.get("snapalloc-debug"), True),
+            debug_cell(per.get("glibc-mcheck"), True)))
+    L.append("")
+    L.append("Smaller variants (memcheck):")
+    L.append("")
+    L.append("| workload | plain (s) | debug mode | memcheck | plain RSS (MiB) | "
+             "debug mode RSS | memcheck RSS |")
+    L.append("|---|--:|--:|--:|--:|--:|--:|")
+    for wname, per in d["small_rows"].items():
+        g = per["glibc"]
+        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
+            wname, "%.3f" % g["median_wall_s"] if g["ok"] else "FAIL",
+            debug_cell(per.get("snapalloc-debug")), debug_cell(per.get("memcheck")),
+            "%.1f" % (g["median_maxrss_kib"] / 1024.0) if g["ok"] else "FAIL",
+            debug_cell(per.get("snapalloc-debug"), True), debug_cell(per.get("memcheck"), True)))
+    L.append("")
+    return L
+
+
 # ---- Report ------------------------------------------------------------------
 
 def section_alloc(ctx, args):
@@ -1268,6 +1376,7 @@ SECTION_FUNCS = {
     "tracemem": (section_tracemem, markdown_tracemem),
     "diff": (section_diff, markdown_diff),
     "leak": (section_leak, markdown_leak),
+    "debug": (section_debug, markdown_debug),
 }
 
 

@@ -16,8 +16,10 @@
  * from a block allocated before debug mode started (freed plainly).
  *
  * Freed blocks are filled with 0xDD and wait in the quarantine
- * (debug/quarantine.c), bounded by SNAPALLOC_DEBUG_QUARANTINE bytes; their
- * fill and guards are checked when they leave it and at exit.  Reports
+ * (debug/quarantine.c: a ring per thread), bounded by
+ * SNAPALLOC_DEBUG_QUARANTINE bytes; their guards and fill are checked
+ * when they leave it and at exit (the fill of blocks over 4 KiB in part:
+ * debug.c, fill_damage; doc/debug.md says which bytes).  Reports
  * (debug/report.c) go to stderr or SNAPALLOC_DEBUG_FILE with raw frames
  * (module+offset) that `snapalloc run --debug` symbolizes.
  *

@@ -140,6 +140,105 @@ static void in_thread(const char *arg)
     pthread_join(t, NULL);
 }
 
+/* A large buffer written at offset off after it was freed (blocks over
+ * 4 KiB have parts of their fill checked: doc/debug.md). */
+static void large_write_after_free(const char *arg)
+{
+    size_t off = (size_t)atoi(arg);
+    char *buf = malloc(65536);   /* ALLOC:uaf_large */
+    memset(buf, 'a', 65536);
+    printf("%c\n", buf[off]);
+    free(buf);   /* FREE:uaf_large */
+    buf[off] = 'b';
+}
+
+/* A block freed by another thread (each thread has its own quarantine):
+ * written to after that thread ended (thread_uaf), or freed again while
+ * it still runs (thread_double). */
+static char *handed;
+static pthread_barrier_t handed_back;
+
+static void *drop_handed(void *arg)
+{
+    (void)arg;
+    free(handed);   /* FREE:thread_uaf */
+    return NULL;
+}
+
+static void *drop_handed_and_wait(void *arg)
+{
+    (void)arg;
+    free(handed);   /* FREE:thread_double */
+    pthread_barrier_wait(&handed_back);
+    pthread_barrier_wait(&handed_back);
+    return NULL;
+}
+
+/* Frees 5000 small blocks (more than a 64 KiB quarantine holds) and
+ * ends. */
+static char *names[5000];
+
+static void *drop_many(void *arg)
+{
+    for (int i = 0; i < 5000; i++) {
+        names[i] = malloc(16);
+        snprintf(names[i], 16, "%s%d", (const char *)arg, i);
+    }
+    for (int i = 0; i < 5000; i++)
+        free(names[i]);
+    return NULL;
+}
+
+/* A write after free in the main thread once a worker that filled the
+ * quarantine has ended (run with SNAPALLOC_DEBUG_QUARANTINE=64K): the
+ * worker's blocks leave to make room, not the main thread's own. */
+static void uaf_after_workers(const char *arg)
+{
+    char *first = malloc(16);
+    snprintf(first, 16, "%s", arg);
+    puts(first);
+    free(first);
+    pthread_t t;
+    pthread_create(&t, NULL, drop_many, "w");
+    pthread_join(t, NULL);
+    char *p = malloc(64);   /* ALLOC:workers_uaf */
+    snprintf(p, 64, "%s", arg);
+    puts(p);
+    for (int i = 0; i < 200; i++) {
+        names[i] = malloc(16);
+        snprintf(names[i], 16, "%s%d", arg, i);
+    }
+    free(p);   /* FREE:workers_uaf */
+    p[8] = 'x';
+    for (int i = 0; i < 200; i++)
+        free(names[i]);   /* would push p out, were the worker's blocks kept */
+}
+
+static void uaf_after_thread(const char *arg)
+{
+    handed = malloc(64);   /* ALLOC:thread_uaf */
+    snprintf(handed, 64, "%s", arg);
+    puts(handed);
+    pthread_t t;
+    pthread_create(&t, NULL, drop_handed, NULL);
+    pthread_join(t, NULL);
+    handed[8] = 'x';
+}
+
+static void double_free_across_threads(const char *arg)
+{
+    handed = malloc(64);   /* ALLOC:thread_double */
+    snprintf(handed, 64, "%s", arg);
+    puts(handed);
+    pthread_barrier_init(&handed_back, NULL, 2);
+    pthread_t t;
+    pthread_create(&t, NULL, drop_handed_and_wait, NULL);
+    pthread_barrier_wait(&handed_back);
+    free(handed);   /* DETECT:thread_double */
+    pthread_barrier_wait(&handed_back);
+    pthread_join(t, NULL);
+}
+
 /* No defect: a list kept to the end, reachable from a global. */
 static void clean(void)
 {
@@ -160,6 +259,10 @@ int main(int argc, char **argv)
     else if (!strcmp(c, "exit")) exit_overflow(arg);
     else if (!strcmp(c, "api")) check_api();
     else if (!strcmp(c, "thread")) in_thread(arg);
+    else if (!strcmp(c, "uaf_large")) large_write_after_free(arg);
+    else if (!strcmp(c, "thread_uaf")) uaf_after_thread(arg);
+    else if (!strcmp(c, "workers_uaf")) uaf_after_workers(arg);
+    else if (!strcmp(c, "thread_double")) double_free_across_threads(arg);
     else if (!strcmp(c, "clean")) clean();
     else return 2;
     return 0;

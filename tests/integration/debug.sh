@@ -84,6 +84,13 @@ for level in O0 O2; do
         expect uaf${off}_$level defects.c "write after free" " of 200 bytes, allocated by malloc" $off \
             ALLOC:uaf FREE:uaf exit
     done
+    # A 64 KiB block: its first and last KiB and 64 bytes of every 4 KiB
+    # are checked (doc/debug.md).
+    for off in 10 8200 65535; do
+        run uafl${off}_$level "$c" uaf_large $off
+        expect uafl${off}_$level defects.c "write after free" " of 65536 bytes, allocated by malloc" \
+            $off ALLOC:uaf_large FREE:uaf_large exit
+    done
     # A quarantine of one such block: the next free pushes it out and
     # finds the damage.
     SNAPALLOC_DEBUG_QUARANTINE=300
@@ -105,6 +112,23 @@ for level in O0 O2; do
     run thread_$level "$c" thread 0123456789
     expect thread_$level defects.c "buffer overflow" " of 10 bytes, allocated by malloc" 10 \
         ALLOC:thread - DETECT:thread
+    # Another thread's free: its quarantine outlives it, and a double free
+    # finds the block in it while it runs.
+    run thread_uaf_$level "$c" thread_uaf 0123456789
+    expect thread_uaf_$level defects.c "write after free" " of 64 bytes, allocated by malloc" 8 \
+        ALLOC:thread_uaf FREE:thread_uaf exit
+    # A worker fills the quarantine and ends: the main thread's later
+    # frees push the worker's blocks out, not its own.
+    SNAPALLOC_DEBUG_QUARANTINE=64K
+    export SNAPALLOC_DEBUG_QUARANTINE
+    run workers_uaf_$level "$c" workers_uaf 0123456789
+    unset SNAPALLOC_DEBUG_QUARANTINE
+    expect workers_uaf_$level defects.c "write after free" " of 64 bytes, allocated by malloc" 8 \
+        ALLOC:workers_uaf FREE:workers_uaf exit
+    run thread_double_$level "$c" thread_double 0123456789
+    expect thread_double_$level defects.c "double free" \
+        " of 64 bytes, allocated by malloc, released by free()" - \
+        ALLOC:thread_double FREE:thread_double DETECT:thread_double
     run free_new_$level "$x" free_new 1,2
     expect free_new_$level defects_cxx.cc "mismatched release" \
         " of 8 bytes, allocated by operator new, released by free()" - ALLOC:free_new - DETECT:free_new
