@@ -109,7 +109,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
         interval = 0;   /* the leak check traces every block */
     int saved = errno;
     sa_lock_acquire(&sa_trace_ctl_lock);
-    int was_on = __atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED);
+    int was_on = sa_tracing();
     if (!was_on) {
         /* Arm the hook, recording nothing yet (limit 0): what the
          * unwinder's set-up allocates under the guard (dlopen of
@@ -117,7 +117,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
          * blocks of unknown origin in the program's leak report. */
         __atomic_store_n(&sa_trace_limit, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&sa_trace_sample, (uint64_t)interval, __ATOMIC_RELEASE);
-        __atomic_store_n(&sa_trace_on, 1, __ATOMIC_RELEASE);
+        __atomic_fetch_or(&sa_trace_on, SA_TRACE_ON_TRACER, __ATOMIC_RELEASE);
     }
     int rc = sa_unwind_init(sa_trace_cfg.unwind);
     if (rc == 0) {
@@ -129,7 +129,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
         }
         __atomic_store_n(&sa_trace_limit, nframe, __ATOMIC_RELEASE);
     } else if (!was_on) {
-        __atomic_store_n(&sa_trace_on, 0, __ATOMIC_RELEASE);
+        __atomic_fetch_and(&sa_trace_on, ~SA_TRACE_ON_TRACER, __ATOMIC_RELEASE);
     }
     sa_lock_release(&sa_trace_ctl_lock);
     errno = saved;
@@ -149,8 +149,8 @@ static void traces_reset(void)
 SA_API void snapalloc_stop(void)
 {
     sa_lock_acquire(&sa_trace_ctl_lock);
-    if (__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED)) {
-        __atomic_store_n(&sa_trace_on, 0, __ATOMIC_RELEASE);
+    if (sa_tracing()) {
+        __atomic_fetch_and(&sa_trace_on, ~SA_TRACE_ON_TRACER, __ATOMIC_RELEASE);
         __atomic_store_n(&sa_trace_free_on, 0, __ATOMIC_RELEASE);
         traces_reset();
         __atomic_store_n(&sa_trace_limit, 0, __ATOMIC_RELAXED);
@@ -160,7 +160,7 @@ SA_API void snapalloc_stop(void)
 
 SA_API int snapalloc_is_tracing(void)
 {
-    return __atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) != 0;
+    return (__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) & SA_TRACE_ON_TRACER) != 0;
 }
 
 SA_API int snapalloc_get_traceback_limit(void)
@@ -196,7 +196,7 @@ SA_API void snapalloc_reset_peak(void)
 SA_API void snapalloc_clear_traces(void)
 {
     sa_lock_acquire(&sa_trace_ctl_lock);
-    if (__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED))
+    if (sa_tracing())
         traces_reset();
     sa_lock_release(&sa_trace_ctl_lock);
 }

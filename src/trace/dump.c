@@ -156,7 +156,7 @@ static int write_locked(const char *path, uint32_t trigger, uint32_t seq)
 
 static int dump(const char *path, uint32_t trigger, int wait, char *used, int peak)
 {
-    if (!__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE))
+    if (!(__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) & SA_TRACE_ON_TRACER))
         return -EINVAL;
     int saved = errno;
     int g = sa_trace_guard_enter();
@@ -308,7 +308,7 @@ static int peak_locked(int capture, char *used)
 
 static int peak_op(int capture, int wait, char *used)
 {
-    if (!__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE))
+    if (!(__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) & SA_TRACE_ON_TRACER))
         return -EINVAL;
     if (used)
         used[0] = '\0';
