@@ -522,15 +522,31 @@ static void install(int sig, struct sigaction *old)
 
 /* ---- Start-up and fork ------------------------------------------------------ */
 
+/* bytes of address space, granule-aligned (alloc/pagemap.h: no other
+ * region shares its granules), PROT_NONE: no memory is committed until a
+ * slot opens. */
+static void *map_inaccessible(size_t bytes)
+{
+    size_t span = bytes + SA_ARENA_SIZE;
+    char *raw = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (raw == MAP_FAILED)
+        return NULL;
+    uintptr_t start = ((uintptr_t)raw + SA_ARENA_SIZE - 1) & ~(uintptr_t)(SA_ARENA_SIZE - 1);
+    size_t head = start - (uintptr_t)raw;
+    if (head)
+        munmap(raw, head);
+    munmap((char *)start + bytes, span - head - bytes);
+    return (void *)start;
+}
+
 static int map_pool(uint32_t n)
 {
     size_t bytes = (size_t)n * STRIDE + SA_PAGE;
     size_t mapped = (bytes + SA_ARENA_SIZE - 1) & ~(size_t)(SA_ARENA_SIZE - 1);
     size_t meta = (size_t)n * (sizeof(guard_slot) + sizeof(uint32_t));
-    void *pool = sa_os_map(mapped, SA_ARENA_SIZE);
+    void *pool = map_inaccessible(mapped);
     void *m = pool ? sa_os_map(meta, SA_PAGE) : NULL;
-    if (!m || mprotect(pool, mapped, PROT_NONE) != 0 ||
-        sa_pagemap_set((uintptr_t)pool, mapped, 0) != 0)
+    if (!m || sa_pagemap_set((uintptr_t)pool, mapped, 0) != 0)
         return -1;
     slots = m;
     fifo = (uint32_t *)(slots + n);
