@@ -146,8 +146,8 @@ for v in '' yes -1 1.5 1073741825 5k; do
     bad rate_$v SNAPALLOC_GUARD "$v" \
         'expected 0, off, 1, on, all or a rate N from 2 to 1073741824; guard pages stay off' 0
 done
-for v in '' 0 65537 many; do
-    bad slots_$v SNAPALLOC_GUARD_SLOTS "$v" 'not a number from 1 to 65536; using 256' 139 \
+for v in '' 0 4097 many; do
+    bad slots_$v SNAPALLOC_GUARD_SLOTS "$v" 'not a number from 1 to 4096; using 256' 139 \
         SNAPALLOC_GUARD=all
 done
 for v in '' 2 yes; do
