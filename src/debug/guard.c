@@ -12,7 +12,8 @@
  * the end of its slot (its end as near the next guard page as its
  * alignment allows; the few bytes between are filled with 0xFD and
  * checked at free), or at its start under SNAPALLOC_GUARD_UNDERFLOW=1.
- * A freed slot is PROT_NONE again and its pages given back; free slots
+ * A freed slot is PROT_NONE again (a block of more than one page gives its
+ * pages back; a one-page block keeps its page, a syscall less); free slots
  * wait in a FIFO, so a freed block stays inaccessible as long as the
  * pool allows.  A full pool leaves the allocation to the allocator.
  *
@@ -166,14 +167,21 @@ static void *place(uint32_t i, size_t n, size_t align)
     uintptr_t lo = user & ~(uintptr_t)(SA_PAGE - 1), hi = open_end(start, user, n);
     if (mprotect((void *)lo, hi - lo, PROT_READ | PROT_WRITE) != 0)
         return NULL;
+    /* Zero (calloc's blocks come here too): a slot of one page keeps it
+     * when freed (sa_guard_free). */
+    memset((void *)user, 0, n);
     memset((void *)(user + n), SLACK_FILL, hi - (user + n));
     return (void *)user;
 }
 
 void *sa_guard_sampled(size_t n, size_t align, int api)
 {
+    /* A thread's first allocation only starts its count (it would
+     * otherwise always be guarded: a program whose threads come and go
+     * paid for a guarded block and a first unwind per thread). */
+    int first = rng == 0 && sa_debug_cfg.guard > SA_GUARD_EVERY;
     draw();
-    if (n > SLOT_BYTES || align > SA_PAGE)
+    if (first || n > SLOT_BYTES || align > SA_PAGE)
         return NULL;
     int prev = sa_trace_guard_enter();
     uint32_t i;
@@ -253,8 +261,14 @@ int sa_guard_free(void *p)
                        (long)(bad - s->user), 1);
     __atomic_store_n(&s->state, SLOT_FREED, __ATOMIC_RELEASE);
     uintptr_t start = slot_start(i);
-    mprotect((void *)start, SLOT_BYTES, PROT_NONE);
-    madvise((void *)start, SLOT_BYTES, MADV_DONTNEED);
+    /* Inaccessible again.  The pages of a block of more than one page go
+     * back; one page stays (a syscall less on the common case: at most
+     * one resident page per slot). */
+    uintptr_t first = s->user & ~(uintptr_t)(SA_PAGE - 1);
+    uintptr_t end = open_end(start, s->user, s->size);
+    mprotect((void *)first, end - first, PROT_NONE);
+    if (end - first > SA_PAGE)
+        madvise((void *)first, end - first, MADV_DONTNEED);
     slot_put(i);
     errno = saved;
     return 1;
