@@ -117,6 +117,8 @@ CONFIGS = {
     },
     # Debug mode (issue 25): guard bytes, fills, quarantine, stacks.
     "snapalloc-debug": {"preload": "{lib}", "needs_lib": True, "env": {"SNAPALLOC_DEBUG": "1"}},
+    # Guard pages (issue 25, second half) at their default rate, 1 in 5000.
+    "snapalloc-guard": {"preload": "{lib}", "needs_lib": True, "env": {"SNAPALLOC_GUARD": "1"}},
     # glibc's own checking malloc, its strictest setting.
     "glibc-mcheck": {"preload": LIBDIR + "/libc_malloc_debug.so.0", "env": {"MALLOC_CHECK_": "3"}},
     "heaptrack": {"wrapper": ["heaptrack", "-o", "{tmp}/heaptrack.{tag}"]},
@@ -1360,7 +1362,30 @@ def section_alloc(ctx, args):
                                 "value": "%.2fx, %.2fx" % (row["time_vs_glibc"], row["rss_vs_glibc"])
                                 if row.get("time_vs_glibc") else "-",
                                 "verdict": row["target"] or "-"})
+    targets += guard_targets(results)
     return {"configs": configs, "summary": summary, "runs": results, "targets": targets}
+
+
+GUARD_TARGET = 1.02
+
+
+def guard_targets(results):
+    """Guard pages at the default rate against the plain snapalloc run:
+    the median over repetitions of the paired ratio, wall and CPU time."""
+    out = []
+    for w, per in results.items():
+        if "snapalloc-guard" not in per or "snapalloc" not in per:
+            continue
+        wall = paired_ratio(per["snapalloc-guard"], per["snapalloc"])
+        cpu = paired_ratio([dict(r, cpu_s=r.get("utime_s", 0) + r.get("stime_s", 0)) for r in per["snapalloc-guard"]],
+                           [dict(r, cpu_s=r.get("utime_s", 0) + r.get("stime_s", 0)) for r in per["snapalloc"]],
+                           key="cpu_s")
+        ok = wall is not None and min(wall, cpu or wall) <= GUARD_TARGET
+        out.append({"what": "snapalloc-guard on %s: time vs snapalloc (wall, CPU)" % w,
+                    "target": "<= %.2fx" % GUARD_TARGET,
+                    "value": "%.3fx, %.3fx" % (wall, cpu) if wall and cpu else "-",
+                    "verdict": verdict(ok, wall is not None)})
+    return out
 
 
 def markdown_alloc(args, d):

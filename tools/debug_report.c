@@ -20,6 +20,11 @@
 
 #define FRAME_PREFIX "snapalloc: debug:     #"
 #define END_LINE "snapalloc: debug: end of report"
+/* Guard pages' faulting stack (src/debug/guard.c): its frame #0 is the
+ * faulting instruction itself, not a return address, so it is looked up
+ * at its own offset (the symbolizer looks a return address up at
+ * offset - 1, inside its call). */
+#define FAULT_SECTION "snapalloc: debug: accessed at:"
 
 /* The index of module path in snap, added if new. */
 static uint32_t module_index(sa_snapshot *snap, const char *path, size_t len)
@@ -105,16 +110,20 @@ int sa_debug_report_print(const char *path, FILE *out)
     read_lines(in, &r, &snap);
     fclose(in);
     sa_symbolizer *sym = sa_sym_new(&snap);
-    int reports = 0;
+    int reports = 0, in_fault = 0;
     for (size_t i = 0; i < r.n; i++) {
         unsigned n;
         sa_snap_frame f;
         const char *line = r.line[i];
         if (strncmp(line, FRAME_PREFIX, strlen(FRAME_PREFIX)) == 0 &&
-            parse_frame(&snap, line + strlen(FRAME_PREFIX), &n, &f))
+            parse_frame(&snap, line + strlen(FRAME_PREFIX), &n, &f)) {
+            if (in_fault && n == 0)
+                f.offset++;
             print_frame(sym, &f, n, out);
-        else
+        } else {
+            in_fault = strcmp(line, FAULT_SECTION) == 0;
             fprintf(out, "%s\n", line);
+        }
         if (strcmp(line, END_LINE) == 0)
             reports++;
         free(r.line[i]);

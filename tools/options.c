@@ -25,6 +25,7 @@ const sa_option_var sa_option_vars[] = {
      "is not a sampling interval from 1 byte to 1G (K, M, G suffixes allowed)"},
     {"--warmup", "SNAPALLOC_CHECK_WARMUP", 0, SECONDS_ERROR},
     {"--debug", "SNAPALLOC_DEBUG", 0, "is not 1 or report"},
+    {"--guard", "SNAPALLOC_GUARD", 0, "is not on, off, all or a rate from 2 to 1073741824"},
     {"--heuristics", "SNAPALLOC_CHECK_HEURISTICS", 0,
      "is not all, none or a comma list of stdstring, length64, newarray, multipleinheritance"},
 };

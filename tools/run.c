@@ -72,6 +72,11 @@ static const char usage_run[] =
     "                          a quarantine; heap corruption and misuse are reported\n"
     "                          with the stacks, symbolized; the program is aborted\n"
     "                          at the first report, or carries on with =report\n"
+    "      --guard[=RATE]      guard pages (SNAPALLOC_GUARD): one allocation in RATE\n"
+    "                          (default 5000; all: every one) gets a page of its own\n"
+    "                          between inaccessible pages; an access past it or after\n"
+    "                          its free is reported, symbolized, and the program ends\n"
+    "                          with SIGSEGV\n"
     "  -h, --help              print this help\n"
     "\n"
     "Environment: SNAPALLOC_LIB overrides the library preloaded; an existing\n"
@@ -321,7 +326,7 @@ static void report_failures(void)
 /* ---- Options and environment ----------------------------------------- */
 
 typedef struct run_opts {
-    const char *dir, *unwind, *interval, *sample, *debug;
+    const char *dir, *unwind, *interval, *sample, *debug, *guard;
     const char *peak;   /* SNAPALLOC_PEAK; NULL: the library's default */
     uint64_t frames;
     int snapsig, exit_snapshot;
@@ -353,6 +358,7 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
         {"sample", required_argument, NULL, 'A'},
         {"no-exit-snapshot", no_argument, NULL, 'X'},
         {"debug", optional_argument, NULL, 'D'},
+        {"guard", optional_argument, NULL, 'G'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -387,6 +393,10 @@ static char **parse_run_args(int argc, char **argv, run_opts *r)
             break;
         case 'X': r->exit_snapshot = 0; break;
         case 'D': r->debug = sa_debug_option(optarg); break;
+        case 'G':
+            r->guard = optarg ? optarg : "on";
+            sa_option_value("--guard", r->guard);
+            break;
         case 'h':
             fputs(usage_run, stdout);
             return NULL;
@@ -418,6 +428,7 @@ static void set_run_env(const run_opts *r, const char *absdir)
     sa_set_env("SNAPALLOC_UNWIND", r->unwind);
     sa_set_env("SNAPALLOC_SAMPLE", r->sample);
     sa_set_env("SNAPALLOC_DEBUG", r->debug);
+    sa_set_env("SNAPALLOC_GUARD", r->guard);
 }
 
 int sa_cmd_run(int argc, char **argv)
@@ -440,12 +451,12 @@ int sa_cmd_run(int argc, char **argv)
     dir_list before = list_snapshots(absdir);
     report_sock_open();
     char debug_file[PATH_MAX];
-    if (r.debug)
+    if (r.debug || r.guard)
         sa_debug_file_make(debug_file, sizeof debug_file);
     int exec_failed = 0;
     pid_t pid;
     int rc = sa_spawn_wait(prog, r.snapsig, &pid, &exec_failed);
-    if (r.debug)
+    if (r.debug || r.guard)
         sa_debug_file_show(debug_file);
     if (exec_failed) {
         dir_list_free(&before);

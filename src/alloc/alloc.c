@@ -17,6 +17,7 @@
 
 uintptr_t sa_secret;
 size_t sa_tag_mem;
+const sa_foreign_ops *sa_foreign;
 
 SA_NOINLINE void sa_misuse(const char *fn, const char *what, const void *p)
 {
@@ -76,6 +77,11 @@ void sa_free_other(const sa_pm_leaf *leaf, void *p)
     }
     if ((e & SA_PM_TAG) == SA_PM_FREED && (e & ~(uintptr_t)SA_PM_TAG) == (uintptr_t)p)
         sa_misuse("free()", "double free detected", p);
+    if (e == 0 && sa_foreign) {
+        forget_slow(p);   /* a sampled guarded block's record (free() did not) */
+        if (sa_foreign->free(p))
+            return;   /* a guarded block (debug/guard.h) */
+    }
     /* Memory we do not own (the dynamic loader's early allocations,
      * another allocator's): leave it alone. */
 }
@@ -103,7 +109,7 @@ size_t sa_usable_size(const void *p)
         sa_large *d = (sa_large *)(e - SA_PM_LARGE);
         return d->base == p ? d->size : 0;
     }
-    return 0;
+    return e == 0 && sa_foreign ? sa_foreign->usable(p) : 0;
 }
 
 void *sa_calloc(size_t n, size_t size)
@@ -239,6 +245,8 @@ sa_tag *sa_tag_slot(const void *p, int create)
         sa_large *d = (sa_large *)(e - SA_PM_LARGE);
         return d->base == p ? &d->tag : NULL;
     }
+    if (e == 0)
+        return sa_foreign ? sa_foreign->tag(p) : NULL;
     if ((e & SA_PM_TAG) != SA_PM_ARENA)
         return NULL;
     sa_arena *a = (sa_arena *)(e - SA_PM_ARENA);

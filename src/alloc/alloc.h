@@ -34,6 +34,17 @@ int sa_page_has_tags(const void *p, uint32_t ignore);
 
 /* alloc/alloc.c: report misuse ("free(): double free detected: 0x...") and abort. */
 __attribute__((noreturn, cold)) void sa_misuse(const char *fn, const char *what, const void *p);
+/* alloc/alloc.c: blocks of a client's in a range whose granules have a
+ * page-map leaf but entry 0 (guard pages' pool, debug/guard.c, which
+ * sets this at start-up; NULL otherwise).  free() reaches free through
+ * sa_free_other (1: it was the client's block); sa_usable_size and
+ * sa_tag_slot ask usable and tag. */
+typedef struct sa_foreign_ops {
+    int (*free)(void *p);
+    size_t (*usable)(const void *p);
+    sa_tag *(*tag)(const void *p);
+} sa_foreign_ops;
+extern SA_HIDDEN const sa_foreign_ops *sa_foreign;
 /* alloc/alloc.c: bytes of tag storage. */
 extern SA_HIDDEN size_t sa_tag_mem;
 

@@ -102,6 +102,18 @@ const sa_config_var sa_config_vars[] = {
     {"SNAPALLOC_DEBUG_FILE", SA_CONFIG_STRING, DEBUG(file), 1, SA_PATH_MAX - 1, NULL, NULL,
      "empty or longer than 4095 bytes; reports go to stderr", NULL, NULL,
      "where debug mode appends its reports (default stderr)", NULL},
+    /* Guard pages (debug/guard.c); a bad rate leaves them off. */
+    {"SNAPALLOC_GUARD", SA_CONFIG_GUARD, DEBUG(guard), 0, 0, "0", NULL,
+     "expected 0, off, 1, on, all or a rate N from 2 to 1073741824; guard pages stay off",
+     NULL, NULL,
+     "sampled guard pages: 1 or on guards one allocation in 5000, N one in N, all every one",
+     NULL},
+    {"SNAPALLOC_GUARD_SLOTS", SA_CONFIG_INT, DEBUG(guard_slots), 1, 4096, SA_GUARD_DEFAULT_SLOTS,
+     NULL, "not a number from 1 to 4096; using " SA_GUARD_DEFAULT_SLOTS, NULL, NULL,
+     "guarded blocks alive or freed at once (default " SA_GUARD_DEFAULT_SLOTS ")", NULL},
+    {"SNAPALLOC_GUARD_UNDERFLOW", SA_CONFIG_BOOL, DEBUG(guard_underflow), 0, 1, "0", NULL,
+     "expected 0 or 1; using 0", NULL, NULL,
+     "guarded blocks against the guard page before them (underflows), not after", NULL},
 
     /* ---- the allocator (alloc/init.c, before the first arena) ---- */
     {"SNAPALLOC_THP", SA_CONFIG_BOOL, SA_CONFIG_ALLOC, SA_CONFIG_EMPTY_IS_UNSET, 0, 0, 1, "0",
@@ -166,6 +178,7 @@ int sa_config_parse_var(const sa_config_var *v, const char *s, sa_config_value *
         return sa_config_parse_bytes(s, &out->u);
     case SA_CONFIG_UNWIND: return sa_config_parse_unwind(s, &out->i);
     case SA_CONFIG_DEBUG_MODE: return sa_config_parse_debug_mode(s, &out->i);
+    case SA_CONFIG_GUARD: return sa_config_parse_guard(s, &out->u);
     case SA_CONFIG_HEURISTICS: return sa_leak_heur_parse(s, &out->mask);
     case SA_CONFIG_NAME:
         if (!name_chars_ok(s))

@@ -29,6 +29,7 @@ typedef enum sa_config_kind {
     SA_CONFIG_STRING,     /* copied; length in [min, max] -> char[max + 1] */
     SA_CONFIG_NAME,       /* a STRING of letters, digits, '.', '-', '_' */
     SA_CONFIG_DEBUG_MODE, /* 0, 1 or report -> int 0, 1, 2 */
+    SA_CONFIG_GUARD,      /* sa_config_parse_guard -> uint64_t */
 } sa_config_kind;
 
 /* Which module reads a variable, and so what its offset is into. */

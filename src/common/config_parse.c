@@ -193,6 +193,24 @@ int sa_config_parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out
 }
 
 
+int sa_config_parse_guard(const char *s, uint64_t *out)
+{
+    uint64_t n;
+    if (!s)
+        return -1;
+    if (strcmp(s, "off") == 0 || strcmp(s, "0") == 0)
+        *out = 0;
+    else if (strcmp(s, "on") == 0 || strcmp(s, "1") == 0)
+        *out = SA_GUARD_DEFAULT_RATE;
+    else if (strcmp(s, "all") == 0)
+        *out = SA_GUARD_EVERY;
+    else if (sa_config_parse_u64(s, 2, SA_GUARD_MAX_RATE, &n) == 0)
+        *out = n;
+    else
+        return -1;
+    return 0;
+}
+
 int sa_config_parse_debug_mode(const char *s, int *out)
 {
     if (!s)

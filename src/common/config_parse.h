@@ -33,5 +33,12 @@ int sa_config_parse_size(const char *s, uint64_t *out);
 int sa_config_parse_bytes(const char *s, uint64_t *out);   /* > 0 */
 int sa_config_parse_unwind(const char *s, int *out);       /* libunwind, fp */
 int sa_config_parse_debug_mode(const char *s, int *out);   /* 0, 1, report -> 0, 1, 2 */
+#define SA_GUARD_DEFAULT_RATE 5000u   /* SNAPALLOC_GUARD=1 or on: 1 in 5000 */
+#define SA_GUARD_EVERY 1u             /* SNAPALLOC_GUARD=all: every allocation */
+#define SA_GUARD_MAX_RATE ((uint64_t)1 << 30)
+#define SA_GUARD_DEFAULT_SLOTS "256"  /* SNAPALLOC_GUARD_SLOTS */
+/* SNAPALLOC_GUARD: 0 or off -> 0; 1 or on -> SA_GUARD_DEFAULT_RATE; all ->
+ * 1 (every allocation); N from 2 to 2^30 -> N (1 in N on average). */
+int sa_config_parse_guard(const char *s, uint64_t *out);
 
 #endif

@@ -20,7 +20,7 @@ static void store(const sa_config_var *v, void *dest, const sa_config_value *val
     case SA_CONFIG_DEBUG_MODE:
         memcpy(at, &val->i, sizeof val->i);
         break;
-    case SA_CONFIG_SECONDS: case SA_CONFIG_BYTES: case SA_CONFIG_PEAK:
+    case SA_CONFIG_SECONDS: case SA_CONFIG_BYTES: case SA_CONFIG_PEAK: case SA_CONFIG_GUARD:
         memcpy(at, &val->u, sizeof val->u);
         break;
     case SA_CONFIG_HEURISTICS:
@@ -47,8 +47,8 @@ static int store_default(const sa_config_var *v, void *dest)
         sa_config_parse_var(v, s, &val);   /* the table's defaults parse (test_config) */
     }
     store(v, dest, &val, s);
-    return v->kind == SA_CONFIG_SECONDS || v->kind == SA_CONFIG_BYTES || v->kind == SA_CONFIG_PEAK
-           ? val.u != 0 : val.i != 0;
+    return v->kind == SA_CONFIG_SECONDS || v->kind == SA_CONFIG_BYTES || v->kind == SA_CONFIG_PEAK ||
+           v->kind == SA_CONFIG_GUARD ? val.u != 0 : val.i != 0;
 }
 
 int sa_config_read_var(const sa_config_var *v, void *dest, int fd)

@@ -20,6 +20,7 @@
 #include "common/config.h"
 #include "common/os.h"
 #include "debug/debug_int.h"
+#include "debug/guard.h"
 #include "snapalloc.h"
 #include "trace/config.h"
 #include "trace/stack.h"
@@ -520,7 +521,7 @@ void sa_debug_config_read(int fd, int *trace_depth, int *trace_at_exit)
 
 void sa_debug_start(void)
 {
-    if (!sa_debug_cfg.mode || !sa_trace_on)
+    if (!sa_debug_cfg.mode || !sa_tracing())
         return;
     sa_debug_quarantine_init(sa_debug_cfg.quarantine);
     sa_debug_report_open();
@@ -535,6 +536,7 @@ void sa_debug_start(void)
  * written under the quarantine lock). */
 void sa_debug_prefork(void)
 {
+    sa_guard_prefork();
     forked_threaded = !__libc_single_threaded;
     sa_debug_report_prefork();
     sa_debug_quarantine_prefork();
@@ -544,6 +546,7 @@ void sa_debug_postfork_parent(void)
 {
     sa_debug_quarantine_postfork_parent();
     sa_debug_report_postfork_parent();
+    sa_guard_postfork_parent();
 }
 
 void sa_debug_postfork_child(void)
@@ -551,4 +554,5 @@ void sa_debug_postfork_child(void)
     heap_copied_mid_change |= forked_threaded;
     sa_debug_quarantine_postfork_child();
     sa_debug_report_postfork_child();
+    sa_guard_postfork_child();
 }

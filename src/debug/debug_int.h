@@ -33,6 +33,12 @@ void sa_debug_report_prefork(void);
 void sa_debug_report_postfork_parent(void);
 void sa_debug_report_postfork_child(void);
 const char *sa_debug_api_name(int api);
+/* For guard pages' reports (debug/guard.c), in the same format: the
+ * descriptor, and a stack's lines (raw frames, as `snapalloc run`
+ * symbolizes them). */
+struct sa_buf;
+int sa_debug_report_fd(void);
+void sa_debug_report_frames(struct sa_buf *b, const char *title, const uintptr_t *f, unsigned n);
 
 /* The quarantine. */
 typedef struct sa_debug_qentry {

@@ -56,6 +56,9 @@ typedef struct sa_debug_config {
     int mode;               /* SNAPALLOC_DEBUG: 0 off, 1 abort, 2 report */
     uint64_t quarantine;    /* SNAPALLOC_DEBUG_QUARANTINE bytes */
     char file[4096];        /* SNAPALLOC_DEBUG_FILE: "" = stderr */
+    uint64_t guard;         /* SNAPALLOC_GUARD: 1 in N allocations, 0 off (debug/guard.h) */
+    int guard_slots;        /* SNAPALLOC_GUARD_SLOTS */
+    int guard_underflow;    /* SNAPALLOC_GUARD_UNDERFLOW: blocks against the guard before */
 } sa_debug_config;
 #define SA_DEBUG_ABORT 1
 #define SA_DEBUG_REPORT 2

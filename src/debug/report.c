@@ -34,6 +34,7 @@
 #define PFX "snapalloc: debug: "
 
 static int report_fd = -1;
+static void frames(sa_buf *b, const char *title, const uintptr_t *f, unsigned n);
 static unsigned long nreports;
 static char exe_path[4096];
 /* One report at a time, so that two threads' reports do not interleave. */
@@ -41,6 +42,8 @@ static sa_lock report_lock = SA_LOCK_INIT;
 
 void sa_debug_report_open(void)
 {
+    if (report_fd >= 0)
+        return;   /* debug mode opened it, guard pages ask again */
     long n = syscall(SYS_readlink, "/proc/self/exe", exe_path, sizeof exe_path - 1);
     exe_path[n > 0 ? n : 0] = 0;
     if (sa_debug_cfg.file[0])
@@ -52,6 +55,16 @@ void sa_debug_report_open(void)
                             "cannot be opened; reports go to stderr");
         report_fd = sa_os_stderr();
     }
+}
+
+int sa_debug_report_fd(void)
+{
+    return report_fd >= 0 ? report_fd : sa_os_stderr();
+}
+
+void sa_debug_report_frames(sa_buf *b, const char *title, const uintptr_t *f, unsigned n)
+{
+    frames(b, title, f, n);
 }
 
 unsigned long sa_debug_reports(void)

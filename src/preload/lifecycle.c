@@ -17,8 +17,9 @@
  *      them last: the library's one lock order, tracer then allocator;
  *   4. tracing, its triggers and their helper thread (sa_trace_start);
  *   5. debug mode (sa_debug_start: from here on the entry points make
- *      debug blocks), its fork handlers registered last so that its
- *      quarantine lock is taken first;
+ *      debug blocks), then guard pages (sa_guard_start: the pool, the
+ *      fault handler, sampling on), their fork handlers registered last
+ *      so that the quarantine's and the pool's locks are taken first;
  *   6. the leak check's warmup thread and baseline hook (sa_leak_start).
  *
  * Exit: the destructor, which the loader runs after the program's atexit
@@ -52,6 +53,7 @@
 #include "common/fmt.h"
 #include "common/os.h"
 #include "debug/debug_mode.h"
+#include "debug/guard.h"
 #include "leak/leak.h"
 #include "preload/lifecycle.h"
 #include "trace/config.h"
@@ -89,6 +91,7 @@ __attribute__((constructor)) static void sa_start(void)
     pthread_atfork(sa_trace_prefork, sa_trace_postfork_parent, trace_postfork_child);
     sa_trace_start();
     sa_debug_start();
+    sa_guard_start();
     pthread_atfork(sa_debug_prefork, sa_debug_postfork_parent, sa_debug_postfork_child);
     sa_leak_start();
 }

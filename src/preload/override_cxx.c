@@ -10,6 +10,7 @@
 #include "alloc/alloc_inline.h"
 #include "alloc/alloc.h"
 #include "debug/debug_mode.h"
+#include "debug/guard.h"
 #include "leak/leak.h"
 #include "trace/trace.h"
 #include "common/os.h"
@@ -63,10 +64,14 @@ SA_INLINE void *cxx_new(size_t n, size_t align, int nothrow, sa_debug_api api)
             sa_trace_alloc_entry(sa_debug_base(u), n);
         return u;
     }
-    void *p = align > SA_ALIGNMENT ? sa_aligned(align, n) : sa_heap_malloc(n);
+    void *p = NULL;
+    if (SA_UNLIKELY(sa_trace_on))
+        p = sa_guard_maybe(n, align > SA_ALIGNMENT ? align : 0, api);   /* debug/guard.h */
+    if (SA_LIKELY(!p))
+        p = align > SA_ALIGNMENT ? sa_aligned(align, n) : sa_heap_malloc(n);
     if (SA_UNLIKELY(!p))
         p = new_failed(n, align, nothrow);
-    if (SA_UNLIKELY(sa_trace_on) && p) {
+    if (SA_UNLIKELY(sa_tracing()) && p) {
         if (SA_UNLIKELY(sa_leak_scrub_on))
             sa_leak_scrub(p, 0, sa_usable_size(p));   /* leak/leak.h: what the program did not write */
         sa_trace_alloc_entry(p, n);

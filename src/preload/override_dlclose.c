@@ -34,7 +34,7 @@ static sa_dlclose_fn real_dlclose(void)
 
 SA_EXPORT int dlclose(void *handle)
 {
-    if (__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE))
+    if (__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) & SA_TRACE_ON_TRACER)
         sa_snapshot_note_modules();
     sa_dlclose_fn f = real_dlclose();
     if (!f) {

@@ -89,14 +89,20 @@ void sa_trace_postfork_child(void)
  * ready: free() calls the tracer for every block under full tracing with
  * live counters (trace.h), and never under sampling, where the recorded
  * blocks' pages are marked instead (sample.h); malloc counts down inline
- * under sampling alone (sa_sample_below).  Debug mode needs every call. */
+ * under sampling alone (sa_sample_below).  Debug mode needs every call,
+ * guard pages every malloc. */
 static void switches_publish(int on)
 {
     uint64_t t = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
     int debug = __atomic_load_n(&sa_debug_on, __ATOMIC_RELAXED);
+    /* Guard pages (debug/guard.h) count allocations on malloc's traced
+     * path: with them every malloc goes there, and the sampling count
+     * runs in sa_sample_skip. */
+    int guard = __atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED) & SA_TRACE_ON_GUARD;
     if (on)
         __atomic_store_n(&sa_free_forget, sa_trace_forget, __ATOMIC_RELEASE);
-    __atomic_store_n(&sa_sample_below, on && t && !debug ? t + 1 : 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&sa_sample_below, on && t && !debug && !guard ? t + 1 : 0,
+                     __ATOMIC_RELEASE);
     __atomic_store_n(&sa_trace_free_on, on && (debug || (!sa_trace_lazy && t == 0)),
                      __ATOMIC_RELEASE);
 }
@@ -131,7 +137,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
         interval = 0;   /* the leak check traces every block */
     int saved = errno;
     sa_lock_acquire(&sa_trace_ctl_lock);
-    int was_on = __atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED);
+    int was_on = sa_tracing();
     if (!was_on) {
         /* Arm the hook, recording nothing yet (limit 0): what the
          * unwinder's set-up allocates under the guard (dlopen of
@@ -139,7 +145,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
          * blocks of unknown origin in the program's leak report. */
         __atomic_store_n(&sa_trace_limit, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&sa_trace_sample, (uint64_t)interval, __ATOMIC_RELEASE);
-        __atomic_store_n(&sa_trace_on, 1, __ATOMIC_RELEASE);
+        __atomic_fetch_or(&sa_trace_on, SA_TRACE_ON_TRACER, __ATOMIC_RELEASE);
     }
     int rc = sa_unwind_init(sa_trace_cfg.unwind);
     if (rc == 0) {
@@ -151,7 +157,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
         }
         __atomic_store_n(&sa_trace_limit, nframe, __ATOMIC_RELEASE);
     } else if (!was_on) {
-        __atomic_store_n(&sa_trace_on, 0, __ATOMIC_RELEASE);
+        __atomic_fetch_and(&sa_trace_on, ~SA_TRACE_ON_TRACER, __ATOMIC_RELEASE);
     }
     sa_lock_release(&sa_trace_ctl_lock);
     errno = saved;
@@ -171,8 +177,8 @@ static void traces_reset(void)
 SA_API void snapalloc_stop(void)
 {
     sa_lock_acquire(&sa_trace_ctl_lock);
-    if (__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED)) {
-        __atomic_store_n(&sa_trace_on, 0, __ATOMIC_RELEASE);
+    if (sa_tracing()) {
+        __atomic_fetch_and(&sa_trace_on, ~SA_TRACE_ON_TRACER, __ATOMIC_RELEASE);
         switches_publish(0);
         traces_reset();
         __atomic_store_n(&sa_trace_limit, 0, __ATOMIC_RELAXED);
@@ -182,7 +188,7 @@ SA_API void snapalloc_stop(void)
 
 SA_API int snapalloc_is_tracing(void)
 {
-    return __atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) != 0;
+    return (__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) & SA_TRACE_ON_TRACER) != 0;
 }
 
 SA_API int snapalloc_get_traceback_limit(void)
@@ -218,7 +224,7 @@ SA_API void snapalloc_reset_peak(void)
 SA_API void snapalloc_clear_traces(void)
 {
     sa_lock_acquire(&sa_trace_ctl_lock);
-    if (__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED))
+    if (sa_tracing())
         traces_reset();
     sa_lock_release(&sa_trace_ctl_lock);
 }

@@ -160,7 +160,7 @@ static int write_locked(const char *path, uint32_t trigger, uint32_t seq)
  * "."). */
 static int under_snap_lock(int wait, int (*fn)(void *ctx), void *ctx)
 {
-    if (!__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE))
+    if (!(__atomic_load_n(&sa_trace_on, __ATOMIC_ACQUIRE) & SA_TRACE_ON_TRACER))
         return -EINVAL;
     int saved = errno;
     int g = sa_trace_guard_enter();

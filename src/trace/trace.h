@@ -44,8 +44,17 @@
  * generation, 0, is never a live one: no stack id ever equals it. */
 #define SA_TRACE_OWN 0x00ffffffu
 
-/* Non-zero while tracing.  Read on every malloc: keep it alone. */
+/* Non-zero while tracing or sampling guard pages (debug/guard.h): the
+ * malloc family leaves its fast path.  Read on every malloc: keep it
+ * alone.  The bits say who asked: only SA_TRACE_ON_TRACER means the
+ * tracer records (sa_tracing). */
 extern SA_HIDDEN int sa_trace_on;
+#define SA_TRACE_ON_TRACER 1
+#define SA_TRACE_ON_GUARD 2
+SA_INLINE int sa_tracing(void)
+{
+    return __atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED) & SA_TRACE_ON_TRACER;
+}
 /* Non-zero while tracing with live counters: free() must forget the
  * block's record (sa_trace_free_block).  Read on every free. */
 extern SA_HIDDEN int sa_trace_free_on;
