@@ -205,7 +205,7 @@ WORKLOADS = {
                   "desc": "larson with 20 generations instead of 120"},
     "realloc-10": {"build": "realloc.c", "cmd": ["{bin}/realloc", "10"], "extra": True,
                    "desc": "realloc with 10 rounds instead of 60"},
-    "sqlite-20k": {"cmd": ["sqlite3", ":memory:", ".read {src}/sqlite_small.sql"], "extra": True,
+    "sqlite-20k": {"cmd": ["sqlite3", ":memory:", ".parameter set @rows 20000", ".read {src}/sqlite.sql"], "extra": True,
                    "desc": "sqlite with 20k rows instead of 200k"},
 }
 # The suite (issue 22): patterns modelled on mimalloc-bench's programs

@@ -1,4 +1,5 @@
 -- sqlite.sql - the script of the `sqlite` workload: sqlite3 :memory: '.read sqlite.sql'
+-- (200k rows; `.parameter set @rows N` before the .read sets another count)
 --
 -- An in-memory database, so no disk I/O is timed: insert 200k generated rows
 -- in one transaction, build two indexes, run aggregates and a self-join.  The
@@ -7,7 +8,7 @@
 PRAGMA cache_size = -65536;
 CREATE TABLE t(id INTEGER PRIMARY KEY, grp INTEGER, name TEXT, val REAL, blob BLOB);
 BEGIN;
-WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 200000)
+WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < coalesce(@rows, 200000))
 INSERT INTO t(id, grp, name, val, blob)
   SELECT x, (x * 7919) % 1000, printf('name-%08d-%s', (x * 104729) % 1000003, hex(x)),
          ((x * 31) % 9973) / 7.0, zeroblob(x % 97)

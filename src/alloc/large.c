@@ -170,6 +170,16 @@ static sa_large *cache_remove(unsigned i)
     return c;
 }
 
+/* The end of a search of the cache under large_lock: remove cache[best]
+ * (none if best is ncached), check the cache, and release the lock. */
+static sa_large *take_unlock(unsigned best)
+{
+    sa_large *d = best < ncached ? cache_remove(best) : NULL;
+    sa_check(cache_check());
+    sa_lock_release(&large_lock);
+    return d;
+}
+
 /* A cached block of at least size bytes and at most 1/4 more, or up to
  * twice as big if it kept its pages: a program that callocs and frees
  * buffers of varied sizes reuses resident pages instead of faulting in
@@ -178,7 +188,6 @@ static sa_large *cache_remove(unsigned i)
  * pages, else the most recent without. */
 static sa_large *cache_take(size_t size, size_t align)
 {
-    sa_large *d = NULL;
     sa_lock_acquire(&large_lock);
     unsigned best = ncached, bare = ncached;
     for (unsigned i = ncached; i-- > 0;) {
@@ -196,11 +205,7 @@ static sa_large *cache_take(size_t size, size_t align)
     }
     if (best == ncached)
         best = bare;
-    if (best < ncached)
-        d = cache_remove(best);
-    sa_check(cache_check());
-    sa_lock_release(&large_lock);
-    return d;
+    return take_unlock(best);
 }
 
 /* For a block growing by realloc: the smallest cached block of at least
@@ -212,18 +217,13 @@ static sa_large *cache_take_resident(size_t size)
 {
     if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
         return NULL;
-    sa_large *d = NULL;
     sa_lock_acquire(&large_lock);
     unsigned best = ncached;
     for (unsigned i = 0; i < ncached; i++)
         if (cache[i]->resident && cache[i]->size >= size && cache[i]->size / 4 <= size &&
             (best == ncached || cache[i]->size < cache[best]->size))
             best = i;
-    if (best < ncached)
-        d = cache_remove(best);
-    sa_check(cache_check());
-    sa_lock_release(&large_lock);
-    return d;
+    return take_unlock(best);
 }
 
 /* Whether len bytes (a multiple of 64) at p are all zero. */
@@ -285,7 +285,6 @@ static sa_large *cache_take_split(size_t size, size_t align)
     size_t head = (size + SA_ARENA_SIZE - 1) & ~(size_t)(SA_ARENA_SIZE - 1);
     if (!__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
         return NULL;
-    sa_large *d = NULL;
     sa_lock_acquire(&large_lock);
     unsigned best = ncached;
     for (unsigned i = 0; i < ncached; i++) {
@@ -295,10 +294,7 @@ static sa_large *cache_take_split(size_t size, size_t align)
             (best == ncached || c->size < cache[best]->size))
             best = i;
     }
-    if (best < ncached)
-        d = cache_remove(best);
-    sa_check(cache_check());
-    sa_lock_release(&large_lock);
+    sa_large *d = take_unlock(best);
     if (!d)
         return NULL;
     /* d is ours (live): nobody looks its tail up until it is cached. */
@@ -325,18 +321,13 @@ static sa_large *cache_take_smaller(size_t size)
 {
     if (size <= SA_LARGE_POPULATE_MAX || !__atomic_load_n(&resident_bytes, __ATOMIC_RELAXED))
         return NULL;
-    sa_large *d = NULL;
     sa_lock_acquire(&large_lock);
     unsigned best = ncached;
     for (unsigned i = 0; i < ncached; i++)
         if (cache[i]->resident && cache[i]->size < size && cache[i]->size >= size / 2 &&
             (best == ncached || cache[i]->size > cache[best]->size))
             best = i;
-    if (best < ncached)
-        d = cache_remove(best);
-    sa_check(cache_check());
-    sa_lock_release(&large_lock);
-    return d;
+    return take_unlock(best);
 }
 
 /* A big malloc'd block made of a smaller cached one that kept its pages,

@@ -80,6 +80,19 @@ void sa_buf_u64(sa_buf *b, uint64_t v)
     sa_buf_mem(b, tmp, sa_fmt_u64(tmp, v));
 }
 
+void sa_buf_i64(sa_buf *b, int64_t v)
+{
+    if (v < 0)
+        sa_buf_char(b, '-');
+    sa_buf_u64(b, v < 0 ? -(uint64_t)v : (uint64_t)v);
+}
+
+void sa_buf_hex(sa_buf *b, uint64_t v)
+{
+    char tmp[20];
+    sa_buf_mem(b, tmp, sa_fmt_hex(tmp, v));
+}
+
 void sa_buf_u64w(sa_buf *b, uint64_t v, int width)
 {
     char tmp[21];

@@ -23,6 +23,9 @@ void sa_buf_str(sa_buf *b, const char *s);
 void sa_buf_mem(sa_buf *b, const char *s, size_t n);
 void sa_buf_char(sa_buf *b, char c);
 void sa_buf_u64(sa_buf *b, uint64_t v);
+void sa_buf_i64(sa_buf *b, int64_t v);
+/* 0x-prefixed hexadecimal. */
+void sa_buf_hex(sa_buf *b, uint64_t v);
 /* Right-aligned in a field of width characters. */
 void sa_buf_u64w(sa_buf *b, uint64_t v, int width);
 int sa_buf_flush(sa_buf *b);

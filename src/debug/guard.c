@@ -296,19 +296,6 @@ void *sa_guard_realloc(void *p, size_t n)
 
 #define PFX "snapalloc: debug: "
 
-static void hex(sa_buf *b, uint64_t v)
-{
-    char t[20];
-    sa_fmt_hex(t, v);
-    sa_buf_str(b, t);
-}
-
-static void signed_dec(sa_buf *b, long v)
-{
-    if (v < 0)
-        sa_buf_char(b, '-');
-    sa_buf_u64(b, (uint64_t)(v < 0 ? -v : v));
-}
 
 /* What a report says besides the slot's stacks. */
 typedef struct guard_finding {
@@ -326,7 +313,7 @@ static void block_lines(sa_buf *b, const guard_finding *f)
 {
     const guard_slot *s = f->slot;
     sa_buf_str(b, PFX "block ");
-    hex(b, s->user);
+    sa_buf_hex(b, s->user);
     sa_buf_str(b, " of ");
     sa_buf_u64(b, s->size);
     sa_buf_str(b, " bytes, allocated by ");
@@ -340,15 +327,15 @@ static void block_lines(sa_buf *b, const guard_finding *f)
     sa_buf_char(b, '\n');
     if (f->addr) {
         sa_buf_str(b, PFX "faulting address ");
-        hex(b, f->addr);
+        sa_buf_hex(b, f->addr);
         sa_buf_str(b, " at offset ");
-        signed_dec(b, f->offset);
+        sa_buf_i64(b, f->offset);
         sa_buf_char(b, '\n');
     } else if (f->has_offset) {
         sa_buf_str(b, PFX "first bad byte at offset ");
-        signed_dec(b, f->offset);
+        sa_buf_i64(b, f->offset);
         sa_buf_str(b, ": ");
-        hex(b, ((const unsigned char *)s->user)[f->offset]);
+        sa_buf_hex(b, ((const unsigned char *)s->user)[f->offset]);
         sa_buf_str(b, " (expected 0xfd)\n");
     }
 }
@@ -370,7 +357,7 @@ static void write_report(const guard_finding *f)
             sa_debug_report_frames(&b, "freed at", f->slot->free_frames, f->slot->nfree);
     } else {
         sa_buf_str(&b, PFX "faulting address ");
-        hex(&b, f->addr);
+        sa_buf_hex(&b, f->addr);
         sa_buf_str(&b, " (no block there)\n");
     }
     sa_debug_report_frames(&b, f->here_title, f->here, f->nhere);

@@ -83,26 +83,13 @@ const char *sa_debug_api_name(int api)
     return api >= 0 && api < (int)(sizeof names / sizeof names[0]) ? names[api] : "?";
 }
 
-static void hex(sa_buf *b, uint64_t v)
-{
-    char t[20];
-    sa_fmt_hex(t, v);
-    sa_buf_str(b, t);
-}
-
-static void signed_dec(sa_buf *b, long v)
-{
-    if (v < 0)
-        sa_buf_char(b, '-');
-    sa_buf_u64(b, (uint64_t)(v < 0 ? -v : v));
-}
 
 static void frame_line(sa_buf *b, unsigned i, uintptr_t pc)
 {
     sa_buf_str(b, PFX "    #");
     sa_buf_u64(b, i);
     sa_buf_char(b, ' ');
-    hex(b, pc);
+    sa_buf_hex(b, pc);
     Dl_info info;
     struct link_map *lm = NULL;
     if (dladdr1((void *)pc, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm) {
@@ -110,7 +97,7 @@ static void frame_line(sa_buf *b, unsigned i, uintptr_t pc)
         sa_buf_char(b, ' ');
         sa_buf_str(b, path);
         sa_buf_char(b, '+');
-        hex(b, pc - lm->l_addr);
+        sa_buf_hex(b, pc - lm->l_addr);
     }
     sa_buf_char(b, '\n');
 }
@@ -139,7 +126,7 @@ static void hex_dump(sa_buf *b, const sa_debug_finding *f)
     if (to > hi)
         to = hi;
     sa_buf_str(b, PFX "bytes at offset ");
-    signed_dec(b, from);
+    sa_buf_i64(b, from);
     sa_buf_str(b, ":");
     for (long i = from; i < to; i++) {
         static const char digits[] = "0123456789abcdef";
@@ -156,7 +143,7 @@ static void hex_dump(sa_buf *b, const sa_debug_finding *f)
 static void block_line(sa_buf *b, const sa_debug_finding *f)
 {
     sa_buf_str(b, PFX "block ");
-    hex(b, (uintptr_t)f->user);
+    sa_buf_hex(b, (uintptr_t)f->user);
     if (f->size != SIZE_MAX) {
         sa_buf_str(b, " of ");
         sa_buf_u64(b, f->size);
@@ -171,9 +158,9 @@ static void block_line(sa_buf *b, const sa_debug_finding *f)
     if (!f->has_offset)
         return;
     sa_buf_str(b, PFX "first bad byte at offset ");
-    signed_dec(b, f->offset);
+    sa_buf_i64(b, f->offset);
     sa_buf_str(b, ": ");
-    hex(b, f->user[f->offset]);
+    sa_buf_hex(b, f->user[f->offset]);
     sa_buf_char(b, '\n');
     hex_dump(b, f);
 }
