@@ -18,21 +18,10 @@ for level in O0 O2; do
     sa_build "$SA_TMP/guard_$level" "$corpus/guard.c" "$level" -pthread
 done
 
-line_of() {
-    n=$(grep -n "$2\\b" "$corpus/$1" | head -n 1 | cut -d: -f1)
-    [ -n "$n" ] || sa_fail "no marker $2 in $1"
-    echo "$n"
-}
-
-# frame_line TAG SECTION FILE: the line of the first frame in FILE under
-# the report's SECTION.
-frame_line() {
-    awk -v sec="$2:" -v file="$3" '
-        /^snapalloc: debug: [^ ]/ { cur = substr($0, 19); next }
-        cur == sec && !done && match($0, "/" file ":[0-9]+") {
-            print substr($0, RSTART + length(file) + 2, RLENGTH - length(file) - 2); done = 1
-        }' "$(sa_err "$1")"
-}
+# line_of FILE MARKER: the line of MARKER in the corpus source FILE;
+# frame_line TAG SECTION FILE: lib.sh's sa_report_frame_line.
+line_of() { sa_marker_line "$corpus/$1" "$2"; }
+frame_line() { sa_report_frame_line "$@"; }
 
 # expect TAG KIND BLOCK OFFSET ALLOC FREE ACCESS DETECT: KIND the start
 # of the first line, BLOCK the rest of the block line after the address,

@@ -448,3 +448,22 @@ sa_expect_check_class() { # TAG CLASS "BYTES BLOCKS"
         sa_fail "run '$1': $2 is '$sa_got', expected '$3' (bytes blocks)"
     fi
 }
+
+# Debug-mode and guard-page reports (debug.sh, guard.sh):
+# sa_marker_line FILE MARKER: the line of the word MARKER in FILE.
+sa_marker_line() {
+    sa_n=$(grep -n "$2\\b" "$1" | head -n 1 | cut -d: -f1)
+    [ -n "$sa_n" ] || sa_fail "no marker $2 in $1"
+    echo "$sa_n"
+}
+
+# sa_report_frame_line TAG SECTION FILE: the line of the first frame in
+# FILE under the report's SECTION ("allocated at", "freed at", "detected
+# at", ...) in TAG's stderr.
+sa_report_frame_line() {
+    awk -v sec="$2:" -v file="$3" '
+        /^snapalloc: debug: [^ ]/ { cur = substr($0, 19); next }
+        cur == sec && !done && match($0, "/" file ":[0-9]+") {
+            print substr($0, RSTART + length(file) + 2, RLENGTH - length(file) - 2); done = 1
+        }' "$(sa_err "$1")"
+}
