@@ -46,6 +46,20 @@ SA_INLINE void *sa_guard_maybe(size_t n, size_t align, int api)
     return sa_guard_sampled(n, align, api);
 }
 
+/* malloc's own count (preload/override.c), in its unlikely branch: with
+ * guard pages alone (trace_on, sa_trace_on as malloc read it), whether this allocation is not the chosen one (a
+ * decrement, nothing out of line).  When it says no it changes nothing,
+ * and the traced path's sa_guard_maybe counts as if it had not been
+ * asked. */
+SA_INLINE int sa_guard_pass(int trace_on)
+{
+    if (trace_on == SA_TRACE_ON_GUARD && SA_LIKELY(sa_guard_left > 1)) {
+        sa_guard_left--;
+        return 1;
+    }
+    return 0;
+}
+
 /* calloc's: n * size bytes (zero: a slot's pages are fresh). */
 SA_INLINE void *sa_guard_maybe_calloc(size_t n, size_t size, int api)
 {

@@ -70,7 +70,7 @@ SA_INLINE void *debug_traced(void *u, size_t n)
 /* malloc's traced path, out of line and entered by a tail call: its
  * frame's return address is the program's call site, which the frame-
  * pointer unwinder would not see were malloc itself frameless. */
-static SA_NOINLINE void *malloc_traced_slow(size_t n)
+static SA_NOINLINE void *malloc_traced(size_t n)
 {
     void *g = sa_guard_maybe(n, 0, SA_API_MALLOC);   /* guard pages: debug/guard.h */
     if (SA_UNLIKELY(g))
@@ -78,19 +78,6 @@ static SA_NOINLINE void *malloc_traced_slow(size_t n)
     if (SA_UNLIKELY(sa_debug_on))
         return debug_traced(sa_debug_alloc(n, 0, SA_API_MALLOC, 0), n);
     return traced_new(sa_heap_malloc(n), n);
-}
-
-/* Guard pages alone (debug/guard.h), an allocation the count lets
- * through: a decrement and a jump to the allocator, no frame (28
- * instructions a malloc through malloc_traced_slow's frame and tests:
- * 1.2x on churn). */
-static SA_NOINLINE SA_FRAMELESS void *malloc_traced(size_t n)
-{
-    if (SA_LIKELY(sa_trace_on == SA_TRACE_ON_GUARD) && SA_LIKELY(sa_guard_left > 1)) {
-        sa_guard_left--;
-        return sa_malloc(n);
-    }
-    return malloc_traced_slow(n);
 }
 
 /* free()'s traced path: debug mode's, or the tracer's. */
@@ -102,13 +89,14 @@ static SA_NOINLINE void free_traced(void *p)
         sa_trace_free_block(p);
 }
 
-/* Under sampled tracing (trace/sample.h) an allocation the count lets
- * through is a plain one after a load, a compare and a thread-local
- * subtraction, in malloc's unlikely branch, which then rejoins its fast
- * path; the rest goes on to the traced path by a tail call. */
+/* Under sampled tracing (trace/sample.h) or guard pages alone (debug/
+ * guard.h) an allocation the count lets through is a plain one after a
+ * thread-local count, in malloc's unlikely branch, which then rejoins its
+ * fast path; the rest goes on to the traced path by a tail call. */
 SA_EXPORT SA_FRAMELESS void *malloc(size_t n)
 {
-    if (SA_UNLIKELY(sa_trace_on) && !sa_sample_pass(n))
+    int on = sa_trace_on;
+    if (SA_UNLIKELY(on) && !sa_sample_pass(n) && !sa_guard_pass(on))
         return malloc_traced(n);
     return sa_heap_malloc(n);
 }

@@ -76,11 +76,15 @@ SA_INLINE int sa_sample_pass(size_t size)
     /* sa_sample_left is never negative (sample.c stores draws >= 1 and
      * counts that stay above 0): compared unsigned, no test after the
      * subtraction. */
-    uint64_t left = (uint64_t)sa_sample_left;
-    if (SA_LIKELY(size < __atomic_load_n(&sa_sample_below, __ATOMIC_RELAXED)) &&
-        SA_LIKELY(size < left)) {
-        sa_sample_left = (int64_t)(left - size);
-        return 1;
+    if (SA_LIKELY(size < __atomic_load_n(&sa_sample_below, __ATOMIC_RELAXED))) {
+        /* Not before the test: when sampling is off (guard pages alone)
+         * the count is not read at all (no if-conversion). */
+        __asm__ volatile("" ::: "memory");
+        uint64_t left = (uint64_t)sa_sample_left;
+        if (SA_LIKELY(size < left)) {
+            sa_sample_left = (int64_t)(left - size);
+            return 1;
+        }
     }
     return 0;
 }
