@@ -38,7 +38,7 @@ SA_INLINE sa_tag *sa_tag_page_slot(const sa_pm_leaf *leaf, unsigned pe, const vo
     if (SA_UNLIKELY(tags == NULL))
         return NULL;
     uint32_t off = sa_pagemap_page_offset(pe, p);
-    return &tags[((uint64_t)off * sa_class_by_entry[pe & 0xffu].recip) >> 32];
+    return &tags[((uint64_t)off * sa_class_by_entry[pe & SA_PM_PAGE_CLASS_BYTE].recip) >> 32];
 }
 
 /* The tag of p, a block the allocator has just returned, if p is an arena
@@ -90,7 +90,7 @@ SA_NOINLINE void sa_free_other(const sa_pm_leaf *leaf, void *p);
  * entry bounds the pool at 0. */
 SA_INLINE int sa_page_block_ok(unsigned pe, const sa_block *b)
 {
-    const sa_class_info *ci = &sa_class_by_entry[pe & 0xffu];
+    const sa_class_info *ci = &sa_class_by_entry[pe & SA_PM_PAGE_CLASS_BYTE];
     uint32_t off = sa_pagemap_page_offset(pe, b);
     uint64_t prod = (uint64_t)off * ci->recip;
     return !((uint32_t)prod >= ci->recip || off >= ci->limit ||
@@ -108,7 +108,6 @@ SA_INLINE int sa_free_page_ok(unsigned pe, void *p)
     }
     return 1;
 }
-
 
 /* free(): a block whose page holds carved blocks is validated from its
  * page entry and the class table and goes in the thread's cache; the
@@ -130,7 +129,7 @@ SA_INLINE void sa_free_then(void *p, sa_tag_fn *forget)
             /* A block that passed is in a plain page (pagemap.h): its
              * class is the entry's low byte less SA_CLASS_PLAIN, which
              * the compiler folds into the cache's displacement. */
-            sa_heap_free_class(pe, (size_t)(pe & 0xffu) - SA_CLASS_PLAIN, p);
+            sa_heap_free_class(pe, (size_t)(pe & SA_PM_PAGE_CLASS_BYTE) - SA_CLASS_PLAIN, p);
         }
         return;
     }

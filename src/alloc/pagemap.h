@@ -84,6 +84,9 @@ enum { SA_PM_ARENA = 1, SA_PM_LARGE = 2, SA_PM_FREED = 3, SA_PM_TAG = 3 };
 #define SA_PM_PAGE_BITS (SA_PM_LEAF_BITS + SA_ARENA_SHIFT - SA_PAGE_SHIFT)   /* 21 */
 #define SA_PM_PAGE_VALID 0x80u
 #define SA_PM_PAGE_CLASS 0x7fu
+/* The low byte, which indexes alloc/sizeclass.h's sa_class_by_entry:
+ * SA_PM_PAGE_VALID | class, or SA_CLASS_SLOW + class (marked). */
+#define SA_PM_PAGE_CLASS_BYTE 0xffu
 #define SA_PM_PAGE_DISTANCE 0x0f00u
 #define SA_PM_PAGE_DISTANCE_SHIFT 8
 #define SA_PM_PAGE_COLOR_SHIFT 12
@@ -156,7 +159,7 @@ SA_INLINE unsigned sa_pagemap_page_color(unsigned pe)
 /* The size class of a nonzero page entry pe, marked or not. */
 SA_INLINE unsigned sa_pagemap_page_class(unsigned pe)
 {
-    return (pe & SA_PM_PAGE_VALID) ? pe & SA_PM_PAGE_CLASS : (pe & 0xffu) - SA_CLASS_SLOW;
+    return (pe & SA_PM_PAGE_VALID) ? pe & SA_PM_PAGE_CLASS : (pe & SA_PM_PAGE_CLASS_BYTE) - SA_CLASS_SLOW;
 }
 
 /* Whether nonzero page entry pe is marked for the slow free. */
@@ -168,7 +171,7 @@ SA_INLINE int sa_pagemap_page_is_slow(unsigned pe)
 /* The plain entry of nonzero page entry pe (pe itself if not marked). */
 SA_INLINE unsigned sa_pagemap_page_plain(unsigned pe)
 {
-    return (pe & ~0xffu) | SA_PM_PAGE_VALID | sa_pagemap_page_class(pe);
+    return (pe & ~SA_PM_PAGE_CLASS_BYTE) | SA_PM_PAGE_VALID | sa_pagemap_page_class(pe);
 }
 
 /* Mark the page of p, in leaf, whose entry is nonzero, for the slow free
@@ -179,7 +182,8 @@ static inline void sa_pagemap_page_mark_slow(sa_pm_leaf *leaf, const void *p)
     uint16_t *slot = &leaf->page[((uintptr_t)p >> SA_PAGE_SHIFT) & ((1u << SA_PM_PAGE_BITS) - 1)];
     unsigned pe = __atomic_load_n(slot, __ATOMIC_RELAXED);
     if (pe && !sa_pagemap_page_is_slow(pe))
-        __atomic_store_n(slot, (uint16_t)((pe & ~0xffu) | (SA_CLASS_SLOW + (pe & SA_PM_PAGE_CLASS))),
+        __atomic_store_n(slot, (uint16_t)((pe & ~SA_PM_PAGE_CLASS_BYTE) |
+                                          (SA_CLASS_SLOW + (pe & SA_PM_PAGE_CLASS))),
                          __ATOMIC_RELAXED);
 }
 
