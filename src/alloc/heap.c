@@ -245,6 +245,10 @@ static sa_heap *heap_get(void)
     if (!h)
         return NULL;
     tls_state = 1;
+    /* An adopted heap's budget was its last thread's: malloc's next call
+     * asks the slow path, which arms it for this one (trace/budget.h). */
+    h->budget = h->budget_armed = 0;
+    h->budget_nmalloc = h->nmalloc;
     sa_tls_heap = h;
     /* pthread_setspecific may allocate: the heap is already in place. */
     if (heap_key_ok)

@@ -62,11 +62,16 @@ typedef struct sa_heap {
                                       next one means the thread does not
                                       reuse what it caches */
     sa_block *remote;              /* atomic: blocks freed by other threads */
+    uint64_t budget;               /* bytes malloc's fast path may still
+                                      allocate before it asks the slow
+                                      path (sa_heap_malloc_budgeted) */
     uint64_t nmalloc, nfree;       /* calls made by this heap's thread(s) */
     int state;                     /* atomic: SA_HEAP_* */
     sa_lock lock;                  /* ABANDONED/SHARED: who works on it */
     struct sa_heap *next_all;      /* registry of every heap */
     struct sa_heap *next_abandoned;
+    uint64_t budget_armed;         /* budget as last armed or settled */
+    uint64_t budget_nmalloc;       /* nmalloc then (trace/budget.h) */
 } sa_heap;
 
 extern SA_TLS SA_HIDDEN sa_heap *sa_tls_heap;
@@ -103,38 +108,92 @@ void sa_heap_prefork(void);
 void sa_heap_postfork_parent(void);
 void sa_heap_postfork_child(void);
 
+/* The slot (sa_heap_cache) of an n-byte request into slot, or, when n is
+ * over SA_MEDIUM_MAX, return the slow path's block from the caller. */
+#define SA_HEAP_SLOT_OR_RETURN(n, slot)                          \
+    do {                                                         \
+        if (SA_LIKELY((n) <= SA_SMALL_MAX))                      \
+            (slot) = ((n) + SA_ALIGNMENT - 1) / SA_ALIGNMENT;    \
+        else if ((n) <= SA_MEDIUM_MAX)                           \
+            (slot) = 1 + sa_medium_class(n);                     \
+        else                                                     \
+            return sa_heap_malloc_slow(n);                       \
+    } while (0)
+
+/* A block of slot from h's cache or its head pool of the class, or NULL
+ * when both are empty. */
+SA_INLINE void *sa_heap_pop(sa_heap *h, size_t slot)
+{
+    sa_tcache *tc = &h->cache_slot[slot];
+    sa_block *cached = tc->head;
+    if (SA_LIKELY(cached != NULL)) {
+        tc->head = cached->next;
+        tc->count--;
+        cached->key = 0;
+        h->nmalloc++;
+        return cached;
+    }
+    sa_pool *pool = h->used_slot[slot];
+    if (SA_LIKELY(pool != NULL)) {
+        sa_block *b = pool->free;
+        if (SA_LIKELY(b != NULL)) {
+            pool->free = b->next;
+            b->key = 0;
+            pool->used++;
+            h->nmalloc++;
+            return b;
+        }
+    }
+    return NULL;
+}
+
 SA_INLINE void *sa_heap_malloc(size_t n)
 {
     sa_heap *h = sa_tls_heap;
     size_t slot;
-    if (SA_LIKELY(n <= SA_SMALL_MAX))
-        slot = (n + SA_ALIGNMENT - 1) / SA_ALIGNMENT;
-    else if (n <= SA_MEDIUM_MAX)
-        slot = 1 + sa_medium_class(n);
-    else
-        return sa_heap_malloc_slow(n);
+    SA_HEAP_SLOT_OR_RETURN(n, slot);
     if (SA_LIKELY(h != NULL)) {
-        sa_tcache *tc = &h->cache_slot[slot];
-        sa_block *cached = tc->head;
-        if (SA_LIKELY(cached != NULL)) {
-            tc->head = cached->next;
-            tc->count--;
-            cached->key = 0;
-            h->nmalloc++;
-            return cached;
-        }
-        sa_pool *pool = h->used_slot[slot];
-        if (SA_LIKELY(pool != NULL)) {
-            sa_block *b = pool->free;
-            if (SA_LIKELY(b != NULL)) {
-                pool->free = b->next;
-                b->key = 0;
-                pool->used++;
-                h->nmalloc++;
-                return b;
-            }
-        }
+        void *p = sa_heap_pop(h, slot);
+        if (SA_LIKELY(p != NULL))
+            return p;
     }
+    return sa_heap_malloc_slow(n);
+}
+
+/* *budget -= n; whether that borrowed (n was more than *budget).  One
+ * subtraction from memory and its carry flag on x86-64, which GCC does
+ * not make of __builtin_sub_overflow on a memory operand (it loads,
+ * subtracts and stores). */
+SA_INLINE int sa_budget_take(uint64_t *budget, size_t n)
+{
+#if defined(__x86_64__) && defined(__GCC_ASM_FLAG_OUTPUTS__)
+    int borrow;
+    __asm__("subq %2, %0" : "+m"(*budget), "=@ccb"(borrow) : "r"((uint64_t)n));
+    return borrow;
+#else
+    return __builtin_sub_overflow(*budget, n, budget);
+#endif
+}
+
+/* malloc()'s fast path: sa_heap_malloc after one subtraction from the
+ * thread's byte budget, which sampled tracing and guard pages arm
+ * (trace/budget.h) and which is otherwise so large that it runs out once
+ * in 64 MiB.  When it runs out (the subtraction borrows: the budget then
+ * holds its old value less n, modulo 2^64), or the thread has no heap
+ * yet, spent (a constant at the call site, entered by a tail call) makes
+ * the allocation: it is where the sampling and guard counts run.  Two
+ * instructions on the untraced path, and none of the counting jemalloc
+ * and tcmalloc do in their fast paths beyond them. */
+SA_INLINE void *sa_heap_malloc_budgeted(size_t n, void *(*spent)(size_t))
+{
+    sa_heap *h = sa_tls_heap;
+    if (SA_UNLIKELY(h == NULL) || SA_UNLIKELY(sa_budget_take(&h->budget, n)))
+        return spent(n);
+    size_t slot;
+    SA_HEAP_SLOT_OR_RETURN(n, slot);
+    void *p = sa_heap_pop(h, slot);
+    if (SA_LIKELY(p != NULL))
+        return p;
     return sa_heap_malloc_slow(n);
 }
 

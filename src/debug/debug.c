@@ -529,7 +529,7 @@ void sa_debug_start(void)
     /* The leak check's lazy counting leaves free() alone: debug mode
      * needs it. */
     __atomic_store_n(&sa_trace_free_on, 1, __ATOMIC_RELEASE);
-    __atomic_store_n(&sa_sample_below, 0, __ATOMIC_RELEASE);   /* every malloc comes here */
+    __atomic_store_n(&sa_trace_malloc_all, 1, __ATOMIC_RELEASE);   /* every malloc comes here */
 }
 
 /* Fork: the report lock, then the quarantine's (a report is never

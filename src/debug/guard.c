@@ -22,6 +22,7 @@
  * tracer's unwinder (trace/unwind.h), which guard mode starts on its own.
  */
 #include "debug/guard.h"
+#include "trace/budget.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -586,9 +587,9 @@ void sa_guard_start(void)
     install(SIGSEGV, &old_segv);
     install(SIGBUS, &old_bus);
     __atomic_fetch_or(&sa_trace_on, SA_TRACE_ON_GUARD, __ATOMIC_RELEASE);
-    /* Every malloc to the traced path, where the guard count runs (trace/
-     * sample.h: sampling's own count then runs there too). */
-    __atomic_store_n(&sa_sample_below, 0, __ATOMIC_RELEASE);
+    /* malloc asks at its next call, and then spends a budget armed from
+     * the guard count (trace/budget.h). */
+    sa_budget_reset_all();
 }
 
 void sa_guard_prefork(void)

@@ -9,8 +9,9 @@
  * mode's report format, then lets the program die of the signal.
  *
  * The entry points reach the sampling from the paths they take when
- * sa_trace_on is nonzero (guard mode sets its SA_TRACE_ON_GUARD bit), so
- * malloc's fast path does not change; free() of a guarded block gets to
+ * sa_trace_on is nonzero (guard mode sets its SA_TRACE_ON_GUARD bit);
+ * malloc's fast path spends a byte budget armed from the count (trace/
+ * budget.h) and reaches it only when that runs out; free() of a guarded block gets to
  * sa_free_other (the pool's granules have a page-map leaf but no entry),
  * which hands it here.
  */
@@ -41,23 +42,15 @@ SA_INLINE void *sa_guard_maybe(size_t n, size_t align, int api)
 {
     if (SA_LIKELY(!(__atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED) & SA_TRACE_ON_GUARD)))
         return NULL;
+    /* Counted here, so not again when the budget settles the heap's
+     * mallocs (trace/budget.h): the heap's count of them is about to
+     * take this one. */
+    sa_heap *h = sa_tls_heap;
+    if (h)
+        h->budget_nmalloc++;
     if (SA_LIKELY(--sa_guard_left > 0))
         return NULL;
     return sa_guard_sampled(n, align, api);
-}
-
-/* malloc's own count (preload/override.c), in its unlikely branch: with
- * guard pages alone (trace_on, sa_trace_on as malloc read it), whether this allocation is not the chosen one (a
- * decrement, nothing out of line).  When it says no it changes nothing,
- * and the traced path's sa_guard_maybe counts as if it had not been
- * asked. */
-SA_INLINE int sa_guard_pass(int trace_on)
-{
-    if (trace_on == SA_TRACE_ON_GUARD && SA_LIKELY(sa_guard_left > 1)) {
-        sa_guard_left--;
-        return 1;
-    }
-    return 0;
 }
 
 /* calloc's: n * size bytes (zero: a slot's pages are fresh). */

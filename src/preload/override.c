@@ -22,6 +22,7 @@
 #include "debug/debug_mode.h"
 #include "debug/guard.h"
 #include "leak/leak.h"
+#include "trace/budget.h"
 #include "trace/trace.h"
 #include "alloc/sizeclass.h"
 
@@ -67,10 +68,9 @@ SA_INLINE void *debug_traced(void *u, size_t n)
 #define SA_FRAMELESS
 #endif
 
-/* malloc's traced path, out of line and entered by a tail call: its
- * frame's return address is the program's call site, which the frame-
- * pointer unwinder would not see were malloc itself frameless. */
-static SA_NOINLINE void *malloc_traced(size_t n)
+/* What malloc's traced paths do: a guarded block (debug/guard.h), debug
+ * mode's, or the allocator's, recorded (under sampling, if chosen). */
+SA_INLINE void *malloc_decided(size_t n)
 {
     void *g = sa_guard_maybe(n, 0, SA_API_MALLOC);   /* guard pages: debug/guard.h */
     if (SA_UNLIKELY(g))
@@ -78,6 +78,26 @@ static SA_NOINLINE void *malloc_traced(size_t n)
     if (SA_UNLIKELY(sa_debug_on))
         return debug_traced(sa_debug_alloc(n, 0, SA_API_MALLOC, 0), n);
     return traced_new(sa_heap_malloc(n), n);
+}
+
+/* malloc's traced paths, out of line and entered by a tail call: their
+ * frame's return address is the program's call site, which the frame-
+ * pointer unwinder would not see were malloc itself frameless.  The
+ * first serves full tracing and debug mode (every malloc); the second a
+ * malloc whose byte budget ran out (trace/budget.h), which is how
+ * sampled tracing and guard pages see a malloc: it settles the budget
+ * into their counts, lets them decide, and arms it again. */
+static SA_NOINLINE void *malloc_traced(size_t n)
+{
+    return malloc_decided(n);
+}
+
+static SA_NOINLINE void *malloc_spent(size_t n)
+{
+    sa_budget_spent(n);
+    void *p = malloc_decided(n);
+    sa_budget_arm();
+    return p;
 }
 
 /* free()'s traced path: debug mode's, or the tracer's. */
@@ -90,15 +110,13 @@ static SA_NOINLINE void free_traced(void *p)
 }
 
 /* Under sampled tracing (trace/sample.h) or guard pages alone (debug/
- * guard.h) an allocation the count lets through is a plain one after a
- * thread-local count, in malloc's unlikely branch, which then rejoins its
- * fast path; the rest goes on to the traced path by a tail call. */
+ * guard.h) malloc's fast path spends its byte budget, and only a malloc
+ * that finds it short takes a traced path (trace/budget.h). */
 SA_EXPORT SA_FRAMELESS void *malloc(size_t n)
 {
-    int on = sa_trace_on;
-    if (SA_UNLIKELY(on) && !sa_sample_pass(n) && !sa_guard_pass(on))
+    if (SA_UNLIKELY(sa_trace_malloc_all))
         return malloc_traced(n);
-    return sa_heap_malloc(n);
+    return sa_heap_malloc_budgeted(n, malloc_spent);
 }
 
 SA_EXPORT SA_FRAMELESS void free(void *p)

@@ -15,6 +15,7 @@
 #include "debug/debug_mode.h"
 #include "format/snapshot.h"
 #include "snapalloc.h"
+#include "trace/budget.h"
 #include "trace/config.h"
 #include "trace/libunwind.h"
 #include "trace/sample.h"
@@ -80,6 +81,7 @@ void sa_trace_postfork_child(void)
     sa_lock_reinit(&sa_trace_ctl_lock);
     sa_trace_sequence = 0;
     sa_sample_postfork_child();
+    sa_budget_postfork_child();
     sa_trigger_postfork_child();
 }
 
@@ -88,23 +90,21 @@ void sa_trace_postfork_child(void)
 /* The entry points' switches for the tracer's mode, once its counters are
  * ready: free() calls the tracer for every block under full tracing with
  * live counters (trace.h), and never under sampling, where the recorded
- * blocks' pages are marked instead (sample.h); malloc counts down inline
- * under sampling alone (sa_sample_below).  Debug mode needs every call,
- * guard pages every malloc. */
+ * blocks' pages are marked instead (sample.h).  malloc takes its traced
+ * path every time under full tracing and debug mode, and under sampling
+ * only when its byte budget runs out (trace/budget.h): every thread's
+ * budget is zeroed, so each asks again at its next malloc and re-arms
+ * for the new mode. */
 static void switches_publish(int on)
 {
     uint64_t t = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
     int debug = __atomic_load_n(&sa_debug_on, __ATOMIC_RELAXED);
-    /* Guard pages (debug/guard.h) count allocations on malloc's traced
-     * path: with them every malloc goes there, and the sampling count
-     * runs in sa_sample_skip. */
-    int guard = __atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED) & SA_TRACE_ON_GUARD;
     if (on)
         __atomic_store_n(&sa_free_forget, sa_trace_forget, __ATOMIC_RELEASE);
-    __atomic_store_n(&sa_sample_below, on && t && !debug && !guard ? t + 1 : 0,
-                     __ATOMIC_RELEASE);
+    __atomic_store_n(&sa_trace_malloc_all, debug || (on && t == 0), __ATOMIC_RELEASE);
     __atomic_store_n(&sa_trace_free_on, on && (debug || (!sa_trace_lazy && t == 0)),
                      __ATOMIC_RELEASE);
+    sa_budget_reset_all();
 }
 
 /* A new sampling interval while tracing: the tags of the current
@@ -146,6 +146,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
         __atomic_store_n(&sa_trace_limit, 0, __ATOMIC_RELAXED);
         __atomic_store_n(&sa_trace_sample, (uint64_t)interval, __ATOMIC_RELEASE);
         __atomic_fetch_or(&sa_trace_on, SA_TRACE_ON_TRACER, __ATOMIC_RELEASE);
+        __atomic_store_n(&sa_trace_malloc_all, 1, __ATOMIC_RELEASE);
     }
     int rc = sa_unwind_init(sa_trace_cfg.unwind);
     if (rc == 0) {
@@ -158,6 +159,7 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
         __atomic_store_n(&sa_trace_limit, nframe, __ATOMIC_RELEASE);
     } else if (!was_on) {
         __atomic_fetch_and(&sa_trace_on, ~SA_TRACE_ON_TRACER, __ATOMIC_RELEASE);
+        switches_publish(0);
     }
     sa_lock_release(&sa_trace_ctl_lock);
     errno = saved;

@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 uint64_t sa_trace_sample;
-uint64_t sa_sample_below;
 SA_TLS int64_t sa_sample_left;
 
 static SA_TLS uint64_t rng;          /* xorshift64* state; 0: not seeded */

@@ -16,9 +16,11 @@
  * An unrecorded block has no record, and free() does not call the
  * tracer for it: the tracer marks the page of each block it records for
  * the slow free (alloc/pagemap.h), and only frees in marked pages and of
- * large blocks reach it (alloc/alloc_inline.h's sa_free_forget).  The
- * fast path below is one TLS subtraction; everything else (seeding,
- * drawing) is in sample.c, out of line.
+ * large blocks reach it (alloc/alloc_inline.h's sa_free_forget).
+ * malloc's fast path spends from a byte budget armed below the count
+ * (trace/budget.h) and reaches the count only when it runs out; the
+ * other entry points' traced path below spends from the same budget.
+ * Everything else (seeding, drawing) is in sample.c, out of line.
  */
 #ifndef SA_TRACE_SAMPLE_H
 #define SA_TRACE_SAMPLE_H
@@ -26,6 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "alloc/heap.h"
 #include "common/compiler.h"
 
 /* The upper bound of the mean interval (SNAPALLOC_SAMPLE, the API): the
@@ -44,49 +47,24 @@ extern SA_TLS SA_HIDDEN int64_t sa_sample_left;
  * recorded; draws the next count. */
 int sa_sample_decide(size_t size, uint64_t interval);
 
-/* Whether to skip (not record) an allocation of size bytes: the count
- * runs on, or sa_sample_decide says. */
+/* sa_sample_skip's slow path (trace/budget.h): settles malloc's byte
+ * budget into the count, decides, arms the budget again. */
+int sa_budget_sample_decide(size_t size, uint64_t interval);
+
+/* Whether to skip (not record) an allocation of size bytes: it fits the
+ * thread's byte budget (trace/budget.h), which is below the count, and
+ * is taken from it; else sa_budget_sample_decide says. */
 SA_INLINE int sa_sample_skip(size_t size)
 {
     uint64_t interval = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
     if (SA_LIKELY(interval == 0))
         return 0;
-    if (SA_LIKELY(size <= interval)) {
-        int64_t left = sa_sample_left - (int64_t)size;
-        if (SA_LIKELY(left > 0)) {
-            sa_sample_left = left;
-            return 1;
-        }
+    sa_heap *h = sa_tls_heap;
+    if (SA_LIKELY(h != NULL) && SA_LIKELY(size <= h->budget)) {
+        h->budget -= size;
+        return 1;
     }
-    return !sa_sample_decide(size, interval);
-}
-
-/* malloc's own countdown (preload/override.c), before its traced path:
- * sa_trace_sample + 1 while sampled tracing is all that takes malloc off
- * its fast path (trace/api.c), else 0.  One comparison then both says
- * that this is the mode and that the request is not over the interval. */
-extern SA_HIDDEN uint64_t sa_sample_below;
-
-/* Whether an allocation of size bytes is counted down and not recorded,
- * the common case under sampling: a load, a compare and the TLS
- * subtraction.  When it says no it changes nothing, so the traced path's
- * sa_sample_skip then decides as if it had not been asked. */
-SA_INLINE int sa_sample_pass(size_t size)
-{
-    /* sa_sample_left is never negative (sample.c stores draws >= 1 and
-     * counts that stay above 0): compared unsigned, no test after the
-     * subtraction. */
-    if (SA_LIKELY(size < __atomic_load_n(&sa_sample_below, __ATOMIC_RELAXED))) {
-        /* Not before the test: when sampling is off (guard pages alone)
-         * the count is not read at all (no if-conversion). */
-        __asm__ volatile("" ::: "memory");
-        uint64_t left = (uint64_t)sa_sample_left;
-        if (SA_LIKELY(size < left)) {
-            sa_sample_left = (int64_t)(left - size);
-            return 1;
-        }
-    }
-    return 0;
+    return !sa_budget_sample_decide(size, interval);
 }
 
 /* 1 - exp(-x) for x >= 0, accurate for small x too (no libm). */

@@ -66,6 +66,7 @@
 
 int sa_trace_on;
 int sa_trace_free_on;
+int sa_trace_malloc_all;
 
 static SA_TLS int guard;
 

@@ -55,6 +55,10 @@ SA_INLINE int sa_tracing(void)
 {
     return __atomic_load_n(&sa_trace_on, __ATOMIC_RELAXED) & SA_TRACE_ON_TRACER;
 }
+/* Non-zero while every malloc must take its traced path (full tracing,
+ * debug mode); under sampling or guard pages alone malloc spends a byte
+ * budget instead (trace/budget.h).  Read on every malloc. */
+extern SA_HIDDEN int sa_trace_malloc_all;
 /* Non-zero while tracing with live counters: free() must forget the
  * block's record (sa_trace_free_block).  Read on every free. */
 extern SA_HIDDEN int sa_trace_free_on;

@@ -121,6 +121,28 @@ for v in unset 0 off; do
     sa_expect_stderr off_$v ""
 done
 
+# The rate: one malloc in N, whatever its size.  200,000 mallocs in a
+# fixed cycle of four sizes at N = 100: counts drawn from 1..199 renew
+# 2000 times, standard deviation 26; each size's 500 within 6 of theirs
+# (sqrt(500) = 22).  malloc spends a byte budget armed from the count
+# (src/trace/budget.h); a budget armed for the whole count chose the
+# 1000-byte blocks 25 times as often as the 40-byte ones.  Alone, and
+# with sampled tracing on the same budget.
+for cfg in "SNAPALLOC_GUARD=100" "SNAPALLOC_GUARD=100 SNAPALLOC_SAMPLE=64K SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0"; do
+    sa_run_preload_nostats rate env $cfg "$SA_TMP/guard_O2" rate
+    sa_expect_status rate 0 "$cfg"
+    sa_expect_stderr rate ""
+    set -- $(cat "$(sa_out rate)")
+    [ "$1" = guarded ] && [ $# = 5 ] || sa_fail "$cfg: rate printed '$*'"
+    shift
+    total=$(($1 + $2 + $3 + $4))
+    [ $total -ge 1850 ] && [ $total -le 2150 ] || sa_fail "$cfg: $total of 200000 mallocs guarded, expected 2000 +- 150 ($*)"
+    for k in "$@"; do
+        [ "$k" -ge 370 ] && [ "$k" -le 630 ] || sa_fail "$cfg: guarded per size $*, expected 500 +- 130 each"
+    done
+    echo "guard: $cfg: guarded per size: $*"
+done
+
 # Bad values: one warning line each, and the safe default: a bad rate
 # leaves guard pages off; a bad slot count or alignment, the default.
 bad() { # TAG VAR VALUE WARNING STATUS [ENV...]

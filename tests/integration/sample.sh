@@ -9,7 +9,8 @@
 # blocks larger than the interval are exact; freed blocks leave nothing,
 # also when another thread frees them; a fork child re-seeds (its choices
 # differ from its parent's after the fork); the peak trigger works on the
-# estimates, and signal and interval snapshots are sampled ones; every bad value gets one warning line and the default mean
+# estimates, and signal and interval snapshots are sampled ones; sampling
+# and guard pages together; every bad value gets one warning line and the default mean
 # (512K); `run --sample` refuses bad values and `check` refuses sampling
 # (exit 2).  At -O0 and -O2.
 set -eu
@@ -106,6 +107,24 @@ sa_expect_status remote 0
 sa_expect_stderr remote ""
 sites "$SA_SNAPS/remote.snap" >"$SA_TMP/remote.json"
 python3 - "$SA_TMP/remote.json" <<'PY' || sa_fail "remote frees"
+import json, sys
+r = json.load(open(sys.argv[1]))
+ok = "site_small" not in r and "site_page" in r and r["site_big"] == [2000000, 20]
+ok = ok and r["_hdr"][0] == 65536 and r["_hdr"][1] == r["_hdr"][2]
+print(r)
+sys.exit(0 if ok else 1)
+PY
+
+# Sampling and guard pages together: both count on malloc's byte budget
+# (src/trace/budget.h), and a sampled block may be a guarded one.  The
+# same checks as above: freed blocks leave nothing, exact big blocks,
+# the counters agree with the recount.
+sa_run_traced both env SNAPALLOC_SAMPLE=64K SNAPALLOC_SAMPLE_SEED=3 SNAPALLOC_GUARD=20 \
+    SNAPALLOC_SNAPSHOT="$SA_SNAPS/both.snap" "$prog" remote
+sa_expect_status both 0
+sa_expect_stderr both ""
+sites "$SA_SNAPS/both.snap" >"$SA_TMP/both.json"
+python3 - "$SA_TMP/both.json" <<'PY' || sa_fail "sampling with guard pages"
 import json, sys
 r = json.load(open(sys.argv[1]))
 ok = "site_small" not in r and "site_page" in r and r["site_big"] == [2000000, 20]

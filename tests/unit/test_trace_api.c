@@ -16,6 +16,8 @@
 #include "snapalloc.h"
 #include "format/snapshot.h"
 #include "alloc/pagemap.h"
+#include "alloc/heap.h"
+#include "trace/budget.h"
 #include "trace/config.h"
 #include "trace/sample.h"
 #include "trace/trace.h"
@@ -279,9 +281,14 @@ static void *free_odd_recorded(void *arg)
 Test(trace_api, sampled_records_mark_their_pages)
 {
     sa_sample_set_seed(11);
+    void *warm = sa_malloc(16);   /* this thread's heap, its budget idle */
+    sa_budget_arm();
+    cr_assert_eq(sa_tls_heap->budget, SA_BUDGET_IDLE);
     cr_assert_eq(snapalloc_start_sampled(8, 4096), 0);
+    cr_assert_eq(sa_tls_heap->budget, 0, "starting to sample zeroes malloc's budget");
+    sa_free(warm);
     cr_assert_eq(sa_trace_free_on, 0);
-    cr_assert_eq(sa_sample_below, 4097);
+    cr_assert_eq(sa_trace_malloc_all, 0);   /* malloc spends its budget (trace/budget.h) */
     int nrec = 0;
     for (int i = 0; i < MARK_N; i++) {
         mark_blocks[i] = t_malloc(i % 3 ? 48 : 1000);
@@ -338,7 +345,7 @@ Test(trace_api, sampled_records_mark_their_pages)
     /* Full tracing again: free() calls the tracer for every block. */
     cr_assert_eq(snapalloc_start_sampled(8, 0), 0);
     cr_assert_eq(sa_trace_free_on, 1);
-    cr_assert_eq(sa_sample_below, 0);
+    cr_assert_eq(sa_trace_malloc_all, 1);
 }
 
 /* Record arrays are tracer memory while their pool lives, not after. */
