@@ -140,9 +140,16 @@ int sa_guard_owns(const void *p)
     return (uintptr_t)p >= pool_lo && (uintptr_t)p < pool_hi;
 }
 
+/* This thread's id, asked of the kernel once (glibc 2.36's gettid() is a
+ * system call every time: two per guarded block); a fork child's one
+ * thread asks again (sa_guard_postfork_child). */
+static SA_TLS int my_tid;
+
 static int gettid_now(void)
 {
-    return (int)syscall(SYS_gettid);
+    if (SA_UNLIKELY(my_tid == 0))
+        my_tid = (int)syscall(SYS_gettid);
+    return my_tid;
 }
 
 /* ---- Allocation and release ---------------------------------------------- */
@@ -606,4 +613,5 @@ void sa_guard_postfork_child(void)
 {
     sa_lock_reinit(&pool_lock);
     rng = 0;   /* the child draws its own counts */
+    my_tid = 0;
 }
