@@ -115,6 +115,17 @@ static void remote_push(sa_heap *owner, sa_block *first, sa_block *last, unsigne
     }
 }
 
+/* A free block's third word (blocks of 24 bytes and more), while it is on
+ * a remote list: the block SA_REMOTE_SKIP places further on in its run,
+ * or whatever the program left there (the last SA_REMOTE_SKIP blocks of a
+ * run, and blocks that were never given one).  Only ever prefetched,
+ * never followed: the owner's collect_remote prefetches it while it
+ * works on the block, so that its walk of the list, whose blocks were
+ * last written by another core, waits for one line at a time no longer
+ * (prodcons: a fifth of its time went to that chase). */
+#define SA_REMOTE_SKIP 4
+#define SA_BLOCK_SKIP(b) (((sa_block **)(void *)(b))[2])
+
 /* Give all but the newest keep blocks of a thread cache back: blocks of
  * h's pools to their pools, the others to their owners, a run of blocks
  * with the same owner in one push.  Returns how many were others'. */
@@ -131,7 +142,7 @@ static unsigned tcache_flush(sa_heap *h, sa_tcache *tc, uint32_t keep)
         tc->head = NULL;
     tc->count = keep < tc->count ? keep : tc->count;
     sa_heap *owner = NULL;
-    sa_block *first = NULL, *last = NULL;
+    sa_block *first = NULL, *last = NULL, *lag = NULL;
     unsigned n = 0, foreign = 0;
     while (b) {
         sa_block *next = b->next;
@@ -153,6 +164,11 @@ static unsigned tcache_flush(sa_heap *h, sa_tcache *tc, uint32_t keep)
             last = b;
             n++;
             foreign++;
+            /* lag trails b by SA_REMOTE_SKIP blocks of the run. */
+            if (n > SA_REMOTE_SKIP && sa_classes[pool->cls].size >= 3 * sizeof(void *)) {
+                lag = n == SA_REMOTE_SKIP + 1 ? first : lag->next;
+                SA_BLOCK_SKIP(lag) = b;
+            }
         }
         b = next;
     }
@@ -168,8 +184,11 @@ static int collect_remote(sa_heap *h)
         return 0;
     sa_block *b = __atomic_exchange_n(&h->remote, NULL, __ATOMIC_ACQUIRE);
     while (b) {
+        sa_pool *pool = pool_of_block(b);
+        if (sa_classes[pool->cls].size >= 3 * sizeof(void *))
+            __builtin_prefetch(SA_BLOCK_SKIP(b), 1);   /* see SA_REMOTE_SKIP */
         sa_block *next = b->next;
-        free_local(h, pool_of_block(b), b);
+        free_local(h, pool, b);
         b = next;
     }
     return 1;

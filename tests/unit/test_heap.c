@@ -234,27 +234,32 @@ static void sum_calls(sa_heap *h, void *ctx)
 Test(heap, thread_cache_is_bounded_and_lifo)
 {
     unsigned c = sa_size_class(100);
-    void *p[40];
-    for (int i = 0; i < 40; i++)
+    enum { N = 180 };   /* 5 pools of 36 */
+    void *p[N];
+    for (int i = 0; i < N; i++)
         p[i] = sa_malloc(100);
-    sa_pool *pool = pool_of(p[30]);   /* p[0..35] fill a pool */
-    cr_assert_eq(pool_of(p[0]), pool);
-    for (int i = 0; i < 40; i++) {
+    sa_pool *pool = pool_of(p[N - 1]);   /* p[144..179] fill a pool */
+    cr_assert_eq(pool_of(p[N - 36]), pool);
+    for (int i = 0; i < N; i++) {
+        if (i == N - 36)
+            continue;   /* keeps the last pool from going back to its arena */
         sa_free(p[i]);
         cr_assert_leq(sa_heap_cache(sa_tls_heap, c)->count, sa_heap_cache(sa_tls_heap, c)->limit);
         cr_assert_leq(sa_heap_cache(sa_tls_heap, c)->limit, sa_classes[c].cache_max);
     }
     /* A burst of frees overflows the cache: the blocks beyond its bound
-     * went straight back to their pool (p[30] is on its free list; the
-     * cache, holding p[0..7], keeps the pool). */
+     * went straight back to their pool (the last block freed is on its
+     * pool's free list, and the cache holds none of its pool's blocks:
+     * its only block in use is the one kept). */
     int in_cache = 0, in_pool = 0;
     for (sa_block *b = sa_heap_cache(sa_tls_heap, c)->head; b; b = b->next)
-        in_cache += b == p[30];
+        in_cache += pool_of(b) == pool;
     for (sa_block *b = pool->free; b; b = b->next)
-        in_pool += b == p[30];
-    cr_assert(!in_cache && in_pool, "p[30] went to its pool's free list");
-    cr_assert_eq(pool->used, sa_heap_cache(sa_tls_heap, c)->count);
+        in_pool += b == p[N - 1];
+    cr_assert(!in_cache && in_pool, "p[%d] went to its pool's free list", N - 1);
+    cr_assert_eq(pool->used, 1);
     cr_assert_eq(sa_heap_cache(sa_tls_heap, c)->count, sa_heap_cache(sa_tls_heap, c)->limit);
+    sa_free(p[N - 36]);
     /* While mallocs and frees alternate, the cache is LIFO. */
     for (int i = 0; i < 3; i++) {
         void *q = sa_malloc(100);
@@ -298,7 +303,7 @@ Test(heap, thread_cache_bound_adapts_to_reuse)
     cr_assert_eq(tc->limit, SA_TCACHE_MIN_BLOCKS);
     enum { N = 400 };
     void *p[N];
-    /* Batches of mallocs and frees: 4 -> 8 -> 16 -> 32 -> 64, and stays
+    /* Batches of mallocs and frees: 32 -> 64, and stays
      * (the later overflows of a batch of frees see no malloc, but the
      * blocks are the thread's own). */
     uint32_t seen[8];
@@ -311,7 +316,7 @@ Test(heap, thread_cache_bound_adapts_to_reuse)
         }
         seen[round] = tc->limit;
     }
-    uint32_t want[8] = { 8, 16, 32, 64, 64, 64, 64, 64 };
+    uint32_t want[8] = { 64, 64, 64, 64, 64, 64, 64, 64 };
     for (int round = 0; round < 8; round++)
         cr_assert_eq(seen[round], want[round], "round %d", round);
     /* Another thread that only frees our blocks ends at the floor, with
@@ -362,13 +367,13 @@ Test(heap, thread_caches_together_stop_growing_at_the_total)
     for (int k = 0; k < 4; k++)
         cr_assert_eq(grow_cache(sizes[k], 6), 64, "%zu B: the class's own bound", sizes[k]);
     cr_assert_eq(cached_total(), 16 + 64 * (512 + 496 + 480 + 464));   /* 124944 */
-    /* 448 B: at its first overflows the caches hold 124944 + 4 * 448 and
-     * 124944 + 8 * 448 bytes, under the total: 4 -> 8 -> 16; at the third,
-     * 124944 + 16 * 448 = 132112, over it: 16 stays (64 without the total). */
+    /* 448 B: at its first overflow the caches hold 124944 + 32 * 448 =
+     * 139280 bytes, over the total: 32 stays (64 without the total). */
+    cr_assert_eq(SA_TCACHE_MIN_BLOCKS, 32);
     uint32_t got = grow_cache(448, 6);
-    cr_assert_eq(got, 16, "limit %u count %u total %zu", got, sa_heap_cache(sa_tls_heap, sa_size_class(448))->count, cached_total());
-    cr_assert_eq(sa_heap_cache(sa_tls_heap, sa_size_class(448))->count, 16);
-    cr_assert_eq(cached_total(), 124944 + 16 * 448);
+    cr_assert_eq(got, 32, "limit %u count %u total %zu", got, sa_heap_cache(sa_tls_heap, sa_size_class(448))->count, cached_total());
+    cr_assert_eq(sa_heap_cache(sa_tls_heap, sa_size_class(448))->count, 32);
+    cr_assert_eq(cached_total(), 124944 + 32 * 448);
 }
 
 struct foreign { void *block; void *again; sa_tcache *tc; uint32_t count; };
