@@ -206,7 +206,7 @@ void *sa_guard_sampled(size_t n, size_t align, int api)
             s->alloc_tid = gettid_now();
             s->nfree = 0;
             s->tag.id = 0;
-            int k = sa_unwind_capture(s->alloc_frames, SA_GUARD_FRAMES);
+            int k = sa_unwind_capture_shared(s->alloc_frames, SA_GUARD_FRAMES);
             s->nalloc = (uint8_t)(k > 0 ? k : 0);
             __atomic_store_n(&s->state, SLOT_LIVE, __ATOMIC_RELEASE);
         } else {
@@ -259,7 +259,7 @@ int sa_guard_free(void *p)
         sa_misuse("free()", "invalid pointer", p);
     }
     int prev = sa_trace_guard_enter();
-    int k = prev ? 0 : sa_unwind_capture(s->free_frames, SA_GUARD_FRAMES);
+    int k = prev ? 0 : sa_unwind_capture_shared(s->free_frames, SA_GUARD_FRAMES);
     s->nfree = (uint8_t)(k > 0 ? k : 0);
     s->free_tid = gettid_now();
     sa_trace_guard_leave(prev);

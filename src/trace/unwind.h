@@ -44,6 +44,11 @@ int sa_unwind_init(int backend);
  * libsnapalloc itself dropped (see trace/capture.c).  Returns the count. */
 int sa_unwind_capture(uintptr_t *frames, int max);
 
+/* The same from the frame-shape walker when the backend is libunwind,
+ * whose shapes all threads share (trace/capture.c says why); for callers
+ * that are not the tracer's entry points.  Call under the guard. */
+int sa_unwind_capture_shared(uintptr_t *frames, int max);
+
 /* Raw walkers: up to max addresses, innermost first, starting somewhere
  * at or above their own frame.  Never call them directly outside
  * trace/capture.c, trace/trace.c's recording path and the tests. */
