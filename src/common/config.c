@@ -111,6 +111,11 @@ const sa_config_var sa_config_vars[] = {
     {"SNAPALLOC_GUARD_SLOTS", SA_CONFIG_INT, DEBUG(guard_slots), 1, 4096, SA_GUARD_DEFAULT_SLOTS,
      NULL, "not a number from 1 to 4096; using " SA_GUARD_DEFAULT_SLOTS, NULL, NULL,
      "guarded blocks alive or freed at once (default " SA_GUARD_DEFAULT_SLOTS ")", NULL},
+    {"SNAPALLOC_GUARD_PER_SEC", SA_CONFIG_INT, DEBUG(guard_per_sec), 0, 1000000,
+     SA_GUARD_DEFAULT_PER_SEC, NULL, "not a number from 0 to 1000000; using " SA_GUARD_DEFAULT_PER_SEC,
+     NULL, NULL,
+     "at most this many guarded blocks a second, whatever the rate (0: no bound; default "
+     SA_GUARD_DEFAULT_PER_SEC ")", NULL},
     {"SNAPALLOC_GUARD_UNDERFLOW", SA_CONFIG_BOOL, DEBUG(guard_underflow), 0, 1, "0", NULL,
      "expected 0 or 1; using 0", NULL, NULL,
      "guarded blocks against the guard page before them (underflows), not after", NULL},

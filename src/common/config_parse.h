@@ -37,6 +37,7 @@ int sa_config_parse_debug_mode(const char *s, int *out);   /* 0, 1, report -> 0,
 #define SA_GUARD_EVERY 1u             /* SNAPALLOC_GUARD=all: every allocation */
 #define SA_GUARD_MAX_RATE ((uint64_t)1 << 30)
 #define SA_GUARD_DEFAULT_SLOTS "256"  /* SNAPALLOC_GUARD_SLOTS */
+#define SA_GUARD_DEFAULT_PER_SEC "1000"   /* SNAPALLOC_GUARD_PER_SEC */
 /* SNAPALLOC_GUARD: 0 or off -> 0; 1 or on -> SA_GUARD_DEFAULT_RATE; all ->
  * 1 (every allocation); N from 2 to 2^30 -> N (1 in N on average). */
 int sa_config_parse_guard(const char *s, uint64_t *out);

@@ -59,6 +59,7 @@ typedef struct sa_debug_config {
     uint64_t guard;         /* SNAPALLOC_GUARD: 1 in N allocations, 0 off (debug/guard.h) */
     int guard_slots;        /* SNAPALLOC_GUARD_SLOTS */
     int guard_underflow;    /* SNAPALLOC_GUARD_UNDERFLOW: blocks against the guard before */
+    int guard_per_sec;      /* SNAPALLOC_GUARD_PER_SEC: guarded blocks a second at most, 0 any */
 } sa_debug_config;
 #define SA_DEBUG_ABORT 1
 #define SA_DEBUG_REPORT 2

@@ -183,6 +183,30 @@ static void *place(uint32_t i, size_t n, size_t align)
     return (void *)user;
 }
 
+/* The bound on guarded blocks a second (SNAPALLOC_GUARD_PER_SEC), so
+ * that guard pages cost a program that mallocs tens of millions of times a
+ * second what they cost any other.  A guarded block costs two mprotect
+ * calls (and, in a threaded process, the other cores' TLB flush at its
+ * free) and two stack walks, 10-25 us; at one in 5000, churn (20 M
+ * mallocs a second) paid 1.05x and larson (4 threads) 1.16x.  Windows of
+ * 1/8 s, each taking an eighth of the bound (at least one block); not
+ * for SNAPALLOC_GUARD=all, which asks for every block. */
+static uint64_t window;        /* atomic: the current window, in 1/8 s */
+static uint32_t window_taken;  /* atomic: guarded blocks in it */
+
+static int within_bound(void)
+{
+    uint32_t per_sec = (uint32_t)sa_debug_cfg.guard_per_sec;
+    if (per_sec == 0 || sa_debug_cfg.guard == SA_GUARD_EVERY)
+        return 1;
+    uint64_t now = sa_os_now_ms() / 125, cur = __atomic_load_n(&window, __ATOMIC_RELAXED);
+    if (cur != now &&
+        __atomic_compare_exchange_n(&window, &cur, now, 0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+        __atomic_store_n(&window_taken, 0, __ATOMIC_RELAXED);
+    uint32_t quota = per_sec / 8 ? per_sec / 8 : 1;
+    return __atomic_fetch_add(&window_taken, 1, __ATOMIC_RELAXED) < quota;
+}
+
 void *sa_guard_sampled(size_t n, size_t align, int api)
 {
     /* A thread's first allocation only starts its count (it would
@@ -190,7 +214,7 @@ void *sa_guard_sampled(size_t n, size_t align, int api)
      * paid for a guarded block and a first unwind per thread). */
     int first = rng == 0 && sa_debug_cfg.guard > SA_GUARD_EVERY;
     draw();
-    if (first || n > SLOT_BYTES || align > SA_PAGE)
+    if (first || n > SLOT_BYTES || align > SA_PAGE || !within_bound())
         return NULL;
     int prev = sa_trace_guard_enter();
     uint32_t i;

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct node {
     struct node *next;
@@ -174,6 +175,30 @@ static void rate(void)
     printf("guarded %ld %ld %ld %ld\n", guarded[0], guarded[1], guarded[2], guarded[3]);
 }
 
+static long now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Mallocs of 40 bytes for 400 ms: how many were guarded, and the time
+ * they took (the bound on guarded blocks a second). */
+static void bound(void)
+{
+    long start = now_ms(), end, guarded = 0, n = 0;
+    do {
+        for (int i = 0; i < 1000; i++, n++) {
+            char *p = malloc(40);
+            p[0] = 1;
+            guarded += malloc_usable_size(p) == 40;
+            free(p);
+        }
+        end = now_ms();
+    } while (end - start < 400);
+    printf("guarded %ld of %ld in %ld ms\n", guarded, n, end - start);
+}
+
 int main(int argc, char **argv)
 {
     const char *c = argc > 1 ? argv[1] : "clean";
@@ -193,6 +218,8 @@ int main(int argc, char **argv)
         thread_uaf();
     else if (strcmp(c, "rate") == 0)
         rate();
+    else if (strcmp(c, "bound") == 0)
+        bound();
     else
         clean();
     return 0;

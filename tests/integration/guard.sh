@@ -8,7 +8,8 @@
 # faulting (or detecting) calls -- the ALLOC:, FREE:, ACCESS:, DETECT:
 # markers -- as `snapalloc run --guard` symbolizes them; a fault ends the
 # program with SIGSEGV, damage found at free() with SIGABRT.  Then the
-# raw report without the command, and the variables' bad values.
+# raw report without the command, the rate (one malloc in N, per size)
+# and the bound on guarded blocks a second, and the variables' bad values.
 set -eu
 . "$top_srcdir/tests/integration/lib.sh"
 sa_init guard
@@ -128,7 +129,7 @@ done
 # (src/trace/budget.h); a budget armed for the whole count chose the
 # 1000-byte blocks 25 times as often as the 40-byte ones.  Alone, and
 # with sampled tracing on the same budget.
-for cfg in "SNAPALLOC_GUARD=100" "SNAPALLOC_GUARD=100 SNAPALLOC_SAMPLE=64K SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0"; do
+for cfg in "SNAPALLOC_GUARD=100 SNAPALLOC_GUARD_PER_SEC=0" "SNAPALLOC_GUARD=100 SNAPALLOC_GUARD_PER_SEC=0 SNAPALLOC_SAMPLE=64K SNAPALLOC_TRACE=8 SNAPALLOC_SNAPSHOT_AT_EXIT=0"; do
     sa_run_preload_nostats rate env $cfg "$SA_TMP/guard_O2" rate
     sa_expect_status rate 0 "$cfg"
     sa_expect_stderr rate ""
@@ -142,6 +143,25 @@ for cfg in "SNAPALLOC_GUARD=100" "SNAPALLOC_GUARD=100 SNAPALLOC_SAMPLE=64K SNAPA
     done
     echo "guard: $cfg: guarded per size: $*"
 done
+
+# The bound on guarded blocks a second: at SNAPALLOC_GUARD_PER_SEC=80,
+# windows of 125 ms take 10 each, so 400 ms or more of mallocs at one in
+# two get at least one whole window's 10 and at most 10 for each window
+# they touch; without the bound (0), far more.
+sa_run_preload_nostats bound env SNAPALLOC_GUARD=2 SNAPALLOC_GUARD_PER_SEC=80 "$SA_TMP/guard_O2" bound
+sa_expect_status bound 0
+sa_expect_stderr bound ""
+set -- $(cat "$(sa_out bound)")
+[ "$1" = guarded ] && [ $# = 7 ] || sa_fail "bound printed '$*'"
+g=$2 ms=$6
+[ "$g" -ge 10 ] && [ "$g" -le $((10 * (ms / 125 + 2))) ] ||
+    sa_fail "$g blocks guarded in $ms ms at 80 a second (windows of 10 per 125 ms)"
+echo "guard: bound: $*"
+sa_run_preload_nostats unbound env SNAPALLOC_GUARD=2 SNAPALLOC_GUARD_PER_SEC=0 "$SA_TMP/guard_O2" bound
+sa_expect_status unbound 0
+set -- $(cat "$(sa_out unbound)")
+[ "$2" -gt $((10 * ($6 / 125 + 2))) ] || sa_fail "without the bound only $2 blocks guarded in $6 ms"
+echo "guard: no bound: $*"
 
 # Bad values: one warning line each, and the safe default: a bad rate
 # leaves guard pages off; a bad slot count or alignment, the default.
@@ -159,6 +179,10 @@ for v in '' yes -1 1.5 1073741825 5k; do
 done
 for v in '' 0 4097 many; do
     bad slots_$v SNAPALLOC_GUARD_SLOTS "$v" 'not a number from 1 to 4096; using 256' 139 \
+        SNAPALLOC_GUARD=all
+done
+for v in '' -1 1000001 fast; do
+    bad per_sec_$v SNAPALLOC_GUARD_PER_SEC "$v" 'not a number from 0 to 1000000; using 1000' 139 \
         SNAPALLOC_GUARD=all
 done
 for v in '' 2 yes; do
