@@ -99,14 +99,18 @@ PY
 done
 prog=$SA_TMP/sample_prog_O2
 
-# Another thread frees site_small's sampled blocks: nothing of it is left,
-# and the counters (the header's current) agree with the recount.
-sa_run_traced remote env SNAPALLOC_SAMPLE=64K SNAPALLOC_SAMPLE_SEED=3 \
-    SNAPALLOC_SNAPSHOT="$SA_SNAPS/remote.snap" "$prog" remote
-sa_expect_status remote 0
-sa_expect_stderr remote ""
-sites "$SA_SNAPS/remote.snap" >"$SA_TMP/remote.json"
-python3 - "$SA_TMP/remote.json" <<'PY' || sa_fail "remote frees"
+# sample_prog remote at 64 KiB, seed 3, with the environment given:
+# another thread frees site_small's sampled blocks, so nothing of it is
+# left; site_big's blocks (over the interval) are exact; the counters (the
+# header's current) agree with the recount.
+remote_run() { # TAG WHAT [ENV...]
+    t=$1 what=$2; shift 2
+    sa_run_traced "$t" env SNAPALLOC_SAMPLE=64K SNAPALLOC_SAMPLE_SEED=3 "$@" \
+        SNAPALLOC_SNAPSHOT="$SA_SNAPS/$t.snap" "$prog" remote
+    sa_expect_status "$t" 0
+    sa_expect_stderr "$t" ""
+    sites "$SA_SNAPS/$t.snap" >"$SA_TMP/$t.json"
+    python3 - "$SA_TMP/$t.json" <<'PY' || sa_fail "$what"
 import json, sys
 r = json.load(open(sys.argv[1]))
 ok = "site_small" not in r and "site_page" in r and r["site_big"] == [2000000, 20]
@@ -114,24 +118,11 @@ ok = ok and r["_hdr"][0] == 65536 and r["_hdr"][1] == r["_hdr"][2]
 print(r)
 sys.exit(0 if ok else 1)
 PY
-
+}
+remote_run remote "remote frees"
 # Sampling and guard pages together: both count on malloc's byte budget
-# (src/trace/budget.h), and a sampled block may be a guarded one.  The
-# same checks as above: freed blocks leave nothing, exact big blocks,
-# the counters agree with the recount.
-sa_run_traced both env SNAPALLOC_SAMPLE=64K SNAPALLOC_SAMPLE_SEED=3 SNAPALLOC_GUARD=20 \
-    SNAPALLOC_SNAPSHOT="$SA_SNAPS/both.snap" "$prog" remote
-sa_expect_status both 0
-sa_expect_stderr both ""
-sites "$SA_SNAPS/both.snap" >"$SA_TMP/both.json"
-python3 - "$SA_TMP/both.json" <<'PY' || sa_fail "sampling with guard pages"
-import json, sys
-r = json.load(open(sys.argv[1]))
-ok = "site_small" not in r and "site_page" in r and r["site_big"] == [2000000, 20]
-ok = ok and r["_hdr"][0] == 65536 and r["_hdr"][1] == r["_hdr"][2]
-print(r)
-sys.exit(0 if ok else 1)
-PY
+# (src/trace/budget.h), and a sampled block may be a guarded one.
+remote_run both "sampling with guard pages" SNAPALLOC_GUARD=20 SNAPALLOC_GUARD_PER_SEC=0
 
 # Fork: the child re-seeds, so parent and child sample site_after
 # differently (without it both would repeat the same draws exactly); both
