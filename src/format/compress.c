@@ -10,13 +10,46 @@
  * The writer runs inside the traced process, so zlib's own buffers (the
  * window and hash chains, about 270 KiB at the level and memLevel used)
  * come from sa_os_map through zalloc/zfree, never from malloc.
+ *
+ * libsnapalloc does not link zlib: it loads it (RTLD_LOCAL) when tracing
+ * starts (sa_wz_load), so a process that never writes a snapshot maps
+ * neither its pages nor its relocations: 76 KiB of every untraced
+ * process's resident set.
  */
 #include "format/writer.h"
 #include "common/os.h"
 
+#include <dlfcn.h>
 #include <errno.h>
+#include <pthread.h>
 #include <string.h>
 #include <zlib.h>
+
+/* The three zlib calls the writer makes, from libz.so.1. */
+static struct {
+    int (*init)(z_streamp, int, const char *, int);   /* deflateInit_ */
+    int (*deflate)(z_streamp, int);
+    int (*end)(z_streamp);
+} zl;
+static pthread_once_t zl_once = PTHREAD_ONCE_INIT;
+static int zl_ok;
+
+static void zl_load(void)
+{
+    void *h = dlopen("libz.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!h)
+        return;
+    *(void **)&zl.init = dlsym(h, "deflateInit_");
+    *(void **)&zl.deflate = dlsym(h, "deflate");
+    *(void **)&zl.end = dlsym(h, "deflateEnd");
+    __atomic_store_n(&zl_ok, zl.init && zl.deflate && zl.end, __ATOMIC_RELEASE);
+}
+
+int sa_wz_load(void)
+{
+    pthread_once(&zl_once, zl_load);
+    return __atomic_load_n(&zl_ok, __ATOMIC_ACQUIRE) ? 0 : -ENOSYS;
+}
 
 /* Every mapping starts with its own length, so zfree can unmap it. */
 #define Z_PREFIX 16u
@@ -55,6 +88,8 @@ struct sa_wz {
 
 sa_wz *sa_wz_begin(int fd)
 {
+    if (sa_wz_load() != 0)
+        return NULL;
     size_t n = (WZ_MAP + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1);
     sa_wz *c = sa_os_map(n, SA_OS_PAGE);
     if (!c)
@@ -66,7 +101,7 @@ sa_wz *sa_wz_begin(int fd)
     c->z.opaque = Z_NULL;
     /* Level 1: the stream is already compact (varints, shared prefixes);
      * higher levels gain a few percent for twice the time. */
-    if (deflateInit(&c->z, 1) != Z_OK) {
+    if (zl.init(&c->z, 1, ZLIB_VERSION, (int)sizeof(z_stream)) != Z_OK) {
         sa_os_unmap(c, n);
         return NULL;
     }
@@ -80,7 +115,7 @@ static int pump(sa_wz *c, int flush)
     for (;;) {
         c->z.next_out = c->out;
         c->z.avail_out = W_OUTBUF;
-        int zr = deflate(&c->z, flush);
+        int zr = zl.deflate(&c->z, flush);
         if (zr == Z_STREAM_ERROR)
             return -EIO;
         size_t have = W_OUTBUF - c->z.avail_out;
@@ -112,6 +147,6 @@ void sa_wz_end(sa_wz *c)
 {
     if (!c)
         return;
-    deflateEnd(&c->z);
+    zl.end(&c->z);
     sa_os_unmap(c, (WZ_MAP + SA_OS_PAGE - 1) & ~(size_t)(SA_OS_PAGE - 1));
 }

@@ -50,6 +50,9 @@ typedef struct wrange {
     uint32_t module;
 } wrange;
 
+/* compress.c: zlib, loaded (once) on first use; 0 or -ENOSYS.  Call it
+ * where dlopen may allocate: the tracer's start, under its guard. */
+int sa_wz_load(void);
 /* compress.c: a deflate stream to fd, its memory from sa_os_map. */
 typedef struct sa_wz sa_wz;
 sa_wz *sa_wz_begin(int fd);                          /* NULL: out of memory */

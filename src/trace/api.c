@@ -14,6 +14,7 @@
 #include "common/os.h"
 #include "debug/debug_mode.h"
 #include "format/snapshot.h"
+#include "format/writer.h"
 #include "snapalloc.h"
 #include "trace/budget.h"
 #include "trace/config.h"
@@ -149,6 +150,13 @@ SA_API int snapalloc_start_sampled(int nframe, size_t interval)
         __atomic_store_n(&sa_trace_malloc_all, 1, __ATOMIC_RELEASE);
     }
     int rc = sa_unwind_init(sa_trace_cfg.unwind);
+    if (rc == 0) {
+        /* zlib for the snapshot writer (format/compress.c), loaded here
+         * where its dlopen may allocate: as the tracer's own blocks. */
+        int g = sa_trace_guard_enter();
+        sa_wz_load();
+        sa_trace_guard_leave(g);
+    }
     if (rc == 0) {
         if (!was_on) {
             sa_trace_counters_reset();

@@ -5,6 +5,8 @@
 # and -O2; the snapshot it writes is read back by the command with the
 # same totals; so is the one it writes sampling at 4 KiB
 # (snapalloc_start_sampled) with blocks above the interval, always traced.
+# libsnapalloc needs libc alone: it loads libunwind and zlib when tracing
+# starts, so an untraced process maps neither.
 set -eu
 . "$top_srcdir/tests/integration/lib.sh"
 sa_init api_link
@@ -22,6 +24,10 @@ else
         sa_fail "pkg-config snapalloc"
 fi
 case " $flags " in *" -lsnapalloc "*) ;; *) sa_fail "pkg-config --libs has no -lsnapalloc: $flags" ;; esac
+if command -v readelf >/dev/null 2>&1; then
+    needed=$(LC_ALL=C readelf -d "$SNAPALLOC_LIB" | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p' | tr '\n' ' ')
+    [ "$needed" = "libc.so.6 " ] || sa_fail "libsnapalloc needs more than libc: $needed"
+fi
 [ "$(pkg-config --modversion snapalloc)" = "$(sed -n 's/^AC_INIT(\[snapalloc\], \[\([^]]*\)\].*/\1/p' "$top_srcdir/configure.ac")" ] ||
     sa_fail "pkg-config --modversion is not the package version"
 for level in O0 O2; do
