@@ -341,6 +341,23 @@ static sa_large *cache_take_smaller(size_t size)
  * old block's pages it never wrote), and a fresh one stays lazy.  NULL
  * if there is no such block or mremap refused (then the block is cached
  * again). */
+/* A malloc'd block of SA_LARGE_HUGE_MIN or more is backed by transparent
+ * huge pages where the system allows it (MADV_HUGEPAGE; Debian's default
+ * THP mode is madvise): a program writing a 25 MiB buffer takes 13 page
+ * faults, not 6,400, each a few microseconds on this VM (mimalloc-bench's
+ * malloc-large: 1.82 M page faults and 5.2 s, glibc 0.37 M and 2.5 s;
+ * with huge pages 0.24 M and 3.3-4.3 s, peak RSS 285 -> 320 MB, glibc's
+ * 440 MB).  Not calloc's: big calloc'd arrays are often sparse, and a
+ * huge page makes a touched byte cost 2 MiB (bufgrow's partly written
+ * arrays peaked at 1.25-1.34x glibc's RSS with them).  The cost for a
+ * malloc'd buffer written in part is at most one huge page past its
+ * written end. */
+static void huge_advice(void *base, size_t size)
+{
+    if (size >= SA_LARGE_HUGE_MIN)
+        sa_os_hugepages(base, size);
+}
+
 static void *alloc_grown(size_t n, size_t size, size_t align)
 {
     if (align > SA_ARENA_SIZE)
@@ -356,6 +373,7 @@ static void *alloc_grown(size_t n, size_t size, size_t align)
         cache_put(d);
         return NULL;
     }
+    huge_advice(d->base, size);
     __atomic_fetch_add(&total_allocs, 1, __ATOMIC_RELAXED);
     grew(size - old);
     return d->base;
@@ -444,6 +462,8 @@ void *sa_large_alloc(size_t n, size_t align, int zero)
             errno = ENOMEM;
             return NULL;
         }
+        if (!zero)
+            huge_advice(d->base, size);
         d->size = size;
         d->live = 1;
         d->sampled = 0;

@@ -55,6 +55,9 @@
 #define SA_LARGE_CACHE_RESIDENT (2u << 20)    /* dirty bytes kept whatever the peak */
 #define SA_LARGE_DIRTY_MAX     (64u << 20)    /* dirty bytes kept at most */
 #define SA_LARGE_DECAY_MS      1000u
+/* malloc'd (not calloc'd) blocks from this size on ask for transparent
+ * huge pages (alloc/large.c, huge_advice). */
+#define SA_LARGE_HUGE_MIN      (4u << 20)
 #define SA_LARGE_DIRTY_SHARE   2u             /* of peak - live (alloc/large.c) */
 /* A large calloc up to this size without resident pages is faulted in by
  * one system call (alloc/large.c). */

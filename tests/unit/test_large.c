@@ -126,8 +126,9 @@ Test(large, calloc_of_a_reused_dirty_block_reads_zeros_where_it_was_written)
 {
     /* Written in part: the first 100 pages, a page in the middle, the
      * last byte; read (the zero page mapped) elsewhere; never touched
-     * in between. */
-    size_t size = (size_t)4 << 20;
+     * in between.  Under SA_LARGE_HUGE_MIN, so in small pages. */
+    size_t size = (size_t)3 << 20;
+    cr_assert_lt(size, SA_LARGE_HUGE_MIN);
     /* A peak of two such blocks: the cache may keep one with its pages. */
     char *other = sa_malloc(size);
     volatile char *p = sa_malloc(size);
@@ -517,4 +518,49 @@ Test(large, realloc_growth_faults_in_up_to_a_quarter_of_the_old_size)
     cr_assert_eq(r[480 * 1024 - 1], 0x32);
     cr_assert_eq(r[480 * 1024], 0);
     sa_free(r);
+}
+
+/* Whether the mapping holding p has MADV_HUGEPAGE ("hg" among its
+ * VmFlags in /proc/self/smaps). */
+static int huge_advised(const void *p)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    cr_assert_not_null(f);
+    char line[512];
+    int in = 0, advised = -1;
+    while (advised < 0 && fgets(line, sizeof line, f)) {
+        unsigned long lo, hi;
+        char dash;
+        if (sscanf(line, "%lx%c%lx", &lo, &dash, &hi) == 3 && dash == '-')
+            in = (uintptr_t)p >= lo && (uintptr_t)p < hi;
+        else if (in && strncmp(line, "VmFlags:", 8) == 0)
+            advised = strstr(line, " hg") != NULL;
+    }
+    fclose(f);
+    cr_assert_geq(advised, 0, "no mapping holds %p", p);
+    return advised;
+}
+
+/* malloc'd blocks of SA_LARGE_HUGE_MIN or more ask for transparent huge
+ * pages (fewer page faults for big buffers); calloc'd ones, often sparse
+ * arrays, and smaller ones do not.  A malloc'd block the cache hands to
+ * a calloc keeps its advice, and the calloc clears what was written, as
+ * for any reused block. */
+Test(large, big_mallocs_ask_for_huge_pages_callocs_do_not)
+{
+    char *m = sa_malloc(SA_LARGE_HUGE_MIN);
+    char *c = sa_calloc(1, SA_LARGE_HUGE_MIN);
+    char *s = sa_malloc(SA_LARGE_HUGE_MIN - (256u << 10));
+    cr_assert(huge_advised(m), "a %u-byte malloc has no MADV_HUGEPAGE", SA_LARGE_HUGE_MIN);
+    cr_assert(!huge_advised(c), "a calloc asked for huge pages");
+    cr_assert(!huge_advised(s), "a malloc under SA_LARGE_HUGE_MIN asked for huge pages");
+    memset(m, 0x5a, 4096);
+    sa_free(m);
+    char *z = sa_calloc(1, SA_LARGE_HUGE_MIN);
+    cr_assert_eq(z, m, "the cached block was reused");
+    for (size_t i = 0; i < SA_LARGE_HUGE_MIN; i += 512)
+        cr_assert_eq(z[i], 0, "byte %zu", i);
+    sa_free(z);
+    sa_free(c);
+    sa_free(s);
 }
