@@ -15,6 +15,7 @@
 #include "alloc/alloc.h"
 #include "alloc/alloc_inline.h"
 #include "alloc/arena.h"
+#include "alloc/large.h"
 #include "alloc/sizeclass.h"
 #include "alloc/walk.h"
 #include "common/config.h"
@@ -292,7 +293,10 @@ static SA_NOINLINE int dblock_report(const dblock *d, const sa_debug_qentry *q, 
 
 /* ---- Allocation ----------------------------------------------------------- */
 
-void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero)
+/* A new debug block of n bytes: its bytes from fill_from on are 0xCD, or
+ * zeros; the ones before are the caller's to write (realloc's copy: the
+ * 0xCD under it was a second pass over every byte moved). */
+SA_INLINE void *dblock_new(size_t n, size_t align, sa_debug_api api, int zero, size_t fill_from)
 {
     size_t hdr = align > SA_DEBUG_HEAD ? align : SA_DEBUG_HEAD, total;
     if (hdr > ((size_t)1 << SA_DEBUG_MAX_LOG2) ||
@@ -300,7 +304,16 @@ void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero)
         errno = ENOMEM;
         return NULL;
     }
-    unsigned char *base = align > SA_DEBUG_HEAD ? sa_aligned(align, total) : sa_heap_malloc(total);
+    unsigned char *base;
+    int zeroed = 0;
+    if (SA_LIKELY(hdr == SA_DEBUG_HEAD && !zero))
+        base = sa_heap_malloc(total);
+    else if (align > SA_DEBUG_HEAD)
+        base = sa_aligned(align, total);
+    else if (total > SA_MEDIUM_MAX)
+        base = sa_large_alloc(total, 0, 1), zeroed = 1;   /* as calloc: fresh pages are zero */
+    else
+        base = sa_heap_malloc(total);
     if (!base)
         return NULL;
     unsigned char *u = base + hdr;
@@ -310,9 +323,15 @@ void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero)
     u[-8] = (unsigned char)api;
     u[-7] = (unsigned char)__builtin_ctzl(hdr);
     memset(u - 6, SA_DEBUG_FORBIDDEN, 6);
-    memset(u, zero ? 0 : SA_DEBUG_CLEAN, n);
+    if (!zeroed && fill_from < n)
+        memset(u + fill_from, zero ? 0 : SA_DEBUG_CLEAN, n - fill_from);
     memset(u + n, SA_DEBUG_FORBIDDEN, SA_DEBUG_TAIL);
     return u;
+}
+
+void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero)
+{
+    return dblock_new(n, align, api, zero, 0);
 }
 
 size_t sa_debug_usable_size(void *u)
@@ -474,10 +493,11 @@ void *sa_debug_realloc(void *u, size_t n, const void *entry_frame)
         errno = saved;
         return NULL;
     }
-    void *q = sa_debug_alloc(n, 0, SA_API_MALLOC, 0);
+    size_t kept = old < n ? old : n;
+    void *q = dblock_new(n, 0, SA_API_MALLOC, 0, kept);
     if (!q)
         return NULL;
-    memcpy(q, u, old < n ? old : n);
+    memcpy(q, u, kept);
     release(u, SA_REL_REALLOC, entry_frame);
     errno = saved;
     return q;
