@@ -92,7 +92,7 @@ typedef struct dblock {
 
 /* Whether u is a debug block's user pointer (live or quarantined): fills
  * *d.  Reads nothing outside our own memory. */
-static int dblock_get(void *u, dblock *d)
+SA_INLINE int dblock_get(void *u, dblock *d)
 {
     unsigned char *p = u;
     if (((uintptr_t)p & 15) || !sa_pagemap_leaf(p - 8))
@@ -160,13 +160,9 @@ static const unsigned char *run_damage(const unsigned char *p, size_t n,
 #define FILL_LINE 64
 
 /* The first byte of a freed block's fill (n bytes at p) found changed, or
- * NULL. */
-static const unsigned char *fill_damage(const unsigned char *p, size_t n)
+ * NULL: fill_damage, below, for blocks over RUN bytes. */
+static SA_NOINLINE const unsigned char *fill_damage_large(const unsigned char *p, size_t n)
 {
-    /* Most freed blocks: one memcmp, no loop around it (the loop and its
-     * calls cost as much as the compare on churn's 16..512-byte blocks). */
-    if (SA_LIKELY(n <= RUN))
-        return SA_LIKELY(memcmp(p, dead_run, n) == 0) ? NULL : first_not(p, n, SA_DEBUG_DEAD);
     if (n <= FILL_WHOLE)
         return run_damage(p, n, dead_run, SA_DEBUG_DEAD);
     const unsigned char *bad = run_damage(p, FILL_ENDS, dead_run, SA_DEBUG_DEAD);
@@ -175,6 +171,15 @@ static const unsigned char *fill_damage(const unsigned char *p, size_t n)
         bad = run_damage(p + i, len, dead_run, SA_DEBUG_DEAD);
     }
     return bad ? bad : run_damage(p + n - FILL_ENDS, FILL_ENDS, dead_run, SA_DEBUG_DEAD);
+}
+
+SA_INLINE const unsigned char *fill_damage(const unsigned char *p, size_t n)
+{
+    /* Most freed blocks: one memcmp, no loop or call around it (they cost
+     * as much as the compare on churn's 16..512-byte blocks). */
+    if (SA_LIKELY(n <= RUN))
+        return SA_LIKELY(memcmp(p, dead_run, n) == 0) ? NULL : first_not(p, n, SA_DEBUG_DEAD);
+    return fill_damage_large(p, n);
 }
 
 /* The first damaged byte of the 16 guard bytes after the block, or NULL. */
