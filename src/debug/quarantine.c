@@ -173,7 +173,7 @@ static int over(const qring *r)
 #define LOAD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
 #define STORE(x, v) __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
 
-static void pop(qring *r, sa_debug_qentry *out)
+SA_INLINE void pop(qring *r, sa_debug_qentry *out)
 {
     *out = r->e[r->head];
     STORE(r->e[r->head].user, NULL);
