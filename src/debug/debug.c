@@ -15,6 +15,7 @@
 #include "alloc/alloc.h"
 #include "alloc/alloc_inline.h"
 #include "alloc/arena.h"
+#include "alloc/large.h"
 #include "alloc/sizeclass.h"
 #include "alloc/walk.h"
 #include "common/config.h"
@@ -33,17 +34,24 @@ int sa_debug_on;
 
 /* ---- Blocks ------------------------------------------------------------- */
 
-/* The usable bytes of b if it is a live allocator block start, else 0.
- * Never reports, never allocates. */
-static size_t live_block_bytes(const void *b)
+/* The usable bytes of b if it is a live allocator block start, else 0;
+ * *tag: the tracer's tag of b, if the same page-map lookup found it
+ * (a small block whose pool has tags), else sa_tag_slot's answer is
+ * still to be asked (tag_found 0).  Never reports, never allocates. */
+SA_INLINE size_t live_block(const void *b, sa_tag **tag, int *tag_found)
 {
+    *tag_found = 0;
     sa_pm_leaf *leaf = sa_pagemap_leaf(b);
     if (!leaf)
         return 0;
     unsigned pe = sa_pagemap_page_get(leaf, b);
     if (pe) {
         unsigned plain = sa_pagemap_page_plain(pe);
-        return sa_page_block_ok(plain, b) ? sa_classes[sa_pagemap_page_class(pe)].size : 0;
+        if (!sa_page_block_ok(plain, b))
+            return 0;
+        *tag = sa_tag_page_slot(leaf, plain, b);
+        *tag_found = *tag != NULL;
+        return sa_classes[sa_pagemap_page_class(pe)].size;
     }
     uintptr_t e = sa_pagemap_leaf_get(leaf, b);
     if ((e & SA_PM_TAG) == SA_PM_ARENA) {
@@ -66,15 +74,25 @@ static size_t live_block_bytes(const void *b)
     return 0;
 }
 
+/* The usable bytes of b if it is a live allocator block start, else 0. */
+static size_t live_block_bytes(const void *b)
+{
+    sa_tag *tag;
+    int found;
+    return live_block(b, &tag, &found);
+}
+
 typedef struct dblock {
     unsigned char *user, *base;
     size_t size, hdr, bytes;   /* requested; header; the allocator block's */
     int api, freed;
+    sa_tag *tag;               /* dblock_get: the tracer's tag of base, if tag_found */
+    int tag_found;
 } dblock;
 
 /* Whether u is a debug block's user pointer (live or quarantined): fills
  * *d.  Reads nothing outside our own memory. */
-static int dblock_get(void *u, dblock *d)
+SA_INLINE int dblock_get(void *u, dblock *d)
 {
     unsigned char *p = u;
     if (((uintptr_t)p & 15) || !sa_pagemap_leaf(p - 8))
@@ -85,7 +103,7 @@ static int dblock_get(void *u, dblock *d)
     d->user = p;
     d->hdr = (size_t)1 << l;
     d->base = p - d->hdr;
-    d->bytes = live_block_bytes(d->base);
+    d->bytes = live_block(d->base, &d->tag, &d->tag_found);
     if (!d->bytes)
         return 0;
     memcpy(&d->size, p - 16, sizeof d->size);
@@ -142,8 +160,8 @@ static const unsigned char *run_damage(const unsigned char *p, size_t n,
 #define FILL_LINE 64
 
 /* The first byte of a freed block's fill (n bytes at p) found changed, or
- * NULL. */
-static const unsigned char *fill_damage(const unsigned char *p, size_t n)
+ * NULL: fill_damage, below, for blocks over RUN bytes. */
+static SA_NOINLINE const unsigned char *fill_damage_large(const unsigned char *p, size_t n)
 {
     if (n <= FILL_WHOLE)
         return run_damage(p, n, dead_run, SA_DEBUG_DEAD);
@@ -153,6 +171,15 @@ static const unsigned char *fill_damage(const unsigned char *p, size_t n)
         bad = run_damage(p + i, len, dead_run, SA_DEBUG_DEAD);
     }
     return bad ? bad : run_damage(p + n - FILL_ENDS, FILL_ENDS, dead_run, SA_DEBUG_DEAD);
+}
+
+SA_INLINE const unsigned char *fill_damage(const unsigned char *p, size_t n)
+{
+    /* Most freed blocks: one memcmp, no loop or call around it (they cost
+     * as much as the compare on churn's 16..512-byte blocks). */
+    if (SA_LIKELY(n <= RUN))
+        return SA_LIKELY(memcmp(p, dead_run, n) == 0) ? NULL : first_not(p, n, SA_DEBUG_DEAD);
+    return fill_damage_large(p, n);
 }
 
 /* The first damaged byte of the 16 guard bytes after the block, or NULL. */
@@ -211,9 +238,39 @@ static void finding_init(sa_debug_finding *f, const dblock *d, const char *what)
     f->alloc_id = tag ? tag->id : 0;
 }
 
+/* Whether d's guards are intact, in a few compares: the six bytes
+ * before the block (u-6..u-1 as two loads), the 16 after as two words,
+ * the run before the header of an aligned block.  Every release and
+ * every block leaving the quarantine asks; only a damaged block goes on
+ * to head_damage and tail_damage, which find the byte. */
+SA_INLINE int guards_intact(const dblock *d)
+{
+    uint64_t w0, w1, pattern = 0x0101010101010101ull * SA_DEBUG_FORBIDDEN;
+    uint32_t w4;
+    uint16_t w2;
+    memcpy(&w4, d->user - 6, 4);
+    memcpy(&w2, d->user - 2, 2);
+    memcpy(&w0, d->user + d->size, 8);
+    memcpy(&w1, d->user + d->size + 8, 8);
+    return ((w4 ^ (uint32_t)pattern) | (uint16_t)(w2 ^ (uint16_t)pattern) | (w0 ^ pattern) |
+            (w1 ^ pattern)) == 0 &&
+           (d->hdr == SA_DEBUG_HEAD ||
+            !run_damage(d->base, d->hdr - 16, forbidden_run, SA_DEBUG_FORBIDDEN));
+}
+
+static int dblock_report(const dblock *d, const sa_debug_qentry *q, int at_exit);
+
 /* Check d's guards (and, if freed, its fill); 1 if intact, else one
  * report.  q: its quarantine entry, for the stacks, or NULL. */
-static int dblock_check(const dblock *d, const sa_debug_qentry *q, int at_exit)
+SA_INLINE int dblock_check(const dblock *d, const sa_debug_qentry *q, int at_exit)
+{
+    if (SA_LIKELY(guards_intact(d) && (!d->freed || !fill_damage(d->user, d->size))))
+        return 1;
+    return dblock_report(d, q, at_exit);
+}
+
+/* dblock_check's finding: which byte, and the report. */
+static SA_NOINLINE int dblock_report(const dblock *d, const sa_debug_qentry *q, int at_exit)
 {
     const unsigned char *bad = NULL;
     const char *what = NULL;
@@ -241,7 +298,10 @@ static int dblock_check(const dblock *d, const sa_debug_qentry *q, int at_exit)
 
 /* ---- Allocation ----------------------------------------------------------- */
 
-void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero)
+/* A new debug block of n bytes: its bytes from fill_from on are 0xCD, or
+ * zeros; the ones before are the caller's to write (realloc's copy: the
+ * 0xCD under it was a second pass over every byte moved). */
+SA_INLINE void *dblock_new(size_t n, size_t align, sa_debug_api api, int zero, size_t fill_from)
 {
     size_t hdr = align > SA_DEBUG_HEAD ? align : SA_DEBUG_HEAD, total;
     if (hdr > ((size_t)1 << SA_DEBUG_MAX_LOG2) ||
@@ -249,7 +309,16 @@ void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero)
         errno = ENOMEM;
         return NULL;
     }
-    unsigned char *base = align > SA_DEBUG_HEAD ? sa_aligned(align, total) : sa_heap_malloc(total);
+    unsigned char *base;
+    int zeroed = 0;
+    if (SA_LIKELY(hdr == SA_DEBUG_HEAD && !zero))
+        base = sa_heap_malloc(total);
+    else if (align > SA_DEBUG_HEAD)
+        base = sa_aligned(align, total);
+    else if (total > SA_MEDIUM_MAX)
+        base = sa_large_alloc(total, 0, 1), zeroed = 1;   /* as calloc: fresh pages are zero */
+    else
+        base = sa_heap_malloc(total);
     if (!base)
         return NULL;
     unsigned char *u = base + hdr;
@@ -259,9 +328,15 @@ void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero)
     u[-8] = (unsigned char)api;
     u[-7] = (unsigned char)__builtin_ctzl(hdr);
     memset(u - 6, SA_DEBUG_FORBIDDEN, 6);
-    memset(u, zero ? 0 : SA_DEBUG_CLEAN, n);
+    if (!zeroed && fill_from < n)
+        memset(u + fill_from, zero ? 0 : SA_DEBUG_CLEAN, n - fill_from);
     memset(u + n, SA_DEBUG_FORBIDDEN, SA_DEBUG_TAIL);
     return u;
+}
+
+void *sa_debug_alloc(size_t n, size_t align, sa_debug_api api, int zero)
+{
+    return dblock_new(n, align, api, zero, 0);
 }
 
 size_t sa_debug_usable_size(void *u)
@@ -378,13 +453,18 @@ static void release(void *u, int rel, const void *entry_frame)
         sa_debug_report(&f);
     }
     dblock_check(&d, NULL, 0);
-    sa_tag rec = sa_trace_detach(d.base);
+    sa_tag rec = d.tag_found ? sa_trace_detach_slot(d.tag, d.base) : sa_trace_detach(d.base);
     sa_debug_qentry e = {d.user, d.base, d.bytes, rec.id, stack_here(entry_frame)};
     d.user[-8] |= SA_DEBUG_FREED;
     memset(d.user, SA_DEBUG_DEAD, d.size);
-    sa_debug_qentry out;
-    for (const sa_debug_qentry *in = &e; sa_debug_quarantine_push(in, &out); in = NULL)
-        evict(&out);
+    sa_debug_qentry out[SA_DEBUG_EVICT_MAX];
+    for (const sa_debug_qentry *in = &e;; in = NULL) {
+        unsigned n = sa_debug_quarantine_push(in, out);
+        for (unsigned i = 0; i < n; i++)
+            evict(&out[i]);
+        if (n < SA_DEBUG_EVICT_MAX)
+            break;
+    }
 }
 
 void sa_debug_free(void *u, sa_debug_api api, const void *entry_frame)
@@ -418,10 +498,11 @@ void *sa_debug_realloc(void *u, size_t n, const void *entry_frame)
         errno = saved;
         return NULL;
     }
-    void *q = sa_debug_alloc(n, 0, SA_API_MALLOC, 0);
+    size_t kept = old < n ? old : n;
+    void *q = dblock_new(n, 0, SA_API_MALLOC, 0, kept);
     if (!q)
         return NULL;
-    memcpy(q, u, old < n ? old : n);
+    memcpy(q, u, kept);
     release(u, SA_REL_REALLOC, entry_frame);
     errno = saved;
     return q;

@@ -47,9 +47,11 @@ typedef struct sa_debug_qentry {
     uint32_t alloc_id, free_id;
 } sa_debug_qentry;
 void sa_debug_quarantine_init(uint64_t limit);
-/* Put e in; returns 1 and one evicted entry in *out while over the
- * limit (call again with e NULL to get the next). */
-int sa_debug_quarantine_push(const sa_debug_qentry *e, sa_debug_qentry *out);
+/* Put e in; the entries it pushes out (over the limit) go to out[],
+ * at most SA_DEBUG_EVICT_MAX; returns their number.  While that is
+ * SA_DEBUG_EVICT_MAX, call again with e NULL for the next. */
+#define SA_DEBUG_EVICT_MAX 4
+unsigned sa_debug_quarantine_push(const sa_debug_qentry *e, sa_debug_qentry *out);
 /* The entry of base, if quarantined: 1 and *out. */
 int sa_debug_quarantine_find(const void *user, sa_debug_qentry *out);
 void sa_debug_quarantine_prefork(void);

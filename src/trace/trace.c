@@ -738,6 +738,11 @@ sa_tag sa_trace_detach(void *ptr)
     return ptr ? forget_rec(sa_tag_slot(ptr, 0), ptr) : none;
 }
 
+sa_tag sa_trace_detach_slot(sa_tag *slot, void *ptr)
+{
+    return forget_rec(slot, ptr);
+}
+
 void sa_trace_reattach(void *ptr, sa_tag r)
 {
     if (!ptr || !r.id)

@@ -87,6 +87,9 @@ void sa_trace_free_block(void *ptr);
 /* realloc support: detach ptr's record before the realloc (returns it),
  * re-attach it to ptr if the realloc failed. */
 sa_tag sa_trace_detach(void *ptr);
+/* The same, for a caller that found ptr's tag already (debug mode's
+ * release, which looks the block up in the page map to validate it). */
+sa_tag sa_trace_detach_slot(sa_tag *slot, void *ptr);
 void sa_trace_reattach(void *ptr, sa_tag rec);
 
 /* The interned stack id of the program's call to an entry point whose
