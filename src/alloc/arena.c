@@ -315,11 +315,22 @@ static void discard(sa_arena *a, uint64_t m)
     }
 }
 
-/* Discard every dirty page. */
-static void purge_dirty(void)
+/* The growth path's purge (sa_arena_heap_grew): the dirty pages of the
+ * arenas that have had some for SA_GROWTH_PURGE_MS at least.  Pages that
+ * became dirty moments ago stay for the time decay: threads that return
+ * multi-page runs and take new ones all the time (the suite's rptest, 4
+ * threads, blocks of 16 B..16 KiB) left holes their next runs did not
+ * fit, the heap grew past them, and every such growth discarded them and
+ * the next pool faulted them in again: 46k madvise calls a second, each
+ * a TLB flush of the other cores, 0.8 s where 0.3 s do. */
+static void purge_dirty_settled(void)
 {
-    while (dirty_head)
-        discard(dirty_head, dirty_head->dirty_mask);
+    uint64_t now = sa_os_now_ms();
+    for (sa_arena *a = dirty_head, *next; a; a = next) {
+        next = a->dnext;
+        if (now - a->dirty_since >= SA_GROWTH_PURGE_MS)
+            discard(a, a->dirty_mask);
+    }
 }
 
 /* When decay_dirty last looked (ms): it looks at most every
@@ -387,7 +398,7 @@ void sa_arena_heap_grew(uint64_t now)
         return;
     sa_lock_acquire(&arena_lock);
     if (dirty_idle(now))
-        purge_dirty();
+        purge_dirty_settled();
     sa_check(arena_check(NULL));
     sa_lock_release(&arena_lock);
 }

@@ -92,6 +92,9 @@
  * SA_DIRTY_DECAY_MS after they became dirty in any case. */
 #define SA_IDLE_PAGES       64u          /* 256 KiB */
 #define SA_DIRTY_DECAY_MS   1000u
+/* ... but the growth's purge leaves the pages of arenas dirty for less
+ * than this (alloc/arena.c, purge_dirty_settled). */
+#define SA_GROWTH_PURGE_MS  100u
 /* Fresh pages a growing class's one-page pool faults in at once: the
  * pool's and those after it (alloc/arena.c, populate_plan).  8 pages took most
  * of the saving in a measurement (64 MB faulted in: 162 ms a page at a

@@ -302,6 +302,7 @@ Test(arena, idle_dirty_pages_are_discarded_when_the_heap_grows)
         p[i] = sa_arena_take_pool(0, 0);
         memset(sa_pool_base(p[i]), 0xcd, SA_PAGE);
     }
+    uint64_t dirty_at = sa_os_now_ms();
     for (int i = 0; i < 10; i++)
         sa_arena_return_pool(p[i]);
     cr_assert_eq(counts().dirty_pages, 10);
@@ -313,7 +314,15 @@ Test(arena, idle_dirty_pages_are_discarded_when_the_heap_grows)
     sa_arena_heap_grew(sa_growth_advance(SA_IDLE_PAGES - 1));
     cr_assert_eq(counts().dirty_pages, 9);
     cr_assert_not(reads_zero(sa_pool_base(p[5]), SA_PAGE));
-    /* One page more: they are idle, and go. */
+    /* One page more: they are idle, but dirty for less than
+     * SA_GROWTH_PURGE_MS (unless this thread was held up that long:
+     * the coarse clock says), so they stay... */
+    sa_arena_heap_grew(sa_growth_advance(1));
+    if (sa_os_now_ms() - dirty_at < SA_GROWTH_PURGE_MS)
+        cr_assert_eq(counts().dirty_pages, 9, "pages dirty a moment ago were purged");
+    /* ...and once they have been dirty that long, they go. */
+    struct timespec ts = { 0, (SA_GROWTH_PURGE_MS + 20) * 1000 * 1000 };
+    nanosleep(&ts, NULL);
     sa_arena_heap_grew(sa_growth_advance(1));
     cr_assert_eq(counts().dirty_pages, 0);
     cr_assert_eq(counts().purged_pages, purged + 9);
@@ -339,7 +348,10 @@ Test(arena, growth_before_a_return_does_not_make_its_pages_idle)
     cr_assert_eq(counts().dirty_pages, 10, "discarded for growth that came before the free");
     cr_assert_eq(counts().purged_pages, purged);
     cr_assert_not(reads_zero(sa_pool_base(p[3]), SA_PAGE));
-    /* Growth after the return does make them idle. */
+    /* Growth after the return does make them idle (once they have been
+     * dirty for SA_GROWTH_PURGE_MS). */
+    struct timespec ts = { 0, (SA_GROWTH_PURGE_MS + 20) * 1000 * 1000 };
+    nanosleep(&ts, NULL);
     sa_arena_heap_grew(sa_growth_advance(1));
     cr_assert_eq(counts().dirty_pages, 0);
     cr_assert_eq(counts().purged_pages, purged + 10);
