@@ -329,17 +329,24 @@ void sa_debug_quarantine_postfork_parent(void)
 
 /* In the child only the forking thread lives: the other threads' rings
  * (their blocks still quarantined) wait for the child's next threads. */
+/* In the child, the rings waiting on free_rings are as they were (the
+ * fork held list_lock), and so are its own and the shared one.  The rings
+ * of the parent's other threads are not: their owners push and pop with
+ * no lock, and the fork may have copied one in the middle of a pop (its
+ * head entry's user cleared, head or count not yet moved).  Popping one
+ * gave a NULL or a stale block to evict (a crash in fork_threads under
+ * debug mode, once in a dozen runs).  So they are left alone, their
+ * blocks kept from reuse in the child, and their bytes taken out of the
+ * bound, so the child's own blocks keep the whole quarantine. */
 void sa_debug_quarantine_postfork_child(void)
 {
-    free_rings = NULL;
-    idle_blocks = 0;
     for (qring *r = __atomic_load_n(&all_rings, __ATOMIC_ACQUIRE); r; r = r->next) {
         r->locked = 0;
-        if (r != my_ring && r != shared_ring) {
-            r->next_free = free_rings;
-            free_rings = r;
-            idle_blocks += r->count;
-        }
+        int waiting = r == my_ring || r == shared_ring;
+        for (qring *q = free_rings; q && !waiting; q = q->next_free)
+            waiting = q == r;
+        if (!waiting)
+            global_held -= r->published < global_held ? r->published : global_held;
     }
     list_lock = 0;
 }
