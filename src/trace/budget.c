@@ -63,10 +63,10 @@ void sa_budget_arm(void)
     if (!h)
         return;
     uint64_t b = SA_BUDGET_IDLE;
-    uint64_t t = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
     if (sampling()) {
         /* At most the interval too: a request above it is always
          * recorded, so it must never fit the budget. */
+        uint64_t t = __atomic_load_n(&sa_trace_sample, __ATOMIC_RELAXED);
         uint64_t s = sa_sample_left > 1 ? (uint64_t)sa_sample_left - 1 : 0;
         s = s < t ? s : t;
         b = s < b ? s : b;
@@ -95,16 +95,7 @@ int sa_budget_sample_decide(size_t size, uint64_t interval)
     sa_heap *h = sa_tls_heap;
     if (h)
         settle(h);
-    /* The count runs on (as sa_sample_decide expects to be asked only
-     * when it does not), or sa_sample_decide says. */
-    int recorded;
-    int64_t left = sa_sample_left - (int64_t)size;
-    if (size <= interval && left > 0) {
-        sa_sample_left = left;
-        recorded = 0;
-    } else {
-        recorded = sa_sample_decide(size, interval);
-    }
+    int recorded = sa_sample_decide(size, interval);
     sa_budget_arm();
     return recorded;
 }

@@ -141,11 +141,11 @@ int sa_sample_decide(size_t size, uint64_t interval)
             seed(0);
         rng_mean = interval;
         sa_sample_left = draw(interval);
-        int64_t left = sa_sample_left - (int64_t)size;
-        if (left > 0) {
-            sa_sample_left = left;
-            return 0;
-        }
+    }
+    int64_t left = sa_sample_left - (int64_t)size;
+    if (left > 0) {
+        sa_sample_left = left;   /* the count runs on */
+        return 0;
     }
     sa_sample_left = draw(interval);
     return 1;

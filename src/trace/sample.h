@@ -42,9 +42,10 @@ extern SA_HIDDEN uint64_t sa_trace_sample;
 /* This thread's bytes left before the next recorded allocation. */
 extern SA_TLS SA_HIDDEN int64_t sa_sample_left;
 
-/* Out of line: whether an allocation of size bytes that the count did
- * not let through (crossed zero, too large, or the thread not seeded) is
- * recorded; draws the next count. */
+/* Out of line: whether an allocation of size bytes is recorded: always
+ * above the interval (the count left alone); else the count runs on, or
+ * crosses zero (recorded, a new count drawn).  A new thread or interval
+ * draws a fresh count first. */
 int sa_sample_decide(size_t size, uint64_t interval);
 
 /* sa_sample_skip's slow path (trace/budget.h): settles malloc's byte
