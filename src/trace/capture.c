@@ -74,6 +74,17 @@ int sa_unwind_init(int backend)
     return rc;
 }
 
+/* Up to max of the n frames of raw from index i on, less libsnapalloc's
+ * own at their start, into frames: the first kept is the program's. */
+static int program_frames(const uintptr_t *raw, int n, int i, uintptr_t *frames, int max)
+{
+    while (i < n && raw[i] >= sa_unwind_self_lo && raw[i] < sa_unwind_self_hi)
+        i++;
+    int m = n - i < max ? n - i : max;
+    memcpy(frames, raw + i, (size_t)m * sizeof *frames);
+    return m;
+}
+
 SA_FRAME SA_NOINLINE int sa_unwind_capture(uintptr_t *frames, int max)
 {
     uintptr_t raw[SNAPALLOC_MAX_FRAMES + SA_UNWIND_SLACK];
@@ -95,11 +106,7 @@ SA_FRAME SA_NOINLINE int sa_unwind_capture(uintptr_t *frames, int max)
         i = 0;
     /* Then libsnapalloc's frames between the program and here (malloc,
      * sa_trace_alloc): the first frame kept is the program's call site. */
-    while (i < n && raw[i] >= sa_unwind_self_lo && raw[i] < sa_unwind_self_hi)
-        i++;
-    int m = n - i < max ? n - i : max;
-    memcpy(frames, raw + i, (size_t)m * sizeof *frames);
-    return m;
+    return program_frames(raw, n, i, frames, max);
 }
 
 /* sa_unwind_capture for callers outside the tracer's entry points (guard
@@ -127,10 +134,5 @@ SA_FRAME SA_NOINLINE int sa_unwind_capture_shared(uintptr_t *frames, int max)
         return sa_unwind_capture(frames, max);   /* SA_CFA_UNSAFE, or nothing */
     /* From the caller's return address on: libsnapalloc's frames between
      * the program and the caller (free, sa_free_other) go too. */
-    int i = 0;
-    while (i < n && raw[i] >= sa_unwind_self_lo && raw[i] < sa_unwind_self_hi)
-        i++;
-    int m = n - i < max ? n - i : max;
-    memcpy(frames, raw + i, (size_t)m * sizeof *frames);
-    return m;
+    return program_frames(raw, n, 0, frames, max);
 }
