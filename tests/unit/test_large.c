@@ -190,17 +190,26 @@ Test(large, cached_pages_are_bounded_by_the_live_peak)
     sa_free(big);
 }
 
-Test(large, a_block_replaced_one_at_a_time_keeps_its_pages)
+/* Two blocks of size bytes live (the peak); the first, written whole, is
+ * freed and keeps its pages: the room under the peak holds it whole,
+ * though half the room (the budget) is less.  Returns it; *live is the
+ * other. */
+static char *freed_last_keeping_pages(size_t size, char **live)
 {
-    /* Two 3 MiB blocks live: the peak.  Freeing one leaves room for it
-     * whole under the peak, though half the room (the budget) is less. */
-    size_t size = (size_t)3 << 20;
-    char *a = sa_malloc(size), *b = sa_malloc(size);
+    char *a = sa_malloc(size);
+    *live = sa_malloc(size);
     memset(a, 0x44, size);
     sa_free(a);
     sa_large_counts c;
     sa_large_get_counts(&c);
     cr_assert_eq(c.resident_bytes, size, "the block freed last kept its pages");
+    return a;
+}
+
+Test(large, a_block_replaced_one_at_a_time_keeps_its_pages)
+{
+    size_t size = (size_t)3 << 20;
+    char *b, *a = freed_last_keeping_pages(size, &b);
     cr_assert_eq(resident_pages(a, size), size / 4096);
     char *again = sa_calloc(1, size);
     cr_assert_eq(again, a);
@@ -216,12 +225,8 @@ Test(large, a_block_replaced_one_at_a_time_keeps_its_pages)
 static void bigger_than_the_block_freed_last(int zero)
 {
     size_t size = (size_t)3 << 20, bigger = (size_t)5 << 20;
-    char *a = sa_malloc(size), *b = sa_malloc(size);
-    memset(a, 0x44, size);
-    sa_free(a);
-    sa_large_counts c;
-    sa_large_get_counts(&c);
-    cr_assert_eq(c.resident_bytes, size, "the block freed last kept its pages");
+    char *b;
+    (void)freed_last_keeping_pages(size, &b);
     char *q = zero ? sa_calloc(1, bigger) : sa_malloc(bigger);
     cr_assert_not_null(q);
     cr_assert_eq((uintptr_t)q % SA_ARENA_SIZE, 0);
@@ -230,6 +235,7 @@ static void bigger_than_the_block_freed_last(int zero)
     else
         cr_assert_eq(resident_pages(q, size), size / 4096, "the old block's pages came along");
     cr_assert_eq(resident_pages(q + size, bigger - size), 0, "the growth is not faulted in");
+    sa_large_counts c;
     sa_large_get_counts(&c);
     cr_assert_eq(c.live_blocks, 2);
     cr_assert_eq(c.live_bytes, size + bigger);
