@@ -808,6 +808,19 @@ def section_tracing(ctx, args):
     return {"configs": configs, "rows": rows, "runs": results, "targets": [target]}
 
 
+def section_head(title, issue, d):
+    """A section's title and its targets' verdicts; done is True (and the
+    lines say so) when the section was skipped."""
+    L = ["## " + title, ""]
+    if d.get("skipped"):
+        return L + ["Skipped: %s." % d["skipped"], ""], True
+    for t in d["targets"]:
+        L.append("- Target (issue %d): %s %s; measured **%s**: **%s**." % (
+            issue, t["what"], t["target"], t["value"], t["verdict"]))
+    L.append("")
+    return L, False
+
+
 def markdown_tracing(args, d):
     L = ["## Tracing overhead", ""]
     if d.get("skipped"):
@@ -901,13 +914,9 @@ def section_snapwrite(ctx, args):
 
 
 def markdown_snapwrite(args, d):
-    L = ["## Snapshot write", ""]
-    if d.get("skipped"):
-        return L + ["Skipped: %s." % d["skipped"], ""]
-    for t in d["targets"]:
-        L.append("- Target (issue 3): %s %s; measured **%s**: **%s**." % (
-            t["what"], t["target"], t["value"], t["verdict"]))
-    L.append("")
+    L, done = section_head("Snapshot write", 3, d)
+    if done:
+        return L
     L.append("How: `workloads/tracegen.c` (built with `-O2 -g -fno-optimize-sibling-calls "
              "-fno-ipa-icf`) makes %d live blocks of 16..128 B, block j from stack j mod %d; the "
              "stacks are distinct call paths (7 levels of two walker functions spelling the path "
@@ -1213,13 +1222,9 @@ def section_leak(ctx, args):
 
 
 def markdown_leak(args, d):
-    L = ["## Leak check cost", ""]
-    if d.get("skipped"):
-        return L + ["Skipped: %s." % d["skipped"], ""]
-    for t in d["targets"]:
-        L.append("- Target (issue 5): %s %s; measured **%s**: **%s**." % (
-            t["what"], t["target"], t["value"], t["verdict"]))
-    L.append("")
+    L, done = section_head("Leak check cost", 5, d)
+    if done:
+        return L
     L.append("For scale: valgrind memcheck is commonly 20-46x plain. How: %d interleaved runs "
              "per workload and configuration (memcheck: %d), median times; each ratio is the median of per-repetition ratios to `glibc` (plain run, nothing "
              "preloaded). Configurations: `snapalloc-check` = `snapalloc check -- PROGRAM` "
@@ -1298,13 +1303,9 @@ def debug_cell(r, rss=False):
 
 
 def markdown_debug(args, d):
-    L = ["## Debug mode cost", ""]
-    if d.get("skipped"):
-        return L + ["Skipped: %s." % d["skipped"], ""]
-    for t in d["targets"]:
-        L.append("- Target (issue 25): %s %s; measured **%s**: **%s**." % (
-            t["what"], t["target"], t["value"], t["verdict"]))
-    L.append("")
+    L, done = section_head("Debug mode cost", 25, d)
+    if done:
+        return L
     L.append("How: %d interleaved runs per workload and configuration, medians; ratios (in "
              "brackets) are the median of per-repetition ratios to `glibc` (the plain run, "
              "nothing preloaded; peak RSS: ratio of medians). `snapalloc-debug` = "
