@@ -1302,6 +1302,20 @@ def debug_cell(r, rss=False):
     return "%.3f (%.2fx)" % (r["median_wall_s"], r["time_vs_plain"])
 
 
+def debug_rows(rows, time_configs, rss_configs):
+    """A table row per workload: the plain run's time, each of time_configs'
+    against it, the plain run's peak RSS, each of rss_configs' against it."""
+    L = []
+    for wname, per in rows.items():
+        g = per["glibc"]
+        cells = [wname, "%.3f" % g["median_wall_s"] if g["ok"] else "FAIL"]
+        cells += [debug_cell(per.get(c)) for c in time_configs]
+        cells.append("%.1f" % (g["median_maxrss_kib"] / 1024.0) if g["ok"] else "FAIL")
+        cells += [debug_cell(per.get(c), True) for c in rss_configs]
+        L.append("| " + " | ".join(cells) + " |")
+    return L
+
+
 def markdown_debug(args, d):
     L, done = section_head("Debug mode cost", 25, d)
     if done:
@@ -1319,28 +1333,16 @@ def markdown_debug(args, d):
     L.append("| workload | plain (s) | snapalloc | debug mode | libc_malloc_debug | "
              "plain RSS (MiB) | debug mode RSS | libc_malloc_debug RSS |")
     L.append("|---|--:|--:|--:|--:|--:|--:|--:|")
-    for wname, per in d["rows"].items():
-        g = per["glibc"]
-        L.append("| %s | %s | %s | %s | %s | %s | %s | %s |" % (
-            wname, "%.3f" % g["median_wall_s"] if g["ok"] else "FAIL",
-            debug_cell(per.get("snapalloc")), debug_cell(per.get("snapalloc-debug")),
-            debug_cell(per.get("glibc-mcheck")),
-            "%.1f" % (g["median_maxrss_kib"] / 1024.0) if g["ok"] else "FAIL",
-            debug_cell(per.get("snapalloc-debug"), True),
-            debug_cell(per.get("glibc-mcheck"), True)))
+    L += debug_rows(d["rows"], ["snapalloc", "snapalloc-debug", "glibc-mcheck"],
+                    ["snapalloc-debug", "glibc-mcheck"])
     L.append("")
     L.append("Smaller variants (memcheck):")
     L.append("")
     L.append("| workload | plain (s) | debug mode | memcheck | plain RSS (MiB) | "
              "debug mode RSS | memcheck RSS |")
     L.append("|---|--:|--:|--:|--:|--:|--:|")
-    for wname, per in d["small_rows"].items():
-        g = per["glibc"]
-        L.append("| %s | %s | %s | %s | %s | %s | %s |" % (
-            wname, "%.3f" % g["median_wall_s"] if g["ok"] else "FAIL",
-            debug_cell(per.get("snapalloc-debug")), debug_cell(per.get("memcheck")),
-            "%.1f" % (g["median_maxrss_kib"] / 1024.0) if g["ok"] else "FAIL",
-            debug_cell(per.get("snapalloc-debug"), True), debug_cell(per.get("memcheck"), True)))
+    L += debug_rows(d["small_rows"], ["snapalloc-debug", "memcheck"],
+                    ["snapalloc-debug", "memcheck"])
     L.append("")
     return L
 
